@@ -1,0 +1,28 @@
+package dev.byoos.worker.builder;
+
+import java.nio.file.Path;
+
+import dev.byoos.contract.BuildRequested;
+
+/**
+ * One way of building images (the service provider interface of build-worker). The native
+ * builder is the default; later builders (e.g. Kubernetes Image Builder for in-cloud targets)
+ * implement the same contract.
+ */
+public interface Builder {
+
+    /** Name recorded in build.completed, with the builder's version. */
+    String id();
+
+    boolean supports(String cloud, String format);
+
+    /**
+     * Builds the image inside {@code workDir} (owned by this build, removed afterwards).
+     *
+     * @throws BuildException when the image cannot be built
+     */
+    BuiltImage build(BuildRequested request, Path workDir, BuildLog log);
+
+    record BuiltImage(Path file, String format) {
+    }
+}

@@ -1,0 +1,189 @@
+package dev.byoos.worker.messaging;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.contract.EventIds;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventJson.MalformedEventException;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.Topics;
+import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.storage.StagingStore;
+
+/**
+ * Builds the image a build request asks for, stages it in S3 and announces the result. The
+ * request is acknowledged (and its offset committed) only after the result event was written, so
+ * a worker that dies mid-build leaves the request to be redelivered. A build that already
+ * completed is recognised by its completion record in S3 and not built twice.
+ */
+@ApplicationScoped
+public class BuildRequestConsumer {
+
+    private static final Logger LOG = Logger.getLogger(BuildRequestConsumer.class);
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
+
+    @Inject
+    @Channel(Topics.BUILDS_COMPLETED)
+    MutinyEmitter<String> completions;
+
+    @Inject
+    @Channel(Topics.BUILDS_FAILED)
+    MutinyEmitter<String> failures;
+
+    @Inject
+    StagingStore staging;
+
+    @Inject
+    WorkerConfig config;
+
+    private Builder builder;
+
+    @jakarta.annotation.PostConstruct
+    void init() {
+        builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize());
+    }
+
+    @Incoming(Topics.BUILDS_REQUESTED)
+    @Blocking(value = "builds", ordered = false)
+    public CompletionStage<Void> onBuildRequested(Message<String> message) {
+        BuildRequested request;
+        try {
+            request = parse(message);
+        } catch (MalformedEventException e) {
+            LOG.warnf("dead-lettering a malformed build request: %s", e.getMessage());
+            return message.nack(e);
+        }
+        try {
+            process(request);
+            return message.ack();
+        } catch (RuntimeException e) {
+            // Only a failure to record the outcome lands here; the request goes to the dead-letter topic.
+            LOG.errorf(e, "build %s: could not record the outcome", request.build().buildId());
+            return message.nack(e);
+        }
+    }
+
+    private static BuildRequested parse(Message<String> message) {
+        IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
+                .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
+        if (!EventTypes.BUILD_REQUESTED.equals(cloudEvent.getType())) {
+            throw new MalformedEventException("unexpected CloudEvent type " + cloudEvent.getType(), null);
+        }
+        return EventJson.read(message.getPayload(), BuildRequested.class);
+    }
+
+    private void process(BuildRequested request) {
+        String buildId = request.build().buildId();
+        String completionKey = completionKey(buildId);
+        Optional<String> alreadyCompleted = staging.getText(completionKey);
+        if (alreadyCompleted.isPresent()) {
+            LOG.infof("build %s already completed; announcing the recorded result again", buildId);
+            send(completions, buildId, EventTypes.BUILD_COMPLETED, alreadyCompleted.get());
+            return;
+        }
+        long started = System.nanoTime();
+        Path workDir = config.scratchDir().resolve(buildId);
+        BuildLog log = new BuildLog();
+        boolean succeeded = false;
+        try {
+            Files.createDirectories(workDir);
+            LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
+                    request.build().target().format(), request.build().specName());
+            Builder.BuiltImage image = builder.build(request, workDir, log);
+            StagingStore.Upload upload = staging.upload(image.file(),
+                    "builds/" + buildId + "/disk." + image.format());
+            staging.putText("builds/" + buildId + "/build.log", log.toString());
+            BuildCompleted completed = new BuildCompleted(request.build(),
+                    new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
+                            image.format()),
+                    builder.id(), (System.nanoTime() - started) / 1_000_000);
+            String payload = EventJson.write(completed);
+            // The record is written before the event: if we die in between, the redelivered
+            // request finds it and re-sends the same event (same id) instead of building again.
+            staging.putText(completionKey, payload);
+            send(completions, buildId, EventTypes.BUILD_COMPLETED, payload);
+            succeeded = true;
+            LOG.infof("build %s: staged %s (%d bytes, sha256 %s)", buildId, upload.key(), upload.size(), upload.sha256());
+        } catch (BuildException e) {
+            LOG.warnf("build %s failed: %s: %s", buildId, e.code(), e.getMessage());
+            send(failures, buildId, EventTypes.BUILD_FAILED, EventJson.write(new BuildFailed(request.build(), "build",
+                    e.code(), e.getMessage(), e.retryable())));
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warnf(e, "build %s failed on the worker's disk", buildId);
+            send(failures, buildId, EventTypes.BUILD_FAILED, EventJson.write(new BuildFailed(request.build(), "build",
+                    "WORKER_IO", "the worker could not read or write its scratch space: " + e.getMessage(), true)));
+        } finally {
+            if (succeeded || !config.keepFailedScratch()) {
+                deleteTree(workDir);
+            }
+        }
+    }
+
+    static String completionKey(String buildId) {
+        return "builds/" + buildId + "/build-completed.json";
+    }
+
+    private static void send(MutinyEmitter<String> emitter, String buildId, String type, String payload) {
+        emitter.sendMessage(Message.of(payload)
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(EventIds.forStage(buildId, type))
+                        .withType(type)
+                        .withSubject(buildId)
+                        .build())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(buildId).build()))
+                .await().atMost(SEND_TIMEOUT);
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            LOG.warnf("could not remove scratch directory %s: %s", root, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.byoos.worker.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.errors.ErrorResponseException;
+
+import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.config.S3Config;
+
+/**
+ * The worker's view of S3: uploads built images to the staging bucket, hashing them while they
+ * stream, and keeps a per-build completion record that makes a redelivered request a no-op.
+ * All calls block; callers run on worker threads.
+ */
+@ApplicationScoped
+public class StagingStore {
+
+    static final long PART_SIZE = 16L * 1024 * 1024;
+
+    private final MinioClient client;
+    private final String bucket;
+
+    @Inject
+    public StagingStore(S3Config config) {
+        this.client = MinioClient.builder()
+                .endpoint(config.endpoint())
+                .region(config.region())
+                .credentials(config.accessKey(), config.secretKey())
+                .build();
+        this.bucket = config.stagingBucket();
+    }
+
+    public String bucket() {
+        return bucket;
+    }
+
+    public record Upload(String key, String sha256, long size) {
+    }
+
+    public Upload upload(Path file, String key) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            long size = Files.size(file);
+            try (DigestInputStream hashing = new DigestInputStream(in, sha256)) {
+                client.putObject(PutObjectArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .stream(hashing, size, PART_SIZE)
+                        .contentType("application/octet-stream")
+                        .build());
+            }
+            return new Upload(key, HexFormat.of().formatHex(sha256.digest()), size);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } catch (Exception e) {
+            throw unavailable("upload of " + key, e);
+        }
+    }
+
+    public void putText(String key, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try {
+            client.putObject(PutObjectArgs.builder()
+                    .bucket(bucket)
+                    .object(key)
+                    .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1)
+                    .contentType("application/json")
+                    .build());
+        } catch (Exception e) {
+            throw unavailable("write of " + key, e);
+        }
+    }
+
+    public Optional<String> getText(String key) {
+        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code())) {
+                return Optional.empty();
+            }
+            throw unavailable("read of " + key, e);
+        } catch (Exception e) {
+            throw unavailable("read of " + key, e);
+        }
+    }
+
+    private BuildException unavailable(String what, Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        return new BuildException(BuildException.Kind.INFRASTRUCTURE, "STORAGE_UNAVAILABLE",
+                "S3 " + what + " in bucket " + bucket + " failed: " + e.getMessage(), e);
+    }
+
+}

@@ -1,0 +1,139 @@
+package dev.byoos.worker.messaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.Topics;
+import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.KafkaTestClient;
+
+/** build-worker against real Kafka and S3: build, stage, announce; idempotent and dead-lettering. */
+@QuarkusTest
+@QuarkusTestResource(DevStackResource.class)
+class BuildRequestConsumerTest {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @ConfigProperty(name = "byoos.s3.endpoint")
+    String s3Endpoint;
+    @ConfigProperty(name = "byoos.s3.access-key")
+    String s3AccessKey;
+    @ConfigProperty(name = "byoos.s3.secret-key")
+    String s3SecretKey;
+
+    KafkaTestClient kafka;
+
+    @BeforeEach
+    void connect() {
+        kafka = new KafkaTestClient(bootstrapServers);
+    }
+
+    @AfterEach
+    void disconnect() {
+        kafka.close();
+    }
+
+    static BuildRequested request(String buildId, String base) {
+        return new BuildRequested(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
+                new BuildRequested.BaseImage(base),
+                List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
+    }
+
+    private void send(BuildRequested request, String eventId) {
+        kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, request.build().buildId(), EventTypes.BUILD_REQUESTED, eventId,
+                EventJson.write(request));
+    }
+
+    @Test
+    void buildsStagesAndAnnouncesTheImageWithTheChecksumOfTheStagedBytes() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "debian-12-skeleton"), UUID.randomUUID().toString());
+
+        ConsumerRecord<String, String> record = kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0);
+        assertEquals(EventTypes.BUILD_COMPLETED, KafkaTestClient.header(record, "ce_type").orElseThrow());
+        BuildCompleted completed = EventJson.read(record.value(), BuildCompleted.class);
+        assertEquals("qcow2", completed.image().format());
+        assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
+    }
+
+    @Test
+    void aRedeliveredRequestReannouncesTheRecordedResultInsteadOfBuildingAgain() {
+        String buildId = UUID.randomUUID().toString();
+        BuildRequested request = request(buildId, "debian-12-skeleton");
+        send(request, UUID.randomUUID().toString());
+        ConsumerRecord<String, String> first = kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0);
+
+        send(request, UUID.randomUUID().toString());
+        List<ConsumerRecord<String, String>> both = kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 2, TIMEOUT);
+        // Same CloudEvent id and the very same payload (build duration included): nothing was rebuilt.
+        assertEquals(KafkaTestClient.header(first, "ce_id"), KafkaTestClient.header(both.get(1), "ce_id"));
+        assertEquals(first.value(), both.get(1).value());
+    }
+
+    @Test
+    void aMissingBaseFailsTheBuildWithoutRetry() {
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "no-such-base"), UUID.randomUUID().toString());
+        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
+                BuildFailed.class);
+        assertEquals("BASE_NOT_FOUND", failed.code());
+        assertFalse(failed.retryable());
+    }
+
+    @Test
+    void malformedRequestsGoToTheDeadLetterTopicAndTheNextRequestStillBuilds() {
+        String poisonKey = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, poisonKey, EventTypes.BUILD_REQUESTED, UUID.randomUUID().toString(),
+                "{\"build\": {\"buildId\": \"x\"}}");
+        kafka.sendPlain(Topics.BUILDS_REQUESTED, poisonKey, "not an event");
+        List<ConsumerRecord<String, String>> dead = kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_REQUESTED),
+                poisonKey, 2, TIMEOUT);
+        assertFalse(KafkaTestClient.header(dead.get(0), "dead-letter-reason").orElse("").isBlank(),
+                "the dead letter carries the reason");
+
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "debian-12-skeleton"), UUID.randomUUID().toString());
+        kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT);
+    }
+
+    private String sha256Of(String bucket, String key) throws Exception {
+        MinioClient s3 = MinioClient.builder().endpoint(s3Endpoint).region("us-east-1")
+                .credentials(s3AccessKey, s3SecretKey).build();
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0;) {
+                digest.update(buffer, 0, read);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

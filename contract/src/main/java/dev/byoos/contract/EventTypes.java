@@ -1,0 +1,17 @@
+package dev.byoos.contract;
+
+/**
+ * CloudEvent {@code type} values. Versioned: a breaking change to a payload gets a new type
+ * ({@code .v2}) published alongside the old one until every consumer has moved.
+ */
+public final class EventTypes {
+
+    public static final String BUILD_REQUESTED = "dev.byoos.build.requested.v1";
+    public static final String BUILD_COMPLETED = "dev.byoos.build.completed.v1";
+    public static final String BUILD_FAILED = "dev.byoos.build.failed.v1";
+    public static final String ARTIFACT_STORED = "dev.byoos.artifact.stored.v1";
+    public static final String PACK_PUBLISHED = "dev.byoos.pack.published.v1";
+
+    private EventTypes() {
+    }
+}

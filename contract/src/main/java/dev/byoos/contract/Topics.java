@@ -1,0 +1,53 @@
+package dev.byoos.contract;
+
+import java.util.List;
+
+/**
+ * Kafka topic names. Channel names in every service equal these topic names, so a grep for a
+ * constant finds every producer and consumer of a topic.
+ */
+public final class Topics {
+
+    /** Image specs submitted by other systems as CloudEvents. */
+    public static final String SPECS_SUBMITTED = "byoos.specs.submitted";
+    /** Published by spec-service's outbox relay; consumed by build-worker. */
+    public static final String BUILDS_REQUESTED = "byoos.builds.requested";
+    /** Published by build-worker; consumed by artifact-service and spec-service. */
+    public static final String BUILDS_COMPLETED = "byoos.builds.completed";
+    /** A stage gave up on a build (any stage); consumed by spec-service. */
+    public static final String BUILDS_FAILED = "byoos.builds.failed";
+    /** Published by artifact-service; consumed by pack-publisher and spec-service. */
+    public static final String ARTIFACTS_STORED = "byoos.artifacts.stored";
+    /** Published by pack-publisher; consumed by spec-service. */
+    public static final String PACKS_PUBLISHED = "byoos.packs.published";
+
+    /** Suffix of every consumer's dead-letter topic: {@code <topic>.dlq}. */
+    public static final String DLQ_SUFFIX = ".dlq";
+
+    /** A topic and the partition count it is created with (partitions bound a stage's parallelism). */
+    public record TopicSpec(String name, int partitions) {
+    }
+
+    private Topics() {
+    }
+
+    public static String deadLetter(String topic) {
+        return topic + DLQ_SUFFIX;
+    }
+
+    /** Every topic the pipeline uses, dead-letter topics included. */
+    public static List<TopicSpec> all() {
+        List<TopicSpec> main = List.of(
+                new TopicSpec(SPECS_SUBMITTED, 3),
+                new TopicSpec(BUILDS_REQUESTED, 6),
+                new TopicSpec(BUILDS_COMPLETED, 6),
+                new TopicSpec(BUILDS_FAILED, 3),
+                new TopicSpec(ARTIFACTS_STORED, 6),
+                new TopicSpec(PACKS_PUBLISHED, 3));
+        var withDlq = new java.util.ArrayList<>(main);
+        for (TopicSpec topic : main) {
+            withDlq.add(new TopicSpec(deadLetter(topic.name()), 1));
+        }
+        return List.copyOf(withDlq);
+    }
+}

@@ -1,0 +1,176 @@
+package dev.byoos.devstack;
+
+import dev.byoos.contract.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A single-node Apache Kafka in KRaft mode (broker and controller in this JVM). */
+final class KafkaServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
+    private static final int NODE_ID = 1;
+    private static final long ADMIN_TIMEOUT_MS = 30_000;
+
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+
+    private KafkaServer(KafkaRaftServer server, String bootstrapServers) {
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** Formats the storage on first use, starts the server and creates every pipeline topic. */
+    static KafkaServer start(Path dir, Path logsDir) throws Exception {
+        int[] ports = Ports.free(2);
+        int brokerPort = ports[0];
+        int controllerPort = ports[1];
+        Path logDir = dir.resolve("log");
+        Files.createDirectories(logDir);
+        Properties config = config(logDir, brokerPort, controllerPort);
+        Path configFile = dir.resolve("server.properties");
+        try (Writer writer = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
+            config.store(writer, "Written by the BYOOS dev stack on every start");
+        }
+        if (!Files.exists(logDir.resolve("meta.properties"))) {
+            format(configFile, logsDir.resolve("kafka-format.log"));
+        }
+
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
+        String bootstrapServers = Ports.LOOPBACK + ":" + brokerPort;
+        KafkaServer kafka = new KafkaServer(server, bootstrapServers);
+        try {
+            server.startup();
+            kafka.createTopics(Topics.all());
+        } catch (Exception | Error e) {
+            try {
+                kafka.close();
+            } catch (RuntimeException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+        return kafka;
+    }
+
+    String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    private static Properties config(Path logDir, int brokerPort, int controllerPort) {
+        Properties config = new Properties();
+        config.put("process.roles", "broker,controller");
+        config.put("node.id", Integer.toString(NODE_ID));
+        // Static quorum: the voter is identified by node id, so a new port on every start is fine.
+        config.put("controller.quorum.voters", NODE_ID + "@" + Ports.LOOPBACK + ":" + controllerPort);
+        config.put("listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + brokerPort
+                + ",CONTROLLER://" + Ports.LOOPBACK + ":" + controllerPort);
+        config.put("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + brokerPort);
+        config.put("controller.listener.names", "CONTROLLER");
+        config.put("inter.broker.listener.name", "PLAINTEXT");
+        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        config.put("log.dirs", logDir.toString());
+        // One node: every internal topic has one replica, and one partition is plenty locally
+        // (the defaults of 50 partitions cost seconds when a first consumer group appears).
+        config.put("offsets.topic.replication.factor", "1");
+        config.put("offsets.topic.num.partitions", "1");
+        config.put("transaction.state.log.replication.factor", "1");
+        config.put("transaction.state.log.min.isr", "1");
+        config.put("transaction.state.log.num.partitions", "1");
+        config.put("share.coordinator.state.topic.replication.factor", "1");
+        config.put("share.coordinator.state.topic.min.isr", "1");
+        config.put("share.coordinator.state.topic.num.partitions", "1");
+        config.put("default.replication.factor", "1");
+        config.put("min.insync.replicas", "1");
+        // Consumers join at once instead of after the 3 s default delay.
+        config.put("group.initial.rebalance.delay.ms", "0");
+        // Topics come from the contract only: a typo in a channel name must fail, not create a topic.
+        config.put("auto.create.topics.enable", "false");
+        // After a kill -9 the controller keeps the dead broker's registration until its session
+        // expires (default 9 s) and refuses the new one until then: keep that wait short.
+        config.put("broker.heartbeat.interval.ms", "1000");
+        config.put("broker.session.timeout.ms", "4000");
+        // The log cleaner's default 128 MB buffer is sized for production brokers.
+        config.put("log.cleaner.dedupe.buffer.size", Integer.toString(8 * 1024 * 1024));
+        config.put("num.network.threads", "2");
+        config.put("num.io.threads", "2");
+        return config;
+    }
+
+    /** {@code kafka-storage format}; {@code StorageTool.main} would exit the JVM. */
+    private static void format(Path configFile, Path logFile) throws IOException {
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int exitCode;
+        try (PrintStream printStream = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+            exitCode = StorageTool.execute(new String[] {
+                    "format",
+                    "--cluster-id", Uuid.randomUuid().toString(),
+                    "--config", configFile.toString(),
+                    "--ignore-formatted"}, printStream);
+        }
+        String text = output.toString(StandardCharsets.UTF_8);
+        Files.writeString(logFile, text, StandardCharsets.UTF_8);
+        if (exitCode != 0) {
+            throw new IllegalStateException("formatting Kafka storage failed (exit " + exitCode + "): " + text.trim());
+        }
+    }
+
+    /** Creates the topics; ones that already exist (a warm start) are left as they are. */
+    private void createTopics(List<Topics.TopicSpec> topics) throws Exception {
+        Map<String, Object> adminConfig = Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
+        try (Admin admin = Admin.create(adminConfig)) {
+            List<NewTopic> newTopics = new ArrayList<>();
+            for (Topics.TopicSpec topic : topics) {
+                newTopics.add(new NewTopic(topic.name(), topic.partitions(), (short) 1));
+            }
+            Map<String, KafkaFuture<Void>> results = admin.createTopics(newTopics).values();
+            for (Map.Entry<String, KafkaFuture<Void>> result : results.entrySet()) {
+                try {
+                    result.getValue().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("could not create topic " + result.getKey(), e.getCause());
+                    }
+                } catch (TimeoutException e) {
+                    throw new IllegalStateException("creating topic " + result.getKey() + " timed out after "
+                            + ADMIN_TIMEOUT_MS / 1000 + " s", e);
+                }
+            }
+            // Every partition has a leader once its description comes back: producers can start.
+            admin.describeTopics(results.keySet()).allTopicNames().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        LOG.info("Kafka topics ready: {}", topics.stream().map(Topics.TopicSpec::name).toList());
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+}

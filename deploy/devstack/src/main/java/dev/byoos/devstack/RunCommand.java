@@ -1,0 +1,161 @@
+package dev.byoos.devstack;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The main job on the local stack: start the servers and the four services, submit an example
+ * spec, follow its builds through every stage, print what was produced, then keep serving (or,
+ * with {@code --once}, stop and exit 0 only if every build published its pack).
+ */
+final class RunCommand {
+
+    static final String DEFAULT_SPEC = "examples/debian-12-qemu.yaml";
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
+    private static final Set<String> TERMINAL_STATES = Set.of("PUBLISHED", "FAILED");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunCommand() {
+    }
+
+    static int run(String[] args) throws Exception {
+        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "spec", "root"), Set.of("once"));
+        Path root = Path.of(options.value("root", ".")).toAbsolutePath().normalize();
+        Path dataDir = Path.of(options.value("data-dir", root.resolve(".devstack").toString())).toAbsolutePath();
+        Path spec = root.resolve(options.value("spec", DEFAULT_SPEC));
+        if (!Files.isRegularFile(spec)) {
+            throw new CommandLine.UsageException("spec file " + spec + " does not exist");
+        }
+        PrintStream out = System.out;
+        long started = System.nanoTime();
+        out.println("==> Starting the local stack in " + dataDir + " (Kafka, PostgreSQL, S3, OCI registry)");
+        try (DevStack stack = DevStack.start(dataDir, line -> out.println("  " + line))) {
+            out.println("==> Starting the services");
+            try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), out)) {
+                stack.stopFirst(services);
+                out.printf("==> Stack ready in %.1f s%n", seconds(started));
+                boolean published = submitAndFollow(services.url(ServiceLauncher.Service.SPEC_SERVICE), spec, out);
+                if (options.flag("once")) {
+                    out.println(published ? "==> Done: the pack is published." : "==> Failed: see the reasons above.");
+                    return published ? Main.EXIT_OK : Main.EXIT_FAILURE;
+                }
+                out.println("==> Serving. spec-service API: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
+                        + "/api/v1 (OpenAPI at /q/openapi, Swagger UI at /q/swagger-ui). Ctrl-C stops everything.");
+                awaitShutdown();
+                return published ? Main.EXIT_OK : Main.EXIT_FAILURE;
+            }
+        }
+    }
+
+    /** @return true when every build of the submission published its pack */
+    static boolean submitAndFollow(String specService, Path spec, PrintStream out)
+            throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        String contentType = spec.toString().endsWith(".json") ? "application/json" : "application/yaml";
+        out.println("==> Submitting " + spec.getFileName());
+        long submitted = System.nanoTime();
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(specService + "/api/v1/specs"))
+                .header("Content-Type", contentType)
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofFile(spec))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode body = JSON.readTree(response.body());
+        if (response.statusCode() >= 400) {
+            out.println("  rejected (HTTP " + response.statusCode() + "): " + body.path("detail").asText());
+            for (JsonNode violation : body.path("violations")) {
+                out.printf("    %s [%s] %s%n", violation.path("pointer").asText(), violation.path("code").asText(),
+                        violation.path("message").asText());
+            }
+            return false;
+        }
+        out.printf("  spec %s/%s version %d (digest %s)%s%n", body.path("team").asText(), body.path("name").asText(),
+                body.path("version").asInt(), body.path("digest").asText().substring(0, 12),
+                body.path("newVersion").asBoolean() ? "" : ", identical to the stored version: showing its builds");
+        List<String> buildIds = new ArrayList<>();
+        body.path("builds").forEach(build -> buildIds.add(build.path("id").asText()));
+
+        boolean allPublished = true;
+        for (String buildId : buildIds) {
+            JsonNode build = follow(http, specService, buildId, submitted, out);
+            allPublished &= "PUBLISHED".equals(build.path("state").asText());
+            printSummary(build, out);
+        }
+        return allPublished;
+    }
+
+    private static JsonNode follow(HttpClient http, String specService, String buildId, long submitted,
+            PrintStream out) throws IOException, InterruptedException {
+        out.println("==> Following build " + buildId);
+        String lastState = "";
+        long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
+        while (true) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                    URI.create(specService + "/api/v1/builds/" + buildId)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode build = JSON.readTree(response.body());
+            String state = build.path("state").asText();
+            if (!state.equals(lastState)) {
+                out.printf("  %6.1f s  %s%n", seconds(submitted), state);
+                lastState = state;
+            }
+            if (TERMINAL_STATES.contains(state)) {
+                return build;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("build " + buildId + " still " + state + " after " + BUILD_TIMEOUT.toMinutes()
+                        + " minutes; see the service logs");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static void printSummary(JsonNode build, PrintStream out) {
+        Map<String, String> lines = new LinkedHashMap<>();
+        lines.put("build", build.path("id").asText());
+        lines.put("state", build.path("state").asText());
+        lines.put("target", build.path("target").path("cloud").asText() + "/" + build.path("target").path("format").asText());
+        if (build.has("artifact")) {
+            lines.put("artifact", build.path("artifact").path("uri").asText());
+            lines.put("sha256", build.path("artifact").path("sha256").asText());
+            lines.put("size", build.path("artifact").path("size").asText() + " bytes");
+        }
+        if (build.has("pack")) {
+            lines.put("pack", build.path("pack").path("reference").asText());
+        }
+        if (build.has("failure")) {
+            JsonNode failure = build.path("failure");
+            lines.put("failure", failure.path("stage").asText() + ": " + failure.path("code").asText() + ": "
+                    + failure.path("reason").asText());
+        }
+        lines.forEach((key, value) -> out.printf("  %-9s %s%n", key, value));
+        if (build.has("pack")) {
+            out.println("  check it: skopeo inspect --tls-verify=false docker://" + build.path("pack").path("reference").asText());
+        }
+    }
+
+    private static void awaitShutdown() throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "byoos-run-shutdown"));
+        stopped.await();
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.byoos.devstack;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the four BYOOS services as separate JVMs (their Quarkus fast-jars), wired to a running
+ * dev stack through environment variables, exactly as a deployment would configure them.
+ */
+public final class ServiceLauncher implements AutoCloseable {
+
+    public static final String SERVICES_FILE = "services.properties";
+    private static final String PIDS_FILE = "services.pids";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+    /** A service, the folder it is built in, and the database it owns (null when it has none). */
+    public enum Service {
+        SPEC_SERVICE("spec-service", "spec_service"),
+        BUILD_WORKER("build-worker", null),
+        ARTIFACT_SERVICE("artifact-service", "artifact_service"),
+        PACK_PUBLISHER("pack-publisher", null);
+
+        final String directory;
+        final String database;
+
+        Service(String directory, String database) {
+            this.directory = directory;
+            this.database = database;
+        }
+
+        public String serviceName() {
+            return directory;
+        }
+    }
+
+    private record Running(Service service, Process process, int port, Path log) {
+        String url() {
+            return "http://127.0.0.1:" + port;
+        }
+    }
+
+    private final List<Running> running = new ArrayList<>();
+    private final Path dataDir;
+
+    private ServiceLauncher(Path dataDir) {
+        this.dataDir = dataDir;
+    }
+
+    /** Starts every service and waits until each reports ready on /q/health/ready. */
+    public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, PrintStream progress)
+            throws IOException, InterruptedException {
+        Path logs = Files.createDirectories(dataDir.resolve("logs"));
+        Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
+        stopLeftovers(dataDir, progress);
+        ServiceLauncher launcher = new ServiceLauncher(dataDir);
+        try {
+            int[] ports = Ports.free(Service.values().length);
+            for (Service service : Service.values()) {
+                Path jar = repoRoot.resolve(service.directory).resolve("target/quarkus-app/quarkus-run.jar");
+                if (!Files.isRegularFile(jar)) {
+                    throw new IOException(jar + " is missing: build the services first (mvn -B package -DskipTests)");
+                }
+                int port = ports[service.ordinal()];
+                Path log = logs.resolve(service.directory + ".log");
+                List<String> command = List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        // Small, quick-starting JVMs: the local stack runs four of them on two cores.
+                        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                        "-jar", jar.toString());
+                ProcessBuilder builder = new ProcessBuilder(command)
+                        .directory(repoRoot.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+                builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch));
+                Process process = builder.start();
+                launcher.running.add(new Running(service, process, port, log));
+                progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", service.directory,
+                        process.pid(), port, repoRoot.relativize(log.toAbsolutePath()));
+            }
+            launcher.writePids();
+            launcher.awaitReady(progress);
+            launcher.writeServicesFile();
+            return launcher;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            launcher.close();
+            throw e;
+        }
+    }
+
+    static Map<String, String> environment(Service service, int port, Endpoints endpoints, Path repoRoot, Path scratch) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        if (service.database != null) {
+            env.put("BYOOS_DB_REACTIVE_URL", "postgresql://" + endpoints.postgresHost() + ":" + endpoints.postgresPort()
+                    + "/" + service.database);
+            env.put("BYOOS_DB_JDBC_URL", endpoints.jdbcUrl(service.database));
+            env.put("BYOOS_DB_USERNAME", endpoints.postgresUsername());
+            env.put("BYOOS_DB_PASSWORD", endpoints.postgresPassword());
+        }
+        env.put("BYOOS_S3_ENDPOINT", endpoints.s3Endpoint());
+        env.put("BYOOS_S3_REGION", endpoints.s3Region());
+        env.put("BYOOS_S3_ACCESS_KEY", endpoints.s3AccessKey());
+        env.put("BYOOS_S3_SECRET_KEY", endpoints.s3SecretKey());
+        env.put("BYOOS_S3_STAGING_BUCKET", endpoints.s3StagingBucket());
+        env.put("BYOOS_S3_ARTIFACTS_BUCKET", endpoints.s3ArtifactsBucket());
+        env.put("BYOOS_REGISTRY_URL", endpoints.registryUrl());
+        env.put("BYOOS_BASES_DIR", repoRoot.resolve("examples/bases").toString());
+        env.put("BYOOS_SCRATCH_DIR", scratch.toString());
+        return env;
+    }
+
+    public String url(Service service) {
+        return running.stream().filter(r -> r.service == service).findFirst()
+                .map(Running::url)
+                .orElseThrow(() -> new IllegalStateException(service + " is not running"));
+    }
+
+    private void awaitReady(PrintStream progress) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        for (Running service : running) {
+            while (true) {
+                if (!service.process.isAlive()) {
+                    throw new IOException(service.service.directory + " exited with " + service.process.exitValue()
+                            + " while starting; last lines of " + service.log + ":\n" + tail(service.log));
+                }
+                if (ready(http, service)) {
+                    progress.printf("  ready   %s%n", service.service.directory);
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException(service.service.directory + " not ready after " + READY_TIMEOUT.toSeconds()
+                            + " s; last lines of " + service.log + ":\n" + tail(service.log));
+                }
+                Thread.sleep(250);
+            }
+        }
+    }
+
+    private static boolean ready(HttpClient http, Running service) throws InterruptedException {
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(service.url() + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException notYetListening) {
+            return false;
+        }
+    }
+
+    private void writeServicesFile() throws IOException {
+        Path file = dataDir.resolve(SERVICES_FILE);
+        Path temporary = file.resolveSibling(SERVICES_FILE + ".tmp");
+        try (Writer writer = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
+            writer.write("# BYOOS services of the local stack; removed when they stop\n");
+            for (Running service : running) {
+                writer.write(service.service.directory + ".url=" + service.url() + "\n");
+            }
+        }
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void writePids() throws IOException {
+        StringBuilder pids = new StringBuilder();
+        running.forEach(service -> pids.append(service.process.pid()).append('\n'));
+        Files.writeString(dataDir.resolve(PIDS_FILE), pids);
+    }
+
+    /**
+     * A launcher killed with SIGKILL cannot stop its children; the next start does, so stale
+     * services never keep consuming from a new stack's topics.
+     */
+    private static void stopLeftovers(Path dataDir, PrintStream progress) throws IOException {
+        Path pids = dataDir.resolve(PIDS_FILE);
+        if (!Files.exists(pids)) {
+            return;
+        }
+        for (String line : Files.readAllLines(pids)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            ProcessHandle.of(Long.parseLong(line.trim()))
+                    .filter(handle -> handle.info().commandLine().map(c -> c.contains("quarkus-run.jar")).orElse(false))
+                    .ifPresent(handle -> {
+                        progress.println("  stopping service left over from an earlier run: pid " + handle.pid());
+                        handle.destroy();
+                        handle.onExit().orTimeout(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                                .exceptionally(timeout -> {
+                                    handle.destroyForcibly();
+                                    return handle;
+                                }).join();
+                    });
+        }
+        Files.delete(pids);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Running service : running) {
+            service.process.destroy();
+        }
+        for (Running service : running) {
+            try {
+                if (!service.process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    service.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                service.process.destroyForcibly();
+            }
+        }
+        running.clear();
+        try {
+            Files.deleteIfExists(dataDir.resolve(SERVICES_FILE));
+            Files.deleteIfExists(dataDir.resolve(PIDS_FILE));
+        } catch (IOException ignored) {
+            // Best effort: a stale file is overwritten by the next start.
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.byoos.devstack;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * {@code up --data-dir DIR [--root DIR] [--watch-stdin]}: the servers and the four services, in the
+ * foreground. Writes DIR/endpoints.properties and DIR/services.properties when everything is
+ * ready; system tests start the whole pipeline this way.
+ */
+final class UpCommand {
+
+    private UpCommand() {
+    }
+
+    static int run(String[] args) throws Exception {
+        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "root"), Set.of("watch-stdin"));
+        Path dataDir = options.requiredPath("data-dir").toAbsolutePath().normalize();
+        Path root = Path.of(options.value("root", ".")).toAbsolutePath().normalize();
+        try (DevStack stack = DevStack.start(dataDir, System.out::println);
+                ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), System.out)) {
+            stack.stopFirst(services);
+            System.out.println("devstack up: " + dataDir.resolve(ServiceLauncher.SERVICES_FILE));
+            System.out.flush();
+            if (options.flag("watch-stdin")) {
+                ServersCommand.drainUntilEndOfInput(System.in);
+                System.out.println("devstack: standard input closed; stopping");
+                return Main.EXIT_OK;
+            }
+            Thread.currentThread().join();
+            return Main.EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.byoos.pack.messaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.Topics;
+import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.KafkaTestClient;
+
+/** pack-publisher against real Kafka and a real OCI registry. */
+@QuarkusTest
+@QuarkusTestResource(DevStackResource.class)
+class ArtifactStoredConsumerTest {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @ConfigProperty(name = "publisher.registry.url")
+    String registryUrl;
+
+    KafkaTestClient kafka;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeEach
+    void connect() {
+        kafka = new KafkaTestClient(bootstrapServers);
+    }
+
+    @AfterEach
+    void disconnect() {
+        kafka.close();
+    }
+
+    static ArtifactStored artifact(String buildId, String packName, String sha256) {
+        return new ArtifactStored(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack(packName, "1.0.0", "Node")),
+                "byoos-artifacts", "sha256/" + sha256, "s3://byoos-artifacts/sha256/" + sha256, sha256, 1024, "qcow2");
+    }
+
+    private void send(ArtifactStored event) {
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, event.build().buildId(), EventTypes.ARTIFACT_STORED,
+                UUID.randomUUID().toString(), EventJson.write(event));
+    }
+
+    private HttpResponse<String> manifest(String packName) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/byoos/spectro-packs/archive/" + packName
+                + "/manifests/1.0.0")).header("Accept", "application/vnd.oci.image.manifest.v1+json").build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void publishesThePackOnceAndReannouncesItWhenRedelivered() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        String packName = "pack-" + buildId.substring(0, 8);
+        ArtifactStored artifact = artifact(buildId, packName, "ab".repeat(32));
+        send(artifact);
+        ConsumerRecord<String, String> first = kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT).get(0);
+        PackPublished published = EventJson.read(first.value(), PackPublished.class);
+        assertEquals(URI.create(registryUrl).getAuthority() + "/byoos/spectro-packs/archive/" + packName + ":1.0.0",
+                published.reference());
+        HttpResponse<String> manifest = manifest(packName);
+        assertEquals(200, manifest.statusCode());
+        assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
+
+        send(artifact);
+        List<ConsumerRecord<String, String>> both = kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 2, TIMEOUT);
+        assertEquals(first.value(), both.get(1).value());
+        assertEquals(manifest.body(), manifest(packName).body(), "the tag still holds the same manifest");
+    }
+
+    @Test
+    void differentContentUnderAPublishedVersionIsAConflictAndOverwritesNothing() throws Exception {
+        String packName = "conflict-" + UUID.randomUUID().toString().substring(0, 8);
+        String firstBuild = UUID.randomUUID().toString();
+        send(artifact(firstBuild, packName, "ab".repeat(32)));
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, firstBuild, 1, TIMEOUT);
+        String before = manifest(packName).body();
+
+        String secondBuild = UUID.randomUUID().toString();
+        send(artifact(secondBuild, packName, "ef".repeat(32)));
+        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, secondBuild, 1, TIMEOUT).get(0)
+                .value(), BuildFailed.class);
+        assertEquals("PACK_VERSION_CONFLICT", failed.code());
+        assertEquals(before, manifest(packName).body());
+    }
+
+    @Test
+    void malformedEventsAreDeadLetteredAndTheNextEventStillFlows() {
+        String poisonKey = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, poisonKey, "dev.byoos.something.else.v1",
+                UUID.randomUUID().toString(), "{}");
+        kafka.awaitRecords(Topics.deadLetter(Topics.ARTIFACTS_STORED), poisonKey, 1, TIMEOUT);
+
+        String buildId = UUID.randomUUID().toString();
+        send(artifact(buildId, "after-poison-" + buildId.substring(0, 8), "cd".repeat(32)));
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.byoos.spec.messaging;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Polls the outbox for records that were not relayed right after their commit (a crash, a Kafka
+ * outage). The scheduler starts before the messaging channels are wired, so the relay (and its
+ * emitter) is only looked up once the application has started.
+ */
+@ApplicationScoped
+public class OutboxPoller {
+
+    @Inject
+    Instance<OutboxRelay> relay;
+
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    /** Observed after the default priority, i.e. after reactive messaging has started. */
+    void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
+        started.set(true);
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        started.set(false);
+    }
+
+    @Scheduled(every = "${spec-service.outbox.poll-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> poll() {
+        return started.get() ? relay.get().relayAll() : Uni.createFrom().voidItem();
+    }
+}

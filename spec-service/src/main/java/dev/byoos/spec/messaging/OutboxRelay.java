@@ -1,0 +1,115 @@
+package dev.byoos.spec.messaging;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+import dev.byoos.contract.Topics;
+import dev.byoos.spec.config.SpecServiceConfig;
+import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.OutboxEntity;
+import dev.byoos.spec.service.BuildState;
+
+/**
+ * Publishes outbox records to Kafka in insertion order and marks them published only after
+ * Kafka acknowledged them (acks=all). A crash between the two republishes the record: delivery
+ * is at-least-once and consumers deduplicate on the CloudEvent id, which is stable.
+ */
+@ApplicationScoped
+public class OutboxRelay {
+
+    private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+
+    @Inject
+    @Channel(Topics.BUILDS_REQUESTED)
+    MutinyEmitter<String> buildRequests;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    SpecServiceConfig config;
+
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean requestedWhileRunning = new AtomicBoolean();
+
+    /**
+     * Asks for a relay pass now, on a fresh duplicated Vert.x context (flagged safe for Hibernate
+     * Reactive) so it never shares the caller's session.
+     */
+    public void relaySoon() {
+        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+        VertxContextSafetyToggle.setContextSafe(context, true);
+        context.runOnContext(ignored -> relayAll()
+                .subscribe().with(done -> {
+                }, failure -> LOG.warnf(failure, "outbox relay pass failed; the next poll retries")));
+    }
+
+    /** Relays batches until the outbox is empty; one pass at a time per instance. */
+    public Uni<Void> relayAll() {
+        if (!running.compareAndSet(false, true)) {
+            requestedWhileRunning.set(true);
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().deferred(this::relayBatch)
+                .repeat().until(published -> published < config.outbox().batchSize())
+                .collect().last()
+                .replaceWithVoid()
+                .eventually(() -> {
+                    running.set(false);
+                    if (requestedWhileRunning.getAndSet(false)) {
+                        relaySoon();
+                    }
+                });
+    }
+
+    /** @return how many records this batch published */
+    private Uni<Integer> relayBatch() {
+        return Panache.withTransaction(() -> OutboxEntity.lockUnpublished(config.outbox().batchSize())
+                .flatMap(records -> Multi.createFrom().iterable(records)
+                        .onItem().transformToUniAndConcatenate(this::publish)
+                        .collect().asList()
+                        .map(List::size)));
+    }
+
+    private Uni<OutboxEntity> publish(OutboxEntity record) {
+        Message<String> message = Message.of(record.payload)
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(record.eventId)
+                        .withType(record.eventType)
+                        .withSubject(record.messageKey)
+                        .build())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(record.messageKey)
+                        .withTopic(record.topic)
+                        .build());
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return buildRequests.sendMessage(message)
+                .flatMap(acked -> {
+                    record.publishedAt = now;
+                    return BuildEntity.update("state = ?1, updatedAt = ?2 where id = ?3 and state = ?4",
+                            BuildState.QUEUED, now, UUID.fromString(record.messageKey), BuildState.ACCEPTED);
+                })
+                .replaceWith(record);
+    }
+}

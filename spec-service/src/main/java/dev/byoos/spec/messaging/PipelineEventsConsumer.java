@@ -1,0 +1,190 @@
+package dev.byoos.spec.messaging;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventJson.MalformedEventException;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.Topics;
+import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.BuildEventEntity;
+import dev.byoos.spec.service.BuildState;
+
+/**
+ * Keeps the build read model current from every stage's events. Idempotent: each CloudEvent id is
+ * recorded once (primary key), and a redelivered event changes nothing. A message that is not a
+ * well-formed event of the expected type is nacked and lands in the topic's dead-letter topic.
+ */
+@ApplicationScoped
+public class PipelineEventsConsumer {
+
+    private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
+
+    @Incoming(Topics.BUILDS_COMPLETED)
+    public Uni<Void> onBuildCompleted(Message<String> message) {
+        return handle(message, EventTypes.BUILD_COMPLETED);
+    }
+
+    @Incoming(Topics.BUILDS_FAILED)
+    public Uni<Void> onBuildFailed(Message<String> message) {
+        return handle(message, EventTypes.BUILD_FAILED);
+    }
+
+    @Incoming(Topics.ARTIFACTS_STORED)
+    public Uni<Void> onArtifactStored(Message<String> message) {
+        return handle(message, EventTypes.ARTIFACT_STORED);
+    }
+
+    @Incoming(Topics.PACKS_PUBLISHED)
+    public Uni<Void> onPackPublished(Message<String> message) {
+        return handle(message, EventTypes.PACK_PUBLISHED);
+    }
+
+    private Uni<Void> handle(Message<String> message, String expectedType) {
+        return Uni.createFrom().deferred(() -> {
+            IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
+                    .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
+            if (!expectedType.equals(cloudEvent.getType())) {
+                throw new MalformedEventException("unexpected CloudEvent type '" + cloudEvent.getType()
+                        + "', this topic carries " + expectedType, null);
+            }
+            BuildUpdate update = BuildUpdate.parse(expectedType, message.getPayload());
+            OffsetDateTime occurredAt = cloudEvent.getTimeStamp()
+                    .map(time -> time.toOffsetDateTime())
+                    .orElse(OffsetDateTime.now(ZoneOffset.UTC));
+            UUID buildId = parseBuildId(update.coordinates().buildId());
+            return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(cloudEvent.getId(), buildId,
+                    expectedType, cloudEvent.getSource().toString(), occurredAt, update.summary())
+                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().voidItem()));
+        })
+                .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
+                .onFailure().recoverWithUni(failure -> {
+                    LOG.warnf("dead-lettering %s event: %s", expectedType, failure.getMessage());
+                    return Uni.createFrom().completionStage(message.nack(failure));
+                });
+    }
+
+    private static Uni<Void> applyTo(UUID buildId, BuildUpdate update) {
+        return BuildEntity.<BuildEntity>findById(buildId).flatMap(build -> {
+            if (build == null) {
+                // The event names a build this service never created: nothing to project it onto.
+                return Uni.createFrom().failure(new MalformedEventException("unknown build " + buildId, null));
+            }
+            update.applyTo(build);
+            build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    private static UUID parseBuildId(String buildId) {
+        try {
+            return UUID.fromString(buildId);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedEventException("buildId '" + buildId + "' is not a UUID", e);
+        }
+    }
+
+    /** What one event changes on a build. Data fields are recorded even when the state cannot move. */
+    private sealed interface BuildUpdate {
+
+        BuildCoordinates coordinates();
+
+        String summary();
+
+        void applyTo(BuildEntity build);
+
+        static BuildUpdate parse(String type, String payload) {
+            return switch (type) {
+                case EventTypes.BUILD_COMPLETED -> new Completed(EventJson.read(payload, BuildCompleted.class));
+                case EventTypes.BUILD_FAILED -> new Failed(EventJson.read(payload, BuildFailed.class));
+                case EventTypes.ARTIFACT_STORED -> new Stored(EventJson.read(payload, ArtifactStored.class));
+                case EventTypes.PACK_PUBLISHED -> new Published(EventJson.read(payload, PackPublished.class));
+                default -> throw new MalformedEventException("unsupported event type " + type, null);
+            };
+        }
+
+        record Completed(BuildCompleted event) implements BuildUpdate {
+            public BuildCoordinates coordinates() {
+                return event.build();
+            }
+
+            public String summary() {
+                return "built " + event.image().format() + " image, " + event.image().size() + " bytes, sha256 "
+                        + event.image().sha256() + " in " + event.durationMillis() + " ms";
+            }
+
+            public void applyTo(BuildEntity build) {
+                build.state = build.state.advanceTo(BuildState.BUILT);
+            }
+        }
+
+        record Failed(BuildFailed event) implements BuildUpdate {
+            public BuildCoordinates coordinates() {
+                return event.build();
+            }
+
+            public String summary() {
+                return event.stage() + " failed: " + event.code() + ": " + event.reason();
+            }
+
+            public void applyTo(BuildEntity build) {
+                BuildState next = build.state.advanceTo(BuildState.FAILED);
+                if (next == BuildState.FAILED && build.state != BuildState.FAILED) {
+                    build.failureStage = event.stage();
+                    build.failureCode = event.code();
+                    build.failureReason = event.reason();
+                }
+                build.state = next;
+            }
+        }
+
+        record Stored(ArtifactStored event) implements BuildUpdate {
+            public BuildCoordinates coordinates() {
+                return event.build();
+            }
+
+            public String summary() {
+                return "stored at " + event.uri();
+            }
+
+            public void applyTo(BuildEntity build) {
+                build.artifactUri = event.uri();
+                build.artifactSha256 = event.sha256();
+                build.artifactSize = event.size();
+                build.state = build.state.advanceTo(BuildState.STORED);
+            }
+        }
+
+        record Published(PackPublished event) implements BuildUpdate {
+            public BuildCoordinates coordinates() {
+                return event.build();
+            }
+
+            public String summary() {
+                return "pack published as " + event.reference();
+            }
+
+            public void applyTo(BuildEntity build) {
+                build.packReference = event.reference();
+                build.state = build.state.advanceTo(BuildState.PUBLISHED);
+            }
+        }
+    }
+}

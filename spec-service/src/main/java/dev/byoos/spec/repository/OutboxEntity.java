@@ -1,0 +1,52 @@
+package dev.byoos.spec.repository;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import io.smallrye.mutiny.Uni;
+
+/** An event waiting to be published; written in the same transaction as the change it announces. */
+@Entity
+@Table(name = "outbox")
+public class OutboxEntity extends PanacheEntityBase {
+
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    public Long id;
+    @Column(name = "event_id")
+    public String eventId;
+    public String topic;
+    @Column(name = "event_type")
+    public String eventType;
+    @Column(name = "message_key")
+    public String messageKey;
+    public String payload;
+    @Column(name = "created_at")
+    public OffsetDateTime createdAt;
+    @Column(name = "published_at")
+    public OffsetDateTime publishedAt;
+
+    /**
+     * Locks the oldest unpublished records. SKIP LOCKED lets several spec-service replicas relay
+     * concurrently without publishing the same record twice at the same time.
+     */
+    public static Uni<List<OutboxEntity>> lockUnpublished(int limit) {
+        return getSession().flatMap(session -> session.createNativeQuery(
+                "select * from outbox where published_at is null order by id limit ?1 for update skip locked",
+                OutboxEntity.class)
+                .setParameter(1, limit)
+                .getResultList());
+    }
+
+    public static Uni<Long> countUnpublished() {
+        return count("publishedAt is null");
+    }
+}

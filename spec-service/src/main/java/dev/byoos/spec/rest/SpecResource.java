@@ -1,0 +1,77 @@
+package dev.byoos.spec.rest;
+
+import java.net.URI;
+import java.util.List;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.service.SpecIntake;
+import dev.byoos.spec.validation.SpecParser;
+import dev.byoos.spec.validation.SpecValidator;
+import dev.byoos.spec.validation.Violation;
+
+@Path("/api/v1/specs")
+public class SpecResource {
+
+    @Inject
+    SpecParser parser;
+
+    @Inject
+    SpecValidator validator;
+
+    @Inject
+    SpecIntake intake;
+
+    /** The submitted spec and the builds it started (or, for an identical resubmission, already has). */
+    public record Submission(String team, String name, int version, String digest, boolean newVersion,
+            List<BuildView.Summary> builds) {
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Submit an image spec (YAML or JSON); starts one build per target")
+    @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
+    public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        // Parse and validate before touching the database: a rejected spec writes nothing.
+        ImageSpec spec = validator.validate(parser.parse(body, formatOf(contentType)));
+        return intake.accept(spec).map(accepted -> {
+            Submission submission = new Submission(accepted.spec().team, accepted.spec().name,
+                    accepted.spec().version, accepted.spec().digest, accepted.newVersion(),
+                    accepted.builds().stream().map(BuildView.Summary::of).toList());
+            return Response.status(accepted.newVersion() ? Response.Status.CREATED : Response.Status.OK)
+                    .location(URI.create("/api/v1/specs/" + accepted.spec().name + "/versions/" + accepted.spec().version))
+                    .entity(submission)
+                    .build();
+        });
+    }
+
+    static SpecParser.Format formatOf(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            return SpecParser.Format.YAML;
+        }
+        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase();
+        return switch (mediaType) {
+            case "application/json" -> SpecParser.Format.JSON;
+            case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain" ->
+                SpecParser.Format.YAML;
+            default -> throw new dev.byoos.spec.validation.SpecRejectedException(List.of(new Violation("",
+                    Violation.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + mediaType
+                            + " is not accepted; send application/yaml or application/json")));
+        };
+    }
+}

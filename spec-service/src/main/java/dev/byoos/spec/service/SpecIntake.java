@@ -1,0 +1,195 @@
+package dev.byoos.spec.service;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.contract.EventIds;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.Topics;
+import dev.byoos.spec.messaging.OutboxRelay;
+import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.OutboxEntity;
+import dev.byoos.spec.repository.SpecEntity;
+
+/**
+ * Accepts a validated spec: stores it as the next immutable version, creates one build per
+ * target, and writes one build request per build to the outbox, all in one transaction. Either
+ * everything is stored and will be published, or nothing is.
+ */
+@ApplicationScoped
+public class SpecIntake {
+
+    /** Canonical JSON: sorted keys, so the digest does not depend on the submitted field order. */
+    private static final ObjectMapper CANONICAL = JsonMapper.builder()
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .build();
+
+    @Inject
+    OutboxRelay outboxRelay;
+
+    /**
+     * @param spec       the stored spec version
+     * @param builds     one build per target: new ones, or the existing ones of an identical spec
+     * @param newVersion false when the submission was identical to the latest stored version
+     */
+    public record Accepted(SpecEntity spec, List<BuildEntity> builds, boolean newVersion) {
+    }
+
+    /**
+     * Stores the spec. Submitting a spec identical to its latest version (same canonical digest)
+     * creates no new version: its builds are returned as they are, except that a target whose
+     * build failed is built again as the next attempt. This makes resubmission safe to repeat.
+     */
+    public Uni<Accepted> accept(ImageSpec spec) {
+        String document = canonicalJson(spec);
+        String digest = sha256(document);
+        return Panache.withTransaction(() -> SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
+                .flatMap(latest -> latest != null && latest.digest.equals(digest)
+                        ? resubmit(spec, latest)
+                        : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1)))
+                // Publish right away rather than waiting for the relay's next poll; the poll
+                // still covers a crash between commit and publish.
+                .invoke(accepted -> outboxRelay.relaySoon());
+    }
+
+    private Uni<Accepted> persistNewVersion(ImageSpec spec, String document, String digest, int version) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        SpecEntity specEntity = new SpecEntity();
+        specEntity.id = UUID.randomUUID();
+        specEntity.team = spec.metadata().team();
+        specEntity.name = spec.metadata().name();
+        specEntity.version = version;
+        specEntity.digest = digest;
+        specEntity.document = document;
+        specEntity.createdAt = now;
+
+        List<BuildEntity> builds = new ArrayList<>();
+        List<OutboxEntity> outbox = new ArrayList<>();
+        for (ImageSpec.Target target : spec.spec().targets()) {
+            BuildEntity build = newBuild(specEntity, target, 1, now);
+            builds.add(build);
+            outbox.add(buildRequest(spec, specEntity, build, now));
+        }
+        return specEntity.persist()
+                .flatMap(ignored -> BuildEntity.persist(builds))
+                .flatMap(ignored -> OutboxEntity.persist(outbox))
+                .map(ignored -> new Accepted(specEntity, builds, true));
+    }
+
+    private Uni<Accepted> resubmit(ImageSpec spec, SpecEntity existing) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous -> {
+            Map<String, BuildEntity> latestByCloud = new LinkedHashMap<>();
+            previous.forEach(build -> latestByCloud.put(build.targetCloud, build));
+            List<BuildEntity> builds = new ArrayList<>();
+            List<BuildEntity> retries = new ArrayList<>();
+            List<OutboxEntity> outbox = new ArrayList<>();
+            for (ImageSpec.Target target : spec.spec().targets()) {
+                BuildEntity latest = latestByCloud.get(target.cloud());
+                if (latest != null && latest.state != BuildState.FAILED) {
+                    builds.add(latest);
+                    continue;
+                }
+                BuildEntity retry = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now);
+                builds.add(retry);
+                retries.add(retry);
+                outbox.add(buildRequest(spec, existing, retry, now));
+            }
+            if (retries.isEmpty()) {
+                return Uni.createFrom().item(new Accepted(existing, builds, false));
+            }
+            return BuildEntity.persist(retries)
+                    .flatMap(ignored -> OutboxEntity.persist(outbox))
+                    .map(ignored -> new Accepted(existing, builds, false));
+        });
+    }
+
+    private static BuildEntity newBuild(SpecEntity spec, ImageSpec.Target target, int attempt, OffsetDateTime now) {
+        BuildEntity build = new BuildEntity();
+        build.id = UUID.randomUUID();
+        build.spec = spec;
+        build.team = spec.team;
+        build.targetCloud = target.cloud();
+        build.targetFormat = target.format();
+        build.attempt = attempt;
+        build.state = BuildState.ACCEPTED;
+        build.createdAt = now;
+        build.updatedAt = now;
+        return build;
+    }
+
+    private static OutboxEntity buildRequest(ImageSpec spec, SpecEntity specEntity, BuildEntity build,
+            OffsetDateTime now) {
+        ImageSpec.Target target = new ImageSpec.Target(build.targetCloud, build.targetFormat);
+        ImageSpec.Pack pack = spec.spec().pack();
+        // With several targets each publishes its own pack, so the pack names differ by cloud.
+        String packName = spec.spec().targets().size() == 1 ? pack.name() : pack.name() + "-" + target.cloud();
+        BuildCoordinates coordinates = new BuildCoordinates(
+                build.id.toString(),
+                specEntity.team,
+                specEntity.name,
+                specEntity.version,
+                specEntity.digest,
+                new BuildCoordinates.OperatingSystem(spec.spec().os().name(), spec.spec().os().version()),
+                spec.spec().kubernetes().version(),
+                new BuildCoordinates.Target(target.cloud(), target.format()),
+                new BuildCoordinates.Pack(packName, pack.version(), pack.displayName()));
+        List<BuildRequested.FileCustomization> files = spec.spec().customizations().files().stream()
+                .map(file -> new BuildRequested.FileCustomization(file.path(), file.content(), file.mode()))
+                .toList();
+        BuildRequested request = new BuildRequested(coordinates,
+                new BuildRequested.BaseImage(spec.spec().os().base().local()), files);
+
+        OutboxEntity record = new OutboxEntity();
+        record.eventId = EventIds.forStage(build.id.toString(), EventTypes.BUILD_REQUESTED);
+        record.topic = Topics.BUILDS_REQUESTED;
+        record.eventType = EventTypes.BUILD_REQUESTED;
+        record.messageKey = build.id.toString();
+        record.payload = EventJson.write(request);
+        record.createdAt = now;
+        return record;
+    }
+
+    static String canonicalJson(ImageSpec spec) {
+        try {
+            return CANONICAL.writeValueAsString(spec);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a validated spec", e);
+        }
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+}

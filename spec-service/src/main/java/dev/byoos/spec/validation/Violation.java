@@ -1,0 +1,23 @@
+package dev.byoos.spec.validation;
+
+/**
+ * One thing wrong with a submitted spec.
+ *
+ * @param pointer JSON pointer (RFC 6901) to the offending field, e.g. {@code /spec/targets/1/cloud}
+ * @param code    stable machine-readable code, e.g. {@code UNKNOWN_FIELD}
+ * @param message what is wrong and what is accepted, for a person
+ */
+public record Violation(String pointer, String code, String message) {
+
+    public static final String MALFORMED_DOCUMENT = "MALFORMED_DOCUMENT";
+    public static final String UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE";
+    public static final String UNKNOWN_FIELD = "UNKNOWN_FIELD";
+    public static final String REQUIRED = "REQUIRED";
+    public static final String WRONG_TYPE = "WRONG_TYPE";
+    public static final String INVALID_FORMAT = "INVALID_FORMAT";
+    public static final String NOT_ALLOWED = "NOT_ALLOWED";
+    public static final String DUPLICATE = "DUPLICATE";
+    public static final String UNSAFE_PATH = "UNSAFE_PATH";
+    public static final String TOO_LARGE = "TOO_LARGE";
+    public static final String TARGET_NOT_BUILDABLE = "TARGET_NOT_BUILDABLE";
+}

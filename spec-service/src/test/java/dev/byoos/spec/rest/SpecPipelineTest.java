@@ -1,0 +1,216 @@
+package dev.byoos.spec.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.Topics;
+import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.KafkaTestClient;
+
+/** spec-service against real Kafka and PostgreSQL: intake, outbox relay, and the build read model. */
+@QuarkusTest
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "spec_service"))
+class SpecPipelineTest {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
+    static final String SHA = "ab".repeat(32);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Inject
+    DataSource database;
+
+    KafkaTestClient kafka;
+
+    @BeforeEach
+    void connect() {
+        kafka = new KafkaTestClient(bootstrapServers);
+    }
+
+    @AfterEach
+    void disconnect() {
+        kafka.close();
+    }
+
+    static String exampleSpec(String name) throws Exception {
+        return Files.readString(Path.of("..", "examples", "debian-12-qemu.yaml"))
+                .replace("name: debian-12-node", "name: " + name);
+    }
+
+    private ValidatableResponse submit(String yaml) {
+        return given().contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8)).when().post("/api/v1/specs").then();
+    }
+
+    private String submitAndGetBuildId(String name) throws Exception {
+        return submit(exampleSpec(name)).statusCode(201).extract().path("builds[0].id");
+    }
+
+    @Test
+    void storesAValidSpecAndPublishesItsBuildRequestThroughTheOutbox() throws Exception {
+        String buildId = submitAndGetBuildId("outbox-" + shortId());
+
+        List<ConsumerRecord<String, String>> requests = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT);
+        ConsumerRecord<String, String> request = requests.get(0);
+        assertEquals(EventTypes.BUILD_REQUESTED, KafkaTestClient.header(request, "ce_type").orElseThrow());
+        assertEquals("urn:byoos:spec-service", KafkaTestClient.header(request, "ce_source").orElseThrow());
+        assertEquals(buildId, EventJson.read(request.value(), dev.byoos.contract.BuildRequested.class).build().buildId());
+
+        awaitState(buildId, "QUEUED");
+        assertEquals(0, count("select count(*) from outbox where published_at is null and message_key = '" + buildId + "'"));
+    }
+
+    @Test
+    void rejectsAnInvalidSpecWithProblemDetailsAndWritesNothing() throws Exception {
+        long specs = count("select count(*) from image_spec");
+        long outbox = count("select count(*) from outbox");
+        submit(exampleSpec("Bad_Name").replace("cloud: qemu", "cloud: moon") + "surprise: true\n")
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("status", equalTo(400))
+                .body("violations.pointer", hasItem("/metadata/name"))
+                .body("violations.pointer", hasItem("/spec/targets/0/cloud"))
+                .body("violations.code", hasItem("UNKNOWN_FIELD"));
+        assertEquals(specs, count("select count(*) from image_spec"));
+        assertEquals(outbox, count("select count(*) from outbox"));
+    }
+
+    @Test
+    void acceptsJsonAndRejectsUnsupportedMediaTypes() throws Exception {
+        String json = Files.readString(Path.of("..", "examples", "debian-12-qemu.json"))
+                .replace("\"debian-12-raw\"", "\"json-" + shortId() + "\"");
+        given().contentType(ContentType.JSON).body(json.getBytes(StandardCharsets.UTF_8)).when().post("/api/v1/specs").then().statusCode(201);
+        given().contentType("application/xml").body("<spec/>".getBytes(StandardCharsets.UTF_8)).when().post("/api/v1/specs").then()
+                .statusCode(400).body("violations[0].code", equalTo("UNSUPPORTED_MEDIA_TYPE"));
+    }
+
+    @Test
+    void resubmittingAnIdenticalSpecReturnsTheExistingBuilds() throws Exception {
+        String yaml = exampleSpec("same-" + shortId());
+        String first = submit(yaml).statusCode(201).extract().path("builds[0].id");
+        submit(yaml).statusCode(200)
+                .body("newVersion", equalTo(false))
+                .body("version", equalTo(1))
+                .body("builds[0].id", equalTo(first));
+        submit(yaml.replace("role=worker", "role=control-plane")).statusCode(201).body("version", equalTo(2));
+    }
+
+    @Test
+    void appliesEachEventOnceAndDeadLettersMalformedOnesWithoutStopping() throws Exception {
+        String buildId = submitAndGetBuildId("events-" + shortId());
+        BuildCoordinates coordinates = coordinates(buildId);
+        String stored = EventJson.write(new ArtifactStored(coordinates, "byoos-artifacts", "sha256/" + SHA,
+                "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2"));
+        String storedEventId = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, storedEventId, stored);
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, storedEventId, stored);
+        awaitState(buildId, "STORED");
+
+        kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                "{not json");
+        kafka.sendPlain(Topics.PACKS_PUBLISHED, buildId, "{}");
+        String published = EventJson.write(new PackPublished(coordinates, "registry/byoos/spectro-packs/archive/p:1.0.0",
+                "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA));
+        kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                published);
+
+        List<ConsumerRecord<String, String>> deadLetters = kafka.awaitRecords(Topics.deadLetter(Topics.PACKS_PUBLISHED),
+                buildId, 2, TIMEOUT);
+        assertEquals(2, deadLetters.size());
+        awaitState(buildId, "PUBLISHED")
+                .body("artifact.sha256", equalTo(SHA))
+                .body("pack.reference", equalTo("registry/byoos/spectro-packs/archive/p:1.0.0"));
+        assertEquals(1, count("select count(*) from build_event where event_id = '" + storedEventId + "'"),
+                "the redelivered event was recorded once");
+
+        // A late, out-of-order event cannot move a published build backwards.
+        // Same key, same partition: once the second event is recorded, the first was applied.
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
+                stored);
+        String marker = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, marker, stored);
+        awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
+        given().get("/api/v1/builds/" + buildId).then().body("state", equalTo("PUBLISHED"));
+    }
+
+    @Test
+    void unknownBuildsAreProblemDetailsToo() {
+        given().get("/api/v1/builds/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
+        given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");
+    }
+
+    private ValidatableResponse awaitState(String buildId, String state) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            ValidatableResponse response = given().get("/api/v1/builds/" + buildId).then().statusCode(200);
+            String current = response.extract().path("state");
+            if (state.equals(current)) {
+                return response;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("build " + buildId + " is " + current + ", expected " + state);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitCount(String sql, long expected) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (count(sql) != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(sql + " did not reach " + expected);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private long count(String sql) throws Exception {
+        try (Connection connection = database.getConnection();
+                ResultSet rows = connection.createStatement().executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static BuildCoordinates coordinates(String buildId) {
+        return new BuildCoordinates(buildId, "platform", "events", 1, SHA,
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));
+    }
+
+    private static String shortId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+}

@@ -1,0 +1,103 @@
+package dev.byoos.testsupport;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/**
+ * Where the test stack listens. Same keys as the devstack's {@code endpoints.properties}; kept as
+ * its own small type so tests never load devstack classes.
+ */
+public record Endpoints(
+        String kafkaBootstrapServers,
+        String postgresHost,
+        int postgresPort,
+        String postgresUsername,
+        String postgresPassword,
+        String s3Endpoint,
+        String s3Region,
+        String s3AccessKey,
+        String s3SecretKey,
+        String s3StagingBucket,
+        String s3ArtifactsBucket,
+        String registryUrl,
+        long devstackPid) {
+
+    public static final String FILE_NAME = "endpoints.properties";
+
+    public static Endpoints fromProperties(Properties properties) {
+        return new Endpoints(
+                required(properties, "kafka.bootstrap.servers"),
+                required(properties, "postgres.host"),
+                Integer.parseInt(required(properties, "postgres.port")),
+                required(properties, "postgres.username"),
+                required(properties, "postgres.password"),
+                required(properties, "s3.endpoint"),
+                required(properties, "s3.region"),
+                required(properties, "s3.access-key"),
+                required(properties, "s3.secret-key"),
+                required(properties, "s3.bucket.staging"),
+                required(properties, "s3.bucket.artifacts"),
+                required(properties, "registry.url"),
+                Long.parseLong(required(properties, "devstack.pid")));
+    }
+
+    public static Endpoints load(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        try {
+            return fromProperties(properties);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the devstack's file format: plain {@code key=value} lines. */
+    public void write(Path file) {
+        String text = String.join("\n",
+                "kafka.bootstrap.servers=" + kafkaBootstrapServers,
+                "postgres.host=" + postgresHost,
+                "postgres.port=" + postgresPort,
+                "postgres.username=" + postgresUsername,
+                "postgres.password=" + postgresPassword,
+                "s3.endpoint=" + s3Endpoint,
+                "s3.region=" + s3Region,
+                "s3.access-key=" + s3AccessKey,
+                "s3.secret-key=" + s3SecretKey,
+                "s3.bucket.staging=" + s3StagingBucket,
+                "s3.bucket.artifacts=" + s3ArtifactsBucket,
+                "registry.url=" + registryUrl,
+                "devstack.pid=" + devstackPid,
+                "");
+        try {
+            Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** {@code postgresql://host:port/database}, the form of Quarkus' reactive datasource URL. */
+    public String reactivePostgresUrl(String database) {
+        return "postgresql://" + postgresHost + ":" + postgresPort + "/" + database;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:" + reactivePostgresUrl(database);
+    }
+
+    private static String required(Properties properties, String key) {
+        String value = properties.getProperty(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("missing key " + key);
+        }
+        return value.trim();
+    }
+}

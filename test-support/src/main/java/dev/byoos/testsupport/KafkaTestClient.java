@@ -1,0 +1,125 @@
+package dev.byoos.testsupport;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A plain Kafka client for tests, independent of the services' messaging code: it produces
+ * CloudEvents in binary mode exactly as the CloudEvents Kafka binding describes (ce_* headers),
+ * and reads topics from the beginning looking for the record a test expects.
+ */
+public final class KafkaTestClient implements AutoCloseable {
+
+    public static final String TEST_SOURCE = "urn:byoos:test";
+
+    private final String bootstrapServers;
+    private final KafkaProducer<String, String> producer;
+
+    public KafkaTestClient(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
+        this.producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new StringSerializer());
+    }
+
+    /** Sends a binary-mode CloudEvent and waits for the broker's acknowledgement. */
+    public void sendCloudEvent(String topic, String key, String type, String id, String json) {
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, json);
+        record.headers().add("ce_specversion", bytes("1.0"));
+        record.headers().add("ce_id", bytes(id));
+        record.headers().add("ce_type", bytes(type));
+        record.headers().add("ce_source", bytes(TEST_SOURCE));
+        record.headers().add("content-type", bytes("application/json"));
+        send(record);
+    }
+
+    /** Sends a record with no CloudEvent headers at all. */
+    public void sendPlain(String topic, String key, String value) {
+        send(new ProducerRecord<>(topic, key, value));
+    }
+
+    private void send(ProducerRecord<String, String> record) {
+        try {
+            producer.send(record).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not send to " + record.topic(), e);
+        }
+    }
+
+    /** Reads {@code topic} from the beginning until {@code count} records with {@code key} have arrived. */
+    public List<ConsumerRecord<String, String>> awaitRecords(String topic, String key, int count, Duration timeout) {
+        return awaitRecords(topic, record -> key.equals(record.key()), count, timeout);
+    }
+
+    public List<ConsumerRecord<String, String>> awaitRecords(String topic,
+            Predicate<ConsumerRecord<String, String>> matching, int count, Duration timeout) {
+        List<ConsumerRecord<String, String>> found = scan(topic, matching, count, timeout);
+        if (found.size() < count) {
+            throw new AssertionError("expected " + count + " matching record(s) on " + topic + " within " + timeout
+                    + " but found " + found.size());
+        }
+        return found;
+    }
+
+    /** Reads {@code topic} for the whole {@code window} and returns every record with {@code key}. */
+    public List<ConsumerRecord<String, String>> recordsWithin(String topic, String key, Duration window) {
+        return scan(topic, record -> key.equals(record.key()), Integer.MAX_VALUE, window);
+    }
+
+    private List<ConsumerRecord<String, String>> scan(String topic, Predicate<ConsumerRecord<String, String>> matching,
+            int enough, Duration timeout) {
+        List<ConsumerRecord<String, String>> found = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (found.size() < enough && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                    if (matching.test(record)) {
+                        found.add(record);
+                    }
+                });
+            }
+        }
+        return found;
+    }
+
+    public static Optional<String> header(ConsumerRecord<?, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? Optional.empty() : Optional.of(new String(header.value(), StandardCharsets.UTF_8));
+    }
+
+    private static byte[] bytes(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

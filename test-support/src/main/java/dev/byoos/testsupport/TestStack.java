@@ -1,0 +1,79 @@
+package dev.byoos.testsupport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One Kafka/PostgreSQL/S3/registry stack per test JVM, started on first use and shared by every
+ * test class. Where it comes from, first match wins:
+ * <ol>
+ *   <li>{@value #ENDPOINTS_ENV} (or system property {@value #ENDPOINTS_PROPERTY}) names the
+ *       endpoints.properties of a stack that is already running: reuse it (fast repeated runs:
+ *       {@code java -jar deploy/devstack/target/byoos-devstack.jar servers --data-dir DIR});</li>
+ *   <li>a Docker engine answers: Testcontainers;</li>
+ *   <li>otherwise the devstack jar as a child JVM, stopped when this JVM exits.</li>
+ * </ol>
+ */
+public final class TestStack {
+
+    public static final String ENDPOINTS_ENV = "BYOOS_DEVSTACK_ENDPOINTS";
+    public static final String ENDPOINTS_PROPERTY = "byoos.devstack.endpoints";
+
+    private static Endpoints endpoints;
+    /** A failed start is remembered: later test classes fail fast instead of waiting again. */
+    private static RuntimeException startFailure;
+
+    private TestStack() {
+    }
+
+    /** The stack's endpoints, starting it on first use. Tests in one JVM are expected to start sequentially. */
+    public static synchronized Endpoints endpoints() {
+        if (endpoints != null) {
+            return endpoints;
+        }
+        if (startFailure != null) {
+            throw new IllegalStateException("the test stack failed to start earlier in this JVM", startFailure);
+        }
+        try {
+            endpoints = resolve();
+            return endpoints;
+        } catch (RuntimeException e) {
+            startFailure = e;
+            throw e;
+        }
+    }
+
+    private static Endpoints resolve() {
+        Path file = configuredEndpointsFile().orElseGet(
+                () -> ContainerStack.dockerAvailable() ? ContainerStack.start() : DevStackChild.start());
+        Endpoints running = load(file);
+        // Quarkus loads test classes in a class loader per application, each with its own copy of
+        // this class's statics; a JVM-wide system property lets those copies reuse this stack.
+        System.setProperty(ENDPOINTS_PROPERTY, file.toString());
+        return running;
+    }
+
+    private static Optional<Path> configuredEndpointsFile() {
+        String value = System.getProperty(ENDPOINTS_PROPERTY);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(ENDPOINTS_ENV);
+        }
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(Path.of(value));
+    }
+
+    /** Reads the endpoints of a running stack, refusing a file left behind by a stopped one. */
+    private static Endpoints load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException(file + " does not exist: is the dev stack running? (it is named by "
+                    + ENDPOINTS_ENV + " or " + ENDPOINTS_PROPERTY + ")");
+        }
+        Endpoints loaded = Endpoints.load(file);
+        boolean alive = ProcessHandle.of(loaded.devstackPid()).map(ProcessHandle::isAlive).orElse(false);
+        if (!alive) {
+            throw new IllegalStateException(file + " is stale: the dev stack (pid " + loaded.devstackPid()
+                    + ") is not running");
+        }
+        return loaded;
+    }
+}
