@@ -1,0 +1,117 @@
+package dev.byoos.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+
+/** The records, the JSON Schemas and the AsyncAPI document describe the same contract. */
+class ContractTest {
+
+    static final String SHA = "ab".repeat(32);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static BuildCoordinates coordinates() {
+        return new BuildCoordinates("5b3a3f0e-2a39-4d3c-9f55-0c7f3f1b2a10", "platform", "node", 2, SHA,
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));
+    }
+
+    static Stream<Arguments> events() {
+        return Stream.of(
+                Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
+                        List.of(new BuildRequested.FileCustomization("/etc/motd", "hi", "0644")))),
+                Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
+                        new BuildCompleted.StagedObject("staging", "builds/x/disk.qcow2", SHA, 10, "qcow2"), "native", 5)),
+                Arguments.of("BuildFailed", new BuildFailed(coordinates(), "build", "BASE_NOT_FOUND", "no base", false)),
+                Arguments.of("ArtifactStored", new ArtifactStored(coordinates(), "artifacts", "sha256/" + SHA,
+                        "s3://artifacts/sha256/" + SHA, SHA, 10, "qcow2")),
+                Arguments.of("PackPublished", new PackPublished(coordinates(),
+                        "registry:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + SHA, "s3://artifacts/sha256/" + SHA)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void everyEventTheRecordsWriteMatchesItsSchemaAndReadsBack(String definition, Object event) throws IOException {
+        String json = EventJson.write(event);
+        Set<ValidationMessage> errors = schema(definition).validate(JSON.readTree(json));
+        assertTrue(errors.isEmpty(), definition + ": " + errors);
+        assertEquals(event, EventJson.read(json, event.getClass()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void anEventMissingItsBuildIsRejectedByTheSchemaAndTheRecords(String definition, Object event) throws IOException {
+        ObjectNode payload = (ObjectNode) JSON.readTree(EventJson.write(event));
+        payload.remove("build");
+        assertFalse(schema(definition).validate(payload).isEmpty());
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(payload.toString(), event.getClass()));
+    }
+
+    @Test
+    void malformedJsonIsAMalformedEvent() {
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("{nope", BuildFailed.class));
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("", BuildFailed.class));
+    }
+
+    @Test
+    void laterOptionalFieldsAreTolerated() {
+        String withExtra = EventJson.write(new BuildFailed(coordinates(), "pack", "X", "y", true))
+                .replaceFirst("\\{", "{\"addedInALaterRelease\":1,");
+        assertEquals("X", EventJson.read(withExtra, BuildFailed.class).code());
+    }
+
+    @Test
+    void theAsyncApiDocumentNamesEveryTypeAndTopicOfTheCode() throws IOException {
+        JsonNode asyncApi;
+        try (InputStream in = ContractTest.class.getResourceAsStream("/byoos/contract/asyncapi.yaml")) {
+            asyncApi = new YAMLMapper().readTree(in);
+        }
+        Set<String> documentedTypes = new TreeSet<>();
+        asyncApi.path("components").path("messages").forEach(message -> documentedTypes.add(message.path("name").asText()));
+        assertEquals(new TreeSet<>(Set.of(EventTypes.BUILD_REQUESTED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
+                EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED)), documentedTypes);
+        Set<String> documentedTopics = new TreeSet<>();
+        asyncApi.path("channels").forEach(channel -> documentedTopics.add(channel.path("address").asText()));
+        Set<String> codeTopics = new TreeSet<>();
+        Topics.all().stream().map(Topics.TopicSpec::name)
+                .filter(name -> !name.endsWith(Topics.DLQ_SUFFIX) && !name.equals(Topics.SPECS_SUBMITTED))
+                .forEach(codeTopics::add);
+        assertEquals(codeTopics, documentedTopics);
+    }
+
+    @Test
+    void eventIdsAreStablePerBuildAndStage() {
+        assertEquals(EventIds.forStage("b1", EventTypes.BUILD_COMPLETED), EventIds.forStage("b1", EventTypes.BUILD_COMPLETED));
+        assertFalse(EventIds.forStage("b1", EventTypes.BUILD_COMPLETED).equals(EventIds.forStage("b1", EventTypes.BUILD_FAILED)));
+    }
+
+    private static com.networknt.schema.JsonSchema schema(String definition) throws IOException {
+        ObjectNode document;
+        try (InputStream in = ContractTest.class.getResourceAsStream("/byoos/contract/events.schema.json")) {
+            document = (ObjectNode) JSON.readTree(in);
+        }
+        document.put("$ref", "#/$defs/" + definition);
+        return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(document);
+    }
+}
