@@ -15,9 +15,6 @@ import org.jboss.logging.Logger;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.vertx.mutiny.core.Vertx;
 
 import dev.byoos.artifact.repository.ArtifactEntity;
@@ -26,11 +23,10 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
-import dev.byoos.contract.EventIds;
-import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
 
 /**
  * Verifies a built image's checksum against the bytes in S3, promotes it to its content address,
@@ -68,12 +64,7 @@ public class BuildCompletedConsumer {
     }
 
     private static BuildCompleted parse(Message<String> message) {
-        IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
-                .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
-        if (!EventTypes.BUILD_COMPLETED.equals(cloudEvent.getType())) {
-            throw new MalformedEventException("unexpected CloudEvent type " + cloudEvent.getType(), null);
-        }
-        BuildCompleted event = EventJson.read(message.getPayload(), BuildCompleted.class);
+        BuildCompleted event = CloudEventMessages.read(message, EventTypes.BUILD_COMPLETED, BuildCompleted.class);
         try {
             UUID.fromString(event.build().buildId());
         } catch (IllegalArgumentException e) {
@@ -113,8 +104,8 @@ public class BuildCompletedConsumer {
         })).flatMap(verification -> {
             if (verification.failureCode() != null) {
                 LOG.warnf("build %s: %s", buildId, verification.failureReason());
-                return send(failures, event.build().buildId(), EventTypes.BUILD_FAILED,
-                        EventJson.write(new BuildFailed(event.build(), "artifact", verification.failureCode(),
+                return failures.sendMessage(CloudEventMessages.forBuild(event.build().buildId(), EventTypes.BUILD_FAILED,
+                        new BuildFailed(event.build(), "artifact", verification.failureCode(),
                                 verification.failureReason(), false)));
             }
             ArtifactEntity artifact = newArtifact(event, buildId, verification.key());
@@ -146,17 +137,7 @@ public class BuildCompletedConsumer {
     private Uni<Void> announce(BuildCoordinates build, ArtifactEntity artifact) {
         ArtifactStored event = new ArtifactStored(build, artifact.bucket, artifact.objectKey, artifact.uri(),
                 artifact.sha256, artifact.size, artifact.format);
-        return send(stored, build.buildId(), EventTypes.ARTIFACT_STORED, EventJson.write(event));
-    }
-
-    private static Uni<Void> send(MutinyEmitter<String> emitter, String buildId, String type, String payload) {
-        return emitter.sendMessage(Message.of(payload)
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(EventIds.forStage(buildId, type))
-                        .withType(type)
-                        .withSubject(buildId)
-                        .build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(buildId).build()));
+        return stored.sendMessage(CloudEventMessages.forBuild(build.buildId(), EventTypes.ARTIFACT_STORED, event));
     }
 
     private record Verification(String key, String failureCode, String failureReason) {

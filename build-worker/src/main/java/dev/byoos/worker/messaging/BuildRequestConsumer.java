@@ -21,9 +21,6 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildFailed;
@@ -33,6 +30,7 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
@@ -78,7 +76,7 @@ public class BuildRequestConsumer {
     public CompletionStage<Void> onBuildRequested(Message<String> message) {
         BuildRequested request;
         try {
-            request = parse(message);
+            request = CloudEventMessages.read(message, EventTypes.BUILD_REQUESTED, BuildRequested.class);
         } catch (MalformedEventException e) {
             LOG.warnf("dead-lettering a malformed build request: %s", e.getMessage());
             return message.nack(e);
@@ -93,14 +91,6 @@ public class BuildRequestConsumer {
         }
     }
 
-    private static BuildRequested parse(Message<String> message) {
-        IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
-                .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
-        if (!EventTypes.BUILD_REQUESTED.equals(cloudEvent.getType())) {
-            throw new MalformedEventException("unexpected CloudEvent type " + cloudEvent.getType(), null);
-        }
-        return EventJson.read(message.getPayload(), BuildRequested.class);
-    }
 
     private void process(BuildRequested request) {
         String buildId = request.build().buildId();
@@ -108,7 +98,8 @@ public class BuildRequestConsumer {
         Optional<String> alreadyCompleted = staging.getText(completionKey);
         if (alreadyCompleted.isPresent()) {
             LOG.infof("build %s already completed; announcing the recorded result again", buildId);
-            send(completions, buildId, EventTypes.BUILD_COMPLETED, alreadyCompleted.get());
+            send(completions, CloudEventMessages.withId(EventIds.forStage(buildId, EventTypes.BUILD_COMPLETED), buildId,
+                    EventTypes.BUILD_COMPLETED, alreadyCompleted.get()));
             return;
         }
         long started = System.nanoTime();
@@ -127,21 +118,20 @@ public class BuildRequestConsumer {
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
                             image.format()),
                     builder.id(), (System.nanoTime() - started) / 1_000_000);
-            String payload = EventJson.write(completed);
             // The record is written before the event: if we die in between, the redelivered
             // request finds it and re-sends the same event (same id) instead of building again.
-            staging.putText(completionKey, payload);
-            send(completions, buildId, EventTypes.BUILD_COMPLETED, payload);
+            staging.putText(completionKey, EventJson.write(completed));
+            send(completions, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_COMPLETED, completed));
             succeeded = true;
             LOG.infof("build %s: staged %s (%d bytes, sha256 %s)", buildId, upload.key(), upload.size(), upload.sha256());
         } catch (BuildException e) {
             LOG.warnf("build %s failed: %s: %s", buildId, e.code(), e.getMessage());
-            send(failures, buildId, EventTypes.BUILD_FAILED, EventJson.write(new BuildFailed(request.build(), "build",
-                    e.code(), e.getMessage(), e.retryable())));
+            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED,
+                    new BuildFailed(request.build(), "build", e.code(), e.getMessage(), e.retryable())));
         } catch (IOException | UncheckedIOException e) {
             LOG.warnf(e, "build %s failed on the worker's disk", buildId);
-            send(failures, buildId, EventTypes.BUILD_FAILED, EventJson.write(new BuildFailed(request.build(), "build",
-                    "WORKER_IO", "the worker could not read or write its scratch space: " + e.getMessage(), true)));
+            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(request.build(),
+                    "build", "WORKER_IO", "the worker could not read or write its scratch space: " + e.getMessage(), true)));
         } finally {
             if (succeeded || !config.keepFailedScratch()) {
                 deleteTree(workDir);
@@ -153,15 +143,8 @@ public class BuildRequestConsumer {
         return "builds/" + buildId + "/build-completed.json";
     }
 
-    private static void send(MutinyEmitter<String> emitter, String buildId, String type, String payload) {
-        emitter.sendMessage(Message.of(payload)
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(EventIds.forStage(buildId, type))
-                        .withType(type)
-                        .withSubject(buildId)
-                        .build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(buildId).build()))
-                .await().atMost(SEND_TIMEOUT);
+    private static void send(MutinyEmitter<String> emitter, Message<String> event) {
+        emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
     }
 
     private static void deleteTree(Path root) {

@@ -19,18 +19,13 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildFailed;
-import dev.byoos.contract.EventIds;
-import dev.byoos.contract.EventJson;
-import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.render.PackRenderer;
@@ -71,21 +66,12 @@ public class ArtifactStoredConsumer {
     @Blocking(value = "publishing", ordered = false)
     public CompletionStage<Void> onArtifactStored(Message<String> message) {
         try {
-            publish(parse(message));
+            publish(CloudEventMessages.read(message, EventTypes.ARTIFACT_STORED, ArtifactStored.class));
             return message.ack();
         } catch (RuntimeException e) {
             LOG.warnf("dead-lettering artifact.stored: %s", e.getMessage());
             return message.nack(e);
         }
-    }
-
-    private static ArtifactStored parse(Message<String> message) {
-        IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
-                .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
-        if (!EventTypes.ARTIFACT_STORED.equals(cloudEvent.getType())) {
-            throw new MalformedEventException("unexpected CloudEvent type " + cloudEvent.getType(), null);
-        }
-        return EventJson.read(message.getPayload(), ArtifactStored.class);
     }
 
     private void publish(ArtifactStored artifact) {
@@ -104,8 +90,8 @@ public class ArtifactStoredConsumer {
             String reason = "pack " + reference + " already exists with different content (manifest "
                     + existing.get().digest() + "); pack versions are immutable: bump spec.pack.version";
             LOG.warnf("build %s: %s", buildId, reason);
-            send(failures, buildId, EventTypes.BUILD_FAILED,
-                    EventJson.write(new BuildFailed(artifact.build(), "pack", "PACK_VERSION_CONFLICT", reason, false)));
+            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED,
+                    new BuildFailed(artifact.build(), "pack", "PACK_VERSION_CONFLICT", reason, false)));
             return;
         }
         if (existing.isEmpty()) {
@@ -114,7 +100,7 @@ public class ArtifactStoredConsumer {
         } else {
             LOG.infof("build %s: %s already published; announcing it again", buildId, reference);
         }
-        send(published, buildId, EventTypes.PACK_PUBLISHED, EventJson.write(
+        send(published, CloudEventMessages.forBuild(buildId, EventTypes.PACK_PUBLISHED,
                 new PackPublished(artifact.build(), reference, manifest.digest(), pack.osImageOverride())));
     }
 
@@ -123,14 +109,7 @@ public class ArtifactStoredConsumer {
         return (base.isEmpty() ? "" : base + "/") + PACK_REPOSITORY_SEGMENT + "/" + packName;
     }
 
-    private static void send(MutinyEmitter<String> emitter, String buildId, String type, String payload) {
-        emitter.sendMessage(Message.of(payload)
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(EventIds.forStage(buildId, type))
-                        .withType(type)
-                        .withSubject(buildId)
-                        .build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(buildId).build()))
-                .await().atMost(SEND_TIMEOUT);
+    private static void send(MutinyEmitter<String> emitter, Message<String> event) {
+        emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
     }
 }

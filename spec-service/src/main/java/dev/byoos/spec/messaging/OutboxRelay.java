@@ -18,13 +18,12 @@ import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
@@ -93,16 +92,13 @@ public class OutboxRelay {
     }
 
     private Uni<OutboxEntity> publish(OutboxEntity record) {
-        Message<String> message = Message.of(record.payload)
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(record.eventId)
-                        .withType(record.eventType)
-                        .withSubject(record.messageKey)
-                        .build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                        .withKey(record.messageKey)
-                        .withTopic(record.topic)
-                        .build());
+        if (!Topics.BUILDS_REQUESTED.equals(record.topic)) {
+            // Only build requests go through the outbox today; fail loudly rather than misroute.
+            return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
+                    + " is for topic " + record.topic + ", which this relay does not publish"));
+        }
+        Message<String> message = CloudEventMessages.withId(record.eventId, record.messageKey, record.eventType,
+                record.payload);
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return buildRequests.sendMessage(message)
                 .flatMap(acked -> {

@@ -23,6 +23,7 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
@@ -59,12 +60,7 @@ public class PipelineEventsConsumer {
 
     private Uni<Void> handle(Message<String> message, String expectedType) {
         return Uni.createFrom().deferred(() -> {
-            IncomingCloudEventMetadata<?> cloudEvent = message.getMetadata(IncomingCloudEventMetadata.class)
-                    .orElseThrow(() -> new MalformedEventException("not a CloudEvent (no ce_ headers)", null));
-            if (!expectedType.equals(cloudEvent.getType())) {
-                throw new MalformedEventException("unexpected CloudEvent type '" + cloudEvent.getType()
-                        + "', this topic carries " + expectedType, null);
-            }
+            IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, expectedType);
             BuildUpdate update = BuildUpdate.parse(expectedType, message.getPayload());
             OffsetDateTime occurredAt = cloudEvent.getTimeStamp()
                     .map(time -> time.toOffsetDateTime())
