@@ -45,7 +45,7 @@ final class KafkaServer implements AutoCloseable {
 
     /** Formats the storage on first use, starts the server and creates every pipeline topic. */
     static KafkaServer start(Path dir, Path logsDir) throws Exception {
-        int[] ports = Ports.free(2);
+        int[] ports = Ports.stable(dir, 2);
         int brokerPort = ports[0];
         int controllerPort = ports[1];
         Path logDir = dir.resolve("log");

@@ -37,7 +37,7 @@ final class PostgresServer implements AutoCloseable {
         Path pgdata = pgdata(dir);
         stopStale(dir);
         Files.createDirectories(pgdata);
-        int port = Ports.free(1)[0];
+        int port = Ports.stable(dir, 1)[0];
         Path logFile = logsDir.resolve("postgres.log");
         EmbeddedPostgres postgres;
         try {

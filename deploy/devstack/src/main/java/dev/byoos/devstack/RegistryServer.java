@@ -41,7 +41,7 @@ final class RegistryServer implements AutoCloseable {
         stopStale(dir);
         Path storage = dir.resolve("storage");
         Files.createDirectories(storage);
-        int port = Ports.free(1)[0];
+        int port = Ports.stable(dir, 1)[0];
         Path configFile = dir.resolve("config.yml");
         Files.writeString(configFile, config(storage, port), StandardCharsets.UTF_8);
 

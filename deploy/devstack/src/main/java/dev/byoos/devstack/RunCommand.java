@@ -93,8 +93,9 @@ final class RunCommand {
         boolean allPublished = true;
         for (String buildId : buildIds) {
             JsonNode build = follow(http, specService, buildId, submitted, out);
-            allPublished &= "PUBLISHED".equals(build.path("state").asText());
             printSummary(build, out);
+            allPublished &= "PUBLISHED".equals(build.path("state").asText())
+                    && packResolves(http, build.path("pack").path("reference").asText(), out);
         }
         return allPublished;
     }
@@ -144,9 +145,41 @@ final class RunCommand {
                     + failure.path("reason").asText());
         }
         lines.forEach((key, value) -> out.printf("  %-9s %s%n", key, value));
-        if (build.has("pack")) {
-            out.println("  check it: skopeo inspect --tls-verify=false docker://" + build.path("pack").path("reference").asText());
+    }
+
+    /**
+     * Resolves the pack reference the way any client would, over the registry's HTTP API, and
+     * with skopeo when it is installed: a published pack that cannot be pulled is not published.
+     */
+    static boolean packResolves(HttpClient http, String reference, PrintStream out)
+            throws IOException, InterruptedException {
+        int slash = reference.indexOf('/');
+        int colon = reference.lastIndexOf(':');
+        String manifestUrl = "http://" + reference.substring(0, slash) + "/v2/" + reference.substring(slash + 1, colon)
+                + "/manifests/" + reference.substring(colon + 1);
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(manifestUrl))
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            out.println("  registry: " + manifestUrl + " answered HTTP " + response.statusCode());
+            return false;
         }
+        JsonNode layer = JSON.readTree(response.body()).path("layers").path(0);
+        out.printf("  registry  manifest %s, layer %s (%d bytes)%n",
+                response.headers().firstValue("Docker-Content-Digest").orElse("?"),
+                layer.path("annotations").path("org.opencontainers.image.title").asText(), layer.path("size").asLong());
+        Process skopeo;
+        try {
+            skopeo = new ProcessBuilder("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + reference)
+                    .redirectErrorStream(true).start();
+        } catch (IOException notInstalled) {
+            return true;
+        }
+        String skopeoOutput = new String(skopeo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        boolean resolved = skopeo.waitFor() == 0 && skopeoOutput.contains(layer.path("digest").asText());
+        out.println("  skopeo    inspect --tls-verify=false docker://" + reference + ": "
+                + (resolved ? "resolves" : "FAILED: " + skopeoOutput.strip()));
+        return resolved;
     }
 
     private static void awaitShutdown() throws InterruptedException {

@@ -60,7 +60,7 @@ final class S3Server implements AutoCloseable {
                 // Returns false, and changes nothing, when the bucket exists.
                 blobStore.createContainerInLocation(null, bucket);
             }
-            int port = Ports.free(1)[0];
+            int port = Ports.stable(dir, 1)[0];
             String endpoint = "http://" + Ports.LOOPBACK + ":" + port;
             proxy = S3Proxy.builder()
                     .blobStore(blobStore)

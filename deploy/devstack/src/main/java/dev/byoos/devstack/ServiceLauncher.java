@@ -69,7 +69,7 @@ public final class ServiceLauncher implements AutoCloseable {
         stopLeftovers(dataDir, progress);
         ServiceLauncher launcher = new ServiceLauncher(dataDir);
         try {
-            int[] ports = Ports.free(Service.values().length);
+            int[] ports = Ports.stable(dataDir.resolve("services"), Service.values().length);
             for (Service service : Service.values()) {
                 Path jar = repoRoot.resolve(service.directory).resolve("target/quarkus-app/quarkus-run.jar");
                 if (!Files.isRegularFile(jar)) {
