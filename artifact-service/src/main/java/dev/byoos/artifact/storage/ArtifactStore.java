@@ -7,6 +7,7 @@ import java.util.HexFormat;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
 import io.minio.CopySource;
 import io.minio.GetObjectArgs;
@@ -41,6 +42,18 @@ public class ArtifactStore {
 
     public String artifactsBucket() {
         return artifactsBucket;
+    }
+
+    /** @return whether {@code bucket} can be reached (and exists) right now */
+    public boolean reachable(String bucket) {
+        try {
+            return client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build());
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return false;
+        }
     }
 
     public record Measured(String sha256, long size) {

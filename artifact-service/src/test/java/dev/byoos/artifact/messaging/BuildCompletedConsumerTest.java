@@ -147,4 +147,11 @@ class BuildCompletedConsumerTest {
     private static String sha256(byte[] content) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     }
+
+    @Test
+    void isReadyOnlyWithItsDependenciesReachable() {
+        io.restassured.RestAssured.given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 's3-buckets' }.status", org.hamcrest.Matchers.equalTo("UP"));
+    }
 }

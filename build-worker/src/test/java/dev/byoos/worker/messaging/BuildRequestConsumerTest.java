@@ -136,4 +136,11 @@ class BuildRequestConsumerTest {
         }
         return HexFormat.of().formatHex(digest.digest());
     }
+
+    @Test
+    void isReadyOnlyWithItsDependenciesReachable() {
+        io.restassured.RestAssured.given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 's3-staging-bucket' }.status", org.hamcrest.Matchers.equalTo("UP"));
+    }
 }

@@ -1,6 +1,5 @@
 package dev.byoos.pack.messaging;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -8,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -54,13 +52,10 @@ public class ArtifactStoredConsumer {
     @Channel(Topics.BUILDS_FAILED)
     MutinyEmitter<String> failures;
 
-    private final PackRenderer renderer = new PackRenderer();
-    private OciRegistryClient registry;
+    @Inject
+    OciRegistryClient registry;
 
-    @PostConstruct
-    void init() {
-        registry = new OciRegistryClient(URI.create(config.registry().url()));
-    }
+    private final PackRenderer renderer = new PackRenderer();
 
     @Incoming(Topics.ARTIFACTS_STORED)
     @Blocking(value = "publishing", ordered = false)

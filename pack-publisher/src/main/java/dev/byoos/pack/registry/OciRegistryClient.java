@@ -46,6 +46,16 @@ public final class OciRegistryClient {
         return registry.getAuthority();
     }
 
+    /** @return whether the registry answers its API base ({@code /v2/}); 401 counts: it is up, and wants credentials */
+    public boolean reachable() {
+        try {
+            int status = send(HttpRequest.newBuilder(uri("/v2/")).GET()).statusCode();
+            return status == 200 || status == 401;
+        } catch (RegistryException e) {
+            return false;
+        }
+    }
+
     public record Manifest(String digest, byte[] bytes) {
     }
 

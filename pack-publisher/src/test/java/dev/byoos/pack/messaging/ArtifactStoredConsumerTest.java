@@ -119,4 +119,11 @@ class ArtifactStoredConsumerTest {
         send(artifact(buildId, "after-poison-" + buildId.substring(0, 8), "cd".repeat(32)));
         kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT);
     }
+
+    @Test
+    void isReadyOnlyWithItsDependenciesReachable() {
+        io.restassured.RestAssured.given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'oci-registry' }.status", org.hamcrest.Matchers.equalTo("UP"));
+    }
 }
