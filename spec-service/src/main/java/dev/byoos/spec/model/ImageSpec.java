@@ -27,7 +27,8 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
     public record Base(String local) {
     }
 
-    public record Kubernetes(String version) {
+    /** Kubernetes and the components installed with it; component versions default from the support matrix. */
+    public record Kubernetes(String version, String containerd, String cni, String crictl) {
     }
 
     public record Target(String cloud, String format) {

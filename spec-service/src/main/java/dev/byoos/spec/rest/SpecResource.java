@@ -60,6 +60,21 @@ public class SpecResource {
         });
     }
 
+    /** The outcome of a dry run: the spec as it would be stored, with defaults applied. */
+    public record Validation(boolean valid, String digest, ImageSpec spec) {
+    }
+
+    @POST
+    @Path("/validate")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Dry run: validate a spec and show it with defaults applied; stores nothing")
+    @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
+    public Validation validate(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        ImageSpec spec = validator.validate(parser.parse(body, formatOf(contentType)));
+        return new Validation(true, SpecIntake.sha256(SpecIntake.canonicalJson(spec)), spec);
+    }
+
     static SpecParser.Format formatOf(String contentType) {
         if (contentType == null || contentType.isBlank()) {
             return SpecParser.Format.YAML;

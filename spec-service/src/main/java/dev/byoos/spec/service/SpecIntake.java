@@ -176,7 +176,7 @@ public class SpecIntake {
         return record;
     }
 
-    static String canonicalJson(ImageSpec spec) {
+    public static String canonicalJson(ImageSpec spec) {
         try {
             return CANONICAL.writeValueAsString(spec);
         } catch (JsonProcessingException e) {
@@ -184,7 +184,7 @@ public class SpecIntake {
         }
     }
 
-    static String sha256(String text) {
+    public static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(text.getBytes(StandardCharsets.UTF_8)));

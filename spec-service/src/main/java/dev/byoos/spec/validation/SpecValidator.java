@@ -28,6 +28,7 @@ public class SpecValidator {
     static final Pattern SEMVER = Pattern.compile(
             "(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?");
     static final Pattern KUBERNETES_VERSION = Pattern.compile("v?(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)");
+    static final Pattern COMPONENT_VERSION = Pattern.compile("\\d+\\.\\d+\\.\\d+");
     static final Pattern OS_VERSION = Pattern.compile("[0-9A-Za-z][0-9A-Za-z._-]{0,31}");
     static final Pattern FILE_MODE = Pattern.compile("0?[0-7]{3,4}");
     static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_./]{0,61}[A-Za-z0-9])?");
@@ -45,8 +46,10 @@ public class SpecValidator {
     /** Paths a file customization may never write to: kernel-provided or device trees. */
     static final List<String> FORBIDDEN_PATH_PREFIXES = List.of("/proc", "/sys", "/dev");
 
+    private final KubernetesSupportMatrix matrix = KubernetesSupportMatrix.load();
+
     public ImageSpec validate(JsonNode document) {
-        Checker check = new Checker();
+        Checker check = new Checker(matrix);
         ImageSpec spec = check.document(document);
         if (!check.violations.isEmpty()) {
             throw new SpecRejectedException(check.violations);
@@ -57,6 +60,11 @@ public class SpecValidator {
     /** One validation run; accumulates violations while walking the tree. */
     private static final class Checker {
         private final List<Violation> violations = new ArrayList<>();
+        private final KubernetesSupportMatrix matrix;
+
+        Checker(KubernetesSupportMatrix matrix) {
+            this.matrix = matrix;
+        }
 
         ImageSpec document(JsonNode root) {
             if (!object(root, "")) {
@@ -150,10 +158,33 @@ public class SpecValidator {
             if (!object(node, at)) {
                 return null;
             }
-            allowOnly(node, at, "version");
+            allowOnly(node, at, "version", "containerd", "cni", "crictl");
             String version = matching(requiredText(node, at, "version"), at + "/version", KUBERNETES_VERSION,
                     "a Kubernetes release such as 1.30.4");
-            return new ImageSpec.Kubernetes(version == null ? null : version.replaceFirst("^v", ""));
+            version = version == null ? null : version.replaceFirst("^v", "");
+            var defaults = version == null ? null : matrix.componentsFor(version).orElse(null);
+            if (version != null && defaults == null) {
+                add(at + "/version", Violation.UNSUPPORTED_VERSION, "Kubernetes " + version
+                        + " is not in the support matrix; supported: " + matrix.releases());
+            }
+            String containerd = component(node, at, "containerd", defaults == null ? null : defaults.containerd());
+            String cni = component(node, at, "cni", defaults == null ? null : defaults.cni());
+            String crictl = component(node, at, "crictl", defaults == null ? null : defaults.crictl());
+            return new ImageSpec.Kubernetes(version, containerd, cni, crictl);
+        }
+
+        /** A component version: as given when some supported release ships it, else the release's default. */
+        private String component(JsonNode node, String at, String name, String defaultVersion) {
+            String version = matching(optionalText(node, at, name), at + "/" + name, COMPONENT_VERSION,
+                    "a version such as 1.7.13");
+            if (version == null) {
+                return defaultVersion;
+            }
+            if (!matrix.knownVersions(name).contains(version)) {
+                add(at + "/" + name, Violation.UNSUPPORTED_VERSION, name + " " + version
+                        + " is not in the support matrix; known: " + matrix.knownVersions(name));
+            }
+            return version;
         }
 
         List<ImageSpec.Target> targets(JsonNode node) {

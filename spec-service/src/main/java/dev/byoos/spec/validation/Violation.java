@@ -20,4 +20,5 @@ public record Violation(String pointer, String code, String message) {
     public static final String UNSAFE_PATH = "UNSAFE_PATH";
     public static final String TOO_LARGE = "TOO_LARGE";
     public static final String TARGET_NOT_BUILDABLE = "TARGET_NOT_BUILDABLE";
+    public static final String UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION";
 }

@@ -166,6 +166,30 @@ class SpecPipelineTest {
     }
 
     @Test
+    void aDryRunShowsTheSpecWithDefaultsAndStoresNothing() throws Exception {
+        long specs = count("select count(*) from image_spec");
+        given().contentType("application/yaml").body(exampleSpec("dry-" + shortId()).getBytes(StandardCharsets.UTF_8))
+                .when().post("/api/v1/specs/validate").then()
+                .statusCode(200)
+                .body("valid", equalTo(true))
+                .body("spec.spec.kubernetes.containerd", equalTo("1.7.13"))
+                .body("spec.spec.targets[0].format", equalTo("qcow2"));
+        given().contentType("application/yaml").body("kind: Nope\n".getBytes(StandardCharsets.UTF_8))
+                .when().post("/api/v1/specs/validate").then()
+                .statusCode(400)
+                .body("violations.pointer", hasItem("/apiVersion"));
+        assertEquals(specs, count("select count(*) from image_spec"));
+    }
+
+    @Test
+    void servesTheImageSpecJsonSchema() {
+        given().get("/api/v1/schema").then()
+                .statusCode(200)
+                .contentType("application/schema+json")
+                .body("$id", equalTo("https://byoos.dev/schemas/imagespec.v1alpha1.schema.json"));
+    }
+
+    @Test
     void unknownBuildsAreProblemDetailsToo() {
         given().get("/api/v1/builds/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
         given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");

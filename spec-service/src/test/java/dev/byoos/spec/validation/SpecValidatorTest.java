@@ -65,6 +65,12 @@ class SpecValidatorTest {
     }
 
     @Test
+    void defaultsKubernetesComponentsFromTheSupportMatrixAndKeepsAnOverride() {
+        ImageSpec spec = validate(VALID.replace("version: 1.30.4", "version: 1.30.4\n    crictl: 1.26.0"));
+        assertEquals(new ImageSpec.Kubernetes("1.30.4", "1.7.13", "1.3.0", "1.26.0"), spec.spec().kubernetes());
+    }
+
+    @Test
     void acceptsEveryExampleSpec() throws IOException {
         Path examples = Path.of("..", "examples");
         try (Stream<Path> files = Files.list(examples)) {
@@ -115,6 +121,13 @@ class SpecValidatorTest {
                         "/spec/customizations/files/0/mode", Violation.INVALID_FORMAT),
                 Arguments.of("pack version not semver", VALID.replace("version: 1.0.0", "version: v1"),
                         "/spec/pack/version", Violation.INVALID_FORMAT),
+                Arguments.of("kubernetes release outside the support matrix", VALID.replace("1.30.4", "1.26.0"),
+                        "/spec/kubernetes/version", Violation.UNSUPPORTED_VERSION),
+                Arguments.of("component version outside the support matrix",
+                        VALID.replace("version: 1.30.4", "version: 1.30.4\n    containerd: 1.6.0"),
+                        "/spec/kubernetes/containerd", Violation.UNSUPPORTED_VERSION),
+                Arguments.of("unknown kubernetes component", VALID.replace("version: 1.30.4", "version: 1.30.4\n    docker: 1.0.0"),
+                        "/spec/kubernetes/docker", Violation.UNKNOWN_FIELD),
                 Arguments.of("base name is a host path", VALID.replace("local: debian-12-skeleton", "local: /etc"),
                         "/spec/os/base/local", Violation.INVALID_FORMAT));
     }
