@@ -6,6 +6,9 @@ package dev.byoos.contract;
  */
 public final class EventTypes {
 
+    /** An ImageSpec document (YAML or JSON) submitted by another system. */
+    public static final String SPEC_SUBMITTED = "dev.byoos.spec.submitted.v1";
+    public static final String SPEC_REJECTED = "dev.byoos.spec.rejected.v1";
     public static final String BUILD_REQUESTED = "dev.byoos.build.requested.v1";
     public static final String BUILD_COMPLETED = "dev.byoos.build.completed.v1";
     public static final String BUILD_FAILED = "dev.byoos.build.failed.v1";

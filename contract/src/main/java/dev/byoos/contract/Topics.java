@@ -8,8 +8,10 @@ import java.util.List;
  */
 public final class Topics {
 
-    /** Image specs submitted by other systems as CloudEvents. */
+    /** Image specs submitted by other systems as CloudEvents; consumed by spec-service. */
     public static final String SPECS_SUBMITTED = "byoos.specs.submitted";
+    /** Submitted specs that failed validation, with every violation; published by spec-service. */
+    public static final String SPECS_REJECTED = "byoos.specs.rejected";
     /** Published by spec-service's outbox relay; consumed by build-worker. */
     public static final String BUILDS_REQUESTED = "byoos.builds.requested";
     /** Published by build-worker; consumed by artifact-service and spec-service. */
@@ -39,6 +41,7 @@ public final class Topics {
     public static List<TopicSpec> all() {
         List<TopicSpec> main = List.of(
                 new TopicSpec(SPECS_SUBMITTED, 3),
+                new TopicSpec(SPECS_REJECTED, 3),
                 new TopicSpec(BUILDS_REQUESTED, 6),
                 new TopicSpec(BUILDS_COMPLETED, 6),
                 new TopicSpec(BUILDS_FAILED, 3),

@@ -46,6 +46,8 @@ class ContractTest {
                 Arguments.of("BuildFailed", new BuildFailed(coordinates(), "build", "BASE_NOT_FOUND", "no base", false)),
                 Arguments.of("ArtifactStored", new ArtifactStored(coordinates(), "artifacts", "sha256/" + SHA,
                         "s3://artifacts/sha256/" + SHA, SHA, 10, "qcow2")),
+                Arguments.of("SpecRejected", new SpecRejected("submission-1", "urn:ci:pipeline",
+                        List.of(new SpecRejected.Violation("/metadata/name", "INVALID_FORMAT", "not a DNS label")))),
                 Arguments.of("PackPublished", new PackPublished(coordinates(),
                         "registry:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + SHA, "s3://artifacts/sha256/" + SHA)));
     }
@@ -61,9 +63,10 @@ class ContractTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("events")
-    void anEventMissingItsBuildIsRejectedByTheSchemaAndTheRecords(String definition, Object event) throws IOException {
+    void anEventMissingARequiredFieldIsRejectedByTheSchemaAndTheRecords(String definition, Object event)
+            throws IOException {
         ObjectNode payload = (ObjectNode) JSON.readTree(EventJson.write(event));
-        payload.remove("build");
+        payload.remove(payload.has("build") ? "build" : "submissionId");
         assertFalse(schema(definition).validate(payload).isEmpty());
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(payload.toString(), event.getClass()));
     }
@@ -89,13 +92,13 @@ class ContractTest {
         }
         Set<String> documentedTypes = new TreeSet<>();
         asyncApi.path("components").path("messages").forEach(message -> documentedTypes.add(message.path("name").asText()));
-        assertEquals(new TreeSet<>(Set.of(EventTypes.BUILD_REQUESTED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
+        assertEquals(new TreeSet<>(Set.of(EventTypes.SPEC_SUBMITTED, EventTypes.SPEC_REJECTED, EventTypes.BUILD_REQUESTED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
                 EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED)), documentedTypes);
         Set<String> documentedTopics = new TreeSet<>();
         asyncApi.path("channels").forEach(channel -> documentedTopics.add(channel.path("address").asText()));
         Set<String> codeTopics = new TreeSet<>();
         Topics.all().stream().map(Topics.TopicSpec::name)
-                .filter(name -> !name.endsWith(Topics.DLQ_SUFFIX) && !name.equals(Topics.SPECS_SUBMITTED))
+                .filter(name -> !name.endsWith(Topics.DLQ_SUFFIX))
                 .forEach(codeTopics::add);
         assertEquals(codeTopics, documentedTopics);
     }

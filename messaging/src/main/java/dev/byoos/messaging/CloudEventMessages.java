@@ -24,15 +24,19 @@ public final class CloudEventMessages {
         return withId(EventIds.forStage(buildId, type), buildId, type, EventJson.write(payload));
     }
 
-    /** An event whose id was fixed earlier (e.g. when it was written to an outbox). */
-    public static Message<String> withId(String eventId, String buildId, String type, String json) {
+    /**
+     * An event whose id was fixed earlier (e.g. when it was written to an outbox).
+     *
+     * @param key the Kafka key and CloudEvent subject: the build id for build events
+     */
+    public static Message<String> withId(String eventId, String key, String type, String json) {
         return Message.of(json)
                 .addMetadata(OutgoingCloudEventMetadata.builder()
                         .withId(eventId)
                         .withType(type)
-                        .withSubject(buildId)
+                        .withSubject(key)
                         .build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(buildId).build());
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build());
     }
 
     /**

@@ -43,12 +43,24 @@ public final class KafkaTestClient implements AutoCloseable {
 
     /** Sends a binary-mode CloudEvent and waits for the broker's acknowledgement. */
     public void sendCloudEvent(String topic, String key, String type, String id, String json) {
-        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, json);
+        sendCloudEvent(topic, key, type, id, "application/json", json);
+    }
+
+    /** Sends a binary-mode CloudEvent whose data has the given content type (e.g. application/yaml). */
+    public void sendCloudEvent(String topic, String key, String type, String id, String contentType, String data) {
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, data);
         record.headers().add("ce_specversion", bytes("1.0"));
         record.headers().add("ce_id", bytes(id));
         record.headers().add("ce_type", bytes(type));
         record.headers().add("ce_source", bytes(TEST_SOURCE));
-        record.headers().add("content-type", bytes("application/json"));
+        record.headers().add("content-type", bytes(contentType));
+        send(record);
+    }
+
+    /** Sends a structured-mode CloudEvent: the whole event, attributes and data, as the JSON value. */
+    public void sendStructuredCloudEvent(String topic, String key, String eventJson) {
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, eventJson);
+        record.headers().add("content-type", bytes("application/cloudevents+json; charset=UTF-8"));
         send(record);
     }
 

@@ -35,6 +35,7 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -187,6 +188,63 @@ class SpecPipelineTest {
                 .statusCode(200)
                 .contentType("application/schema+json")
                 .body("$id", equalTo("https://byoos.dev/schemas/imagespec.v1alpha1.schema.json"));
+    }
+
+    @Test
+    void aSpecSubmittedAsABinaryCloudEventByAPlainKafkaClientStartsItsBuild() throws Exception {
+        String name = "kafka-" + shortId();
+        String submissionId = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
+                "application/yaml", exampleSpec(name));
+        awaitCount("select count(*) from image_spec where name = '" + name + "'", 1);
+        awaitCount("select count(*) from outbox o join build b on b.id::text = o.message_key "
+                + "join image_spec s on s.id = b.spec_id where s.name = '" + name + "' and o.published_at is not null", 1);
+
+        // Redelivered (or sent twice): the identical spec makes no second version or build.
+        kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
+                "application/yaml", exampleSpec(name));
+        String marker = "kafka-marker-" + shortId();
+        kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, UUID.randomUUID().toString(),
+                "application/yaml", exampleSpec(marker));
+        awaitCount("select count(*) from image_spec where name = '" + marker + "'", 1);
+        assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"));
+        assertEquals(1, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
+                + name + "'"));
+    }
+
+    @Test
+    void aSpecSubmittedAsAStructuredCloudEventStartsItsBuild() throws Exception {
+        String name = "structured-" + shortId();
+        String id = UUID.randomUUID().toString();
+        var event = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("specversion", "1.0").put("id", id).put("type", EventTypes.SPEC_SUBMITTED)
+                .put("source", "urn:ci:pipeline").put("datacontenttype", "application/yaml")
+                .put("data", exampleSpec(name));
+        kafka.sendStructuredCloudEvent(Topics.SPECS_SUBMITTED, id, event.toString());
+        awaitCount("select count(*) from image_spec where name = '" + name + "'", 1);
+    }
+
+    @Test
+    void anInvalidSubmittedSpecIsAnsweredWithEveryViolationAndStoresNothing() throws Exception {
+        String submissionId = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
+                "application/yaml", exampleSpec("Bad_Name").replace("cloud: qemu", "cloud: moon"));
+        ConsumerRecord<String, String> answer = kafka.awaitRecords(Topics.SPECS_REJECTED, submissionId, 1, TIMEOUT).get(0);
+        assertEquals(EventTypes.SPEC_REJECTED, KafkaTestClient.header(answer, "ce_type").orElseThrow());
+        SpecRejected rejected = EventJson.read(answer.value(), SpecRejected.class);
+        assertEquals(submissionId, rejected.submissionId());
+        assertEquals(KafkaTestClient.TEST_SOURCE, rejected.submissionSource());
+        assertEquals(List.of("/metadata/name", "/spec/targets/0/cloud"),
+                rejected.violations().stream().map(SpecRejected.Violation::pointer).toList());
+        assertEquals(0, count("select count(*) from image_spec where name = 'Bad_Name'"));
+    }
+
+    @Test
+    void recordsThatAreNotSpecSubmissionsAreDeadLettered() {
+        String key = UUID.randomUUID().toString();
+        kafka.sendPlain(Topics.SPECS_SUBMITTED, key, "apiVersion: byoos.dev/v1alpha1");
+        kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, key, EventTypes.BUILD_REQUESTED, UUID.randomUUID().toString(), "{}");
+        kafka.awaitRecords(Topics.deadLetter(Topics.SPECS_SUBMITTED), key, 2, TIMEOUT);
     }
 
     @Test

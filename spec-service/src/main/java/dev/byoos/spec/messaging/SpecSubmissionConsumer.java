@@ -1,0 +1,161 @@
+package dev.byoos.spec.messaging;
+
+import java.nio.charset.StandardCharsets;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+
+import dev.byoos.contract.EventIds;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventJson.MalformedEventException;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.SpecRejected;
+import dev.byoos.contract.Topics;
+import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.service.SpecIntake;
+import dev.byoos.spec.validation.SpecParser;
+import dev.byoos.spec.validation.SpecRejectedException;
+import dev.byoos.spec.validation.SpecValidator;
+
+/**
+ * Specs submitted by other systems as CloudEvents, in binary or structured content mode. They get
+ * the REST API's validation: an acceptable spec is stored and built exactly as if it had been
+ * POSTed (resubmitting it is harmless), an unacceptable one is answered on
+ * {@value Topics#SPECS_REJECTED} with every violation. Only a record that is not a spec
+ * submission at all (no CloudEvent, wrong type) goes to the dead-letter topic.
+ */
+@ApplicationScoped
+public class SpecSubmissionConsumer {
+
+    private static final Logger LOG = Logger.getLogger(SpecSubmissionConsumer.class);
+    private static final String STRUCTURED_CONTENT_TYPE = "application/cloudevents+json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    SpecParser parser;
+
+    @Inject
+    SpecValidator validator;
+
+    @Inject
+    SpecIntake intake;
+
+    @Inject
+    @Channel(Topics.SPECS_REJECTED)
+    MutinyEmitter<String> rejections;
+
+    /** A submission's CloudEvent attributes and its spec document. */
+    record Submission(String id, String source, byte[] document, SpecParser.Format format) {
+    }
+
+    @Incoming(Topics.SPECS_SUBMITTED)
+    public Uni<Void> onSpecSubmitted(Message<String> message) {
+        return Uni.createFrom().deferred(() -> {
+            Submission submission = submission(message);
+            ImageSpec spec;
+            try {
+                spec = validator.validate(parser.parse(submission.document(), submission.format()));
+            } catch (SpecRejectedException e) {
+                return reject(submission, e);
+            }
+            return intake.accept(spec).invoke(accepted -> LOG.infof("submission %s from %s: spec %s/%s version %d",
+                    submission.id(), submission.source(), accepted.spec().team, accepted.spec().name,
+                    accepted.spec().version)).replaceWithVoid();
+        })
+                .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
+                .onFailure().recoverWithUni(failure -> {
+                    LOG.warnf("dead-lettering a spec submission: %s", failure.getMessage());
+                    return Uni.createFrom().completionStage(message.nack(failure));
+                });
+    }
+
+    private Uni<Void> reject(Submission submission, SpecRejectedException rejection) {
+        SpecRejected event = new SpecRejected(submission.id(), submission.source(), rejection.violations().stream()
+                .map(v -> new SpecRejected.Violation(v.pointer(), v.code(), v.message())).toList());
+        LOG.infof("submission %s from %s rejected: %s", submission.id(), submission.source(), rejection.getMessage());
+        return rejections.sendMessage(CloudEventMessages.withId(EventIds.forStage(submission.id(), EventTypes.SPEC_REJECTED),
+                submission.id(), EventTypes.SPEC_REJECTED, EventJson.write(event)));
+    }
+
+    static Submission submission(Message<String> message) {
+        Headers headers = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(IncomingKafkaRecordMetadata::getHeaders)
+                .orElseThrow(() -> new MalformedEventException("not a Kafka record", null));
+        String contentType = header(headers, "content-type");
+        if (contentType != null && contentType.toLowerCase().startsWith(STRUCTURED_CONTENT_TYPE)) {
+            return structured(message.getPayload());
+        }
+        requireAttribute("specversion", header(headers, "ce_specversion"), "1.0");
+        requireAttribute("type", header(headers, "ce_type"), EventTypes.SPEC_SUBMITTED);
+        String payload = message.getPayload() == null ? "" : message.getPayload();
+        return new Submission(required("id", header(headers, "ce_id")), required("source", header(headers, "ce_source")),
+                payload.getBytes(StandardCharsets.UTF_8), formatOf(contentType));
+    }
+
+    private static Submission structured(String value) {
+        JsonNode event;
+        try {
+            event = JSON.readTree(value == null ? "" : value);
+        } catch (JsonProcessingException e) {
+            throw new MalformedEventException("structured CloudEvent is not JSON: " + e.getOriginalMessage(), e);
+        }
+        if (event == null || !event.isObject()) {
+            throw new MalformedEventException("structured CloudEvent is not a JSON object", null);
+        }
+        requireAttribute("specversion", event.path("specversion").asText(null), "1.0");
+        requireAttribute("type", event.path("type").asText(null), EventTypes.SPEC_SUBMITTED);
+        String id = required("id", event.path("id").asText(null));
+        String source = required("source", event.path("source").asText(null));
+        JsonNode data = event.path("data");
+        if (data.isTextual()) {
+            // A YAML (or JSON) document carried as a string.
+            return new Submission(id, source, data.asText().getBytes(StandardCharsets.UTF_8),
+                    formatOf(event.path("datacontenttype").asText(null)));
+        }
+        if (data.isObject()) {
+            return new Submission(id, source, data.toString().getBytes(StandardCharsets.UTF_8), SpecParser.Format.JSON);
+        }
+        throw new MalformedEventException("structured CloudEvent " + id + " carries no spec in data", null);
+    }
+
+    private static SpecParser.Format formatOf(String contentType) {
+        return contentType != null && contentType.toLowerCase().contains("json")
+                ? SpecParser.Format.JSON
+                : SpecParser.Format.YAML;
+    }
+
+    private static String header(Headers headers, String name) {
+        Header header = headers.lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static void requireAttribute(String name, String actual, String expected) {
+        if (!expected.equals(actual)) {
+            throw new MalformedEventException("CloudEvent " + name + " is '" + actual + "', expected '" + expected + "'",
+                    null);
+        }
+    }
+
+    private static String required(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw new MalformedEventException("CloudEvent attribute " + name + " is missing", null);
+        }
+        return value;
+    }
+}
