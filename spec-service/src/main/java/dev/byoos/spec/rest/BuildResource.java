@@ -1,24 +1,69 @@
 package dev.byoos.spec.rest;
 
+import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
+import dev.byoos.spec.service.BuildState;
 
 @Path("/api/v1/builds")
 public class BuildResource {
+
+    /** A build in a list: what it is and where it stands, without its timeline. */
+    public record Listed(String id, String team, String spec, int specVersion, BuildView.Target target, int attempt,
+            BuildState state, OffsetDateTime createdAt, OffsetDateTime updatedAt, String href) {
+        static Listed of(BuildEntity build) {
+            return new Listed(build.id.toString(), build.team, build.spec.name, build.spec.version,
+                    new BuildView.Target(build.targetCloud, build.targetFormat), build.attempt, build.state,
+                    build.createdAt, build.updatedAt, "/api/v1/builds/" + build.id);
+        }
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "Builds, newest first, filtered by team, state and creation time; paged")
+    public Uni<SpecQueries.PageOf<Listed>> list(@QueryParam("team") String team, @QueryParam("state") String state,
+            @QueryParam("since") String since, @QueryParam("page") Integer page, @QueryParam("size") Integer size) {
+        var paging = SpecQueries.page(page, size);
+        StringBuilder where = new StringBuilder("1 = 1");
+        Parameters parameters = new Parameters();
+        if (team != null && !team.isBlank()) {
+            where.append(" and b.team = :team");
+            parameters.and("team", team);
+        }
+        BuildState wanted = SpecQueries.state(state);
+        if (wanted != null) {
+            where.append(" and b.state = :state");
+            parameters.and("state", wanted);
+        }
+        OffsetDateTime from = SpecQueries.since(since);
+        if (from != null) {
+            where.append(" and b.createdAt >= :since");
+            parameters.and("since", from);
+        }
+        return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where " + where
+                + " order by b.createdAt desc, b.id", parameters)
+                .page(paging).list()
+                .flatMap(builds -> BuildEntity.count("from BuildEntity b where " + where, parameters)
+                        .map(total -> new SpecQueries.PageOf<>(builds.stream().map(Listed::of).toList(), paging.index,
+                                paging.size, total)));
+    }
 
     @GET
     @Path("/{id}")

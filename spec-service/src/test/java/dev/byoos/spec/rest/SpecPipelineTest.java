@@ -248,6 +248,37 @@ class SpecPipelineTest {
     }
 
     @Test
+    void listsSpecsVersionsAndBuildsByTeamStateAndTime() throws Exception {
+        String team = "list-" + shortId();
+        String before = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).minusSeconds(5).toString();
+        String first = exampleSpec("alpha").replace("team: platform", "team: " + team);
+        submit(first).statusCode(201);
+        submit(first.replace("role=worker", "role=edge")).statusCode(201);
+        submit(exampleSpec("beta").replace("team: platform", "team: " + team)).statusCode(201);
+
+        given().get("/api/v1/specs?team=" + team).then().statusCode(200)
+                .body("total", equalTo(2))
+                .body("items.name", org.hamcrest.Matchers.contains("alpha", "beta"))
+                .body("items.latestVersion", org.hamcrest.Matchers.contains(2, 1));
+        given().get("/api/v1/specs/alpha/versions/1?team=" + team).then().statusCode(200)
+                .body("version", equalTo(1))
+                .body("document.metadata.team", equalTo(team))
+                .body("document.spec.kubernetes.containerd", equalTo("1.7.13"))
+                .body("builds.size()", equalTo(1));
+        given().get("/api/v1/specs/alpha/versions/9?team=" + team).then().statusCode(404);
+
+        given().get("/api/v1/builds?team=" + team + "&since=" + before).then().statusCode(200)
+                .body("total", equalTo(3))
+                .body("items[0].spec", equalTo("beta"));
+        given().get("/api/v1/builds?team=" + team + "&size=2&page=1").then().statusCode(200)
+                .body("items.size()", equalTo(1));
+        given().get("/api/v1/builds?team=" + team + "&state=FAILED").then().statusCode(200).body("total", equalTo(0));
+        given().get("/api/v1/builds?state=LOST").then().statusCode(400).contentType("application/problem+json");
+        given().get("/api/v1/builds?since=yesterday").then().statusCode(400);
+        given().get("/api/v1/builds?size=1000").then().statusCode(400);
+    }
+
+    @Test
     void unknownBuildsAreProblemDetailsToo() {
         given().get("/api/v1/builds/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
         given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");

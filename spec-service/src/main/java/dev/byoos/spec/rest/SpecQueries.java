@@ -1,0 +1,60 @@
+package dev.byoos.spec.rest;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+
+import jakarta.ws.rs.BadRequestException;
+
+import io.quarkus.panache.common.Page;
+
+import dev.byoos.spec.service.BuildState;
+
+/** Query parameters shared by the list endpoints, checked into clear 400s. */
+final class SpecQueries {
+
+    static final int DEFAULT_PAGE_SIZE = 50;
+    static final int MAX_PAGE_SIZE = 200;
+
+    /** One page of a list, with the total to page through it. */
+    public record PageOf<T>(List<T> items, int page, int size, long total) {
+    }
+
+    private SpecQueries() {
+    }
+
+    static Page page(Integer page, Integer size) {
+        int index = page == null ? 0 : page;
+        int length = size == null ? DEFAULT_PAGE_SIZE : size;
+        if (index < 0) {
+            throw new BadRequestException("page must be 0 or more");
+        }
+        if (length < 1 || length > MAX_PAGE_SIZE) {
+            throw new BadRequestException("size must be between 1 and " + MAX_PAGE_SIZE);
+        }
+        return Page.of(index, length);
+    }
+
+    static BuildState state(String state) {
+        if (state == null || state.isBlank()) {
+            return null;
+        }
+        try {
+            return BuildState.valueOf(state.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException("state must be one of " + List.of(BuildState.values()));
+        }
+    }
+
+    static OffsetDateTime since(String since) {
+        if (since == null || since.isBlank()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(since.trim());
+        } catch (DateTimeParseException e) {
+            throw new BadRequestException("since must be an ISO-8601 date-time with offset, e.g. 2026-11-25T10:00:00Z");
+        }
+    }
+}
