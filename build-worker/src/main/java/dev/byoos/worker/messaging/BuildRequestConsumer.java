@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -66,7 +67,7 @@ public class BuildRequestConsumer {
 
     private Builder builder;
 
-    @jakarta.annotation.PostConstruct
+    @PostConstruct
     void init() {
         builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize());
     }
