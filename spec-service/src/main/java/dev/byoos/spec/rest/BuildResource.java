@@ -1,15 +1,19 @@
 package dev.byoos.spec.rest;
 
+import java.net.URI;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
@@ -20,9 +24,13 @@ import io.smallrye.mutiny.Uni;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.service.SpecIntake;
 
 @Path("/api/v1/builds")
 public class BuildResource {
+
+    @Inject
+    SpecIntake intake;
 
     /** A build in a list: what it is and where it stands, without its timeline. */
     public record Listed(String id, String team, String spec, int specVersion, BuildView.Target target, int attempt,
@@ -77,6 +85,16 @@ public class BuildResource {
                 .onItem().ifNull().failWith(() -> new NotFoundException("no build " + id))
                 .flatMap(build -> BuildEventEntity.<BuildEventEntity>list("buildId = ?1 order by receivedAt", buildId)
                         .map(events -> BuildView.of(build, events)));
+    }
+
+    @POST
+    @Path("/{id}/retry")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Build a failed target again, as its next attempt")
+    public Uni<Response> retry(@PathParam("id") String id) {
+        return intake.retry(parse(id)).map(retry -> Response.accepted(BuildView.Summary.of(retry))
+                .location(URI.create("/api/v1/builds/" + retry.id))
+                .build());
     }
 
     private static UUID parse(String id) {

@@ -8,6 +8,7 @@ import jakarta.ws.rs.core.UriInfo;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import dev.byoos.spec.service.BuildConflictException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
 /** Every error leaves the API as problem details, never as an HTML page or a stack trace. */
@@ -18,6 +19,12 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response rejected(SpecRejectedException e, UriInfo uri) {
         return respond(Problem.invalidSpec(uri.getPath(), e.violations()));
+    }
+
+    @ServerExceptionMapper
+    public Response conflict(BuildConflictException e, UriInfo uri) {
+        return respond(Problem.of(409, "build-conflict", "Conflict with the build's state", e.getMessage(),
+                uri.getPath()));
     }
 
     @ServerExceptionMapper

@@ -14,6 +14,7 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.NotFoundException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -128,6 +129,62 @@ public class SpecIntake {
                     .flatMap(ignored -> OutboxEntity.persist(outbox))
                     .map(ignored -> new Accepted(existing, builds, false));
         });
+    }
+
+    /**
+     * Builds a failed target again, as the next attempt of the same spec version and target.
+     * Only the latest attempt of a target can be retried, and only when it failed.
+     */
+    public Uni<BuildEntity> retry(UUID buildId) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return Panache.withTransaction(() -> BuildEntity.<BuildEntity>find(
+                "from BuildEntity b join fetch b.spec where b.id = ?1", buildId).firstResult()
+                .onItem().ifNull().failWith(() -> new NotFoundException("no build " + buildId))
+                .flatMap(build -> {
+                    if (build.state != BuildState.FAILED) {
+                        return Uni.createFrom().failure(new BuildConflictException(
+                                "only a FAILED build can be retried; build " + buildId + " is " + build.state));
+                    }
+                    return BuildEntity.<BuildEntity>find("spec = ?1 and targetCloud = ?2 order by attempt desc",
+                            build.spec, build.targetCloud).firstResult()
+                            .flatMap(latest -> {
+                                if (!latest.id.equals(build.id)) {
+                                    return Uni.createFrom().failure(new BuildConflictException("build " + buildId
+                                            + " was already retried as attempt " + latest.attempt + ": /api/v1/builds/"
+                                            + latest.id));
+                                }
+                                ImageSpec spec = storedSpec(build.spec);
+                                BuildEntity retry = newBuild(build.spec,
+                                        new ImageSpec.Target(build.targetCloud, build.targetFormat), build.attempt + 1, now);
+                                return retry.<BuildEntity>persist()
+                                        .flatMap(ignored -> buildRequest(spec, build.spec, retry, now).persist())
+                                        .replaceWith(retry);
+                            });
+                }))
+                // Two concurrent retries of one build: the unique (spec, target, attempt) lets one win.
+                .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
+                        "build " + buildId + " is being retried by another request"))
+                .invoke(retry -> outboxRelay.relaySoon());
+    }
+
+    private static ImageSpec storedSpec(SpecEntity spec) {
+        try {
+            return CANONICAL.readValue(spec.document, ImageSpec.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored spec " + spec.id + " cannot be read back", e);
+        }
+    }
+
+    private static boolean isUniqueViolation(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof org.hibernate.exception.ConstraintViolationException) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static BuildEntity newBuild(SpecEntity spec, ImageSpec.Target target, int attempt, OffsetDateTime now) {

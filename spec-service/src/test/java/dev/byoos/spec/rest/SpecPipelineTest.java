@@ -279,6 +279,27 @@ class SpecPipelineTest {
     }
 
     @Test
+    void aFailedBuildCanBeRetriedOnceAsItsNextAttempt() throws Exception {
+        String failed = submitAndGetBuildId("retry-" + shortId());
+        given().post("/api/v1/builds/" + failed + "/retry").then().statusCode(409)
+                .contentType("application/problem+json");
+
+        kafka.sendCloudEvent(Topics.BUILDS_FAILED, failed, EventTypes.BUILD_FAILED, UUID.randomUUID().toString(),
+                EventJson.write(new dev.byoos.contract.BuildFailed(coordinates(failed), "build", "TOOL_TIMEOUT",
+                        "mke2fs did not finish", true)));
+        awaitState(failed, "FAILED").body("failure.code", equalTo("TOOL_TIMEOUT"));
+
+        String retry = given().post("/api/v1/builds/" + failed + "/retry").then().statusCode(202)
+                .body("attempt", equalTo(2))
+                .extract().path("id");
+        kafka.awaitRecords(Topics.BUILDS_REQUESTED, retry, 1, TIMEOUT);
+        awaitState(retry, "QUEUED");
+        given().post("/api/v1/builds/" + failed + "/retry").then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.containsString(retry));
+        given().post("/api/v1/builds/" + UUID.randomUUID() + "/retry").then().statusCode(404);
+    }
+
+    @Test
     void unknownBuildsAreProblemDetailsToo() {
         given().get("/api/v1/builds/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
         given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");
