@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import dev.byoos.spec.service.BuildConflictException;
+import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
 /** Every error leaves the API as problem details, never as an HTML page or a stack trace. */
@@ -25,6 +26,12 @@ public class ProblemMappers {
     public Response conflict(BuildConflictException e, UriInfo uri) {
         return respond(Problem.of(409, "build-conflict", "Conflict with the build's state", e.getMessage(),
                 uri.getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response keyReused(IdempotencyKeyReusedException e, UriInfo uri) {
+        return respond(Problem.of(422, "idempotency-key-reused", "Idempotency-Key reused for another request",
+                e.getMessage(), uri.getPath()));
     }
 
     @ServerExceptionMapper

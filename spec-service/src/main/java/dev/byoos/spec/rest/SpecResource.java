@@ -2,6 +2,7 @@ package dev.byoos.spec.rest;
 
 import java.net.URI;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -21,11 +22,16 @@ import io.smallrye.mutiny.Uni;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
+import dev.byoos.spec.validation.SpecRejectedException;
 import dev.byoos.spec.validation.SpecValidator;
 import dev.byoos.spec.validation.Violation;
 
 @Path("/api/v1/specs")
 public class SpecResource {
+
+    /** Makes a retried submission return the first one's outcome (IETF httpapi Idempotency-Key draft). */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    private static final Pattern IDEMPOTENCY_KEY_FORMAT = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
     @Inject
     SpecParser parser;
@@ -46,10 +52,12 @@ public class SpecResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Submit an image spec (YAML or JSON); starts one build per target")
     @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
-    public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+    public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey, byte[] body) {
         // Parse and validate before touching the database: a rejected spec writes nothing.
         ImageSpec spec = validator.validate(parser.parse(body, formatOf(contentType)));
-        return intake.accept(spec).map(accepted -> {
+        var accepting = idempotencyKey == null ? intake.accept(spec) : intake.accept(spec, checkKey(idempotencyKey));
+        return accepting.map(accepted -> {
             Submission submission = new Submission(accepted.spec().team, accepted.spec().name,
                     accepted.spec().version, accepted.spec().digest, accepted.newVersion(),
                     accepted.builds().stream().map(BuildView.Summary::of).toList());
@@ -75,6 +83,14 @@ public class SpecResource {
         return new Validation(true, SpecIntake.sha256(SpecIntake.canonicalJson(spec)), spec);
     }
 
+    private static String checkKey(String key) {
+        if (!IDEMPOTENCY_KEY_FORMAT.matcher(key).matches()) {
+            throw new SpecRejectedException(List.of(new Violation("", Violation.INVALID_FORMAT,
+                    "the " + IDEMPOTENCY_KEY + " header must be 1 to 255 visible ASCII characters")));
+        }
+        return key;
+    }
+
     static SpecParser.Format formatOf(String contentType) {
         if (contentType == null || contentType.isBlank()) {
             return SpecParser.Format.YAML;
@@ -84,7 +100,7 @@ public class SpecResource {
             case "application/json" -> SpecParser.Format.JSON;
             case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain" ->
                 SpecParser.Format.YAML;
-            default -> throw new dev.byoos.spec.validation.SpecRejectedException(List.of(new Violation("",
+            default -> throw new SpecRejectedException(List.of(new Violation("",
                     Violation.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + mediaType
                             + " is not accepted; send application/yaml or application/json")));
         };

@@ -34,6 +34,7 @@ import dev.byoos.contract.Topics;
 import dev.byoos.spec.messaging.OutboxRelay;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.IdempotencyKeyEntity;
 import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.repository.SpecEntity;
 
@@ -77,6 +78,55 @@ public class SpecIntake {
                 // Publish right away rather than waiting for the relay's next poll; the poll
                 // still covers a crash between commit and publish.
                 .invoke(accepted -> outboxRelay.relaySoon());
+    }
+
+    /**
+     * {@link #accept(ImageSpec)} under an Idempotency-Key: the first submission with the key is
+     * accepted and its outcome recorded in the same transaction; a repeat with the same spec gets
+     * that outcome (same status, same builds) without side effects; a repeat with another spec is
+     * refused.
+     */
+    public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey) {
+        String document = canonicalJson(spec);
+        String digest = sha256(document);
+        return Panache.withTransaction(() -> IdempotencyKeyEntity.<IdempotencyKeyEntity>findById(idempotencyKey)
+                .flatMap(recorded -> {
+                    if (recorded != null) {
+                        return replay(recorded, digest);
+                    }
+                    return SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
+                            .flatMap(latest -> latest != null && latest.digest.equals(digest)
+                                    ? resubmit(spec, latest)
+                                    : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1))
+                            .call(accepted -> record(idempotencyKey, accepted));
+                }))
+                .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
+                        "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
+                .invoke(accepted -> outboxRelay.relaySoon());
+    }
+
+    private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
+        IdempotencyKeyEntity record = new IdempotencyKeyEntity();
+        record.key = key;
+        record.specId = accepted.spec().id;
+        record.specDigest = accepted.spec().digest;
+        record.newVersion = accepted.newVersion();
+        record.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
+        return record.persist();
+    }
+
+    private static Uni<Accepted> replay(IdempotencyKeyEntity recorded, String digest) {
+        if (!recorded.specDigest.equals(digest)) {
+            return Uni.createFrom().failure(new IdempotencyKeyReusedException("Idempotency-Key " + recorded.key
+                    + " was used for a different spec (digest " + recorded.specDigest + "); use a new key"));
+        }
+        return SpecEntity.<SpecEntity>findById(recorded.specId).flatMap(spec -> BuildEntity
+                .<BuildEntity>list("spec = ?1 order by attempt", spec)
+                .map(builds -> {
+                    Map<String, BuildEntity> latestByCloud = new LinkedHashMap<>();
+                    builds.forEach(build -> latestByCloud.put(build.targetCloud, build));
+                    return new Accepted(spec, List.copyOf(latestByCloud.values()), recorded.newVersion);
+                }));
     }
 
     private Uni<Accepted> persistNewVersion(ImageSpec spec, String document, String digest, int version) {

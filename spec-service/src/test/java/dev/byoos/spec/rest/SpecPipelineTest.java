@@ -300,6 +300,26 @@ class SpecPipelineTest {
     }
 
     @Test
+    void aRetriedSubmissionWithTheSameIdempotencyKeyGetsTheFirstOutcome() throws Exception {
+        String key = "deploy-" + UUID.randomUUID();
+        String name = "idem-" + shortId();
+        String yaml = exampleSpec(name);
+        String build = given().header("Idempotency-Key", key).contentType("application/yaml")
+                .body(yaml.getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs").then()
+                .statusCode(201).extract().path("builds[0].id");
+        given().header("Idempotency-Key", key).contentType("application/yaml")
+                .body(yaml.getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs").then()
+                .statusCode(201)
+                .body("builds[0].id", equalTo(build));
+        given().header("Idempotency-Key", key).contentType("application/yaml")
+                .body(yaml.replace("role=worker", "role=other").getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs")
+                .then().statusCode(422).contentType("application/problem+json");
+        given().header("Idempotency-Key", "has spaces").contentType("application/yaml")
+                .body(yaml.getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs").then().statusCode(400);
+        assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"));
+    }
+
+    @Test
     void unknownBuildsAreProblemDetailsToo() {
         given().get("/api/v1/builds/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
         given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");
