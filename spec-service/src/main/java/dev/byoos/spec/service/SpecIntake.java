@@ -71,10 +71,7 @@ public class SpecIntake {
     public Uni<Accepted> accept(ImageSpec spec) {
         String document = canonicalJson(spec);
         String digest = sha256(document);
-        return Panache.withTransaction(() -> SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
-                .flatMap(latest -> latest != null && latest.digest.equals(digest)
-                        ? resubmit(spec, latest)
-                        : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1)))
+        return Panache.withTransaction(() -> store(spec, document, digest))
                 // Publish right away rather than waiting for the relay's next poll; the poll
                 // still covers a crash between commit and publish.
                 .invoke(accepted -> outboxRelay.relaySoon());
@@ -94,15 +91,19 @@ public class SpecIntake {
                     if (recorded != null) {
                         return replay(recorded, digest);
                     }
-                    return SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
-                            .flatMap(latest -> latest != null && latest.digest.equals(digest)
-                                    ? resubmit(spec, latest)
-                                    : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1))
-                            .call(accepted -> record(idempotencyKey, accepted));
+                    return store(spec, document, digest).call(accepted -> record(idempotencyKey, accepted));
                 }))
                 .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
                 .invoke(accepted -> outboxRelay.relaySoon());
+    }
+
+    /** Inside a transaction: the next version of the spec, or its latest version when identical. */
+    private Uni<Accepted> store(ImageSpec spec, String document, String digest) {
+        return SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
+                .flatMap(latest -> latest != null && latest.digest.equals(digest)
+                        ? resubmit(spec, latest)
+                        : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1));
     }
 
     private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
