@@ -12,9 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,13 +67,19 @@ public final class ServiceLauncher implements AutoCloseable {
     /** Starts every service and waits until each reports ready on /q/health/ready. */
     public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, PrintStream progress)
             throws IOException, InterruptedException {
+        return start(repoRoot, dataDir, endpoints, EnumSet.allOf(Service.class), progress);
+    }
+
+    /** Starts the given services only (e.g. spec-service alone, to measure intake without builds). */
+    public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, Set<Service> services,
+            PrintStream progress) throws IOException, InterruptedException {
         Path logs = Files.createDirectories(dataDir.resolve("logs"));
         Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
         stopLeftovers(dataDir, progress);
         ServiceLauncher launcher = new ServiceLauncher(dataDir);
         try {
             int[] ports = Ports.stable(dataDir.resolve("services"), Service.values().length);
-            for (Service service : Service.values()) {
+            for (Service service : services) {
                 Path jar = repoRoot.resolve(service.directory).resolve("target/quarkus-app/quarkus-run.jar");
                 if (!Files.isRegularFile(jar)) {
                     throw new IOException(jar + " is missing: build the services first (mvn -B package -DskipTests)");
@@ -123,6 +132,19 @@ public final class ServiceLauncher implements AutoCloseable {
         env.put("BYOOS_BASES_DIR", repoRoot.resolve("examples/bases").toString());
         env.put("BYOOS_SCRATCH_DIR", scratch.toString());
         return env;
+    }
+
+    /** @throws IllegalArgumentException naming the known services when one is unknown */
+    public static Set<Service> parseServices(String commaSeparated) {
+        Set<Service> services = EnumSet.noneOf(Service.class);
+        for (String name : commaSeparated.split(",")) {
+            services.add(Arrays.stream(Service.values())
+                    .filter(service -> service.directory.equals(name.trim()))
+                    .findFirst()
+                    .orElseThrow(() -> new CommandLine.UsageException("unknown service '" + name.trim() + "'; known: "
+                            + Arrays.stream(Service.values()).map(Service::serviceName).toList())));
+        }
+        return services;
     }
 
     public String url(Service service) {

@@ -2,6 +2,7 @@ package dev.byoos.spec.messaging;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,12 +11,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.common.vertx.VertxContext;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
@@ -82,30 +81,36 @@ public class OutboxRelay {
                 });
     }
 
-    /** @return how many records this batch published */
+    /**
+     * Sends a batch concurrently (each record has its own key, and Kafka keeps per-partition
+     * order), waits for every acknowledgement, then marks the batch published in one statement.
+     * If any send fails the transaction rolls back and the whole batch is sent again later:
+     * at-least-once, with stable event ids for the consumers to deduplicate.
+     *
+     * @return how many records this batch published
+     */
     private Uni<Integer> relayBatch() {
         return Panache.withTransaction(() -> OutboxEntity.lockUnpublished(config.outbox().batchSize())
-                .flatMap(records -> Multi.createFrom().iterable(records)
-                        .onItem().transformToUniAndConcatenate(this::publish)
-                        .collect().asList()
-                        .map(List::size)));
+                .flatMap(records -> records.isEmpty() ? Uni.createFrom().item(0) : publish(records)));
     }
 
-    private Uni<OutboxEntity> publish(OutboxEntity record) {
-        if (!Topics.BUILDS_REQUESTED.equals(record.topic)) {
-            // Only build requests go through the outbox today; fail loudly rather than misroute.
-            return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
-                    + " is for topic " + record.topic + ", which this relay does not publish"));
+    private Uni<Integer> publish(List<OutboxEntity> records) {
+        List<Uni<Void>> sends = new ArrayList<>();
+        for (OutboxEntity record : records) {
+            if (!Topics.BUILDS_REQUESTED.equals(record.topic)) {
+                // Only build requests go through the outbox today; fail loudly rather than misroute.
+                return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
+                        + " is for topic " + record.topic + ", which this relay does not publish"));
+            }
+            sends.add(buildRequests.sendMessage(CloudEventMessages.withId(record.eventId, record.messageKey,
+                    record.eventType, record.payload)));
         }
-        Message<String> message = CloudEventMessages.withId(record.eventId, record.messageKey, record.eventType,
-                record.payload);
-        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        return buildRequests.sendMessage(message)
-                .flatMap(acked -> {
-                    record.publishedAt = now;
-                    return BuildEntity.update("state = ?1, updatedAt = ?2 where id = ?3 and state = ?4",
-                            BuildState.QUEUED, now, UUID.fromString(record.messageKey), BuildState.ACCEPTED);
-                })
-                .replaceWith(record);
+        return Uni.join().all(sends).andFailFast().flatMap(acknowledged -> {
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            records.forEach(record -> record.publishedAt = now);
+            List<UUID> builds = records.stream().map(record -> UUID.fromString(record.messageKey)).toList();
+            return BuildEntity.update("state = ?1, updatedAt = ?2 where id in ?3 and state = ?4",
+                    BuildState.QUEUED, now, builds, BuildState.ACCEPTED);
+        }).replaceWith(records.size());
     }
 }

@@ -1,0 +1,105 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Load generator for spec intake (single-file program: java bench/IntakeBench.java ...).
+ * Sends N distinct specs at a bounded concurrency and reports throughput and latency
+ * percentiles; in submit mode it then waits until the outbox has published every build request
+ * (no build left ACCEPTED), so the figure includes the outbox.
+ *
+ * usage: java bench/IntakeBench.java SPEC_SERVICE_URL submit|validate N CONCURRENCY TEAM
+ */
+public class IntakeBench {
+
+    public static void main(String[] args) throws Exception {
+        String url = args[0];
+        String mode = args[1];
+        int total = Integer.parseInt(args[2]);
+        int concurrency = Integer.parseInt(args[3]);
+        String team = args[4];
+        String template = Files.readString(Path.of("examples/debian-12-qemu.yaml")).replace("team: platform", "team: " + team);
+        String path = mode.equals("validate") ? "/api/v1/specs/validate" : "/api/v1/specs";
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+
+        run(http, url + "/api/v1/specs/validate", template, "warmup", 300, concurrency);
+        long start = System.nanoTime();
+        Result result = run(http, url + path, template, mode + "-" + System.currentTimeMillis(), total, concurrency);
+        double requestSeconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("%s: %d requests, concurrency %d, %.1f s, %.0f requests/s, statuses %s%n", mode, total,
+                concurrency, requestSeconds, total / requestSeconds, result.statuses);
+        System.out.printf("%s latency ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f%n", mode, result.percentile(50),
+                result.percentile(95), result.percentile(99), result.percentile(100));
+        if (mode.equals("submit")) {
+            Pattern totalField = Pattern.compile("\"total\":(\\d+)");
+            while (true) {
+                String body = http.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/builds?team=" + team
+                        + "&state=ACCEPTED&size=1")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                Matcher matcher = totalField.matcher(body);
+                if (matcher.find() && matcher.group(1).equals("0")) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            double withOutbox = (System.nanoTime() - start) / 1e9;
+            System.out.printf("submit incl. outbox: every build request published after %.1f s: %.0f specs/s%n",
+                    withOutbox, total / withOutbox);
+        }
+    }
+
+    record Result(List<Double> latencies, Map<Integer, Integer> statuses) {
+        double percentile(int p) {
+            List<Double> sorted = new ArrayList<>(latencies);
+            Collections.sort(sorted);
+            int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+            return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
+        }
+    }
+
+    static Result run(HttpClient http, String url, String template, String prefix, int total, int concurrency)
+            throws InterruptedException {
+        Semaphore slots = new Semaphore(concurrency);
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        AtomicInteger failures = new AtomicInteger();
+        List<CompletableFuture<?>> inFlight = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            slots.acquire();
+            String spec = template.replace("name: debian-12-node", "name: " + (prefix + "-" + i).toLowerCase());
+            long sent = System.nanoTime();
+            inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create(url))
+                    .header("Content-Type", "application/yaml")
+                    .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.discarding())
+                    .whenComplete((response, error) -> {
+                        latencies.add((System.nanoTime() - sent) / 1e6);
+                        if (error != null) {
+                            failures.incrementAndGet();
+                        } else {
+                            statuses.merge(response.statusCode(), 1, Integer::sum);
+                        }
+                        slots.release();
+                    }));
+        }
+        CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+        if (failures.get() > 0) {
+            statuses.put(-1, failures.get());
+        }
+        return new Result(latencies, new TreeMap<>(statuses));
+    }
+}
