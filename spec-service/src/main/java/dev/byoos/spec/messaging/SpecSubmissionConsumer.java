@@ -31,7 +31,7 @@ import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;
-import dev.byoos.spec.validation.SpecValidator;
+import dev.byoos.spec.validation.SpecReader;
 
 /**
  * Specs submitted by other systems as CloudEvents, in binary or structured content mode. They get
@@ -48,10 +48,7 @@ public class SpecSubmissionConsumer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Inject
-    SpecParser parser;
-
-    @Inject
-    SpecValidator validator;
+    SpecReader reader;
 
     @Inject
     SpecIntake intake;
@@ -70,7 +67,7 @@ public class SpecSubmissionConsumer {
             Submission submission = submission(message);
             ImageSpec spec;
             try {
-                spec = validator.validate(parser.parse(submission.document(), submission.format()));
+                spec = reader.read(submission.document(), submission.format());
             } catch (SpecRejectedException e) {
                 return reject(submission, e);
             }

@@ -65,12 +65,11 @@ public class BuildResource {
             where.append(" and b.createdAt >= :since");
             parameters.and("since", from);
         }
-        return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where " + where
-                + " order by b.createdAt desc, b.id", parameters)
-                .page(paging).list()
-                .flatMap(builds -> BuildEntity.count("from BuildEntity b where " + where, parameters)
-                        .map(total -> new SpecQueries.PageOf<>(builds.stream().map(Listed::of).toList(), paging.index,
-                                paging.size, total)));
+        return SpecQueries.pageOf(paging,
+                BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where " + where
+                        + " order by b.createdAt desc, b.id", parameters).page(paging).list(),
+                () -> BuildEntity.count("from BuildEntity b where " + where, parameters),
+                Listed::of);
     }
 
     @GET

@@ -4,10 +4,13 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import jakarta.ws.rs.BadRequestException;
 
 import io.quarkus.panache.common.Page;
+import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.service.BuildState;
 
@@ -22,6 +25,12 @@ final class SpecQueries {
     }
 
     private SpecQueries() {
+    }
+
+    /** A page of entities (the rows, then the total: one session runs one query at a time), mapped for the API. */
+    static <E, T> Uni<PageOf<T>> pageOf(Page page, Uni<List<E>> rows, Supplier<Uni<Long>> total, Function<E, T> view) {
+        return rows.flatMap(entities -> total.get()
+                .map(count -> new PageOf<>(entities.stream().map(view).toList(), page.index, page.size, count)));
     }
 
     static Page page(Integer page, Integer size) {

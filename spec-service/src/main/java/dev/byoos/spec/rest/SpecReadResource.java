@@ -56,9 +56,7 @@ public class SpecReadResource {
                 ? SpecEntity.<SpecEntity>find(LATEST_VERSIONS + " order by s.team, s.name")
                 : SpecEntity.<SpecEntity>find(LATEST_VERSIONS + " and s.team = :team order by s.name",
                         Parameters.with("team", team));
-        return query.page(paging).list().flatMap(specs -> query.count()
-                .map(total -> new SpecQueries.PageOf<>(specs.stream().map(SpecSummary::of).toList(), paging.index,
-                        paging.size, total)));
+        return SpecQueries.pageOf(paging, query.page(paging).list(), query::count, SpecSummary::of);
     }
 
     @GET

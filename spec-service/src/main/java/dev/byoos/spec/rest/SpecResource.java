@@ -23,7 +23,7 @@ import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;
-import dev.byoos.spec.validation.SpecValidator;
+import dev.byoos.spec.validation.SpecReader;
 import dev.byoos.spec.validation.Violation;
 
 @Path("/api/v1/specs")
@@ -34,10 +34,7 @@ public class SpecResource {
     private static final Pattern IDEMPOTENCY_KEY_FORMAT = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
     @Inject
-    SpecParser parser;
-
-    @Inject
-    SpecValidator validator;
+    SpecReader reader;
 
     @Inject
     SpecIntake intake;
@@ -55,7 +52,7 @@ public class SpecResource {
     public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey, byte[] body) {
         // Parse and validate before touching the database: a rejected spec writes nothing.
-        ImageSpec spec = validator.validate(parser.parse(body, formatOf(contentType)));
+        ImageSpec spec = reader.read(body, formatOf(contentType));
         var accepting = idempotencyKey == null ? intake.accept(spec) : intake.accept(spec, checkKey(idempotencyKey));
         return accepting.map(accepted -> {
             Submission submission = new Submission(accepted.spec().team, accepted.spec().name,
@@ -79,7 +76,7 @@ public class SpecResource {
     @Operation(summary = "Dry run: validate a spec and show it with defaults applied; stores nothing")
     @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
     public Validation validate(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
-        ImageSpec spec = validator.validate(parser.parse(body, formatOf(contentType)));
+        ImageSpec spec = reader.read(body, formatOf(contentType));
         return new Validation(true, SpecIntake.sha256(SpecIntake.canonicalJson(spec)), spec);
     }
 
