@@ -3,18 +3,59 @@ package dev.byoos.contract;
 import static dev.byoos.contract.Require.notBlank;
 import static dev.byoos.contract.Require.notNull;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@value EventTypes#BUILD_REQUESTED} on {@value Topics#BUILDS_REQUESTED}: build one image for one
- * target. Published by spec-service's outbox relay.
+ * target. Published by spec-service's outbox relay. Everything a worker needs is in the event;
+ * spec-service has already validated it (paths, package names, keys, sizes), and the worker still
+ * treats it as untrusted input when it writes into the root filesystem.
+ *
+ * <p>The customization fields after {@code files} were added after the first release; events
+ * without them read as empty, so older events stay valid.
+ *
+ * @param imageType      {@code standard} or {@code fips}
+ * @param packages       distribution package names installed with the base's package manager
+ * @param users          local users created in the image
+ * @param sysctl         kernel parameters written to /etc/sysctl.d, in the spec's order
+ * @param kernelModules  modules loaded at boot (/etc/modules-load.d)
+ * @param caCertificates PEM certificates added to the image's trust store
+ * @param scripts        shell scripts run in the image's root filesystem, {@code pre} before the
+ *                       other layers and {@code post} after them
  */
-public record BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files) {
+public record BuildRequested(
+        BuildCoordinates build,
+        BaseImage base,
+        List<FileCustomization> files,
+        String imageType,
+        List<String> packages,
+        List<User> users,
+        Map<String, String> sysctl,
+        List<String> kernelModules,
+        List<CaCertificate> caCertificates,
+        List<Script> scripts) {
+
+    public static final String STANDARD = "standard";
 
     public BuildRequested {
         notNull(build, "build");
         notNull(base, "base");
         files = files == null ? List.of() : List.copyOf(files);
+        imageType = imageType == null ? STANDARD : imageType;
+        packages = packages == null ? List.of() : List.copyOf(packages);
+        users = users == null ? List.of() : List.copyOf(users);
+        // LinkedHashMap, not Map.copyOf: the order of sysctl entries is the order they are applied.
+        sysctl = sysctl == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctl));
+        kernelModules = kernelModules == null ? List.of() : List.copyOf(kernelModules);
+        caCertificates = caCertificates == null ? List.of() : List.copyOf(caCertificates);
+        scripts = scripts == null ? List.of() : List.copyOf(scripts);
+    }
+
+    /** A build request with a base and files only (the walking skeleton's shape). */
+    public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files) {
+        this(build, base, files, STANDARD, null, null, null, null, null, null);
     }
 
     /**
@@ -30,12 +71,58 @@ public record BuildRequested(BuildCoordinates build, BaseImage base, List<FileCu
         }
     }
 
-    /** A file written into the image: absolute path, UTF-8 content, octal mode such as {@code 0644}. */
-    public record FileCustomization(String path, String content, String mode) {
+    /**
+     * A file written into the image.
+     *
+     * @param path    absolute, normalised path
+     * @param content UTF-8 content
+     * @param mode    octal mode such as {@code 0644}
+     * @param owner   {@code user:group} (names resolved in the image, or numeric ids); root:root if absent
+     */
+    public record FileCustomization(String path, String content, String mode, String owner) {
         public FileCustomization {
             notBlank(path, "files[].path");
             notNull(content, "files[].content");
             mode = mode == null ? "0644" : mode;
+            owner = owner == null ? "root:root" : owner;
+        }
+
+        public FileCustomization(String path, String content, String mode) {
+            this(path, content, mode, null);
+        }
+    }
+
+    /**
+     * A local user. Password logins stay locked: access is by the authorized keys only.
+     *
+     * @param groups            supplementary groups; created when the image lacks them
+     * @param sshAuthorizedKeys OpenSSH public key lines written to ~/.ssh/authorized_keys
+     */
+    public record User(String name, List<String> groups, List<String> sshAuthorizedKeys) {
+        public User {
+            notBlank(name, "users[].name");
+            groups = groups == null ? List.of() : List.copyOf(groups);
+            sshAuthorizedKeys = sshAuthorizedKeys == null ? List.of() : List.copyOf(sshAuthorizedKeys);
+        }
+    }
+
+    /** @param name file name stem in the trust store ({@code <name>.crt}); @param pem one PEM certificate */
+    public record CaCertificate(String name, String pem) {
+        public CaCertificate {
+            notBlank(name, "caCertificates[].name");
+            notBlank(pem, "caCertificates[].pem");
+        }
+    }
+
+    /** @param stage {@code pre} or {@code post}; @param timeoutSeconds the script is killed after this */
+    public record Script(String name, String stage, String content, int timeoutSeconds) {
+        public Script {
+            notBlank(name, "scripts[].name");
+            notBlank(stage, "scripts[].stage");
+            notBlank(content, "scripts[].content");
+            if (timeoutSeconds <= 0) {
+                throw new IllegalArgumentException("scripts[].timeoutSeconds must be positive");
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ public final class EventTypes {
     public static final String SPEC_SUBMITTED = "dev.byoos.spec.submitted.v1";
     public static final String SPEC_REJECTED = "dev.byoos.spec.rejected.v1";
     public static final String BUILD_REQUESTED = "dev.byoos.build.requested.v1";
+    public static final String BUILD_STARTED = "dev.byoos.build.started.v1";
+    public static final String BUILD_CANCELLED = "dev.byoos.build.cancelled.v1";
     public static final String BUILD_COMPLETED = "dev.byoos.build.completed.v1";
     public static final String BUILD_FAILED = "dev.byoos.build.failed.v1";
     public static final String ARTIFACT_STORED = "dev.byoos.artifact.stored.v1";

@@ -14,6 +14,10 @@ public final class Topics {
     public static final String SPECS_REJECTED = "byoos.specs.rejected";
     /** Published by spec-service's outbox relay; consumed by build-worker. */
     public static final String BUILDS_REQUESTED = "byoos.builds.requested";
+    /** A worker started a build; published by build-worker, consumed by spec-service. */
+    public static final String BUILDS_STARTED = "byoos.builds.started";
+    /** A user cancelled a build; published by spec-service's outbox, read by every build-worker. */
+    public static final String BUILDS_CANCELLED = "byoos.builds.cancelled";
     /** Published by build-worker; consumed by artifact-service and spec-service. */
     public static final String BUILDS_COMPLETED = "byoos.builds.completed";
     /** A stage gave up on a build (any stage); consumed by spec-service. */
@@ -43,6 +47,8 @@ public final class Topics {
                 new TopicSpec(SPECS_SUBMITTED, 3),
                 new TopicSpec(SPECS_REJECTED, 3),
                 new TopicSpec(BUILDS_REQUESTED, 6),
+                new TopicSpec(BUILDS_STARTED, 3),
+                new TopicSpec(BUILDS_CANCELLED, 3),
                 new TopicSpec(BUILDS_COMPLETED, 6),
                 new TopicSpec(BUILDS_FAILED, 3),
                 new TopicSpec(ARTIFACTS_STORED, 6),

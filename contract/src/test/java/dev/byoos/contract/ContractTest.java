@@ -41,6 +41,14 @@ class ContractTest {
         return Stream.of(
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
                         List.of(new BuildRequested.FileCustomization("/etc/motd", "hi", "0644")))),
+                Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
+                        List.of(new BuildRequested.FileCustomization("/etc/motd", "hi", "0600", "ops:ops")), "standard",
+                        List.of("curl"), List.of(new BuildRequested.User("ops", List.of("sudo"), List.of("ssh-ed25519 AAAA ops"))),
+                        java.util.Map.of("net.ipv4.ip_forward", "1"), List.of("br_netfilter"),
+                        List.of(new BuildRequested.CaCertificate("corp-root", "-----BEGIN CERTIFICATE-----")),
+                        List.of(new BuildRequested.Script("harden", "post", "echo hi", 60)))),
+                Arguments.of("BuildStarted", new BuildStarted(coordinates(), "worker-1")),
+                Arguments.of("BuildCancelled", new BuildCancelled(coordinates(), "alice")),
                 Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
                         new BuildCompleted.StagedObject("staging", "builds/x/disk.qcow2", SHA, 10, "qcow2"), "native", 5)),
                 Arguments.of("BuildFailed", new BuildFailed(coordinates(), "build", "BASE_NOT_FOUND", "no base", false)),
@@ -72,6 +80,16 @@ class ContractTest {
     }
 
     @Test
+    void aBuildRequestOfTheFirstReleaseStillReads() {
+        String skeleton = EventJson.write(new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"), List.of()))
+                .replaceAll(",\"(imageType|packages|users|sysctl|kernelModules|caCertificates|scripts)\":(\"[a-z]*\"|\\[\\]|\\{\\})", "");
+        assertFalse(skeleton.contains("imageType"), skeleton);
+        BuildRequested read = EventJson.read(skeleton, BuildRequested.class);
+        assertEquals("standard", read.imageType());
+        assertTrue(read.users().isEmpty() && read.sysctl().isEmpty() && read.scripts().isEmpty());
+    }
+
+    @Test
     void malformedJsonIsAMalformedEvent() {
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("{nope", BuildFailed.class));
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("", BuildFailed.class));
@@ -92,7 +110,8 @@ class ContractTest {
         }
         Set<String> documentedTypes = new TreeSet<>();
         asyncApi.path("components").path("messages").forEach(message -> documentedTypes.add(message.path("name").asText()));
-        assertEquals(new TreeSet<>(Set.of(EventTypes.SPEC_SUBMITTED, EventTypes.SPEC_REJECTED, EventTypes.BUILD_REQUESTED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
+        assertEquals(new TreeSet<>(Set.of(EventTypes.SPEC_SUBMITTED, EventTypes.SPEC_REJECTED, EventTypes.BUILD_REQUESTED,
+                EventTypes.BUILD_STARTED, EventTypes.BUILD_CANCELLED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
                 EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED)), documentedTypes);
         Set<String> documentedTopics = new TreeSet<>();
         asyncApi.path("channels").forEach(channel -> documentedTopics.add(channel.path("address").asText()));
