@@ -19,7 +19,7 @@ import java.util.Map;
  * @param imageType      {@code standard} or {@code fips}
  * @param packages       distribution package names installed with the base's package manager
  * @param users          local users created in the image
- * @param sysctl         kernel parameters written to /etc/sysctl.d, in the spec's order
+ * @param sysctl         kernel parameters written to /etc/sysctl.d, in this map's order (spec-service sorts by key)
  * @param kernelModules  modules loaded at boot (/etc/modules-load.d)
  * @param caCertificates PEM certificates added to the image's trust store
  * @param scripts        shell scripts run in the image's root filesystem, {@code pre} before the
@@ -46,7 +46,7 @@ public record BuildRequested(
         imageType = imageType == null ? STANDARD : imageType;
         packages = packages == null ? List.of() : List.copyOf(packages);
         users = users == null ? List.of() : List.copyOf(users);
-        // LinkedHashMap, not Map.copyOf: the order of sysctl entries is the order they are applied.
+        // LinkedHashMap, not Map.copyOf: the order of sysctl entries is the order they are written.
         sysctl = sysctl == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctl));
         kernelModules = kernelModules == null ? List.of() : List.copyOf(kernelModules);
         caCertificates = caCertificates == null ? List.of() : List.copyOf(caCertificates);

@@ -10,6 +10,13 @@ public interface SpecServiceConfig {
 
     Outbox outbox();
 
+    /**
+     * Hosts a spec may point build workers at (base mirrors, tarball URLs, base image registries):
+     * names, {@code .suffix} entries for subdomains, or IP literals. Anything else is rejected.
+     */
+    /** Unset: {@code HostPolicy.DEFAULT_ALLOWED}, the public Debian, Ubuntu and Rocky mirrors and registries. */
+    java.util.Optional<java.util.List<String>> allowedHosts();
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

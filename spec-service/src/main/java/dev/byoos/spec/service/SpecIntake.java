@@ -27,6 +27,8 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.spec.validation.SpecRejectedException;
+import dev.byoos.spec.validation.Violation;
 import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -103,7 +105,39 @@ public class SpecIntake {
         return SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
                 .flatMap(latest -> latest != null && latest.digest.equals(digest)
                         ? resubmit(spec, latest)
-                        : persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1));
+                        : checkPackAgainst(latest, spec)
+                                .flatMap(ok -> persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1)));
+    }
+
+    /**
+     * A pack is one product line in the registry: a new version of a spec keeps the pack's name and
+     * display name, and must not reuse the pack version its predecessor published, because
+     * published pack versions are immutable and the new image would be refused at publish time.
+     */
+    private static Uni<Void> checkPackAgainst(SpecEntity latest, ImageSpec spec) {
+        if (latest == null) {
+            return Uni.createFrom().voidItem();
+        }
+        ImageSpec.Pack previous = storedSpec(latest).spec().pack();
+        ImageSpec.Pack next = spec.spec().pack();
+        List<Violation> violations = new ArrayList<>();
+        String since = " (version " + latest.version + " of spec " + latest.name + ")";
+        if (!previous.name().equals(next.name())) {
+            violations.add(new Violation("/spec/pack/name", Violation.PACK_CONFLICT, "the pack is named '"
+                    + previous.name() + "'" + since + "; a pack keeps its name across versions, use a new spec name "
+                    + "for a new pack"));
+        }
+        if (!previous.displayName().equals(next.displayName())) {
+            violations.add(new Violation("/spec/pack/displayName", Violation.PACK_CONFLICT, "the pack is displayed as '"
+                    + previous.displayName() + "'" + since + "; a pack keeps its display name across versions"));
+        }
+        if (previous.version().equals(next.version())) {
+            violations.add(new Violation("/spec/pack/version", Violation.PACK_CONFLICT, "pack version "
+                    + next.version() + " belongs to the previous spec" + since
+                    + "; published pack versions are immutable, so a changed spec needs a new pack version"));
+        }
+        return violations.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.createFrom().failure(new SpecRejectedException(violations));
     }
 
     private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
@@ -205,8 +239,10 @@ public class SpecIntake {
                                             + latest.id));
                                 }
                                 ImageSpec spec = storedSpec(build.spec);
-                                BuildEntity retry = newBuild(build.spec,
-                                        new ImageSpec.Target(build.targetCloud, build.targetFormat), build.attempt + 1, now);
+                                ImageSpec.Target target = spec.spec().targets().stream()
+                                        .filter(candidate -> candidate.cloud().equals(build.targetCloud))
+                                        .findFirst().orElseThrow();
+                                BuildEntity retry = newBuild(build.spec, target, build.attempt + 1, now);
                                 return retry.<BuildEntity>persist()
                                         .flatMap(ignored -> buildRequest(spec, build.spec, retry, now).persist())
                                         .replaceWith(retry);
@@ -254,7 +290,8 @@ public class SpecIntake {
 
     private static OutboxEntity buildRequest(ImageSpec spec, SpecEntity specEntity, BuildEntity build,
             OffsetDateTime now) {
-        ImageSpec.Target target = new ImageSpec.Target(build.targetCloud, build.targetFormat);
+        ImageSpec.Target target = spec.spec().targets().stream()
+                .filter(candidate -> candidate.cloud().equals(build.targetCloud)).findFirst().orElseThrow();
         ImageSpec.Pack pack = spec.spec().pack();
         // With several targets each publishes its own pack, so the pack names differ by cloud.
         String packName = spec.spec().targets().size() == 1 ? pack.name() : pack.name() + "-" + target.cloud();
@@ -268,11 +305,27 @@ public class SpecIntake {
                 spec.spec().kubernetes().version(),
                 new BuildCoordinates.Target(target.cloud(), target.format()),
                 new BuildCoordinates.Pack(packName, pack.version(), pack.displayName()));
-        List<BuildRequested.FileCustomization> files = spec.spec().customizations().files().stream()
-                .map(file -> new BuildRequested.FileCustomization(file.path(), file.content(), file.mode()))
-                .toList();
+        ImageSpec.Customizations customizations = spec.spec().customizations();
         BuildRequested request = new BuildRequested(coordinates,
-                new BuildRequested.BaseImage(spec.spec().os().base().local()), files);
+                new BuildRequested.BaseImage(spec.spec().os().base().local()),
+                customizations.files().stream()
+                        .map(file -> new BuildRequested.FileCustomization(file.path(), file.content(), file.mode(),
+                                file.owner()))
+                        .toList(),
+                spec.spec().imageType(),
+                customizations.packages(),
+                customizations.users().stream()
+                        .map(user -> new BuildRequested.User(user.name(), user.groups(), user.sshAuthorizedKeys()))
+                        .toList(),
+                customizations.sysctl(),
+                customizations.kernelModules(),
+                customizations.caCertificates().stream()
+                        .map(certificate -> new BuildRequested.CaCertificate(certificate.name(), certificate.pem()))
+                        .toList(),
+                customizations.scripts().stream()
+                        .map(script -> new BuildRequested.Script(script.name(), script.stage(), script.content(),
+                                script.timeoutSeconds()))
+                        .toList());
 
         OutboxEntity record = new OutboxEntity();
         record.eventId = EventIds.forStage(build.id.toString(), EventTypes.BUILD_REQUESTED);

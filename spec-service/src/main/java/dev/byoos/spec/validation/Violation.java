@@ -21,4 +21,8 @@ public record Violation(String pointer, String code, String message) {
     public static final String TOO_LARGE = "TOO_LARGE";
     public static final String TARGET_NOT_BUILDABLE = "TARGET_NOT_BUILDABLE";
     public static final String UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION";
+    public static final String BASE_NOT_BUILDABLE = "BASE_NOT_BUILDABLE";
+    public static final String HOST_NOT_ALLOWED = "HOST_NOT_ALLOWED";
+    /** A new version of a spec renames its pack, or reuses a pack version another spec version published. */
+    public static final String PACK_CONFLICT = "PACK_CONFLICT";
 }

@@ -125,7 +125,7 @@ class SpecPipelineTest {
                 .body("newVersion", equalTo(false))
                 .body("version", equalTo(1))
                 .body("builds[0].id", equalTo(first));
-        submit(yaml.replace("role=worker", "role=control-plane")).statusCode(201).body("version", equalTo(2));
+        submit(yaml.replace("role=worker", "role=control-plane").replace("version: 1.0.0", "version: 1.0.1")).statusCode(201).body("version", equalTo(2));
     }
 
     @Test
@@ -253,7 +253,7 @@ class SpecPipelineTest {
         String before = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).minusSeconds(5).toString();
         String first = exampleSpec("alpha").replace("team: platform", "team: " + team);
         submit(first).statusCode(201);
-        submit(first.replace("role=worker", "role=edge")).statusCode(201);
+        submit(first.replace("role=worker", "role=edge").replace("version: 1.0.0", "version: 1.0.1")).statusCode(201);
         submit(exampleSpec("beta").replace("team: platform", "team: " + team)).statusCode(201);
 
         given().get("/api/v1/specs?team=" + team).then().statusCode(200)
@@ -312,7 +312,7 @@ class SpecPipelineTest {
                 .statusCode(201)
                 .body("builds[0].id", equalTo(build));
         given().header("Idempotency-Key", key).contentType("application/yaml")
-                .body(yaml.replace("role=worker", "role=other").getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs")
+                .body(yaml.replace("role=worker", "role=other").replace("version: 1.0.0", "version: 1.0.1").getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs")
                 .then().statusCode(422).contentType("application/problem+json");
         given().header("Idempotency-Key", "has spaces").contentType("application/yaml")
                 .body(yaml.getBytes(StandardCharsets.UTF_8)).post("/api/v1/specs").then().statusCode(400);

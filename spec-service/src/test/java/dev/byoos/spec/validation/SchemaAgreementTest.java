@@ -63,7 +63,17 @@ class SchemaAgreementTest {
                 valid.replace("  targets:\n    - cloud: qemu\n", "  targets: []\n"),
                 valid.replace("/etc/motd", "etc/motd"),
                 valid.replace("version: 1.0.0", "version: v1"),
-                valid.replace("version: 1.30.4", "version: 1.30.4\n    docker: 1.0.0"));
+                valid.replace("version: 1.30.4", "version: 1.30.4\n    docker: 1.0.0"),
+                InvalidSpecCorpus.FULL.replace("stage: post", "stage: during"),
+                InvalidSpecCorpus.FULL.replace("net.ipv4.ip_forward", "ip_forward"),
+                InvalidSpecCorpus.FULL.replace("    kernelModules:", "    services: [sshd]\n    kernelModules:"),
+                InvalidSpecCorpus.FULL.replace("owner: root:root", "owner: root"),
+                valid.replace("    - cloud: qemu\n", "    - cloud: qemu\n      builder: packer\n"));
+    }
+
+    @Test
+    void aSpecUsingEveryCustomizationSatisfiesTheSchema() throws IOException {
+        assertTrue(schema().validate(yaml(InvalidSpecCorpus.FULL)).isEmpty());
     }
 
     @ParameterizedTest

@@ -84,60 +84,62 @@ class SpecValidatorTest {
         }
     }
 
-    static Stream<Arguments> invalidSpecs() {
-        return Stream.of(
-                Arguments.of("unknown top-level field", VALID + "extra: 1\n", "/extra", Violation.UNKNOWN_FIELD),
-                Arguments.of("typo in a nested field", VALID.replace("displayName:", "displayname:"),
-                        "/spec/pack/displayname", Violation.UNKNOWN_FIELD),
-                Arguments.of("wrong apiVersion", VALID.replace("byoos.dev/v1alpha1", "byoos.dev/v2"),
-                        "/apiVersion", Violation.NOT_ALLOWED),
-                Arguments.of("missing team", VALID.replace("  team: platform\n", ""), "/metadata/team",
-                        Violation.REQUIRED),
-                Arguments.of("name not a DNS label", VALID.replace("name: node", "name: Node_1"), "/metadata/name",
-                        Violation.INVALID_FORMAT),
-                Arguments.of("unsupported os", VALID.replace("name: debian", "name: windows"), "/spec/os/name",
-                        Violation.NOT_ALLOWED),
-                Arguments.of("unquoted numeric os version", VALID.replace("version: \"12\"", "version: 12"),
-                        "/spec/os/version", Violation.WRONG_TYPE),
-                Arguments.of("bad kubernetes version", VALID.replace("1.30.4", "latest"), "/spec/kubernetes/version",
-                        Violation.INVALID_FORMAT),
-                Arguments.of("unknown cloud", VALID.replace("cloud: qemu", "cloud: mars"), "/spec/targets/0/cloud",
-                        Violation.NOT_ALLOWED),
-                Arguments.of("cloud with no builder yet", VALID.replace("cloud: qemu", "cloud: aws"), "/spec/targets/0",
-                        Violation.TARGET_NOT_BUILDABLE),
-                Arguments.of("format the cloud cannot take", VALID.replace("- cloud: qemu", "- cloud: qemu\n      format: vhd"),
-                        "/spec/targets/0", Violation.TARGET_NOT_BUILDABLE),
-                Arguments.of("duplicate target cloud", VALID.replace("- cloud: qemu", "- cloud: qemu\n    - cloud: qemu"),
-                        "/spec/targets/1/cloud", Violation.DUPLICATE),
-                Arguments.of("no targets", VALID.replace("  targets:\n    - cloud: qemu\n", "  targets: []\n"),
-                        "/spec/targets", Violation.REQUIRED),
-                Arguments.of("relative file path", VALID.replace("/etc/motd", "etc/motd"),
-                        "/spec/customizations/files/0/path", Violation.UNSAFE_PATH),
-                Arguments.of("path traversal", VALID.replace("/etc/motd", "/etc/../../root/.ssh/authorized_keys"),
-                        "/spec/customizations/files/0/path", Violation.UNSAFE_PATH),
-                Arguments.of("file under /proc", VALID.replace("/etc/motd", "/proc/sys/kernel/hostname"),
-                        "/spec/customizations/files/0/path", Violation.UNSAFE_PATH),
-                Arguments.of("bad file mode", VALID.replace("content: hello", "content: hello\n        mode: \"rwx\""),
-                        "/spec/customizations/files/0/mode", Violation.INVALID_FORMAT),
-                Arguments.of("pack version not semver", VALID.replace("version: 1.0.0", "version: v1"),
-                        "/spec/pack/version", Violation.INVALID_FORMAT),
-                Arguments.of("kubernetes release outside the support matrix", VALID.replace("1.30.4", "1.26.0"),
-                        "/spec/kubernetes/version", Violation.UNSUPPORTED_VERSION),
-                Arguments.of("component version outside the support matrix",
-                        VALID.replace("version: 1.30.4", "version: 1.30.4\n    containerd: 1.6.0"),
-                        "/spec/kubernetes/containerd", Violation.UNSUPPORTED_VERSION),
-                Arguments.of("unknown kubernetes component", VALID.replace("version: 1.30.4", "version: 1.30.4\n    docker: 1.0.0"),
-                        "/spec/kubernetes/docker", Violation.UNKNOWN_FIELD),
-                Arguments.of("base name is a host path", VALID.replace("local: debian-12-skeleton", "local: /etc"),
-                        "/spec/os/base/local", Violation.INVALID_FORMAT));
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("invalidSpecs")
+    @MethodSource("dev.byoos.spec.validation.InvalidSpecCorpus#cases")
     void rejectsWithPointerAndCode(String description, String yaml, String pointer, String code) {
         List<Violation> violations = violations(yaml);
         assertTrue(violations.stream().anyMatch(v -> v.pointer().equals(pointer) && v.code().equals(code)),
                 () -> "expected " + code + " at " + pointer + " but got " + violations);
+    }
+
+    @Test
+    void theCorpusIsLargeAndHitsEveryRuleCodeOfTheValidator() throws IllegalAccessException {
+        List<Arguments> cases = InvalidSpecCorpus.cases().toList();
+        assertTrue(cases.size() >= 60, "at least 60 invalid specs, got " + cases.size());
+        java.util.Set<Object> hit = new java.util.HashSet<>();
+        cases.forEach(c -> hit.add(c.get()[3]));
+        for (java.lang.reflect.Field field : Violation.class.getFields()) {
+            Object code = field.get(null);
+            // These codes belong to other layers: the parser, the REST media types and the store.
+            if (!List.of(Violation.MALFORMED_DOCUMENT, Violation.UNSUPPORTED_MEDIA_TYPE, Violation.PACK_CONFLICT).contains(code)) {
+                assertTrue(hit.contains(code), "no corpus case for " + code);
+            }
+        }
+    }
+
+    @Test
+    void acceptsASpecUsingEveryCustomization() {
+        ImageSpec spec = validate(InvalidSpecCorpus.FULL);
+        ImageSpec.Customizations customizations = spec.spec().customizations();
+        assertEquals(List.of("curl", "jq=1.6-2.1"), customizations.packages());
+        assertEquals("ops", customizations.users().get(0).name());
+        assertEquals(java.util.Map.of("net.ipv4.ip_forward", "1"), customizations.sysctl());
+        assertEquals(120, customizations.scripts().get(0).timeoutSeconds());
+        assertEquals("native", spec.spec().targets().get(0).builder());
+        assertEquals("standard", spec.spec().imageType());
+    }
+
+    @Test
+    void rejectsACaCertificateThatHasExpired() {
+        SpecValidator later = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+                java.time.Clock.fixed(java.time.Instant.parse("2040-01-01T00:00:00Z"), java.time.ZoneOffset.UTC));
+        var rejection = assertThrows(SpecRejectedException.class, () -> later.validate(
+                parser.parse(InvalidSpecCorpus.FULL.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML)));
+        assertEquals("/spec/customizations/caCertificates/0/pem", rejection.violations().get(0).pointer());
+        assertTrue(rejection.violations().get(0).message().startsWith("expired on"), rejection.violations().toString());
+    }
+
+    @Test
+    void anOperatorCanAllowAnInternalMirror() {
+        SpecValidator internal = new SpecValidator(new HostPolicy(List.of(".mirror.corp", "10.0.0.5")), java.time.Clock.systemUTC());
+        String debootstrap = VALID.replace("      local: debian-12-skeleton\n",
+                "      debootstrap:\n        suite: bookworm\n        mirror: http://deb.mirror.corp/debian\n");
+        var violations = assertThrows(SpecRejectedException.class, () -> internal.validate(
+                parser.parse(debootstrap.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML))).violations();
+        // Allowed host: only "not buildable yet" remains.
+        assertEquals(List.of(Violation.BASE_NOT_BUILDABLE), violations.stream().map(Violation::code).toList());
+        assertTrue(new HostPolicy(List.of(".mirror.corp")).allows("a.mirror.corp"));
+        assertTrue(!new HostPolicy(List.of(".mirror.corp")).allows("mirror.corp.evil.com"));
     }
 
     @Test
