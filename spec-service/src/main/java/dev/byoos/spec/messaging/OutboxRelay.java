@@ -43,6 +43,10 @@ public class OutboxRelay {
     MutinyEmitter<String> buildRequests;
 
     @Inject
+    @Channel(Topics.BUILDS_CANCELLED)
+    MutinyEmitter<String> cancellations;
+
+    @Inject
     Vertx vertx;
 
     @Inject
@@ -97,18 +101,27 @@ public class OutboxRelay {
     private Uni<Integer> publish(List<OutboxEntity> records) {
         List<Uni<Void>> sends = new ArrayList<>();
         for (OutboxEntity record : records) {
-            if (!Topics.BUILDS_REQUESTED.equals(record.topic)) {
-                // Only build requests go through the outbox today; fail loudly rather than misroute.
+            MutinyEmitter<String> emitter = switch (record.topic) {
+                case Topics.BUILDS_REQUESTED -> buildRequests;
+                case Topics.BUILDS_CANCELLED -> cancellations;
+                default -> null;
+            };
+            if (emitter == null) {
+                // Fail loudly rather than misroute: the batch stays in the outbox for a fixed release.
                 return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
                         + " is for topic " + record.topic + ", which this relay does not publish"));
             }
-            sends.add(buildRequests.sendMessage(CloudEventMessages.withId(record.eventId, record.messageKey,
+            sends.add(emitter.sendMessage(CloudEventMessages.withId(record.eventId, record.messageKey,
                     record.eventType, record.payload)));
         }
         return Uni.join().all(sends).andFailFast().flatMap(acknowledged -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
             records.forEach(record -> record.publishedAt = now);
-            List<UUID> builds = records.stream().map(record -> UUID.fromString(record.messageKey)).toList();
+            List<UUID> builds = records.stream().filter(record -> Topics.BUILDS_REQUESTED.equals(record.topic))
+                    .map(record -> UUID.fromString(record.messageKey)).toList();
+            if (builds.isEmpty()) {
+                return Uni.createFrom().item(0);
+            }
             return BuildEntity.update("state = ?1, updatedAt = ?2 where id in ?3 and state = ?4",
                     BuildState.QUEUED, now, builds, BuildState.ACCEPTED);
         }).replaceWith(records.size());

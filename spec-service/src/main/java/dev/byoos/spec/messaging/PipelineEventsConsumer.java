@@ -18,6 +18,7 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
@@ -37,6 +38,11 @@ import dev.byoos.spec.service.BuildState;
 public class PipelineEventsConsumer {
 
     private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
+
+    @Incoming(Topics.BUILDS_STARTED)
+    public Uni<Void> onBuildStarted(Message<String> message) {
+        return handle(message, EventTypes.BUILD_STARTED);
+    }
 
     @Incoming(Topics.BUILDS_COMPLETED)
     public Uni<Void> onBuildCompleted(Message<String> message) {
@@ -108,12 +114,27 @@ public class PipelineEventsConsumer {
 
         static BuildUpdate parse(String type, String payload) {
             return switch (type) {
+                case EventTypes.BUILD_STARTED -> new Started(EventJson.read(payload, BuildStarted.class));
                 case EventTypes.BUILD_COMPLETED -> new Completed(EventJson.read(payload, BuildCompleted.class));
                 case EventTypes.BUILD_FAILED -> new Failed(EventJson.read(payload, BuildFailed.class));
                 case EventTypes.ARTIFACT_STORED -> new Stored(EventJson.read(payload, ArtifactStored.class));
                 case EventTypes.PACK_PUBLISHED -> new Published(EventJson.read(payload, PackPublished.class));
                 default -> throw new MalformedEventException("unsupported event type " + type, null);
             };
+        }
+
+        record Started(BuildStarted event) implements BuildUpdate {
+            public BuildCoordinates coordinates() {
+                return event.build();
+            }
+
+            public String summary() {
+                return "started on worker " + event.worker();
+            }
+
+            public void applyTo(BuildEntity build) {
+                build.state = build.state.advanceTo(BuildState.BUILDING);
+            }
         }
 
         record Completed(BuildCompleted event) implements BuildUpdate {

@@ -50,6 +50,11 @@ public class BuildEntity extends PanacheEntityBase {
     public String failureCode;
     @Column(name = "failure_reason")
     public String failureReason;
+    /** For REUSED builds: the published build whose artifact and pack this build points at. */
+    @Column(name = "reused_from")
+    public UUID reusedFrom;
+    @Column(name = "cancelled_by")
+    public String cancelledBy;
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
     @Column(name = "updated_at")

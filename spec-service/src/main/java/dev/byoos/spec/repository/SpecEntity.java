@@ -24,8 +24,21 @@ public class SpecEntity extends PanacheEntityBase {
     public String digest;
     /** The accepted spec with defaults applied, as canonical JSON. */
     public String document;
+    /** spec.pack.version, kept as a column to find which spec version owns a pack version. */
+    @Column(name = "pack_version")
+    public String packVersion;
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
+
+    /** @return the stored version of this spec with this canonical digest, or null */
+    public static Uni<SpecEntity> withDigest(String team, String name, String digest) {
+        return find("team = ?1 and name = ?2 and digest = ?3", team, name, digest).firstResult();
+    }
+
+    /** @return the version of this spec that publishes this pack version, or null */
+    public static Uni<SpecEntity> withPackVersion(String team, String name, String packVersion) {
+        return find("team = ?1 and name = ?2 and packVersion = ?3", team, name, packVersion).firstResult();
+    }
 
     /** @return the latest version of this spec, or null when the spec is new */
     public static Uni<SpecEntity> latest(String team, String name) {

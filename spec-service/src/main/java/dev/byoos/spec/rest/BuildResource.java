@@ -25,6 +25,7 @@ import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
 import dev.byoos.spec.service.SpecIntake;
+import dev.byoos.spec.service.TeamScope;
 
 @Path("/api/v1/builds")
 public class BuildResource {
@@ -91,9 +92,17 @@ public class BuildResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Build a failed target again, as its next attempt")
     public Uni<Response> retry(@PathParam("id") String id) {
-        return intake.retry(parse(id)).map(retry -> Response.accepted(BuildView.Summary.of(retry))
+        return intake.retry(parse(id), TeamScope.everyTeam()).map(retry -> Response.accepted(BuildView.Summary.of(retry))
                 .location(URI.create("/api/v1/builds/" + retry.id))
                 .build());
+    }
+
+    @POST
+    @Path("/{id}/cancel")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Cancel an unfinished build; a running build stops within seconds and nothing is published")
+    public Uni<BuildView.Summary> cancel(@PathParam("id") String id) {
+        return intake.cancel(parse(id), TeamScope.everyTeam(), "anonymous").map(BuildView.Summary::of);
     }
 
     private static UUID parse(String id) {

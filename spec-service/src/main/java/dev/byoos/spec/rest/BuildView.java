@@ -12,8 +12,8 @@ import dev.byoos.spec.service.BuildState;
 /** A build as the API shows it: its state across every stage and the events that moved it. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BuildView(String id, String team, Spec spec, Target target, int attempt, BuildState state,
-        Artifact artifact, Pack pack, Failure failure, OffsetDateTime createdAt, OffsetDateTime updatedAt,
-        List<TimelineEntry> timeline) {
+        String reusedFrom, String cancelledBy, Artifact artifact, Pack pack, Failure failure, OffsetDateTime createdAt,
+        OffsetDateTime updatedAt, List<TimelineEntry> timeline) {
 
     public record Spec(String name, int version, String digest) {
     }
@@ -33,11 +33,12 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
     public record TimelineEntry(String type, String source, OffsetDateTime occurredAt, String summary) {
     }
 
-    /** The short form listed in a submission's response. */
-    public record Summary(String id, Target target, int attempt, BuildState state, String href) {
+    /** The short form listed in a submission's response; {@code reusedFrom} only for REUSED builds. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Summary(String id, Target target, int attempt, BuildState state, String reusedFrom, String href) {
         static Summary of(BuildEntity build) {
             return new Summary(build.id.toString(), new Target(build.targetCloud, build.targetFormat), build.attempt,
-                    build.state, "/api/v1/builds/" + build.id);
+                    build.state, build.reusedFrom == null ? null : build.reusedFrom.toString(), "/api/v1/builds/" + build.id);
         }
     }
 
@@ -47,6 +48,8 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
                 new Target(build.targetCloud, build.targetFormat),
                 build.attempt,
                 build.state,
+                build.reusedFrom == null ? null : build.reusedFrom.toString(),
+                build.cancelledBy,
                 build.artifactUri == null ? null : new Artifact(build.artifactUri, build.artifactSha256, build.artifactSize),
                 build.packReference == null ? null : new Pack(build.packReference),
                 build.failureCode == null ? null : new Failure(build.failureStage, build.failureCode, build.failureReason),

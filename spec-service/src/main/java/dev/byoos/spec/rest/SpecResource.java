@@ -10,11 +10,13 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 import io.smallrye.mutiny.Uni;
@@ -50,10 +52,15 @@ public class SpecResource {
     @Operation(summary = "Submit an image spec (YAML or JSON); starts one build per target")
     @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
     public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
-            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey, byte[] body) {
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            @Parameter(description = "Build every target again even if an identical spec is already published "
+                    + "(otherwise such targets get a REUSED build pointing at the published artifact and pack)")
+            @QueryParam("force") boolean force,
+            byte[] body) {
         // Parse and validate before touching the database: a rejected spec writes nothing.
         ImageSpec spec = reader.read(body, formatOf(contentType));
-        var accepting = idempotencyKey == null ? intake.accept(spec) : intake.accept(spec, checkKey(idempotencyKey));
+        var accepting = idempotencyKey == null ? intake.accept(spec, force)
+                : intake.accept(spec, checkKey(idempotencyKey), force);
         return accepting.map(accepted -> {
             Submission submission = new Submission(accepted.spec().team, accepted.spec().name,
                     accepted.spec().version, accepted.spec().digest, accepted.newVersion(),

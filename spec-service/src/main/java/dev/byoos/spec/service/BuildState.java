@@ -2,13 +2,15 @@ package dev.byoos.spec.service;
 
 /**
  * Where a build stands. States only move forward (by rank), and terminal states never change, so
- * late, duplicated or reordered events cannot move a build backwards.
+ * late, duplicated or reordered events cannot move a build backwards or revive a finished one.
  */
 public enum BuildState {
     /** Stored with its spec; the build request is in the outbox. */
     ACCEPTED(0),
     /** The build request is on Kafka, waiting for a worker. */
     QUEUED(1),
+    /** A worker started the build. */
+    BUILDING(2),
     /** The image is built and staged; artifact-service is verifying it. */
     BUILT(3),
     /** The image is verified and stored at its content address. */
@@ -16,7 +18,14 @@ public enum BuildState {
     /** The BYOOS pack is in the registry. Terminal. */
     PUBLISHED(5),
     /** A stage gave up; see the failure fields. Terminal. */
-    FAILED(6);
+    FAILED(6),
+    /** A user cancelled the build before it finished. Terminal. */
+    CANCELLED(6),
+    /**
+     * An identical spec for this target was already built and published; this build points at
+     * that artifact and pack instead of building again. Terminal from the start.
+     */
+    REUSED(6);
 
     private final int rank;
 
@@ -25,7 +34,12 @@ public enum BuildState {
     }
 
     public boolean isTerminal() {
-        return this == PUBLISHED || this == FAILED;
+        return this == PUBLISHED || this == FAILED || this == CANCELLED || this == REUSED;
+    }
+
+    /** A finished build whose target may be built again (a retry, or a resubmission of its spec). */
+    public boolean canBeBuiltAgain() {
+        return this == FAILED || this == CANCELLED;
     }
 
     /** @return the state after an event that implies {@code next}, ignoring moves backwards */

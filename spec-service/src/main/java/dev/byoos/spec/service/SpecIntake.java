@@ -26,7 +26,9 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildCancelled;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.validation.SpecRejectedException;
 import dev.byoos.spec.validation.Violation;
 import dev.byoos.contract.EventIds;
@@ -54,6 +56,9 @@ public class SpecIntake {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .build();
 
+    /** The CloudEvent source of events spec-service records and publishes itself. */
+    public static final String SOURCE = "urn:byoos:spec-service";
+
     @Inject
     OutboxRelay outboxRelay;
 
@@ -71,9 +76,14 @@ public class SpecIntake {
      * build failed is built again as the next attempt. This makes resubmission safe to repeat.
      */
     public Uni<Accepted> accept(ImageSpec spec) {
+        return accept(spec, false);
+    }
+
+    /** @param force build every target again even when an identical spec's target is already published */
+    public Uni<Accepted> accept(ImageSpec spec, boolean force) {
         String document = canonicalJson(spec);
         String digest = sha256(document);
-        return Panache.withTransaction(() -> store(spec, document, digest))
+        return Panache.withTransaction(() -> store(spec, document, digest, force))
                 // Publish right away rather than waiting for the relay's next poll; the poll
                 // still covers a crash between commit and publish.
                 .invoke(accepted -> outboxRelay.relaySoon());
@@ -85,7 +95,7 @@ public class SpecIntake {
      * that outcome (same status, same builds) without side effects; a repeat with another spec is
      * refused.
      */
-    public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey) {
+    public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey, boolean force) {
         String document = canonicalJson(spec);
         String digest = sha256(document);
         return Panache.withTransaction(() -> IdempotencyKeyEntity.<IdempotencyKeyEntity>findById(idempotencyKey)
@@ -93,25 +103,30 @@ public class SpecIntake {
                     if (recorded != null) {
                         return replay(recorded, digest);
                     }
-                    return store(spec, document, digest).call(accepted -> record(idempotencyKey, accepted));
+                    return store(spec, document, digest, force).call(accepted -> record(idempotencyKey, accepted));
                 }))
                 .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
                 .invoke(accepted -> outboxRelay.relaySoon());
     }
 
-    /** Inside a transaction: the next version of the spec, or its latest version when identical. */
-    private Uni<Accepted> store(ImageSpec spec, String document, String digest) {
-        return SpecEntity.latest(spec.metadata().team(), spec.metadata().name())
-                .flatMap(latest -> latest != null && latest.digest.equals(digest)
-                        ? resubmit(spec, latest)
-                        : checkPackAgainst(latest, spec)
-                                .flatMap(ok -> persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1)));
+    /**
+     * Inside a transaction: an identical spec (same canonical digest as any stored version) is a
+     * resubmission of that version; anything else becomes the next version, once the pack rules
+     * hold.
+     */
+    private Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force) {
+        String team = spec.metadata().team();
+        String name = spec.metadata().name();
+        return SpecEntity.withDigest(team, name, digest).flatMap(identical -> identical != null
+                ? resubmit(spec, identical, force)
+                : SpecEntity.latest(team, name).flatMap(latest -> checkPackAgainst(latest, spec)
+                        .flatMap(ok -> persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1))));
     }
 
     /**
      * A pack is one product line in the registry: a new version of a spec keeps the pack's name and
-     * display name, and must not reuse the pack version its predecessor published, because
+     * display name, and must not reuse a pack version an earlier version published, because
      * published pack versions are immutable and the new image would be refused at publish time.
      */
     private static Uni<Void> checkPackAgainst(SpecEntity latest, ImageSpec spec) {
@@ -131,13 +146,15 @@ public class SpecIntake {
             violations.add(new Violation("/spec/pack/displayName", Violation.PACK_CONFLICT, "the pack is displayed as '"
                     + previous.displayName() + "'" + since + "; a pack keeps its display name across versions"));
         }
-        if (previous.version().equals(next.version())) {
-            violations.add(new Violation("/spec/pack/version", Violation.PACK_CONFLICT, "pack version "
-                    + next.version() + " belongs to the previous spec" + since
-                    + "; published pack versions are immutable, so a changed spec needs a new pack version"));
-        }
-        return violations.isEmpty() ? Uni.createFrom().voidItem()
-                : Uni.createFrom().failure(new SpecRejectedException(violations));
+        return SpecEntity.withPackVersion(latest.team, latest.name, next.version()).flatMap(owner -> {
+            if (owner != null) {
+                violations.add(new Violation("/spec/pack/version", Violation.PACK_CONFLICT, "pack version "
+                        + next.version() + " belongs to version " + owner.version + " of spec " + owner.name
+                        + "; published pack versions are immutable, so a changed spec needs a new pack version"));
+            }
+            return violations.isEmpty() ? Uni.createFrom().voidItem()
+                    : Uni.createFrom().failure(new SpecRejectedException(violations));
+        });
     }
 
     private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
@@ -173,6 +190,7 @@ public class SpecIntake {
         specEntity.version = version;
         specEntity.digest = digest;
         specEntity.document = document;
+        specEntity.packVersion = spec.spec().pack().version();
         specEntity.createdAt = now;
 
         List<BuildEntity> builds = new ArrayList<>();
@@ -188,47 +206,71 @@ public class SpecIntake {
                 .map(ignored -> new Accepted(specEntity, builds, true));
     }
 
-    private Uni<Accepted> resubmit(ImageSpec spec, SpecEntity existing) {
+    /**
+     * A resubmitted spec version, per target: a build in progress is returned as it is; a failed or
+     * cancelled one is built again as the next attempt; a published one yields a REUSED build
+     * pointing at its artifact and pack, unless {@code force} asks for a new build.
+     */
+    private Uni<Accepted> resubmit(ImageSpec spec, SpecEntity existing, boolean force) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous -> {
             Map<String, BuildEntity> latestByCloud = new LinkedHashMap<>();
             previous.forEach(build -> latestByCloud.put(build.targetCloud, build));
             List<BuildEntity> builds = new ArrayList<>();
-            List<BuildEntity> retries = new ArrayList<>();
+            List<BuildEntity> created = new ArrayList<>();
             List<OutboxEntity> outbox = new ArrayList<>();
             for (ImageSpec.Target target : spec.spec().targets()) {
                 BuildEntity latest = latestByCloud.get(target.cloud());
-                if (latest != null && latest.state != BuildState.FAILED) {
+                if (latest != null && !latest.state.isTerminal()) {
                     builds.add(latest);
                     continue;
                 }
-                BuildEntity retry = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now);
-                builds.add(retry);
-                retries.add(retry);
-                outbox.add(buildRequest(spec, existing, retry, now));
+                BuildEntity next = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now);
+                BuildEntity published = latest == null ? null
+                        : latest.state == BuildState.PUBLISHED ? latest
+                        : latest.state == BuildState.REUSED ? reusedSource(previous, latest) : null;
+                if (published != null && !force) {
+                    reuse(next, published);
+                } else {
+                    outbox.add(buildRequest(spec, existing, next, now));
+                }
+                builds.add(next);
+                created.add(next);
             }
-            if (retries.isEmpty()) {
+            if (created.isEmpty()) {
                 return Uni.createFrom().item(new Accepted(existing, builds, false));
             }
-            return BuildEntity.persist(retries)
-                    .flatMap(ignored -> OutboxEntity.persist(outbox))
+            return BuildEntity.persist(created)
+                    .flatMap(ignored -> outbox.isEmpty() ? Uni.createFrom().voidItem() : OutboxEntity.persist(outbox))
                     .map(ignored -> new Accepted(existing, builds, false));
         });
+    }
+
+    /** The published build a REUSED build points at (REUSED builds always point at a published one). */
+    private static BuildEntity reusedSource(List<BuildEntity> builds, BuildEntity reused) {
+        return builds.stream().filter(build -> build.id.equals(reused.reusedFrom)).findFirst().orElse(null);
+    }
+
+    private static void reuse(BuildEntity build, BuildEntity published) {
+        build.state = BuildState.REUSED;
+        build.reusedFrom = published.id;
+        build.artifactUri = published.artifactUri;
+        build.artifactSha256 = published.artifactSha256;
+        build.artifactSize = published.artifactSize;
+        build.packReference = published.packReference;
     }
 
     /**
      * Builds a failed target again, as the next attempt of the same spec version and target.
      * Only the latest attempt of a target can be retried, and only when it failed.
      */
-    public Uni<BuildEntity> retry(UUID buildId) {
+    public Uni<BuildEntity> retry(UUID buildId, TeamScope scope) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        return Panache.withTransaction(() -> BuildEntity.<BuildEntity>find(
-                "from BuildEntity b join fetch b.spec where b.id = ?1", buildId).firstResult()
-                .onItem().ifNull().failWith(() -> new NotFoundException("no build " + buildId))
+        return Panache.withTransaction(() -> visibleBuild(buildId, scope)
                 .flatMap(build -> {
-                    if (build.state != BuildState.FAILED) {
+                    if (!build.state.canBeBuiltAgain()) {
                         return Uni.createFrom().failure(new BuildConflictException(
-                                "only a FAILED build can be retried; build " + buildId + " is " + build.state));
+                                "only a FAILED or CANCELLED build can be retried; build " + buildId + " is " + build.state));
                     }
                     return BuildEntity.<BuildEntity>find("spec = ?1 and targetCloud = ?2 order by attempt desc",
                             build.spec, build.targetCloud).firstResult()
@@ -252,6 +294,39 @@ public class SpecIntake {
                 .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "build " + buildId + " is being retried by another request"))
                 .invoke(retry -> outboxRelay.relaySoon());
+    }
+
+    /**
+     * Cancels an unfinished build: CANCELLED in the read model, and a {@code build.cancelled} event
+     * through the outbox (same transaction) that tells every worker to stop or skip it. Events the
+     * pipeline sends later for this build are recorded in its timeline but cannot revive it.
+     */
+    public Uni<BuildEntity> cancel(UUID buildId, TeamScope scope, String requestedBy) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return Panache.withTransaction(() -> visibleBuild(buildId, scope).flatMap(build -> {
+            if (build.state.isTerminal()) {
+                return Uni.createFrom().failure(new BuildConflictException("build " + buildId + " is " + build.state
+                        + "; only unfinished builds can be cancelled"));
+            }
+            build.state = BuildState.CANCELLED;
+            build.cancelledBy = requestedBy;
+            build.updatedAt = now;
+            ImageSpec spec = storedSpec(build.spec);
+            BuildCancelled event = new BuildCancelled(coordinates(spec, build.spec, build), requestedBy);
+            return BuildEventEntity.recordFirstDelivery(EventIds.forStage(buildId.toString(), EventTypes.BUILD_CANCELLED),
+                    buildId, EventTypes.BUILD_CANCELLED, SOURCE, now, "cancelled by " + requestedBy)
+                    .flatMap(ignored -> outboxRecord(buildId, EventTypes.BUILD_CANCELLED, Topics.BUILDS_CANCELLED,
+                            EventJson.write(event), now).persist())
+                    .replaceWith(build);
+        })).invoke(cancelled -> outboxRelay.relaySoon());
+    }
+
+    /** A build with its spec, or 404 when it does not exist or belongs to a team outside the scope. */
+    private static Uni<BuildEntity> visibleBuild(UUID buildId, TeamScope scope) {
+        return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where b.id = ?1", buildId)
+                .firstResult()
+                .map(build -> build != null && scope.includes(build.team) ? build : null)
+                .onItem().ifNull().failWith(() -> new NotFoundException("no build " + buildId));
     }
 
     private static ImageSpec storedSpec(SpecEntity spec) {
@@ -290,23 +365,8 @@ public class SpecIntake {
 
     private static OutboxEntity buildRequest(ImageSpec spec, SpecEntity specEntity, BuildEntity build,
             OffsetDateTime now) {
-        ImageSpec.Target target = spec.spec().targets().stream()
-                .filter(candidate -> candidate.cloud().equals(build.targetCloud)).findFirst().orElseThrow();
-        ImageSpec.Pack pack = spec.spec().pack();
-        // With several targets each publishes its own pack, so the pack names differ by cloud.
-        String packName = spec.spec().targets().size() == 1 ? pack.name() : pack.name() + "-" + target.cloud();
-        BuildCoordinates coordinates = new BuildCoordinates(
-                build.id.toString(),
-                specEntity.team,
-                specEntity.name,
-                specEntity.version,
-                specEntity.digest,
-                new BuildCoordinates.OperatingSystem(spec.spec().os().name(), spec.spec().os().version()),
-                spec.spec().kubernetes().version(),
-                new BuildCoordinates.Target(target.cloud(), target.format()),
-                new BuildCoordinates.Pack(packName, pack.version(), pack.displayName()));
         ImageSpec.Customizations customizations = spec.spec().customizations();
-        BuildRequested request = new BuildRequested(coordinates,
+        BuildRequested request = new BuildRequested(coordinates(spec, specEntity, build),
                 new BuildRequested.BaseImage(spec.spec().os().base().local()),
                 customizations.files().stream()
                         .map(file -> new BuildRequested.FileCustomization(file.path(), file.content(), file.mode(),
@@ -326,13 +386,33 @@ public class SpecIntake {
                         .map(script -> new BuildRequested.Script(script.name(), script.stage(), script.content(),
                                 script.timeoutSeconds()))
                         .toList());
+        return outboxRecord(build.id, EventTypes.BUILD_REQUESTED, Topics.BUILDS_REQUESTED, EventJson.write(request), now);
+    }
 
+    private static BuildCoordinates coordinates(ImageSpec spec, SpecEntity specEntity, BuildEntity build) {
+        ImageSpec.Pack pack = spec.spec().pack();
+        // With several targets each publishes its own pack, so the pack names differ by cloud.
+        String packName = spec.spec().targets().size() == 1 ? pack.name() : pack.name() + "-" + build.targetCloud;
+        return new BuildCoordinates(
+                build.id.toString(),
+                specEntity.team,
+                specEntity.name,
+                specEntity.version,
+                specEntity.digest,
+                new BuildCoordinates.OperatingSystem(spec.spec().os().name(), spec.spec().os().version()),
+                spec.spec().kubernetes().version(),
+                new BuildCoordinates.Target(build.targetCloud, build.targetFormat),
+                new BuildCoordinates.Pack(packName, pack.version(), pack.displayName()));
+    }
+
+    private static OutboxEntity outboxRecord(UUID buildId, String eventType, String topic, String payload,
+            OffsetDateTime now) {
         OutboxEntity record = new OutboxEntity();
-        record.eventId = EventIds.forStage(build.id.toString(), EventTypes.BUILD_REQUESTED);
-        record.topic = Topics.BUILDS_REQUESTED;
-        record.eventType = EventTypes.BUILD_REQUESTED;
-        record.messageKey = build.id.toString();
-        record.payload = EventJson.write(request);
+        record.eventId = EventIds.forStage(buildId.toString(), eventType);
+        record.topic = topic;
+        record.eventType = eventType;
+        record.messageKey = buildId.toString();
+        record.payload = payload;
         record.createdAt = now;
         return record;
     }

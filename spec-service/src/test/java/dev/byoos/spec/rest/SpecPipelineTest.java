@@ -31,7 +31,10 @@ import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
 
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCancelled;
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
@@ -164,6 +167,79 @@ class SpecPipelineTest {
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, marker, stored);
         awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
         given().get("/api/v1/builds/" + buildId).then().body("state", equalTo("PUBLISHED"));
+    }
+
+    @Test
+    void aStartedBuildIsBuildingAndACancelledOneStaysCancelledAndTellsTheWorkers() throws Exception {
+        String buildId = submitAndGetBuildId("cancel-" + shortId());
+        awaitState(buildId, "QUEUED");
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildStarted(coordinates(buildId), "worker-a")));
+        awaitState(buildId, "BUILDING");
+
+        given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(200).body("state", equalTo("CANCELLED"));
+        ConsumerRecord<String, String> announced = kafka.awaitRecords(Topics.BUILDS_CANCELLED, buildId, 1, TIMEOUT).get(0);
+        assertEquals(EventTypes.BUILD_CANCELLED, KafkaTestClient.header(announced, "ce_type").orElseThrow());
+        BuildCancelled cancelled = EventJson.read(announced.value(), BuildCancelled.class);
+        assertEquals(buildId, cancelled.build().buildId());
+        assertEquals("byoos-debian-12", cancelled.build().pack().name());
+
+        // The worker finished just before it heard of the cancellation: the build stays cancelled.
+        String marker = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, buildId, EventTypes.BUILD_COMPLETED, marker,
+                EventJson.write(new BuildCompleted(coordinates(buildId),
+                        new BuildCompleted.StagedObject("byoos-staging", "builds/x/disk.qcow2", SHA, 42, "qcow2"), "native", 5)));
+        awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
+        given().get("/api/v1/builds/" + buildId).then()
+                .body("state", equalTo("CANCELLED"))
+                .body("cancelledBy", equalTo("anonymous"))
+                .body("timeline.type", hasItem(EventTypes.BUILD_CANCELLED));
+
+        given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409);
+        given().post("/api/v1/builds/" + buildId + "/retry").then().statusCode(202).body("attempt", equalTo(2));
+    }
+
+    @Test
+    void anIdenticalSpecWhosePackIsPublishedIsReusedUnlessForced() throws Exception {
+        String name = "reuse-" + shortId();
+        String buildId = submitAndGetBuildId(name);
+        awaitState(buildId, "QUEUED");
+        publish(buildId);
+
+        String reused = submit(exampleSpec(name)).statusCode(200)
+                .body("builds[0].state", equalTo("REUSED"))
+                .body("builds[0].reusedFrom", equalTo(buildId))
+                .extract().path("builds[0].id");
+        given().get("/api/v1/builds/" + reused).then()
+                .body("state", equalTo("REUSED"))
+                .body("artifact.sha256", equalTo(SHA))
+                .body("pack.reference", equalTo("registry/byoos/spectro-packs/archive/p:1.0.0"));
+        assertEquals(0, count("select count(*) from outbox where message_key = '" + reused + "'"),
+                "a reused build requests no work");
+
+        // Reusing again points at the same published build, not at the reused one.
+        submit(exampleSpec(name)).statusCode(200).body("builds[0].reusedFrom", equalTo(buildId));
+
+        String forced = given().contentType("application/yaml").body(exampleSpec(name).getBytes(StandardCharsets.UTF_8))
+                .queryParam("force", true).when().post("/api/v1/specs").then().statusCode(200)
+                .body("builds[0].state", equalTo("ACCEPTED"))
+                .extract().path("builds[0].id");
+        kafka.awaitRecords(Topics.BUILDS_REQUESTED, forced, 1, TIMEOUT);
+        awaitState(forced, "QUEUED");
+    }
+
+    private void publish(String buildId) {
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
+                EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
+                        "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
+        kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
+                        "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
+        try {
+            awaitState(buildId, "PUBLISHED");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
