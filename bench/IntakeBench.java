@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * percentiles; in submit mode it then waits until the outbox has published every build request
  * (no build left ACCEPTED), so the figure includes the outbox.
  *
- * usage: java bench/IntakeBench.java SPEC_SERVICE_URL submit|validate N CONCURRENCY TEAM
+ * usage: java bench/IntakeBench.java SPEC_SERVICE_URL submit|validate N CONCURRENCY TEAM TOKEN
  */
 public class IntakeBench {
 
@@ -33,14 +33,15 @@ public class IntakeBench {
         int total = Integer.parseInt(args[2]);
         int concurrency = Integer.parseInt(args[3]);
         String team = args[4];
+        String authorization = "Bearer " + args[5];
         String template = Files.readString(Path.of("examples/debian-12-qemu.yaml")).replace("team: platform", "team: " + team);
         String path = mode.equals("validate") ? "/api/v1/specs/validate" : "/api/v1/specs";
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
 
-        run(http, url + "/api/v1/specs/validate", template, "warmup", 300, concurrency);
+        run(http, url + "/api/v1/specs/validate", authorization, template, "warmup", 300, concurrency);
         long start = System.nanoTime();
-        Result result = run(http, url + path, template, mode + "-" + System.currentTimeMillis(), total, concurrency);
+        Result result = run(http, url + path, authorization, template, mode + "-" + System.currentTimeMillis(), total, concurrency);
         double requestSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("%s: %d requests, concurrency %d, %.1f s, %.0f requests/s, statuses %s%n", mode, total,
                 concurrency, requestSeconds, total / requestSeconds, result.statuses);
@@ -50,7 +51,8 @@ public class IntakeBench {
             Pattern totalField = Pattern.compile("\"total\":(\\d+)");
             while (true) {
                 String body = http.send(HttpRequest.newBuilder(URI.create(url + "/api/v1/builds?team=" + team
-                        + "&state=ACCEPTED&size=1")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                        + "&state=ACCEPTED&size=1")).header("Authorization", authorization).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
                 Matcher matcher = totalField.matcher(body);
                 if (matcher.find() && matcher.group(1).equals("0")) {
                     break;
@@ -72,7 +74,7 @@ public class IntakeBench {
         }
     }
 
-    static Result run(HttpClient http, String url, String template, String prefix, int total, int concurrency)
+    static Result run(HttpClient http, String url, String authorization, String template, String prefix, int total, int concurrency)
             throws InterruptedException {
         Semaphore slots = new Semaphore(concurrency);
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -85,6 +87,7 @@ public class IntakeBench {
             long sent = System.nanoTime();
             inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create(url))
                     .header("Content-Type", "application/yaml")
+                    .header("Authorization", authorization)
                     .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.discarding())
                     .whenComplete((response, error) -> {
                         latencies.add((System.nanoTime() - sent) / 1e6);

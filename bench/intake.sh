@@ -18,5 +18,6 @@ trap 'exec 3>&-; wait' EXIT
 for _ in $(seq 1 240); do [ -f "$data/services.properties" ] && break; sleep 0.5; done
 url=$(sed -n 's/^spec-service.url=//p' "$data/services.properties")
 [ -n "$url" ] || { echo "spec-service did not start; see $data/up.log" >&2; exit 1; }
-java bench/IntakeBench.java "$url" validate "$total" "$concurrency" bench
-java bench/IntakeBench.java "$url" submit "$total" "$concurrency" bench
+token=$(java -jar deploy/devstack/target/byoos-devstack.jar token --data-dir "$data" --team bench --role submitter)
+java bench/IntakeBench.java "$url" validate "$total" "$concurrency" bench "$token"
+java bench/IntakeBench.java "$url" submit "$total" "$concurrency" bench "$token"

@@ -69,6 +69,12 @@ final class LocalPipeline implements AutoCloseable {
         return services.getProperty("spec-service.url");
     }
 
+    /** An Authorization header for spec-service, signed with this stack's key (as ./byoos token does). */
+    String bearer(String subject, String role, String... teams) throws IOException {
+        return "Bearer " + dev.byoos.localauth.LocalTokens.in(dataDir.resolve("auth"))
+                .mint(subject, java.util.List.of(teams), java.util.List.of(role), java.time.Duration.ofHours(1));
+    }
+
     private static Properties load(Path file) throws IOException {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

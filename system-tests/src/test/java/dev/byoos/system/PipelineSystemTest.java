@@ -143,12 +143,13 @@ class PipelineSystemTest {
         long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
         while (true) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create(pipeline.specService() + "/api/v1/builds/" + buildId)).build(),
+                    URI.create(pipeline.specService() + "/api/v1/builds/" + buildId))
+                    .header("Authorization", pipeline.bearer("system-test", "viewer", "platform")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             JsonNode build = JSON.readTree(response.body());
             String state = build.path("state").asText();
-            if (state.equals("PUBLISHED") || state.equals("FAILED")) {
+            if (state.equals("PUBLISHED") || state.equals("FAILED") || state.equals("CANCELLED")) {
                 return build;
             }
             if (System.nanoTime() > deadline) {
@@ -161,6 +162,7 @@ class PipelineSystemTest {
     private HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(pipeline.specService() + path))
                 .header("Content-Type", contentType)
+                .header("Authorization", pipeline.bearer("system-test", "submitter", "platform"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

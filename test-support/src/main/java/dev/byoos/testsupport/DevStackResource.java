@@ -41,6 +41,9 @@ public class DevStackResource implements QuarkusTestResourceLifecycleManager {
         config.put("byoos.s3.staging-bucket", endpoints.s3StagingBucket());
         config.put("byoos.s3.artifacts-bucket", endpoints.s3ArtifactsBucket());
         config.put("byoos.registry.url", endpoints.registryUrl());
+        // Services with a user API verify bearer tokens; tests mint theirs with TestTokens.
+        config.put("mp.jwt.verify.publickey.location", TestTokens.issuer().publicKeyFile().toAbsolutePath().toString());
+        config.put("mp.jwt.verify.issuer", dev.byoos.localauth.LocalTokens.ISSUER);
         // The stack is provided here: Dev Services would try to start containers of their own.
         config.put("quarkus.devservices.enabled", "false");
         return config;

@@ -33,6 +33,7 @@ public final class Main {
                 case "servers" -> ServersCommand.run(args);
                 case "stop" -> StopCommand.run(args);
                 case "wipe" -> WipeCommand.run(args);
+                case "token" -> TokenCommand.run(args);
                 case "help", "--help", "-h" -> {
                     usage(System.out);
                     yield EXIT_OK;
@@ -70,7 +71,10 @@ public final class Main {
                   stop --data-dir DIR
                       stop the stack running on DIR and wait for it to exit
                   wipe --data-dir DIR
-                      delete DIR and all the stack's data (refused while the stack runs)""");
+                      delete DIR and all the stack's data (refused while the stack runs)
+                  token [--data-dir DIR] --team T[,T...] [--role viewer|submitter|admin] [--subject S] [--ttl 12h]
+                      print a bearer token for spec-service's API, signed with the stack's key
+                      (DIR/auth; default DIR .devstack); admin tokens may omit --team""");
     }
 
     /** The exception's message and its causes', on one line. */

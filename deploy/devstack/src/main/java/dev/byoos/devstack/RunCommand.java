@@ -1,5 +1,6 @@
 package dev.byoos.devstack;
 
+import dev.byoos.localauth.LocalTokens;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -28,7 +29,9 @@ final class RunCommand {
 
     static final String DEFAULT_SPEC = "examples/debian-12-qemu.yaml";
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
-    private static final Set<String> TERMINAL_STATES = Set.of("PUBLISHED", "FAILED");
+    private static final Set<String> TERMINAL_STATES = Set.of("PUBLISHED", "REUSED", "FAILED", "CANCELLED");
+    /** The main job acts as the local stack's operator: an admin token, valid for the run. */
+    private static final String RUN_SUBJECT = "byoos-run";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private RunCommand() {
@@ -50,13 +53,16 @@ final class RunCommand {
             try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), out)) {
                 stack.stopFirst(services);
                 out.printf("==> Stack ready in %.1f s%n", seconds(started));
-                boolean published = submitAndFollow(services.url(ServiceLauncher.Service.SPEC_SERVICE), spec, out);
+                String token = LocalTokens.in(ServiceLauncher.authDirectory(dataDir))
+                        .mint(RUN_SUBJECT, List.of(), List.of("admin"), BUILD_TIMEOUT.plusHours(12));
+                boolean published = submitAndFollow(services.url(ServiceLauncher.Service.SPEC_SERVICE), token, spec, out);
                 if (options.flag("once")) {
                     out.println(published ? "==> Done: the pack is published." : "==> Failed: see the reasons above.");
                     return published ? Main.EXIT_OK : Main.EXIT_FAILURE;
                 }
                 out.println("==> Serving. spec-service API: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
                         + "/api/v1 (OpenAPI at /q/openapi, Swagger UI at /q/swagger-ui). Ctrl-C stops everything.");
+                out.println("    A bearer token for the API: ./byoos token --team <team> --role submitter");
                 awaitShutdown();
                 return published ? Main.EXIT_OK : Main.EXIT_FAILURE;
             }
@@ -64,7 +70,7 @@ final class RunCommand {
     }
 
     /** @return true when every build of the submission published its pack */
-    static boolean submitAndFollow(String specService, Path spec, PrintStream out)
+    static boolean submitAndFollow(String specService, String token, Path spec, PrintStream out)
             throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         String contentType = spec.toString().endsWith(".json") ? "application/json" : "application/yaml";
@@ -72,6 +78,7 @@ final class RunCommand {
         long submitted = System.nanoTime();
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(specService + "/api/v1/specs"))
                 .header("Content-Type", contentType)
+                .header("Authorization", "Bearer " + token)
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofFile(spec))
                 .build(), HttpResponse.BodyHandlers.ofString());
@@ -92,22 +99,28 @@ final class RunCommand {
 
         boolean allPublished = true;
         for (String buildId : buildIds) {
-            JsonNode build = follow(http, specService, buildId, submitted, out);
+            JsonNode build = follow(http, specService, token, buildId, submitted, out);
             printSummary(build, out);
-            allPublished &= "PUBLISHED".equals(build.path("state").asText())
+            String state = build.path("state").asText();
+            if ("REUSED".equals(state)) {
+                out.println("  (an identical spec was already published: the build reuses its artifact and pack;"
+                        + " submit with ?force=true to build again)");
+            }
+            allPublished &= ("PUBLISHED".equals(state) || "REUSED".equals(state))
                     && packResolves(http, build.path("pack").path("reference").asText(), out);
         }
         return allPublished;
     }
 
-    private static JsonNode follow(HttpClient http, String specService, String buildId, long submitted,
+    private static JsonNode follow(HttpClient http, String specService, String token, String buildId, long submitted,
             PrintStream out) throws IOException, InterruptedException {
         out.println("==> Following build " + buildId);
         String lastState = "";
         long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
         while (true) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create(specService + "/api/v1/builds/" + buildId)).timeout(Duration.ofSeconds(10)).build(),
+                    URI.create(specService + "/api/v1/builds/" + buildId)).header("Authorization", "Bearer " + token)
+                    .timeout(Duration.ofSeconds(10)).build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode build = JSON.readTree(response.body());
             String state = build.path("state").asText();

@@ -1,5 +1,6 @@
 package dev.byoos.devstack;
 
+import dev.byoos.localauth.LocalTokens;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -95,7 +96,8 @@ public final class ServiceLauncher implements AutoCloseable {
                         .directory(repoRoot.toFile())
                         .redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-                builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch));
+                builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch,
+                        LocalTokens.in(authDirectory(dataDir))));
                 Process process = builder.start();
                 launcher.running.add(new Running(service, process, port, log));
                 progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", service.directory,
@@ -111,8 +113,16 @@ public final class ServiceLauncher implements AutoCloseable {
         }
     }
 
-    static Map<String, String> environment(Service service, int port, Endpoints endpoints, Path repoRoot, Path scratch) {
+    /** Where the stack keeps the key pair its bearer tokens are signed with ({@link LocalTokens}). */
+    public static Path authDirectory(Path dataDir) {
+        return dataDir.resolve("auth");
+    }
+
+    static Map<String, String> environment(Service service, int port, Endpoints endpoints, Path repoRoot, Path scratch,
+            LocalTokens tokens) {
         Map<String, String> env = new LinkedHashMap<>();
+        env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", tokens.publicKeyFile().toString());
+        env.put("MP_JWT_VERIFY_ISSUER", LocalTokens.ISSUER);
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         env.put("KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
         if (service.database != null) {

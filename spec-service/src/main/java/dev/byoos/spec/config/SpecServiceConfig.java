@@ -17,6 +17,20 @@ public interface SpecServiceConfig {
     /** Unset: {@code HostPolicy.DEFAULT_ALLOWED}, the public Debian, Ubuntu and Rocky mirrors and registries. */
     java.util.Optional<java.util.List<String>> allowedHosts();
 
+    /**
+     * Webhook sources by name ({@code POST /api/v1/hooks/<name>}), each with its shared secret and
+     * the teams whose specs it may rebuild. No sources are configured by default.
+     */
+    java.util.Map<String, Hook> hooks();
+
+    interface Hook {
+        /** The HMAC-SHA256 key the sender signs bodies with (GitHub's webhook "secret"). */
+        String secret();
+
+        /** Teams whose specs this source may rebuild. */
+        java.util.List<String> teams();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

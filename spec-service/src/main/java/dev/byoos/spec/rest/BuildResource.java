@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -25,13 +26,17 @@ import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
 import dev.byoos.spec.service.SpecIntake;
-import dev.byoos.spec.service.TeamScope;
+import dev.byoos.spec.security.Caller;
 
 @Path("/api/v1/builds")
+@RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
 public class BuildResource {
 
     @Inject
     SpecIntake intake;
+
+    @Inject
+    Caller caller;
 
     /** A build in a list: what it is and where it stands, without its timeline. */
     public record Listed(String id, String team, String spec, int specVersion, BuildView.Target target, int attempt,
@@ -50,12 +55,8 @@ public class BuildResource {
     public Uni<SpecQueries.PageOf<Listed>> list(@QueryParam("team") String team, @QueryParam("state") String state,
             @QueryParam("since") String since, @QueryParam("page") Integer page, @QueryParam("size") Integer size) {
         var paging = SpecQueries.page(page, size);
-        StringBuilder where = new StringBuilder("1 = 1");
         Parameters parameters = new Parameters();
-        if (team != null && !team.isBlank()) {
-            where.append(" and b.team = :team");
-            parameters.and("team", team);
-        }
+        StringBuilder where = new StringBuilder(SpecQueries.teamCondition(caller.scope(), team, "b.team", parameters));
         BuildState wanted = SpecQueries.state(state);
         if (wanted != null) {
             where.append(" and b.state = :state");
@@ -82,6 +83,8 @@ public class BuildResource {
         UUID buildId = parse(id);
         return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where b.id = ?1", buildId)
                 .firstResult()
+                // Another team's build is reported as absent: ids must not be probed across teams.
+                .map(build -> build != null && caller.scope().includes(build.team) ? build : null)
                 .onItem().ifNull().failWith(() -> new NotFoundException("no build " + id))
                 .flatMap(build -> BuildEventEntity.<BuildEventEntity>list("buildId = ?1 order by receivedAt", buildId)
                         .map(events -> BuildView.of(build, events)));
@@ -90,9 +93,10 @@ public class BuildResource {
     @POST
     @Path("/{id}/retry")
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Build a failed target again, as its next attempt")
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
+    @Operation(summary = "Build a failed or cancelled target again, as its next attempt")
     public Uni<Response> retry(@PathParam("id") String id) {
-        return intake.retry(parse(id), TeamScope.everyTeam()).map(retry -> Response.accepted(BuildView.Summary.of(retry))
+        return intake.retry(parse(id), caller.scope()).map(retry -> Response.accepted(BuildView.Summary.of(retry))
                 .location(URI.create("/api/v1/builds/" + retry.id))
                 .build());
     }
@@ -101,8 +105,9 @@ public class BuildResource {
     @Path("/{id}/cancel")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Cancel an unfinished build; a running build stops within seconds and nothing is published")
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
     public Uni<BuildView.Summary> cancel(@PathParam("id") String id) {
-        return intake.cancel(parse(id), TeamScope.everyTeam(), "anonymous").map(BuildView.Summary::of);
+        return intake.cancel(parse(id), caller.scope(), caller.subject()).map(BuildView.Summary::of);
     }
 
     private static UUID parse(String id) {

@@ -35,6 +35,28 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response hookUnauthorized(HookResource.HookUnauthorizedException e, UriInfo uri) {
+        return respond(Problem.of(401, "webhook-signature", "Webhook signature not verified", e.getMessage(),
+                uri.getPath()));
+    }
+
+    @ServerExceptionMapper({ io.quarkus.security.UnauthorizedException.class,
+            io.quarkus.security.AuthenticationFailedException.class })
+    public Response unauthenticated(RuntimeException e, UriInfo uri) {
+        return Response.fromResponse(respond(Problem.of(401, "unauthenticated", "Authentication required",
+                "send a valid bearer token (Authorization: Bearer <JWT>); the local stack prints one with "
+                        + "./byoos token --team <team> --role submitter", uri.getPath())))
+                .header("WWW-Authenticate", "Bearer").build();
+    }
+
+    @ServerExceptionMapper(io.quarkus.security.ForbiddenException.class)
+    public Response forbiddenRole(RuntimeException e, UriInfo uri) {
+        return respond(Problem.of(403, "forbidden", "Forbidden",
+                "the token's roles (groups claim) do not allow this; viewer reads, submitter also submits, "
+                        + "cancels and retries, admin does everything", uri.getPath()));
+    }
+
+    @ServerExceptionMapper
     public Response notFound(NotFoundException e, UriInfo uri) {
         return respond(Problem.of(404, "not-found", "Not found", e.getMessage(), uri.getPath()));
     }

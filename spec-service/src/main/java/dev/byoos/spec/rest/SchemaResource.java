@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -12,6 +13,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** Publishes the ImageSpec JSON Schema, for editors and for systems that generate specs. */
 @Path("/api/v1/schema")
+@PermitAll
 public class SchemaResource {
 
     public static final String RESOURCE = "/byoos/imagespec.schema.json";

@@ -8,11 +8,14 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.ForbiddenException;
 
 import io.quarkus.panache.common.Page;
+import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.service.TeamScope;
 
 /** Query parameters shared by the list endpoints, checked into clear 400s. */
 final class SpecQueries {
@@ -43,6 +46,30 @@ final class SpecQueries {
             throw new BadRequestException("size must be between 1 and " + MAX_PAGE_SIZE);
         }
         return Page.of(index, length);
+    }
+
+    /**
+     * Restricts a query to the caller's teams: to {@code team} when asked for (403 if it is not one
+     * of theirs), otherwise to all of the caller's teams.
+     *
+     * @return the condition on {@code column}, with its parameters added to {@code parameters}
+     */
+    static String teamCondition(TeamScope scope, String team, String column, Parameters parameters) {
+        if (team != null && !team.isBlank()) {
+            if (!scope.includes(team)) {
+                throw new ForbiddenException("not a member of team '" + team + "'");
+            }
+            parameters.and("team", team);
+            return column + " = :team";
+        }
+        if (scope.allTeams()) {
+            return "1 = 1";
+        }
+        if (scope.teams().isEmpty()) {
+            return "1 = 0";
+        }
+        parameters.and("teams", scope.teams());
+        return column + " in :teams";
     }
 
     static BuildState state(String state) {

@@ -4,6 +4,8 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 import jakarta.ws.rs.BadRequestException;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -23,11 +25,16 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.security.Caller;
 import dev.byoos.spec.repository.SpecEntity;
 
 /** Stored specs: the latest version of each, and any version in full. */
 @Path("/api/v1/specs")
+@RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
 public class SpecReadResource {
+
+    @Inject
+    Caller caller;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String LATEST_VERSIONS = "from SpecEntity s where s.version = "
@@ -52,10 +59,10 @@ public class SpecReadResource {
     public Uni<SpecQueries.PageOf<SpecSummary>> list(@QueryParam("team") String team, @QueryParam("page") Integer page,
             @QueryParam("size") Integer size) {
         var paging = SpecQueries.page(page, size);
-        var query = team == null || team.isBlank()
-                ? SpecEntity.<SpecEntity>find(LATEST_VERSIONS + " order by s.team, s.name")
-                : SpecEntity.<SpecEntity>find(LATEST_VERSIONS + " and s.team = :team order by s.name",
-                        Parameters.with("team", team));
+        Parameters parameters = new Parameters();
+        String teams = SpecQueries.teamCondition(caller.scope(), team, "s.team", parameters);
+        var query = SpecEntity.<SpecEntity>find(LATEST_VERSIONS + " and " + teams + " order by s.team, s.name",
+                parameters);
         return SpecQueries.pageOf(paging, query.page(paging).list(), query::count, SpecSummary::of);
     }
 
@@ -69,7 +76,8 @@ public class SpecReadResource {
         var query = team == null || team.isBlank()
                 ? SpecEntity.<SpecEntity>list("name = ?1 and version = ?2", name, version)
                 : SpecEntity.<SpecEntity>list("name = ?1 and version = ?2 and team = ?3", name, version, team);
-        return query.flatMap(specs -> {
+        return query.map(found -> found.stream().filter(spec -> caller.scope().includes(spec.team)).toList())
+                .flatMap(specs -> {
             if (specs.isEmpty()) {
                 return Uni.createFrom().failure(new NotFoundException("no version " + version + " of spec " + name
                         + (team == null ? "" : " in team " + team)));

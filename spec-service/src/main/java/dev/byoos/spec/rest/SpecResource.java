@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -22,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.security.Caller;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;
@@ -44,11 +46,21 @@ public class SpecResource {
     /** The submitted spec and the builds it started (or, for an identical resubmission, already has). */
     public record Submission(String team, String name, int version, String digest, boolean newVersion,
             List<BuildView.Summary> builds) {
+
+        static Submission of(SpecIntake.Accepted accepted) {
+            return new Submission(accepted.spec().team, accepted.spec().name, accepted.spec().version,
+                    accepted.spec().digest, accepted.newVersion(),
+                    accepted.builds().stream().map(BuildView.Summary::of).toList());
+        }
     }
+
+    @Inject
+    Caller caller;
 
     @POST
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
     @Operation(summary = "Submit an image spec (YAML or JSON); starts one build per target")
     @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
     public Uni<Response> submit(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
@@ -59,12 +71,11 @@ public class SpecResource {
             byte[] body) {
         // Parse and validate before touching the database: a rejected spec writes nothing.
         ImageSpec spec = reader.read(body, formatOf(contentType));
+        caller.requireTeam(spec.metadata().team());
         var accepting = idempotencyKey == null ? intake.accept(spec, force)
                 : intake.accept(spec, checkKey(idempotencyKey), force);
         return accepting.map(accepted -> {
-            Submission submission = new Submission(accepted.spec().team, accepted.spec().name,
-                    accepted.spec().version, accepted.spec().digest, accepted.newVersion(),
-                    accepted.builds().stream().map(BuildView.Summary::of).toList());
+            Submission submission = Submission.of(accepted);
             return Response.status(accepted.newVersion() ? Response.Status.CREATED : Response.Status.OK)
                     .location(URI.create("/api/v1/specs/" + accepted.spec().name + "/versions/" + accepted.spec().version))
                     .entity(submission)
@@ -78,6 +89,7 @@ public class SpecResource {
 
     @POST
     @Path("/validate")
+    @RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Dry run: validate a spec and show it with defaults applied; stores nothing")

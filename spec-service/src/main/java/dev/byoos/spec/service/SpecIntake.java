@@ -297,6 +297,21 @@ public class SpecIntake {
     }
 
     /**
+     * Builds the latest version of a stored spec again, exactly as if it had been resubmitted:
+     * targets in progress are left alone, published ones are REUSED unless {@code force}.
+     *
+     * @param idempotencyKey null, or a key under which a repeat of this request changes nothing
+     */
+    public Uni<Accepted> rebuild(String team, String name, boolean force, String idempotencyKey) {
+        return Panache.withSession(() -> SpecEntity.latest(team, name))
+                .onItem().ifNull().failWith(() -> new NotFoundException("team " + team + " has no spec " + name))
+                .flatMap(latest -> {
+                    ImageSpec spec = storedSpec(latest);
+                    return idempotencyKey == null ? accept(spec, force) : accept(spec, idempotencyKey, force);
+                });
+    }
+
+    /**
      * Cancels an unfinished build: CANCELLED in the read model, and a {@code build.cancelled} event
      * through the outbox (same transaction) that tells every worker to stop or skip it. Events the
      * pipeline sends later for this build are recorded in its timeline but cannot revive it.

@@ -25,6 +25,7 @@ import io.restassured.response.Response;
 
 import dev.byoos.spec.validation.InvalidSpecCorpus;
 import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.TestTokens;
 
 /**
  * The invalid-spec corpus through the real REST API and database: every case is refused with its
@@ -74,7 +75,8 @@ class SpecCorpusRestTest {
     }
 
     private static Response submit(String yaml) {
-        return given().contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8)).when()
+        return given().header("Authorization", TestTokens.bearer("corpus-test", "submitter", "platform"))
+                .contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8)).when()
                 .post("/api/v1/specs");
     }
 

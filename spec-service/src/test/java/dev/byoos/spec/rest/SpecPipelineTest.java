@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.builder.RequestSpecBuilder;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
 
@@ -42,6 +44,7 @@ import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.TestTokens;
 
 /** spec-service against real Kafka and PostgreSQL: intake, outbox relay, and the build read model. */
 @QuarkusTest
@@ -62,11 +65,15 @@ class SpecPipelineTest {
     @BeforeEach
     void connect() {
         kafka = new KafkaTestClient(bootstrapServers);
+        // These tests are about the pipeline, not authorization (AuthMatrixTest): an admin acts for every team.
+        RestAssured.requestSpecification = new RequestSpecBuilder()
+                .addHeader("Authorization", TestTokens.bearer("pipeline-test", "admin")).build();
     }
 
     @AfterEach
     void disconnect() {
         kafka.close();
+        RestAssured.requestSpecification = null;
     }
 
     static String exampleSpec(String name) throws Exception {
@@ -192,7 +199,7 @@ class SpecPipelineTest {
         awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
         given().get("/api/v1/builds/" + buildId).then()
                 .body("state", equalTo("CANCELLED"))
-                .body("cancelledBy", equalTo("anonymous"))
+                .body("cancelledBy", equalTo("pipeline-test"))
                 .body("timeline.type", hasItem(EventTypes.BUILD_CANCELLED));
 
         given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409);
