@@ -32,6 +32,7 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.worker.builder.BuildCancellation;
 import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
@@ -111,7 +112,7 @@ public class BuildRequestConsumer {
             Files.createDirectories(workDir);
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
-            Builder.BuiltImage image = builder.build(request, workDir, log);
+            Builder.BuiltImage image = builder.build(request, workDir, log, new BuildCancellation());
             StagingStore.Upload upload = staging.upload(image.file(),
                     "builds/" + buildId + "/disk." + image.format());
             staging.putText("builds/" + buildId + "/build.log", log.toString());
