@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -194,6 +195,23 @@ class CustomizationLayersTest {
         assertEquals("SCRIPT_TIMEOUT", failure.code());
         Processes.awaitGone(background);
         Processes.awaitGone(foreground);
+    }
+
+    @Test
+    void cancellingABuildKillsItsRunningScriptAndStopsIt() {
+        String script = "/bin/sleep 3173";
+        BuildCancellation cancellation = new BuildCancellation();
+        BuildRequested request = request(TestBases.BUSYBOX, BuildRequested.STANDARD,
+                Layers.none().scripts(new BuildRequested.Script("long", "post", script + "\n", 600)));
+        CompletableFuture<Builder.BuiltImage> outcome = CompletableFuture.supplyAsync(
+                () -> new NativeBuilder(bases).build(request, workDir, log, cancellation));
+        Processes.awaitStarted(script, Duration.ofSeconds(30));
+
+        cancellation.cancel();
+
+        CompletionException stopped = assertThrows(CompletionException.class, outcome::join);
+        assertTrue(stopped.getCause() instanceof BuildCancelledException, "stopped by the cancellation: " + stopped);
+        Processes.awaitGone(script);
     }
 
     @Test

@@ -33,27 +33,11 @@ public final class Processes {
     }
 
     public static void awaitGone(String commandLine) {
-        awaitRunning(commandLine, false, KILL_BOUND);
+        Await.until(KILL_BOUND, () -> running(commandLine).isEmpty(), "no process runs " + commandLine);
     }
 
     public static void awaitStarted(String commandLine, Duration timeout) {
-        awaitRunning(commandLine, true, timeout);
-    }
-
-    private static void awaitRunning(String commandLine, boolean running, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (running(commandLine).isEmpty() == running) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError((running ? "not started" : "still running") + " after " + timeout + ": "
-                        + commandLine);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        Await.until(timeout, () -> !running(commandLine).isEmpty(), "a process runs " + commandLine);
     }
 
     private static String commandLine(Path procEntry) {
