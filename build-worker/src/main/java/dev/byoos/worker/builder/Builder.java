@@ -19,9 +19,11 @@ public interface Builder {
     /**
      * Builds the image inside {@code workDir} (owned by this build, removed afterwards).
      *
-     * @throws BuildException when the image cannot be built
+     * @param cancellation checked between steps; cancelling it also kills the running command
+     * @throws BuildException          when the image cannot be built
+     * @throws BuildCancelledException when the build was cancelled
      */
-    BuiltImage build(BuildRequested request, Path workDir, BuildLog log);
+    BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
 
     record BuiltImage(Path file, String format) {
     }

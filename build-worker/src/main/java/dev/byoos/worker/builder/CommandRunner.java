@@ -7,66 +7,131 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Runs the external tools a build needs (sfdisk, mke2fs, qemu-img, …) with a time limit, and turns
- * a non-zero exit into an exception carrying the command and its output. Everything run is
- * appended to the build log.
+ * Runs the external tools a build needs (sfdisk, mke2fs, qemu-img, …) and the spec's scripts with a
+ * time limit. A command that runs out of time, or whose build is cancelled, is killed with its
+ * whole process tree. Everything run is appended to the build log.
  */
 public final class CommandRunner {
 
-    private final BuildLog log;
+    /** How long to wait for a finished command's output: a background child can hold the pipe open. */
+    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(10);
+    /** Output readers block; they get threads of their own rather than the (tiny) common pool. */
+    private static final ExecutorService OUTPUT_READERS = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "command-output");
+        thread.setDaemon(true);
+        return thread;
+    });
 
-    public CommandRunner(BuildLog log) {
+    private final BuildLog log;
+    private final BuildCancellation cancellation;
+
+    public CommandRunner(BuildLog log, BuildCancellation cancellation) {
         this.log = log;
+        this.cancellation = cancellation;
     }
 
-    /** @return the command's standard output */
+    /**
+     * How a command ended.
+     *
+     * @param timedOut whether it was killed for running out of time ({@code code} is then meaningless)
+     * @param output   standard output (for scripts: standard output and error, interleaved)
+     * @param errors   standard error (empty for scripts)
+     */
+    public record Exit(boolean timedOut, int code, String output, String errors) {
+    }
+
+    /**
+     * Runs a tool in the worker's environment.
+     *
+     * @return the command's standard output
+     * @throws BuildException when the tool is missing, fails or runs out of time
+     */
     public String run(Duration timeout, Path workDir, String stdin, String... command) {
-        List<String> argv = List.of(command);
-        log.line("$ " + String.join(" ", argv));
-        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(argv)).directory(workDir.toFile());
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(workDir.toFile());
         builder.environment().put("LC_ALL", "C");
+        Exit exit = execute(builder, timeout, stdin);
+        if (exit.timedOut()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "TOOL_TIMEOUT",
+                    command[0] + " did not finish within " + timeout, null);
+        }
+        if (!exit.errors().isBlank()) {
+            log.line(exit.errors().strip());
+        }
+        if (exit.code() != 0) {
+            throw new BuildException(BuildException.Kind.BUILDER, "TOOL_FAILED",
+                    command[0] + " exited with " + exit.code() + ": "
+                            + lastLines(exit.errors().isBlank() ? exit.output() : exit.errors()),
+                    null);
+        }
+        return exit.output();
+    }
+
+    /**
+     * Runs a script (or any command whose outcome the caller judges) with exactly {@code environment},
+     * in a session of its own so that a kill reaches every process it forks. Its output goes to
+     * the build log.
+     */
+    public Exit runScript(Duration timeout, Path workDir, Map<String, String> environment, String... command) {
+        List<String> argv = new ArrayList<>(List.of("setsid"));
+        argv.addAll(List.of(command));
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile()).redirectErrorStream(true);
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        Exit exit = execute(builder, timeout, null);
+        if (!exit.output().isBlank()) {
+            log.line(exit.output().strip());
+        }
+        return exit;
+    }
+
+    private Exit execute(ProcessBuilder builder, Duration timeout, String stdin) {
+        cancellation.throwIfCancelled();
+        log.line("$ " + String.join(" ", builder.command()));
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "TOOL_MISSING",
-                    "cannot run " + command[0] + ": " + e.getMessage() + " (is it installed on the worker?)", e);
+                    "cannot run " + builder.command().get(0) + ": " + e.getMessage()
+                            + " (is it installed on the worker?)", e);
         }
-        CompletableFuture<String> stdout = drain(process.getInputStream());
-        CompletableFuture<String> stderr = drain(process.getErrorStream());
+        cancellation.attach(process);
         try {
+            CompletableFuture<String> stdout = drain(process.getInputStream());
+            CompletableFuture<String> stderr = builder.redirectErrorStream()
+                    ? CompletableFuture.completedFuture("")
+                    : drain(process.getErrorStream());
             try (var in = process.getOutputStream()) {
                 if (stdin != null) {
                     in.write(stdin.getBytes(StandardCharsets.UTF_8));
                 }
             }
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "TOOL_TIMEOUT",
-                        command[0] + " did not finish within " + timeout, null);
+            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!finished) {
+                ProcessTree.kill(process);
             }
-            String out = stdout.join();
-            String err = stderr.join();
-            if (!err.isBlank()) {
-                log.line(err.strip());
-            }
-            if (process.exitValue() != 0) {
-                throw new BuildException(BuildException.Kind.BUILDER, "TOOL_FAILED",
-                        command[0] + " exited with " + process.exitValue() + ": " + lastLines(err.isBlank() ? out : err),
-                        null);
-            }
-            return out;
+            // A cancelled command was killed by the cancellation: its exit says nothing about the tool.
+            cancellation.throwIfCancelled();
+            return new Exit(!finished, finished ? process.exitValue() : -1, collect(stdout), collect(stderr));
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            ProcessTree.kill(process);
             Thread.currentThread().interrupt();
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INTERRUPTED", "build interrupted", e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            cancellation.detach(process);
         }
     }
 
@@ -77,12 +142,22 @@ public final class CommandRunner {
             } catch (IOException e) {
                 return "";
             }
-        });
+        }, OUTPUT_READERS);
     }
 
-    private static String lastLines(String text) {
+    private static String collect(CompletableFuture<String> output) throws InterruptedException {
+        try {
+            return output.get(OUTPUT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return "(output not collected: a background process still holds it open)";
+        } catch (ExecutionException e) {
+            return "";
+        }
+    }
+
+    static String lastLines(String text) {
         String[] lines = text.strip().split("\n");
         int from = Math.max(0, lines.length - 5);
-        return String.join(" | ", java.util.Arrays.copyOfRange(lines, from, lines.length));
+        return String.join(" | ", Arrays.copyOfRange(lines, from, lines.length));
     }
 }

@@ -7,7 +7,7 @@ import java.util.Map;
 import dev.byoos.contract.BuildRequested;
 
 /**
- * The default builder: base tree + customizations → GPT disk → the requested format, each output
+ * The default builder: base tree + customization layers ({@link ImageCustomizer}) → GPT disk → the requested format, each output
  * checked with qemu-img before it leaves the worker.
  */
 public final class NativeBuilder implements Builder {
@@ -19,11 +19,13 @@ public final class NativeBuilder implements Builder {
             "qcow2", new String[] {"-O", "qcow2", "-c"},
             "raw", new String[0]);
 
-    private final RootFilesystem rootFilesystem;
+    static final String FIPS = "fips";
+
+    private final Path basesDir;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     public NativeBuilder(Path basesDir) {
-        this.rootFilesystem = new RootFilesystem(basesDir);
+        this.basesDir = basesDir;
     }
 
     @Override
@@ -37,16 +39,26 @@ public final class NativeBuilder implements Builder {
     }
 
     @Override
-    public BuiltImage build(BuildRequested request, Path workDir, BuildLog log) {
+    public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation) {
+        // spec-service rejects these already; a request from elsewhere must not yield a non-FIPS image.
+        if (FIPS.equals(request.imageType())) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "FIPS_NOT_AVAILABLE",
+                    "FIPS images are built by the image-builder executor, not available yet", null);
+        }
+        if (!BuildRequested.STANDARD.equals(request.imageType())) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "IMAGE_TYPE_NOT_SUPPORTED",
+                    "unknown image type " + request.imageType(), null);
+        }
         String format = request.build().target().format();
         if (!supports(request.build().target().cloud(), format)) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "FORMAT_NOT_SUPPORTED",
                     "the native builder cannot write format " + format, null);
         }
-        CommandRunner commands = new CommandRunner(log);
-        Path rootfs = rootFilesystem.prepare(request, workDir, commands);
+        CommandRunner commands = new CommandRunner(log, cancellation);
+        RootFilesystem rootfs = RootFilesystem.unpack(basesDir, request.base().local(), workDir, commands);
+        new ImageCustomizer(rootfs, commands, cancellation).apply(request);
         Path raw = workDir.resolve("disk.raw");
-        DiskImageAssembler.Layout layout = assembler.assemble(rootfs, raw, request.build().buildId(), workDir, commands);
+        DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, request.build().buildId(), workDir, commands);
         log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset());
         if ("raw".equals(format)) {
             commands.run(CONVERT_TIMEOUT, workDir, null, "qemu-img", "info", "-f", "raw", raw.toString());

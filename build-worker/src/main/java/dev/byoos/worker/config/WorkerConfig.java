@@ -17,4 +17,11 @@ public interface WorkerConfig {
     /** Keep a failed build's scratch directory for inspection (never in production: disks fill up). */
     @WithDefault("false")
     boolean keepFailedScratch();
+
+    /** This worker instance's name: in build.started, and in its own cancellations consumer group. */
+    String instanceName();
+
+    /** How many cancelled build ids a worker remembers (oldest forgotten first). */
+    @WithDefault("10000")
+    int rememberedCancellations();
 }

@@ -26,12 +26,15 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.worker.builder.BuildCancellation;
+import dev.byoos.worker.builder.BuildCancelledException;
 import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
@@ -44,6 +47,9 @@ import dev.byoos.worker.storage.StagingStore;
  * request is acknowledged (and its offset committed) only after the result event was written, so
  * a worker that dies mid-build leaves the request to be redelivered. A build that already
  * completed is recognised by its completion record in S3 and not built twice.
+ *
+ * <p>A cancelled build (see {@link CancellationRegistry}) is skipped, or stopped where it is, and
+ * announces nothing: spec-service marked it cancelled already. Its request is acknowledged.
  */
 @ApplicationScoped
 public class BuildRequestConsumer {
@@ -58,6 +64,13 @@ public class BuildRequestConsumer {
     @Inject
     @Channel(Topics.BUILDS_FAILED)
     MutinyEmitter<String> failures;
+
+    @Inject
+    @Channel(Topics.BUILDS_STARTED)
+    MutinyEmitter<String> starts;
+
+    @Inject
+    CancellationRegistry cancellations;
 
     @Inject
     StagingStore staging;
@@ -95,6 +108,10 @@ public class BuildRequestConsumer {
 
     private void process(BuildRequested request) {
         String buildId = request.build().buildId();
+        if (cancellations.isCancelled(buildId)) {
+            LOG.infof("build %s was cancelled; skipping its request", buildId);
+            return;
+        }
         String completionKey = completionKey(buildId);
         Optional<String> alreadyCompleted = staging.getText(completionKey);
         if (alreadyCompleted.isPresent()) {
@@ -103,15 +120,19 @@ public class BuildRequestConsumer {
                     EventTypes.BUILD_COMPLETED, alreadyCompleted.get()));
             return;
         }
+        send(starts, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_STARTED,
+                new BuildStarted(request.build(), config.instanceName())));
         long started = System.nanoTime();
         Path workDir = config.scratchDir().resolve(buildId);
         BuildLog log = new BuildLog();
-        boolean succeeded = false;
+        BuildCancellation cancellation = cancellations.track(buildId);
+        boolean keepScratch = false;
         try {
             Files.createDirectories(workDir);
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
-            Builder.BuiltImage image = builder.build(request, workDir, log);
+            Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
+            cancellation.throwIfCancelled();
             StagingStore.Upload upload = staging.upload(image.file(),
                     "builds/" + buildId + "/disk." + image.format());
             staging.putText("builds/" + buildId + "/build.log", log.toString());
@@ -119,24 +140,37 @@ public class BuildRequestConsumer {
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
                             image.format()),
                     builder.id(), (System.nanoTime() - started) / 1_000_000);
+            // Last point of return: past the completion record the build counts as done.
+            cancellation.throwIfCancelled();
             // The record is written before the event: if we die in between, the redelivered
             // request finds it and re-sends the same event (same id) instead of building again.
             staging.putText(completionKey, EventJson.write(completed));
             send(completions, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_COMPLETED, completed));
-            succeeded = true;
             LOG.infof("build %s: staged %s (%d bytes, sha256 %s)", buildId, upload.key(), upload.size(), upload.sha256());
+        } catch (BuildCancelledException e) {
+            LOG.infof("build %s: stopped, it was cancelled", buildId);
         } catch (BuildException e) {
+            keepScratch = config.keepFailedScratch();
+            failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), "build", e.code(),
+                    e.getMessage(), e.retryable()));
             LOG.warnf("build %s failed: %s: %s", buildId, e.code(), e.getMessage());
-            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED,
-                    new BuildFailed(request.build(), "build", e.code(), e.getMessage(), e.retryable())));
         } catch (IOException | UncheckedIOException e) {
+            keepScratch = config.keepFailedScratch();
             LOG.warnf(e, "build %s failed on the worker's disk", buildId);
-            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(request.build(),
-                    "build", "WORKER_IO", "the worker could not read or write its scratch space: " + e.getMessage(), true)));
+            failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), "build", "WORKER_IO",
+                    "the worker could not read or write its scratch space: " + e.getMessage(), true));
         } finally {
-            if (succeeded || !config.keepFailedScratch()) {
+            cancellations.untrack(buildId);
+            if (!keepScratch) {
                 deleteTree(workDir);
             }
+        }
+    }
+
+    /** A build cancelled while it failed has no failure to report: it is cancelled. */
+    private void failUnlessCancelled(BuildRequested request, BuildCancellation cancellation, BuildFailed failure) {
+        if (!cancellation.isCancelled()) {
+            send(failures, CloudEventMessages.forBuild(request.build().buildId(), EventTypes.BUILD_FAILED, failure));
         }
     }
 

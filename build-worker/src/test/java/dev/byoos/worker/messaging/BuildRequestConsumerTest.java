@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.InputStream;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.minio.GetObjectArgs;
@@ -22,7 +19,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.BuildCompleted;
-import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
@@ -34,43 +30,15 @@ import dev.byoos.testsupport.KafkaTestClient;
 /** build-worker against real Kafka and S3: build, stage, announce; idempotent and dead-lettering. */
 @QuarkusTest
 @QuarkusTestResource(DevStackResource.class)
-class BuildRequestConsumerTest {
+@QuarkusTestResource(TestBasesResource.class)
+class BuildRequestConsumerTest extends WorkerKafkaTest {
 
-    static final Duration TIMEOUT = Duration.ofSeconds(90);
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
     @ConfigProperty(name = "byoos.s3.endpoint")
     String s3Endpoint;
     @ConfigProperty(name = "byoos.s3.access-key")
     String s3AccessKey;
     @ConfigProperty(name = "byoos.s3.secret-key")
     String s3SecretKey;
-
-    KafkaTestClient kafka;
-
-    @BeforeEach
-    void connect() {
-        kafka = new KafkaTestClient(bootstrapServers);
-    }
-
-    @AfterEach
-    void disconnect() {
-        kafka.close();
-    }
-
-    static BuildRequested request(String buildId, String base) {
-        return new BuildRequested(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
-                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
-                new BuildRequested.BaseImage(base),
-                List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
-    }
-
-    private void send(BuildRequested request, String eventId) {
-        kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, request.build().buildId(), EventTypes.BUILD_REQUESTED, eventId,
-                EventJson.write(request));
-    }
 
     @Test
     void buildsStagesAndAnnouncesTheImageWithTheChecksumOfTheStagedBytes() throws Exception {

@@ -1,0 +1,82 @@
+package dev.byoos.worker.builder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+/**
+ * Bases assembled at test time (no binaries in the repository): a tiny base with a shell, made of
+ * the worker machine's statically linked busybox (Debian's busybox-static package).
+ */
+public final class TestBases {
+
+    public static final String BUSYBOX = "busybox-test";
+    public static final Path EXAMPLE_BASES = Path.of("..", "examples", "bases").toAbsolutePath().normalize();
+    static final Path HOST_BUSYBOX = Path.of("/bin/busybox");
+    static final String PASSWD = """
+            root:x:0:0:root:/root:/bin/sh
+            daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+            nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+            """;
+    static final String GROUP = """
+            root:x:0:
+            daemon:x:1:
+            adm:x:4:
+            users:x:100:
+            nogroup:x:65534:
+            """;
+    /** Stands in for a distribution's CA bundle: the builder appends to it, whatever it holds. */
+    static final String CA_BUNDLE = "# the base's own trust store\n";
+
+    private TestBases() {
+    }
+
+    /** Copies the example bases and adds the busybox base: a bases directory for the worker. */
+    public static Path catalog(Path basesDir) {
+        run(Duration.ofMinutes(1), "cp", "-a", "--", EXAMPLE_BASES + "/.", basesDir.toString());
+        busyboxBase(basesDir);
+        return basesDir;
+    }
+
+    /** @return the base's directory, {@code basesDir/busybox-test} */
+    public static Path busyboxBase(Path basesDir) {
+        if (!Files.isExecutable(HOST_BUSYBOX)) {
+            throw new IllegalStateException(HOST_BUSYBOX + " is missing: apt-get install busybox-static");
+        }
+        Path base = basesDir.resolve(BUSYBOX);
+        try {
+            Path bin = Files.createDirectories(base.resolve("bin"));
+            Files.copy(HOST_BUSYBOX, bin.resolve("busybox"));
+            for (String applet : run(Duration.ofSeconds(30), HOST_BUSYBOX.toString(), "--list").split("\n")) {
+                if (!applet.isBlank() && !applet.equals("busybox")) {
+                    Files.createSymbolicLink(bin.resolve(applet.strip()), Path.of("busybox"));
+                }
+            }
+            Path etc = Files.createDirectories(base.resolve("etc"));
+            Files.writeString(etc.resolve("passwd"), PASSWD);
+            Files.writeString(etc.resolve("group"), GROUP);
+            Path shadow = Files.writeString(etc.resolve("shadow"), "root:*:::::::\ndaemon:*:::::::\nnobody:*:::::::\n");
+            Files.setPosixFilePermissions(shadow, PosixFilePermissions.fromString("rw-r-----"));
+            Files.writeString(Files.createDirectories(etc.resolve("ssl/certs")).resolve("ca-certificates.crt"),
+                    CA_BUNDLE);
+            Files.setPosixFilePermissions(Files.createDirectories(base.resolve("tmp")),
+                    PosixFilePermissions.fromString("rwxrwxrwx"));
+            Files.setPosixFilePermissions(Files.createDirectories(base.resolve("root")),
+                    PosixFilePermissions.fromString("rwx------"));
+            // sh opens /dev/null for background jobs; real bases ship it too (as root we can make it).
+            run(Duration.ofSeconds(30), "mknod", "-m", "666",
+                    Files.createDirectories(base.resolve("dev")).resolve("null").toString(), "c", "1", "3");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return base;
+    }
+
+    private static String run(Duration timeout, String... command) {
+        return new CommandRunner(new BuildLog(), new BuildCancellation())
+                .run(timeout, Path.of(".").toAbsolutePath(), null, command);
+    }
+}
