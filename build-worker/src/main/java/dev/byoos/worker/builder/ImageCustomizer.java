@@ -8,8 +8,8 @@ import dev.byoos.contract.BuildRequested;
 
 /**
  * Applies a spec's customization layers to the root filesystem, in this order: pre scripts,
- * packages, files, users, sysctl, kernel modules, CA certificates, post scripts. Files come before
- * users, so a file can be owned by the base's accounts but not by a user the same spec creates.
+ * packages, users, files, sysctl, kernel modules, CA certificates, post scripts. Users come before
+ * files, so a file can be owned by a user the same spec creates as well as by the base's accounts.
  * The build's cancellation is checked between layers.
  */
 final class ImageCustomizer {
@@ -41,8 +41,8 @@ final class ImageCustomizer {
         List<Runnable> layers = List.of(
                 () -> runScripts(request.scripts(), PRE),
                 () -> shell.installPackages(request.packages()),
-                () -> writeFiles(request.files()),
                 () -> addUsers(request.users()),
+                () -> writeFiles(request.files()),
                 () -> writeSysctl(request.sysctl()),
                 () -> writeKernelModules(request.kernelModules()),
                 () -> addCaCertificates(request.caCertificates()),

@@ -100,7 +100,8 @@ class CustomizationLayersTest {
         sysctl.put("net.ipv4.ip_forward", "1");
         Layers layers = new Layers(
                 List.of(new BuildRequested.FileCustomization("/etc/byoos/owned.conf", "by name\n", "0640", "daemon:adm"),
-                        new BuildRequested.FileCustomization("/srv/numeric", "by id\n", "0600", "4242:4343")),
+                        new BuildRequested.FileCustomization("/srv/numeric", "by id\n", "0600", "4242:4343"),
+                        new BuildRequested.FileCustomization("/home/alice/notes", "hers\n", "0600", "alice:wheel")),
                 List.of(),
                 List.of(new BuildRequested.User("alice", List.of("wheel", "users"), List.of(ALICE_KEY))),
                 sysctl,
@@ -119,6 +120,7 @@ class CustomizationLayersTest {
         assertEquals("1:4", image.owner("/etc/byoos/owned.conf"), "daemon:adm resolved through the image's databases");
         assertEquals("0640", image.mode("/etc/byoos/owned.conf"));
         assertEquals("4242:4343", image.owner("/srv/numeric"));
+        assertEquals("1000:1001", image.owner("/home/alice/notes"), "owned by a user and group this spec creates");
 
         assertTrue(image.cat("/etc/passwd").endsWith("alice:x:1000:1000::/home/alice:/bin/sh\n"), image.cat("/etc/passwd"));
         String groups = image.cat("/etc/group");
