@@ -121,6 +121,29 @@ class PipelineSystemTest {
     }
 
     @Test
+    void theHardenedExamplesUsersKernelSettingsAndCertificateAreInItsRawImage() throws Exception {
+        HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
+                Files.readAllBytes(pipeline.root.resolve("examples/debian-12-hardened.yaml")));
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        JsonNode build = awaitTerminalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+        assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
+        assertTrue(build.path("timeline").findValuesAsText("type").contains("dev.byoos.build.started.v1"),
+                "the worker announced the start: " + build.path("timeline"));
+
+        Path image = download(build.path("artifact").path("uri").asText());
+        run("qemu-img", "check", "-f", "raw", image.toString());
+        Path root = rootPartition(image);
+        assertTrue(run("debugfs", "-R", "cat /etc/passwd", root.toString()).contains("\nops:x:1000:1000::/home/ops:"));
+        assertTrue(run("debugfs", "-R", "cat /home/ops/.ssh/authorized_keys", root.toString()).startsWith("ssh-ed25519 "));
+        assertTrue(run("debugfs", "-R", "cat /etc/sysctl.d/90-byoos.conf", root.toString()).contains("net.ipv4.ip_forward = 1"));
+        assertEquals("overlay\nbr_netfilter\n", run("debugfs", "-R", "cat /etc/modules-load.d/byoos.conf", root.toString()));
+        assertTrue(run("debugfs", "-R", "cat /usr/local/share/ca-certificates/byoos-example-root.crt", root.toString())
+                .startsWith("-----BEGIN CERTIFICATE-----"));
+        // root:ops, the group of the user this spec creates.
+        assertTrue(run("debugfs", "-R", "stat /etc/byoos/ops.conf", root.toString()).contains("Group:  1000"));
+    }
+
+    @Test
     void anInvalidSpecIsRejectedWithEveryViolationAndNothingIsStored() throws Exception {
         long specsBefore = count("image_spec");
         long outboxBefore = count("outbox");
@@ -185,7 +208,7 @@ class PipelineSystemTest {
                 .region(pipeline.endpoints.getProperty("s3.region"))
                 .credentials(pipeline.endpoints.getProperty("s3.access-key"), pipeline.endpoints.getProperty("s3.secret-key"))
                 .build();
-        Path file = scratch.resolve("image.qcow2");
+        Path file = Files.createTempFile(scratch, "image", ".img");
         try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.getHost()).object(uri.getPath().substring(1))
                 .build())) {
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
@@ -209,7 +232,7 @@ class PipelineSystemTest {
         JsonNode root = table.path("partitions").get(1);
         assertEquals("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", root.path("type").asText());
         long sector = table.path("sectorsize").asLong(512);
-        Path partition = scratch.resolve("root.ext4");
+        Path partition = Files.createTempFile(scratch, "root", ".ext4");
         try (var in = java.nio.channels.FileChannel.open(raw);
                 var out = java.nio.channels.FileChannel.open(partition, java.nio.file.StandardOpenOption.CREATE,
                         java.nio.file.StandardOpenOption.WRITE)) {

@@ -11,6 +11,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 
@@ -91,7 +92,18 @@ public class PipelineEventsConsumer {
             }
             update.applyTo(build);
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
-            return Uni.createFrom().voidItem();
+            boolean complete = build.artifactUri != null && build.packReference != null;
+            if (!complete || !(update instanceof BuildUpdate.Stored || update instanceof BuildUpdate.Published)) {
+                return Uni.createFrom().voidItem();
+            }
+            // The read model applies each topic on its own, so a build can show PUBLISHED before its
+            // artifact arrives; builds that already reuse it get what they were missing.
+            return BuildEntity.update("artifactUri = coalesce(artifactUri, :uri), "
+                    + "artifactSha256 = coalesce(artifactSha256, :sha256), artifactSize = coalesce(artifactSize, :size), "
+                    + "packReference = coalesce(packReference, :pack) where reusedFrom = :id",
+                    Parameters.with("uri", build.artifactUri).and("sha256", build.artifactSha256)
+                            .and("size", build.artifactSize).and("pack", build.packReference).and("id", buildId))
+                    .replaceWithVoid();
         });
     }
 

@@ -235,14 +235,35 @@ class SpecPipelineTest {
         awaitState(forced, "QUEUED");
     }
 
+    @Test
+    void aReusedBuildGetsTheArtifactOfItsSourceWhenTheReadModelLearnsItLate() throws Exception {
+        String name = "late-" + shortId();
+        String buildId = submitAndGetBuildId(name);
+        awaitState(buildId, "QUEUED");
+        // The read model consumes each topic on its own: here it hears of the pack first.
+        kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
+                        "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
+        awaitState(buildId, "PUBLISHED");
+        String reused = submit(exampleSpec(name)).statusCode(200).body("builds[0].state", equalTo("REUSED"))
+                .extract().path("builds[0].id");
+
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
+                EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
+                        "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
+        awaitCount("select count(*) from build where id = '" + reused + "' and artifact_sha256 = '" + SHA + "'", 1);
+    }
+
     private void publish(String buildId) {
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
                 EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
                         "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
-        kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
-                EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
-                        "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
         try {
+            // As in the pipeline: the pack is published after the artifact is stored.
+            awaitState(buildId, "STORED");
+            kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                    EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
+                            "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
             awaitState(buildId, "PUBLISHED");
         } catch (Exception e) {
             throw new AssertionError(e);

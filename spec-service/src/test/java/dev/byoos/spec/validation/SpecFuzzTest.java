@@ -31,12 +31,14 @@ class SpecFuzzTest {
     private final SpecValidator validator = new SpecValidator();
     private final Random random = new Random(SEED);
 
+    /** Seeds: the smallest valid spec, and one with every customization (keys, PEM, scripts). */
+    private static final List<String> SEEDS = List.of(SpecValidatorTest.VALID, InvalidSpecCorpus.FULL);
+
     @Test
     void mutatedDocumentsAreAcceptedOrRejectedNeverCrash() {
-        byte[] valid = SpecValidatorTest.VALID.getBytes(StandardCharsets.UTF_8);
         int rejected = 0;
         for (int i = 0; i < BYTE_MUTATIONS; i++) {
-            byte[] input = mutateBytes(valid);
+            byte[] input = mutateBytes(SEEDS.get(i % SEEDS.size()).getBytes(StandardCharsets.UTF_8));
             for (SpecParser.Format format : SpecParser.Format.values()) {
                 rejected += acceptedOrRejected(input, format) ? 0 : 1;
             }
@@ -46,9 +48,10 @@ class SpecFuzzTest {
 
     @Test
     void mutatedTreesAreAcceptedOrRejectedNeverCrash() {
-        JsonNode valid = parser.parse(SpecValidatorTest.VALID.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML);
+        List<JsonNode> valid = SEEDS.stream()
+                .map(seed -> parser.parse(seed.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML)).toList();
         for (int i = 0; i < TREE_MUTATIONS; i++) {
-            JsonNode tree = valid.deepCopy();
+            JsonNode tree = valid.get(i % valid.size()).deepCopy();
             int mutations = 1 + random.nextInt(4);
             for (int m = 0; m < mutations; m++) {
                 tree = mutateTree(tree);
