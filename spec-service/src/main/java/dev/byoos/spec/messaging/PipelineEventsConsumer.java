@@ -11,7 +11,6 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 
@@ -92,18 +91,7 @@ public class PipelineEventsConsumer {
             }
             update.applyTo(build);
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
-            boolean complete = build.artifactUri != null && build.packReference != null;
-            if (!complete || !(update instanceof BuildUpdate.Stored || update instanceof BuildUpdate.Published)) {
-                return Uni.createFrom().voidItem();
-            }
-            // The read model applies each topic on its own, so a build can show PUBLISHED before its
-            // artifact arrives; builds that already reuse it get what they were missing.
-            return BuildEntity.update("artifactUri = coalesce(artifactUri, :uri), "
-                    + "artifactSha256 = coalesce(artifactSha256, :sha256), artifactSize = coalesce(artifactSize, :size), "
-                    + "packReference = coalesce(packReference, :pack) where reusedFrom = :id",
-                    Parameters.with("uri", build.artifactUri).and("sha256", build.artifactSha256)
-                            .and("size", build.artifactSize).and("pack", build.packReference).and("id", buildId))
-                    .replaceWithVoid();
+            return Uni.createFrom().voidItem();
         });
     }
 
@@ -197,7 +185,7 @@ public class PipelineEventsConsumer {
                 build.artifactUri = event.uri();
                 build.artifactSha256 = event.sha256();
                 build.artifactSize = event.size();
-                build.state = build.state.advanceTo(BuildState.STORED);
+                build.state = build.state.advanceTo(build.packReference == null ? BuildState.STORED : BuildState.PUBLISHED);
             }
         }
 
@@ -210,9 +198,16 @@ public class PipelineEventsConsumer {
                 return "pack published as " + event.reference();
             }
 
+            /**
+             * Each topic is consumed on its own, so the pack can be heard of before the artifact it
+             * points at; PUBLISHED waits for both, so a published build always shows its artifact
+             * (and a REUSED build copies a complete one).
+             */
             public void applyTo(BuildEntity build) {
                 build.packReference = event.reference();
-                build.state = build.state.advanceTo(BuildState.PUBLISHED);
+                if (build.artifactUri != null) {
+                    build.state = build.state.advanceTo(BuildState.PUBLISHED);
+                }
             }
         }
     }
