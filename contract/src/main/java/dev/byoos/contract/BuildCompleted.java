@@ -9,12 +9,31 @@ import static dev.byoos.contract.Require.sha256Hex;
  * {@value EventTypes#BUILD_COMPLETED} on {@value Topics#BUILDS_COMPLETED}: the image is built and
  * staged in S3. The sha256 was computed by the worker while uploading; artifact-service verifies it.
  */
-public record BuildCompleted(BuildCoordinates build, StagedObject image, String builder, long durationMillis) {
+public record BuildCompleted(BuildCoordinates build, StagedObject image, String builder, long durationMillis,
+        BootTest bootTest) {
 
     public BuildCompleted {
         notNull(build, "build");
         notNull(image, "image");
         notBlank(builder, "builder");
+    }
+
+    public BuildCompleted(BuildCoordinates build, StagedObject image, String builder, long durationMillis) {
+        this(build, image, builder, durationMillis, null);
+    }
+
+    /**
+     * The boot smoke test's outcome (absent from workers that predate it). A failed boot fails the
+     * build, so a completed build's test either passed or was skipped.
+     *
+     * @param result         {@code passed} or {@code skipped}
+     * @param detail         e.g. the accelerator used, or why the test was skipped (no kernel in the base)
+     * @param durationMillis from power-on to the marker on the serial console
+     */
+    public record BootTest(String result, String detail, long durationMillis) {
+        public BootTest {
+            notBlank(result, "bootTest.result");
+        }
     }
 
     public record StagedObject(String bucket, String key, String sha256, long size, String format) {

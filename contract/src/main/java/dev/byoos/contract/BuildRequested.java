@@ -59,15 +59,33 @@ public record BuildRequested(
     }
 
     /**
-     * The root filesystem the image starts from.
+     * The root filesystem the image starts from: exactly one of the fields.
      *
-     * @param local name of a base in the worker's local base catalog (a directory or a tar archive
-     *              under the worker's configured bases directory). A name, never a host path: a
-     *              spec must not make a worker read arbitrary files.
+     * @param local       name of a base in the worker's local base catalog (a directory or a tar
+     *                    archive under the worker's configured bases directory). A name, never a
+     *                    host path: a spec must not make a worker read arbitrary files.
+     * @param debootstrap a Debian or Ubuntu base the worker creates with debootstrap (and caches)
      */
-    public record BaseImage(String local) {
+    public record BaseImage(String local, Debootstrap debootstrap) {
         public BaseImage {
-            notBlank(local, "base.local");
+            if ((local == null) == (debootstrap == null)) {
+                throw new IllegalArgumentException("base needs exactly one of local and debootstrap");
+            }
+            if (local != null) {
+                notBlank(local, "base.local");
+            }
+        }
+
+        public BaseImage(String local) {
+            this(local, null);
+        }
+    }
+
+    /** @param suite e.g. {@code bookworm}; @param mirror the archive URL, on a host the operator allowed */
+    public record Debootstrap(String suite, String mirror) {
+        public Debootstrap {
+            notBlank(suite, "base.debootstrap.suite");
+            notBlank(mirror, "base.debootstrap.mirror");
         }
     }
 
