@@ -11,6 +11,8 @@ data=target/bench-intake
 rm -rf "$data"
 mkdir -p "$data"
 mkfifo "$data/stdin"
+# The service JVM as production runs it (every JIT tier), not the local stack's quick-start flags.
+export BYOOS_SERVICE_JAVA_OPTS="${BYOOS_SERVICE_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}"
 java -jar deploy/devstack/target/byoos-devstack.jar up --data-dir "$data" --root . --services spec-service \
   --watch-stdin < "$data/stdin" > "$data/up.log" 2>&1 &
 exec 3> "$data/stdin"   # holding the pipe open keeps the stack up; closing it stops the stack

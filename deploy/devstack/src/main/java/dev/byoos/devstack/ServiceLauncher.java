@@ -87,11 +87,10 @@ public final class ServiceLauncher implements AutoCloseable {
                 }
                 int port = ports[service.ordinal()];
                 Path log = logs.resolve(service.directory + ".log");
-                List<String> command = List.of(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        // Small, quick-starting JVMs: the local stack runs four of them on two cores.
-                        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                        "-jar", jar.toString());
+                List<String> command = new ArrayList<>();
+                command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                command.addAll(jvmOptions());
+                command.addAll(List.of("-jar", jar.toString()));
                 ProcessBuilder builder = new ProcessBuilder(command)
                         .directory(repoRoot.toFile())
                         .redirectErrorStream(true)
@@ -111,6 +110,20 @@ public final class ServiceLauncher implements AutoCloseable {
             launcher.close();
             throw e;
         }
+    }
+
+    /** Replaces {@link #QUICK_START_JVM_OPTIONS} for every service, e.g. to benchmark with full JIT tiers. */
+    public static final String JVM_OPTIONS_ENV = "BYOOS_SERVICE_JAVA_OPTS";
+    /**
+     * Small, quick-starting JVMs: the local stack runs four of them on two cores. C1 only (no C2)
+     * starts fast but runs slower, so benchmarks set {@value #JVM_OPTIONS_ENV} instead.
+     */
+    static final List<String> QUICK_START_JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+    static List<String> jvmOptions() {
+        String configured = System.getenv(JVM_OPTIONS_ENV);
+        return configured == null || configured.isBlank() ? QUICK_START_JVM_OPTIONS
+                : List.of(configured.trim().split("\\s+"));
     }
 
     /** Where the stack keeps the key pair its bearer tokens are signed with ({@link LocalTokens}). */
