@@ -26,7 +26,7 @@ import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
 import dev.byoos.spec.service.SpecIntake;
-import dev.byoos.spec.security.Caller;
+import dev.byoos.service.Caller;
 
 @Path("/api/v1/builds")
 @RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })

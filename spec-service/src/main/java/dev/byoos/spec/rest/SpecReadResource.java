@@ -25,7 +25,7 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.repository.BuildEntity;
-import dev.byoos.spec.security.Caller;
+import dev.byoos.service.Caller;
 import dev.byoos.spec.repository.SpecEntity;
 
 /** Stored specs: the latest version of each, and any version in full. */

@@ -23,7 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.model.ImageSpec;
-import dev.byoos.spec.security.Caller;
+import dev.byoos.service.Caller;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;

@@ -28,6 +28,7 @@ import io.smallrye.mutiny.Uni;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildCancelled;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.service.TeamScope;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.validation.SpecRejectedException;
 import dev.byoos.spec.validation.Violation;
@@ -382,7 +383,7 @@ public class SpecIntake {
             OffsetDateTime now) {
         ImageSpec.Customizations customizations = spec.spec().customizations();
         BuildRequested request = new BuildRequested(coordinates(spec, specEntity, build),
-                new BuildRequested.BaseImage(spec.spec().os().base().local()),
+                baseImage(spec.spec().os().base()),
                 customizations.files().stream()
                         .map(file -> new BuildRequested.FileCustomization(file.path(), file.content(), file.mode(),
                                 file.owner()))
@@ -402,6 +403,13 @@ public class SpecIntake {
                                 script.timeoutSeconds()))
                         .toList());
         return outboxRecord(build.id, EventTypes.BUILD_REQUESTED, Topics.BUILDS_REQUESTED, EventJson.write(request), now);
+    }
+
+    /** Only buildable base kinds reach here (the validator refuses the others). */
+    private static BuildRequested.BaseImage baseImage(ImageSpec.Base base) {
+        return base.debootstrap() == null ? new BuildRequested.BaseImage(base.local())
+                : new BuildRequested.BaseImage(null,
+                        new BuildRequested.Debootstrap(base.debootstrap().suite(), base.debootstrap().mirror()));
     }
 
     private static BuildCoordinates coordinates(ImageSpec spec, SpecEntity specEntity, BuildEntity build) {

@@ -97,7 +97,7 @@ public class SpecValidator {
      */
     static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, Set.of("qcow2", "raw"));
     /** Base kinds the native builder can start from today; the others are validated, then refused. */
-    static final Set<String> BUILDABLE_BASES = Set.of("local");
+    static final Set<String> BUILDABLE_BASES = Set.of("local", "debootstrap");
     /** Paths a file customization may never write to: kernel-provided or device trees. */
     static final List<String> FORBIDDEN_PATH_PREFIXES = List.of("/proc", "/sys", "/dev");
 

@@ -1,4 +1,4 @@
-package dev.byoos.spec.security;
+package dev.byoos.service;
 
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -11,8 +11,6 @@ import jakarta.json.JsonString;
 import jakarta.ws.rs.ForbiddenException;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
-
-import dev.byoos.spec.service.TeamScope;
 
 /**
  * The authenticated caller of a request: who they are and which teams they act for. Roles come

@@ -1,4 +1,4 @@
-package dev.byoos.spec.security;
+package dev.byoos.service;
 
 import java.util.Optional;
 
@@ -19,7 +19,7 @@ public class AuthConfigurationCheck {
         Optional<String> location = config.getOptionalValue("mp.jwt.verify.publickey.location", String.class);
         Optional<String> inline = config.getOptionalValue("mp.jwt.verify.publickey", String.class);
         if (location.isEmpty() && inline.isEmpty()) {
-            throw new IllegalStateException("spec-service has no key to verify bearer tokens with: set "
+            throw new IllegalStateException("this service has no key to verify bearer tokens with: set "
                     + "MP_JWT_VERIFY_PUBLICKEY_LOCATION to your identity provider's PEM public key or JWKS URL "
                     + "(the local stack sets it; see README, 'Tokens')");
         }

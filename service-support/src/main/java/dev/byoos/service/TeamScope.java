@@ -1,4 +1,4 @@
-package dev.byoos.spec.service;
+package dev.byoos.service;
 
 import java.util.Set;
 
