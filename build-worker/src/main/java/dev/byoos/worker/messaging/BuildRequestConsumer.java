@@ -133,8 +133,9 @@ public class BuildRequestConsumer {
                     request.build().target().format(), request.build().specName());
             Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
             cancellation.throwIfCancelled();
+            // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
             StagingStore.Upload upload = staging.upload(image.file(),
-                    "builds/" + buildId + "/disk." + image.format());
+                    "builds/" + buildId + "/" + image.file().getFileName());
             staging.putText("builds/" + buildId + "/build.log", log.toString());
             BuildCompleted completed = new BuildCompleted(request.build(),
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),

@@ -29,11 +29,15 @@ final class ImageInspector {
     }
 
     static ImageInspector open(Builder.BuiltImage image, Path workDir) throws IOException {
-        Path raw = image.file();
-        if (!"raw".equals(image.format())) {
+        return open(image.file(), image.format(), workDir);
+    }
+
+    /** @param qemuFormat how qemu-img names the disk's format ({@code vpc} for a VHD, {@code vmdk}, …) */
+    static ImageInspector open(Path disk, String qemuFormat, Path workDir) throws IOException {
+        Path raw = disk;
+        if (!"raw".equals(qemuFormat)) {
             raw = workDir.resolve("readback.raw");
-            run(workDir, "qemu-img", "convert", "-f", image.format(), "-O", "raw", image.file().toString(),
-                    raw.toString());
+            run(workDir, "qemu-img", "convert", "-f", qemuFormat, "-O", "raw", disk.toString(), raw.toString());
         }
         JsonNode table = new ObjectMapper().readTree(run(workDir, "sfdisk", "--json", raw.toString()))
                 .get("partitiontable");

@@ -19,6 +19,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
@@ -49,7 +50,33 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertEquals(EventTypes.BUILD_COMPLETED, KafkaTestClient.header(record, "ce_type").orElseThrow());
         BuildCompleted completed = EventJson.read(record.value(), BuildCompleted.class);
         assertEquals("qcow2", completed.image().format());
+        assertEquals("builds/" + buildId + "/disk.qcow2", completed.image().key());
         assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
+    }
+
+    @Test
+    void anOvaIsStagedUnderThePaletteTemplateName() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("vsphere", "ova")),
+                UUID.randomUUID().toString());
+
+        BuildCompleted completed = EventJson.read(
+                kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
+        assertEquals("ova", completed.image().format());
+        assertEquals("builds/" + buildId + "/r_u-debian-12-k-1304.ova", completed.image().key());
+        assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
+    }
+
+    @Test
+    void anOciRequestFailsAsNotBuildableWithoutRetry() {
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("edge", "oci")),
+                UUID.randomUUID().toString());
+
+        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
+                BuildFailed.class);
+        assertEquals("FORMAT_NOT_BUILDABLE", failed.code());
+        assertFalse(failed.retryable());
     }
 
     @Test

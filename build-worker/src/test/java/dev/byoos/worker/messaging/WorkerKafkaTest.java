@@ -35,9 +35,13 @@ abstract class WorkerKafkaTest {
     }
 
     static BuildRequested request(String buildId, String base) {
+        return request(buildId, base, new BuildCoordinates.Target("qemu", "qcow2"));
+    }
+
+    static BuildRequested request(String buildId, String base, BuildCoordinates.Target target) {
         return new BuildRequested(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
+                target, new BuildCoordinates.Pack("p", "1.0.0", "P")),
                 new BuildRequested.BaseImage(base),
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
     }

@@ -1,0 +1,97 @@
+package dev.byoos.worker.builder.format;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.CommandRunner;
+
+/**
+ * What a format writes from: the customized root filesystem tree and, assembled only when a format
+ * asks for it, the raw GPT disk made of it (a root tarball does not need a disk at all).
+ */
+public final class FormatContext {
+
+    /** Converting or packing a whole disk: generous, the disk may be tens of GiB. */
+    static final Duration WRITE_TIMEOUT = Duration.ofMinutes(30);
+    /** Reading an output back (info, listings, extraction for the checks). */
+    static final Duration CHECK_TIMEOUT = Duration.ofMinutes(15);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BuildCoordinates build;
+    private final Path tree;
+    private final Path workDir;
+    private final CommandRunner commands;
+    private final Supplier<Path> diskAssembler;
+    private Path disk;
+
+    /**
+     * @param diskAssembler assembles the raw disk into the scratch directory; called at most once
+     */
+    public FormatContext(BuildCoordinates build, Path tree, Path workDir, CommandRunner commands,
+            Supplier<Path> diskAssembler) {
+        this.build = build;
+        this.tree = tree;
+        this.workDir = workDir;
+        this.commands = commands;
+        this.diskAssembler = diskAssembler;
+    }
+
+    public BuildCoordinates build() {
+        return build;
+    }
+
+    /** The customized root filesystem tree, owners and modes as the image will have them. */
+    public Path tree() {
+        return tree;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    /** The raw GPT disk, assembled on first use. */
+    public Path disk() {
+        if (disk == null) {
+            disk = diskAssembler.get();
+        }
+        return disk;
+    }
+
+    String run(Duration timeout, String... command) {
+        return commands.run(timeout, workDir, null, command);
+    }
+
+    /** {@code qemu-img info} of a file read as {@code qemuFormat} (never probed: a fixed VHD probes as raw). */
+    JsonNode qemuInfo(Path file, String qemuFormat) {
+        String info = run(CHECK_TIMEOUT, "qemu-img", "info", "--output=json", "-f", qemuFormat, file.toString());
+        try {
+            return JSON.readTree(info);
+        } catch (IOException e) {
+            throw checkFailed(qemuFormat, "qemu-img info printed no JSON: " + e.getMessage());
+        }
+    }
+
+    static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A check that failed: the builder wrote something the format does not allow. */
+    static BuildException checkFailed(String format, String why) {
+        return new BuildException(BuildException.Kind.BUILDER, "OUTPUT_CHECK_FAILED",
+                "the " + format + " image failed its check: " + why, null);
+    }
+}

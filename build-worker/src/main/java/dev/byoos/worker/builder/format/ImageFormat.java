@@ -1,0 +1,24 @@
+package dev.byoos.worker.builder.format;
+
+import java.nio.file.Path;
+
+/**
+ * One output format of the native builder: how the customized image is written as a single file,
+ * and how that file is checked before it leaves the worker. A format that cannot prove its output
+ * fails the build rather than staging a file a cloud would reject on import.
+ */
+public interface ImageFormat {
+
+    /** The name build requests use ({@code build.target.format}) and build.completed reports. */
+    String name();
+
+    /** Writes the image into the build's scratch directory; returns the file to stage. */
+    Path write(FormatContext context);
+
+    /**
+     * Checks the written file with tools other than the ones that wrote it where that is possible.
+     *
+     * @throws dev.byoos.worker.builder.BuildException OUTPUT_CHECK_FAILED when the file is not what the format promises
+     */
+    void verify(Path output, FormatContext context);
+}

@@ -1,0 +1,26 @@
+package dev.byoos.worker.builder.format;
+
+import java.nio.file.Path;
+
+/** qcow2 for QEMU/KVM and OpenStack: compressed clusters keep the staged file small. */
+final class Qcow2Format implements ImageFormat {
+
+    @Override
+    public String name() {
+        return "qcow2";
+    }
+
+    @Override
+    public Path write(FormatContext context) {
+        Path output = context.workDir().resolve("disk.qcow2");
+        context.run(FormatContext.WRITE_TIMEOUT, "qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2",
+                context.disk().toString(), output.toString());
+        return output;
+    }
+
+    @Override
+    public void verify(Path output, FormatContext context) {
+        // Exits non-zero on corruption or leaked clusters, which CommandRunner turns into TOOL_FAILED.
+        context.run(FormatContext.CHECK_TIMEOUT, "qemu-img", "check", "-f", "qcow2", output.toString());
+    }
+}

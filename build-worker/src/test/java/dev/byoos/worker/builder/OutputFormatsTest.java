@@ -1,0 +1,217 @@
+package dev.byoos.worker.builder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.xpath.XPath;
+import javax.xml.xpath.XPathConstants;
+import javax.xml.xpath.XPathFactory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.byoos.contract.BuildRequested;
+
+/**
+ * Each output format built from a real base with a customized file, then read with tools the
+ * format's writer does not use for its own check where there are any: qemu-img probing, GNU tar,
+ * sha256sum, a DOM parse of the OVF, the raw bytes of VHD footers and tar headers, and debugfs on
+ * the ext4 root inside the disk.
+ */
+class OutputFormatsTest {
+
+    static final long MIB = 1024 * 1024;
+    static final String BASE = "debian-12-skeleton";
+    /** Palette's vSphere template name for debian 12 with Kubernetes 1.30.4 (see NativeBuilderTest.request). */
+    static final String TEMPLATE = "r_u-debian-12-k-1304";
+    static final BuildRequested.FileCustomization NODE_CONF =
+            new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0640", "4242:4343");
+
+    @TempDir
+    Path workDir;
+    @TempDir
+    Path readBack;
+
+    private final BuildLog log = new BuildLog();
+    private final ObjectMapper json = new ObjectMapper();
+
+    private Builder.BuiltImage build(String format) {
+        return new NativeBuilder(TestBases.EXAMPLE_BASES).build(NativeBuilderTest.request(format, BASE,
+                List.of(NODE_CONF)), workDir, log, new BuildCancellation());
+    }
+
+    @Test
+    void qcow2IsCompressedAndChecksClean() throws IOException {
+        Builder.BuiltImage image = build("qcow2");
+
+        assertEquals("qcow2", image.format());
+        assertEquals("disk.qcow2", image.file().getFileName().toString());
+        JsonNode check = json.readTree(
+                run("qemu-img", "check", "--output=json", "-f", "qcow2", image.file().toString()));
+        assertEquals(0, check.path("corruptions").asInt() + check.path("leaks").asInt(), check.toString());
+        assertTrue(check.path("compressed-clusters").asLong() > 0, "written with compressed clusters: " + check);
+        assertEquals("4242:4343", ImageInspector.open(image, readBack).owner(NODE_CONF.path()));
+    }
+
+    @Test
+    void rawIsTheDiskItselfAsQemuImgProbesIt() throws IOException {
+        Builder.BuiltImage image = build("raw");
+
+        JsonNode info = json.readTree(run("qemu-img", "info", "--output=json", image.file().toString()));
+        assertEquals("raw", info.path("format").asText());
+        assertEquals(Files.size(image.file()), info.path("virtual-size").asLong());
+        assertEquals("role=worker\n", ImageInspector.open(image, readBack).cat(NODE_CONF.path()));
+    }
+
+    @Test
+    void vhdIsAFixedAzureDiskOfWholeMebibytesWithItsFooter() throws IOException {
+        Builder.BuiltImage image = build("vhd");
+
+        assertEquals("disk.vhd", image.file().getFileName().toString());
+        long virtualSize = json.readTree(run("qemu-img", "info", "--output=json", "-f", "vpc", image.file().toString()))
+                .path("virtual-size").asLong();
+        assertEquals(0, virtualSize % MIB, "Azure takes whole MiB only: " + virtualSize);
+        assertEquals(virtualSize + 512, Files.size(image.file()), "a fixed VHD is the disk plus a 512-byte footer");
+        ByteBuffer footer = ByteBuffer.allocate(512);
+        try (RandomAccessFile file = new RandomAccessFile(image.file().toFile(), "r")) {
+            file.getChannel().read(footer, file.length() - 512);
+        }
+        assertEquals("conectix", new String(footer.array(), 0, 8, StandardCharsets.US_ASCII));
+        assertEquals(virtualSize, footer.getLong(48), "the footer's current size");
+        assertEquals(2, footer.getInt(60), "disk type 2: fixed");
+
+        ImageInspector inside = ImageInspector.open(image.file(), "vpc", readBack);
+        assertEquals("role=worker\n", inside.cat(NODE_CONF.path()));
+        assertEquals("4242:4343", inside.owner(NODE_CONF.path()));
+    }
+
+    @Test
+    void ovaIsAVsphereTemplateWithDescriptorFirstAndAMatchingManifest() throws Exception {
+        Builder.BuiltImage image = build("ova");
+
+        assertEquals(TEMPLATE + ".ova", image.file().getFileName().toString());
+        String ovf = TEMPLATE + ".ovf";
+        String vmdk = TEMPLATE + "-disk-0.vmdk";
+        assertEquals(List.of(ovf, TEMPLATE + ".mf", vmdk), run("tar", "-tf", image.file().toString()).lines().toList(),
+                "vSphere reads the descriptor first");
+        assertArrayEquals("ustar\u000000".getBytes(StandardCharsets.US_ASCII), firstTarMagic(image.file(), false),
+                "an OVA is a POSIX ustar archive");
+
+        run("tar", "-xf", image.file().toString(), "-C", readBack.toString());
+        String manifest = Files.readString(readBack.resolve(TEMPLATE + ".mf"));
+        for (String member : List.of(ovf, vmdk)) {
+            String sha256 = run("sha256sum", readBack.resolve(member).toString()).split(" ")[0];
+            assertTrue(manifest.contains("SHA256(" + member + ")= " + sha256 + "\n"), manifest);
+        }
+        assertEquals(2, manifest.lines().count(), manifest);
+
+        Document descriptor = parse(readBack.resolve(ovf));
+        XPath xpath = XPathFactory.newInstance().newXPath();
+        assertEquals(vmdk, xpath.evaluate("/*[local-name()='Envelope']/*[local-name()='References']"
+                + "/*[local-name()='File']/@*[local-name()='href']", descriptor));
+        assertEquals(String.valueOf(Files.size(readBack.resolve(vmdk))), xpath.evaluate(
+                "//*[local-name()='File']/@*[local-name()='size']", descriptor));
+        assertEquals(TEMPLATE, xpath.evaluate("//*[local-name()='VirtualSystem']/*[local-name()='Name']", descriptor));
+        assertEquals("efi", xpath.evaluate("//*[local-name()='Config'][@*[local-name()='key']='firmware']"
+                + "/@*[local-name()='value']", descriptor));
+        String networkAdapters = "count(//*[local-name()='Item'][*[local-name()='ResourceType']='10'])";
+        assertEquals(1.0, (Double) xpath.evaluate(networkAdapters, descriptor, XPathConstants.NUMBER), "one NIC");
+
+        JsonNode info = json.readTree(run("qemu-img", "info", "--output=json", readBack.resolve(vmdk).toString()));
+        assertEquals("vmdk", info.path("format").asText());
+        assertEquals("streamOptimized", info.path("format-specific").path("data").path("create-type").asText());
+        ImageInspector inside = ImageInspector.open(readBack.resolve(vmdk), "vmdk", readBack);
+        assertEquals("role=worker\n", inside.cat(NODE_CONF.path()));
+    }
+
+    @Test
+    void gcpTarHoldsTheRawDiskAsDiskRawInAnOldGnuArchive() throws IOException {
+        Builder.BuiltImage image = build("gcp-tar");
+
+        assertEquals("image.tar.gz", image.file().getFileName().toString());
+        assertEquals(List.of("disk.raw"), run("tar", "-tzf", image.file().toString()).lines().toList());
+        assertArrayEquals("ustar  \0".getBytes(StandardCharsets.US_ASCII), firstTarMagic(image.file(), true),
+                "GCE image import requires the oldgnu tar format");
+
+        run("tar", "-xzf", image.file().toString(), "-C", readBack.toString());
+        Path disk = readBack.resolve("disk.raw");
+        assertTrue(run("sfdisk", "--dump", disk.toString()).contains("label: gpt"));
+        assertEquals("role=worker\n", ImageInspector.open(disk, "raw", readBack).cat(NODE_CONF.path()));
+    }
+
+    @Test
+    void tgzIsTheRootTreeWithNumericOwners() throws IOException {
+        Builder.BuiltImage image = build("tgz");
+
+        assertEquals("root.tgz", image.file().getFileName().toString());
+        assertFalse(Files.exists(workDir.resolve("disk.raw")), "a root tarball needs no disk");
+        List<String> listing = run("tar", "--numeric-owner", "-tvzf", image.file().toString()).lines().toList();
+        assertTrue(listing.stream().anyMatch(line -> line.endsWith(" ./etc/os-release")), String.join("\n", listing));
+        String nodeConf = listing.stream().filter(line -> line.endsWith(" ." + NODE_CONF.path())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + NODE_CONF.path() + " in " + listing));
+        assertTrue(nodeConf.startsWith("-rw-r----- 4242/4343 "), nodeConf);
+        run("tar", "-xzf", image.file().toString(), "-C", readBack.toString(), "." + NODE_CONF.path());
+        assertEquals("role=worker\n", Files.readString(readBack.resolve("." + NODE_CONF.path())));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"oci", "iso"})
+    void formatsTheNativeBuilderDoesNotWriteAreRefusedBeforeAnyWork(String format) throws IOException {
+        BuildException failure = assertThrows(BuildException.class, () -> build(format));
+
+        assertEquals("FORMAT_NOT_BUILDABLE", failure.code());
+        assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
+        assertTrue(failure.getMessage().contains("it writes gcp-tar, ova, qcow2, raw, tgz, vhd"), failure.getMessage());
+        try (var left = Files.list(workDir)) {
+            assertEquals(List.of(), left.toList(), "nothing was unpacked or assembled");
+        }
+    }
+
+    @Test
+    void ociIsRefusedAsAnEdgeImage() {
+        BuildException failure = assertThrows(BuildException.class, () -> build("oci"));
+        assertTrue(failure.getMessage().startsWith("oci images (Palette Edge) are not built by the native builder"),
+                failure.getMessage());
+    }
+
+    /** The magic and version fields (offset 257) of an archive's first header. */
+    private static byte[] firstTarMagic(Path archive, boolean gzipped) throws IOException {
+        try (InputStream file = Files.newInputStream(archive);
+                InputStream tar = gzipped ? new GZIPInputStream(file) : file) {
+            byte[] header = tar.readNBytes(512);
+            return Arrays.copyOfRange(header, 257, 265);
+        }
+    }
+
+    private static Document parse(Path xml) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        return factory.newDocumentBuilder().parse(xml.toFile());
+    }
+
+    private String run(String... command) {
+        return new CommandRunner(log, new BuildCancellation()).run(Duration.ofMinutes(2), workDir, null, command);
+    }
+}
