@@ -2,6 +2,7 @@ package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
 
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 
 /**
@@ -25,6 +26,7 @@ public interface Builder {
      */
     BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
 
-    record BuiltImage(Path file, String format) {
+    /** @param bootTest how the boot smoke test went (a failed boot throws instead) */
+    record BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest) {
     }
 }

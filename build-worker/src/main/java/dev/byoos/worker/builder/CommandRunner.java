@@ -1,13 +1,17 @@
 package dev.byoos.worker.builder;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * Runs the external tools a build needs (sfdisk, mke2fs, qemu-img, …) and the spec's scripts with a
@@ -26,6 +32,10 @@ public final class CommandRunner {
 
     /** How long to wait for a finished command's output: a background child can hold the pipe open. */
     private static final Duration OUTPUT_GRACE = Duration.ofSeconds(10);
+    /** Enough of a virtual machine's console to see why it did not boot. */
+    private static final int WATCHED_LINES_KEPT = 40;
+    /** Colour and cursor sequences (systemd, firmware) that make a console line unreadable in a log. */
+    private static final Pattern TERMINAL_CONTROL = Pattern.compile("\\u001B(\\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[=>c])|\\r");
     /** Output readers block; they get threads of their own rather than the (tiny) common pool. */
     private static final ExecutorService OUTPUT_READERS = Executors.newCachedThreadPool(task -> {
         Thread thread = new Thread(task, "command-output");
@@ -95,7 +105,74 @@ public final class CommandRunner {
         return exit;
     }
 
-    private Exit execute(ProcessBuilder builder, Duration timeout, String stdin) {
+    /**
+     * How a watched command ended.
+     *
+     * @param stopLine  the output line that stopped it, or null when it ended on its own or ran out of time
+     * @param timedOut  whether it was killed for running out of time
+     * @param lastLines its last lines of output (standard output and error, interleaved)
+     */
+    public record Watched(String stopLine, boolean timedOut, List<String> lastLines) {
+    }
+
+    /**
+     * Runs a long-lived command (a virtual machine) while reading its output line by line, and
+     * kills it with its process tree as soon as a line satisfies {@code stopAt}, when it runs out
+     * of time, or when the build is cancelled. The caller judges the outcome.
+     */
+    public Watched watch(Duration timeout, Path workDir, Predicate<String> stopAt, String... command) {
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(workDir.toFile())
+                .redirectErrorStream(true);
+        builder.environment().put("LC_ALL", "C");
+        Process process = start(builder);
+        Deque<String> lastLines = new ArrayDeque<>();
+        CompletableFuture<String> stopLine = new CompletableFuture<>();
+        OUTPUT_READERS.execute(() -> {
+            try (BufferedReader reader = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = reader.readLine()) != null;) {
+                    String readable = TERMINAL_CONTROL.matcher(line).replaceAll("").strip();
+                    synchronized (lastLines) {
+                        lastLines.addLast(readable);
+                        if (lastLines.size() > WATCHED_LINES_KEPT) {
+                            lastLines.removeFirst();
+                        }
+                    }
+                    if (stopAt.test(readable)) {
+                        stopLine.complete(readable);
+                    }
+                }
+            } catch (IOException e) {
+                // The process was killed while we read: what was read is all there is.
+            }
+            stopLine.complete(null);
+        });
+        try {
+            process.getOutputStream().close();
+            String stoppedBy = stopLine.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return new Watched(stoppedBy, false, snapshot(lastLines));
+        } catch (TimeoutException e) {
+            return new Watched(null, true, snapshot(lastLines));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INTERRUPTED", "build interrupted", e);
+        } catch (ExecutionException | IOException e) {
+            throw new IllegalStateException("reading the output of " + command[0], e);
+        } finally {
+            ProcessTree.kill(process);
+            cancellation.detach(process);
+            // A cancelled command was killed by the cancellation: how it ended says nothing.
+            cancellation.throwIfCancelled();
+        }
+    }
+
+    private static List<String> snapshot(Deque<String> lines) {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    private Process start(ProcessBuilder builder) {
         cancellation.throwIfCancelled();
         log.line("$ " + String.join(" ", builder.command()));
         Process process;
@@ -107,6 +184,11 @@ public final class CommandRunner {
                             + " (is it installed on the worker?)", e);
         }
         cancellation.attach(process);
+        return process;
+    }
+
+    private Exit execute(ProcessBuilder builder, Duration timeout, String stdin) {
+        Process process = start(builder);
         try {
             CompletableFuture<String> stdout = drain(process.getInputStream());
             CompletableFuture<String> stderr = builder.redirectErrorStream()

@@ -11,12 +11,14 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
  * Turns a root filesystem tree into a raw GPT disk: an EFI System Partition (vfat, built with
  * mkfs.fat and mtools) and an ext4 root populated in place by {@code mke2fs -d}. No loop devices,
- * no mounts, no privileges: it runs wherever the tools do.
+ * no mounts, no privileges: it runs wherever the tools do. When the tree has a kernel, the ESP also
+ * gets it with a boot loader ({@link KernelBoot}), so the disk boots under UEFI.
  */
 public final class DiskImageAssembler {
 
@@ -24,6 +26,7 @@ public final class DiskImageAssembler {
     private static final long SECTOR = 512;
     /** GPT's primary structures use the first MiB; the backup header needs the last 33 sectors. */
     private static final long ALIGNMENT = MIB;
+    /** The ESP of a disk without a kernel; one with a kernel gets what its boot files need on top. */
     public static final long ESP_SIZE = 32 * MIB;
     private static final String ESP_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
     /** Discoverable Partitions Specification: root partition for x86-64. */
@@ -34,20 +37,32 @@ public final class DiskImageAssembler {
     public record Layout(long espOffset, long espSize, long rootOffset, long rootSize, UUID rootPartitionUuid) {
     }
 
-    /**
-     * @param identity seed for the disk's and partitions' GUIDs: the same build gets the same ids
-     */
-    public Layout assemble(Path rootfs, Path disk, String identity, Path workDir, CommandRunner commands) {
+    /** The disk's GPT GUIDs and the root filesystem's UUID, known before the disk exists (for fstab). */
+    public record DiskIds(UUID disk, UUID esp, UUID root, UUID rootFilesystem) {
+
+        /** @param identity seed for every id: the same build gets the same ids */
+        public static DiskIds of(String identity) {
+            return new DiskIds(uuid(identity, "disk"), uuid(identity, "esp"), uuid(identity, "root"),
+                    uuid(identity, "root-fs"));
+        }
+    }
+
+    /** @param boot the kernel and loader to put on the ESP; empty for a disk that is not meant to boot */
+    Layout assemble(Path rootfs, Path disk, DiskIds ids, Path workDir, CommandRunner commands,
+            Optional<KernelBoot> boot) {
         long content = treeSize(rootfs);
         // ext4 needs room for metadata and the journal; a quarter on top plus 64 MiB covers small trees.
         long rootSize = roundUp(content + content / 4 + 64 * MIB, ALIGNMENT);
+        // FAT needs room for its tables and directories beyond the files; a quarter plus 8 MiB is plenty.
+        long espSize = Math.max(ESP_SIZE, boot.map(kernel -> roundUp(kernel.size() * 5 / 4 + 8 * MIB, ALIGNMENT))
+                .orElse(0L));
         long espOffset = ALIGNMENT;
-        long rootOffset = espOffset + ESP_SIZE;
+        long rootOffset = espOffset + espSize;
         long diskSize = rootOffset + rootSize + ALIGNMENT;
-        UUID diskGuid = uuid(identity, "disk");
-        UUID espGuid = uuid(identity, "esp");
-        UUID rootGuid = uuid(identity, "root");
-        UUID fsUuid = uuid(identity, "root-fs");
+        UUID diskGuid = ids.disk();
+        UUID espGuid = ids.esp();
+        UUID rootGuid = ids.root();
+        UUID fsUuid = ids.rootFilesystem();
 
         try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
             file.setLength(diskSize);
@@ -58,7 +73,7 @@ public final class DiskImageAssembler {
                 + "label-id: " + diskGuid + "\n"
                 + "unit: sectors\n"
                 + "first-lba: " + (ALIGNMENT / SECTOR) + "\n"
-                + "start=" + espOffset / SECTOR + ", size=" + ESP_SIZE / SECTOR + ", type=" + ESP_TYPE
+                + "start=" + espOffset / SECTOR + ", size=" + espSize / SECTOR + ", type=" + ESP_TYPE
                 + ", uuid=" + espGuid + ", name=\"EFI System\"\n"
                 + "start=" + rootOffset / SECTOR + ", size=" + rootSize / SECTOR + ", type=" + ROOT_TYPE
                 + ", uuid=" + rootGuid + ", name=\"root\"\n";
@@ -67,14 +82,15 @@ public final class DiskImageAssembler {
 
         Path esp = workDir.resolve("esp.img");
         commands.run(TOOL_TIMEOUT, workDir, null, "mkfs.fat", "-C", "-n", "ESP",
-                "-i", espGuid.toString().substring(0, 8), esp.toString(), String.valueOf(ESP_SIZE / 1024));
+                "-i", espGuid.toString().substring(0, 8), esp.toString(), String.valueOf(espSize / 1024));
         commands.run(TOOL_TIMEOUT, workDir, null, "mmd", "-i", esp.toString(), "::/EFI", "::/EFI/BOOT");
+        boot.ifPresent(kernel -> kernel.installOnto(esp, ids, workDir, commands));
         copyInto(esp, disk, espOffset);
 
         commands.run(TOOL_TIMEOUT, workDir, null, "mke2fs", "-q", "-F", "-t", "ext4", "-L", "root",
                 "-U", fsUuid.toString(), "-E", "offset=" + rootOffset + ",hash_seed=" + fsUuid,
                 "-d", rootfs.toString(), disk.toString(), (rootSize / 1024) + "k");
-        return new Layout(espOffset, ESP_SIZE, rootOffset, rootSize, rootGuid);
+        return new Layout(espOffset, espSize, rootOffset, rootSize, rootGuid);
     }
 
     private static void copyInto(Path source, Path disk, long offset) {

@@ -36,21 +36,14 @@ public final class RootFilesystem {
 
     /** Unpacks base {@code name} of the catalog in {@code basesDir} into {@code workDir/rootfs}. */
     public static RootFilesystem unpack(Path basesDir, String name, Path workDir, CommandRunner commands) {
-        Path rootfs = workDir.resolve("rootfs");
-        try {
-            Files.createDirectories(rootfs);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         Path directory = basesDir.resolve(name);
         if (!directory.normalize().startsWith(basesDir.normalize())) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_FOUND", "invalid base name " + name, null);
         }
         if (Files.isDirectory(directory)) {
-            // cp -a keeps owners, modes, links and device nodes exactly as the base has them.
-            commands.run(COPY_TIMEOUT, workDir, null, "cp", "-a", "--", directory + "/.", rootfs.toString());
-            return new RootFilesystem(rootfs, name);
+            return copyOf(directory, name, workDir, commands);
         }
+        Path rootfs = createRoot(workDir);
         for (String suffix : TARBALL_SUFFIXES) {
             Path tarball = basesDir.resolve(name + suffix);
             if (Files.isRegularFile(tarball)) {
@@ -61,6 +54,26 @@ public final class RootFilesystem {
         }
         throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_FOUND",
                 "base '" + name + "' is not in this worker's catalog (" + basesDir + ")", null);
+    }
+
+    /**
+     * Copies a base tree into {@code workDir/rootfs}. A real copy, not hard links: the builder
+     * rewrites files in place (truncate and write), which through a shared inode would change
+     * the base itself. {@code --reflink=auto} shares blocks where the filesystem can copy on write.
+     */
+    public static RootFilesystem copyOf(Path tree, String name, Path workDir, CommandRunner commands) {
+        Path rootfs = createRoot(workDir);
+        // cp -a keeps owners, modes, links and device nodes exactly as the base has them.
+        commands.run(COPY_TIMEOUT, workDir, null, "cp", "-a", "--reflink=auto", "--", tree + "/.", rootfs.toString());
+        return new RootFilesystem(rootfs, name);
+    }
+
+    private static Path createRoot(Path workDir) {
+        try {
+            return Files.createDirectories(workDir.resolve("rootfs"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The tree on the worker's disk. */
@@ -189,6 +202,18 @@ public final class RootFilesystem {
             throw new UncheckedIOException(e);
         }
         setOwnerAndMode(target, imagePath, mode, uid, gid);
+    }
+
+    /** Creates a symbolic link (replacing a file there); {@code target} is as the image sees it. */
+    public void symlink(String imagePath, String target) {
+        Path link = resolve(imagePath);
+        try {
+            Files.createDirectories(link.getParent());
+            Files.deleteIfExists(link);
+            Files.createSymbolicLink(link, Path.of(target));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Removes a file if it is there (a link is removed itself, never what it points to). */

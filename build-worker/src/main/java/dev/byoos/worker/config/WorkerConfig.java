@@ -1,6 +1,8 @@
 package dev.byoos.worker.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -14,6 +16,20 @@ public interface WorkerConfig {
     /** Each build gets its own directory below this one, removed when the build ends. */
     Path scratchDir();
 
+    /**
+     * Where debootstrap bases are kept, one directory per content key, reused by every build that
+     * asks for the same suite and mirror. Best on the scratch directory's filesystem, so copying a
+     * base into a build can use reflinks where the filesystem has them.
+     */
+    Path baseCacheDir();
+
+    /**
+     * Mirror hosts a debootstrap base may come from. spec-service checks this too; the worker
+     * checks again because it is the one that downloads and runs what the mirror serves.
+     */
+    @WithDefault("deb.debian.org,security.debian.org,archive.ubuntu.com")
+    List<String> allowedMirrorHosts();
+
     /** Keep a failed build's scratch directory for inspection (never in production: disks fill up). */
     @WithDefault("false")
     boolean keepFailedScratch();
@@ -24,4 +40,18 @@ public interface WorkerConfig {
     /** How many cancelled build ids a worker remembers (oldest forgotten first). */
     @WithDefault("10000")
     int rememberedCancellations();
+
+    /** The boot smoke test of images whose base has a kernel. */
+    BootTest bootTest();
+
+    interface BootTest {
+
+        /** Boot raw and qcow2 images under QEMU + OVMF before they are staged. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** From power-on to the boot marker on the serial console; software emulation needs ~20-40 s. */
+        @WithDefault("120s")
+        Duration timeout();
+    }
 }

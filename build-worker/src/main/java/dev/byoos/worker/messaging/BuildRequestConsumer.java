@@ -33,11 +33,13 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.worker.builder.BootSmokeTest;
 import dev.byoos.worker.builder.BuildCancellation;
 import dev.byoos.worker.builder.BuildCancelledException;
 import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.storage.StagingStore;
@@ -82,7 +84,9 @@ public class BuildRequestConsumer {
 
     @PostConstruct
     void init() {
-        builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize());
+        builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
+                new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
+                new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())));
     }
 
     @Incoming(Topics.BUILDS_REQUESTED)
@@ -140,7 +144,7 @@ public class BuildRequestConsumer {
             BuildCompleted completed = new BuildCompleted(request.build(),
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
                             image.format()),
-                    builder.id(), (System.nanoTime() - started) / 1_000_000);
+                    builder.id(), (System.nanoTime() - started) / 1_000_000, image.bootTest());
             // Last point of return: past the completion record the build counts as done.
             cancellation.throwIfCancelled();
             // The record is written before the event: if we die in between, the redelivered

@@ -1,6 +1,7 @@
 package dev.byoos.worker.builder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,6 +49,15 @@ class NativeBuilderTest {
         assertEquals("role=worker\n", inside.cat("/etc/byoos/node.conf"));
         assertEquals("0600", inside.mode("/etc/byoos/node.conf"));
         assertTrue(inside.cat("/etc/os-release").contains("VERSION_ID=\"12\""), "the base's files are in the image");
+    }
+
+    @Test
+    void aBaseWithoutAKernelIsBuiltButNotBootTested() {
+        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+                .build(request("raw", "debian-12-skeleton", List.of()), workDir, log, new BuildCancellation());
+        assertEquals(BootSmokeTest.SKIPPED, image.bootTest().result());
+        assertEquals("the base has no kernel: the disk is not meant to boot", image.bootTest().detail());
+        assertFalse(log.toString().contains("qemu-system"), "no virtual machine was started");
     }
 
     @Test

@@ -1,0 +1,119 @@
+package dev.byoos.worker.builder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
+
+/**
+ * Real Debian images: a bookworm base made by debootstrap from deb.debian.org (cached in
+ * {@link TestBases#DEBOOTSTRAP_CACHE}, so only the first test of the first run waits ~1.5 min for
+ * it), built into a disk that boots under QEMU + OVMF. Each boot takes ~20-40 s under software
+ * emulation. Needs the mirror and the Debian packages debootstrap, qemu-system-x86 and ovmf.
+ */
+class BootableImageTest {
+
+    static final BuildRequested.Debootstrap BOOKWORM = new BuildRequested.Debootstrap("bookworm", TestBases.DEBIAN_MIRROR);
+    static final List<String> ALLOWED_HOSTS = List.of("deb.debian.org");
+    static final BootSmokeTest.Settings BOOT = new BootSmokeTest.Settings(true, Duration.ofSeconds(240));
+
+    @TempDir
+    Path workDir;
+    @TempDir
+    Path localBases;
+
+    private final BuildLog log = new BuildLog();
+
+    static BuildRequested request(String format, BuildRequested.Debootstrap base,
+            List<BuildRequested.FileCustomization> files) {
+        BuildCoordinates coordinates = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "node", 1,
+                "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", format), new BuildCoordinates.Pack("byoos-node", "1.0.0", "Node"));
+        return new BuildRequested(coordinates, new BuildRequested.BaseImage(null, base), files);
+    }
+
+    private NativeBuilder builder(BootSmokeTest.Settings boot) {
+        return new NativeBuilder(localBases, new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
+                new BootSmokeTest(boot));
+    }
+
+    @Test
+    void aDebootstrappedBookwormImageBootsToTheMarkerWithTheSpecsFilesInside() throws IOException {
+        var files = List.of(new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0600"));
+        Builder.BuiltImage image = builder(BOOT).build(request("raw", BOOKWORM, files), workDir, log,
+                new BuildCancellation());
+
+        assertEquals(BootSmokeTest.PASSED, image.bootTest().result(), log.toString());
+        assertTrue(image.bootTest().detail().startsWith("accelerator="), image.bootTest().detail());
+        assertTrue(image.bootTest().durationMillis() > 0);
+        ImageInspector inside = ImageInspector.open(image, workDir);
+        assertEquals("role=worker\n", inside.cat("/etc/byoos/node.conf"));
+        assertTrue(inside.cat("/etc/fstab").contains("PARTUUID="), "fstab names the new disk's partitions");
+        assertTrue(inside.cat("/usr/lib/os-release").contains("VERSION_CODENAME=bookworm"));
+    }
+
+    @Test
+    void aSecondBuildOfTheSameBaseReusesTheCachedTree() throws IOException {
+        BootSmokeTest.Settings noBoot = new BootSmokeTest.Settings(false, BOOT.timeout());
+        builder(noBoot).build(request("raw", BOOKWORM, List.of()), Files.createDirectories(workDir.resolve("first")),
+                new BuildLog(), new BuildCancellation());
+
+        Builder.BuiltImage second = builder(noBoot).build(request("raw", BOOKWORM, List.of()),
+                Files.createDirectories(workDir.resolve("second")), log, new BuildCancellation());
+
+        assertFalse(log.toString().contains("$ debootstrap"), "debootstrap ran again: " + log);
+        assertTrue(log.toString().contains(DebootstrapBases.key("bookworm", TestBases.DEBIAN_MIRROR) + " (bookworm from "
+                + TestBases.DEBIAN_MIRROR + "): cached"), log.toString());
+        assertEquals(BootSmokeTest.SKIPPED, second.bootTest().result());
+        assertEquals("disabled on this worker (worker.boot-test.enabled=false)", second.bootTest().detail());
+    }
+
+    @Test
+    void aMirrorOnAHostTheWorkerDoesNotAllowIsRefusedBeforeAnythingIsDownloaded() {
+        var elsewhere = new BuildRequested.Debootstrap("bookworm", "http://mirror.example.com/debian");
+        BuildException failure = assertThrows(BuildException.class,
+                () -> builder(BOOT).build(request("raw", elsewhere, List.of()), workDir, log, new BuildCancellation()));
+        assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
+        assertEquals("HOST_NOT_ALLOWED", failure.code());
+        assertTrue(failure.getMessage().contains("mirror.example.com"), failure.getMessage());
+        assertFalse(log.toString().contains("$ debootstrap"), log.toString());
+    }
+
+    @Test
+    void aDiskThatCannotBootFailsTheBuildWithTheLastConsoleLines() throws IOException {
+        // An initrd that is not one: the kernel cannot load the virtio disk driver and panics.
+        Path base = new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS).obtain(BOOKWORM, workDir,
+                new CommandRunner(log, new BuildCancellation()), log, new BuildCancellation());
+        String initrd;
+        try (Stream<Path> boot = Files.list(base.resolve("boot"))) {
+            initrd = boot.map(file -> file.getFileName().toString()).filter(name -> name.startsWith("initrd.img-"))
+                    .findFirst().orElseThrow();
+        }
+        var broken = List.of(new BuildRequested.FileCustomization("/boot/" + initrd, "not an initramfs\n", "0644"));
+
+        BuildException failure = assertThrows(BuildException.class,
+                () -> builder(new BootSmokeTest.Settings(true, Duration.ofSeconds(150)))
+                        .build(request("raw", BOOKWORM, broken), Files.createDirectories(workDir.resolve("build")), log,
+                                new BuildCancellation()));
+
+        assertEquals("BOOT_TEST_FAILED", failure.code());
+        assertEquals(BuildException.Kind.BUILDER, failure.kind());
+        assertTrue(failure.getMessage().contains("last serial console lines: "), failure.getMessage());
+        assertTrue(failure.getMessage().contains("Kernel panic"), failure.getMessage());
+        Processes.awaitGone("file=" + workDir.resolve("build/boot-test/overlay.qcow2"));
+    }
+}
