@@ -1,6 +1,7 @@
 package dev.byoos.spec.repository;
 
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -30,14 +31,15 @@ public class SpecEntity extends PanacheEntityBase {
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
 
-    /** @return the stored version of this spec with this canonical digest, or null */
-    public static Uni<SpecEntity> withDigest(String team, String name, String digest) {
-        return find("team = ?1 and name = ?2 and digest = ?3", team, name, digest).firstResult();
-    }
-
-    /** @return the version of this spec that publishes this pack version, or null */
-    public static Uni<SpecEntity> withPackVersion(String team, String name, String packVersion) {
-        return find("team = ?1 and name = ?2 and packVersion = ?3", team, name, packVersion).firstResult();
+    /**
+     * Everything a submission needs to know about a spec's history, in one query: the version with
+     * this canonical digest (a resubmission), the version that has this pack version, and the
+     * latest version. At most three rows, however many versions the spec has.
+     */
+    public static Uni<List<SpecEntity>> relatedVersions(String team, String name, String digest, String packVersion) {
+        return list("team = ?1 and name = ?2 and (digest = ?3 or packVersion = ?4 or version = "
+                + "(select max(v.version) from SpecEntity v where v.team = ?1 and v.name = ?2))",
+                team, name, digest, packVersion);
     }
 
     /** @return the latest version of this spec, or null when the spec is new */

@@ -117,22 +117,30 @@ public class SpecIntake {
      * hold.
      */
     private Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force) {
-        String team = spec.metadata().team();
-        String name = spec.metadata().name();
-        return SpecEntity.withDigest(team, name, digest).flatMap(identical -> identical != null
-                ? resubmit(spec, identical, force)
-                : SpecEntity.latest(team, name).flatMap(latest -> checkPackAgainst(latest, spec)
-                        .flatMap(ok -> persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1))));
+        return SpecEntity.relatedVersions(spec.metadata().team(), spec.metadata().name(), digest,
+                spec.spec().pack().version()).flatMap(related -> {
+                    SpecEntity identical = related.stream().filter(v -> v.digest.equals(digest)).findFirst().orElse(null);
+                    if (identical != null) {
+                        return resubmit(spec, identical, force);
+                    }
+                    SpecEntity latest = related.stream().max(java.util.Comparator.comparingInt(v -> v.version)).orElse(null);
+                    SpecEntity packVersionOwner = related.stream()
+                            .filter(v -> v.packVersion.equals(spec.spec().pack().version())).findFirst().orElse(null);
+                    checkPackAgainst(latest, packVersionOwner, spec);
+                    return persistNewVersion(spec, document, digest, latest == null ? 1 : latest.version + 1);
+                });
     }
 
     /**
      * A pack is one product line in the registry: a new version of a spec keeps the pack's name and
      * display name, and must not reuse a pack version an earlier version published, because
      * published pack versions are immutable and the new image would be refused at publish time.
+     *
+     * @param packVersionOwner the stored version that already has this pack version, or null
      */
-    private static Uni<Void> checkPackAgainst(SpecEntity latest, ImageSpec spec) {
+    private static void checkPackAgainst(SpecEntity latest, SpecEntity packVersionOwner, ImageSpec spec) {
         if (latest == null) {
-            return Uni.createFrom().voidItem();
+            return;
         }
         ImageSpec.Pack previous = storedSpec(latest).spec().pack();
         ImageSpec.Pack next = spec.spec().pack();
@@ -147,15 +155,15 @@ public class SpecIntake {
             violations.add(new Violation("/spec/pack/displayName", Violation.PACK_CONFLICT, "the pack is displayed as '"
                     + previous.displayName() + "'" + since + "; a pack keeps its display name across versions"));
         }
-        return SpecEntity.withPackVersion(latest.team, latest.name, next.version()).flatMap(owner -> {
-            if (owner != null) {
-                violations.add(new Violation("/spec/pack/version", Violation.PACK_CONFLICT, "pack version "
-                        + next.version() + " belongs to version " + owner.version + " of spec " + owner.name
-                        + "; published pack versions are immutable, so a changed spec needs a new pack version"));
-            }
-            return violations.isEmpty() ? Uni.createFrom().voidItem()
-                    : Uni.createFrom().failure(new SpecRejectedException(violations));
-        });
+        if (packVersionOwner != null) {
+            violations.add(new Violation("/spec/pack/version", Violation.PACK_CONFLICT, "pack version "
+                    + next.version() + " belongs to version " + packVersionOwner.version + " of spec "
+                    + packVersionOwner.name
+                    + "; published pack versions are immutable, so a changed spec needs a new pack version"));
+        }
+        if (!violations.isEmpty()) {
+            throw new SpecRejectedException(violations);
+        }
     }
 
     private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
