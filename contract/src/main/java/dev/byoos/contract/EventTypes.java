@@ -11,6 +11,7 @@ public final class EventTypes {
     public static final String SPEC_REJECTED = "dev.byoos.spec.rejected.v1";
     public static final String BUILD_REQUESTED = "dev.byoos.build.requested.v1";
     public static final String BUILD_STARTED = "dev.byoos.build.started.v1";
+    public static final String BUILD_PROGRESS = "dev.byoos.build.progress.v1";
     public static final String BUILD_CANCELLED = "dev.byoos.build.cancelled.v1";
     public static final String BUILD_COMPLETED = "dev.byoos.build.completed.v1";
     public static final String BUILD_FAILED = "dev.byoos.build.failed.v1";

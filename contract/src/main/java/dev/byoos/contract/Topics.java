@@ -16,6 +16,8 @@ public final class Topics {
     public static final String BUILDS_REQUESTED = "byoos.builds.requested";
     /** A worker started a build; published by build-worker, consumed by spec-service. */
     public static final String BUILDS_STARTED = "byoos.builds.started";
+    /** How far a stage is with a build (phase, percent, waiting); published by every stage, consumed by spec-service. */
+    public static final String BUILDS_PROGRESS = "byoos.builds.progress";
     /** A user cancelled a build; published by spec-service's outbox, read by every build-worker. */
     public static final String BUILDS_CANCELLED = "byoos.builds.cancelled";
     /** Published by build-worker; consumed by artifact-service and spec-service. */
@@ -48,6 +50,7 @@ public final class Topics {
                 new TopicSpec(SPECS_REJECTED, 3),
                 new TopicSpec(BUILDS_REQUESTED, 6),
                 new TopicSpec(BUILDS_STARTED, 3),
+                new TopicSpec(BUILDS_PROGRESS, 3),
                 new TopicSpec(BUILDS_CANCELLED, 3),
                 new TopicSpec(BUILDS_COMPLETED, 6),
                 new TopicSpec(BUILDS_FAILED, 3),

@@ -53,13 +53,32 @@ class ContractTest {
                 Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
                         new BuildCompleted.StagedObject("staging", "builds/x/disk.raw", SHA, 10, "raw"), "native", 5,
                         new BuildCompleted.BootTest("passed", "tcg", 21000))),
+                Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
+                        new BuildCompleted.StagedObject("staging", "builds/x/disk.qcow2", SHA, 10, "qcow2"), "native", 5,
+                        new BuildCompleted.BootTest("passed", "tcg", 21000),
+                        new BuildCompleted.StagedObject("staging", "builds/x/sbom.cdx.json", SHA, 3, "cyclonedx+json"),
+                        new BuildCompleted.StagedObject("staging", "builds/x/build.log", SHA, 4, "text"),
+                        new BuildCompleted.Provenance("0.4.0", "2026-11-26T00:00:00Z", "2026-11-26T00:01:00Z",
+                                List.of(new BuildCompleted.Input("base:debootstrap/bookworm", SHA, null))),
+                        List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0abc")),
+                        new BuildCompleted.OciImage("registry:5000/byoos/edge/node:1.0.0", "sha256:" + SHA))),
                 Arguments.of("BuildStarted", new BuildStarted(coordinates(), "worker-1")),
+                Arguments.of("BuildProgress", new BuildProgress(coordinates(), "build", "disk", 70, null, "writing qcow2")),
+                Arguments.of("BuildProgress", new BuildProgress(coordinates(), "pack", "push", 0, "registry", "registry unreachable, retrying")),
                 Arguments.of("BuildCancelled", new BuildCancelled(coordinates(), "alice")),
                 Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
                         new BuildCompleted.StagedObject("staging", "builds/x/disk.qcow2", SHA, 10, "qcow2"), "native", 5)),
                 Arguments.of("BuildFailed", new BuildFailed(coordinates(), "build", "BASE_NOT_FOUND", "no base", false)),
+                Arguments.of("BuildFailed", new BuildFailed(coordinates(), "build", "MIRROR_UNREACHABLE", "mirror down", true,
+                        BuildFailed.INFRASTRUCTURE, 3)),
                 Arguments.of("ArtifactStored", new ArtifactStored(coordinates(), "artifacts", "sha256/" + SHA,
                         "s3://artifacts/sha256/" + SHA, SHA, 10, "qcow2")),
+                Arguments.of("ArtifactStored", new ArtifactStored(coordinates(), "artifacts", "sha256/" + SHA,
+                        "s3://artifacts/sha256/" + SHA, SHA, 10, "qcow2",
+                        new ArtifactStored.StoredObject("artifacts", "sbom/" + SHA, SHA, 3),
+                        new ArtifactStored.StoredObject("artifacts", "logs/x", SHA, 4),
+                        new ArtifactStored.Signature("cosign-blob", "sha256:" + SHA, "MEUCIQ=="),
+                        List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0abc")), null)),
                 Arguments.of("SpecRejected", new SpecRejected("submission-1", "urn:ci:pipeline",
                         List.of(new SpecRejected.Violation("/metadata/name", "INVALID_FORMAT", "not a DNS label")))),
                 Arguments.of("PackPublished", new PackPublished(coordinates(),
@@ -96,6 +115,20 @@ class ContractTest {
     }
 
     @Test
+    void aBuildFailureOutsideTheKnownCategoriesIsRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new BuildFailed(coordinates(), "build", "X", "y", false, "weather", 1));
+        String unknown = EventJson.write(new BuildFailed(coordinates(), "build", "X", "y", false, BuildFailed.SPEC, 1))
+                .replace("\"spec\"", "\"weather\"");
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(unknown, BuildFailed.class));
+    }
+
+    @Test
+    void progressOutsideZeroToHundredIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new BuildProgress(coordinates(), "build", "disk", 101, null, null));
+    }
+
+    @Test
     void malformedJsonIsAMalformedEvent() {
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("{nope", BuildFailed.class));
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read("", BuildFailed.class));
@@ -117,7 +150,7 @@ class ContractTest {
         Set<String> documentedTypes = new TreeSet<>();
         asyncApi.path("components").path("messages").forEach(message -> documentedTypes.add(message.path("name").asText()));
         assertEquals(new TreeSet<>(Set.of(EventTypes.SPEC_SUBMITTED, EventTypes.SPEC_REJECTED, EventTypes.BUILD_REQUESTED,
-                EventTypes.BUILD_STARTED, EventTypes.BUILD_CANCELLED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
+                EventTypes.BUILD_STARTED, EventTypes.BUILD_PROGRESS, EventTypes.BUILD_CANCELLED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
                 EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED)), documentedTypes);
         Set<String> documentedTopics = new TreeSet<>();
         asyncApi.path("channels").forEach(channel -> documentedTopics.add(channel.path("address").asText()));
