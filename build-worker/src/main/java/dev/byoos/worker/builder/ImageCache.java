@@ -71,14 +71,29 @@ public final class ImageCache {
             return Optional.empty();
         }
         Path entry = directory.resolve(key);
+        Record record;
         try {
-            Record record = EventJson.read(Files.readString(entry.resolve(RECORD)), Record.class);
-            Path image = link(entry.resolve(record.image()), workDir.resolve(record.image()));
-            Path sbom = link(entry.resolve(record.sbom()), workDir.resolve(record.sbom()));
+            record = EventJson.read(Files.readString(entry.resolve(RECORD)), Record.class);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (EventJson.MalformedEventException e) {
+            LOG.warnf("image cache: removing %s, its record is unreadable: %s", key, e.getMessage());
+            deleteQuietly(entry);
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path image = workDir.resolve(record.image());
+        Path sbom = workDir.resolve(record.sbom());
+        try {
+            link(entry.resolve(record.image()), image);
+            link(entry.resolve(record.sbom()), sbom);
             Files.setLastModifiedTime(entry.resolve(RECORD), FileTime.from(Instant.now()));
             return Optional.of(new Hit(image, sbom, record.format(), record.bootTest(), record.builtAt()));
         } catch (NoSuchFileException e) {
-            // Not cached, or evicted while we looked: a miss either way.
+            // Evicted while we looked: a miss, and the build must not find half of it in its directory.
+            deleteQuietly(image);
+            deleteQuietly(sbom);
             return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -119,6 +119,19 @@ class ImageCacheTest {
     }
 
     @Test
+    void anEntryWithAnUnreadableRecordIsRemovedAndBuiltAgain() throws IOException {
+        NativeBuilder builder = builder(PLENTY);
+        build(builder, request("raw", "hello\n"));
+        try (Stream<Path> children = Files.list(cacheDir)) {
+            Path entry = children.filter(Files::isDirectory).findFirst().orElseThrow();
+            Files.writeString(entry.resolve(ImageCache.RECORD), "{ not json");
+        }
+
+        assertFalse(build(builder, request("raw", "hello\n")).image().fromCache());
+        assertTrue(build(builder, request("raw", "hello\n")).image().fromCache(), "cached again by the rebuild");
+    }
+
+    @Test
     void aBuildThatFailsCachesNothing() throws IOException {
         BuildRequested failing = NativeBuilderTest.request("raw", TestBases.BUSYBOX,
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "x", "0644", "nobody-known:root")));
