@@ -208,12 +208,12 @@ public class BuildRequestConsumer {
             } catch (BuildCancelledException e) {
                 if (cancellation.timedOut()) {
                     LOG.warnf("build %s: out of time after %s", buildId, config.buildTimeout());
+                    String reason = "the build did not finish within " + readable(config.buildTimeout())
+                            + " (worker.build-timeout) and was stopped while in phase '" + progress.currentPhase()
+                            + "'; every script stays within its own timeout, so downloads or the worker were too"
+                            + " slow: retry, or ask the operators for more time";
                     send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(
-                            request.build(), STAGE, "BUILD_TIMEOUT", "the build did not finish within "
-                                    + readable(config.buildTimeout()) + " (worker.build-timeout) and was stopped while in phase '"
-                                    + progress.currentPhase() + "'; every script stays within its own timeout, so "
-                                    + "downloads or the worker were too slow: retry, or ask the operators for more time",
-                            true, BuildFailed.INFRASTRUCTURE, attempt)));
+                            request.build(), STAGE, "BUILD_TIMEOUT", reason, true, BuildFailed.INFRASTRUCTURE, attempt)));
                 } else {
                     LOG.infof("build %s: stopped, it was cancelled", buildId);
                 }
@@ -234,7 +234,8 @@ public class BuildRequestConsumer {
                 } else {
                     LOG.warnf("build %s failed: %s: %s", buildId, failure.code(), failure.reason());
                 }
-                String reason = failure.retryable() ? failure.reason() + " (gave up after " + attempt + " attempts)"
+                String reason = failure.retryable()
+                        ? failure.reason() + " (gave up after " + attempt + (attempt == 1 ? " attempt)" : " attempts)")
                         : failure.reason();
                 failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), STAGE, failure.code(),
                         reason, failure.retryable(), failure.category(), attempt));
