@@ -17,6 +17,7 @@ import io.minio.CopySource;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.MinioClient;
+import io.minio.RemoveObjectArgs;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
@@ -139,6 +140,15 @@ public class ArtifactStore {
                 .object(key)
                 .expiry((int) expiry.toSeconds(), TimeUnit.SECONDS)
                 .build()), location);
+    }
+
+    /** Deletes a stored object; deleting one that is already gone succeeds. */
+    public void delete(String key) {
+        String location = artifactsBucket + "/" + key;
+        call("deleting " + location, () -> {
+            client.removeObject(RemoveObjectArgs.builder().bucket(artifactsBucket).object(key).build());
+            return key;
+        }, location);
     }
 
     public static String contentAddress(String sha256) {

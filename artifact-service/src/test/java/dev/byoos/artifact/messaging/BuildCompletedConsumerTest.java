@@ -33,6 +33,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.byoos.artifact.Rows;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
@@ -207,11 +208,7 @@ class BuildCompletedConsumerTest {
     }
 
     private long count(String sql) throws Exception {
-        try (Connection connection = database.getConnection();
-                ResultSet rows = connection.createStatement().executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
+        return Rows.count(database, sql);
     }
 
     private Map<String, Object> row(String sql) throws Exception {

@@ -3,8 +3,6 @@ package dev.byoos.artifact.messaging;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 
@@ -18,6 +16,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.byoos.artifact.Rows;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
@@ -70,10 +69,6 @@ class S3OutageTest {
     }
 
     private long count(String sql) throws Exception {
-        try (Connection connection = database.getConnection();
-                ResultSet rows = connection.createStatement().executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
+        return Rows.count(database, sql);
     }
 }
