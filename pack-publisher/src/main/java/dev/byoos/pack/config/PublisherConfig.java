@@ -1,5 +1,9 @@
 package dev.byoos.pack.config;
 
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -8,8 +12,15 @@ public interface PublisherConfig {
 
     Registry registry();
 
+    Retry retry();
+
+    Targets targets();
+
     interface Registry {
-        /** The registry's base URL, e.g. {@code https://harbor.example.com} or {@code http://127.0.0.1:5000}. */
+        /**
+         * The registry's base URL: {@code https://harbor.example.com} (TLS, verified against the JVM's
+         * trust store) or {@code http://127.0.0.1:5000} (plain HTTP).
+         */
         String url();
 
         /**
@@ -18,5 +29,28 @@ public interface PublisherConfig {
          */
         @WithDefault("byoos")
         String basePath();
+
+        /** For Basic challenges, and for the token realm of Bearer challenges; anonymous without it. */
+        Optional<String> username();
+
+        Optional<String> password();
+    }
+
+    /** How long to wait between attempts while the registry is unavailable; the wait doubles up to the cap. */
+    interface Retry {
+        @WithDefault("1s")
+        Duration initialBackoff();
+
+        @WithDefault("60s")
+        Duration maxBackoff();
+    }
+
+    /** See {@link dev.byoos.pack.render.TargetSettings}. */
+    interface Targets {
+        Optional<URI> azureVhdBaseUrl();
+
+        Optional<String> gcpProject();
+
+        Optional<String> vsphereTemplateFolder();
     }
 }

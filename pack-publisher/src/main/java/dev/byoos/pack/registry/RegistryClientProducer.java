@@ -13,6 +13,12 @@ public class RegistryClientProducer {
     @Produces
     @Singleton
     OciRegistryClient registryClient(PublisherConfig config) {
-        return new OciRegistryClient(URI.create(config.registry().url()));
+        PublisherConfig.Registry registry = config.registry();
+        if (registry.username().isPresent() != registry.password().isPresent()) {
+            throw new IllegalStateException("publisher.registry.username and publisher.registry.password "
+                    + "must be configured together");
+        }
+        return new OciRegistryClient(URI.create(registry.url()), registry.username()
+                .map(username -> new OciRegistryClient.Credentials(username, registry.password().orElseThrow())));
     }
 }

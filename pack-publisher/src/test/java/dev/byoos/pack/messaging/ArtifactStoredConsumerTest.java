@@ -1,6 +1,8 @@
 package dev.byoos.pack.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -105,6 +107,10 @@ class ArtifactStoredConsumerTest {
         BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, secondBuild, 1, TIMEOUT).get(0)
                 .value(), BuildFailed.class);
         assertEquals("PACK_VERSION_CONFLICT", failed.code());
+        assertEquals("pack", failed.stage());
+        assertEquals(BuildFailed.SPEC, failed.category());
+        assertFalse(failed.retryable(), "the same spec can never take a taken version");
+        assertTrue(failed.reason().contains("spec.pack.version"), failed.reason());
         assertEquals(before, manifest(packName).body());
     }
 

@@ -1,0 +1,107 @@
+package dev.byoos.pack.service;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.render.PackRenderer;
+import dev.byoos.pack.render.TargetSettings;
+import dev.byoos.pack.render.UnpublishablePackException;
+
+/**
+ * Renders a stored artifact's pack and puts it in the registry, exactly once per name:version.
+ * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
+ * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
+ * written; when it holds a different one the version is taken, and nothing is overwritten.
+ */
+@ApplicationScoped
+public class PackPublisher {
+
+    public static final String PACK_REPOSITORY_SEGMENT = "spectro-packs/archive";
+    public static final String VERSION_CONFLICT = "PACK_VERSION_CONFLICT";
+    private static final Logger LOG = Logger.getLogger(PackPublisher.class);
+
+    /**
+     * @param reference      {@code host[:port]/<repository>:<version>}
+     * @param manifestDigest the tagged manifest
+     * @param osImageOverride what the pack hands Palette
+     * @param pushed         false when the identical pack was already there
+     */
+    public record Publication(String reference, String manifestDigest, String osImageOverride, boolean pushed) {
+    }
+
+    @Inject
+    PublisherConfig config;
+
+    @Inject
+    OciRegistryClient registry;
+
+    private PackRenderer renderer;
+    /**
+     * Check-then-push of one name:version must not interleave with another build's, or both could
+     * find the tag free. Across replicas the window remains; spec-service hands each pack version to
+     * one spec version, so only a forced rebuild of the same spec can race there.
+     */
+    private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
+
+    @PostConstruct
+    void createRenderer() {
+        PublisherConfig.Targets targets = config.targets();
+        renderer = new PackRenderer(new TargetSettings(targets.azureVhdBaseUrl(), targets.gcpProject(),
+                targets.vsphereTemplateFolder()));
+    }
+
+    /**
+     * @throws UnpublishablePackException for a pack that cannot be rendered, or a version conflict
+     * @throws dev.byoos.pack.registry.RegistryUnavailableException while the registry cannot be used
+     */
+    public Publication publish(ArtifactStored artifact) {
+        String buildId = artifact.build().buildId();
+        PackRenderer.RenderedPack pack = renderer.render(artifact);
+        String repository = repositoryFor(pack.name());
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put("byoos.dev/build-id", buildId);
+        annotations.put("byoos.dev/spec-digest", artifact.build().specDigest());
+        annotations.put("byoos.dev/image-sha256", artifact.sha256());
+        OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor(pack.fileName(), pack.archive(), annotations);
+        String reference = registry.host() + "/" + repository + ":" + pack.version();
+
+        synchronized (tagLocks[Math.floorMod((repository + ":" + pack.version()).hashCode(), tagLocks.length)]) {
+            return publish(buildId, pack, repository, manifest, reference);
+        }
+    }
+
+    private Publication publish(String buildId, PackRenderer.RenderedPack pack, String repository,
+            OciRegistryClient.Manifest manifest, String reference) {
+        Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
+        if (existing.isPresent()) {
+            if (!existing.get().digest().equals(manifest.digest())) {
+                throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
+                        "pack " + reference + " already exists with different content (manifest "
+                                + existing.get().digest() + ", another build or spec); pack versions are immutable: "
+                                + "submit the spec with a new spec.pack.version");
+            }
+            LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
+            return new Publication(reference, manifest.digest(), pack.osImage().reference(), false);
+        }
+        registry.push(repository, pack.version(), pack.archive(), manifest);
+        LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
+        return new Publication(reference, manifest.digest(), pack.osImage().reference(), true);
+    }
+
+    String repositoryFor(String packName) {
+        String base = config.registry().basePath().replaceAll("^/+|/+$", "");
+        return (base.isEmpty() ? "" : base + "/") + PACK_REPOSITORY_SEGMENT + "/" + packName;
+    }
+}
