@@ -28,15 +28,17 @@ import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.registry.RegistryUnavailableException;
+import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.UnpublishablePackException;
 import dev.byoos.pack.service.PackPublisher;
 
 /**
  * Publishes the BYOOS pack of each stored artifact and announces the outcome.
  *
- * <p>A valid event is never dead-lettered because a dependency is down: while the registry is
- * unavailable the publisher waits with capped exponential backoff, tells the build it is waiting
- * ({@code build.progress}, waitingFor {@code registry}), and carries on when the registry returns.
+ * <p>A valid event is never dead-lettered because a dependency is down: while the registry (or the
+ * catalog's database) is unavailable the publisher waits with capped exponential backoff, tells the
+ * build it is waiting ({@code build.progress}, waitingFor {@code registry} or {@code database}), and
+ * carries on when it returns.
  * Only records that are no {@code artifact.stored} event at all go to the dead-letter topic. A pack
  * that cannot be published (nothing Palette could resolve, a taken version) fails the build.
  */
@@ -45,6 +47,7 @@ public class ArtifactStoredConsumer {
 
     public static final String STAGE = "pack";
     public static final String WAITING_FOR_REGISTRY = "registry";
+    public static final String WAITING_FOR_DATABASE = "database";
     private static final Logger LOG = Logger.getLogger(ArtifactStoredConsumer.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
 
@@ -90,10 +93,11 @@ public class ArtifactStoredConsumer {
             } catch (UnpublishablePackException e) {
                 LOG.warnf("build %s: %s: %s", buildId, e.code(), e.getMessage());
                 return fail(message, artifact, e.code(), e.getMessage(), e.retryable(), e.category(), attempt);
-            } catch (RegistryUnavailableException e) {
+            } catch (RegistryUnavailableException | PackCatalog.CatalogUnavailableException e) {
                 Duration backoff = backoff(attempt);
+                String waitingFor = e instanceof RegistryUnavailableException ? WAITING_FOR_REGISTRY : WAITING_FOR_DATABASE;
                 LOG.warnf("build %s: attempt %d: %s; next attempt in %s", buildId, attempt, e.getMessage(), backoff);
-                announceWaiting(artifact, attempt, e.getMessage(), backoff);
+                announceWaiting(artifact, waitingFor, attempt, e.getMessage(), backoff);
                 if (!sleep(backoff)) {
                     // Not acknowledged: the record is delivered again after the restart.
                     LOG.infof("build %s: stopping while the registry is unavailable; left for redelivery", buildId);
@@ -127,9 +131,10 @@ public class ArtifactStoredConsumer {
      * Progress is informational: each announcement gets its own id (a later one supersedes it), and
      * one that cannot be sent is not worth failing the wait for.
      */
-    private void announceWaiting(ArtifactStored artifact, int attempt, String problem, Duration backoff) {
+    private void announceWaiting(ArtifactStored artifact, String waitingFor, int attempt, String problem,
+            Duration backoff) {
         String buildId = artifact.build().buildId();
-        BuildProgress waiting = new BuildProgress(artifact.build(), STAGE, "push", 0, WAITING_FOR_REGISTRY,
+        BuildProgress waiting = new BuildProgress(artifact.build(), STAGE, "push", 0, waitingFor,
                 "attempt " + attempt + " failed (" + problem + "); trying again in " + backoff.toSeconds() + " s");
         try {
             send(progress, CloudEventMessages.withId(UUID.randomUUID().toString(), buildId,

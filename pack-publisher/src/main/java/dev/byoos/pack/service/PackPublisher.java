@@ -15,12 +15,14 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.PackRenderer;
 import dev.byoos.pack.render.TargetSettings;
 import dev.byoos.pack.render.UnpublishablePackException;
 
 /**
- * Renders a stored artifact's pack and puts it in the registry, exactly once per name:version.
+ * Renders a stored artifact's pack, puts it in the registry exactly once per name:version, and
+ * records it in the pack catalog.
  * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
  * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
  * written; when it holds a different one the version is taken, and nothing is overwritten.
@@ -47,6 +49,9 @@ public class PackPublisher {
     @Inject
     OciRegistryClient registry;
 
+    @Inject
+    PackCatalog catalog;
+
     private PackRenderer renderer;
     /**
      * Check-then-push of one name:version must not interleave with another build's, or both could
@@ -65,6 +70,7 @@ public class PackPublisher {
     /**
      * @throws UnpublishablePackException for a pack that cannot be rendered, or a version conflict
      * @throws dev.byoos.pack.registry.RegistryUnavailableException while the registry cannot be used
+     * @throws PackCatalog.CatalogUnavailableException while the catalog's database cannot be written
      */
     public Publication publish(ArtifactStored artifact) {
         String buildId = artifact.build().buildId();
@@ -78,12 +84,13 @@ public class PackPublisher {
         String reference = registry.host() + "/" + repository + ":" + pack.version();
 
         synchronized (tagLocks[Math.floorMod((repository + ":" + pack.version()).hashCode(), tagLocks.length)]) {
-            return publish(buildId, pack, repository, manifest, reference);
+            return publish(artifact, pack, repository, manifest, reference);
         }
     }
 
-    private Publication publish(String buildId, PackRenderer.RenderedPack pack, String repository,
+    private Publication publish(ArtifactStored artifact, PackRenderer.RenderedPack pack, String repository,
             OciRegistryClient.Manifest manifest, String reference) {
+        String buildId = artifact.build().buildId();
         Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
         if (existing.isPresent()) {
             if (!existing.get().digest().equals(manifest.digest())) {
@@ -93,11 +100,13 @@ public class PackPublisher {
                                 + "submit the spec with a new spec.pack.version");
             }
             LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
-            return new Publication(reference, manifest.digest(), pack.osImage().reference(), false);
+        } else {
+            registry.push(repository, pack.version(), pack.archive(), manifest);
+            LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
         }
-        registry.push(repository, pack.version(), pack.archive(), manifest);
-        LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
-        return new Publication(reference, manifest.digest(), pack.osImage().reference(), true);
+        // Also after finding the pack already there: a push whose catalog write failed is completed here.
+        catalog.record(artifact, pack.osImage(), reference, manifest.digest());
+        return new Publication(reference, manifest.digest(), pack.osImage().reference(), existing.isEmpty());
     }
 
     String repositoryFor(String packName) {

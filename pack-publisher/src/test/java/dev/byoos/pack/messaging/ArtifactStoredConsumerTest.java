@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.ArtifactStored;
@@ -33,7 +34,7 @@ import dev.byoos.testsupport.KafkaTestClient;
 
 /** pack-publisher against real Kafka and a real OCI registry. */
 @QuarkusTest
-@QuarkusTestResource(DevStackResource.class)
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
 class ArtifactStoredConsumerTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -32,7 +33,7 @@ import dev.byoos.testsupport.KafkaTestClient;
  * and starts: a build waits for the registry, says so, and completes once it is back.
  */
 @QuarkusTest
-@QuarkusTestResource(DevStackResource.class)
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
 @QuarkusTestResource(value = AuthenticatedRegistryResource.class, restrictToAnnotatedClass = true)
 class RegistryOutageTest {
 

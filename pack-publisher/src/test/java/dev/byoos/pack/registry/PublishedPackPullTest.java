@@ -38,6 +38,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.ArtifactStored;
@@ -58,7 +59,7 @@ import dev.byoos.testsupport.KafkaTestClient;
  * that the pack's image reference resolves to it.
  */
 @QuarkusTest
-@QuarkusTestResource(DevStackResource.class)
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
 class PublishedPackPullTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(60);
