@@ -13,15 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
  * A CNCF Distribution registry ({@code /usr/bin/docker-registry}) owned by one test, apart from the
- * shared stack's: with htpasswd (Basic) authentication, and stoppable and restartable on the same
- * port and storage, so a test can take the registry away from a running service and bring it back.
+ * shared stack's: with htpasswd (Basic) or token (Bearer) authentication, and stoppable and
+ * restartable on the same port and storage, so a test can take the registry away from a running
+ * service and bring it back.
  * The htpasswd file is written with {@code htpasswd -B} (Debian's apache2-utils): distribution only
  * accepts bcrypt entries.
  */
@@ -55,12 +58,37 @@ public final class RegistryProcess implements AutoCloseable {
             throw new IllegalStateException("htpasswd failed (exit " + hash.exitValue() + "); is apache2-utils installed?");
         }
         Files.write(htpasswd, entry);
+        return start(dir, username, password, List.of(
+                "  htpasswd:",
+                "    realm: byoos-test",
+                "    path: " + htpasswd));
+    }
+
+    /**
+     * Starts a registry that accepts only bearer tokens from a token service (the distribution token
+     * protocol): JWTs from {@code issuer} for {@code service}, signed by a key whose certificate is in
+     * {@code rootCertBundle} and named in the token's {@code x5c} header.
+     *
+     * @param realm where clients fetch tokens; the registry names it in its challenges
+     */
+    public static RegistryProcess startWithTokenAuth(String realm, String service, String issuer, Path rootCertBundle)
+            throws IOException, InterruptedException {
+        return start(Files.createTempDirectory("byoos-test-registry-"), null, null, List.of(
+                "  token:",
+                "    realm: " + realm,
+                "    service: " + service,
+                "    issuer: " + issuer,
+                "    rootcertbundle: " + rootCertBundle));
+    }
+
+    private static RegistryProcess start(Path dir, String username, String password, List<String> auth)
+            throws IOException, InterruptedException {
         int port;
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress("127.0.0.1", 0));
             port = socket.getLocalPort();
         }
-        Files.writeString(dir.resolve("config.yml"), String.join("\n",
+        List<String> config = new ArrayList<>(List.of(
                 "version: 0.1",
                 "log:",
                 "  level: warn",
@@ -69,13 +97,13 @@ public final class RegistryProcess implements AutoCloseable {
                 "storage:",
                 "  filesystem:",
                 "    rootdirectory: " + dir.resolve("storage"),
-                "auth:",
-                "  htpasswd:",
-                "    realm: byoos-test",
-                "    path: " + htpasswd,
+                "auth:"));
+        config.addAll(auth);
+        config.addAll(List.of(
                 "http:",
                 "  addr: 127.0.0.1:" + port,
-                ""), StandardCharsets.UTF_8);
+                ""));
+        Files.writeString(dir.resolve("config.yml"), String.join("\n", config), StandardCharsets.UTF_8);
         RegistryProcess registry = new RegistryProcess(dir, port, username, password);
         registry.start();
         return registry;
@@ -86,12 +114,15 @@ public final class RegistryProcess implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
-    /** The {@code Authorization} header value for the registry's credentials. */
+    /** The {@code Authorization} header value for a registry started with Basic credentials. */
     public String basicAuthorization() {
+        if (username == null) {
+            throw new IllegalStateException("this registry takes bearer tokens, not Basic credentials");
+        }
         return "Basic " + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Starts the registry (again) and returns once {@code /v2/} answers with its Basic challenge. */
+    /** Starts the registry (again) and returns once {@code /v2/} answers with its challenge (401). */
     public synchronized void start() throws IOException, InterruptedException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("the registry is already running");
