@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import javax.net.ssl.SSLHandshakeException;
+
 /**
  * A CNCF Distribution registry ({@code /usr/bin/docker-registry}) owned by one test, apart from the
  * shared stack's: with htpasswd (Basic) or token (Bearer) authentication, and stoppable and
@@ -35,13 +37,15 @@ public final class RegistryProcess implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final Path dir;
+    private final String scheme;
     private final int port;
     private final String username;
     private final String password;
     private Process process;
 
-    private RegistryProcess(Path dir, int port, String username, String password) {
+    private RegistryProcess(Path dir, String scheme, int port, String username, String password) {
         this.dir = dir;
+        this.scheme = scheme;
         this.port = port;
         this.username = username;
         this.password = password;
@@ -49,6 +53,20 @@ public final class RegistryProcess implements AutoCloseable {
 
     /** Starts a registry on a free loopback port that wants these Basic credentials for every request. */
     public static RegistryProcess startWithBasicAuth(String username, String password) throws IOException, InterruptedException {
+        return startWithBasicAuth(username, password, null, null);
+    }
+
+    /**
+     * As {@link #startWithBasicAuth(String, String)}, serving https with this certificate and key
+     * (PEM) instead of plain HTTP; the certificate must name 127.0.0.1.
+     */
+    public static RegistryProcess startWithBasicAuthOverTls(String username, String password, Path certificate,
+            Path key) throws IOException, InterruptedException {
+        return startWithBasicAuth(username, password, certificate, key);
+    }
+
+    private static RegistryProcess startWithBasicAuth(String username, String password, Path certificate, Path key)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("byoos-test-registry-");
         Path htpasswd = dir.resolve("htpasswd");
         Process hash = new ProcessBuilder("htpasswd", "-Bbn", username, password)
@@ -58,10 +76,12 @@ public final class RegistryProcess implements AutoCloseable {
             throw new IllegalStateException("htpasswd failed (exit " + hash.exitValue() + "); is apache2-utils installed?");
         }
         Files.write(htpasswd, entry);
+        List<String> tls = certificate == null ? List.of()
+                : List.of("  tls:", "    certificate: " + certificate, "    key: " + key);
         return start(dir, username, password, List.of(
                 "  htpasswd:",
                 "    realm: byoos-test",
-                "    path: " + htpasswd));
+                "    path: " + htpasswd), tls);
     }
 
     /**
@@ -78,11 +98,11 @@ public final class RegistryProcess implements AutoCloseable {
                 "    realm: " + realm,
                 "    service: " + service,
                 "    issuer: " + issuer,
-                "    rootcertbundle: " + rootCertBundle));
+                "    rootcertbundle: " + rootCertBundle), List.of());
     }
 
-    private static RegistryProcess start(Path dir, String username, String password, List<String> auth)
-            throws IOException, InterruptedException {
+    private static RegistryProcess start(Path dir, String username, String password, List<String> auth,
+            List<String> tls) throws IOException, InterruptedException {
         int port;
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -101,17 +121,18 @@ public final class RegistryProcess implements AutoCloseable {
         config.addAll(auth);
         config.addAll(List.of(
                 "http:",
-                "  addr: 127.0.0.1:" + port,
-                ""));
+                "  addr: 127.0.0.1:" + port));
+        config.addAll(tls);
+        config.add("");
         Files.writeString(dir.resolve("config.yml"), String.join("\n", config), StandardCharsets.UTF_8);
-        RegistryProcess registry = new RegistryProcess(dir, port, username, password);
+        RegistryProcess registry = new RegistryProcess(dir, tls.isEmpty() ? "http" : "https", port, username, password);
         registry.start();
         return registry;
     }
 
-    /** {@code http://127.0.0.1:<port>}, the same across stops and starts. */
+    /** {@code http[s]://127.0.0.1:<port>}, the same across stops and starts. */
     public String url() {
-        return "http://127.0.0.1:" + port;
+        return scheme + "://127.0.0.1:" + port;
     }
 
     /** The {@code Authorization} header value for a registry started with Basic credentials. */
@@ -143,6 +164,9 @@ public final class RegistryProcess implements AutoCloseable {
                 if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 401) {
                     return;
                 }
+            } catch (SSLHandshakeException answersTls) {
+                // A TLS registry whose certificate this probe does not trust: it is up.
+                return;
             } catch (ConnectException | HttpTimeoutException notAnsweringYet) {
                 // polled again below, until the deadline
             }

@@ -1,6 +1,7 @@
 package dev.byoos.pack.config;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -18,10 +19,16 @@ public interface PublisherConfig {
 
     interface Registry {
         /**
-         * The registry's base URL: {@code https://harbor.example.com} (TLS, verified against the JVM's
-         * trust store) or {@code http://127.0.0.1:5000} (plain HTTP).
+         * The registry's base URL: {@code https://harbor.example.com} (TLS) or
+         * {@code http://127.0.0.1:5000} (plain HTTP).
          */
         String url();
+
+        /**
+         * PEM file of the certificate authorities that sign the registry's TLS certificate, for
+         * registries behind a private CA; without it the JVM's default trust store is used.
+         */
+        Optional<Path> caCertificate();
 
         /**
          * Path below the registry under which {@code spectro-packs/archive/<name>} repositories are

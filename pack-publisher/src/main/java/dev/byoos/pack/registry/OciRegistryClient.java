@@ -19,6 +19,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
+import javax.net.ssl.SSLContext;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +29,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Pushes single-file artifacts to an OCI distribution registry the way {@code oras push} does: an
  * OCI image manifest whose config is ORAS's empty "unknown" config and whose one layer is the
  * file, titled with its name, so {@code oras pull} restores the file. Plain distribution-spec
- * HTTP calls; TLS when the URL is https (the JVM's trust store), plain HTTP otherwise.
+ * HTTP calls; TLS when the URL is https (verified against the configured CA or the JVM's trust
+ * store), plain HTTP otherwise.
  *
  * <p>Authentication follows the registry's {@code WWW-Authenticate} challenge: {@code Basic} with
  * the configured credentials, or {@code Bearer}, where a token for the challenge's scope is fetched
@@ -62,10 +65,14 @@ public final class OciRegistryClient {
     /** Bearer tokens are scoped to a repository: the last one granted per repository, reused until challenged again. */
     private final Map<String, String> bearerAuthorizations = new ConcurrentHashMap<>();
 
-    public OciRegistryClient(URI registry, Optional<Credentials> credentials) {
+    /** @param tls trusts the registry's certificate authority; the JVM's trust store when empty */
+    public OciRegistryClient(URI registry, Optional<Credentials> credentials, Optional<SSLContext> tls) {
         this.registry = registry;
         this.credentials = credentials;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10));
+        tls.ifPresent(http::sslContext);
+        this.http = http.build();
     }
 
     /** {@code host[:port]} as it appears in image references. */

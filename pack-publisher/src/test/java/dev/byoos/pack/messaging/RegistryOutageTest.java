@@ -1,12 +1,15 @@
 package dev.byoos.pack.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -25,12 +28,15 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.registry.RegistryClientProducer;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
 /**
- * The publisher against a registry that wants Basic credentials (htpasswd) and that the test stops
- * and starts: a build waits for the registry, says so, and completes once it is back.
+ * The publisher against a registry that serves https under a private CA, wants Basic credentials
+ * (htpasswd), and that the test stops and starts: a build waits for the registry, says so, and
+ * completes once it is back.
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
@@ -43,7 +49,9 @@ class RegistryOutageTest {
     String bootstrapServers;
 
     KafkaTestClient kafka;
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** Trusts the registry's private CA, as the publisher is configured to. */
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .sslContext(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate)).build();
 
     @BeforeEach
     void connect() {
@@ -84,6 +92,16 @@ class RegistryOutageTest {
         HttpResponse<String> manifest = manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization());
         assertEquals(200, manifest.statusCode());
         assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
+    }
+
+    @Test
+    void talksTlsOnlyToARegistryWhoseCertificateAuthorityItTrusts() {
+        URI url = URI.create(AuthenticatedRegistryResource.registry.url());
+        assertTrue(url.getScheme().equals("https"));
+        assertTrue(new OciRegistryClient(url, Optional.empty(),
+                Optional.of(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate))).reachable());
+        assertFalse(new OciRegistryClient(url, Optional.empty(), Optional.empty()).reachable(),
+                "the JVM's default trust store does not know the private CA");
     }
 
     @Test
