@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.pack.render.OsImageLocator.OsImage;
@@ -159,6 +160,18 @@ public final class PackRenderer {
                                 + code(artifact.signature().value())))
                 .append(row("SBOM", stored(artifact.sbom())))
                 .append(row("build log", stored(artifact.log())));
+        BuildCompleted.Provenance provenance = artifact.provenance();
+        if (provenance != null) {
+            readme.append(row("builder", provenance.builderVersion()))
+                    .append(row("built", provenance.startedAt() + " to " + provenance.finishedAt()));
+            if (!provenance.inputs().isEmpty()) {
+                readme.append("\n### Inputs\n\n| input | sha256 | from |\n|---|---|---|\n");
+                for (BuildCompleted.Input input : provenance.inputs()) {
+                    readme.append("| ").append(input.name().replace("|", "\\|")).append(" | ").append(code(input.sha256()))
+                            .append(" | ").append(input.uri() == null ? "" : code(input.uri())).append(" |\n");
+                }
+            }
+        }
         return readme.toString();
     }
 

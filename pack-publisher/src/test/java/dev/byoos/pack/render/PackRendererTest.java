@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCompleted.OciImage;
 import dev.byoos.contract.BuildCoordinates;
@@ -47,7 +48,9 @@ class PackRendererTest {
         return new ArtifactStored(build, "byoos-artifacts", "sha256/" + SHA, "s3://byoos-artifacts/sha256/" + SHA, SHA,
                 1234, format, new ArtifactStored.StoredObject("byoos-artifacts", "sboms/" + SHA + ".cdx.json", SHA, 10),
                 null, new ArtifactStored.Signature("cosign-blob", "sha256:" + "12".repeat(32), "MEUCIQ=="), cloudImages,
-                ociImage);
+                ociImage, new BuildCompleted.Provenance("native 0.4.0", "2026-11-26T00:00:00Z", "2026-11-26T00:01:30Z",
+                        List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "34".repeat(32),
+                                "http://deb.debian.org/debian"))));
     }
 
     static ArtifactStored artifact(String cloud, String format) {
@@ -155,7 +158,10 @@ class PackRendererTest {
                 "| artifact sha256 | `" + SHA + "` |",
                 "| signature | cosign-blob by key `sha256:" + "12".repeat(32) + "`: `MEUCIQ==` |",
                 "| SBOM | `s3://byoos-artifacts/sboms/" + SHA + ".cdx.json` (sha256 `" + SHA + "`) |",
-                "| build log | none |")) {
+                "| build log | none |",
+                "| builder | native 0.4.0 |",
+                "| built | 2026-11-26T00:00:00Z to 2026-11-26T00:01:30Z |",
+                "| base:debootstrap/bookworm | `" + "34".repeat(32) + "` | `http://deb.debian.org/debian` |")) {
             assertTrue(readme.contains(expected), () -> expected + " missing from\n" + readme);
         }
     }
