@@ -1,5 +1,6 @@
 package dev.byoos.pack.service;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -10,6 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildFailed;
@@ -25,22 +29,26 @@ import dev.byoos.pack.render.UnpublishablePackException;
  * records it in the pack catalog.
  * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
  * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
- * written; when it holds a different one the version is taken, and nothing is overwritten.
+ * written. A different manifest annotated with the same build id is this build's pack as an earlier
+ * release rendered it: published already. Any other manifest means the version is taken, and
+ * nothing is overwritten.
  */
 @ApplicationScoped
 public class PackPublisher {
 
     public static final String PACK_REPOSITORY_SEGMENT = "spectro-packs/archive";
     public static final String VERSION_CONFLICT = "PACK_VERSION_CONFLICT";
+    /** On every pack manifest: the build it was published for. */
+    public static final String BUILD_ID_ANNOTATION = "byoos.dev/build-id";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = Logger.getLogger(PackPublisher.class);
 
     /**
      * @param reference      {@code host[:port]/<repository>:<version>}
      * @param manifestDigest the tagged manifest
      * @param osImageOverride what the pack hands Palette
-     * @param pushed         false when the identical pack was already there
      */
-    public record Publication(String reference, String manifestDigest, String osImageOverride, boolean pushed) {
+    public record Publication(String reference, String manifestDigest, String osImageOverride) {
     }
 
     @Inject
@@ -77,7 +85,7 @@ public class PackPublisher {
         PackRenderer.RenderedPack pack = renderer.render(artifact);
         String repository = repositoryFor(pack.name());
         Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put("byoos.dev/build-id", buildId);
+        annotations.put(BUILD_ID_ANNOTATION, buildId);
         annotations.put("byoos.dev/spec-digest", artifact.build().specDigest());
         annotations.put("byoos.dev/image-sha256", artifact.sha256());
         OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor(pack.fileName(), pack.archive(), annotations);
@@ -92,21 +100,35 @@ public class PackPublisher {
             OciRegistryClient.Manifest manifest, String reference) {
         String buildId = artifact.build().buildId();
         Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
-        if (existing.isPresent()) {
-            if (!existing.get().digest().equals(manifest.digest())) {
-                throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
-                        "pack " + reference + " already exists with different content (manifest "
-                                + existing.get().digest() + ", another build or spec); pack versions are immutable: "
-                                + "submit the spec with a new spec.pack.version");
-            }
-            LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
-        } else {
+        String publishedDigest = manifest.digest();
+        if (existing.isEmpty()) {
             registry.push(repository, pack.version(), pack.archive(), manifest);
             LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
+        } else if (existing.get().digest().equals(manifest.digest())) {
+            LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
+        } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
+            publishedDigest = existing.get().digest();
+            LOG.infof("build %s: %s holds this build's pack as an earlier release rendered it (%s); announcing that one",
+                    buildId, reference, publishedDigest);
+        } else {
+            throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
+                    "pack " + reference + " already exists with different content (manifest "
+                            + existing.get().digest() + ", another build or spec); pack versions are immutable: "
+                            + "submit the spec with a new spec.pack.version");
         }
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
-        catalog.record(artifact, pack.osImage(), reference, manifest.digest());
-        return new Publication(reference, manifest.digest(), pack.osImage().reference(), existing.isEmpty());
+        catalog.record(artifact, pack.osImage(), reference, publishedDigest);
+        return new Publication(reference, publishedDigest, pack.osImage().reference());
+    }
+
+    /** @return the manifest's annotation, or null when it has none or is no JSON object */
+    private static String annotation(OciRegistryClient.Manifest manifest, String name) {
+        try {
+            JsonNode value = JSON.readTree(manifest.bytes()).path("annotations").path(name);
+            return value.isTextual() ? value.asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     String repositoryFor(String packName) {

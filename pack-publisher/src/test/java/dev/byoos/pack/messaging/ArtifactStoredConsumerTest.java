@@ -29,6 +29,8 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.service.PackPublisher;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
@@ -113,6 +115,24 @@ class ArtifactStoredConsumerTest {
         assertFalse(failed.retryable(), "the same spec can never take a taken version");
         assertTrue(failed.reason().contains("spec.pack.version"), failed.reason());
         assertEquals(before, manifest(packName).body());
+    }
+
+    @Test
+    void aTagHoldingThisBuildsPackAsAnEarlierReleaseRenderedItCountsAsPublished() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        String packName = "earlier-" + buildId.substring(0, 8);
+        String repository = "byoos/spectro-packs/archive/" + packName;
+        byte[] earlierRendering = "an earlier release's tarball".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        OciRegistryClient.Manifest earlier = OciRegistryClient.manifestFor(packName + "-1.0.0.tar.gz", earlierRendering,
+                java.util.Map.of(PackPublisher.BUILD_ID_ANNOTATION, buildId));
+        new OciRegistryClient(URI.create(registryUrl), java.util.Optional.empty(), java.util.Optional.empty())
+                .push(repository, "1.0.0", earlierRendering, earlier);
+
+        send(artifact(buildId, packName, "ab".repeat(32)));
+        PackPublished published = EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT).get(0)
+                .value(), PackPublished.class);
+        assertEquals(earlier.digest(), published.manifestDigest(), "announced as it is, not overwritten");
+        assertEquals(earlier.digest(), manifest(packName).headers().firstValue("Docker-Content-Digest").orElseThrow());
     }
 
     @Test
