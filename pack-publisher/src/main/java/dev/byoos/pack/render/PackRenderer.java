@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +66,7 @@ public final class PackRenderer {
         files.put(LOGO_PNG, LOGO);
         String folder = build.pack().name() + "-" + build.pack().version();
         return new RenderedPack(build.pack().name(), build.pack().version(), folder + ".tar.gz",
-                tarGz(folder, files), java.util.Collections.unmodifiableMap(files), osImage);
+                tarGz(folder, files), Collections.unmodifiableMap(files), osImage);
     }
 
     private static String packJson(BuildCoordinates build, ArtifactStored artifact, OsImage osImage) {
