@@ -62,6 +62,7 @@ final class RunCommand {
                 }
                 out.println("==> Serving. spec-service API: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
                         + "/api/v1 (OpenAPI at /q/openapi, Swagger UI at /q/swagger-ui). Ctrl-C stops everything.");
+                out.println("    pack catalog API: " + services.url(ServiceLauncher.Service.PACK_PUBLISHER) + "/api/v1/packs");
                 out.println("    A bearer token for the API: ./byoos token --team <team> --role submitter");
                 awaitShutdown();
                 return published ? Main.EXIT_OK : Main.EXIT_FAILURE;

@@ -38,7 +38,7 @@ public final class ServiceLauncher implements AutoCloseable {
         SPEC_SERVICE("spec-service", "spec_service"),
         BUILD_WORKER("build-worker", null),
         ARTIFACT_SERVICE("artifact-service", "artifact_service"),
-        PACK_PUBLISHER("pack-publisher", null);
+        PACK_PUBLISHER("pack-publisher", "pack_publisher");
 
         final String directory;
         final String database;
