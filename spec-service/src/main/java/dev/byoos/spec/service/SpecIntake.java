@@ -333,6 +333,7 @@ public class SpecIntake {
                         + "; only unfinished builds can be cancelled"));
             }
             build.state = BuildState.CANCELLED;
+            build.forgetProgressOfPastStages();
             build.cancelledBy = requestedBy;
             build.updatedAt = now;
             ImageSpec spec = storedSpec(build.spec);
