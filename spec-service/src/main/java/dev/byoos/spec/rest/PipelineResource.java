@@ -105,22 +105,11 @@ public class PipelineResource {
         String teams = SpecQueries.teamCondition(caller.scope(), team, "b.team", parameters);
         Map<String, Object> scoped = parameters.map();
         // One session runs one query at a time: the queries follow each other.
-        return groupCount("select b.state, count(b) from BuildEntity b where " + teams
-                + " and b.state in :inFlight group by b.state", with(scoped, "inFlight", IN_FLIGHT))
-                .flatMap(current -> groupCount("select t.state, count(t) from BuildTransitionEntity t, BuildEntity b "
-                        + "where b.id = t.buildId and " + teams + " and t.enteredAt >= :since group by t.state",
-                        with(scoped, "since", since))
-                        .map(entered -> Arrays.stream(BuildState.values()).map(state -> new StateCount(state,
-                                state.isTerminal() ? null : current.getOrDefault(state, 0L),
-                                entered.getOrDefault(state, 0L))).toList()))
+        return stateCounts(teams, scoped, since)
                 .flatMap(states -> builds(teams + " and b.state in :states order by b.createdAt desc, b.id",
                         with(scoped, "states", IN_FLIGHT), MAX_IN_FLIGHT)
-                        .flatMap(inFlight -> builds(teams + " and b.state = :failed and b.updatedAt >= :since "
-                                + "order by b.updatedAt desc, b.id",
-                                with(with(scoped, "failed", BuildState.FAILED), "since", since), MAX_RECENT)
-                                .flatMap(failures -> builds(teams + " and b.state in :states and b.updatedAt >= :since "
-                                        + "order by b.updatedAt desc, b.id",
-                                        with(with(scoped, "states", FINISHED_WITHOUT_FAILING), "since", since), MAX_RECENT)
+                        .flatMap(inFlight -> finishedSince(teams, scoped, List.of(BuildState.FAILED), since)
+                                .flatMap(failures -> finishedSince(teams, scoped, FINISHED_WITHOUT_FAILING, since)
                                         .map(finished -> new PipelineSummary(length.toString(), since, states,
                                                 inFlight, failures, finished)))));
     }
@@ -172,6 +161,28 @@ public class PipelineResource {
         Map<String, Object> more = new HashMap<>(parameters);
         more.put(name, value);
         return more;
+    }
+
+    /** Per state: builds in it now (unfinished states only), and builds that entered it since {@code since}. */
+    private static Uni<List<StateCount>> stateCounts(String teams, Map<String, Object> scoped, OffsetDateTime since) {
+        return groupCount("select b.state, count(b) from BuildEntity b where " + teams
+                + " and b.state in :inFlight group by b.state", with(scoped, "inFlight", IN_FLIGHT))
+                .flatMap(current -> groupCount("select t.state, count(t) from BuildTransitionEntity t, BuildEntity b "
+                        + "where b.id = t.buildId and " + teams + " and t.enteredAt >= :since group by t.state",
+                        with(scoped, "since", since))
+                        .map(entered -> Arrays.stream(BuildState.values())
+                                .map(state -> new StateCount(state,
+                                        state.isTerminal() ? null : current.getOrDefault(state, 0L),
+                                        entered.getOrDefault(state, 0L)))
+                                .toList()));
+    }
+
+    /** The latest builds that finished in one of {@code states} since {@code since}. */
+    private static Uni<List<BuildResource.Listed>> finishedSince(String teams, Map<String, Object> scoped,
+            List<BuildState> states, OffsetDateTime since) {
+        return builds(teams + " and b.state in :states and exists (from BuildTransitionEntity t where t.buildId = b.id "
+                + "and t.state = b.state and t.enteredAt >= :since) order by b.updatedAt desc, b.id",
+                with(with(scoped, "states", states), "since", since), MAX_RECENT);
     }
 
     private static Uni<List<BuildResource.Listed>> builds(String condition, Map<String, Object> parameters, int limit) {
