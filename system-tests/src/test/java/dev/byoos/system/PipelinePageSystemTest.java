@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -88,10 +89,10 @@ class PipelinePageSystemTest {
     @Test
     void aViewerWatchesTheirTeamsBuildMoveThroughEveryStageAndNeverSeesAnotherTeamsBuild() throws Exception {
         browser.get(pipeline.specService() + "/pipeline/");
-        WebElement tokenField = waitFor().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+        WebElement tokenField = waitFor(PAGE_TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
         tokenField.sendKeys(pipeline.bearer("page-viewer", "viewer", TEAM).substring("Bearer ".length()));
         browser.findElement(By.id("sign-in-button")).click();
-        waitFor().until(ExpectedConditions.attributeToBe(By.id("connection"), "data-status", "live"));
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(By.id("connection"), "data-status", "live"));
 
         // Another team's build runs to the end while the page watches. The stream carries changes in
         // commit order, so all of its changes come before the first of ours.
@@ -101,7 +102,7 @@ class PipelinePageSystemTest {
         ((JavascriptExecutor) browser).executeScript(RECORD_STATES);
         String ours = submit(TEAM);
         By ourCard = card(ours);
-        new WebDriverWait(browser, BUILD_TIMEOUT).until(ExpectedConditions.attributeToBe(ourCard, "data-state", "PUBLISHED"));
+        waitFor(BUILD_TIMEOUT).until(ExpectedConditions.attributeToBe(ourCard, "data-state", "PUBLISHED"));
 
         @SuppressWarnings("unchecked")
         List<String> shown = (List<String>) ((JavascriptExecutor) browser)
@@ -115,20 +116,27 @@ class PipelinePageSystemTest {
         assertTrue(browser.findElements(card(theirs)).isEmpty(), "the stream showed another team's build");
 
         // Drill-down: when the build entered each state.
-        browser.findElement(ourCard).click();
-        waitFor().until(ExpectedConditions.attributeToBe(By.id("detail"), "data-build-id", ours));
-        List<String> transitions = browser.findElements(By.cssSelector("#detail-transitions tbody tr")).stream()
-                .map(row -> row.getAttribute("data-state")).toList();
+        waitFor(PAGE_TIMEOUT).until(page -> {
+            page.findElement(ourCard).click();
+            return true;
+        });
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(By.id("detail"), "data-build-id", ours));
+        // Read in one go: the panel is drawn again whenever the build changes.
+        Object transitions = ((JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll('#detail-transitions tbody tr')].map(row => row.dataset.state);");
         assertEquals(order, transitions);
 
         // After a reload (the token stays in this tab), the snapshot is scoped like the stream.
         browser.navigate().refresh();
-        waitFor().until(ExpectedConditions.attributeToBe(card(ours), "data-state", "PUBLISHED"));
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(card(ours), "data-state", "PUBLISHED"));
         assertTrue(browser.findElements(card(theirs)).isEmpty(), "the summary showed another team's build");
     }
 
-    private WebDriverWait waitFor() {
-        return new WebDriverWait(browser, PAGE_TIMEOUT);
+    /** Waits on the DOM; the page draws its cards again on every change, so an element found may be gone a moment later. */
+    private WebDriverWait waitFor(Duration timeout) {
+        WebDriverWait wait = new WebDriverWait(browser, timeout);
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
     }
 
     private static By card(String buildId) {
