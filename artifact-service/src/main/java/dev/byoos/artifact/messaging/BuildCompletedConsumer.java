@@ -235,7 +235,8 @@ public class BuildCompletedConsumer {
                         .map(image -> new BuildCompleted.CloudImage(image.cloud(), image.region(), image.id()))
                         .toList(),
                 artifact.ociImageReference == null ? null
-                        : new BuildCompleted.OciImage(artifact.ociImageReference, artifact.ociImageDigest));
+                        : new BuildCompleted.OciImage(artifact.ociImageReference, artifact.ociImageDigest),
+                event.provenance());
         return stored.sendMessage(CloudEventMessages.forBuild(event.build().buildId(), EventTypes.ARTIFACT_STORED,
                 announcement));
     }

@@ -53,6 +53,8 @@ final class RunCommand {
             try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), out)) {
                 stack.stopFirst(services);
                 out.printf("==> Stack ready in %.1f s%n", seconds(started));
+                out.println("    Pipeline page: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
+                        + "/pipeline/ (sign in with ./byoos token --team platform --role viewer)");
                 String token = LocalTokens.in(ServiceLauncher.authDirectory(dataDir))
                         .mint(RUN_SUBJECT, List.of(), List.of("admin"), BUILD_TIMEOUT.plusHours(12));
                 boolean published = submitAndFollow(services.url(ServiceLauncher.Service.SPEC_SERVICE), token, spec, out);
