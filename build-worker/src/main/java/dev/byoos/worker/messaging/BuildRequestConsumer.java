@@ -2,11 +2,7 @@ package dev.byoos.worker.messaging;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -42,6 +38,7 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.storage.ScratchSpace;
 import dev.byoos.worker.storage.StagingStore;
 
 /**
@@ -76,6 +73,9 @@ public class BuildRequestConsumer {
 
     @Inject
     StagingStore staging;
+
+    @Inject
+    ScratchSpace scratch;
 
     @Inject
     WorkerConfig config;
@@ -127,12 +127,12 @@ public class BuildRequestConsumer {
         send(starts, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_STARTED,
                 new BuildStarted(request.build(), config.instanceName())));
         long started = System.nanoTime();
-        Path workDir = config.scratchDir().resolve(buildId);
         BuildLog log = new BuildLog();
         BuildCancellation cancellation = cancellations.track(buildId);
+        Path workDir = null;
         boolean keepScratch = false;
         try {
-            Files.createDirectories(workDir);
+            workDir = scratch.create(buildId);
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
             Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
@@ -166,8 +166,8 @@ public class BuildRequestConsumer {
                     "the worker could not read or write its scratch space: " + e.getMessage(), true));
         } finally {
             cancellations.untrack(buildId);
-            if (!keepScratch) {
-                deleteTree(workDir);
+            if (workDir != null && !keepScratch) {
+                scratch.remove(workDir);
             }
         }
     }
@@ -185,28 +185,5 @@ public class BuildRequestConsumer {
 
     private static void send(MutinyEmitter<String> emitter, Message<String> event) {
         emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            LOG.warnf("could not remove scratch directory %s: %s", root, e.getMessage());
-        }
     }
 }
