@@ -1,14 +1,15 @@
 package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 
 /**
  * One way of building images (the service provider interface of build-worker). The native
- * builder is the default; later builders (e.g. Kubernetes Image Builder for in-cloud targets)
- * implement the same contract.
+ * builder is the default; the image-builder executor drives Kubernetes Image Builder for targets
+ * that are built inside a cloud.
  */
 public interface Builder {
 
@@ -26,7 +27,20 @@ public interface Builder {
      */
     BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
 
-    /** @param bootTest how the boot smoke test went (a failed boot throws instead) */
-    record BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest) {
+    /**
+     * @param file        the artifact of record, staged and checksummed
+     * @param bootTest    how the boot smoke test went (a failed boot throws instead)
+     * @param cloudImages images the build left inside a cloud (AMIs, templates), named by {@code file}
+     */
+    record BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest,
+            List<BuildCompleted.CloudImage> cloudImages) {
+
+        public BuiltImage {
+            cloudImages = List.copyOf(cloudImages);
+        }
+
+        public BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest) {
+            this(file, format, bootTest, List.of());
+        }
     }
 }

@@ -37,6 +37,7 @@ import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.storage.ScratchSpace;
 import dev.byoos.worker.storage.StagingStore;
@@ -80,13 +81,26 @@ public class BuildRequestConsumer {
     @Inject
     WorkerConfig config;
 
-    private Builder builder;
+    private Builder nativeBuilder;
+    private Builder imageBuilder;
 
     @PostConstruct
     void init() {
-        builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
+        nativeBuilder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
                 new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())));
+        imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),
+                config.imageBuilder().command(), config.imageBuilder().timeout()));
+    }
+
+    /** The builder the spec's target names; spec-service decided it (image-builder by default for aws, azure, vsphere). */
+    private Builder builderFor(BuildRequested request) {
+        return switch (request.builder()) {
+            case BuildRequested.NATIVE -> nativeBuilder;
+            case BuildRequested.IMAGE_BUILDER -> imageBuilder;
+            default -> throw new BuildException(BuildException.Kind.BAD_INPUT, "BUILDER_NOT_SUPPORTED",
+                    "this worker has no builder '" + request.builder() + "'", null);
+        };
     }
 
     @Incoming(Topics.BUILDS_REQUESTED)
@@ -135,6 +149,7 @@ public class BuildRequestConsumer {
             workDir = scratch.create(buildId);
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
+            Builder builder = builderFor(request);
             Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
             cancellation.throwIfCancelled();
             // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
@@ -144,7 +159,8 @@ public class BuildRequestConsumer {
             BuildCompleted completed = new BuildCompleted(request.build(),
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
                             image.format()),
-                    builder.id(), (System.nanoTime() - started) / 1_000_000, image.bootTest());
+                    builder.id(), (System.nanoTime() - started) / 1_000_000, image.bootTest(), null, null, null,
+                    image.cloudImages(), null);
             // Last point of return: past the completion record the build counts as done.
             cancellation.throwIfCancelled();
             // The record is written before the event: if we die in between, the redelivered

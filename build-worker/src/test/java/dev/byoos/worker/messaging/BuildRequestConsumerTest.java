@@ -3,18 +3,12 @@ package dev.byoos.worker.messaging;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.io.InputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-import io.minio.GetObjectArgs;
-import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -33,13 +27,6 @@ import dev.byoos.testsupport.KafkaTestClient;
 @QuarkusTestResource(DevStackResource.class)
 @QuarkusTestResource(TestBasesResource.class)
 class BuildRequestConsumerTest extends WorkerKafkaTest {
-
-    @ConfigProperty(name = "byoos.s3.endpoint")
-    String s3Endpoint;
-    @ConfigProperty(name = "byoos.s3.access-key")
-    String s3AccessKey;
-    @ConfigProperty(name = "byoos.s3.secret-key")
-    String s3SecretKey;
 
     @Test
     void buildsStagesAndAnnouncesTheImageWithTheChecksumOfTheStagedBytes() throws Exception {
@@ -117,19 +104,6 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         String buildId = UUID.randomUUID().toString();
         send(request(buildId, "debian-12-skeleton"), UUID.randomUUID().toString());
         kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT);
-    }
-
-    private String sha256Of(String bucket, String key) throws Exception {
-        MinioClient s3 = MinioClient.builder().endpoint(s3Endpoint).region("us-east-1")
-                .credentials(s3AccessKey, s3SecretKey).build();
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
-            byte[] buffer = new byte[1 << 16];
-            for (int read; (read = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, read);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     @Test
