@@ -24,6 +24,9 @@ import java.util.Map;
  * @param caCertificates PEM certificates added to the image's trust store
  * @param scripts        shell scripts run in the image's root filesystem, {@code pre} before the
  *                       other layers and {@code post} after them
+ * @param builder        (added later) {@value #NATIVE} (the default) or {@value #IMAGE_BUILDER}: which
+ *                       of the worker's builders makes the image
+ * @param cloud          (added later) the target's cloud parameters, for builders that build inside the cloud
  */
 public record BuildRequested(
         BuildCoordinates build,
@@ -35,9 +38,13 @@ public record BuildRequested(
         Map<String, String> sysctl,
         List<String> kernelModules,
         List<CaCertificate> caCertificates,
-        List<Script> scripts) {
+        List<Script> scripts,
+        String builder,
+        CloudParameters cloud) {
 
     public static final String STANDARD = "standard";
+    public static final String NATIVE = "native";
+    public static final String IMAGE_BUILDER = "image-builder";
 
     public BuildRequested {
         notNull(build, "build");
@@ -51,11 +58,20 @@ public record BuildRequested(
         kernelModules = kernelModules == null ? List.of() : List.copyOf(kernelModules);
         caCertificates = caCertificates == null ? List.of() : List.copyOf(caCertificates);
         scripts = scripts == null ? List.of() : List.copyOf(scripts);
+        builder = builder == null ? NATIVE : builder;
+        cloud = cloud == null ? CloudParameters.NONE : cloud;
+    }
+
+    /** A build request for the native builder, without cloud parameters. */
+    public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files, String imageType,
+            List<String> packages, List<User> users, Map<String, String> sysctl, List<String> kernelModules,
+            List<CaCertificate> caCertificates, List<Script> scripts) {
+        this(build, base, files, imageType, packages, users, sysctl, kernelModules, caCertificates, scripts, null, null);
     }
 
     /** A build request with a base and files only (the walking skeleton's shape). */
     public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files) {
-        this(build, base, files, STANDARD, null, null, null, null, null, null);
+        this(build, base, files, STANDARD, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -141,6 +157,25 @@ public record BuildRequested(
             if (timeoutSeconds <= 0) {
                 throw new IllegalArgumentException("scripts[].timeoutSeconds must be positive");
             }
+        }
+    }
+
+    /**
+     * Where an image built inside a cloud goes, from the spec's target. Each field belongs to one
+     * cloud and is empty for the others.
+     *
+     * @param awsRegions           regions the AMI is copied to; the first is where it is built
+     * @param azureStorageLocation the Azure location the VHD is stored in
+     * @param vsphereFolder        the vSphere folder the template is put in
+     * @param vsphereTemplateName  the template's name ({@code r_u-...})
+     */
+    public record CloudParameters(List<String> awsRegions, String azureStorageLocation, String vsphereFolder,
+            String vsphereTemplateName) {
+
+        public static final CloudParameters NONE = new CloudParameters(null, null, null, null);
+
+        public CloudParameters {
+            awsRegions = awsRegions == null ? List.of() : List.copyOf(awsRegions);
         }
     }
 }

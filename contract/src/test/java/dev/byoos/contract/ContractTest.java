@@ -50,6 +50,9 @@ class ContractTest {
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(),
                         new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", "https://deb.debian.org/debian")),
                         List.of())),
+                Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
+                        List.of(), "standard", List.of("curl"), null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
+                        new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null))),
                 Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
                         new BuildCompleted.StagedObject("staging", "builds/x/disk.raw", SHA, 10, "raw"), "native", 5,
                         new BuildCompleted.BootTest("passed", "tcg", 21000))),
@@ -109,11 +112,14 @@ class ContractTest {
     @Test
     void aBuildRequestOfTheFirstReleaseStillReads() {
         String skeleton = EventJson.write(new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"), List.of()))
-                .replaceAll(",\"(imageType|packages|users|sysctl|kernelModules|caCertificates|scripts)\":(\"[a-z]*\"|\\[\\]|\\{\\})", "");
-        assertFalse(skeleton.contains("imageType"), skeleton);
+                .replaceAll(",\"(imageType|packages|users|sysctl|kernelModules|caCertificates|scripts|builder)\":(\"[a-z]*\"|\\[\\]|\\{\\})", "")
+                .replaceAll(",\"cloud\":\\{[^}]*\\}", "");
+        assertFalse(skeleton.contains("imageType") || skeleton.contains("awsRegions") || skeleton.contains("builder"), skeleton);
         BuildRequested read = EventJson.read(skeleton, BuildRequested.class);
         assertEquals("standard", read.imageType());
         assertTrue(read.users().isEmpty() && read.sysctl().isEmpty() && read.scripts().isEmpty());
+        assertEquals(BuildRequested.NATIVE, read.builder());
+        assertEquals(BuildRequested.CloudParameters.NONE, read.cloud());
     }
 
     @Test

@@ -3,13 +3,21 @@ package dev.byoos.system;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Reader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The whole local pipeline as child processes: {@code byoos-devstack.jar up} starts the real
@@ -19,6 +27,11 @@ import java.util.concurrent.TimeUnit;
 final class LocalPipeline implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(5);
+    private static final Set<String> FINAL_STATES = Set.of("PUBLISHED", "FAILED", "CANCELLED");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     final Path root;
     final Path dataDir;
@@ -37,16 +50,26 @@ final class LocalPipeline implements AutoCloseable {
     }
 
     static LocalPipeline start() throws IOException, InterruptedException {
+        return start("pipeline", "spec-service,build-worker,artifact-service,pack-publisher");
+    }
+
+    /**
+     * @param name     names the stack's data directory, so that test classes with different
+     *                 services never share one
+     * @param services the services {@code up} starts (a test may run some itself)
+     */
+    static LocalPipeline start(String name, String services) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("byoos.repo.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("deploy/devstack/target/byoos-devstack.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run the tests through the reactor (mvn verify)");
         }
-        Path dataDir = root.resolve("system-tests/target/pipeline-" + ProcessHandle.current().pid());
+        Path dataDir = root.resolve("system-tests/target/" + name + "-" + ProcessHandle.current().pid());
         Files.createDirectories(dataDir);
         Path log = dataDir.resolve("up.log");
         Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(), "--watch-stdin"))
+                "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(),
+                "--services", services, "--watch-stdin"))
                 .directory(root.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
@@ -73,6 +96,35 @@ final class LocalPipeline implements AutoCloseable {
     String bearer(String subject, String role, String... teams) throws IOException {
         return "Bearer " + dev.byoos.localauth.LocalTokens.in(dataDir.resolve("auth"))
                 .mint(subject, java.util.List.of(teams), java.util.List.of(role), java.time.Duration.ofHours(1));
+    }
+
+    /**
+     * Polls spec-service until the build is PUBLISHED, FAILED or CANCELLED.
+     *
+     * @return the build as {@code GET /api/v1/builds/{id}} shows it
+     * @throws AssertionError when it is still unfinished after {@link #BUILD_TIMEOUT}
+     */
+    JsonNode awaitFinalState(String buildId) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
+        while (true) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                    URI.create(specService() + "/api/v1/builds/" + buildId))
+                    .header("Authorization", bearer("system-test", "viewer", "platform")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new AssertionError("GET build " + buildId + " answered " + response.statusCode() + ": "
+                        + response.body());
+            }
+            JsonNode build = JSON.readTree(response.body());
+            String state = build.path("state").asText();
+            if (FINAL_STATES.contains(state)) {
+                return build;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("build still " + state + " after " + BUILD_TIMEOUT + ": " + build);
+            }
+            Thread.sleep(250);
+        }
     }
 
     private static Properties load(Path file) throws IOException {

@@ -18,7 +18,6 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -47,7 +46,6 @@ import io.minio.MinioClient;
 class PipelineSystemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(5);
     private static final String PACK_REPOSITORY = "byoos/spectro-packs/archive/byoos-debian-12";
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -75,7 +73,7 @@ class PipelineSystemTest {
         assertEquals(201, submitted.statusCode(), submitted.body());
         String buildId = JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText();
 
-        JsonNode build = awaitTerminalState(buildId);
+        JsonNode build = pipeline.awaitFinalState(buildId);
         assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
         String artifactUri = build.path("artifact").path("uri").asText();
         String artifactSha256 = build.path("artifact").path("sha256").asText();
@@ -137,7 +135,7 @@ class PipelineSystemTest {
         HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
                 Files.readAllBytes(pipeline.root.resolve("examples/debian-12-hardened.yaml")));
         assertEquals(201, submitted.statusCode(), submitted.body());
-        JsonNode build = awaitTerminalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+        JsonNode build = pipeline.awaitFinalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
         assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
         assertTrue(build.path("timeline").findValuesAsText("type").contains("dev.byoos.build.started.v1"),
                 "the worker announced the start: " + build.path("timeline"));
@@ -172,26 +170,6 @@ class PipelineSystemTest {
         assertEquals(Map.of("/metadata/name", "INVALID_FORMAT", "/spec/customizations/files/0/path", "UNSAFE_PATH"), codes);
         assertEquals(specsBefore, count("image_spec"), "no spec stored");
         assertEquals(outboxBefore, count("outbox"), "no build requested");
-    }
-
-    private JsonNode awaitTerminalState(String buildId) throws Exception {
-        long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
-        while (true) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create(pipeline.specService() + "/api/v1/builds/" + buildId))
-                    .header("Authorization", pipeline.bearer("system-test", "viewer", "platform")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, response.statusCode(), response.body());
-            JsonNode build = JSON.readTree(response.body());
-            String state = build.path("state").asText();
-            if (state.equals("PUBLISHED") || state.equals("FAILED") || state.equals("CANCELLED")) {
-                return build;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("build still " + state + " after " + BUILD_TIMEOUT + ": " + build);
-            }
-            Thread.sleep(250);
-        }
     }
 
     private HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {

@@ -58,7 +58,7 @@ public final class BootSmokeTest {
         return settings.enabled();
     }
 
-    static BuildCompleted.BootTest skipped(String reason) {
+    public static BuildCompleted.BootTest skipped(String reason) {
         return new BuildCompleted.BootTest(SKIPPED, reason, 0);
     }
 

@@ -8,8 +8,8 @@ import dev.byoos.contract.BuildRequested;
 
 /**
  * One way of building images (the service provider interface of build-worker). The native
- * builder is the default; later builders (e.g. Kubernetes Image Builder for in-cloud targets)
- * implement the same contract.
+ * builder is the default; the image-builder executor drives Kubernetes Image Builder for targets
+ * that are built inside a cloud.
  */
 public interface Builder {
 
@@ -28,21 +28,36 @@ public interface Builder {
     BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
 
     /**
-     * @param bootTest  how the boot smoke test went (a failed boot throws instead)
-     * @param sbom      CycloneDX JSON of the image's root filesystem, or null when the builder makes none
-     * @param inputs    what the image was made from, each with its sha256 (the provenance's inputs)
-     * @param fromCache whether an identical earlier build's image was reused instead of building
+     * @param file        the artifact of record, staged and checksummed
+     * @param bootTest    how the boot smoke test went (a failed boot throws instead)
+     * @param sbom        CycloneDX JSON of the image's root filesystem, or null when the builder makes none
+     * @param inputs      what the image was made from, each with its sha256 (the provenance's inputs)
+     * @param fromCache   whether an identical earlier build's image was reused instead of building
+     * @param cloudImages images the build left inside a cloud (AMIs, templates), named by {@code file}
      */
     record BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest, Path sbom,
-            List<BuildCompleted.Input> inputs, boolean fromCache) {
+            List<BuildCompleted.Input> inputs, boolean fromCache, List<BuildCompleted.CloudImage> cloudImages) {
 
         public BuiltImage {
             inputs = List.copyOf(inputs);
+            cloudImages = List.copyOf(cloudImages);
         }
 
         /** An image built now, without an SBOM or known inputs. */
         public BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest) {
-            this(file, format, bootTest, null, List.of(), false);
+            this(file, format, bootTest, null, List.of(), false, List.of());
+        }
+
+        /** A disk image this worker holds. */
+        public BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest, Path sbom,
+                List<BuildCompleted.Input> inputs, boolean fromCache) {
+            this(file, format, bootTest, sbom, inputs, fromCache, List.of());
+        }
+
+        /** The record of images made inside a cloud. */
+        public BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest,
+                List<BuildCompleted.CloudImage> cloudImages) {
+            this(file, format, bootTest, null, List.of(), false, cloudImages);
         }
     }
 }

@@ -237,7 +237,8 @@ public final class CommandRunner {
         }
     }
 
-    static String lastLines(String text) {
+    /** The last lines of a command's output, joined on one line: enough for a failure message. */
+    public static String lastLines(String text) {
         String[] lines = text.strip().split("\n");
         int from = Math.max(0, lines.length - 5);
         return String.join(" | ", Arrays.copyOfRange(lines, from, lines.length));

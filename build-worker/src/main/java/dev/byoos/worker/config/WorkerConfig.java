@@ -3,6 +3,7 @@ package dev.byoos.worker.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -97,6 +98,27 @@ public interface WorkerConfig {
 
         /** From power-on to the boot marker on the serial console; software emulation needs ~20-40 s. */
         @WithDefault("120s")
+        Duration timeout();
+    }
+
+    /** The image-builder executor: Kubernetes Image Builder (Packer) for images built inside a cloud. */
+    ImageBuilder imageBuilder();
+
+    interface ImageBuilder {
+
+        /**
+         * {@code images/capi} of a kubernetes-sigs/image-builder checkout with its dependencies
+         * installed ({@code make deps-ami} etc.). Without it, image-builder builds fail with
+         * IMAGE_BUILDER_NOT_CONFIGURED.
+         */
+        Optional<Path> dir();
+
+        /** Run in {@link #dir()} with the make target ({@code build-ami-ubuntu-2204}) appended. */
+        @WithDefault("make")
+        List<String> command();
+
+        /** In-cloud builds take tens of minutes; one that runs longer than this is killed. */
+        @WithDefault("3h")
         Duration timeout();
     }
 }

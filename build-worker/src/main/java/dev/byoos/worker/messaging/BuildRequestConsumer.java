@@ -2,11 +2,8 @@ package dev.byoos.worker.messaging;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,7 +48,9 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.storage.ScratchSpace;
 import dev.byoos.worker.storage.StagingStore;
 
 /**
@@ -105,18 +104,24 @@ public class BuildRequestConsumer {
     StagingStore staging;
 
     @Inject
+    ScratchSpace scratch;
+
+    @Inject
     WorkerConfig config;
 
-    private Builder builder;
+    private Builder nativeBuilder;
+    private Builder imageBuilder;
     /** Stops builds that run out of time (worker.build-timeout). */
     private ScheduledExecutorService deadlines;
 
     @PostConstruct
     void init() {
-        builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
+        nativeBuilder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
                 new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
                 new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
+        imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),
+                config.imageBuilder().command(), config.imageBuilder().timeout()));
         deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "build-deadlines");
             thread.setDaemon(true);
@@ -127,6 +132,16 @@ public class BuildRequestConsumer {
     @PreDestroy
     void stop() {
         deadlines.shutdownNow();
+    }
+
+    /** The builder the spec's target names; spec-service decided it (image-builder by default for aws, azure, vsphere). */
+    private Builder builderFor(BuildRequested request) {
+        return switch (request.builder()) {
+            case BuildRequested.NATIVE -> nativeBuilder;
+            case BuildRequested.IMAGE_BUILDER -> imageBuilder;
+            default -> throw new BuildException(BuildException.Kind.BAD_INPUT, "BUILDER_NOT_SUPPORTED",
+                    "this worker has no builder '" + request.builder() + "'", null);
+        };
     }
 
     @Incoming(Topics.BUILDS_REQUESTED)
@@ -188,11 +203,11 @@ public class BuildRequestConsumer {
             BuildCancellation cancellation) {
         String buildId = request.build().buildId();
         Instant startedAt = Instant.now();
-        Path workDir = config.scratchDir().resolve(buildId);
         Duration backoff = config.retry().initialBackoff();
         FailureClassifier.Failure previous = null;
         for (int attempt = 1;; attempt++) {
             boolean keepScratch = false;
+            Path workDir = null;
             try {
                 if (previous != null) {
                     progress.waiting("retry", 0, previous.dependency(), "attempt " + (attempt - 1) + " failed ("
@@ -202,7 +217,8 @@ public class BuildRequestConsumer {
                     log.line("attempt " + attempt + " of " + config.retry().maxAttempts());
                 }
                 requireFreeDisk();
-                Files.createDirectories(workDir);
+                // A fresh directory per attempt: a failed attempt's half-customized tree is never built on.
+                workDir = scratch.create(buildId);
                 buildAndAnnounce(request, workDir, log, cancellation, startedAt);
                 return;
             } catch (BuildCancelledException e) {
@@ -241,8 +257,8 @@ public class BuildRequestConsumer {
                         reason, failure.retryable(), failure.category(), attempt));
                 return;
             } finally {
-                if (!keepScratch) {
-                    deleteTree(workDir);
+                if (workDir != null && !keepScratch) {
+                    scratch.remove(workDir);
                 }
             }
         }
@@ -251,6 +267,7 @@ public class BuildRequestConsumer {
     private void buildAndAnnounce(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation,
             Instant startedAt) {
         String buildId = request.build().buildId();
+        Builder builder = builderFor(request);
         Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
         cancellation.throwIfCancelled();
         log.phase("upload", 90, "staging the image, its SBOM and the build log");
@@ -268,7 +285,7 @@ public class BuildRequestConsumer {
                 Duration.between(startedAt, finishedAt).toMillis(), image.bootTest(), sbom, buildLog,
                 new BuildCompleted.Provenance(builderVersion, startedAt.toString(), finishedAt.toString(),
                         image.inputs()),
-                null, null);
+                image.cloudImages(), null);
         // Last point of return: past the completion record the build counts as done.
         cancellation.throwIfCancelled();
         // The record is written before the event: if we die in between, the redelivered
@@ -285,8 +302,7 @@ public class BuildRequestConsumer {
 
     /** @throws BuildException INFRASTRUCTURE INSUFFICIENT_DISK, retried like any other infrastructure failure */
     private void requireFreeDisk() throws IOException {
-        Path scratch = Files.createDirectories(config.scratchDir());
-        long usable = Files.getFileStore(scratch).getUsableSpace();
+        long usable = Files.getFileStore(Files.createDirectories(config.scratchDir())).getUsableSpace();
         if (usable < config.minFreeDiskBytes()) {
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INSUFFICIENT_DISK", "the worker has "
                     + usable + " bytes free for builds, fewer than the " + config.minFreeDiskBytes()
@@ -332,28 +348,5 @@ public class BuildRequestConsumer {
 
     private static void send(MutinyEmitter<String> emitter, Message<String> event) {
         emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            LOG.warnf("could not remove scratch directory %s: %s", root, e.getMessage());
-        }
     }
 }

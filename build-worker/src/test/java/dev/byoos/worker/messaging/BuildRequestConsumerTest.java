@@ -45,12 +45,6 @@ import dev.byoos.worker.config.WorkerConfig;
 @QuarkusTestResource(TestBasesResource.class)
 class BuildRequestConsumerTest extends WorkerKafkaTest {
 
-    @ConfigProperty(name = "byoos.s3.endpoint")
-    String s3Endpoint;
-    @ConfigProperty(name = "byoos.s3.access-key")
-    String s3AccessKey;
-    @ConfigProperty(name = "byoos.s3.secret-key")
-    String s3SecretKey;
     @ConfigProperty(name = "quarkus.application.version")
     String applicationVersion;
     @Inject
@@ -266,10 +260,6 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         } catch (Exception e) {
             throw new AssertionError("could not read s3://" + bucket + "/" + key, e);
         }
-    }
-
-    private String sha256Of(String bucket, String key) {
-        return Sha256.of(read(bucket, key));
     }
 
     @Test

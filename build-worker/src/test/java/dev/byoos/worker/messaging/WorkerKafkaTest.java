@@ -1,6 +1,9 @@
 package dev.byoos.worker.messaging;
 
+import java.io.InputStream;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +15,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+
+import io.minio.GetObjectArgs;
+import io.minio.MinioClient;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
@@ -30,6 +36,13 @@ abstract class WorkerKafkaTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+
+    @ConfigProperty(name = "byoos.s3.endpoint")
+    String s3Endpoint;
+    @ConfigProperty(name = "byoos.s3.access-key")
+    String s3AccessKey;
+    @ConfigProperty(name = "byoos.s3.secret-key")
+    String s3SecretKey;
 
     KafkaTestClient kafka;
 
@@ -88,5 +101,19 @@ abstract class WorkerKafkaTest {
                 }
             }, "the request of build " + buildId + " is acknowledged");
         }
+    }
+
+    /** The sha256 of what S3 holds under the key, read back with a client of the test's own. */
+    String sha256Of(String bucket, String key) throws Exception {
+        MinioClient s3 = MinioClient.builder().endpoint(s3Endpoint).region("us-east-1")
+                .credentials(s3AccessKey, s3SecretKey).build();
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0;) {
+                digest.update(buffer, 0, read);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -31,6 +31,18 @@ public interface SpecServiceConfig {
         java.util.List<String> teams();
     }
 
+    /**
+     * Whether the build workers run the image-builder executor (a Kubernetes Image Builder checkout,
+     * Packer and cloud credentials): then aws AMIs, azure VHDs and vSphere templates built inside
+     * their clouds are accepted. Off by default: without it nobody waits for a build that cannot start.
+     */
+    ImageBuilder imageBuilder();
+
+    interface ImageBuilder {
+        @WithDefault("false")
+        boolean enabled();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

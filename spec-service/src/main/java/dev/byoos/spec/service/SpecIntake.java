@@ -398,6 +398,10 @@ public class SpecIntake {
     private static OutboxEntity buildRequest(ImageSpec spec, SpecEntity specEntity, BuildEntity build,
             OffsetDateTime now) {
         ImageSpec.Customizations customizations = spec.spec().customizations();
+        // One target per cloud (the validator makes sure), so the build's cloud names its target.
+        ImageSpec.Target target = spec.spec().targets().stream()
+                .filter(candidate -> candidate.cloud().equals(build.targetCloud))
+                .findFirst().orElseThrow();
         BuildRequested request = new BuildRequested(coordinates(spec, specEntity, build),
                 baseImage(spec.spec().os().base()),
                 customizations.files().stream()
@@ -417,8 +421,19 @@ public class SpecIntake {
                 customizations.scripts().stream()
                         .map(script -> new BuildRequested.Script(script.name(), script.stage(), script.content(),
                                 script.timeoutSeconds()))
-                        .toList());
+                        .toList(),
+                target.builder(),
+                cloudParameters(target));
         return outboxRecord(build.id, EventTypes.BUILD_REQUESTED, Topics.BUILDS_REQUESTED, EventJson.write(request), now);
+    }
+
+    /** What a builder that builds inside the cloud needs to know of the target's cloud parameters. */
+    private static BuildRequested.CloudParameters cloudParameters(ImageSpec.Target target) {
+        return new BuildRequested.CloudParameters(
+                target.aws() == null ? null : target.aws().regions(),
+                target.azure() == null ? null : target.azure().storageLocation(),
+                target.vsphere() == null ? null : target.vsphere().folder(),
+                target.vsphere() == null ? null : target.vsphere().templateName());
     }
 
     /** Only buildable base kinds reach here (the validator refuses the others). */

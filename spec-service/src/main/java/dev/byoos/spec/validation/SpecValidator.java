@@ -96,6 +96,13 @@ public class SpecValidator {
      * so nobody waits for a build that cannot start.
      */
     static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, Set.of("qcow2", "raw"));
+    /**
+     * What the workers' image-builder executor builds inside the clouds, once an installation runs it
+     * (spec-service.image-builder.enabled): AMIs, Azure VHDs and vSphere templates.
+     */
+    static final Set<String> IMAGE_BUILDER_BUILDABLE_FORMATS = Set.of("ami", "vhd", "ova");
+    /** The distributions Kubernetes Image Builder has builds for. */
+    static final Set<String> IMAGE_BUILDER_OS = Set.of("ubuntu", "rhel", "rockylinux");
     /** Base kinds the native builder can start from today; the others are validated, then refused. */
     static final Set<String> BUILDABLE_BASES = Set.of("local", "debootstrap");
     /** Paths a file customization may never write to: kernel-provided or device trees. */
@@ -104,6 +111,7 @@ public class SpecValidator {
     private final KubernetesSupportMatrix matrix = KubernetesSupportMatrix.load();
     private final HostPolicy hosts;
     private final Clock clock;
+    private final Map<String, Set<String>> buildableFormats;
 
     /** A validator with the default host allow-list (tests and tools). */
     public SpecValidator() {
@@ -112,16 +120,25 @@ public class SpecValidator {
 
     @Inject
     public SpecValidator(SpecServiceConfig config) {
-        this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC());
+        this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
+                config.imageBuilder().enabled());
     }
 
     SpecValidator(HostPolicy hosts, Clock clock) {
+        this(hosts, clock, false);
+    }
+
+    /** @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted) */
+    SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder) {
         this.hosts = hosts;
         this.clock = clock;
+        this.buildableFormats = imageBuilder
+                ? Map.of(NATIVE, BUILDABLE_FORMATS.get(NATIVE), IMAGE_BUILDER, IMAGE_BUILDER_BUILDABLE_FORMATS)
+                : BUILDABLE_FORMATS;
     }
 
     public ImageSpec validate(JsonNode document) {
-        Checker check = new Checker(matrix, hosts, clock);
+        Checker check = new Checker(matrix, hosts, clock, buildableFormats);
         ImageSpec spec = check.document(document);
         if (!check.violations.isEmpty()) {
             throw new SpecRejectedException(check.violations);
@@ -135,8 +152,10 @@ public class SpecValidator {
         private final KubernetesSupportMatrix matrix;
         private final HostPolicy hosts;
         private final Clock clock;
+        private final Map<String, Set<String>> buildableFormats;
 
-        Checker(KubernetesSupportMatrix matrix, HostPolicy hosts, Clock clock) {
+        Checker(KubernetesSupportMatrix matrix, HostPolicy hosts, Clock clock, Map<String, Set<String>> buildableFormats) {
+            this.buildableFormats = buildableFormats;
             this.matrix = matrix;
             this.hosts = hosts;
             this.clock = clock;
@@ -435,7 +454,7 @@ public class SpecValidator {
                     vsphere = "vsphere".equals(cloud) ? vsphere(item.get("vsphere"), itemAt + "/vsphere", os, kubernetes)
                             : null;
                     if (format != null && builder != null) {
-                        buildable(itemAt, cloud, format, builder, imageType);
+                        buildable(itemAt, cloud, format, builder, imageType, os);
                     }
                 }
                 targets.add(new ImageSpec.Target(cloud, format, builder, aws, azure, vsphere));
@@ -444,7 +463,8 @@ public class SpecValidator {
         }
 
         /** A combination any builder could make is still refused when this installation cannot build it yet. */
-        private void buildable(String at, String cloud, String format, String builder, String imageType) {
+        private void buildable(String at, String cloud, String format, String builder, String imageType,
+                ImageSpec.OperatingSystem os) {
             if (!BUILDER_FORMATS.get(builder).contains(format)) {
                 add(at + "/builder", Violation.NOT_ALLOWED, "the " + builder + " builder does not produce " + format
                         + " images; it produces " + sorted(BUILDER_FORMATS.get(builder)));
@@ -455,11 +475,18 @@ public class SpecValidator {
                         "fips images are built by image-builder (its FIPS branch); set builder: image-builder");
                 return;
             }
-            Set<String> buildable = BUILDABLE_FORMATS.getOrDefault(builder, Set.of());
+            Set<String> buildable = buildableFormats.getOrDefault(builder, Set.of());
             if (!buildable.contains(format)) {
                 add(at, Violation.TARGET_NOT_BUILDABLE, "a " + format + " image for " + cloud + " by the " + builder
                         + " builder is a valid target, but this installation cannot build it yet; buildable now: "
-                        + BUILDABLE_FORMATS);
+                        + new java.util.TreeMap<>(buildableFormats));
+            } else if (IMAGE_BUILDER.equals(builder) && "fips".equals(imageType)) {
+                add(at, Violation.TARGET_NOT_BUILDABLE,
+                        "fips images need image-builder's FIPS branch, which the workers do not run yet");
+            } else if (IMAGE_BUILDER.equals(builder) && os != null && os.name() != null
+                    && !IMAGE_BUILDER_OS.contains(os.name())) {
+                add(at + "/builder", Violation.NOT_ALLOWED, "Kubernetes Image Builder has no " + os.name()
+                        + " builds; it builds " + sorted(IMAGE_BUILDER_OS));
             }
         }
 

@@ -97,7 +97,9 @@ class SpecPipelineTest {
         ConsumerRecord<String, String> request = requests.get(0);
         assertEquals(EventTypes.BUILD_REQUESTED, KafkaTestClient.header(request, "ce_type").orElseThrow());
         assertEquals("urn:byoos:spec-service", KafkaTestClient.header(request, "ce_source").orElseThrow());
-        assertEquals(buildId, EventJson.read(request.value(), dev.byoos.contract.BuildRequested.class).build().buildId());
+        dev.byoos.contract.BuildRequested requested = EventJson.read(request.value(), dev.byoos.contract.BuildRequested.class);
+        assertEquals(buildId, requested.build().buildId());
+        assertEquals("native", requested.builder(), "the target's builder travels with the request");
 
         awaitState(buildId, "QUEUED");
         assertEquals(0, count("select count(*) from outbox where published_at is null and message_key = '" + buildId + "'"));

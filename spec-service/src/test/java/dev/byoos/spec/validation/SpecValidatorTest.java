@@ -130,6 +130,35 @@ class SpecValidatorTest {
     }
 
     @Test
+    void anInstallationRunningImageBuilderAcceptsCloudTargetsBuiltInTheirClouds() {
+        SpecValidator withImageBuilder = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+                java.time.Clock.systemUTC(), true);
+        String ubuntu = VALID.replace("name: debian", "name: ubuntu").replace("version: \"12\"", "version: \"22.04\"")
+                .replace("    - cloud: qemu\n", "    - cloud: aws\n      aws:\n        regions: [eu-west-1, us-east-1]\n"
+                        + "    - cloud: azure\n      azure:\n        storageLocation: westeurope\n"
+                        + "    - cloud: vsphere\n      vsphere:\n        folder: /dc1/vm/templates\n");
+        List<ImageSpec.Target> targets = withImageBuilder.validate(parser.parse(ubuntu.getBytes(StandardCharsets.UTF_8),
+                SpecParser.Format.YAML)).spec().targets();
+        assertEquals(List.of("image-builder"), targets.stream().map(ImageSpec.Target::builder).distinct().toList());
+        assertEquals(List.of("ami", "vhd", "ova"), targets.stream().map(ImageSpec.Target::format).toList());
+        assertEquals(List.of("eu-west-1", "us-east-1"), targets.get(0).aws().regions());
+        // The same spec where no worker runs image-builder: refused up front.
+        assertEquals(Violation.TARGET_NOT_BUILDABLE, violations(ubuntu).get(0).code());
+    }
+
+    @Test
+    void imageBuilderTargetsNeedADistributionImageBuilderBuilds() {
+        SpecValidator withImageBuilder = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+                java.time.Clock.systemUTC(), true);
+        String debian = VALID.replace("    - cloud: qemu\n", "    - cloud: aws\n      aws:\n        regions: [eu-west-1]\n");
+        List<Violation> refused = assertThrows(SpecRejectedException.class, () -> withImageBuilder.validate(
+                parser.parse(debian.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML))).violations();
+        assertEquals(1, refused.size(), refused.toString());
+        assertEquals("/spec/targets/0/builder", refused.get(0).pointer());
+        assertEquals(Violation.NOT_ALLOWED, refused.get(0).code());
+    }
+
+    @Test
     void anOperatorCanAllowAnInternalMirror() {
         SpecValidator internal = new SpecValidator(new HostPolicy(List.of(".mirror.corp", "10.0.0.5")), java.time.Clock.systemUTC());
         String debootstrap = VALID.replace("      local: debian-12-skeleton\n",

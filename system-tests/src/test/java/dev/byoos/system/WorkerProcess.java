@@ -1,0 +1,129 @@
+package dev.byoos.system;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A build-worker started by the test itself, as its own JVM from the packaged jar and wired to the
+ * local stack the way the devstack launcher wires it, so that the test can kill it like an
+ * orchestrator loses a pod.
+ */
+final class WorkerProcess implements AutoCloseable {
+
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
+
+    private final Process process;
+    private final Path log;
+
+    private WorkerProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /**
+     * Starts a worker and waits until it is ready (Kafka channels and the staging bucket).
+     *
+     * @param instanceName the worker's name (HOSTNAME): its own cancellations consumer group
+     * @param jvmOptions   extra JVM options, e.g. configuration overrides
+     */
+    static WorkerProcess start(LocalPipeline pipeline, String instanceName, Path basesDir, Path scratchDir,
+            List<String> jvmOptions) throws IOException, InterruptedException {
+        Path jar = pipeline.root.resolve("build-worker/target/quarkus-app/quarkus-run.jar");
+        int port = freePort();
+        Path log = pipeline.dataDir.resolve("logs").resolve(instanceName + ".log");
+        Files.createDirectories(log.getParent());
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(pipeline.root.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Map<String, String> env = builder.environment();
+        env.put("HOSTNAME", instanceName);
+        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("KAFKA_BOOTSTRAP_SERVERS", pipeline.endpoints.getProperty("kafka.bootstrap.servers"));
+        env.put("BYOOS_S3_ENDPOINT", pipeline.endpoints.getProperty("s3.endpoint"));
+        env.put("BYOOS_S3_REGION", pipeline.endpoints.getProperty("s3.region"));
+        env.put("BYOOS_S3_ACCESS_KEY", pipeline.endpoints.getProperty("s3.access-key"));
+        env.put("BYOOS_S3_SECRET_KEY", pipeline.endpoints.getProperty("s3.secret-key"));
+        env.put("BYOOS_S3_STAGING_BUCKET", pipeline.endpoints.getProperty("s3.bucket.staging"));
+        env.put("BYOOS_BASES_DIR", basesDir.toString());
+        env.put("BYOOS_SCRATCH_DIR", scratchDir.toString());
+        env.put("BYOOS_BASE_CACHE_DIR", pipeline.dataDir.resolve("base-cache").toString());
+        WorkerProcess worker = new WorkerProcess(builder.start(), log);
+        try {
+            worker.awaitReady(port);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            worker.close();
+            throw e;
+        }
+        return worker;
+    }
+
+    /** The worker's process tree now: the build's commands and scripts run below it. */
+    List<ProcessHandle> descendants() {
+        return process.descendants().toList();
+    }
+
+    /** SIGKILL: no shutdown hook, no cleanup, no offset commit. */
+    void killHard() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("worker pid " + process.pid() + " survived SIGKILL");
+        }
+    }
+
+    private void awaitReady(int port) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(2)).build();
+        URI ready = URI.create("http://127.0.0.1:" + port + "/q/health/ready");
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the worker exited with " + process.exitValue() + " while starting; see "
+                        + log);
+            }
+            try {
+                if (http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notListeningYet) {
+                // Still starting.
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the worker was not ready after " + READY_TIMEOUT + "; see " + log);
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
