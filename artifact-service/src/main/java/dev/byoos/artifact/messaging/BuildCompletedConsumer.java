@@ -1,5 +1,6 @@
 package dev.byoos.artifact.messaging;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.UUID;
@@ -17,6 +18,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.mutiny.core.Vertx;
 
+import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.artifact.repository.ArtifactEntity;
 import dev.byoos.artifact.storage.ArtifactStore;
 import dev.byoos.contract.ArtifactStored;
@@ -41,6 +43,9 @@ public class BuildCompletedConsumer {
 
     @Inject
     ArtifactStore store;
+
+    @Inject
+    ArtifactMetrics metrics;
 
     @Inject
     Vertx vertx;
@@ -76,13 +81,18 @@ public class BuildCompletedConsumer {
     private Uni<Void> process(BuildCompleted event) {
         UUID buildId = UUID.fromString(event.build().buildId());
         return Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
-                .flatMap(existing -> existing != null
-                        ? announce(event.build(), existing)
-                        : verifyAndStore(event, buildId));
+                .flatMap(existing -> {
+                    if (existing == null) {
+                        return verifyAndStore(event, buildId);
+                    }
+                    return announce(event.build(), existing)
+                            .invoke(() -> metrics.counted(event.build(), existing.format, ArtifactMetrics.ALREADY_STORED));
+                });
     }
 
     private Uni<Void> verifyAndStore(BuildCompleted event, UUID buildId) {
         BuildCompleted.StagedObject image = event.image();
+        long started = System.nanoTime();
         // MinIO's client blocks: run it on a worker thread, then come back to the event loop
         // for Hibernate Reactive.
         return vertx.executeBlocking(Uni.createFrom().item(() -> {
@@ -106,11 +116,14 @@ public class BuildCompletedConsumer {
                 LOG.warnf("build %s: %s", buildId, verification.failureReason());
                 return failures.sendMessage(CloudEventMessages.forBuild(event.build().buildId(), EventTypes.BUILD_FAILED,
                         new BuildFailed(event.build(), "artifact", verification.failureCode(),
-                                verification.failureReason(), false)));
+                                verification.failureReason(), false)))
+                        .invoke(() -> metrics.counted(event.build(), image.format(), ArtifactMetrics.REJECTED));
             }
+            Duration promotion = Duration.ofNanos(System.nanoTime() - started);
             ArtifactEntity artifact = newArtifact(event, buildId, verification.key());
             return Panache.withTransaction(artifact::persist)
-                    .flatMap(ignored -> announce(event.build(), artifact));
+                    .flatMap(ignored -> announce(event.build(), artifact))
+                    .invoke(() -> metrics.stored(event.build(), artifact.format, artifact.size, promotion));
         });
     }
 

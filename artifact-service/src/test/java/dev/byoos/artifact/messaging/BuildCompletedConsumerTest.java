@@ -3,12 +3,14 @@ package dev.byoos.artifact.messaging;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -26,8 +28,10 @@ import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
@@ -37,6 +41,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 
 /** artifact-service against real Kafka, S3 and PostgreSQL. */
 @QuarkusTest
@@ -61,6 +66,9 @@ class BuildCompletedConsumerTest {
     @Inject
     DataSource database;
 
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
+
     KafkaTestClient kafka;
     MinioClient s3;
 
@@ -77,10 +85,15 @@ class BuildCompletedConsumerTest {
 
     /** Stages random bytes as build-worker would and returns the matching build.completed. */
     private BuildCompleted staged(String buildId, byte[] content, String reportedSha256) throws Exception {
+        return staged(buildId, content, reportedSha256, "platform");
+    }
+
+    private BuildCompleted staged(String buildId, byte[] content, String reportedSha256, String team)
+            throws Exception {
         String key = "builds/" + buildId + "/disk.qcow2";
         s3.putObject(PutObjectArgs.builder().bucket(stagingBucket).object(key)
                 .stream(new ByteArrayInputStream(content), content.length, -1).build());
-        return new BuildCompleted(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
+        return new BuildCompleted(new BuildCoordinates(buildId, team, "node", 1, "cd".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
                 new BuildCompleted.StagedObject(stagingBucket, key, reportedSha256, content.length, "qcow2"),
@@ -112,6 +125,29 @@ class BuildCompletedConsumerTest {
     }
 
     @Test
+    void countsStoredRejectedAndRedeliveredArtifactsWithTheBytesAndTimeOfEachPromotion() throws Exception {
+        String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> artifact = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
+        byte[] content = UUID.randomUUID().toString().repeat(100).getBytes();
+        BuildCompleted completed = staged(UUID.randomUUID().toString(), content, sha256(content), team);
+        send(completed);
+        send(completed);
+        send(staged(UUID.randomUUID().toString(), "tampered".getBytes(), "00".repeat(32), team));
+
+        awaitArtifacts(team, ArtifactMetrics.STORED, 1);
+        awaitArtifacts(team, ArtifactMetrics.ALREADY_STORED, 1);
+        awaitArtifacts(team, ArtifactMetrics.REJECTED, 1);
+        PrometheusMetrics metrics = PrometheusMetrics.scrape(metricsUrl);
+        assertEquals(content.length, metrics.sum("byoos_artifact_stored_bytes_total", artifact));
+        assertEquals(1, metrics.sum("byoos_artifact_promotion_seconds_count", artifact));
+    }
+
+    private void awaitArtifacts(String team, String outcome, double expected) {
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_artifacts_total", Map.of("team", team, "outcome", outcome),
+                expected, TIMEOUT);
+    }
+
+    @Test
     void aChecksumMismatchFailsTheBuildAndStoresNothing() throws Exception {
         String buildId = UUID.randomUUID().toString();
         byte[] content = "tampered".getBytes();
@@ -125,10 +161,13 @@ class BuildCompletedConsumerTest {
 
     @Test
     void malformedEventsAreDeadLetteredAndTheNextEventStillFlows() throws Exception {
+        Map<String, String> completions = Map.of("topic", Topics.BUILDS_COMPLETED);
+        double deadLettersBefore = PrometheusMetrics.scrape(metricsUrl).sum("byoos_dead_letters_total", completions);
         String poisonKey = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, poisonKey, EventTypes.BUILD_COMPLETED, UUID.randomUUID().toString(),
                 "[]");
         kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_COMPLETED), poisonKey, 1, TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", completions, deadLettersBefore + 1, TIMEOUT);
 
         String buildId = UUID.randomUUID().toString();
         byte[] content = "after the poison".getBytes();

@@ -67,26 +67,33 @@ public final class NativeBuilder implements Builder {
         // Refused before any work: an unbuildable format must not cost an unpack and a disk.
         ImageFormat format = ImageFormats.forName(request.build().target().format());
         CommandRunner commands = new CommandRunner(log, cancellation);
+        log.phase("base");
         RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
         DiskImageAssembler.DiskIds ids = DiskImageAssembler.DiskIds.of(request.build().buildId());
         if (KernelBoot.find(rootfs).isPresent()) {
             KernelBoot.prepareRoot(rootfs, ids);
         }
+        log.phase("layers");
         new ImageCustomizer(rootfs, commands, cancellation).apply(request);
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
         FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, () -> {
+            log.phase("disk");
             DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, ids, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
+            log.phase("formats");
             return raw;
         });
+        log.phase("formats");
         Path output = format.write(context);
         format.verify(output, context);
         log.line(format.name() + " image written and checked: " + output.getFileName());
         cancellation.throwIfCancelled();
+        log.phase("boot-test");
         BuildCompleted.BootTest booted = bootTest(kernel.isPresent(), format.name(), raw, workDir, commands, log);
+        log.endPhase();
         return new BuiltImage(output, format.name(), booted);
     }
 

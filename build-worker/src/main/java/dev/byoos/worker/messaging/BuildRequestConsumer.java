@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -42,6 +43,7 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.observability.WorkerMetrics;
 import dev.byoos.worker.storage.StagingStore;
 
 /**
@@ -80,6 +82,9 @@ public class BuildRequestConsumer {
     @Inject
     WorkerConfig config;
 
+    @Inject
+    WorkerMetrics metrics;
+
     private Builder builder;
 
     @PostConstruct
@@ -99,8 +104,10 @@ public class BuildRequestConsumer {
             LOG.warnf("dead-lettering a malformed build request: %s", e.getMessage());
             return message.nack(e);
         }
-        try {
-            process(request);
+        Optional<Instant> requestedAt = CloudEventMessages.attributes(message, EventTypes.BUILD_REQUESTED)
+                .getTimeStamp().map(time -> time.toInstant());
+        try (WorkerMetrics.Slot slot = metrics.occupySlot()) {
+            process(request, requestedAt);
             return message.ack();
         } catch (RuntimeException e) {
             // Only a failure to record the outcome lands here; the request goes to the dead-letter topic.
@@ -110,7 +117,7 @@ public class BuildRequestConsumer {
     }
 
 
-    private void process(BuildRequested request) {
+    private void process(BuildRequested request, Optional<Instant> requestedAt) {
         String buildId = request.build().buildId();
         if (cancellations.isCancelled(buildId)) {
             LOG.infof("build %s was cancelled; skipping its request", buildId);
@@ -127,6 +134,8 @@ public class BuildRequestConsumer {
         send(starts, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_STARTED,
                 new BuildStarted(request.build(), config.instanceName())));
         long started = System.nanoTime();
+        requestedAt.ifPresent(sent -> metrics.queued(request.build(), Duration.between(sent, Instant.now())));
+        String outcome = WorkerMetrics.FAILED;
         Path workDir = config.scratchDir().resolve(buildId);
         BuildLog log = new BuildLog();
         BuildCancellation cancellation = cancellations.track(buildId);
@@ -138,8 +147,11 @@ public class BuildRequestConsumer {
             Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
             cancellation.throwIfCancelled();
             // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
+            log.phase("upload");
             StagingStore.Upload upload = staging.upload(image.file(),
                     "builds/" + buildId + "/" + image.file().getFileName());
+            log.endPhase();
+            metrics.uploaded(request.build(), upload.size());
             staging.putText("builds/" + buildId + "/build.log", log.toString());
             BuildCompleted completed = new BuildCompleted(request.build(),
                     new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
@@ -151,8 +163,10 @@ public class BuildRequestConsumer {
             // request finds it and re-sends the same event (same id) instead of building again.
             staging.putText(completionKey, EventJson.write(completed));
             send(completions, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_COMPLETED, completed));
+            outcome = WorkerMetrics.SUCCEEDED;
             LOG.infof("build %s: staged %s (%d bytes, sha256 %s)", buildId, upload.key(), upload.size(), upload.sha256());
         } catch (BuildCancelledException e) {
+            outcome = WorkerMetrics.CANCELLED;
             LOG.infof("build %s: stopped, it was cancelled", buildId);
         } catch (BuildException e) {
             keepScratch = config.keepFailedScratch();
@@ -165,6 +179,9 @@ public class BuildRequestConsumer {
             failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), "build", "WORKER_IO",
                     "the worker could not read or write its scratch space: " + e.getMessage(), true));
         } finally {
+            log.endPhase();
+            metrics.phases(request.build(), log.phaseDurations());
+            metrics.built(request.build(), outcome, Duration.ofNanos(System.nanoTime() - started));
             cancellations.untrack(buildId);
             if (!keepScratch) {
                 deleteTree(workDir);

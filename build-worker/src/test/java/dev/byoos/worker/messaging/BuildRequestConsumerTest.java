@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.InputStream;
+import java.net.URI;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.BuildCompleted;
@@ -27,12 +30,16 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 
 /** build-worker against real Kafka and S3: build, stage, announce; idempotent and dead-lettering. */
 @QuarkusTest
 @QuarkusTestResource(DevStackResource.class)
 @QuarkusTestResource(TestBasesResource.class)
 class BuildRequestConsumerTest extends WorkerKafkaTest {
+
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     @ConfigProperty(name = "byoos.s3.endpoint")
     String s3Endpoint;
@@ -105,6 +112,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
 
     @Test
     void malformedRequestsGoToTheDeadLetterTopicAndTheNextRequestStillBuilds() {
+        Map<String, String> requests = Map.of("topic", Topics.BUILDS_REQUESTED);
+        double deadLettersBefore = metrics().sum("byoos_dead_letters_total", requests);
         String poisonKey = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, poisonKey, EventTypes.BUILD_REQUESTED, UUID.randomUUID().toString(),
                 "{\"build\": {\"buildId\": \"x\"}}");
@@ -113,10 +122,39 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
                 poisonKey, 2, TIMEOUT);
         assertFalse(KafkaTestClient.header(dead.get(0), "dead-letter-reason").orElse("").isBlank(),
                 "the dead letter carries the reason");
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", requests, deadLettersBefore + 2, TIMEOUT);
 
         String buildId = UUID.randomUUID().toString();
         send(request(buildId, "debian-12-skeleton"), UUID.randomUUID().toString());
         kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT);
+    }
+
+    @Test
+    void aBuildIsMeasuredFromItsQueueTimeThroughEveryPhaseToItsOutcome() throws Exception {
+        String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> build = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
+        assertEquals(2, metrics().sum("byoos_worker_slots"), "smallrye.messaging.worker.builds.max-concurrency");
+
+        String buildId = UUID.randomUUID().toString();
+        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("qemu", "qcow2"), team),
+                UUID.randomUUID().toString());
+        BuildCompleted completed = EventJson.read(
+                kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
+
+        // The outcome is recorded once the completion was announced.
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_duration_seconds_count",
+                Map.of("team", team, "outcome", "succeeded"), 1, TIMEOUT);
+        PrometheusMetrics after = metrics();
+        assertEquals(1, after.sum("byoos_build_queue_seconds_count", build));
+        for (String phase : List.of("base", "layers", "disk", "formats", "boot-test", "upload")) {
+            assertEquals(1, after.sum("byoos_build_phase_seconds_count", Map.of("team", team, "phase", phase)), phase);
+        }
+        assertEquals(completed.image().size(), after.sum("byoos_build_uploaded_bytes_total", build));
+        assertEquals(0, after.sum("byoos_worker_slots_busy"), "the slot is given back");
+    }
+
+    private PrometheusMetrics metrics() {
+        return PrometheusMetrics.scrape(metricsUrl);
     }
 
     private String sha256Of(String bucket, String key) throws Exception {

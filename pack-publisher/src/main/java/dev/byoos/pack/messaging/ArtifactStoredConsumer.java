@@ -25,6 +25,7 @@ import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.render.PackRenderer;
 
@@ -55,6 +56,9 @@ public class ArtifactStoredConsumer {
     @Inject
     OciRegistryClient registry;
 
+    @Inject
+    PackMetrics metrics;
+
     private final PackRenderer renderer = new PackRenderer();
 
     @Incoming(Topics.ARTIFACTS_STORED)
@@ -70,6 +74,7 @@ public class ArtifactStoredConsumer {
     }
 
     private void publish(ArtifactStored artifact) {
+        long started = System.nanoTime();
         String buildId = artifact.build().buildId();
         PackRenderer.RenderedPack pack = renderer.render(artifact);
         String repository = repositoryFor(pack.name());
@@ -87,6 +92,7 @@ public class ArtifactStoredConsumer {
             LOG.warnf("build %s: %s", buildId, reason);
             send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED,
                     new BuildFailed(artifact.build(), "pack", "PACK_VERSION_CONFLICT", reason, false)));
+            metrics.handled(artifact.build(), PackMetrics.CONFLICT, Duration.ofNanos(System.nanoTime() - started));
             return;
         }
         if (existing.isEmpty()) {
@@ -97,6 +103,8 @@ public class ArtifactStoredConsumer {
         }
         send(published, CloudEventMessages.forBuild(buildId, EventTypes.PACK_PUBLISHED,
                 new PackPublished(artifact.build(), reference, manifest.digest(), pack.osImageOverride())));
+        metrics.handled(artifact.build(), existing.isEmpty() ? PackMetrics.PUBLISHED : PackMetrics.ALREADY_PUBLISHED,
+                Duration.ofNanos(System.nanoTime() - started));
     }
 
     String repositoryFor(String packName) {

@@ -5,6 +5,7 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -25,6 +26,8 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.spec.observability.BuildMetrics;
+import dev.byoos.spec.observability.BuildMetrics.BuildTransition;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
@@ -38,6 +41,9 @@ import dev.byoos.spec.service.BuildState;
 public class PipelineEventsConsumer {
 
     private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
+
+    @Inject
+    BuildMetrics metrics;
 
     @Incoming(Topics.BUILDS_STARTED)
     public Uni<Void> onBuildStarted(Message<String> message) {
@@ -74,8 +80,14 @@ public class PipelineEventsConsumer {
             UUID buildId = parseBuildId(update.coordinates().buildId());
             return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(cloudEvent.getId(), buildId,
                     expectedType, cloudEvent.getSource().toString(), occurredAt, update.summary())
-                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().voidItem()));
+                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().<BuildTransition>nullItem()));
         })
+                // Counted after the commit: a redelivery finds the event id recorded and moves nothing.
+                .invoke(transition -> {
+                    if (transition != null) {
+                        metrics.transitioned(transition);
+                    }
+                })
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(failure -> {
                     LOG.warnf("dead-lettering %s event: %s", expectedType, failure.getMessage());
@@ -83,15 +95,16 @@ public class PipelineEventsConsumer {
                 });
     }
 
-    private static Uni<Void> applyTo(UUID buildId, BuildUpdate update) {
+    private static Uni<BuildTransition> applyTo(UUID buildId, BuildUpdate update) {
         return BuildEntity.<BuildEntity>findById(buildId).flatMap(build -> {
             if (build == null) {
                 // The event names a build this service never created: nothing to project it onto.
                 return Uni.createFrom().failure(new MalformedEventException("unknown build " + buildId, null));
             }
+            BuildState before = build.state;
             update.applyTo(build);
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(BuildTransition.of(build, before));
         });
     }
 
