@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -37,6 +38,14 @@ final class LocalPipeline implements AutoCloseable {
     }
 
     static LocalPipeline start() throws IOException, InterruptedException {
+        return start(Map.of());
+    }
+
+    /**
+     * @param environment added to the stack's environment; the services it starts inherit it, so
+     *                    Quarkus settings (e.g. {@code QUARKUS_OTEL_*}) reach all four
+     */
+    static LocalPipeline start(Map<String, String> environment) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("byoos.repo.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("deploy/devstack/target/byoos-devstack.jar");
         if (!Files.isRegularFile(jar)) {
@@ -45,12 +54,14 @@ final class LocalPipeline implements AutoCloseable {
         Path dataDir = root.resolve("system-tests/target/pipeline-" + ProcessHandle.current().pid());
         Files.createDirectories(dataDir);
         Path log = dataDir.resolve("up.log");
-        Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(), "--watch-stdin"))
+        ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(),
+                "--watch-stdin"))
                 .directory(root.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         Path servicesFile = dataDir.resolve("services.properties");
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!Files.exists(servicesFile)) {

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -48,6 +49,8 @@ class PipelineSystemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(5);
+    /** Spans leave a service in batches (every 200 ms here) and after the span ends. */
+    private static final Duration SPAN_EXPORT_TIMEOUT = Duration.ofSeconds(30);
     private static final String PACK_REPOSITORY = "byoos/spectro-packs/archive/byoos-debian-12";
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -56,9 +59,17 @@ class PipelineSystemTest {
     @TempDir
     Path scratch;
 
+    private OtlpCollector collector;
+    private TracedBuild tracedBuild;
+
     @BeforeAll
     void startPipeline() throws Exception {
-        pipeline = LocalPipeline.start();
+        collector = OtlpCollector.start();
+        // Tracing is off by default; here every service exports to the in-process collector, soon.
+        pipeline = LocalPipeline.start(Map.of(
+                "QUARKUS_OTEL_SDK_DISABLED", "false",
+                "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.endpoint(),
+                "QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms"));
     }
 
     @AfterAll
@@ -66,6 +77,54 @@ class PipelineSystemTest {
         if (pipeline != null) {
             pipeline.close();
         }
+        if (collector != null) {
+            collector.close();
+        }
+    }
+
+    @Test
+    void oneBuildIsOneTraceFromTheRestCallThroughAllFourServices() throws Exception {
+        TracedBuild build = tracedBuild();
+        Set<String> everyService = Set.of("spec-service", "build-worker", "artifact-service", "pack-publisher");
+        long deadline = System.nanoTime() + SPAN_EXPORT_TIMEOUT.toNanos();
+        while (!collector.servicesIn(build.traceId()).containsAll(everyService) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertEquals(everyService, collector.servicesIn(build.traceId()),
+                "spans of build " + build.buildId() + ": " + collector.spansOf(build.traceId()));
+    }
+
+    /** A build submitted under a trace the test chose, run to PUBLISHED once. */
+    private synchronized TracedBuild tracedBuild() throws Exception {
+        if (tracedBuild == null) {
+            String unique = Long.toHexString(System.nanoTime());
+            String traceId = HexFormat.of().formatHex(randomBytes(16));
+            String spec = Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                    .replace("name: debian-12-node", "name: traced-" + unique)
+                    .replace("name: byoos-debian-12", "name: byoos-traced-" + unique);
+            HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(
+                    URI.create(pipeline.specService() + "/api/v1/specs"))
+                    .header("Content-Type", "application/yaml")
+                    .header("Authorization", pipeline.bearer("system-test", "submitter", "platform"))
+                    // As a traced caller would: the build's trace is the caller's.
+                    .header("traceparent", "00-" + traceId + "-" + HexFormat.of().formatHex(randomBytes(8)) + "-01")
+                    .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, submitted.statusCode(), submitted.body());
+            String buildId = JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText();
+            JsonNode build = awaitTerminalState(buildId);
+            assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
+            tracedBuild = new TracedBuild(buildId, traceId);
+        }
+        return tracedBuild;
+    }
+
+    private record TracedBuild(String buildId, String traceId) {
+    }
+
+    private static byte[] randomBytes(int count) {
+        byte[] bytes = new byte[count];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     @Test

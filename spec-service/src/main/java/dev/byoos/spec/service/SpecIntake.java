@@ -37,6 +37,7 @@ import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.messaging.OutboxRelay;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.observability.BuildMetrics;
@@ -465,6 +466,7 @@ public class SpecIntake {
         record.messageKey = buildId.toString();
         record.payload = payload;
         record.createdAt = now;
+        record.traceParent = TraceContext.currentTraceparent();
         return record;
     }
 
