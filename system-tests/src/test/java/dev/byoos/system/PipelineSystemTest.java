@@ -1,6 +1,7 @@
 package dev.byoos.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -22,7 +23,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -36,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.byoos.testsupport.PrometheusMetrics;
 
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
@@ -61,6 +66,7 @@ class PipelineSystemTest {
 
     private OtlpCollector collector;
     private TracedBuild tracedBuild;
+    private boolean failedBuildDone;
 
     @BeforeAll
     void startPipeline() throws Exception {
@@ -94,7 +100,46 @@ class PipelineSystemTest {
                 "spans of build " + build.buildId() + ": " + collector.spansOf(build.traceId()));
     }
 
-    /** A build submitted under a trace the test chose, run to PUBLISHED once. */
+    @Test
+    void everyDashboardQueryNamesAMetricTheServicesExpose() throws Exception {
+        // Most byoos_* series appear with their first observation: one published and one failed build.
+        tracedBuild();
+        failedBuild();
+        Set<String> exposed = new TreeSet<>();
+        for (String service : List.of("spec-service", "build-worker", "artifact-service", "pack-publisher")) {
+            exposed.addAll(PrometheusMetrics.scrape(URI.create(pipeline.services.getProperty(service + ".url")
+                    + "/q/metrics")).names());
+        }
+        try (var dashboards = Files.list(pipeline.root.resolve("deploy/grafana/dashboards"))) {
+            for (Path dashboard : dashboards.filter(file -> file.toString().endsWith(".json")).toList()) {
+                Set<String> queried = DashboardQueries.metricNames(JSON.readTree(dashboard.toFile()));
+                assertFalse(queried.isEmpty(), dashboard + " queries nothing");
+                Set<String> missing = new TreeSet<>(queried);
+                missing.removeAll(exposed);
+                assertEquals(Set.of(), missing, dashboard + " queries metrics no service exposes");
+            }
+        }
+    }
+
+    /** A build the worker refuses (scripts need a shell, the skeleton base has none), run to FAILED once. */
+    private synchronized void failedBuild() throws Exception {
+        if (!failedBuildDone) {
+            String unique = Long.toHexString(System.nanoTime());
+            String spec = Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                    .replace("name: debian-12-node", "name: failing-" + unique)
+                    .replace("name: byoos-debian-12", "name: byoos-failing-" + unique)
+                    .replace("  customizations:\n", "  customizations:\n    scripts:\n"
+                            + "      - {name: hello, stage: post, content: \"echo hello\"}\n");
+            HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
+                    spec.getBytes(StandardCharsets.UTF_8));
+            assertEquals(201, submitted.statusCode(), submitted.body());
+            JsonNode build = awaitTerminalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+            assertEquals("FAILED", build.path("state").asText(), build.toPrettyString());
+            failedBuildDone = true;
+        }
+    }
+
+    /** A build submitted under a trace the test chose, run to PUBLISHED once for every test that needs one. */
     private synchronized TracedBuild tracedBuild() throws Exception {
         if (tracedBuild == null) {
             String unique = Long.toHexString(System.nanoTime());
