@@ -317,6 +317,15 @@ class SpecPipelineTest {
     }
 
     @Test
+    void isReadyOnlyWithItsDependenciesReachable() {
+        // Without PostgreSQL or Kafka these checks answer DOWN and readiness 503.
+        given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'Reactive PostgreSQL connections health check' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'SmallRye Reactive Messaging - readiness check' }.status", equalTo("UP"));
+    }
+
+    @Test
     void aDryRunShowsTheSpecWithDefaultsAndStoresNothing() throws Exception {
         long specs = count("select count(*) from image_spec");
         given().contentType("application/yaml").body(exampleSpec("dry-" + shortId()).getBytes(StandardCharsets.UTF_8))
