@@ -19,14 +19,24 @@ import java.util.List;
  * @param signature   the signature over the image's sha256
  * @param cloudImages passed on from the build: images that live in a cloud
  * @param ociImage    passed on from the build: the Edge OS image in the registry
+ * @param provenance  passed on from the build: how the image was made (pack-publisher puts it in the
+ *                    pack's README)
  */
 public record ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
         long size, String format, StoredObject sbom, StoredObject log, Signature signature,
-        List<BuildCompleted.CloudImage> cloudImages, BuildCompleted.OciImage ociImage) {
+        List<BuildCompleted.CloudImage> cloudImages, BuildCompleted.OciImage ociImage,
+        BuildCompleted.Provenance provenance) {
 
     public ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
             long size, String format) {
-        this(build, bucket, key, uri, sha256, size, format, null, null, null, null, null);
+        this(build, bucket, key, uri, sha256, size, format, null, null, null, null, null, null);
+    }
+
+    /** Without provenance (a build that reported none). */
+    public ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
+            long size, String format, StoredObject sbom, StoredObject log, Signature signature,
+            List<BuildCompleted.CloudImage> cloudImages, BuildCompleted.OciImage ociImage) {
+        this(build, bucket, key, uri, sha256, size, format, sbom, log, signature, cloudImages, ociImage, null);
     }
 
     /** An object artifact-service stored beside the image. */

@@ -2,12 +2,9 @@ package dev.byoos.localauth;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
-import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Signature;
@@ -46,23 +43,14 @@ public final class LocalTokens {
 
     /** Loads the key pair from {@code dir}, creating it on first use. */
     public static synchronized LocalTokens in(Path dir) throws IOException {
-        Files.createDirectories(dir);
         Path privateFile = dir.resolve(PRIVATE_KEY_FILE);
         Path publicFile = dir.resolve(PUBLIC_KEY_FILE);
         try {
-            if (!Files.isRegularFile(privateFile) || !Files.isRegularFile(publicFile)) {
-                KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-                generator.initialize(2048);
-                KeyPair pair = generator.generateKeyPair();
-                Path temporary = Files.createTempFile(dir, PRIVATE_KEY_FILE, ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(temporary, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-                Files.writeString(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
-                Files.move(temporary, privateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            }
-            String encoded = Files.readString(privateFile).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPairFiles.ensure(privateFile, publicFile, generator);
             PrivateKey key = KeyFactory.getInstance("RSA")
-                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(encoded)));
+                    .generatePrivate(new PKCS8EncodedKeySpec(KeyPairFiles.read(privateFile)));
             return new LocalTokens(publicFile, key);
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot create or read the local token keys in " + dir, e);
@@ -112,10 +100,5 @@ public final class LocalTokens {
 
     private static String base64Url(byte[] bytes) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
     }
 }

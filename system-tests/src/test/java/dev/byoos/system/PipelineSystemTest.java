@@ -208,6 +208,18 @@ class PipelineSystemTest {
         assertTrue(pack.containsKey("byoos-debian-12-1.0.0/README.md"));
         assertTrue(pack.containsKey("byoos-debian-12-1.0.0/logo.png"));
 
+        // pack-publisher's catalog traces the version back to this build, its image and its spec.
+        HttpResponse<String> lineage = http.send(HttpRequest.newBuilder(URI.create(
+                pipeline.services.getProperty("pack-publisher.url") + "/api/v1/packs/byoos-debian-12/versions/1.0.0"))
+                .header("Authorization", pipeline.bearer("system-test", "viewer", "platform")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, lineage.statusCode(), lineage.body());
+        JsonNode version = JSON.readTree(lineage.body());
+        assertEquals(packReference, version.path("pack").path("reference").asText());
+        assertEquals(artifactSha256, version.path("artifact").path("sha256").asText());
+        assertEquals(buildId, version.path("build").path("id").asText());
+        assertEquals("platform", version.path("spec").path("team").asText());
+
         // The image, downloaded from S3 and checked by tools the builder does not control.
         Path image = download(artifactUri);
         assertEquals(artifactSha256, sha256(image), "the stored image has the recorded checksum");

@@ -2,6 +2,7 @@ package dev.byoos.testsupport;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,18 @@ public final class KafkaTestClient implements AutoCloseable {
 
     /** Sends a binary-mode CloudEvent whose data has the given content type (e.g. application/yaml). */
     public void sendCloudEvent(String topic, String key, String type, String id, String contentType, String data) {
+        send(cloudEvent(topic, key, type, id, contentType, data));
+    }
+
+    /** Sends a binary-mode CloudEvent with a {@code time} attribute, for consumers that compare event times. */
+    public void sendCloudEvent(String topic, String key, String type, String id, OffsetDateTime time, String json) {
+        ProducerRecord<String, String> record = cloudEvent(topic, key, type, id, "application/json", json);
+        record.headers().add("ce_time", bytes(time.toString()));
+        send(record);
+    }
+
+    private static ProducerRecord<String, String> cloudEvent(String topic, String key, String type, String id,
+            String contentType, String data) {
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, data);
         record.headers().add("ce_specversion", bytes("1.0"));
         record.headers().add("ce_id", bytes(id));
@@ -56,7 +69,7 @@ public final class KafkaTestClient implements AutoCloseable {
         // As the services' producers do: consumers measure how long an event waited from this time.
         record.headers().add("ce_time", bytes(java.time.Instant.now().toString()));
         record.headers().add("content-type", bytes(contentType));
-        send(record);
+        return record;
     }
 
     /** Sends a structured-mode CloudEvent: the whole event, attributes and data, as the JSON value. */

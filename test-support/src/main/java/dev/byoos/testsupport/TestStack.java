@@ -1,7 +1,13 @@
 package dev.byoos.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -52,6 +58,61 @@ public final class TestStack {
         // this class's statics; a JVM-wide system property lets those copies reuse this stack.
         System.setProperty(ENDPOINTS_PROPERTY, file.toString());
         return running;
+    }
+
+    /** The devstack's name for its S3 outage switch (DevStack.S3_OUTAGE_FILE; no devstack classes here). */
+    static final String S3_OUTAGE_FILE = "s3-outage";
+    private static final Duration OUTAGE_SWITCH_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Takes the stack's S3 down until the returned outage is closed: connections are refused, and
+     * every object is still there when it comes back on the same port. Both directions return only
+     * once S3 is seen down, or up again. Needs a devstack (child or already running), which
+     * watches its data directory for the switch; a Testcontainers stack has none.
+     */
+    public static synchronized AutoCloseable s3Outage() {
+        Endpoints running = endpoints();
+        if (running.devstackPid() == ProcessHandle.current().pid()) {
+            throw new IllegalStateException("the test stack runs in containers, which have no S3 outage switch; "
+                    + "run this test against a devstack (" + ENDPOINTS_ENV + ", or without a Docker engine)");
+        }
+        Path outageFile = Path.of(System.getProperty(ENDPOINTS_PROPERTY)).toAbsolutePath().resolveSibling(S3_OUTAGE_FILE);
+        URI s3 = URI.create(running.s3Endpoint());
+        try {
+            Files.writeString(outageFile, "S3 is down until this file is deleted\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitListening(s3, false);
+        return () -> {
+            Files.deleteIfExists(outageFile);
+            awaitListening(s3, true);
+        };
+    }
+
+    private static void awaitListening(URI endpoint, boolean listening) {
+        long deadline = System.nanoTime() + OUTAGE_SWITCH_TIMEOUT.toNanos();
+        while (accepts(endpoint) != listening) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("S3 at " + endpoint + " did not go " + (listening ? "up" : "down")
+                        + " within " + OUTAGE_SWITCH_TIMEOUT.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while switching S3", e);
+            }
+        }
+    }
+
+    private static boolean accepts(URI endpoint) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 1000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
     }
 
     private static Optional<Path> configuredEndpointsFile() {

@@ -6,15 +6,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import dev.byoos.localauth.LocalSigningKeys;
 import dev.byoos.localauth.LocalTokens;
 
 /**
- * Bearer tokens for tests, signed with a key pair under the module's target/ directory; the
+ * Bearer tokens (and the artifact signing key) for tests, signed with a key pair under the module's target/ directory; the
  * {@link DevStackResource} points the service under test at the matching public key.
  */
 public final class TestTokens {
 
     private static final Path KEYS = Path.of("target", "test-auth");
+    private static final Path SIGNING_KEYS = Path.of("target", "test-signing");
 
     private TestTokens() {
     }
@@ -22,6 +24,15 @@ public final class TestTokens {
     public static LocalTokens issuer() {
         try {
             return LocalTokens.in(KEYS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The artifact signing key pair of this module's tests, under target/. */
+    public static LocalSigningKeys signingKeys() {
+        try {
+            return LocalSigningKeys.in(SIGNING_KEYS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

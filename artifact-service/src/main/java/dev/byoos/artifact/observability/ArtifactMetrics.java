@@ -24,6 +24,7 @@ public class ArtifactMetrics {
     public static final String ARTIFACTS = "byoos.artifacts";
     public static final String STORED_BYTES = "byoos.artifact.stored.bytes";
     public static final String PROMOTION_TIME = "byoos.artifact.promotion";
+    public static final String STORAGE_UNAVAILABLE = "byoos.artifact.storage.unavailable";
 
     /** Verified and promoted. */
     public static final String STORED = "stored";
@@ -48,6 +49,13 @@ public class ArtifactMetrics {
     public void counted(BuildCoordinates build, String format, String outcome) {
         Counter.builder(ARTIFACTS).description("build.completed events handled, by outcome")
                 .tags(tags(build, format).and("outcome", outcome)).register(registry).increment();
+    }
+
+    /** An attempt to promote a build's image found S3 unavailable; the event waits and is tried again. */
+    public void storageUnavailable(BuildCoordinates build, String format) {
+        Counter.builder(STORAGE_UNAVAILABLE)
+                .description("Attempts to store an artifact that found S3 unavailable and were retried")
+                .tags(tags(build, format)).register(registry).increment();
     }
 
     /** @param format the stored image's format, as the build reported it */

@@ -2,7 +2,11 @@ package dev.byoos.artifact.storage;
 
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -11,21 +15,27 @@ import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
 import io.minio.CopySource;
 import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.MinioClient;
+import io.minio.RemoveObjectArgs;
 import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
+import io.minio.http.Method;
 
 import dev.byoos.artifact.config.S3Config;
 
 /**
- * Verifies staged images and promotes them to content-addressed keys. The checksum is recomputed
- * from the bytes in S3, streamed, never buffered whole. Identical images are stored once.
- * Every method blocks; callers run it on a worker thread.
+ * S3 access for artifacts: streaming verification, server-side promotion to content-addressed
+ * keys, reads and presigned downloads. No method holds more than one read buffer of an object in
+ * memory, whatever its size. Every method blocks; callers run it on a worker thread.
  */
 @ApplicationScoped
 public class ArtifactStore {
 
-    private static final int BUFFER_SIZE = 1024 * 1024;
+    /** Large enough that hashing, not the number of read calls, bounds the throughput. */
+    private static final int READ_BUFFER_BYTES = 1024 * 1024;
+    private static final Set<String> ABSENT = Set.of("NoSuchKey", "NoSuchObject", "NoSuchBucket");
 
     private final MinioClient client;
     private final String artifactsBucket;
@@ -56,71 +66,145 @@ public class ArtifactStore {
         }
     }
 
-    public record Measured(String sha256, long size) {
-    }
-
-    /** Reads a staged object end to end and returns its sha256 and size. */
-    public Measured measure(String bucket, String key) {
-        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[BUFFER_SIZE];
-            long size = 0;
-            for (int read; (read = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, read);
-                size += read;
-            }
-            return new Measured(HexFormat.of().formatHex(digest.digest()), size);
-        } catch (ErrorResponseException e) {
-            if ("NoSuchKey".equals(e.errorResponse().code())) {
-                throw new StagedObjectMissingException(bucket + "/" + key);
-            }
-            throw new StorageUnavailableException("reading " + bucket + "/" + key, e);
-        } catch (Exception e) {
-            throw new StorageUnavailableException("reading " + bucket + "/" + key, e);
-        }
+    /**
+     * What an object holds, computed from its bytes.
+     *
+     * @param etag the version that was read: a promotion copies only that version
+     */
+    public record Measured(String sha256, long size, String etag) {
     }
 
     /**
-     * Copies a verified staged object to {@code sha256/<digest>} unless that key already holds it.
+     * Reads an object end to end and returns its sha256 and size. The read is pinned to the ETag
+     * seen first, so the digest belongs to exactly one version of the object.
+     *
+     * @throws ObjectMissingException     when the object does not exist
+     * @throws StorageUnavailableException when S3 fails; retrying later may succeed
+     */
+    public Measured measure(String bucket, String key) {
+        String location = bucket + "/" + key;
+        return call("reading " + location, () -> {
+            StatObjectResponse stat = client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key)
+                    .matchETag(stat.etag()).build())) {
+                MessageDigest digest = sha256();
+                byte[] buffer = new byte[READ_BUFFER_BYTES];
+                long size = 0;
+                for (int read; (read = in.read(buffer)) > 0;) {
+                    digest.update(buffer, 0, read);
+                    size += read;
+                }
+                return new Measured(HexFormat.of().formatHex(digest.digest()), size, stat.etag());
+            }
+        }, location);
+    }
+
+    /**
+     * Copies a verified object to {@code sha256/<digest>} in the artifacts bucket, unless that key
+     * already holds it (identical content is stored once). The copy runs inside S3: no byte passes
+     * through this service. The MinIO client copies objects over 5 GiB as a multipart upload of
+     * part copies (UploadPartCopy). The copy is conditional on the measured ETag, so a source that
+     * changed after it was verified is never promoted.
      *
      * @return the content-addressed key
      */
-    public String promote(String stagingBucket, String stagedKey, String sha256) {
-        String key = contentAddress(sha256);
-        try {
-            if (!exists(key)) {
-                client.copyObject(CopyObjectArgs.builder()
-                        .bucket(artifactsBucket)
-                        .object(key)
-                        .source(CopySource.builder().bucket(stagingBucket).object(stagedKey).build())
-                        .build());
+    public String promote(String sourceBucket, String sourceKey, Measured verified) {
+        String key = contentAddress(verified.sha256());
+        String location = sourceBucket + "/" + sourceKey;
+        return call("promoting " + location + " to " + key, () -> {
+            if (sizeOf(key) == verified.size()) {
+                return key;
             }
+            client.copyObject(CopyObjectArgs.builder()
+                    .bucket(artifactsBucket)
+                    .object(key)
+                    .source(CopySource.builder().bucket(sourceBucket).object(sourceKey).matchETag(verified.etag()).build())
+                    .build());
             return key;
-        } catch (Exception e) {
-            throw new StorageUnavailableException("promoting " + stagedKey + " to " + key, e);
-        }
+        }, location);
+    }
+
+    /** Opens a stored artifact for reading; the caller closes the stream. */
+    public InputStream open(String key) {
+        String location = artifactsBucket + "/" + key;
+        return call("opening " + location,
+                () -> client.getObject(GetObjectArgs.builder().bucket(artifactsBucket).object(key).build()), location);
+    }
+
+    /** A URL that downloads a stored artifact without credentials until {@code expiry} has passed. */
+    public String presignedDownload(String key, Duration expiry) {
+        String location = artifactsBucket + "/" + key;
+        return call("presigning " + location, () -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+                .method(Method.GET)
+                .bucket(artifactsBucket)
+                .object(key)
+                .expiry((int) expiry.toSeconds(), TimeUnit.SECONDS)
+                .build()), location);
+    }
+
+    /** Deletes a stored object; deleting one that is already gone succeeds. */
+    public void delete(String key) {
+        String location = artifactsBucket + "/" + key;
+        call("deleting " + location, () -> {
+            client.removeObject(RemoveObjectArgs.builder().bucket(artifactsBucket).object(key).build());
+            return key;
+        }, location);
     }
 
     public static String contentAddress(String sha256) {
         return "sha256/" + sha256;
     }
 
-    private boolean exists(String key) throws Exception {
+    /** @return the size of an object in the artifacts bucket, or -1 when there is none */
+    private long sizeOf(String key) throws Exception {
         try {
-            client.statObject(StatObjectArgs.builder().bucket(artifactsBucket).object(key).build());
-            return true;
+            return client.statObject(StatObjectArgs.builder().bucket(artifactsBucket).object(key).build()).size();
         } catch (ErrorResponseException e) {
-            if ("NoSuchKey".equals(e.errorResponse().code()) || "NoSuchObject".equals(e.errorResponse().code())) {
-                return false;
+            if (ABSENT.contains(e.errorResponse().code())) {
+                return -1;
             }
             throw e;
         }
     }
 
-    /** The staged object named by the event does not exist. */
-    public static class StagedObjectMissingException extends RuntimeException {
-        public StagedObjectMissingException(String location) {
-            super("staged object " + location + " does not exist");
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface S3Call<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Runs one S3 operation and sorts its failures: an absent object is final, anything else (no
+     * connection, a timeout, a 5xx, a version that changed under a conditional request) may pass.
+     */
+    private static <T> T call(String what, S3Call<T> operation, String location) {
+        try {
+            return operation.run();
+        } catch (ErrorResponseException e) {
+            if (ABSENT.contains(e.errorResponse().code())) {
+                throw new ObjectMissingException(location);
+            }
+            throw new StorageUnavailableException(what, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageUnavailableException(what, e);
+        } catch (Exception e) {
+            // I/O errors, and the MinIO client's checked exceptions (malformed responses).
+            throw new StorageUnavailableException(what, e);
+        }
+    }
+
+    /** The object does not exist. */
+    public static class ObjectMissingException extends RuntimeException {
+        public ObjectMissingException(String location) {
+            super("object " + location + " does not exist");
         }
     }
 

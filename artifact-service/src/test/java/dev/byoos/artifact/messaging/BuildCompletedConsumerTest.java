@@ -1,13 +1,19 @@
 package dev.byoos.artifact.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.net.URI;
-import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.KeyFactory;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.time.Duration;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -18,12 +24,10 @@ import javax.sql.DataSource;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -31,10 +35,12 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.byoos.artifact.Rows;
+import dev.byoos.artifact.StagedBuilds;
+import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
-import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -42,26 +48,12 @@ import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.PrometheusMetrics;
+import dev.byoos.testsupport.TestTokens;
 
-/** artifact-service against real Kafka, S3 and PostgreSQL. */
+/** artifact-service's consumer against real Kafka, S3 and PostgreSQL. */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
 class BuildCompletedConsumerTest {
-
-    static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
-    @ConfigProperty(name = "byoos.s3.endpoint")
-    String s3Endpoint;
-    @ConfigProperty(name = "byoos.s3.access-key")
-    String s3AccessKey;
-    @ConfigProperty(name = "byoos.s3.secret-key")
-    String s3SecretKey;
-    @ConfigProperty(name = "byoos.s3.staging-bucket")
-    String stagingBucket;
-    @ConfigProperty(name = "byoos.s3.artifacts-bucket")
-    String artifactsBucket;
 
     @Inject
     DataSource database;
@@ -69,70 +61,105 @@ class BuildCompletedConsumerTest {
     @TestHTTPResource("/q/metrics")
     URI metricsUrl;
 
-    KafkaTestClient kafka;
-    MinioClient s3;
+    StagedBuilds builds;
 
     @BeforeEach
     void connect() {
-        kafka = new KafkaTestClient(bootstrapServers);
-        s3 = MinioClient.builder().endpoint(s3Endpoint).region("us-east-1").credentials(s3AccessKey, s3SecretKey).build();
+        builds = new StagedBuilds();
     }
 
     @AfterEach
     void disconnect() {
-        kafka.close();
-    }
-
-    /** Stages random bytes as build-worker would and returns the matching build.completed. */
-    private BuildCompleted staged(String buildId, byte[] content, String reportedSha256) throws Exception {
-        return staged(buildId, content, reportedSha256, "platform");
-    }
-
-    private BuildCompleted staged(String buildId, byte[] content, String reportedSha256, String team)
-            throws Exception {
-        String key = "builds/" + buildId + "/disk.qcow2";
-        s3.putObject(PutObjectArgs.builder().bucket(stagingBucket).object(key)
-                .stream(new ByteArrayInputStream(content), content.length, -1).build());
-        return new BuildCompleted(new BuildCoordinates(buildId, team, "node", 1, "cd".repeat(32),
-                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
-                new BuildCompleted.StagedObject(stagingBucket, key, reportedSha256, content.length, "qcow2"),
-                "native/test", 1);
-    }
-
-    private void send(BuildCompleted event) {
-        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, event.build().buildId(), EventTypes.BUILD_COMPLETED,
-                UUID.randomUUID().toString(), EventJson.write(event));
+        builds.close();
     }
 
     @Test
     void verifiesPromotesToTheContentAddressAndRecordsOnceEvenWhenRedelivered() throws Exception {
-        String buildId = UUID.randomUUID().toString();
-        byte[] content = UUID.randomUUID().toString().repeat(1000).getBytes();
-        BuildCompleted completed = staged(buildId, content, sha256(content));
-        send(completed);
-        ConsumerRecord<String, String> first = kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, 1, TIMEOUT).get(0);
+        byte[] content = StagedBuilds.uniqueContent("image");
+        BuildCompleted completed = builds.stage("platform", "node", "qcow2", content, Extras.NONE);
+        String buildId = completed.build().buildId();
+        builds.send(completed);
+        ConsumerRecord<String, String> first = builds.kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, 1,
+                StagedBuilds.TIMEOUT).get(0);
         ArtifactStored stored = EventJson.read(first.value(), ArtifactStored.class);
-        assertEquals("sha256/" + sha256(content), stored.key());
-        assertEquals(artifactsBucket, stored.bucket());
-        assertEquals(content.length, s3.statObject(StatObjectArgs.builder().bucket(artifactsBucket).object(stored.key())
-                .build()).size());
+        assertEquals("sha256/" + StagedBuilds.sha256(content), stored.key());
+        assertEquals(builds.endpoints.s3ArtifactsBucket(), stored.bucket());
+        assertEquals(StagedBuilds.sha256(content), builds.sha256Of(stored.bucket(), stored.key()));
 
-        send(completed);
-        List<ConsumerRecord<String, String>> both = kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, 2, TIMEOUT);
+        builds.send(completed);
+        List<ConsumerRecord<String, String>> both = builds.kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, 2,
+                StagedBuilds.TIMEOUT);
         assertEquals(KafkaTestClient.header(first, "ce_id"), KafkaTestClient.header(both.get(1), "ce_id"));
+        assertEquals(first.value(), both.get(1).value());
         assertEquals(1, count("select count(*) from artifact where build_id = '" + buildId + "'"));
+    }
+
+    @Test
+    void storesSbomAndLogBesideTheImageSignsItAndCarriesEverythingOn() throws Exception {
+        byte[] sbom = StagedBuilds.uniqueContent("{\"bomFormat\":\"CycloneDX\"}");
+        byte[] log = StagedBuilds.uniqueContent("build log line");
+        var provenance = new BuildCompleted.Provenance("0.1.0", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00.5Z",
+                List.of(new BuildCompleted.Input("base:local/debian-12", "ab".repeat(32), null),
+                        new BuildCompleted.Input("file:/etc/motd", "cd".repeat(32), "https://example.org/motd")));
+        var cloudImages = List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0f4804aff4cf9c5a2"));
+        var ociImage = new BuildCompleted.OciImage("127.0.0.1:5000/os:1.0.0", "sha256:" + "ef".repeat(32));
+        BuildCompleted completed = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("with extras"),
+                new Extras(sbom, log, provenance, cloudImages, ociImage));
+
+        ArtifactStored stored = builds.store(completed);
+
+        assertEquals("sha256/" + StagedBuilds.sha256(sbom), stored.sbom().key());
+        assertEquals(StagedBuilds.sha256(sbom), builds.sha256Of(stored.sbom().bucket(), stored.sbom().key()));
+        assertEquals(log.length, stored.log().size());
+        assertEquals(StagedBuilds.sha256(log), builds.sha256Of(stored.log().bucket(), stored.log().key()));
+        assertEquals(cloudImages, stored.cloudImages());
+        assertEquals(ociImage, stored.ociImage());
+        assertEquals("cosign-blob", stored.signature().format());
+        assertTrue(signatureVerifies(stored), "ECDSA-SHA256 over the image verifies with the configured public key");
+
+        Map<String, Object> row = row("select builder_version, build_finished_at, inputs, cloud_images, sbom_sha256, "
+                + "log_key, target_format, signature_key_id from artifact where build_id = '"
+                + completed.build().buildId() + "'");
+        assertEquals("0.1.0", row.get("builder_version"));
+        assertNotNull(row.get("build_finished_at"));
+        assertTrue(row.get("inputs").toString().contains("https://example.org/motd"), row.get("inputs").toString());
+        assertTrue(row.get("cloud_images").toString().contains("ami-0f4804aff4cf9c5a2"));
+        assertEquals(StagedBuilds.sha256(sbom), row.get("sbom_sha256"));
+        assertEquals(stored.log().key(), row.get("log_key"));
+        assertEquals("qcow2", row.get("target_format"));
+        assertEquals(stored.signature().keyId(), row.get("signature_key_id"));
+    }
+
+    @Test
+    void identicalImagesFromTwoBuildsAreStoredOnce() throws Exception {
+        byte[] content = StagedBuilds.uniqueContent("twice");
+        ArtifactStored first = builds.store(builds.stage("platform", "node", "qcow2", content, Extras.NONE));
+        // Mark the stored object: copying over it again would replace it with the staged object's
+        // metadata, losing the mark.
+        builds.s3.putObject(PutObjectArgs.builder().bucket(first.bucket()).object(first.key())
+                .stream(new ByteArrayInputStream(content), content.length, -1)
+                .userMetadata(Map.of("stored-by", "first-build")).build());
+
+        ArtifactStored second = builds.store(builds.stage("team-b", "other", "qcow2", content, Extras.NONE));
+
+        assertEquals(first.key(), second.key());
+        assertEquals("first-build", builds.s3.statObject(StatObjectArgs.builder().bucket(second.bucket())
+                .object(second.key()).build()).userMetadata().get("stored-by"));
+        assertEquals(2, count("select count(*) from artifact where sha256 = '" + first.sha256() + "'"));
     }
 
     @Test
     void countsStoredRejectedAndRedeliveredArtifactsWithTheBytesAndTimeOfEachPromotion() throws Exception {
         String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> artifact = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
-        byte[] content = UUID.randomUUID().toString().repeat(100).getBytes();
-        BuildCompleted completed = staged(UUID.randomUUID().toString(), content, sha256(content), team);
-        send(completed);
-        send(completed);
-        send(staged(UUID.randomUUID().toString(), "tampered".getBytes(), "00".repeat(32), team));
+        byte[] content = StagedBuilds.uniqueContent("metrics");
+        BuildCompleted completed = builds.stage(team, "node", "qcow2", content, Extras.NONE);
+        builds.send(completed);
+        builds.send(completed);
+        BuildCompleted honest = builds.stage(team, "node", "qcow2", StagedBuilds.uniqueContent("tampered"),
+                Extras.NONE);
+        builds.send(new BuildCompleted(honest.build(), new BuildCompleted.StagedObject(honest.image().bucket(),
+                honest.image().key(), "00".repeat(32), honest.image().size(), "qcow2"), "native/test", 1));
 
         awaitArtifacts(team, ArtifactMetrics.STORED, 1);
         awaitArtifacts(team, ArtifactMetrics.ALREADY_STORED, 1);
@@ -144,19 +171,35 @@ class BuildCompletedConsumerTest {
 
     private void awaitArtifacts(String team, String outcome, double expected) {
         PrometheusMetrics.awaitSum(metricsUrl, "byoos_artifacts_total", Map.of("team", team, "outcome", outcome),
-                expected, TIMEOUT);
+                expected, StagedBuilds.TIMEOUT);
     }
 
     @Test
     void aChecksumMismatchFailsTheBuildAndStoresNothing() throws Exception {
-        String buildId = UUID.randomUUID().toString();
-        byte[] content = "tampered".getBytes();
-        send(staged(buildId, content, "00".repeat(32)));
-        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
-                BuildFailed.class);
+        BuildCompleted honest = builds.stage("platform", "node", "qcow2", "tampered".getBytes(), Extras.NONE);
+        BuildCompleted lying = new BuildCompleted(honest.build(), new BuildCompleted.StagedObject(honest.image().bucket(),
+                honest.image().key(), "00".repeat(32), honest.image().size(), "qcow2"), "native/test", 1);
+        builds.send(lying);
+        BuildFailed failed = awaitFailure(lying.build().buildId());
         assertEquals("CHECKSUM_MISMATCH", failed.code());
         assertEquals("artifact", failed.stage());
-        assertEquals(0, count("select count(*) from artifact where build_id = '" + buildId + "'"));
+        assertEquals(BuildFailed.BUILDER, failed.category());
+        assertEquals(0, count("select count(*) from artifact where build_id = '" + lying.build().buildId() + "'"));
+    }
+
+    @Test
+    void anSbomThatDiffersFromWhatTheBuildReportedFailsTheBuild() throws Exception {
+        BuildCompleted honest = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("image"),
+                new Extras("{}".getBytes(StandardCharsets.UTF_8), null, null, null, null));
+        BuildCompleted.StagedObject sbom = honest.sbom();
+        BuildCompleted lying = new BuildCompleted(honest.build(), honest.image(), "native/test", 1, null,
+                new BuildCompleted.StagedObject(sbom.bucket(), sbom.key(), sbom.sha256(), sbom.size() + 1, sbom.format()),
+                null, null, null, null);
+        builds.send(lying);
+        BuildFailed failed = awaitFailure(lying.build().buildId());
+        assertEquals("SIZE_MISMATCH", failed.code());
+        assertTrue(failed.reason().contains("SBOM"), failed.reason());
+        assertEquals(0, count("select count(*) from artifact where build_id = '" + lying.build().buildId() + "'"));
     }
 
     @Test
@@ -164,27 +207,14 @@ class BuildCompletedConsumerTest {
         Map<String, String> completions = Map.of("topic", Topics.BUILDS_COMPLETED);
         double deadLettersBefore = PrometheusMetrics.scrape(metricsUrl).sum("byoos_dead_letters_total", completions);
         String poisonKey = UUID.randomUUID().toString();
-        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, poisonKey, EventTypes.BUILD_COMPLETED, UUID.randomUUID().toString(),
-                "[]");
-        kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_COMPLETED), poisonKey, 1, TIMEOUT);
-        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", completions, deadLettersBefore + 1, TIMEOUT);
+        builds.kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, poisonKey, EventTypes.BUILD_COMPLETED,
+                UUID.randomUUID().toString(), "[]");
+        builds.kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_COMPLETED), poisonKey, 1, StagedBuilds.TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", completions, deadLettersBefore + 1,
+                StagedBuilds.TIMEOUT);
 
-        String buildId = UUID.randomUUID().toString();
-        byte[] content = "after the poison".getBytes();
-        send(staged(buildId, content, sha256(content)));
-        kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, 1, TIMEOUT);
-    }
-
-    private long count(String sql) throws Exception {
-        try (Connection connection = database.getConnection();
-                ResultSet rows = connection.createStatement().executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
-    }
-
-    private static String sha256(byte[] content) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        builds.store(builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("after the poison"),
+                Extras.NONE));
     }
 
     @Test
@@ -192,5 +222,41 @@ class BuildCompletedConsumerTest {
         io.restassured.RestAssured.given().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("checks.find { it.name == 's3-buckets' }.status", org.hamcrest.Matchers.equalTo("UP"));
+    }
+
+    private BuildFailed awaitFailure(String buildId) {
+        return EventJson.read(builds.kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, StagedBuilds.TIMEOUT).get(0)
+                .value(), BuildFailed.class);
+    }
+
+    /** Checks the signature as any ECDSA verifier would: SHA256withECDSA over the image's bytes. */
+    private boolean signatureVerifies(ArtifactStored stored) throws Exception {
+        String pem = Files.readString(TestTokens.signingKeys().publicKeyFile());
+        byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        Signature verifier = Signature.getInstance("SHA256withECDSA");
+        verifier.initVerify(KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(der)));
+        try (var in = builds.s3.getObject(io.minio.GetObjectArgs.builder().bucket(stored.bucket()).object(stored.key())
+                .build())) {
+            verifier.update(in.readAllBytes());
+        }
+        return verifier.verify(Base64.getDecoder().decode(stored.signature().value()))
+                && stored.signature().keyId().equals(HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(der)));
+    }
+
+    private long count(String sql) throws Exception {
+        return Rows.count(database, sql);
+    }
+
+    private Map<String, Object> row(String sql) throws Exception {
+        try (Connection connection = database.getConnection();
+                ResultSet rows = connection.createStatement().executeQuery(sql)) {
+            assertTrue(rows.next(), "no row for " + sql);
+            Map<String, Object> row = new java.util.HashMap<>();
+            for (int column = 1; column <= rows.getMetaData().getColumnCount(); column++) {
+                row.put(rows.getMetaData().getColumnName(column), rows.getObject(column));
+            }
+            return row;
+        }
     }
 }

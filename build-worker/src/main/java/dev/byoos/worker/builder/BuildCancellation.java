@@ -8,6 +8,7 @@ package dev.byoos.worker.builder;
 public final class BuildCancellation {
 
     private boolean cancelled;
+    private boolean timedOut;
     private Process running;
 
     public synchronized void cancel() {
@@ -17,6 +18,21 @@ public final class BuildCancellation {
         }
     }
 
+    /**
+     * Stops the build because it ran out of time: it stops the way a cancelled build does, but the
+     * worker reports it as failed ({@link #timedOut()}) rather than keeping quiet.
+     */
+    public synchronized void timeOut() {
+        timedOut = true;
+        cancel();
+    }
+
+    /** Whether the build was stopped by {@link #timeOut()} rather than by its user. */
+    public synchronized boolean timedOut() {
+        return timedOut;
+    }
+
+    /** Whether the build must stop: cancelled by its user, or out of time. */
     public synchronized boolean isCancelled() {
         return cancelled;
     }

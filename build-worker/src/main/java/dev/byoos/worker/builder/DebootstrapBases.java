@@ -75,12 +75,8 @@ public final class DebootstrapBases {
      */
     public Path obtain(BuildRequested.Debootstrap base, Path workDir, CommandRunner commands, BuildLog log,
             BuildCancellation cancellation) {
+        String key = contentKey(base);
         String mirror = checkedMirror(base.mirror());
-        if (!SUITE.matcher(base.suite()).matches()) {
-            throw new BuildException(BuildException.Kind.BAD_INPUT, "INVALID_SUITE",
-                    "'" + base.suite() + "' is not a Debian or Ubuntu suite name", null);
-        }
-        String key = key(base.suite(), mirror);
         Path entry = cacheDir.resolve(key);
         Path tree = entry.resolve("rootfs");
         if (Files.isDirectory(tree)) {
@@ -114,6 +110,19 @@ public final class DebootstrapBases {
         } finally {
             threads.unlock();
         }
+    }
+
+    /**
+     * @return the cache key of {@code base}, without making it
+     * @throws BuildException BAD_INPUT HOST_NOT_ALLOWED, INVALID_MIRROR or INVALID_SUITE
+     */
+    public String contentKey(BuildRequested.Debootstrap base) {
+        String mirror = checkedMirror(base.mirror());
+        if (!SUITE.matcher(base.suite()).matches()) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "INVALID_SUITE",
+                    "'" + base.suite() + "' is not a Debian or Ubuntu suite name", null);
+        }
+        return key(base.suite(), mirror);
     }
 
     /** sha256 over everything that decides the tree's content. */

@@ -25,9 +25,18 @@ final class ImageShell {
             "LC_ALL", "C",
             "DEBIAN_FRONTEND", "noninteractive");
     private static final Duration PACKAGES_TIMEOUT = Duration.ofMinutes(30);
+    private static final String PACKAGES = "PACKAGES";
     /** Debian and RPM package names; never an option (no leading '-'), never shell syntax. */
     private static final Pattern PACKAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9+._-]*");
     private static final List<String> COMMAND_DIRECTORIES = List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin");
+    /**
+     * What apt and dnf print when the mirror cannot be reached (as opposed to a package that does
+     * not exist): the spec is fine, the network or the mirror is not, and a later try may succeed.
+     */
+    private static final Pattern MIRROR_UNREACHABLE = Pattern.compile(
+            "Temporary failure resolving|Could not resolve|Could not connect to|Failed to fetch"
+                    + "|Connection (failed|refused|timed out)|Cannot download repomd\\.xml"
+                    + "|Curl error \\(\\d+\\): Couldn't (resolve|connect)");
 
     private final RootFilesystem rootfs;
     private final CommandRunner commands;
@@ -51,7 +60,9 @@ final class ImageShell {
      * mirrors by itself (its own /etc/resolv.conf), and packages whose maintainer scripts need
      * /proc will fail, as nothing is mounted.
      *
-     * @throws BuildException BAD_INPUT NO_PACKAGE_MANAGER, PACKAGES_FAILED or PACKAGES_TIMEOUT
+     * @throws BuildException BAD_INPUT NO_PACKAGE_MANAGER, PACKAGES_FAILED (a package that does not
+     *                        exist, a failing maintainer script) or PACKAGES_TIMEOUT; INFRASTRUCTURE
+     *                        PACKAGE_MIRROR_UNREACHABLE
      */
     void installPackages(List<String> packages) {
         if (packages.isEmpty()) {
@@ -73,7 +84,7 @@ final class ImageShell {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "NO_PACKAGE_MANAGER",
                     "base " + rootfs.baseName() + " has no package manager; packages cannot be installed", null);
         }
-        run("package installation", script, PACKAGES_TIMEOUT, "PACKAGES");
+        run("package installation", script, PACKAGES_TIMEOUT, PACKAGES);
     }
 
     private void run(String what, String content, Duration timeout, String codePrefix) {
@@ -90,6 +101,11 @@ final class ImageShell {
             if (exit.timedOut()) {
                 throw new BuildException(BuildException.Kind.BAD_INPUT, codePrefix + "_TIMEOUT",
                         what + " did not finish within " + timeout.toSeconds() + " s and was stopped", null);
+            }
+            if (exit.code() != 0 && codePrefix.equals(PACKAGES) && MIRROR_UNREACHABLE.matcher(exit.output()).find()) {
+                throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "PACKAGE_MIRROR_UNREACHABLE",
+                        what + " could not reach the package mirror (exit " + exit.code() + "): "
+                                + CommandRunner.lastLines(exit.output()), null);
             }
             if (exit.code() != 0) {
                 throw new BuildException(BuildException.Kind.BAD_INPUT, codePrefix + "_FAILED",

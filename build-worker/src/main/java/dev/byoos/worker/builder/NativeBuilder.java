@@ -1,6 +1,7 @@
 package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 
@@ -14,11 +15,16 @@ import dev.byoos.worker.builder.format.ImageFormats;
  * The default builder: base tree (from the local catalog, or made by debootstrap and cached) +
  * customization layers ({@link ImageCustomizer}) → the requested {@link ImageFormat} (most of them
  * from a GPT disk, bootable when the base has a kernel), each output checked before it leaves the
- * worker; raw and qcow2 disks with a kernel are boot-tested.
+ * worker; raw and qcow2 disks with a kernel are boot-tested. Every build writes a CycloneDX SBOM
+ * of the finished tree.
+ *
+ * <p>The base and every layer are content-hashed first ({@link BuildInputs}); an image already
+ * built from the same inputs is served from the {@link ImageCache} without building anything.
  */
 public final class NativeBuilder implements Builder {
 
     public static final String ID = "native/0.1.0";
+    static final String SBOM_FILE = "sbom.cdx.json";
 
     /** The formats QEMU boots as they are; the boot test runs for these. */
     private static final Set<String> BOOT_TESTED_FORMATS = Set.of("raw", "qcow2");
@@ -28,19 +34,32 @@ public final class NativeBuilder implements Builder {
     private final Path basesDir;
     private final Optional<DebootstrapBases> debootstrapBases;
     private final BootSmokeTest bootTest;
+    private final ImageCache cache;
+    private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
-    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest) {
+    /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
+    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest, ImageCache cache,
+            String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
         this.bootTest = bootTest;
+        this.cache = cache;
+        this.builderVersion = builderVersion;
     }
 
-    /** A builder for local catalog bases only (debootstrap bases are refused), boot test on. */
+    /** A builder without an image cache. */
+    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest) {
+        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), ID);
+    }
+
+    /** A builder for local catalog bases only (debootstrap bases are refused), boot test on, no cache. */
     public NativeBuilder(Path basesDir) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
+        this.cache = ImageCache.disabled();
+        this.builderVersion = ID;
     }
 
     @Override
@@ -66,35 +85,59 @@ public final class NativeBuilder implements Builder {
         }
         // Refused before any work: an unbuildable format must not cost an unpack and a disk.
         ImageFormat format = ImageFormats.forName(request.build().target().format());
+        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), builderVersion + " " + ID,
+                bootTest.enabled());
+        Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir);
+        if (cached.isPresent()) {
+            ImageCache.Hit hit = cached.get();
+            log.phase("cached", 90, "image cache: hit " + inputs.imageKey() + ", built " + hit.builtAt()
+                    + " from the same inputs; nothing to build");
+            return new BuiltImage(hit.image(), hit.format(), hit.bootTest(), hit.sbom(), inputs.inputs(), true);
+        }
+        log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
+
         CommandRunner commands = new CommandRunner(log, cancellation);
-        log.phase("base");
+        log.phase("base", 5, "preparing the base root filesystem");
         RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
-        DiskImageAssembler.DiskIds ids = DiskImageAssembler.DiskIds.of(request.build().buildId());
+        // From the content key, not the build: the same inputs make the same disk, whichever build asked.
+        DiskImageAssembler.DiskIds ids = DiskImageAssembler.DiskIds.of(inputs.imageKey());
         if (KernelBoot.find(rootfs).isPresent()) {
             KernelBoot.prepareRoot(rootfs, ids);
         }
-        log.phase("layers");
+        log.phase("layers", 25, "applying the spec's customization layers");
         new ImageCustomizer(rootfs, commands, cancellation).apply(request);
+        Path sbom = RootFilesystemSbom.write(rootfs, inputs.imageKey(), request.build().os().name(),
+                request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
         FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, () -> {
-            log.phase("disk");
+            log.line("assembling the disk");
             DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, ids, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
-            log.phase("formats");
             return raw;
         });
-        log.phase("formats");
+        log.phase("image", 50, "writing the " + format.name() + " image");
         Path output = format.write(context);
         format.verify(output, context);
         log.line(format.name() + " image written and checked: " + output.getFileName());
         cancellation.throwIfCancelled();
-        log.phase("boot-test");
         BuildCompleted.BootTest booted = bootTest(kernel.isPresent(), format.name(), raw, workDir, commands, log);
-        log.endPhase();
-        return new BuiltImage(output, format.name(), booted);
+        cache.store(inputs.imageKey(), output, sbom, format.name(), booted);
+        return new BuiltImage(output, format.name(), booted, sbom, inputs.inputs(), false);
+    }
+
+    private BuildCompleted.Input baseInput(BuildRequested.BaseImage base) {
+        if (base.local() != null) {
+            return BuildInputs.localBase(basesDir, base.local());
+        }
+        return BuildInputs.debootstrapBase(base.debootstrap(), debootstrapBases().contentKey(base.debootstrap()));
+    }
+
+    private DebootstrapBases debootstrapBases() {
+        return debootstrapBases.orElseThrow(() -> new BuildException(BuildException.Kind.BAD_INPUT,
+                "DEBOOTSTRAP_NOT_AVAILABLE", "this builder takes bases from its local catalog only", null));
     }
 
     private RootFilesystem baseTree(BuildRequested.BaseImage base, Path workDir, CommandRunner commands, BuildLog log,
@@ -102,9 +145,7 @@ public final class NativeBuilder implements Builder {
         if (base.local() != null) {
             return RootFilesystem.unpack(basesDir, base.local(), workDir, commands);
         }
-        DebootstrapBases bases = debootstrapBases.orElseThrow(() -> new BuildException(BuildException.Kind.BAD_INPUT,
-                "DEBOOTSTRAP_NOT_AVAILABLE", "this builder takes bases from its local catalog only", null));
-        Path tree = bases.obtain(base.debootstrap(), workDir, commands, log, cancellation);
+        Path tree = debootstrapBases().obtain(base.debootstrap(), workDir, commands, log, cancellation);
         return RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);
     }
 
@@ -119,6 +160,7 @@ public final class NativeBuilder implements Builder {
         if (!BOOT_TESTED_FORMATS.contains(format)) {
             return BootSmokeTest.skipped("format " + format + " is not boot-tested");
         }
+        log.phase("boot-test", 75, "booting the image under QEMU");
         return bootTest.boot(raw, workDir, commands, log);
     }
 }

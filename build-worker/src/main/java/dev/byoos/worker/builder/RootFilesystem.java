@@ -8,8 +8,10 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -28,6 +30,8 @@ public final class RootFilesystem {
 
     private final Path root;
     private final String baseName;
+    /** Image paths the builder wrote, replaced or appended to, in order: the SBOM lists them with their hashes. */
+    private final Set<String> written = new LinkedHashSet<>();
 
     private RootFilesystem(Path root, String baseName) {
         this.root = root;
@@ -36,20 +40,32 @@ public final class RootFilesystem {
 
     /** Unpacks base {@code name} of the catalog in {@code basesDir} into {@code workDir/rootfs}. */
     public static RootFilesystem unpack(Path basesDir, String name, Path workDir, CommandRunner commands) {
+        Path base = locateBase(basesDir, name);
+        if (Files.isDirectory(base)) {
+            return copyOf(base, name, workDir, commands);
+        }
+        Path rootfs = createRoot(workDir);
+        commands.run(COPY_TIMEOUT, workDir, null, "tar", "--numeric-owner", "-xaf", base.toString(), "-C",
+                rootfs.toString());
+        return new RootFilesystem(rootfs, name);
+    }
+
+    /**
+     * @return base {@code name} of the catalog in {@code basesDir}: its directory, or its tar archive
+     * @throws BuildException BAD_INPUT BASE_NOT_FOUND when the catalog has no such base
+     */
+    public static Path locateBase(Path basesDir, String name) {
         Path directory = basesDir.resolve(name);
         if (!directory.normalize().startsWith(basesDir.normalize())) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_FOUND", "invalid base name " + name, null);
         }
         if (Files.isDirectory(directory)) {
-            return copyOf(directory, name, workDir, commands);
+            return directory;
         }
-        Path rootfs = createRoot(workDir);
         for (String suffix : TARBALL_SUFFIXES) {
             Path tarball = basesDir.resolve(name + suffix);
             if (Files.isRegularFile(tarball)) {
-                commands.run(COPY_TIMEOUT, workDir, null, "tar", "--numeric-owner", "-xaf", tarball.toString(),
-                        "-C", rootfs.toString());
-                return new RootFilesystem(rootfs, name);
+                return tarball;
             }
         }
         throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_FOUND",
@@ -166,6 +182,23 @@ public final class RootFilesystem {
             throw new UncheckedIOException(e);
         }
         setOwnerAndMode(target, imagePath, mode, uid, gid);
+        remember(imagePath);
+    }
+
+    private void remember(String imagePath) {
+        synchronized (written) {
+            written.add(imagePath);
+        }
+    }
+
+    /**
+     * @return the image paths the builder wrote, replaced or appended to, in the order it first did; a path
+     *         removed since (a script's temporary file) is still listed, so check it exists
+     */
+    public List<String> writtenPaths() {
+        synchronized (written) {
+            return List.copyOf(written);
+        }
     }
 
     /** Replaces the content of an existing file, keeping its owner and mode. */
@@ -191,6 +224,7 @@ public final class RootFilesystem {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        remember(imagePath);
     }
 
     /** Creates a directory (and missing parents, as root, 0755), then gives it owner and mode. */

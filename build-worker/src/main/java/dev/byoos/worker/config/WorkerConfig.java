@@ -41,6 +41,51 @@ public interface WorkerConfig {
     @WithDefault("10000")
     int rememberedCancellations();
 
+    /**
+     * How long one build may take, from its start to its result, retries and waits included. A
+     * build still running then is stopped and fails (BUILD_TIMEOUT). Each script has its own,
+     * shorter timeout from the spec.
+     */
+    @WithDefault("90m")
+    Duration buildTimeout();
+
+    /**
+     * Free space the scratch directory's filesystem must have before a build starts; with less,
+     * the build waits and retries like any infrastructure failure (INSUFFICIENT_DISK).
+     */
+    @WithDefault("10737418240")
+    long minFreeDiskBytes();
+
+    /** Retries of builds that failed for an infrastructure reason (mirror, S3, disk). */
+    Retry retry();
+
+    interface Retry {
+
+        /** Tries in all, the first included; the build then fails with the number of attempts. */
+        @WithDefault("4")
+        int maxAttempts();
+
+        /** Wait before the second try; doubled before each later one, up to {@link #maxBackoff()}. */
+        @WithDefault("10s")
+        Duration initialBackoff();
+
+        @WithDefault("5m")
+        Duration maxBackoff();
+    }
+
+    /** Finished images by content key: an identical request on identical inputs is not built again. */
+    ImageCache imageCache();
+
+    interface ImageCache {
+
+        /** One directory per image; best on the scratch directory's filesystem, so entries are hard links. */
+        Path dir();
+
+        /** Disk the entries may take; the least recently used go first. 0 turns the cache off. */
+        @WithDefault("21474836480")
+        long maxBytes();
+    }
+
     /** The boot smoke test of images whose base has a kernel. */
     BootTest bootTest();
 

@@ -7,15 +7,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -41,6 +49,7 @@ import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
+import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.observability.WorkerMetrics;
@@ -60,6 +69,16 @@ public class BuildRequestConsumer {
 
     private static final Logger LOG = Logger.getLogger(BuildRequestConsumer.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
+    /** How often a pause between attempts looks for a cancellation. */
+    private static final Duration PAUSE_SLICE = Duration.ofMillis(200);
+    static final String STAGE = "build";
+    static final String SBOM_FILE = "sbom.cdx.json";
+    static final String SBOM_FORMAT = "cyclonedx-json";
+    static final String SBOM_MEDIA_TYPE = "application/vnd.cyclonedx+json";
+    static final String LOG_FILE = "build.log";
+    static final String LOG_FORMAT = "text";
+    /** Without a charset parameter: S3Proxy answered 403 to a build log uploaded as text/plain; charset=utf-8. */
+    static final String LOG_MEDIA_TYPE = "text/plain";
 
     @Inject
     @Channel(Topics.BUILDS_COMPLETED)
@@ -74,6 +93,13 @@ public class BuildRequestConsumer {
     MutinyEmitter<String> starts;
 
     @Inject
+    @Channel(Topics.BUILDS_PROGRESS)
+    MutinyEmitter<String> progressEvents;
+
+    @ConfigProperty(name = "quarkus.application.version")
+    String builderVersion;
+
+    @Inject
     CancellationRegistry cancellations;
 
     @Inject
@@ -86,12 +112,25 @@ public class BuildRequestConsumer {
     WorkerMetrics metrics;
 
     private Builder builder;
+    /** Stops builds that run out of time (worker.build-timeout). */
+    private ScheduledExecutorService deadlines;
 
     @PostConstruct
     void init() {
         builder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
                 new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
-                new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())));
+                new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
+                new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
+        deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "build-deadlines");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    @PreDestroy
+    void stop() {
+        deadlines.shutdownNow();
     }
 
     @Incoming(Topics.BUILDS_REQUESTED)
@@ -136,62 +175,179 @@ public class BuildRequestConsumer {
         long started = System.nanoTime();
         requestedAt.ifPresent(sent -> metrics.queued(request.build(), Duration.between(sent, Instant.now())));
         String outcome = WorkerMetrics.FAILED;
-        Path workDir = config.scratchDir().resolve(buildId);
-        BuildLog log = new BuildLog();
         BuildCancellation cancellation = cancellations.track(buildId);
-        boolean keepScratch = false;
+        BuildProgressReporter progress = new BuildProgressReporter(progressEvents, request.build(), System::nanoTime);
+        BuildLog log = new BuildLog(progress);
+        ScheduledFuture<?> deadline = deadlines.schedule(cancellation::timeOut, config.buildTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
         try {
-            Files.createDirectories(workDir);
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
-            Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
-            cancellation.throwIfCancelled();
-            // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
-            log.phase("upload");
-            StagingStore.Upload upload = staging.upload(image.file(),
-                    "builds/" + buildId + "/" + image.file().getFileName());
-            log.endPhase();
-            metrics.uploaded(request.build(), upload.size());
-            staging.putText("builds/" + buildId + "/build.log", log.toString());
-            BuildCompleted completed = new BuildCompleted(request.build(),
-                    new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(),
-                            image.format()),
-                    builder.id(), (System.nanoTime() - started) / 1_000_000, image.bootTest());
-            // Last point of return: past the completion record the build counts as done.
-            cancellation.throwIfCancelled();
-            // The record is written before the event: if we die in between, the redelivered
-            // request finds it and re-sends the same event (same id) instead of building again.
-            staging.putText(completionKey, EventJson.write(completed));
-            send(completions, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_COMPLETED, completed));
-            outcome = WorkerMetrics.SUCCEEDED;
-            LOG.infof("build %s: staged %s (%d bytes, sha256 %s)", buildId, upload.key(), upload.size(), upload.sha256());
-        } catch (BuildCancelledException e) {
-            outcome = WorkerMetrics.CANCELLED;
-            LOG.infof("build %s: stopped, it was cancelled", buildId);
-        } catch (BuildException e) {
-            keepScratch = config.keepFailedScratch();
-            failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), "build", e.code(),
-                    e.getMessage(), e.retryable()));
-            LOG.warnf("build %s failed: %s: %s", buildId, e.code(), e.getMessage());
-        } catch (IOException | UncheckedIOException e) {
-            keepScratch = config.keepFailedScratch();
-            LOG.warnf(e, "build %s failed on the worker's disk", buildId);
-            failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), "build", "WORKER_IO",
-                    "the worker could not read or write its scratch space: " + e.getMessage(), true));
+            outcome = buildWithRetries(request, log, progress, cancellation);
         } finally {
+            deadline.cancel(false);
             log.endPhase();
             metrics.phases(request.build(), log.phaseDurations());
             metrics.built(request.build(), outcome, Duration.ofNanos(System.nanoTime() - started));
             cancellations.untrack(buildId);
-            if (!keepScratch) {
-                deleteTree(workDir);
+        }
+    }
+
+    /**
+     * Builds until the build completes, fails for a reason retrying cannot fix, or runs out of
+     * attempts; infrastructure failures (mirror, S3, disk) are retried after a growing pause.
+     *
+     * @return the outcome the build's duration is recorded with: {@link WorkerMetrics#SUCCEEDED},
+     *         {@link WorkerMetrics#FAILED} (after the last attempt, or out of time) or
+     *         {@link WorkerMetrics#CANCELLED}
+     */
+    private String buildWithRetries(BuildRequested request, BuildLog log, BuildProgressReporter progress,
+            BuildCancellation cancellation) {
+        String buildId = request.build().buildId();
+        Instant startedAt = Instant.now();
+        Path workDir = config.scratchDir().resolve(buildId);
+        Duration backoff = config.retry().initialBackoff();
+        FailureClassifier.Failure previous = null;
+        for (int attempt = 1;; attempt++) {
+            boolean keepScratch = false;
+            try {
+                if (previous != null) {
+                    progress.waiting("retry", 0, previous.dependency(), "attempt " + (attempt - 1) + " failed ("
+                            + previous.code() + "); trying again in " + backoff.toSeconds() + " s");
+                    pause(backoff, cancellation);
+                    backoff = min(backoff.multipliedBy(2), config.retry().maxBackoff());
+                    log.line("attempt " + attempt + " of " + config.retry().maxAttempts());
+                }
+                requireFreeDisk();
+                Files.createDirectories(workDir);
+                buildAndAnnounce(request, workDir, log, cancellation, startedAt);
+                return WorkerMetrics.SUCCEEDED;
+            } catch (BuildCancelledException e) {
+                if (cancellation.timedOut()) {
+                    LOG.warnf("build %s: out of time after %s", buildId, config.buildTimeout());
+                    String reason = "the build did not finish within " + readable(config.buildTimeout())
+                            + " (worker.build-timeout) and was stopped while in phase '" + progress.currentPhase()
+                            + "'; every script stays within its own timeout, so downloads or the worker were too"
+                            + " slow: retry, or ask the operators for more time";
+                    send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(
+                            request.build(), STAGE, "BUILD_TIMEOUT", reason, true, BuildFailed.INFRASTRUCTURE, attempt)));
+                    metrics.failed(request.build(), BuildFailed.INFRASTRUCTURE, "BUILD_TIMEOUT");
+                    return WorkerMetrics.FAILED;
+                }
+                LOG.infof("build %s: stopped, it was cancelled", buildId);
+                return WorkerMetrics.CANCELLED;
+            } catch (IOException | RuntimeException e) {
+                FailureClassifier.Failure failure = FailureClassifier.classify(
+                        e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e);
+                if (failure.retryable() && attempt < config.retry().maxAttempts() && !cancellation.isCancelled()) {
+                    LOG.warnf("build %s: attempt %d failed (%s: %s); retrying", buildId, attempt, failure.code(),
+                            failure.reason());
+                    log.line("attempt " + attempt + " failed: " + failure.code() + ": " + failure.reason());
+                    // The pause before the next attempt is no phase of the build.
+                    log.endPhase();
+                    metrics.retried(request.build(), failure.category(), failure.code());
+                    previous = failure;
+                    continue;
+                }
+                keepScratch = config.keepFailedScratch();
+                if (failure.category().equals(BuildFailed.BUILDER)) {
+                    LOG.errorf(e, "build %s failed: %s", buildId, failure.code());
+                } else {
+                    LOG.warnf("build %s failed: %s: %s", buildId, failure.code(), failure.reason());
+                }
+                String reason = failure.retryable()
+                        ? failure.reason() + " (gave up after " + attempt + (attempt == 1 ? " attempt)" : " attempts)")
+                        : failure.reason();
+                failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), STAGE, failure.code(),
+                        reason, failure.retryable(), failure.category(), attempt));
+                if (cancellation.isCancelled() && !cancellation.timedOut()) {
+                    return WorkerMetrics.CANCELLED;
+                }
+                metrics.failed(request.build(), failure.category(), failure.code());
+                return WorkerMetrics.FAILED;
+            } finally {
+                if (!keepScratch) {
+                    deleteTree(workDir);
+                }
             }
         }
     }
 
-    /** A build cancelled while it failed has no failure to report: it is cancelled. */
+    private void buildAndAnnounce(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation,
+            Instant startedAt) {
+        String buildId = request.build().buildId();
+        Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
+        cancellation.throwIfCancelled();
+        log.phase("upload", 90, "staging the image, its SBOM and the build log");
+        String prefix = "builds/" + buildId + "/";
+        // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
+        StagingStore.Upload upload = staging.upload(image.file(), prefix + image.file().getFileName());
+        metrics.uploaded(request.build(), upload.size());
+        BuildCompleted.StagedObject sbom = image.sbom() == null ? null
+                : staged(staging.upload(image.sbom(), prefix + SBOM_FILE, SBOM_MEDIA_TYPE), SBOM_FORMAT);
+        Instant finishedAt = Instant.now();
+        log.line("staged " + upload.key() + " (" + upload.size() + " bytes, sha256 " + upload.sha256() + ")"
+                + (image.fromCache() ? ", served from the image cache" : ""));
+        BuildCompleted.StagedObject buildLog = staged(staging.put(prefix + LOG_FILE,
+                log.toString().getBytes(StandardCharsets.UTF_8), LOG_MEDIA_TYPE), LOG_FORMAT);
+        BuildCompleted completed = new BuildCompleted(request.build(), staged(upload, image.format()), builder.id(),
+                Duration.between(startedAt, finishedAt).toMillis(), image.bootTest(), sbom, buildLog,
+                new BuildCompleted.Provenance(builderVersion, startedAt.toString(), finishedAt.toString(),
+                        image.inputs()),
+                null, null);
+        // Last point of return: past the completion record the build counts as done.
+        cancellation.throwIfCancelled();
+        // The record is written before the event: if we die in between, the redelivered
+        // request finds it and re-sends the same event (same id) instead of building again.
+        staging.putText(completionKey(buildId), EventJson.write(completed));
+        send(completions, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_COMPLETED, completed));
+        LOG.infof("build %s: staged %s (%d bytes, sha256 %s)%s", buildId, upload.key(), upload.size(), upload.sha256(),
+                image.fromCache() ? " from the image cache" : "");
+    }
+
+    private BuildCompleted.StagedObject staged(StagingStore.Upload upload, String format) {
+        return new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(), format);
+    }
+
+    /** @throws BuildException INFRASTRUCTURE INSUFFICIENT_DISK, retried like any other infrastructure failure */
+    private void requireFreeDisk() throws IOException {
+        Path scratch = Files.createDirectories(config.scratchDir());
+        long usable = Files.getFileStore(scratch).getUsableSpace();
+        if (usable < config.minFreeDiskBytes()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INSUFFICIENT_DISK", "the worker has "
+                    + usable + " bytes free for builds, fewer than the " + config.minFreeDiskBytes()
+                    + " a build may need (worker.min-free-disk-bytes); it waits for other builds to finish and"
+                    + " the image cache to shrink, then tries again", null);
+        }
+    }
+
+    /** Sleeps, waking early (and throwing) when the build is cancelled or runs out of time. */
+    private static void pause(Duration pause, BuildCancellation cancellation) {
+        long until = System.nanoTime() + pause.toNanos();
+        try {
+            for (long left; (left = until - System.nanoTime()) > 0;) {
+                cancellation.throwIfCancelled();
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, PAUSE_SLICE.toMillis()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildCancelledException();
+        }
+        cancellation.throwIfCancelled();
+    }
+
+    /** {@code 1h30m}, {@code 20s}: a duration as the configuration writes it. */
+    static String readable(Duration duration) {
+        return duration.toString().substring(2).toLowerCase(Locale.ROOT);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** A build cancelled by its user while it failed has no failure to report: it is cancelled. */
     private void failUnlessCancelled(BuildRequested request, BuildCancellation cancellation, BuildFailed failure) {
-        if (!cancellation.isCancelled()) {
+        if (!cancellation.isCancelled() || cancellation.timedOut()) {
             send(failures, CloudEventMessages.forBuild(request.build().buildId(), EventTypes.BUILD_FAILED, failure));
         }
     }

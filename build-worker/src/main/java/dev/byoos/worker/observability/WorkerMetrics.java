@@ -21,7 +21,8 @@ import dev.byoos.messaging.BuildTags;
 
 /**
  * The worker's Prometheus metrics: how long requests waited in Kafka, how long each build phase
- * took, how many builds ran to which outcome, the bytes staged, and how many of the worker's
+ * took, how many builds ran to which outcome, which failures (by category: spec, infrastructure,
+ * builder) ended builds and which were retried, the bytes staged, and how many of the worker's
  * build slots are busy. Tagged with team, cloud and format like spec-service's build counters.
  */
 @ApplicationScoped
@@ -31,6 +32,8 @@ public class WorkerMetrics {
     public static final String PHASE_TIME = "byoos.build.phase";
     public static final String BUILD_TIME = "byoos.build.duration";
     public static final String UPLOADED_BYTES = "byoos.build.uploaded.bytes";
+    public static final String FAILURES = "byoos.build.failures";
+    public static final String RETRIES = "byoos.build.retries";
     public static final String SLOTS = "byoos.worker.slots";
     public static final String SLOTS_BUSY = "byoos.worker.slots.busy";
 
@@ -80,6 +83,18 @@ public class WorkerMetrics {
     public void built(BuildCoordinates build, String outcome, Duration took) {
         timer(BUILD_TIME, "Time from a build's start to its outcome", tags(build).and("outcome", outcome))
                 .record(took);
+    }
+
+    /** A build failed for good (after its last attempt, or out of time). */
+    public void failed(BuildCoordinates build, String category, String code) {
+        Counter.builder(FAILURES).description("Builds that failed, by failure category and code")
+                .tags(tags(build).and("category", category, "code", code)).register(registry).increment();
+    }
+
+    /** An attempt failed for a reason the worker retries (an infrastructure failure). */
+    public void retried(BuildCoordinates build, String category, String code) {
+        Counter.builder(RETRIES).description("Build attempts that failed and were tried again")
+                .tags(tags(build).and("category", category, "code", code)).register(registry).increment();
     }
 
     public void uploaded(BuildCoordinates build, long bytes) {

@@ -1,6 +1,6 @@
 package dev.byoos.worker.storage;
 
-import java.io.IOException;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,6 +66,11 @@ public class StagingStore {
     }
 
     public Upload upload(Path file, String key) {
+        return upload(file, key, "application/octet-stream");
+    }
+
+    /** Streams {@code file} to {@code key}, hashing the bytes on their way out. */
+    public Upload upload(Path file, String key, String contentType) {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
             long size = Files.size(file);
@@ -74,7 +79,7 @@ public class StagingStore {
                         .bucket(bucket)
                         .object(key)
                         .stream(hashing, size, PART_SIZE)
-                        .contentType("application/octet-stream")
+                        .contentType(contentType)
                         .build());
             }
             return new Upload(key, HexFormat.of().formatHex(sha256.digest()), size);
@@ -86,16 +91,26 @@ public class StagingStore {
     }
 
     public void putText(String key, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        put(key, text.getBytes(StandardCharsets.UTF_8), "application/json");
+    }
+
+    /** Writes a small object whole (a build log, a record); @return where it went, with its sha256 */
+    public Upload put(String key, byte[] bytes, String contentType) {
         try {
             client.putObject(PutObjectArgs.builder()
                     .bucket(bucket)
                     .object(key)
-                    .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1)
-                    .contentType("application/json")
+                    .stream(new ByteArrayInputStream(bytes), bytes.length, -1)
+                    .contentType(contentType)
                     .build());
         } catch (Exception e) {
             throw unavailable("write of " + key, e);
+        }
+        try {
+            return new Upload(key, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)),
+                    bytes.length);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -9,12 +9,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
@@ -64,6 +69,20 @@ class BootableImageTest {
         assertEquals("role=worker\n", inside.cat("/etc/byoos/node.conf"));
         assertTrue(inside.cat("/etc/fstab").contains("PARTUUID="), "fstab names the new disk's partitions");
         assertTrue(inside.cat("/usr/lib/os-release").contains("VERSION_CODENAME=bookworm"));
+
+        // The SBOM lists the packages debootstrap installed and the spec's file as the image holds it.
+        JsonNode bom = new ObjectMapper().readTree(image.sbom().toFile());
+        List<String> purls = new ArrayList<>();
+        bom.get("components").forEach(component -> purls.add(component.path("purl").asText()));
+        for (String bootPackage : DebootstrapBases.BOOT_PACKAGES) {
+            assertTrue(purls.stream().anyMatch(purl -> purl.startsWith("pkg:deb/debian/" + bootPackage + "@")),
+                    bootPackage + " in " + purls);
+        }
+        assertTrue(purls.stream().allMatch(purl -> purl.isEmpty() || purl.endsWith("&distro=debian-12")), purls.toString());
+        JsonNode nodeConf = StreamSupport.stream(bom.get("components").spliterator(), false)
+                .filter(component -> component.get("name").asText().equals("/etc/byoos/node.conf")).findFirst()
+                .orElseThrow();
+        assertEquals(Sha256.of(inside.cat("/etc/byoos/node.conf")), nodeConf.at("/hashes/0/content").asText());
     }
 
     @Test

@@ -173,6 +173,29 @@ class CustomizationLayersTest {
     }
 
     @Test
+    void aPackageTheMirrorDoesNotHaveIsTheSpecsFaultButAnUnreachableMirrorIsInfrastructure() throws IOException {
+        standInAptGet("echo 'E: Unable to locate package no-such-package' >&2; exit 100");
+        BuildException missing = failure(TestBases.BUSYBOX, Layers.none().packages("no-such-package"));
+        assertEquals(BuildException.Kind.BAD_INPUT, missing.kind());
+        assertEquals("PACKAGES_FAILED", missing.code());
+        assertTrue(missing.getMessage().contains("Unable to locate package no-such-package"), missing.getMessage());
+
+        standInAptGet("echo 'E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease"
+                + "  Could not connect to deb.debian.org:80' >&2; exit 100");
+        BuildException unreachable = failure(TestBases.BUSYBOX, Layers.none().packages("curl"));
+        assertEquals(BuildException.Kind.INFRASTRUCTURE, unreachable.kind());
+        assertEquals("PACKAGE_MIRROR_UNREACHABLE", unreachable.code());
+        assertTrue(unreachable.getMessage().contains("Could not connect to deb.debian.org"), unreachable.getMessage());
+    }
+
+    /** Puts an apt-get into the busybox base that runs {@code installBehaviour} for {@code install}. */
+    private void standInAptGet(String installBehaviour) throws IOException {
+        Path aptGet = Files.createDirectories(bases.resolve(TestBases.BUSYBOX).resolve("usr/bin")).resolve("apt-get");
+        Files.writeString(aptGet, "#!/bin/sh\nif [ \"$1\" = install ]; then " + installBehaviour + "; fi\n");
+        Files.setPosixFilePermissions(aptGet, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @Test
     void aFailingScriptFailsTheBuildWithItsLastOutputLines() {
         BuildException failure = failure(TestBases.BUSYBOX, Layers.none().scripts(
                 new BuildRequested.Script("broken", "post", "echo starting\necho 'disk is full' >&2\nexit 3\n", 30)));

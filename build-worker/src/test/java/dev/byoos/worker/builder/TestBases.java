@@ -14,6 +14,9 @@ import java.time.Duration;
 public final class TestBases {
 
     public static final String BUSYBOX = "busybox-test";
+    public static final String DPKG = "dpkg-test";
+    /** The worker machine's own dpkg database: a real one, whose content the host's dpkg-query can confirm. */
+    static final Path HOST_DPKG_STATUS = Path.of("/var/lib/dpkg/status");
     public static final Path EXAMPLE_BASES = Path.of("..", "examples", "bases").toAbsolutePath().normalize();
     /**
      * debootstrap bases for tests, kept in the user's cache rather than a test's temporary
@@ -42,11 +45,45 @@ public final class TestBases {
     private TestBases() {
     }
 
-    /** Copies the example bases and adds the busybox base: a bases directory for the worker. */
+    /** Copies the example bases and adds the busybox and dpkg bases: a bases directory for the worker. */
     public static Path catalog(Path basesDir) {
         run(Duration.ofMinutes(1), "cp", "-a", "--", EXAMPLE_BASES + "/.", basesDir.toString());
         busyboxBase(basesDir);
+        dpkgBase(basesDir);
         return basesDir;
+    }
+
+    /**
+     * The busybox base plus the worker machine's dpkg database and os-release: a base whose
+     * package database is real (it lists busybox-static, whose binary the base does hold).
+     *
+     * @return the base's directory, {@code basesDir/dpkg-test}
+     */
+    public static Path dpkgBase(Path basesDir) {
+        Path busybox = basesDir.resolve(BUSYBOX);
+        if (!Files.isDirectory(busybox)) {
+            busyboxBase(basesDir);
+        }
+        Path base = basesDir.resolve(DPKG);
+        run(Duration.ofMinutes(1), "cp", "-a", "--", busybox.toString(), base.toString());
+        try {
+            Files.copy(HOST_DPKG_STATUS, Files.createDirectories(base.resolve("var/lib/dpkg")).resolve("status"));
+            Files.copy(Path.of("/usr/lib/os-release"), base.resolve("etc/os-release"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return base;
+    }
+
+    /** @return how many packages the worker machine's dpkg database has installed (dpkg-query's count) */
+    static long hostInstalledPackageCount() {
+        return run(Duration.ofSeconds(30), "dpkg-query", "-W", "-f=${db:Status-Status}\n").lines()
+                .filter("installed"::equals).count();
+    }
+
+    /** @return the version of {@code dpkgPackage} the worker machine's dpkg database records */
+    static String hostPackageVersion(String dpkgPackage) {
+        return run(Duration.ofSeconds(30), "dpkg-query", "-W", "-f=${Version}", dpkgPackage);
     }
 
     /** @return the base's directory, {@code basesDir/busybox-test} */

@@ -8,16 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -45,7 +40,6 @@ class BuildCancellationTest extends WorkerKafkaTest {
 
     /** How long a cancelled build may take to stop. */
     static final Duration STOP_BOUND = Duration.ofSeconds(5);
-    static final String REQUESTS_GROUP = "build-worker";
     /** A path, not an applet name: busybox sh would run a bare "sleep" inside its own process. */
     static final String LONG_SCRIPT = "/bin/sleep 120";
 
@@ -53,12 +47,6 @@ class BuildCancellationTest extends WorkerKafkaTest {
     WorkerConfig config;
     @Inject
     CancellationRegistry cancellations;
-
-    static BuildRequested requestWithPostScript(String buildId, String base, String script) {
-        BuildRequested plain = request(buildId, base);
-        return new BuildRequested(plain.build(), plain.base(), plain.files(), BuildRequested.STANDARD, null, null,
-                null, null, null, List.of(new BuildRequested.Script("wait", "post", script + "\n", 600)));
-    }
 
     private void send(BuildRequested request) {
         send(request, UUID.randomUUID().toString());
@@ -128,22 +116,5 @@ class BuildCancellationTest extends WorkerKafkaTest {
         String buildId = UUID.randomUUID().toString();
         cancel(request(buildId, "debian-12-skeleton").build());
         Await.until(TIMEOUT, () -> cancellations.isCancelled(buildId), "a later cancellation still arrives");
-    }
-
-    /** Waits until the worker's group has committed an offset past the build's request. */
-    private void awaitAcknowledged(String buildId) {
-        ConsumerRecord<String, String> request = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT).get(0);
-        TopicPartition partition = new TopicPartition(request.topic(), request.partition());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            Await.until(TIMEOUT, () -> {
-                try {
-                    OffsetAndMetadata committed = admin.listConsumerGroupOffsets(REQUESTS_GROUP)
-                            .partitionsToOffsetAndMetadata().get().get(partition);
-                    return committed != null && committed.offset() > request.offset();
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }, "the request of build " + buildId + " is acknowledged");
-        }
     }
 }

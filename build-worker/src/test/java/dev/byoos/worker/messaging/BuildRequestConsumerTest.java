@@ -2,18 +2,25 @@ package dev.byoos.worker.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
 import java.net.URI;
-import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
@@ -24,6 +31,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -31,6 +39,9 @@ import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.PrometheusMetrics;
+import dev.byoos.worker.builder.Sha256;
+import dev.byoos.worker.builder.TestBases;
+import dev.byoos.worker.config.WorkerConfig;
 
 /** build-worker against real Kafka and S3: build, stage, announce; idempotent and dead-lettering. */
 @QuarkusTest
@@ -47,6 +58,10 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
     String s3AccessKey;
     @ConfigProperty(name = "byoos.s3.secret-key")
     String s3SecretKey;
+    @ConfigProperty(name = "quarkus.application.version")
+    String applicationVersion;
+    @Inject
+    WorkerConfig config;
 
     @Test
     void buildsStagesAndAnnouncesTheImageWithTheChecksumOfTheStagedBytes() throws Exception {
@@ -80,8 +95,7 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("edge", "oci")),
                 UUID.randomUUID().toString());
 
-        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
-                BuildFailed.class);
+        BuildFailed failed = awaitFailure(buildId);
         assertEquals("FORMAT_NOT_BUILDABLE", failed.code());
         assertFalse(failed.retryable());
     }
@@ -104,8 +118,7 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
     void aMissingBaseFailsTheBuildWithoutRetry() {
         String buildId = UUID.randomUUID().toString();
         send(request(buildId, "no-such-base"), UUID.randomUUID().toString());
-        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
-                BuildFailed.class);
+        BuildFailed failed = awaitFailure(buildId);
         assertEquals("BASE_NOT_FOUND", failed.code());
         assertFalse(failed.retryable());
     }
@@ -136,8 +149,10 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertEquals(2, metrics().sum("byoos_worker_slots"), "smallrye.messaging.worker.builds.max-concurrency");
 
         String buildId = UUID.randomUUID().toString();
-        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("qemu", "qcow2"), team),
-                UUID.randomUUID().toString());
+        BuildRequested plain = request(buildId, TestBases.BUSYBOX, new BuildCoordinates.Target("qemu", "qcow2"), team);
+        // Content of its own, so that the image is built rather than served from the image cache.
+        send(new BuildRequested(plain.build(), plain.base(), List.of(new BuildRequested.FileCustomization("/etc/motd",
+                "metrics " + UUID.randomUUID() + "\n", "0644"))), UUID.randomUUID().toString());
         BuildCompleted completed = EventJson.read(
                 kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
 
@@ -146,7 +161,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
                 Map.of("team", team, "outcome", "succeeded"), 1, TIMEOUT);
         PrometheusMetrics after = metrics();
         assertEquals(1, after.sum("byoos_build_queue_seconds_count", build));
-        for (String phase : List.of("base", "layers", "disk", "formats", "boot-test", "upload")) {
+        // The phases a build reports on the progress topic are the phases it is measured by.
+        for (String phase : List.of("base", "layers", "image", "upload")) {
             assertEquals(1, after.sum("byoos_build_phase_seconds_count", Map.of("team", team, "phase", phase)), phase);
         }
         assertEquals(completed.image().size(), after.sum("byoos_build_uploaded_bytes_total", build));
@@ -157,17 +173,153 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         return PrometheusMetrics.scrape(metricsUrl);
     }
 
-    private String sha256Of(String bucket, String key) throws Exception {
+    @Test
+    void stagesTheSbomAndTheBuildLogBesideTheImageAndRecordsTheProvenance() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        BuildRequested plain = request(buildId, TestBases.DPKG);
+        BuildRequested request = new BuildRequested(plain.build(), plain.base(),
+                List.of(new BuildRequested.FileCustomization("/etc/byoos/id", buildId + "\n", "0644")));
+        send(request, UUID.randomUUID().toString());
+
+        BuildCompleted completed = EventJson.read(
+                kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
+
+        assertEquals("builds/" + buildId + "/sbom.cdx.json", completed.sbom().key());
+        assertEquals("cyclonedx-json", completed.sbom().format());
+        byte[] sbom = read(completed.sbom().bucket(), completed.sbom().key());
+        assertEquals(Sha256.of(sbom), completed.sbom().sha256());
+        assertEquals(sbom.length, completed.sbom().size());
+        JsonNode bom = new ObjectMapper().readTree(sbom);
+        assertTrue(componentNames(bom).contains("busybox-static"), "the base's dpkg packages");
+        assertTrue(componentNames(bom).contains("/etc/byoos/id"), "the spec's files");
+
+        assertEquals("builds/" + buildId + "/build.log", completed.log().key());
+        byte[] log = read(completed.log().bucket(), completed.log().key());
+        assertEquals(Sha256.of(log), completed.log().sha256());
+        assertEquals(log.length, completed.log().size());
+        String logText = new String(log, StandardCharsets.UTF_8);
+        assertTrue(logText.contains("$ mke2fs"), "the commands the build ran: " + logText);
+        assertTrue(logText.contains("staged builds/" + buildId + "/disk.qcow2"), logText);
+
+        BuildCompleted.Provenance provenance = completed.provenance();
+        assertEquals(applicationVersion, provenance.builderVersion());
+        assertFalse(Instant.parse(provenance.finishedAt()).isBefore(Instant.parse(provenance.startedAt())));
+        List<String> inputs = provenance.inputs().stream().map(BuildCompleted.Input::name).toList();
+        assertEquals("base:local/" + TestBases.DPKG, inputs.get(0));
+        assertTrue(inputs.containsAll(List.of("layer:pre-scripts", "layer:packages", "layer:users", "layer:files",
+                "layer:sysctl", "layer:kernel-modules", "layer:ca-certificates", "layer:post-scripts")), inputs.toString());
+    }
+
+    @Test
+    void anIdenticalRequestIsServedFromTheImageCacheWithTheSameChecksum() throws Exception {
+        String motd = "cached " + UUID.randomUUID() + "\n";
+        BuildCompleted first = buildWithMotd(motd);
+        BuildCompleted second = buildWithMotd(motd);
+
+        assertEquals(first.image().sha256(), second.image().sha256());
+        assertEquals(first.sbom().sha256(), second.sbom().sha256());
+        assertEquals(first.provenance().inputs(), second.provenance().inputs());
+        assertTrue(text(first.log()).contains("image cache: miss"), text(first.log()));
+        String secondLog = text(second.log());
+        assertTrue(secondLog.contains("image cache: hit"), secondLog);
+        assertFalse(secondLog.contains("$ mke2fs"), "nothing was built: " + secondLog);
+        assertEquals(second.image().sha256(), sha256Of(second.image().bucket(), second.image().key()),
+                "the cached image was staged for the second build too");
+    }
+
+    private BuildCompleted buildWithMotd(String motd) {
+        String buildId = UUID.randomUUID().toString();
+        BuildRequested plain = request(buildId, TestBases.BUSYBOX);
+        send(new BuildRequested(plain.build(), plain.base(),
+                List.of(new BuildRequested.FileCustomization("/etc/motd", motd, "0644"))), UUID.randomUUID().toString());
+        return EventJson.read(kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(),
+                BuildCompleted.class);
+    }
+
+    @Test
+    void reportsEachPhaseOfTheBuildOnTheProgressTopic() {
+        // Content of its own, so that the image is built rather than served from the cache.
+        String buildId = buildWithMotd("progress " + UUID.randomUUID() + "\n").build().buildId();
+
+        List<BuildProgress> progress = kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, 4, TIMEOUT).stream()
+                .peek(record -> assertEquals(EventTypes.BUILD_PROGRESS,
+                        KafkaTestClient.header(record, "ce_type").orElseThrow()))
+                .map(record -> EventJson.read(record.value(), BuildProgress.class)).toList();
+        assertEquals(List.of("base", "layers", "image", "upload"), progress.stream().map(BuildProgress::phase).toList());
+        assertEquals(List.of(5, 25, 50, 90), progress.stream().map(BuildProgress::percent).toList());
+        progress.forEach(event -> assertEquals("build", event.stage()));
+    }
+
+    @Test
+    void aFailingScriptIsTheSpecsFaultAndIsNotRetried() {
+        String buildId = UUID.randomUUID().toString();
+        send(requestWithPostScript(buildId, TestBases.BUSYBOX, "echo 'no such thing' >&2; exit 3"),
+                UUID.randomUUID().toString());
+
+        Map<String, String> spec = Map.of("category", BuildFailed.SPEC, "code", "SCRIPT_FAILED");
+        double failuresBefore = metrics().sum("byoos_build_failures_total", spec);
+        BuildFailed failed = awaitFailure(buildId);
+        assertEquals("SCRIPT_FAILED", failed.code());
+        assertEquals(BuildFailed.SPEC, failed.category());
+        assertEquals(1, failed.attempts());
+        assertFalse(failed.retryable());
+        assertTrue(failed.reason().contains("no such thing"), failed.reason());
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_failures_total", spec, failuresBefore + 1, TIMEOUT);
+    }
+
+    @Test
+    void anUnreachableMirrorIsRetriedWithBackoffThenFailsAsInfrastructureWithTheAttempts() {
+        Map<String, String> mirror = Map.of("category", BuildFailed.INFRASTRUCTURE, "code", "DEBOOTSTRAP_FAILED");
+        double retriesBefore = metrics().sum("byoos_build_retries_total", mirror);
+        double failuresBefore = metrics().sum("byoos_build_failures_total", mirror);
+        String buildId = UUID.randomUUID().toString();
+        BuildRequested plain = request(buildId, "unused");
+        // Nothing listens on the discard port: debootstrap cannot fetch the suite's Release file.
+        send(new BuildRequested(plain.build(), new BuildRequested.BaseImage(null,
+                new BuildRequested.Debootstrap("bookworm", "http://127.0.0.1:9/debian")), List.of()),
+                UUID.randomUUID().toString());
+
+        BuildFailed failed = awaitFailure(buildId);
+        assertEquals("DEBOOTSTRAP_FAILED", failed.code());
+        assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
+        assertEquals(config.retry().maxAttempts(), failed.attempts());
+        assertTrue(failed.retryable());
+        assertTrue(failed.reason().contains("gave up after " + config.retry().maxAttempts() + " attempts"),
+                failed.reason());
+        List<BuildProgress> waits = kafka.awaitRecords(Topics.BUILDS_PROGRESS,
+                record -> buildId.equals(record.key()) && record.value().contains("\"waitingFor\""),
+                config.retry().maxAttempts() - 1, TIMEOUT).stream()
+                .map(record -> EventJson.read(record.value(), BuildProgress.class)).toList();
+        waits.forEach(wait -> assertEquals("mirror", wait.waitingFor()));
+        assertEquals(1, kafka.recordsWithin(Topics.BUILDS_STARTED, buildId, Duration.ofSeconds(2)).size(),
+                "retried inside one delivery of the request");
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_failures_total", mirror, failuresBefore + 1, TIMEOUT);
+        assertEquals(retriesBefore + config.retry().maxAttempts() - 1, metrics().sum("byoos_build_retries_total", mirror),
+                "every attempt but the last was retried");
+    }
+
+    private static List<String> componentNames(JsonNode bom) {
+        List<String> names = new java.util.ArrayList<>();
+        bom.get("components").forEach(component -> names.add(component.get("name").asText()));
+        return names;
+    }
+
+    private String text(BuildCompleted.StagedObject object) {
+        return new String(read(object.bucket(), object.key()), StandardCharsets.UTF_8);
+    }
+
+    private byte[] read(String bucket, String key) {
         MinioClient s3 = MinioClient.builder().endpoint(s3Endpoint).region("us-east-1")
                 .credentials(s3AccessKey, s3SecretKey).build();
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
         try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
-            byte[] buffer = new byte[1 << 16];
-            for (int read; (read = in.read(buffer)) > 0;) {
-                digest.update(buffer, 0, read);
-            }
+            return in.readAllBytes();
+        } catch (Exception e) {
+            throw new AssertionError("could not read s3://" + bucket + "/" + key, e);
         }
-        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private String sha256Of(String bucket, String key) {
+        return Sha256.of(read(bucket, key));
     }
 
     @Test

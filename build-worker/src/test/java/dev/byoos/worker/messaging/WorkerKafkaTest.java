@@ -2,22 +2,31 @@ package dev.byoos.worker.messaging;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.worker.builder.Await;
 
 /** What the worker's real-Kafka tests share: a plain Kafka client and build requests to send. */
 abstract class WorkerKafkaTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(90);
+    static final String REQUESTS_GROUP = "build-worker";
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -50,8 +59,38 @@ abstract class WorkerKafkaTest {
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
     }
 
+    /** A request whose post script is {@code script} (timeout 600 s). */
+    static BuildRequested requestWithPostScript(String buildId, String base, String script) {
+        BuildRequested plain = request(buildId, base);
+        return new BuildRequested(plain.build(), plain.base(), plain.files(), BuildRequested.STANDARD, null, null,
+                null, null, null, List.of(new BuildRequested.Script("wait", "post", script + "\n", 600)));
+    }
+
     void send(BuildRequested request, String eventId) {
         kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, request.build().buildId(), EventTypes.BUILD_REQUESTED, eventId,
                 EventJson.write(request));
+    }
+
+    /** @return the first build.failed of {@code buildId} */
+    BuildFailed awaitFailure(String buildId) {
+        return EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0).value(),
+                BuildFailed.class);
+    }
+
+    /** Waits until the worker's group has committed an offset past the build's request. */
+    void awaitAcknowledged(String buildId) {
+        ConsumerRecord<String, String> request = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT).get(0);
+        TopicPartition partition = new TopicPartition(request.topic(), request.partition());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            Await.until(TIMEOUT, () -> {
+                try {
+                    OffsetAndMetadata committed = admin.listConsumerGroupOffsets(REQUESTS_GROUP)
+                            .partitionsToOffsetAndMetadata().get().get(partition);
+                    return committed != null && committed.offset() > request.offset();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "the request of build " + buildId + " is acknowledged");
+        }
     }
 }

@@ -29,6 +29,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
 
+    /**
+     * While a file of this name exists in the data directory, S3 refuses connections as in an
+     * outage, its data kept; removing the file brings it back on the same port. Tests of how the
+     * services ride out an S3 outage create and delete it (test-support's {@code TestStack.s3Outage()}).
+     */
+    public static final String S3_OUTAGE_FILE = "s3-outage";
+    private static final Duration OUTAGE_SWITCH_POLL = Duration.ofMillis(100);
+
     /** How long one server may take to start, formatting and creating its topics/databases/buckets included. */
     private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(3);
 
@@ -70,6 +78,8 @@ public final class DevStack implements AutoCloseable {
         try {
             // Readers take the file's presence as "ready": an old one must never be seen.
             Files.deleteIfExists(dataDir.endpointsFile());
+            // An outage switch left behind by a killed test must not start the stack without S3.
+            Files.deleteIfExists(dataDir.root().resolve(S3_OUTAGE_FILE));
             log.info("Starting the dev stack in {}", dataDir.root());
             List<RunningServer> servers = startServers(dataDir, progress, log);
             stack = new DevStack(dataDir, lock, servers, endpointsOf(servers));
@@ -78,6 +88,7 @@ public final class DevStack implements AutoCloseable {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(stack.shutdownHook);
+        stack.watchS3OutageSwitch();
         try {
             stack.endpoints.writeAtomically(dataDir.endpointsFile());
         } catch (IOException | RuntimeException e) {
@@ -99,6 +110,38 @@ public final class DevStack implements AutoCloseable {
 
     public Endpoints endpoints() {
         return endpoints;
+    }
+
+    /** Suspends and resumes S3 as {@value #S3_OUTAGE_FILE} appears and disappears; a daemon thread. */
+    private void watchS3OutageSwitch() {
+        S3Server s3 = find(servers, S3Server.class);
+        Path outageFile = dataDir.root().resolve(S3_OUTAGE_FILE);
+        Logger log = LoggerFactory.getLogger(DevStack.class);
+        Thread watcher = new Thread(() -> {
+            boolean suspended = false;
+            while (!closed.get()) {
+                try {
+                    Thread.sleep(OUTAGE_SWITCH_POLL.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                boolean wanted = Files.exists(outageFile);
+                try {
+                    if (wanted && !suspended) {
+                        s3.suspend();
+                        log.info("S3 suspended: {} exists", outageFile);
+                    } else if (!wanted && suspended) {
+                        s3.resume();
+                        log.info("S3 resumed");
+                    }
+                    suspended = wanted;
+                } catch (Exception e) {
+                    log.warn("could not {} S3; trying again", wanted ? "suspend" : "resume", e);
+                }
+            }
+        }, "devstack-s3-outage-switch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     public Path endpointsFile() {

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,8 +160,9 @@ final class RegistryServer implements AutoCloseable {
                     return;
                 }
                 LOG.debug("registry answered {} to GET /v2/", status);
-            } catch (ConnectException e) {
-                LOG.debug("registry not listening yet");
+            } catch (ConnectException | HttpTimeoutException e) {
+                // Not listening yet, or too slow to answer on a loaded machine: both mean "not yet".
+                LOG.debug("registry not answering yet: {}", e.toString());
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the registry did not answer GET " + url + "/v2/ with 200 within "

@@ -53,6 +53,8 @@ final class RunCommand {
             try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), out)) {
                 stack.stopFirst(services);
                 out.printf("==> Stack ready in %.1f s%n", seconds(started));
+                out.println("    Pipeline page: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
+                        + "/pipeline/ (sign in with ./byoos token --team platform --role viewer)");
                 String token = LocalTokens.in(ServiceLauncher.authDirectory(dataDir))
                         .mint(RUN_SUBJECT, List.of(), List.of("admin"), BUILD_TIMEOUT.plusHours(12));
                 boolean published = submitAndFollow(services.url(ServiceLauncher.Service.SPEC_SERVICE), token, spec, out);
@@ -62,6 +64,7 @@ final class RunCommand {
                 }
                 out.println("==> Serving. spec-service API: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)
                         + "/api/v1 (OpenAPI at /q/openapi, Swagger UI at /q/swagger-ui). Ctrl-C stops everything.");
+                out.println("    pack catalog API: " + services.url(ServiceLauncher.Service.PACK_PUBLISHER) + "/api/v1/packs");
                 out.println("    A bearer token for the API: ./byoos token --team <team> --role submitter");
                 awaitShutdown();
                 return published ? Main.EXIT_OK : Main.EXIT_FAILURE;

@@ -31,7 +31,7 @@ final class S3Server implements AutoCloseable {
     private static final String CREDENTIALS_FILE = "credentials.properties";
     private static final String SECRET_KEY_PROPERTY = "secret-key";
 
-    private final S3Proxy proxy;
+    private S3Proxy proxy;
     private final BlobStoreContext storage;
     private final String endpoint;
     private final String secretKey;
@@ -41,6 +41,33 @@ final class S3Server implements AutoCloseable {
         this.storage = storage;
         this.endpoint = endpoint;
         this.secretKey = secretKey;
+    }
+
+    private static S3Proxy proxy(BlobStore blobStore, String endpoint, String secretKey) {
+        return S3Proxy.builder()
+                .blobStore(blobStore)
+                .endpoint(URI.create(endpoint))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, secretKey)
+                .build();
+    }
+
+    /**
+     * Stops answering (connections are refused) while keeping every object, as an S3 outage
+     * would; {@link #resume()} serves again on the same port with the same data.
+     */
+    synchronized void suspend() throws Exception {
+        if (proxy != null) {
+            proxy.stop();
+            proxy = null;
+        }
+    }
+
+    synchronized void resume() throws Exception {
+        if (proxy == null) {
+            S3Proxy resumed = proxy(storage.getBlobStore(), endpoint, secretKey);
+            resumed.start();
+            proxy = resumed;
+        }
     }
 
     static S3Server start(Path dir) throws Exception {
@@ -62,11 +89,7 @@ final class S3Server implements AutoCloseable {
             }
             int port = Ports.stable(dir, 1)[0];
             String endpoint = "http://" + Ports.LOOPBACK + ":" + port;
-            proxy = S3Proxy.builder()
-                    .blobStore(blobStore)
-                    .endpoint(URI.create(endpoint))
-                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, secretKey)
-                    .build();
+            proxy = proxy(blobStore, endpoint, secretKey);
             proxy.start();
             S3Server server = new S3Server(proxy, storage, endpoint, secretKey);
             server.verifyBucketsOverHttp();
@@ -140,9 +163,11 @@ final class S3Server implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public synchronized void close() throws Exception {
         try {
-            proxy.stop();
+            if (proxy != null) {
+                proxy.stop();
+            }
         } finally {
             storage.close();
         }

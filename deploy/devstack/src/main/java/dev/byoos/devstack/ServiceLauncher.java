@@ -1,5 +1,6 @@
 package dev.byoos.devstack;
 
+import dev.byoos.localauth.LocalSigningKeys;
 import dev.byoos.localauth.LocalTokens;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,7 +38,7 @@ public final class ServiceLauncher implements AutoCloseable {
         SPEC_SERVICE("spec-service", "spec_service"),
         BUILD_WORKER("build-worker", null),
         ARTIFACT_SERVICE("artifact-service", "artifact_service"),
-        PACK_PUBLISHER("pack-publisher", null);
+        PACK_PUBLISHER("pack-publisher", "pack_publisher");
 
         final String directory;
         final String database;
@@ -96,7 +97,7 @@ public final class ServiceLauncher implements AutoCloseable {
                         .redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
                 builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch,
-                        LocalTokens.in(authDirectory(dataDir))));
+                        LocalTokens.in(authDirectory(dataDir)), LocalSigningKeys.in(signingDirectory(dataDir))));
                 Process process = builder.start();
                 launcher.running.add(new Running(service, process, port, log));
                 progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", service.directory,
@@ -131,11 +132,18 @@ public final class ServiceLauncher implements AutoCloseable {
         return dataDir.resolve("auth");
     }
 
+    /** Where the stack keeps artifact-service's signing key pair ({@link LocalSigningKeys}). */
+    public static Path signingDirectory(Path dataDir) {
+        return dataDir.resolve("signing");
+    }
+
     static Map<String, String> environment(Service service, int port, Endpoints endpoints, Path repoRoot, Path scratch,
-            LocalTokens tokens) {
+            LocalTokens tokens, LocalSigningKeys signing) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", tokens.publicKeyFile().toString());
         env.put("MP_JWT_VERIFY_ISSUER", LocalTokens.ISSUER);
+        env.put("BYOOS_SIGNING_PRIVATE_KEY_FILE", signing.privateKeyFile().toString());
+        env.put("BYOOS_SIGNING_PUBLIC_KEY_FILE", signing.publicKeyFile().toString());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         env.put("KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
         if (service.database != null) {
@@ -154,6 +162,8 @@ public final class ServiceLauncher implements AutoCloseable {
         env.put("BYOOS_REGISTRY_URL", endpoints.registryUrl());
         env.put("BYOOS_BASES_DIR", repoRoot.resolve("examples/bases").toString());
         env.put("BYOOS_SCRATCH_DIR", scratch.toString());
+        // Beside the scratch directory (one filesystem: cached images are hard links), kept with the stack's data.
+        env.put("BYOOS_IMAGE_CACHE_DIR", scratch.resolveSibling("image-cache").toString());
         // Shared with the build-worker tests: a debootstrap base is made once per machine, not per stack.
         env.put("BYOOS_BASE_CACHE_DIR", Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases")
                 .toString());

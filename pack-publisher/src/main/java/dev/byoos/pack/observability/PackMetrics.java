@@ -23,6 +23,7 @@ public class PackMetrics {
 
     public static final String PACKS = "byoos.packs";
     public static final String PUBLISH_TIME = "byoos.pack.publish";
+    public static final String WAITS = "byoos.pack.waits";
 
     /** Rendered, pushed and announced. */
     public static final String PUBLISHED = "published";
@@ -30,6 +31,10 @@ public class PackMetrics {
     public static final String ALREADY_PUBLISHED = "already-published";
     /** Another pack holds the name and version: versions are immutable. */
     public static final String CONFLICT = "conflict";
+    /** Nothing Palette could resolve (no cloud image for the target, ...): the build fails. */
+    public static final String UNPUBLISHABLE = "unpublishable";
+    /** The registry refused the push (not an outage): the build fails, retryably. */
+    public static final String REJECTED = "rejected";
 
     @Inject
     MeterRegistry registry;
@@ -42,5 +47,16 @@ public class PackMetrics {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(5)).maximumExpectedValue(Duration.ofMinutes(5))
                 .register(registry).record(took);
+    }
+
+    /**
+     * An attempt found the registry or the catalog's database unavailable; the event waits and is
+     * tried again (its publish time includes the wait).
+     *
+     * @param waitingFor {@code registry} or {@code database}
+     */
+    public void waited(BuildCoordinates build, String waitingFor) {
+        Counter.builder(WAITS).description("Publish attempts that found a dependency unavailable and waited")
+                .tags(BuildTags.of(build).and("waiting_for", waitingFor)).register(registry).increment();
     }
 }

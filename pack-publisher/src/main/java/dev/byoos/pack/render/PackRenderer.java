@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.GZIPOutputStream;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -18,63 +20,72 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.pack.render.OsImageLocator.OsImage;
 
 /**
- * Renders the Palette BYOOS pack ({@code generic-byoi} layout) for one stored image: pack.json,
- * values.yaml, README.md and logo.png, packed as {@code <name>-<version>.tar.gz}. The archive is
- * byte-for-byte reproducible (fixed times, owners and order), so rendering the same build twice
- * yields the same digest and a redelivered event publishes nothing new.
+ * Renders the Palette OS pack for one stored image: pack.json, values.yaml, README.md and
+ * logo.png in a folder {@code <name>-<version>/}, packed as {@code <name>-<version>.tar.gz}.
+ * Cloud targets get a {@code generic-byoi} pack, Edge targets an {@code edge-native-byoi} pack
+ * (docs/packs.md). The archive is byte-for-byte reproducible — entries in name order, fixed times,
+ * owners and modes, a gzip header without timestamp — so rendering the same event twice yields the
+ * same digest and a redelivered event publishes nothing new.
  */
 public final class PackRenderer {
 
-    /** Palette cloud type per target cloud; qemu images have no Palette cloud, so they are "custom". */
-    static final Map<String, String> CLOUD_TYPES = Map.of(
-            "aws", "aws", "azure", "azure", "gcp", "gcp", "vsphere", "vsphere", "maas", "maas",
-            "edge", "edge-native", "qemu", "custom");
+    public static final String PACK_JSON = "pack.json";
+    public static final String VALUES_YAML = "values.yaml";
+    public static final String README_MD = "README.md";
+    public static final String LOGO_PNG = "logo.png";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final byte[] LOGO = loadLogo();
 
+    /** @param files the pack's files by name, in archive order */
     public record RenderedPack(String name, String version, String fileName, byte[] archive,
-            Map<String, byte[]> files, String osImageOverride) {
+            Map<String, byte[]> files, OsImage osImage) {
     }
 
+    private final OsImageLocator locator;
+
+    public PackRenderer(TargetSettings settings) {
+        this.locator = new OsImageLocator(settings);
+    }
+
+    /** @throws UnpublishablePackException when the event names no OS image Palette could resolve */
     public RenderedPack render(ArtifactStored artifact) {
         BuildCoordinates build = artifact.build();
-        String name = build.pack().name();
-        String version = build.pack().version();
-        String osImageOverride = osImageOverride(artifact);
-
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("pack.json", packJson(build, artifact).getBytes(StandardCharsets.UTF_8));
-        files.put("values.yaml", valuesYaml(build, osImageOverride).getBytes(StandardCharsets.UTF_8));
-        files.put("README.md", readme(build, artifact, osImageOverride).getBytes(StandardCharsets.UTF_8));
-        files.put("logo.png", LOGO);
-        String folder = name + "-" + version;
-        return new RenderedPack(name, version, folder + ".tar.gz", tarGz(folder, files), Map.copyOf(files),
-                osImageOverride);
+        OsImage osImage = locator.locate(artifact);
+        Map<String, byte[]> files = new TreeMap<>();
+        files.put(PACK_JSON, utf8(packJson(build, artifact, osImage)));
+        files.put(VALUES_YAML, utf8(osImage.kind() == PackKind.EDGE_NATIVE_BYOI
+                ? edgeValuesYaml(osImage) : genericValuesYaml(build, osImage)));
+        files.put(README_MD, utf8(readme(build, artifact, osImage)));
+        files.put(LOGO_PNG, LOGO);
+        String folder = build.pack().name() + "-" + build.pack().version();
+        return new RenderedPack(build.pack().name(), build.pack().version(), folder + ".tar.gz",
+                tarGz(folder, files), Collections.unmodifiableMap(files), osImage);
     }
 
-    /** What Palette's {@code pack.osImageOverride} points at for this target (docs/architecture.md). */
-    static String osImageOverride(ArtifactStored artifact) {
-        return artifact.uri();
-    }
-
-    private static String packJson(BuildCoordinates build, ArtifactStored artifact) {
+    private static String packJson(BuildCoordinates build, ArtifactStored artifact, OsImage osImage) {
         Map<String, Object> pack = new LinkedHashMap<>();
         pack.put("name", build.pack().name());
         pack.put("displayName", build.pack().displayName());
         pack.put("version", build.pack().version());
         pack.put("layer", "os");
-        pack.put("addonType", "");
-        pack.put("cloudTypes", List.of(CLOUD_TYPES.getOrDefault(build.target().cloud(), "custom")));
+        pack.put("cloudTypes", List.of(osImage.cloudType()));
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("osName", build.os().name());
         annotations.put("osVersion", build.os().version());
+        annotations.put("byoos.dev/pack-kind", osImage.kind().paletteName());
         annotations.put("byoos.dev/kubernetes-version", build.kubernetesVersion());
         annotations.put("byoos.dev/image-sha256", artifact.sha256());
         annotations.put("byoos.dev/image-format", artifact.format());
+        if (osImage.digest() != null) {
+            annotations.put("byoos.dev/os-image-digest", osImage.digest());
+        }
         annotations.put("byoos.dev/spec", build.team() + "/" + build.specName() + "@" + build.specVersion());
         annotations.put("byoos.dev/spec-digest", build.specDigest());
         annotations.put("byoos.dev/build-id", build.buildId());
@@ -86,38 +97,108 @@ public final class PackRenderer {
         }
     }
 
-    private static String valuesYaml(BuildCoordinates build, String osImageOverride) {
-        return "# Bring Your Own OS: the node image this pack deploys.\n"
+    private static String genericValuesYaml(BuildCoordinates build, OsImage osImage) {
+        StringBuilder values = new StringBuilder("# Bring Your Own OS (generic-byoi): the node image this pack deploys.\n");
+        if (!osImage.alternatives().isEmpty()) {
+            values.append("# osImageOverride is the AMI in the first region built; clusters in another region\n")
+                    .append("# override it with that region's AMI:\n");
+            for (CloudImage other : osImage.alternatives()) {
+                values.append("#   ").append(other.region()).append(": ").append(other.id()).append('\n');
+            }
+        }
+        return values.append("pack:\n")
+                .append("  osImageOverride: ").append(quote(osImage.reference())).append('\n')
+                .append("  osName: ").append(quote(build.os().name())).append('\n')
+                .append("  osVersion: ").append(quote(build.os().version())).append('\n')
+                .toString();
+    }
+
+    /**
+     * Palette Edge installs the OS image named by {@code options.system.uri}; listing it under
+     * {@code pack.content.images} lets Palette pre-load it for air-gapped sites. Registry credentials
+     * ({@code providerCredentials}) belong to the cluster profile, never to a published pack.
+     */
+    private static String edgeValuesYaml(OsImage osImage) {
+        return "# Bring Your Own OS for Edge (edge-native-byoi): the OS image this pack installs.\n"
                 + "pack:\n"
-                + "  osImageOverride: " + quote(osImageOverride) + "\n"
-                + "  osName: " + quote(build.os().name()) + "\n"
-                + "  osVersion: " + quote(build.os().version()) + "\n";
+                + "  content:\n"
+                + "    images:\n"
+                + "      - image: " + quote(osImage.reference()) + "\n"
+                + "options:\n"
+                + "  system.uri: " + quote(osImage.reference()) + "\n";
     }
 
-    private static String readme(BuildCoordinates build, ArtifactStored artifact, String osImageOverride) {
-        return "# " + build.pack().displayName() + "\n\n"
-                + "A Bring Your Own OS pack (layer `os`) built by BYOOS Factory. It points Palette at a\n"
-                + build.os().name() + " " + build.os().version() + " node image with Kubernetes "
-                + build.kubernetesVersion() + ".\n\n"
-                + "## Image\n\n"
-                + "| | |\n|---|---|\n"
-                + "| osImageOverride | `" + osImageOverride + "` |\n"
-                + "| format | " + artifact.format() + " |\n"
-                + "| size | " + artifact.size() + " bytes |\n"
-                + "| sha256 | `" + artifact.sha256() + "` |\n\n"
-                + "## Provenance\n\n"
-                + "| | |\n|---|---|\n"
-                + "| team | " + build.team() + " |\n"
-                + "| spec | " + build.specName() + " version " + build.specVersion() + " |\n"
-                + "| spec digest | `" + build.specDigest() + "` |\n"
-                + "| build | `" + build.buildId() + "` |\n"
-                + "| target | " + build.target().cloud() + " / " + build.target().format() + " |\n";
+    private static String readme(BuildCoordinates build, ArtifactStored artifact, OsImage osImage) {
+        StringBuilder readme = new StringBuilder()
+                .append("# ").append(build.pack().displayName()).append("\n\n")
+                .append("A Bring Your Own OS pack (layer `os`, like Palette's `").append(osImage.kind().paletteName())
+                .append("`) built by BYOOS Factory.\nIt deploys ").append(build.os().name()).append(' ')
+                .append(build.os().version()).append(" with Kubernetes ").append(build.kubernetesVersion())
+                .append(" on `").append(osImage.cloudType()).append("` clusters.\n\n")
+                .append("## OS image\n\n")
+                .append("| | |\n|---|---|\n");
+        if (osImage.kind() == PackKind.EDGE_NATIVE_BYOI) {
+            readme.append(row("system.uri", code(osImage.reference())))
+                    .append(row("manifest digest", code(osImage.digest())));
+        } else {
+            readme.append(row("osImageOverride", code(osImage.reference())));
+            for (CloudImage other : osImage.alternatives()) {
+                readme.append(row("AMI in " + other.region(), code(other.id())));
+            }
+        }
+        readme.append("\n## Provenance\n\n")
+                .append("| | |\n|---|---|\n")
+                .append(row("team", build.team()))
+                .append(row("spec", build.specName() + " version " + build.specVersion()))
+                .append(row("spec digest", code(build.specDigest())))
+                .append(row("build", code(build.buildId())))
+                .append(row("target", build.target().cloud() + " / " + build.target().format()))
+                .append(row("artifact", code(artifact.uri())))
+                .append(row("artifact sha256", code(artifact.sha256())))
+                .append(row("artifact size", artifact.size() + " bytes"))
+                .append(row("signature", artifact.signature() == null ? "none"
+                        : artifact.signature().format() + " by key " + code(artifact.signature().keyId()) + ": "
+                                + code(artifact.signature().value())))
+                .append(row("SBOM", stored(artifact.sbom())))
+                .append(row("build log", stored(artifact.log())));
+        BuildCompleted.Provenance provenance = artifact.provenance();
+        if (provenance != null) {
+            readme.append(row("builder", provenance.builderVersion()))
+                    .append(row("built", provenance.startedAt() + " to " + provenance.finishedAt()));
+            if (!provenance.inputs().isEmpty()) {
+                readme.append("\n### Inputs\n\n| input | sha256 | from |\n|---|---|---|\n");
+                for (BuildCompleted.Input input : provenance.inputs()) {
+                    readme.append("| ").append(input.name().replace("|", "\\|")).append(" | ").append(code(input.sha256()))
+                            .append(" | ").append(input.uri() == null ? "" : code(input.uri())).append(" |\n");
+                }
+            }
+        }
+        return readme.toString();
     }
 
+    private static String stored(ArtifactStored.StoredObject object) {
+        return object == null ? "none"
+                : code("s3://" + object.bucket() + "/" + object.key()) + " (sha256 " + code(object.sha256()) + ")";
+    }
+
+    private static String row(String name, String value) {
+        return "| " + name + " | " + value.replace("|", "\\|") + " |\n";
+    }
+
+    private static String code(String value) {
+        return "`" + value + "`";
+    }
+
+    /** A YAML double-quoted scalar: the values are free text as far as YAML is concerned. */
     private static String quote(String value) {
         return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Java's GZIPOutputStream writes a zero mtime and no file name, so the gzip layer adds nothing variable. */
     private static byte[] tarGz(String folder, Map<String, byte[]> files) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(bytes);
@@ -127,7 +208,7 @@ public final class PackRenderer {
             normalise(directory, 0755);
             tar.putArchiveEntry(directory);
             tar.closeArchiveEntry();
-            for (var file : files.entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            for (Map.Entry<String, byte[]> file : files.entrySet()) {
                 TarArchiveEntry entry = new TarArchiveEntry(folder + "/" + file.getKey());
                 normalise(entry, 0644);
                 entry.setSize(file.getValue().length);

@@ -1,6 +1,8 @@
 package dev.byoos.pack.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -28,6 +31,8 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.service.PackPublisher;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -35,7 +40,7 @@ import dev.byoos.testsupport.PrometheusMetrics;
 
 /** pack-publisher against real Kafka and a real OCI registry. */
 @QuarkusTest
-@QuarkusTestResource(DevStackResource.class)
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
 class ArtifactStoredConsumerTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -115,7 +120,29 @@ class ArtifactStoredConsumerTest {
         BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, secondBuild, 1, TIMEOUT).get(0)
                 .value(), BuildFailed.class);
         assertEquals("PACK_VERSION_CONFLICT", failed.code());
+        assertEquals("pack", failed.stage());
+        assertEquals(BuildFailed.SPEC, failed.category());
+        assertFalse(failed.retryable(), "the same spec can never take a taken version");
+        assertTrue(failed.reason().contains("spec.pack.version"), failed.reason());
         assertEquals(before, manifest(packName).body());
+    }
+
+    @Test
+    void aTagHoldingThisBuildsPackAsAnEarlierReleaseRenderedItCountsAsPublished() throws Exception {
+        String buildId = UUID.randomUUID().toString();
+        String packName = "earlier-" + buildId.substring(0, 8);
+        String repository = "byoos/spectro-packs/archive/" + packName;
+        byte[] earlierRendering = "an earlier release's tarball".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        OciRegistryClient.Manifest earlier = OciRegistryClient.manifestFor(packName + "-1.0.0.tar.gz", earlierRendering,
+                java.util.Map.of(PackPublisher.BUILD_ID_ANNOTATION, buildId));
+        new OciRegistryClient(URI.create(registryUrl), java.util.Optional.empty(), java.util.Optional.empty())
+                .push(repository, "1.0.0", earlierRendering, earlier);
+
+        send(artifact(buildId, packName, "ab".repeat(32)));
+        PackPublished published = EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT).get(0)
+                .value(), PackPublished.class);
+        assertEquals(earlier.digest(), published.manifestDigest(), "announced as it is, not overwritten");
+        assertEquals(earlier.digest(), manifest(packName).headers().firstValue("Docker-Content-Digest").orElseThrow());
     }
 
     @Test

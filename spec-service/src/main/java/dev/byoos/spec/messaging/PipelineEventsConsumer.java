@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -19,6 +20,7 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
+import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
@@ -31,11 +33,13 @@ import dev.byoos.spec.observability.BuildMetrics.BuildTransition;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.service.PipelineStage;
 
 /**
  * Keeps the build read model current from every stage's events. Idempotent: each CloudEvent id is
  * recorded once (primary key), and a redelivered event changes nothing. A message that is not a
  * well-formed event of the expected type is nacked and lands in the topic's dead-letter topic.
+ * Progress reports are not events of the timeline: they only replace the build's previous report.
  */
 @ApplicationScoped
 public class PipelineEventsConsumer {
@@ -70,13 +74,28 @@ public class PipelineEventsConsumer {
         return handle(message, EventTypes.PACK_PUBLISHED);
     }
 
+    /**
+     * A stage's progress report replaces the build's previous one unless it is stale
+     * ({@link BuildEntity#recordProgress}). Reports are frequent and informational, so they are not
+     * recorded in the timeline; comparing report times keeps a redelivered one from changing anything.
+     */
+    @Incoming(Topics.BUILDS_PROGRESS)
+    public Uni<Void> onBuildProgress(Message<String> message) {
+        return settle(Uni.createFrom().deferred(() -> {
+            IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, EventTypes.BUILD_PROGRESS);
+            BuildProgress report = EventJson.read(message.getPayload(), BuildProgress.class);
+            PipelineStage stage = PipelineStage.of(report.stage()).orElseThrow(
+                    () -> new MalformedEventException("unknown stage '" + report.stage() + "'", null));
+            UUID buildId = parseBuildId(report.build().buildId());
+            return Panache.withTransaction(() -> BuildEntity.recordProgress(buildId, stage, report, occurredAt(cloudEvent)));
+        }), message, EventTypes.BUILD_PROGRESS);
+    }
+
     private Uni<Void> handle(Message<String> message, String expectedType) {
-        return Uni.createFrom().deferred(() -> {
+        return settle(Uni.createFrom().deferred(() -> {
             IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, expectedType);
             BuildUpdate update = BuildUpdate.parse(expectedType, message.getPayload());
-            OffsetDateTime occurredAt = cloudEvent.getTimeStamp()
-                    .map(time -> time.toOffsetDateTime())
-                    .orElse(OffsetDateTime.now(ZoneOffset.UTC));
+            OffsetDateTime occurredAt = occurredAt(cloudEvent);
             UUID buildId = parseBuildId(update.coordinates().buildId());
             return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(cloudEvent.getId(), buildId,
                     expectedType, cloudEvent.getSource().toString(), occurredAt, update.summary())
@@ -87,22 +106,35 @@ public class PipelineEventsConsumer {
                     if (transition != null) {
                         metrics.transitioned(transition);
                     }
-                })
+                }), message, expectedType);
+    }
+
+    /** Acknowledges the message once its work is committed; dead-letters it when the work fails. */
+    private static Uni<Void> settle(Uni<?> work, Message<String> message, String type) {
+        return work
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(failure -> {
-                    LOG.warnf("dead-lettering %s event: %s", expectedType, failure.getMessage());
+                    LOG.warnf("dead-lettering %s event: %s", type, failure.getMessage());
                     return Uni.createFrom().completionStage(message.nack(failure));
                 });
     }
 
+    private static OffsetDateTime occurredAt(IncomingCloudEventMetadata<?> cloudEvent) {
+        return cloudEvent.getTimeStamp().map(time -> time.toOffsetDateTime()).orElse(OffsetDateTime.now(ZoneOffset.UTC));
+    }
+
     private static Uni<BuildTransition> applyTo(UUID buildId, BuildUpdate update) {
-        return BuildEntity.<BuildEntity>findById(buildId).flatMap(build -> {
+        // Locked: each topic has its own consumer, so two stages' events for one build can be applied
+        // at once. Unlocked, an artifact and a pack applied together could each miss the other and
+        // leave the build STORED with both known.
+        return BuildEntity.<BuildEntity>findById(buildId, LockModeType.PESSIMISTIC_WRITE).flatMap(build -> {
             if (build == null) {
                 // The event names a build this service never created: nothing to project it onto.
                 return Uni.createFrom().failure(new MalformedEventException("unknown build " + buildId, null));
             }
             BuildState before = build.state;
             update.applyTo(build);
+            build.forgetProgressOfPastStages();
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
             return Uni.createFrom().item(BuildTransition.of(build, before));
         });
@@ -171,7 +203,9 @@ public class PipelineEventsConsumer {
             }
 
             public String summary() {
-                return event.stage() + " failed: " + event.code() + ": " + event.reason();
+                String category = event.category() == null ? "" : " (" + event.category()
+                        + (event.attempts() > 0 ? ", after " + event.attempts() + " attempts" : "") + ")";
+                return event.stage() + " failed" + category + ": " + event.code() + ": " + event.reason();
             }
 
             public void applyTo(BuildEntity build) {
@@ -180,6 +214,8 @@ public class PipelineEventsConsumer {
                     build.failureStage = event.stage();
                     build.failureCode = event.code();
                     build.failureReason = event.reason();
+                    build.failureCategory = event.category();
+                    build.failureAttempts = event.attempts() > 0 ? event.attempts() : null;
                 }
                 build.state = next;
             }

@@ -1,6 +1,7 @@
 package dev.byoos.spec.repository;
 
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -13,13 +14,24 @@ import jakarta.persistence.JoinColumn;
 import jakarta.persistence.ManyToOne;
 import jakarta.persistence.Table;
 
+import org.hibernate.annotations.DynamicUpdate;
+
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import io.quarkus.panache.common.Parameters;
+import io.smallrye.mutiny.Uni;
 
+import dev.byoos.contract.BuildProgress;
 import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.service.PipelineStage;
 
-/** The read model of one build (one target of one spec version) across every stage. */
+/**
+ * The read model of one build (one target of one spec version) across every stage. Updates write
+ * only the columns they change: progress reports update their own columns in place
+ * ({@link #recordProgress}) and must not be overwritten by a state change that loaded the row before.
+ */
 @Entity
 @Table(name = "build")
+@DynamicUpdate
 public class BuildEntity extends PanacheEntityBase {
 
     @Id
@@ -50,6 +62,27 @@ public class BuildEntity extends PanacheEntityBase {
     public String failureCode;
     @Column(name = "failure_reason")
     public String failureReason;
+    /** {@code spec}, {@code infrastructure} or {@code builder}; null when the failing stage did not say. */
+    @Column(name = "failure_category")
+    public String failureCategory;
+    /** How often the failing stage tried; null when it did not say. */
+    @Column(name = "failure_attempts")
+    public Integer failureAttempts;
+    /** The latest progress report of the stage working on the build (all progress fields are null without one). */
+    @Column(name = "progress_stage")
+    public String progressStage;
+    @Column(name = "progress_phase")
+    public String progressPhase;
+    @Column(name = "progress_percent")
+    public Short progressPercent;
+    /** Set while the stage waits for a dependency (s3, registry) to come back. */
+    @Column(name = "progress_waiting_for")
+    public String progressWaitingFor;
+    @Column(name = "progress_detail")
+    public String progressDetail;
+    /** When the stage reported (the event's time). */
+    @Column(name = "progress_at")
+    public OffsetDateTime progressAt;
     /** For REUSED builds: the published build whose artifact and pack this build points at. */
     @Column(name = "reused_from")
     public UUID reusedFrom;
@@ -59,4 +92,45 @@ public class BuildEntity extends PanacheEntityBase {
     public OffsetDateTime createdAt;
     @Column(name = "updated_at")
     public OffsetDateTime updatedAt;
+
+    /**
+     * Records a stage's progress report unless it is stale: the build moved past the stage or
+     * finished, a later stage already reports, or this stage already reported something newer
+     * (which also makes a redelivered report change nothing). One conditional update: reports
+     * arrive often and must neither wait for nor overwrite the state changes of other events.
+     *
+     * @return true when the report was recorded
+     */
+    public static Uni<Boolean> recordProgress(UUID buildId, PipelineStage stage, BuildProgress report,
+            OffsetDateTime reportedAt) {
+        return update("progressStage = :stage, progressPhase = :phase, progressPercent = :percent, "
+                + "progressWaitingFor = :waitingFor, progressDetail = :detail, progressAt = :at, updatedAt = :now "
+                + "where id = :id and state in :states and (progressStage is null or progressStage in :earlier "
+                + "or (progressStage = :stage and progressAt < :at))",
+                Parameters.with("stage", stage.id())
+                        .and("phase", report.phase())
+                        .and("percent", (short) report.percent())
+                        .and("waitingFor", report.waitingFor())
+                        .and("detail", report.detail())
+                        .and("at", reportedAt)
+                        .and("now", OffsetDateTime.now(ZoneOffset.UTC))
+                        .and("id", buildId)
+                        .and("states", stage.statesWhileCurrent())
+                        .and("earlier", stage.earlierStages()))
+                .map(updated -> updated == 1);
+    }
+
+    /** Drops a progress report the build's state has made stale: its stage is done, or the build finished. */
+    public void forgetProgressOfPastStages() {
+        boolean current = progressStage != null
+                && PipelineStage.of(progressStage).map(stage -> stage.isCurrentFor(state)).orElse(false);
+        if (!current) {
+            progressStage = null;
+            progressPhase = null;
+            progressPercent = null;
+            progressWaitingFor = null;
+            progressDetail = null;
+            progressAt = null;
+        }
+    }
 }

@@ -18,12 +18,15 @@ import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
+import dev.byoos.spec.repository.BuildTransitionEntity;
 import dev.byoos.spec.service.BuildState;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.service.Caller;
@@ -38,13 +41,20 @@ public class BuildResource {
     @Inject
     Caller caller;
 
-    /** A build in a list: what it is and where it stands, without its timeline. */
+    /**
+     * A build in a list: what it is, where it stands, its current stage's progress and its failure,
+     * without its timeline. The pipeline page's live stream sends builds in this shape too
+     * ({@code build_changed()} in the V5 migration).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Listed(String id, String team, String spec, int specVersion, BuildView.Target target, int attempt,
-            BuildState state, OffsetDateTime createdAt, OffsetDateTime updatedAt, String href) {
+            BuildState state, BuildView.Progress progress, BuildView.Failure failure, OffsetDateTime createdAt,
+            OffsetDateTime updatedAt, String href) {
         static Listed of(BuildEntity build) {
             return new Listed(build.id.toString(), build.team, build.spec.name, build.spec.version,
                     new BuildView.Target(build.targetCloud, build.targetFormat), build.attempt, build.state,
-                    build.createdAt, build.updatedAt, "/api/v1/builds/" + build.id);
+                    BuildView.Progress.of(build), BuildView.Failure.of(build), build.createdAt, build.updatedAt,
+                    "/api/v1/builds/" + build.id);
         }
     }
 
@@ -78,7 +88,7 @@ public class BuildResource {
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @WithSession
-    @Operation(summary = "A build's state across every stage, with its event timeline")
+    @Operation(summary = "A build's state across every stage, its progress, when it entered each state, and its event timeline")
     public Uni<BuildView> get(@PathParam("id") String id) {
         UUID buildId = parse(id);
         return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where b.id = ?1", buildId)
@@ -86,8 +96,11 @@ public class BuildResource {
                 // Another team's build is reported as absent: ids must not be probed across teams.
                 .map(build -> build != null && caller.scope().includes(build.team) ? build : null)
                 .onItem().ifNull().failWith(() -> new NotFoundException("no build " + id))
-                .flatMap(build -> BuildEventEntity.<BuildEventEntity>list("buildId = ?1 order by receivedAt", buildId)
-                        .map(events -> BuildView.of(build, events)));
+                .flatMap(build -> BuildTransitionEntity.<BuildTransitionEntity>list("buildId = ?1 order by enteredAt",
+                        buildId)
+                        .flatMap(transitions -> BuildEventEntity.<BuildEventEntity>list("buildId = ?1 order by receivedAt",
+                                buildId)
+                                .map(events -> BuildView.of(build, transitions, events))));
     }
 
     @POST

@@ -7,13 +7,17 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
+import dev.byoos.spec.repository.BuildTransitionEntity;
 import dev.byoos.spec.service.BuildState;
 
-/** A build as the API shows it: its state across every stage and the events that moved it. */
+/**
+ * A build as the API shows it: its state across every stage, the current stage's progress, when it
+ * entered each state, and the events that moved it.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BuildView(String id, String team, Spec spec, Target target, int attempt, BuildState state,
-        String reusedFrom, String cancelledBy, Artifact artifact, Pack pack, Failure failure, OffsetDateTime createdAt,
-        OffsetDateTime updatedAt, List<TimelineEntry> timeline) {
+        String reusedFrom, String cancelledBy, Artifact artifact, Pack pack, Progress progress, Failure failure,
+        OffsetDateTime createdAt, OffsetDateTime updatedAt, List<Transition> transitions, List<TimelineEntry> timeline) {
 
     public record Spec(String name, int version, String digest) {
     }
@@ -27,7 +31,40 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
     public record Pack(String reference) {
     }
 
-    public record Failure(String stage, String code, String reason) {
+    /**
+     * The latest report of the stage working on the build; absent once the build moved past it.
+     *
+     * @param waitingFor set while the stage waits for a dependency (s3, registry) to come back
+     * @param reportedAt when the stage reported
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Progress(String stage, String phase, int percent, String waitingFor, String detail,
+            OffsetDateTime reportedAt) {
+        static Progress of(BuildEntity build) {
+            return build.progressStage == null ? null
+                    : new Progress(build.progressStage, build.progressPhase, build.progressPercent,
+                            build.progressWaitingFor, build.progressDetail, build.progressAt);
+        }
+    }
+
+    /**
+     * Why a stage gave up.
+     *
+     * @param category {@code spec} (fix the spec), {@code infrastructure} (a dependency failed) or
+     *                 {@code builder} (a bug in the factory); absent when the stage did not say
+     * @param attempts how often the stage tried; absent when it did not say
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Failure(String stage, String code, String reason, String category, Integer attempts) {
+        static Failure of(BuildEntity build) {
+            return build.failureCode == null ? null
+                    : new Failure(build.failureStage, build.failureCode, build.failureReason, build.failureCategory,
+                            build.failureAttempts);
+        }
+    }
+
+    /** When the build entered a state. */
+    public record Transition(BuildState state, OffsetDateTime enteredAt) {
     }
 
     public record TimelineEntry(String type, String source, OffsetDateTime occurredAt, String summary) {
@@ -42,7 +79,7 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
         }
     }
 
-    static BuildView of(BuildEntity build, List<BuildEventEntity> events) {
+    static BuildView of(BuildEntity build, List<BuildTransitionEntity> transitions, List<BuildEventEntity> events) {
         return new BuildView(build.id.toString(), build.team,
                 new Spec(build.spec.name, build.spec.version, build.spec.digest),
                 new Target(build.targetCloud, build.targetFormat),
@@ -52,8 +89,10 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
                 build.cancelledBy,
                 build.artifactUri == null ? null : new Artifact(build.artifactUri, build.artifactSha256, build.artifactSize),
                 build.packReference == null ? null : new Pack(build.packReference),
-                build.failureCode == null ? null : new Failure(build.failureStage, build.failureCode, build.failureReason),
+                Progress.of(build),
+                Failure.of(build),
                 build.createdAt, build.updatedAt,
+                transitions.stream().map(transition -> new Transition(transition.state, transition.enteredAt)).toList(),
                 events.stream().map(event -> new TimelineEntry(event.eventType, event.source, event.occurredAt,
                         event.summary)).toList());
     }

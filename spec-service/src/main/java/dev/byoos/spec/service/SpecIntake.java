@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.persistence.LockModeType;
 import jakarta.ws.rs.NotFoundException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -351,6 +352,7 @@ public class SpecIntake {
                         + "; only unfinished builds can be cancelled"));
             }
             build.state = BuildState.CANCELLED;
+            build.forgetProgressOfPastStages();
             build.cancelledBy = requestedBy;
             build.updatedAt = now;
             ImageSpec spec = storedSpec(build.spec);
@@ -366,9 +368,15 @@ public class SpecIntake {
         });
     }
 
-    /** A build with its spec, or 404 when it does not exist or belongs to a team outside the scope. */
+    /**
+     * A build with its spec, locked for the rest of the transaction, or 404 when it does not exist or
+     * belongs to a team outside the scope. Locked because retry and cancel decide on its state while
+     * the event consumers may be changing it: unlocked, a cancel could overwrite a state published
+     * in between, or keep a progress report recorded in between.
+     */
     private static Uni<BuildEntity> visibleBuild(UUID buildId, TeamScope scope) {
         return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where b.id = ?1", buildId)
+                .withLock(LockModeType.PESSIMISTIC_WRITE)
                 .firstResult()
                 .map(build -> build != null && scope.includes(build.team) ? build : null)
                 .onItem().ifNull().failWith(() -> new NotFoundException("no build " + buildId));

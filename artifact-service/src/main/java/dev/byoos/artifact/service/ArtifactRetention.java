@@ -1,0 +1,159 @@
+package dev.byoos.artifact.service;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+
+import dev.byoos.artifact.config.RetentionConfig;
+import dev.byoos.artifact.repository.ArtifactEntity;
+import dev.byoos.artifact.storage.ArtifactStore;
+
+/**
+ * Deletes artifacts nobody should need any more: beyond the newest {@code keepLast} of their team,
+ * spec and target, older than the grace period, and referenced by no published pack. An object
+ * (image, SBOM, log) is deleted only when no remaining artifact points at it, since identical
+ * content is stored once for every build that made it.
+ *
+ * <p>Records go first, in one transaction, then the objects: a failure in between leaves objects
+ * without records (space, reported), never records without objects.
+ */
+@ApplicationScoped
+public class ArtifactRetention {
+
+    private static final Logger LOG = Logger.getLogger(ArtifactRetention.class);
+
+    /**
+     * Ranks each artifact within its team, spec and target, newest first, and keeps the expired
+     * ones beyond the newest {@code :keep} that no pack references.
+     */
+    private static final String EXPIRED = """
+            select ranked.id from (
+                select a.id, a.build_id, a.created_at,
+                       row_number() over (partition by a.team, a.spec_name, a.target_cloud, a.target_format
+                                          order by a.created_at desc, a.id) as newest_first
+                from artifact a
+            ) ranked
+            where ranked.newest_first > :keep
+              and ranked.created_at < :cutoff
+              and not exists (select 1 from pack_reference p where p.build_id = ranked.build_id)
+            """;
+
+    @Inject
+    RetentionConfig config;
+
+    @Inject
+    ArtifactStore store;
+
+    @Inject
+    Vertx vertx;
+
+    /** An artifact retention deletes. */
+    public record Expired(String buildId, String team, String spec, int specVersion, String target, String sha256,
+            long size, OffsetDateTime createdAt) {
+    }
+
+    /**
+     * @param objects        keys that no artifact would point at any more, hence deleted
+     * @param failedObjects  keys whose deletion failed (a run only); their records are gone
+     */
+    public record Plan(int keepLast, String gracePeriod, OffsetDateTime cutoff, List<Expired> artifacts,
+            List<String> objects, List<String> failedObjects, boolean dryRun) {
+    }
+
+    /** What a run would delete now; changes nothing. */
+    public Uni<Plan> plan() {
+        OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC).minus(config.gracePeriod());
+        return Panache.withSession(() -> expired(cutoff).flatMap(expired -> orphanedObjects(expired)
+                .map(objects -> plan(cutoff, expired, objects, List.of(), true))));
+    }
+
+    /** Deletes what {@link #plan()} lists, as it stands at the moment of the run. */
+    public Uni<Plan> run() {
+        OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC).minus(config.gracePeriod());
+        return Panache.withTransaction(() -> expired(cutoff).flatMap(expired -> orphanedObjects(expired)
+                        .flatMap(objects -> (expired.isEmpty() ? Uni.createFrom().item(0L)
+                                : ArtifactEntity.delete("id in ?1", ids(expired)))
+                                .replaceWith(new Selection(expired, objects)))))
+                .flatMap(selection -> vertx.executeBlocking(Uni.createFrom().item(() -> deleteObjects(selection.objects())))
+                        .map(failed -> plan(cutoff, selection.expired(), selection.objects(), failed, false)));
+    }
+
+    private record Selection(List<ArtifactEntity> expired, List<String> objects) {
+    }
+
+    private Uni<List<ArtifactEntity>> expired(OffsetDateTime cutoff) {
+        return Panache.getSession().flatMap(session -> session.createNativeQuery(EXPIRED, UUID.class)
+                        .setParameter("keep", config.keepLast())
+                        .setParameter("cutoff", cutoff)
+                        .getResultList())
+                .flatMap(ids -> ids.isEmpty() ? Uni.createFrom().item(List.<ArtifactEntity>of())
+                        : ArtifactEntity.<ArtifactEntity>list("id in ?1 order by createdAt", ids));
+    }
+
+    /** The keys of the expired artifacts that no other artifact shares. */
+    private Uni<List<String>> orphanedObjects(List<ArtifactEntity> expired) {
+        Set<String> candidates = new LinkedHashSet<>();
+        for (ArtifactEntity artifact : expired) {
+            candidates.add(artifact.objectKey);
+            if (artifact.sbomKey != null) {
+                candidates.add(artifact.sbomKey);
+            }
+            if (artifact.logKey != null) {
+                candidates.add(artifact.logKey);
+            }
+        }
+        if (candidates.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return ArtifactEntity.<ArtifactEntity>list("id not in ?1 and (objectKey in ?2 or sbomKey in ?2 or logKey in ?2)",
+                        ids(expired), candidates)
+                .map(remaining -> {
+                    Set<String> stillUsed = new LinkedHashSet<>();
+                    for (ArtifactEntity artifact : remaining) {
+                        stillUsed.add(artifact.objectKey);
+                        stillUsed.add(artifact.sbomKey);
+                        stillUsed.add(artifact.logKey);
+                    }
+                    return candidates.stream().filter(key -> !stillUsed.contains(key)).toList();
+                });
+    }
+
+    private List<String> deleteObjects(List<String> keys) {
+        List<String> failed = new ArrayList<>();
+        for (String key : keys) {
+            try {
+                store.delete(key);
+            } catch (RuntimeException e) {
+                LOG.warnf("retention: could not delete %s (its record is gone): %s", key, e.getMessage());
+                failed.add(key);
+            }
+        }
+        return failed;
+    }
+
+    private Plan plan(OffsetDateTime cutoff, List<ArtifactEntity> expired, List<String> objects, List<String> failed,
+            boolean dryRun) {
+        return new Plan(config.keepLast(), config.gracePeriod().toString(), cutoff,
+                expired.stream().map(artifact -> new Expired(artifact.buildId.toString(), artifact.team,
+                        artifact.specName, artifact.specVersion, artifact.targetCloud + "/" + artifact.targetFormat,
+                        artifact.sha256, artifact.size, artifact.createdAt)).toList(),
+                objects, failed, dryRun);
+    }
+
+    private static List<UUID> ids(List<ArtifactEntity> artifacts) {
+        return artifacts.stream().map(artifact -> artifact.id).toList();
+    }
+}

@@ -1,0 +1,182 @@
+package dev.byoos.artifact.service;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.minio.StatObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+
+import dev.byoos.artifact.Rows;
+import dev.byoos.artifact.StagedBuilds;
+import dev.byoos.artifact.StagedBuilds.Extras;
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.Topics;
+import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.TestTokens;
+
+/**
+ * Retention on the real service, database and S3 (test configuration: keep the newest 2 per spec
+ * and target, grace period 1 day; rows are aged in the database to stand in for time passing).
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+class RetentionTest {
+
+    static final String ADMIN = TestTokens.bearer("root", "admin");
+    static final String VIEWER = TestTokens.bearer("carol", "viewer", "team-a");
+
+    @Inject
+    DataSource database;
+
+    StagedBuilds builds;
+
+    @BeforeEach
+    void connect() {
+        builds = new StagedBuilds();
+    }
+
+    @AfterEach
+    void disconnect() {
+        builds.close();
+    }
+
+    @Test
+    void keepsTheNewestPerSpecAndTargetWhatPacksReferenceAndSharedObjectsAndReportsBeforeDeleting() throws Exception {
+        String spec = "retention-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] shared = StagedBuilds.uniqueContent("shared");
+        List<ArtifactStored> versions = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            byte[] content = i == 1 ? shared : StagedBuilds.uniqueContent("version " + i);
+            versions.add(builds.store(builds.stage("team-a", spec, "qcow2", content, Extras.NONE)));
+            // Oldest first: version 0 is ten days old, version 4 six.
+            execute("update artifact set created_at = now() - interval '" + (10 - i) + " days' where build_id = '"
+                    + versions.get(i).build().buildId() + "'");
+        }
+        // A recent artifact of another spec with version 1's bytes: that object must stay.
+        builds.store(builds.stage("team-a", spec + "-other", "qcow2", shared, Extras.NONE));
+        publishPack(versions.get(0));
+        awaitPackReference(versions.get(0).build().buildId());
+
+        given().header("Authorization", VIEWER).get("/api/v1/retention/plan").then().statusCode(403)
+                .contentType("application/problem+json");
+        given().header("Authorization", VIEWER).post("/api/v1/retention/runs").then().statusCode(403);
+
+        JsonPath plan = given().header("Authorization", ADMIN).get("/api/v1/retention/plan").then().statusCode(200)
+                .body("dryRun", equalTo(true)).body("keepLast", equalTo(2)).extract().jsonPath();
+        Set<String> expected = Set.of(versions.get(1).build().buildId(), versions.get(2).build().buildId());
+        assertEquals(expected, buildsOf(plan, spec));
+        assertTrue(plan.getList("objects").contains(versions.get(2).key()));
+        assertFalse(plan.getList("objects").contains(versions.get(1).key()), "shared with a newer artifact");
+        assertEquals(5, count("select count(*) from artifact where spec_name = '" + spec + "'"), "a dry run deletes nothing");
+        assertTrue(exists(versions.get(2)));
+
+        JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then().statusCode(200)
+                .body("dryRun", equalTo(false)).body("failedObjects.size()", equalTo(0)).extract().jsonPath();
+        assertEquals(expected, buildsOf(run, spec));
+        assertEquals(Set.of(versions.get(0).build().buildId(), versions.get(3).build().buildId(),
+                versions.get(4).build().buildId()), remainingBuilds(spec));
+        assertFalse(exists(versions.get(2)));
+        assertTrue(exists(versions.get(1)), "the other spec's artifact still needs it");
+        assertTrue(exists(versions.get(0)), "a published pack references it");
+    }
+
+    @Test
+    void aPackIsRecordedOnceHoweverOftenItsEventArrivesAndMalformedEventsAreDeadLettered() throws Exception {
+        ArtifactStored stored = builds.store(builds.stage("team-a", "packed", "qcow2",
+                StagedBuilds.uniqueContent("packed"), Extras.NONE));
+        publishPack(stored);
+        publishPack(stored);
+        String buildId = stored.build().buildId();
+        // Same key, same partition: once the poison is dead-lettered, both deliveries were handled.
+        builds.kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED,
+                UUID.randomUUID().toString(), "{\"reference\":42}");
+        builds.kafka.awaitRecords(Topics.deadLetter(Topics.PACKS_PUBLISHED), buildId, 1, StagedBuilds.TIMEOUT);
+        assertEquals(1, count("select count(*) from pack_reference where build_id = '" + buildId + "'"));
+    }
+
+    private void publishPack(ArtifactStored stored) {
+        PackPublished published = new PackPublished(stored.build(),
+                "127.0.0.1:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + "ab".repeat(32), stored.uri());
+        builds.kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, stored.build().buildId(), EventTypes.PACK_PUBLISHED,
+                UUID.randomUUID().toString(), EventJson.write(published));
+    }
+
+    /** Waits (not a timed assertion: bounded only so a broken consumer fails the test) for the reference. */
+    private void awaitPackReference(String buildId) throws Exception {
+        long deadline = System.nanoTime() + StagedBuilds.TIMEOUT.toNanos();
+        while (count("select count(*) from pack_reference where build_id = '" + buildId + "'") == 0) {
+            assertTrue(System.nanoTime() < deadline, "pack.published for " + buildId + " was never recorded");
+            Thread.sleep(100);
+        }
+    }
+
+    private static Set<String> buildsOf(JsonPath plan, String spec) {
+        List<String> specs = plan.getList("artifacts.spec");
+        List<String> ids = plan.getList("artifacts.buildId");
+        Set<String> ours = new HashSet<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (specs.get(i).equals(spec)) {
+                ours.add(ids.get(i));
+            }
+        }
+        return ours;
+    }
+
+    private boolean exists(ArtifactStored stored) throws Exception {
+        try {
+            builds.s3.statObject(StatObjectArgs.builder().bucket(stored.bucket()).object(stored.key()).build());
+            return true;
+        } catch (ErrorResponseException e) {
+            assertEquals("NoSuchKey", e.errorResponse().code(), e::getMessage);
+            return false;
+        }
+    }
+
+    private Set<String> remainingBuilds(String spec) throws Exception {
+        try (Connection connection = database.getConnection();
+                ResultSet rows = connection.createStatement().executeQuery(
+                        "select build_id from artifact where spec_name = '" + spec + "'")) {
+            Set<String> ids = new HashSet<>();
+            while (rows.next()) {
+                ids.add(rows.getString(1));
+            }
+            return ids;
+        }
+    }
+
+    private void execute(String sql) throws Exception {
+        try (Connection connection = database.getConnection()) {
+            assertEquals(1, connection.createStatement().executeUpdate(sql));
+        }
+    }
+
+    private long count(String sql) throws Exception {
+        return Rows.count(database, sql);
+    }
+}

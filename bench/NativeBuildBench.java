@@ -1,0 +1,120 @@
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.BootSmokeTest;
+import dev.byoos.worker.builder.BuildCancellation;
+import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.DebootstrapBases;
+import dev.byoos.worker.builder.ImageCache;
+import dev.byoos.worker.builder.NativeBuilder;
+
+/**
+ * Times the native builder on the Debian 12 minimal example (debootstrap bookworm base, already
+ * in the machine's base cache; boot test off): full builds, then cached rebuilds. Leaves the last
+ * full build's directory (tree, raw disk, ESP files) for bench/native-build.sh's floor.
+ * Prints one "name seconds" line per measurement.
+ *
+ * Usage: java -cp <build-worker runtime classpath> bench/NativeBuildBench.java RUNS WORK_DIR
+ */
+public class NativeBuildBench {
+
+    static final Path BASE_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases");
+    /** The mirror the cached test base was made from; the example's https mirror serves the same suite. */
+    static final String MIRROR = "http://deb.debian.org/debian";
+
+    public static void main(String[] args) throws Exception {
+        int runs = Integer.parseInt(args[0]);
+        Path work = Path.of(args[1]).toAbsolutePath();
+        Path noLocalBases = Files.createDirectories(work.resolve("no-local-bases"));
+        BootSmokeTest noBootTest = new BootSmokeTest(new BootSmokeTest.Settings(false, Duration.ofMinutes(2)));
+        DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of("deb.debian.org"));
+
+        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noBootTest, ImageCache.disabled(), "bench");
+        for (int run = 1; run <= runs; run++) {
+            Path dir = work.resolve("native-" + run);
+            BuildLog log = new BuildLog();
+            double seconds = time(() -> uncached.build(debian12Minimal(), Files.createDirectories(dir), log,
+                    new BuildCancellation()));
+            Files.writeString(dir.resolve("build.log"), log.toString());
+            System.out.printf("native %.2f%n", seconds);
+            System.out.printf("native-base-copy %.2f%n", between(log, "[base ", "[layers "));
+            System.out.printf("native-disk-and-format %.2f%n", between(log, "[image ", null));
+            if (run < runs) {
+                // Only the last build's directory is kept (for the floor): each holds a tree and a raw disk.
+                new ProcessBuilder("rm", "-rf", "--", dir.toString()).inheritIO().start().waitFor();
+            }
+        }
+
+        NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noBootTest,
+                new ImageCache(work.resolve("image-cache"), 64L << 30), "bench");
+        cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
+                new BuildCancellation());
+        for (int run = 1; run <= runs; run++) {
+            Path dir = Files.createDirectories(work.resolve("cached-" + run));
+            Builder.BuiltImage[] image = new Builder.BuiltImage[1];
+            double seconds = time(() -> image[0] = cached.build(debian12Minimal(), dir, new BuildLog(),
+                    new BuildCancellation()));
+            if (!image[0].fromCache()) {
+                throw new IllegalStateException("the rebuild was not served from the cache");
+            }
+            System.out.printf("cached %.3f%n", seconds);
+        }
+    }
+
+    /** examples/debian-12-minimal.yaml as spec-service turns it into a build request. */
+    static BuildRequested debian12Minimal() {
+        BuildCoordinates build = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "debian-12-minimal", 1,
+                "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"),
+                new BuildCoordinates.Pack("byoos-debian-12-minimal", "1.0.0", "Debian 12 minimal (BYOOS)"));
+        return new BuildRequested(build,
+                new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", MIRROR)),
+                List.of(new BuildRequested.FileCustomization("/etc/motd",
+                        "Minimal Debian 12 node image built by BYOOS Factory.\n", "0644")),
+                BuildRequested.STANDARD, List.of(), List.of(), Map.of("net.ipv4.ip_forward", "1"),
+                List.of("overlay", "br_netfilter"), List.of(), List.of());
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    static double time(Step step) throws Exception {
+        long start = System.nanoTime();
+        step.run();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** Seconds between the log line starting phase {@code from} and the one starting {@code to} (or the last line). */
+    static double between(BuildLog log, String from, String to) {
+        Instant start = null;
+        Instant end = null;
+        for (String line : log.toString().split("\n")) {
+            int space = line.indexOf(' ');
+            if (space < 0) {
+                continue;
+            }
+            Instant at;
+            try {
+                at = Instant.parse(line.substring(0, space));
+            } catch (RuntimeException notATimestamp) {
+                continue;
+            }
+            String text = line.substring(space + 1);
+            if (start == null && text.startsWith(from)) {
+                start = at;
+            } else if (start != null && (to == null || end == null && text.startsWith(to))) {
+                end = at;
+            }
+        }
+        return Duration.between(start, end).toNanos() / 1e9;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.byoos.worker.builder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.contract.EventJson;
+
+/**
+ * Everything a native build's output is made of, each part content-hashed: the base and every
+ * customization layer. The parts are the provenance's inputs; together with the builder's version
+ * and the target they make the image's content key, under which {@link ImageCache} keeps the
+ * finished image.
+ *
+ * @param inputs   the base first, then the layers in the order they are applied
+ * @param imageKey sha256 over the builder version, every input, the target and the boot test setting
+ */
+public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
+
+    /**
+     * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
+     * tool's options), so that images cached by earlier code are not served for the new code.
+     */
+    static final int OUTPUT_VERSION = 1;
+
+    /** The layers in the order {@link ImageCustomizer} applies them, each with the part of the request it reads. */
+    static Map<String, Object> layers(BuildRequested request) {
+        List<BuildRequested.Script> pre = request.scripts().stream()
+                .filter(script -> ImageCustomizer.PRE.equals(script.stage())).toList();
+        List<BuildRequested.Script> post = request.scripts().stream()
+                .filter(script -> ImageCustomizer.POST.equals(script.stage())).toList();
+        Map<String, Object> layers = new LinkedHashMap<>();
+        layers.put("pre-scripts", pre);
+        layers.put("packages", request.packages());
+        layers.put("users", request.users());
+        layers.put("files", request.files());
+        layers.put("sysctl", request.sysctl());
+        layers.put("kernel-modules", request.kernelModules());
+        layers.put("ca-certificates", request.caCertificates());
+        layers.put("post-scripts", post);
+        return layers;
+    }
+
+    /**
+     * @param base           the base, already hashed ({@link #localBase} or {@link #debootstrapBase})
+     * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
+     * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
+     */
+    static BuildInputs of(BuildRequested request, BuildCompleted.Input base, String builderVersion, boolean bootTested) {
+        List<BuildCompleted.Input> inputs = new ArrayList<>();
+        inputs.add(base);
+        layers(request).forEach((name, content) -> inputs.add(
+                new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null)));
+        StringBuilder key = new StringBuilder("byoos native image\nbuilder=").append(builderVersion)
+                .append("\noutput-version=").append(OUTPUT_VERSION);
+        inputs.forEach(input -> key.append('\n').append(input.name()).append('=').append(input.sha256()));
+        var build = request.build();
+        // The OS and Kubernetes versions name OVA templates and describe the image in its OVF descriptor.
+        key.append("\nimage-type=").append(request.imageType())
+                .append("\ntarget=").append(build.target().cloud()).append('/').append(build.target().format())
+                .append("\nos=").append(build.os().name()).append(' ').append(build.os().version())
+                .append("\nkubernetes=").append(build.kubernetesVersion())
+                .append("\nboot-test=").append(bootTested).append('\n');
+        return new BuildInputs(List.copyOf(inputs), Sha256.of(key.toString()));
+    }
+
+    /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */
+    static BuildCompleted.Input debootstrapBase(BuildRequested.Debootstrap base, String cacheKey) {
+        return new BuildCompleted.Input("base:debootstrap/" + base.suite(), cacheKey, base.mirror());
+    }
+
+    /**
+     * A local base is known by its content: a tar archive by its bytes, a directory by every
+     * entry's path, type, owner, mode and content (or link target, or device number).
+     */
+    static BuildCompleted.Input localBase(Path basesDir, String name) {
+        Path base = RootFilesystem.locateBase(basesDir, name);
+        String sha256 = Files.isDirectory(base) ? treeSha256(base) : Sha256.of(base);
+        return new BuildCompleted.Input("base:local/" + name, sha256, null);
+    }
+
+    static String treeSha256(Path tree) {
+        MessageDigest digest = Sha256.digest();
+        try (Stream<Path> entries = Files.walk(tree)) {
+            for (Path entry : entries.sorted().toList()) {
+                Map<String, Object> attributes = Files.readAttributes(entry, "unix:mode,uid,gid,rdev",
+                        LinkOption.NOFOLLOW_LINKS);
+                String header = tree.relativize(entry) + "\0" + attributes.get("mode") + "\0" + attributes.get("uid")
+                        + "\0" + attributes.get("gid") + "\0";
+                digest.update(header.getBytes(StandardCharsets.UTF_8));
+                if (Files.isSymbolicLink(entry)) {
+                    digest.update(("link\0" + Files.readSymbolicLink(entry) + "\0").getBytes(StandardCharsets.UTF_8));
+                } else if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    digest.update(("file\0" + Files.size(entry) + "\0").getBytes(StandardCharsets.UTF_8));
+                    Sha256.update(digest, entry);
+                } else if (!Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    digest.update(("node\0" + attributes.get("rdev") + "\0").getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

@@ -1,0 +1,176 @@
+package dev.byoos.pack.rest;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.ForbiddenException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.panache.common.Page;
+import io.quarkus.panache.common.Parameters;
+import io.smallrye.mutiny.Uni;
+
+import dev.byoos.pack.repository.PackEntity;
+import dev.byoos.pack.repository.PackVersionEntity;
+import dev.byoos.service.Caller;
+import dev.byoos.service.TeamScope;
+
+/**
+ * The pack catalog: published packs, their versions, and each version's lineage
+ * (pack → artifact → build → spec). Scoped to the caller's teams: another team's pack looks absent.
+ */
+@Path("/api/v1/packs")
+@RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
+public class PackResource {
+
+    static final int DEFAULT_PAGE_SIZE = 50;
+    static final int MAX_PAGE_SIZE = 200;
+
+    @Inject
+    Caller caller;
+
+    public record PageOf<T>(List<T> items, int page, int size, long total) {
+    }
+
+    public record PackSummary(String name, String displayName, String team, OffsetDateTime createdAt, String href) {
+        static PackSummary of(PackEntity pack) {
+            return new PackSummary(pack.name, pack.displayName, pack.team, pack.createdAt,
+                    "/api/v1/packs/" + pack.name + "/versions");
+        }
+    }
+
+    public record VersionSummary(String version, String reference, String manifestDigest, String artifactSha256,
+            String buildId, OffsetDateTime publishedAt, String href) {
+        static VersionSummary of(PackEntity pack, PackVersionEntity version) {
+            return new VersionSummary(version.version, version.reference, version.manifestDigest,
+                    version.artifactSha256, version.buildId, version.publishedAt,
+                    "/api/v1/packs/" + pack.name + "/versions/" + version.version);
+        }
+    }
+
+    /** One version and where it came from, link by link. */
+    public record PackVersion(Pack pack, Artifact artifact, Build build, Spec spec, OffsetDateTime publishedAt) {
+
+        public record Pack(String name, String displayName, String version, String team, String kind,
+                String cloudType, String reference, String manifestDigest, String osImageOverride, String osName,
+                String osVersion, String kubernetesVersion) {
+        }
+
+        public record Artifact(String sha256, String uri, long size, String format, String signatureKeyId,
+                String sbom) {
+        }
+
+        public record Build(String id, String targetCloud) {
+        }
+
+        public record Spec(String team, String name, int version, String digest) {
+        }
+
+        /** @param pack the version's pack, passed in: the lazy association is not loaded */
+        static PackVersion of(PackEntity pack, PackVersionEntity v) {
+            return new PackVersion(
+                    new Pack(pack.name, pack.displayName, v.version, pack.team, v.packKind, v.cloudType,
+                            v.reference, v.manifestDigest, v.osImageOverride, v.osName, v.osVersion,
+                            v.kubernetesVersion),
+                    new Artifact(v.artifactSha256, v.artifactUri, v.artifactSize, v.artifactFormat, v.signatureKeyId,
+                            v.sbomUri),
+                    new Build(v.buildId, v.targetCloud),
+                    new Spec(v.specTeam, v.specName, v.specVersion, v.specDigest),
+                    v.publishedAt);
+        }
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "Published packs of the caller's teams (or of one team), by name; paged")
+    public Uni<PageOf<PackSummary>> list(@QueryParam("team") String team, @QueryParam("page") Integer page,
+            @QueryParam("size") Integer size) {
+        Page paging = page(page, size);
+        Parameters parameters = new Parameters();
+        var query = PackEntity.<PackEntity>find("from PackEntity p where " + teamCondition(caller.scope(), team,
+                parameters) + " order by p.name", parameters);
+        // One session runs one query at a time: the rows, then the total.
+        return query.page(paging).list().flatMap(packs -> query.count().map(total -> new PageOf<>(
+                packs.stream().map(PackSummary::of).toList(), paging.index, paging.size, total)));
+    }
+
+    @GET
+    @Path("/{name}/versions")
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "Every published version of one pack, oldest first")
+    public Uni<List<VersionSummary>> versions(@PathParam("name") String name) {
+        return visiblePack(name).flatMap(pack -> PackVersionEntity
+                .<PackVersionEntity>list("pack = ?1 order by publishedAt, version", pack)
+                .map(versions -> versions.stream().map(version -> VersionSummary.of(pack, version)).toList()));
+    }
+
+    @GET
+    @Path("/{name}/versions/{version}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "One published version with its lineage: the artifact, the build and the spec it came from")
+    public Uni<PackVersion> version(@PathParam("name") String name, @PathParam("version") String version) {
+        return visiblePack(name).flatMap(pack -> PackVersionEntity.find(pack, version).map(found -> {
+            if (found == null) {
+                throw new NotFoundException("pack " + name + " has no version " + version);
+            }
+            return PackVersion.of(pack, found);
+        }));
+    }
+
+    /** A pack of another team answers 404 like a missing one: names cannot be probed. */
+    private Uni<PackEntity> visiblePack(String name) {
+        TeamScope scope = caller.scope();
+        return PackEntity.findByName(name).map(pack -> {
+            if (pack == null || !scope.includes(pack.team)) {
+                throw new NotFoundException("no pack named " + name);
+            }
+            return pack;
+        });
+    }
+
+    private static Page page(Integer page, Integer size) {
+        int index = page == null ? 0 : page;
+        int length = size == null ? DEFAULT_PAGE_SIZE : size;
+        if (index < 0) {
+            throw new BadRequestException("page must be 0 or more");
+        }
+        if (length < 1 || length > MAX_PAGE_SIZE) {
+            throw new BadRequestException("size must be between 1 and " + MAX_PAGE_SIZE);
+        }
+        return Page.of(index, length);
+    }
+
+    /** The asked-for team (403 if not the caller's), else every team of the caller. */
+    private static String teamCondition(TeamScope scope, String team, Parameters parameters) {
+        if (team != null && !team.isBlank()) {
+            if (!scope.includes(team)) {
+                throw new ForbiddenException("not a member of team '" + team + "'");
+            }
+            parameters.and("team", team);
+            return "p.team = :team";
+        }
+        if (scope.allTeams()) {
+            return "1 = 1";
+        }
+        if (scope.teams().isEmpty()) {
+            return "1 = 0";
+        }
+        parameters.and("teams", scope.teams());
+        return "p.team in :teams";
+    }
+}

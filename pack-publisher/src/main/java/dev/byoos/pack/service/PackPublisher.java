@@ -1,0 +1,139 @@
+package dev.byoos.pack.service;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildFailed;
+import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.repository.PackCatalog;
+import dev.byoos.pack.render.PackRenderer;
+import dev.byoos.pack.render.TargetSettings;
+import dev.byoos.pack.render.UnpublishablePackException;
+
+/**
+ * Renders a stored artifact's pack, puts it in the registry exactly once per name:version, and
+ * records it in the pack catalog.
+ * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
+ * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
+ * written. A different manifest annotated with the same build id is this build's pack as an earlier
+ * release rendered it: published already. Any other manifest means the version is taken, and
+ * nothing is overwritten.
+ */
+@ApplicationScoped
+public class PackPublisher {
+
+    public static final String PACK_REPOSITORY_SEGMENT = "spectro-packs/archive";
+    public static final String VERSION_CONFLICT = "PACK_VERSION_CONFLICT";
+    /** On every pack manifest: the build it was published for. */
+    public static final String BUILD_ID_ANNOTATION = "byoos.dev/build-id";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = Logger.getLogger(PackPublisher.class);
+
+    /**
+     * @param reference      {@code host[:port]/<repository>:<version>}
+     * @param manifestDigest the tagged manifest
+     * @param osImageOverride what the pack hands Palette
+     * @param pushed          false when the registry held this build's pack already (a redelivery)
+     */
+    public record Publication(String reference, String manifestDigest, String osImageOverride, boolean pushed) {
+    }
+
+    @Inject
+    PublisherConfig config;
+
+    @Inject
+    OciRegistryClient registry;
+
+    @Inject
+    PackCatalog catalog;
+
+    private PackRenderer renderer;
+    /**
+     * Check-then-push of one name:version must not interleave with another build's, or both could
+     * find the tag free. Across replicas the window remains; spec-service hands each pack version to
+     * one spec version, so only a forced rebuild of the same spec can race there.
+     */
+    private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
+
+    @PostConstruct
+    void createRenderer() {
+        PublisherConfig.Targets targets = config.targets();
+        renderer = new PackRenderer(new TargetSettings(targets.azureVhdBaseUrl(), targets.gcpProject(),
+                targets.vsphereTemplateFolder()));
+    }
+
+    /**
+     * @throws UnpublishablePackException for a pack that cannot be rendered, or a version conflict
+     * @throws dev.byoos.pack.registry.RegistryUnavailableException while the registry cannot be used
+     * @throws PackCatalog.CatalogUnavailableException while the catalog's database cannot be written
+     */
+    public Publication publish(ArtifactStored artifact) {
+        String buildId = artifact.build().buildId();
+        PackRenderer.RenderedPack pack = renderer.render(artifact);
+        String repository = repositoryFor(pack.name());
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(BUILD_ID_ANNOTATION, buildId);
+        annotations.put("byoos.dev/spec-digest", artifact.build().specDigest());
+        annotations.put("byoos.dev/image-sha256", artifact.sha256());
+        OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor(pack.fileName(), pack.archive(), annotations);
+        String reference = registry.host() + "/" + repository + ":" + pack.version();
+
+        synchronized (tagLocks[Math.floorMod((repository + ":" + pack.version()).hashCode(), tagLocks.length)]) {
+            return publish(artifact, pack, repository, manifest, reference);
+        }
+    }
+
+    private Publication publish(ArtifactStored artifact, PackRenderer.RenderedPack pack, String repository,
+            OciRegistryClient.Manifest manifest, String reference) {
+        String buildId = artifact.build().buildId();
+        Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
+        String publishedDigest = manifest.digest();
+        if (existing.isEmpty()) {
+            registry.push(repository, pack.version(), pack.archive(), manifest);
+            LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
+        } else if (existing.get().digest().equals(manifest.digest())) {
+            LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
+        } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
+            publishedDigest = existing.get().digest();
+            LOG.infof("build %s: %s holds this build's pack as an earlier release rendered it (%s); announcing that one",
+                    buildId, reference, publishedDigest);
+        } else {
+            throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
+                    "pack " + reference + " already exists with different content (manifest "
+                            + existing.get().digest() + ", another build or spec); pack versions are immutable: "
+                            + "submit the spec with a new spec.pack.version");
+        }
+        // Also after finding the pack already there: a push whose catalog write failed is completed here.
+        catalog.record(artifact, pack.osImage(), reference, publishedDigest);
+        return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
+    }
+
+    /** @return the manifest's annotation, or null when it has none or is no JSON object */
+    private static String annotation(OciRegistryClient.Manifest manifest, String name) {
+        try {
+            JsonNode value = JSON.readTree(manifest.bytes()).path("annotations").path(name);
+            return value.isTextual() ? value.asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    String repositoryFor(String packName) {
+        String base = config.registry().basePath().replaceAll("^/+|/+$", "");
+        return (base.isEmpty() ? "" : base + "/") + PACK_REPOSITORY_SEGMENT + "/" + packName;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.byoos.pack.messaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+
+import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildProgress;
+import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.Topics;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.registry.RegistryClientProducer;
+import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.KafkaTestClient;
+
+/**
+ * The publisher against a registry that serves https under a private CA, wants Basic credentials
+ * (htpasswd), and that the test stops and starts: a build waits for the registry, says so, and
+ * completes once it is back.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
+@QuarkusTestResource(value = AuthenticatedRegistryResource.class, restrictToAnnotatedClass = true)
+class RegistryOutageTest {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    KafkaTestClient kafka;
+    /** Trusts the registry's private CA, as the publisher is configured to. */
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .sslContext(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate)).build();
+
+    @BeforeEach
+    void connect() {
+        kafka = new KafkaTestClient(bootstrapServers);
+    }
+
+    @AfterEach
+    void disconnect() {
+        kafka.close();
+    }
+
+    private String send(String packName) {
+        String buildId = UUID.randomUUID().toString();
+        ArtifactStored event = ArtifactStoredConsumerTest.artifact(buildId, packName, "ab".repeat(32));
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED,
+                UUID.randomUUID().toString(), EventJson.write(event));
+        return buildId;
+    }
+
+    private HttpResponse<String> manifest(String packName, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(AuthenticatedRegistryResource.registry.url()
+                + "/v2/byoos/spectro-packs/archive/" + packName + "/manifests/1.0.0"))
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json");
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void publishesWithBasicCredentialsToARegistryThatRefusesAnonymousRequests() throws Exception {
+        String packName = "basic-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = send(packName);
+        PackPublished published = EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT)
+                .get(0).value(), PackPublished.class);
+
+        assertEquals(401, manifest(packName, null).statusCode(), "anonymous pulls are refused");
+        HttpResponse<String> manifest = manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization());
+        assertEquals(200, manifest.statusCode());
+        assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
+    }
+
+    @Test
+    void talksTlsOnlyToARegistryWhoseCertificateAuthorityItTrusts() {
+        URI url = URI.create(AuthenticatedRegistryResource.registry.url());
+        assertTrue(url.getScheme().equals("https"));
+        assertTrue(new OciRegistryClient(url, Optional.empty(),
+                Optional.of(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate))).reachable());
+        assertFalse(new OciRegistryClient(url, Optional.empty(), Optional.empty()).reachable(),
+                "the JVM's default trust store does not know the private CA");
+    }
+
+    @Test
+    void waitsForTheRegistryAndPublishesWhenItReturns() throws Exception {
+        AuthenticatedRegistryResource.registry.stop();
+        RestAssured.given().get("/q/health/ready").then().statusCode(503);
+
+        String packName = "outage-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = send(packName);
+        BuildProgress waiting = EventJson.read(kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, 1, TIMEOUT).get(0)
+                .value(), BuildProgress.class);
+        assertEquals("pack", waiting.stage());
+        assertEquals("registry", waiting.waitingFor());
+        AuthenticatedRegistryResource.registry.start();
+        PackPublished published = EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT)
+                .get(0).value(), PackPublished.class);
+        HttpResponse<String> manifest = manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization());
+        assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
+        RestAssured.given().get("/q/health/ready").then().statusCode(200);
+    }
+}
