@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +51,15 @@ final class LocalPipeline implements AutoCloseable {
     }
 
     static LocalPipeline start() throws IOException, InterruptedException {
-        return start("pipeline", "spec-service,build-worker,artifact-service,pack-publisher");
+        return start(Map.of());
+    }
+
+    /**
+     * @param environment added to the stack's environment; the services it starts inherit it, so
+     *                    Quarkus settings (e.g. {@code QUARKUS_OTEL_*}) reach all four
+     */
+    static LocalPipeline start(Map<String, String> environment) throws IOException, InterruptedException {
+        return start("pipeline", "spec-service,build-worker,artifact-service,pack-publisher", environment);
     }
 
     /**
@@ -59,6 +68,11 @@ final class LocalPipeline implements AutoCloseable {
      * @param services the services {@code up} starts (a test may run some itself)
      */
     static LocalPipeline start(String name, String services) throws IOException, InterruptedException {
+        return start(name, services, Map.of());
+    }
+
+    private static LocalPipeline start(String name, String services, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("byoos.repo.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("deploy/devstack/target/byoos-devstack.jar");
         if (!Files.isRegularFile(jar)) {
@@ -67,13 +81,14 @@ final class LocalPipeline implements AutoCloseable {
         Path dataDir = root.resolve("system-tests/target/" + name + "-" + ProcessHandle.current().pid());
         Files.createDirectories(dataDir);
         Path log = dataDir.resolve("up.log");
-        Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(),
+        ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", jar.toString(), "up", "--data-dir", dataDir.toString(), "--root", root.toString(),
                 "--services", services, "--watch-stdin"))
                 .directory(root.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         Path servicesFile = dataDir.resolve("services.properties");
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!Files.exists(servicesFile)) {

@@ -1,6 +1,7 @@
 package dev.byoos.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -15,12 +16,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -35,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.byoos.testsupport.PrometheusMetrics;
+
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 
@@ -46,6 +53,9 @@ import io.minio.MinioClient;
 class PipelineSystemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Spans leave a service in batches (every 200 ms here) and after the span ends. */
+    private static final Duration SPAN_EXPORT_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration METRICS_REFRESH_TIMEOUT = Duration.ofMinutes(3);
     private static final String PACK_REPOSITORY = "byoos/spectro-packs/archive/byoos-debian-12";
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -54,9 +64,18 @@ class PipelineSystemTest {
     @TempDir
     Path scratch;
 
+    private OtlpCollector collector;
+    private TracedBuild tracedBuild;
+    private boolean failedBuildDone;
+
     @BeforeAll
     void startPipeline() throws Exception {
-        pipeline = LocalPipeline.start();
+        collector = OtlpCollector.start();
+        // Tracing is off by default; here every service exports to the in-process collector, soon.
+        pipeline = LocalPipeline.start(Map.of(
+                "QUARKUS_OTEL_SDK_DISABLED", "false",
+                "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.endpoint(),
+                "QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms"));
     }
 
     @AfterAll
@@ -64,6 +83,101 @@ class PipelineSystemTest {
         if (pipeline != null) {
             pipeline.close();
         }
+        if (collector != null) {
+            collector.close();
+        }
+    }
+
+    @Test
+    void oneBuildIsOneTraceFromTheRestCallThroughAllFourServices() throws Exception {
+        TracedBuild build = tracedBuild();
+        Set<String> everyService = Set.of("spec-service", "build-worker", "artifact-service", "pack-publisher");
+        long deadline = System.nanoTime() + SPAN_EXPORT_TIMEOUT.toNanos();
+        while (!collector.servicesIn(build.traceId()).containsAll(everyService) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertEquals(everyService, collector.servicesIn(build.traceId()),
+                "spans of build " + build.buildId() + ": " + collector.spansOf(build.traceId()));
+    }
+
+    @Test
+    void everyDashboardQueryNamesAMetricTheServicesExpose() throws Exception {
+        // Most byoos_* series appear with their first observation: one published and one failed build.
+        tracedBuild();
+        failedBuild();
+        Set<String> queried = new TreeSet<>();
+        try (var dashboards = Files.list(pipeline.root.resolve("deploy/grafana/dashboards"))) {
+            for (Path dashboard : dashboards.filter(file -> file.toString().endsWith(".json")).toList()) {
+                Set<String> names = DashboardQueries.metricNames(JSON.readTree(dashboard.toFile()));
+                assertFalse(names.isEmpty(), dashboard + " queries nothing");
+                queried.addAll(names);
+            }
+        }
+        // Micrometer's Kafka binder registers client metrics that appear after a consumer's first
+        // fetch (per-partition lag) on its next refresh, once a minute: scrape until it has.
+        Set<String> missing = new TreeSet<>(queried);
+        long deadline = System.nanoTime() + METRICS_REFRESH_TIMEOUT.toNanos();
+        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+            for (String service : List.of("spec-service", "build-worker", "artifact-service", "pack-publisher")) {
+                missing.removeAll(PrometheusMetrics.scrape(URI.create(pipeline.services.getProperty(service + ".url")
+                        + "/q/metrics")).names());
+            }
+            if (!missing.isEmpty()) {
+                Thread.sleep(2_000);
+            }
+        }
+        assertEquals(Set.of(), missing, "the dashboards query metrics no service exposes");
+    }
+
+    /** A build the worker refuses (scripts need a shell, the skeleton base has none), run to FAILED once. */
+    private synchronized void failedBuild() throws Exception {
+        if (!failedBuildDone) {
+            String unique = Long.toHexString(System.nanoTime());
+            String spec = Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                    .replace("name: debian-12-node", "name: failing-" + unique)
+                    .replace("name: byoos-debian-12", "name: byoos-failing-" + unique)
+                    .replace("  customizations:\n", "  customizations:\n    scripts:\n"
+                            + "      - {name: hello, stage: post, content: \"echo hello\"}\n");
+            HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
+                    spec.getBytes(StandardCharsets.UTF_8));
+            assertEquals(201, submitted.statusCode(), submitted.body());
+            JsonNode build = pipeline.awaitFinalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+            assertEquals("FAILED", build.path("state").asText(), build.toPrettyString());
+            failedBuildDone = true;
+        }
+    }
+
+    /** A build submitted under a trace the test chose, run to PUBLISHED once for every test that needs one. */
+    private synchronized TracedBuild tracedBuild() throws Exception {
+        if (tracedBuild == null) {
+            String unique = Long.toHexString(System.nanoTime());
+            String traceId = HexFormat.of().formatHex(randomBytes(16));
+            String spec = Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                    .replace("name: debian-12-node", "name: traced-" + unique)
+                    .replace("name: byoos-debian-12", "name: byoos-traced-" + unique);
+            HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(
+                    URI.create(pipeline.specService() + "/api/v1/specs"))
+                    .header("Content-Type", "application/yaml")
+                    .header("Authorization", pipeline.bearer("system-test", "submitter", "platform"))
+                    // As a traced caller would: the build's trace is the caller's.
+                    .header("traceparent", "00-" + traceId + "-" + HexFormat.of().formatHex(randomBytes(8)) + "-01")
+                    .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, submitted.statusCode(), submitted.body());
+            String buildId = JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText();
+            JsonNode build = pipeline.awaitFinalState(buildId);
+            assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
+            tracedBuild = new TracedBuild(buildId, traceId);
+        }
+        return tracedBuild;
+    }
+
+    private record TracedBuild(String buildId, String traceId) {
+    }
+
+    private static byte[] randomBytes(int count) {
+        byte[] bytes = new byte[count];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return bytes;
     }
 
     @Test

@@ -66,6 +66,8 @@ public final class KafkaTestClient implements AutoCloseable {
         record.headers().add("ce_id", bytes(id));
         record.headers().add("ce_type", bytes(type));
         record.headers().add("ce_source", bytes(TEST_SOURCE));
+        // As the services' producers do: consumers measure how long an event waited from this time.
+        record.headers().add("ce_time", bytes(java.time.Instant.now().toString()));
         record.headers().add("content-type", bytes(contentType));
         return record;
     }

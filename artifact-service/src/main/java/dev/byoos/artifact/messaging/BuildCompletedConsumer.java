@@ -1,11 +1,13 @@
 package dev.byoos.artifact.messaging;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,6 +24,7 @@ import io.vertx.mutiny.core.Context;
 import io.vertx.mutiny.core.Vertx;
 
 import dev.byoos.artifact.config.S3Config;
+import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.artifact.repository.ArtifactEntity;
 import dev.byoos.artifact.service.ArtifactPromoter;
 import dev.byoos.artifact.service.ArtifactPromoter.Promoted;
@@ -70,6 +73,9 @@ public class BuildCompletedConsumer {
     S3Config s3;
 
     @Inject
+    ArtifactMetrics metrics;
+
+    @Inject
     Vertx vertx;
 
     @Inject
@@ -111,20 +117,29 @@ public class BuildCompletedConsumer {
     private Uni<Void> process(BuildCompleted event) {
         UUID buildId = UUID.fromString(event.build().buildId());
         return Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
-                .flatMap(existing -> existing != null ? announce(event, existing) : store(event, buildId));
+                .flatMap(existing -> existing != null
+                        ? announce(event, existing)
+                                .invoke(() -> metrics.counted(event.build(), existing.format,
+                                        ArtifactMetrics.ALREADY_STORED))
+                        : store(event, buildId));
     }
 
     private Uni<Void> store(BuildCompleted event, UUID buildId) {
         AtomicInteger attempts = new AtomicInteger();
-        return promoteWaitingForStorage(event, attempts)
+        // The promotion time is the successful attempt's: waiting out an S3 outage is counted apart.
+        AtomicReference<Duration> promotion = new AtomicReference<>(Duration.ZERO);
+        return promoteWaitingForStorage(event, attempts, promotion)
                 .flatMap(promoted -> record(event, buildId, promoted))
-                .flatMap(artifact -> announce(event, artifact))
+                .flatMap(artifact -> announce(event, artifact)
+                        .invoke(() -> metrics.stored(event.build(), artifact.format, artifact.size, promotion.get())))
                 .onFailure(StagedObjectRejectedException.class).recoverWithUni(failure -> {
                     StagedObjectRejectedException rejected = (StagedObjectRejectedException) failure;
                     LOG.warnf("build %s: %s", buildId, rejected.getMessage());
                     return failures.sendMessage(CloudEventMessages.forBuild(event.build().buildId(),
                             EventTypes.BUILD_FAILED, new BuildFailed(event.build(), STAGE, rejected.code(),
-                                    rejected.getMessage(), false, BuildFailed.BUILDER, attempts.get())));
+                                    rejected.getMessage(), false, BuildFailed.BUILDER, attempts.get())))
+                            .invoke(() -> metrics.counted(event.build(), event.image().format(),
+                                    ArtifactMetrics.REJECTED));
                 });
     }
 
@@ -133,12 +148,18 @@ public class BuildCompletedConsumer {
      * back on this message's Vert.x context, where Hibernate Reactive must run: retries are
      * scheduled from Mutiny's executor, not from the event loop.
      */
-    private Uni<Promoted> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts) {
+    private Uni<Promoted> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
+            AtomicReference<Duration> promotion) {
         Context context = vertx.getOrCreateContext();
         return vertx.executeBlocking(Uni.createFrom().item(() -> {
                     attempts.incrementAndGet();
-                    return promoter.promote(event);
+                    long started = System.nanoTime();
+                    Promoted promoted = promoter.promote(event);
+                    promotion.set(Duration.ofNanos(System.nanoTime() - started));
+                    return promoted;
                 }))
+                .onFailure(StorageUnavailableException.class).invoke(failure -> metrics.storageUnavailable(
+                        event.build(), event.image().format()))
                 .onFailure(StorageUnavailableException.class).call(failure -> announceWaiting(event, attempts.get(), failure))
                 .onFailure(StorageUnavailableException.class).retry()
                 .withBackOff(s3.retry().initialBackoff(), s3.retry().maxBackoff()).indefinitely()

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.KeyFactory;
@@ -31,11 +32,13 @@ import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.artifact.Rows;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
+import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildFailed;
@@ -44,6 +47,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 import dev.byoos.testsupport.TestTokens;
 
 /** artifact-service's consumer against real Kafka, S3 and PostgreSQL. */
@@ -53,6 +57,9 @@ class BuildCompletedConsumerTest {
 
     @Inject
     DataSource database;
+
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     StagedBuilds builds;
 
@@ -142,6 +149,32 @@ class BuildCompletedConsumerTest {
     }
 
     @Test
+    void countsStoredRejectedAndRedeliveredArtifactsWithTheBytesAndTimeOfEachPromotion() throws Exception {
+        String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> artifact = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
+        byte[] content = StagedBuilds.uniqueContent("metrics");
+        BuildCompleted completed = builds.stage(team, "node", "qcow2", content, Extras.NONE);
+        builds.send(completed);
+        builds.send(completed);
+        BuildCompleted honest = builds.stage(team, "node", "qcow2", StagedBuilds.uniqueContent("tampered"),
+                Extras.NONE);
+        builds.send(new BuildCompleted(honest.build(), new BuildCompleted.StagedObject(honest.image().bucket(),
+                honest.image().key(), "00".repeat(32), honest.image().size(), "qcow2"), "native/test", 1));
+
+        awaitArtifacts(team, ArtifactMetrics.STORED, 1);
+        awaitArtifacts(team, ArtifactMetrics.ALREADY_STORED, 1);
+        awaitArtifacts(team, ArtifactMetrics.REJECTED, 1);
+        PrometheusMetrics metrics = PrometheusMetrics.scrape(metricsUrl);
+        assertEquals(content.length, metrics.sum("byoos_artifact_stored_bytes_total", artifact));
+        assertEquals(1, metrics.sum("byoos_artifact_promotion_seconds_count", artifact));
+    }
+
+    private void awaitArtifacts(String team, String outcome, double expected) {
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_artifacts_total", Map.of("team", team, "outcome", outcome),
+                expected, StagedBuilds.TIMEOUT);
+    }
+
+    @Test
     void aChecksumMismatchFailsTheBuildAndStoresNothing() throws Exception {
         BuildCompleted honest = builds.stage("platform", "node", "qcow2", "tampered".getBytes(), Extras.NONE);
         BuildCompleted lying = new BuildCompleted(honest.build(), new BuildCompleted.StagedObject(honest.image().bucket(),
@@ -171,10 +204,14 @@ class BuildCompletedConsumerTest {
 
     @Test
     void malformedEventsAreDeadLetteredAndTheNextEventStillFlows() throws Exception {
+        Map<String, String> completions = Map.of("topic", Topics.BUILDS_COMPLETED);
+        double deadLettersBefore = PrometheusMetrics.scrape(metricsUrl).sum("byoos_dead_letters_total", completions);
         String poisonKey = UUID.randomUUID().toString();
         builds.kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, poisonKey, EventTypes.BUILD_COMPLETED,
                 UUID.randomUUID().toString(), "[]");
         builds.kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_COMPLETED), poisonKey, 1, StagedBuilds.TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", completions, deadLettersBefore + 1,
+                StagedBuilds.TIMEOUT);
 
         builds.store(builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("after the poison"),
                 Extras.NONE));

@@ -112,6 +112,7 @@ public final class NativeBuilder implements Builder {
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
         FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, () -> {
+            log.line("assembling the disk");
             DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, ids, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));

@@ -50,6 +50,7 @@ import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.observability.WorkerMetrics;
 import dev.byoos.worker.storage.ScratchSpace;
 import dev.byoos.worker.storage.StagingStore;
 
@@ -109,6 +110,9 @@ public class BuildRequestConsumer {
     @Inject
     WorkerConfig config;
 
+    @Inject
+    WorkerMetrics metrics;
+
     private Builder nativeBuilder;
     private Builder imageBuilder;
     /** Stops builds that run out of time (worker.build-timeout). */
@@ -154,8 +158,10 @@ public class BuildRequestConsumer {
             LOG.warnf("dead-lettering a malformed build request: %s", e.getMessage());
             return message.nack(e);
         }
-        try {
-            process(request);
+        Optional<Instant> requestedAt = CloudEventMessages.attributes(message, EventTypes.BUILD_REQUESTED)
+                .getTimeStamp().map(time -> time.toInstant());
+        try (WorkerMetrics.Slot slot = metrics.occupySlot()) {
+            process(request, requestedAt);
             return message.ack();
         } catch (RuntimeException e) {
             // Only a failure to record the outcome lands here; the request goes to the dead-letter topic.
@@ -165,7 +171,7 @@ public class BuildRequestConsumer {
     }
 
 
-    private void process(BuildRequested request) {
+    private void process(BuildRequested request, Optional<Instant> requestedAt) {
         String buildId = request.build().buildId();
         if (cancellations.isCancelled(buildId)) {
             LOG.infof("build %s was cancelled; skipping its request", buildId);
@@ -181,16 +187,23 @@ public class BuildRequestConsumer {
         }
         send(starts, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_STARTED,
                 new BuildStarted(request.build(), config.instanceName())));
+        long started = System.nanoTime();
+        requestedAt.ifPresent(sent -> metrics.queued(request.build(), Duration.between(sent, Instant.now())));
+        String outcome = WorkerMetrics.FAILED;
         BuildCancellation cancellation = cancellations.track(buildId);
         BuildProgressReporter progress = new BuildProgressReporter(progressEvents, request.build(), System::nanoTime);
+        BuildLog log = new BuildLog(progress);
         ScheduledFuture<?> deadline = deadlines.schedule(cancellation::timeOut, config.buildTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         try {
             LOG.infof("build %s: %s/%s image of %s", buildId, request.build().target().cloud(),
                     request.build().target().format(), request.build().specName());
-            buildWithRetries(request, new BuildLog(progress), progress, cancellation);
+            outcome = buildWithRetries(request, log, progress, cancellation);
         } finally {
             deadline.cancel(false);
+            log.endPhase();
+            metrics.phases(request.build(), log.phaseDurations());
+            metrics.built(request.build(), outcome, Duration.ofNanos(System.nanoTime() - started));
             cancellations.untrack(buildId);
         }
     }
@@ -198,8 +211,12 @@ public class BuildRequestConsumer {
     /**
      * Builds until the build completes, fails for a reason retrying cannot fix, or runs out of
      * attempts; infrastructure failures (mirror, S3, disk) are retried after a growing pause.
+     *
+     * @return the outcome the build's duration is recorded with: {@link WorkerMetrics#SUCCEEDED},
+     *         {@link WorkerMetrics#FAILED} (after the last attempt, or out of time) or
+     *         {@link WorkerMetrics#CANCELLED}
      */
-    private void buildWithRetries(BuildRequested request, BuildLog log, BuildProgressReporter progress,
+    private String buildWithRetries(BuildRequested request, BuildLog log, BuildProgressReporter progress,
             BuildCancellation cancellation) {
         String buildId = request.build().buildId();
         Instant startedAt = Instant.now();
@@ -220,7 +237,7 @@ public class BuildRequestConsumer {
                 // A fresh directory per attempt: a failed attempt's half-customized tree is never built on.
                 workDir = scratch.create(buildId);
                 buildAndAnnounce(request, workDir, log, cancellation, startedAt);
-                return;
+                return WorkerMetrics.SUCCEEDED;
             } catch (BuildCancelledException e) {
                 if (cancellation.timedOut()) {
                     LOG.warnf("build %s: out of time after %s", buildId, config.buildTimeout());
@@ -230,10 +247,11 @@ public class BuildRequestConsumer {
                             + " slow: retry, or ask the operators for more time";
                     send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(
                             request.build(), STAGE, "BUILD_TIMEOUT", reason, true, BuildFailed.INFRASTRUCTURE, attempt)));
-                } else {
-                    LOG.infof("build %s: stopped, it was cancelled", buildId);
+                    metrics.failed(request.build(), BuildFailed.INFRASTRUCTURE, "BUILD_TIMEOUT");
+                    return WorkerMetrics.FAILED;
                 }
-                return;
+                LOG.infof("build %s: stopped, it was cancelled", buildId);
+                return WorkerMetrics.CANCELLED;
             } catch (IOException | RuntimeException e) {
                 FailureClassifier.Failure failure = FailureClassifier.classify(
                         e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e);
@@ -241,6 +259,9 @@ public class BuildRequestConsumer {
                     LOG.warnf("build %s: attempt %d failed (%s: %s); retrying", buildId, attempt, failure.code(),
                             failure.reason());
                     log.line("attempt " + attempt + " failed: " + failure.code() + ": " + failure.reason());
+                    // The pause before the next attempt is no phase of the build.
+                    log.endPhase();
+                    metrics.retried(request.build(), failure.category(), failure.code());
                     previous = failure;
                     continue;
                 }
@@ -255,7 +276,11 @@ public class BuildRequestConsumer {
                         : failure.reason();
                 failUnlessCancelled(request, cancellation, new BuildFailed(request.build(), STAGE, failure.code(),
                         reason, failure.retryable(), failure.category(), attempt));
-                return;
+                if (cancellation.isCancelled() && !cancellation.timedOut()) {
+                    return WorkerMetrics.CANCELLED;
+                }
+                metrics.failed(request.build(), failure.category(), failure.code());
+                return WorkerMetrics.FAILED;
             } finally {
                 if (workDir != null && !keepScratch) {
                     scratch.remove(workDir);
@@ -274,6 +299,7 @@ public class BuildRequestConsumer {
         String prefix = "builds/" + buildId + "/";
         // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
         StagingStore.Upload upload = staging.upload(image.file(), prefix + image.file().getFileName());
+        metrics.uploaded(request.build(), upload.size());
         BuildCompleted.StagedObject sbom = image.sbom() == null ? null
                 : staged(staging.upload(image.sbom(), prefix + SBOM_FILE, SBOM_MEDIA_TYPE), SBOM_FORMAT);
         Instant finishedAt = Instant.now();

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
@@ -23,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.BuildCompleted;
@@ -35,6 +38,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 import dev.byoos.worker.builder.Sha256;
 import dev.byoos.worker.builder.TestBases;
 import dev.byoos.worker.config.WorkerConfig;
@@ -44,6 +48,9 @@ import dev.byoos.worker.config.WorkerConfig;
 @QuarkusTestResource(DevStackResource.class)
 @QuarkusTestResource(TestBasesResource.class)
 class BuildRequestConsumerTest extends WorkerKafkaTest {
+
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     @ConfigProperty(name = "quarkus.application.version")
     String applicationVersion;
@@ -112,6 +119,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
 
     @Test
     void malformedRequestsGoToTheDeadLetterTopicAndTheNextRequestStillBuilds() {
+        Map<String, String> requests = Map.of("topic", Topics.BUILDS_REQUESTED);
+        double deadLettersBefore = metrics().sum("byoos_dead_letters_total", requests);
         String poisonKey = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, poisonKey, EventTypes.BUILD_REQUESTED, UUID.randomUUID().toString(),
                 "{\"build\": {\"buildId\": \"x\"}}");
@@ -120,10 +129,42 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
                 poisonKey, 2, TIMEOUT);
         assertFalse(KafkaTestClient.header(dead.get(0), "dead-letter-reason").orElse("").isBlank(),
                 "the dead letter carries the reason");
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", requests, deadLettersBefore + 2, TIMEOUT);
 
         String buildId = UUID.randomUUID().toString();
         send(request(buildId, "debian-12-skeleton"), UUID.randomUUID().toString());
         kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT);
+    }
+
+    @Test
+    void aBuildIsMeasuredFromItsQueueTimeThroughEveryPhaseToItsOutcome() throws Exception {
+        String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> build = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
+        assertEquals(2, metrics().sum("byoos_worker_slots"), "smallrye.messaging.worker.builds.max-concurrency");
+
+        String buildId = UUID.randomUUID().toString();
+        BuildRequested plain = request(buildId, TestBases.BUSYBOX, new BuildCoordinates.Target("qemu", "qcow2"), team);
+        // Content of its own, so that the image is built rather than served from the image cache.
+        send(new BuildRequested(plain.build(), plain.base(), List.of(new BuildRequested.FileCustomization("/etc/motd",
+                "metrics " + UUID.randomUUID() + "\n", "0644"))), UUID.randomUUID().toString());
+        BuildCompleted completed = EventJson.read(
+                kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
+
+        // The outcome is recorded once the completion was announced.
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_duration_seconds_count",
+                Map.of("team", team, "outcome", "succeeded"), 1, TIMEOUT);
+        PrometheusMetrics after = metrics();
+        assertEquals(1, after.sum("byoos_build_queue_seconds_count", build));
+        // The phases a build reports on the progress topic are the phases it is measured by.
+        for (String phase : List.of("base", "layers", "image", "upload")) {
+            assertEquals(1, after.sum("byoos_build_phase_seconds_count", Map.of("team", team, "phase", phase)), phase);
+        }
+        assertEquals(completed.image().size(), after.sum("byoos_build_uploaded_bytes_total", build));
+        assertEquals(0, after.sum("byoos_worker_slots_busy"), "the slot is given back");
+    }
+
+    private PrometheusMetrics metrics() {
+        return PrometheusMetrics.scrape(metricsUrl);
     }
 
     @Test
@@ -209,16 +250,22 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         send(requestWithPostScript(buildId, TestBases.BUSYBOX, "echo 'no such thing' >&2; exit 3"),
                 UUID.randomUUID().toString());
 
+        Map<String, String> spec = Map.of("category", BuildFailed.SPEC, "code", "SCRIPT_FAILED");
+        double failuresBefore = metrics().sum("byoos_build_failures_total", spec);
         BuildFailed failed = awaitFailure(buildId);
         assertEquals("SCRIPT_FAILED", failed.code());
         assertEquals(BuildFailed.SPEC, failed.category());
         assertEquals(1, failed.attempts());
         assertFalse(failed.retryable());
         assertTrue(failed.reason().contains("no such thing"), failed.reason());
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_failures_total", spec, failuresBefore + 1, TIMEOUT);
     }
 
     @Test
     void anUnreachableMirrorIsRetriedWithBackoffThenFailsAsInfrastructureWithTheAttempts() {
+        Map<String, String> mirror = Map.of("category", BuildFailed.INFRASTRUCTURE, "code", "DEBOOTSTRAP_FAILED");
+        double retriesBefore = metrics().sum("byoos_build_retries_total", mirror);
+        double failuresBefore = metrics().sum("byoos_build_failures_total", mirror);
         String buildId = UUID.randomUUID().toString();
         BuildRequested plain = request(buildId, "unused");
         // Nothing listens on the discard port: debootstrap cannot fetch the suite's Release file.
@@ -240,6 +287,9 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         waits.forEach(wait -> assertEquals("mirror", wait.waitingFor()));
         assertEquals(1, kafka.recordsWithin(Topics.BUILDS_STARTED, buildId, Duration.ofSeconds(2)).size(),
                 "retried inside one delivery of the request");
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_build_failures_total", mirror, failuresBefore + 1, TIMEOUT);
+        assertEquals(retriesBefore + config.retry().maxAttempts() - 1, metrics().sum("byoos_build_retries_total", mirror),
+                "every attempt but the last was retried");
     }
 
     private static List<String> componentNames(JsonNode bom) {

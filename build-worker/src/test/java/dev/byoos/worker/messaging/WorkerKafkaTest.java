@@ -61,7 +61,11 @@ abstract class WorkerKafkaTest {
     }
 
     static BuildRequested request(String buildId, String base, BuildCoordinates.Target target) {
-        return new BuildRequested(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
+        return request(buildId, base, target, "platform");
+    }
+
+    static BuildRequested request(String buildId, String base, BuildCoordinates.Target target, String team) {
+        return new BuildRequested(new BuildCoordinates(buildId, team, "node", 1, "cd".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 target, new BuildCoordinates.Pack("p", "1.0.0", "P")),
                 new BuildRequested.BaseImage(base),

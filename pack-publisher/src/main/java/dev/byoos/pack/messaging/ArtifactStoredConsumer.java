@@ -26,6 +26,7 @@ import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.registry.RegistryUnavailableException;
 import dev.byoos.pack.repository.PackCatalog;
@@ -69,6 +70,9 @@ public class ArtifactStoredConsumer {
     @Channel(Topics.BUILDS_PROGRESS)
     MutinyEmitter<String> progress;
 
+    @Inject
+    PackMetrics metrics;
+
     private final Object shutdown = new Object();
     private volatile boolean stopping;
 
@@ -83,20 +87,27 @@ public class ArtifactStoredConsumer {
             return message.nack(e);
         }
         String buildId = artifact.build().buildId();
+        // From the event to its outcome, waits for the registry or the database included.
+        long started = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
             try {
                 PackPublisher.Publication publication = publisher.publish(artifact);
                 send(published, CloudEventMessages.forBuild(buildId, EventTypes.PACK_PUBLISHED, new PackPublished(
                         artifact.build(), publication.reference(), publication.manifestDigest(),
                         publication.osImageOverride())));
+                handled(artifact, publication.pushed() ? PackMetrics.PUBLISHED : PackMetrics.ALREADY_PUBLISHED,
+                        started);
                 return message.ack();
             } catch (UnpublishablePackException e) {
                 LOG.warnf("build %s: %s: %s", buildId, e.code(), e.getMessage());
+                handled(artifact, PackPublisher.VERSION_CONFLICT.equals(e.code()) ? PackMetrics.CONFLICT
+                        : PackMetrics.UNPUBLISHABLE, started);
                 return fail(message, artifact, e.code(), e.getMessage(), e.retryable(), e.category(), attempt);
             } catch (RegistryUnavailableException | PackCatalog.CatalogUnavailableException e) {
                 Duration backoff = backoff(attempt);
                 String waitingFor = e instanceof RegistryUnavailableException ? WAITING_FOR_REGISTRY : WAITING_FOR_DATABASE;
                 LOG.warnf("build %s: attempt %d: %s; next attempt in %s", buildId, attempt, e.getMessage(), backoff);
+                metrics.waited(artifact.build(), waitingFor);
                 announceWaiting(artifact, waitingFor, attempt, e.getMessage(), backoff);
                 if (!sleep(backoff)) {
                     // Not acknowledged: the record is delivered again after the restart.
@@ -105,10 +116,15 @@ public class ArtifactStoredConsumer {
                 }
             } catch (RegistryException e) {
                 LOG.warnf("build %s: registry refused the pack: %s", buildId, e.getMessage());
+                handled(artifact, PackMetrics.REJECTED, started);
                 return fail(message, artifact, "PACK_PUSH_REJECTED", "the registry refused the pack: " + e.getMessage(),
                         true, BuildFailed.INFRASTRUCTURE, attempt);
             }
         }
+    }
+
+    private void handled(ArtifactStored artifact, String outcome, long startedNanos) {
+        metrics.handled(artifact.build(), outcome, Duration.ofNanos(System.nanoTime() - startedNanos));
     }
 
     /** {@code initial × 2^(attempt-1)}, capped. */

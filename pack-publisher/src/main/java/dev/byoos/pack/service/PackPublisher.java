@@ -47,8 +47,9 @@ public class PackPublisher {
      * @param reference      {@code host[:port]/<repository>:<version>}
      * @param manifestDigest the tagged manifest
      * @param osImageOverride what the pack hands Palette
+     * @param pushed          false when the registry held this build's pack already (a redelivery)
      */
-    public record Publication(String reference, String manifestDigest, String osImageOverride) {
+    public record Publication(String reference, String manifestDigest, String osImageOverride, boolean pushed) {
     }
 
     @Inject
@@ -118,7 +119,7 @@ public class PackPublisher {
         }
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
         catalog.record(artifact, pack.osImage(), reference, publishedDigest);
-        return new Publication(reference, publishedDigest, pack.osImage().reference());
+        return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
     }
 
     /** @return the manifest's annotation, or null when it has none or is no JSON object */

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.ArtifactStored;
@@ -32,7 +34,9 @@ import dev.byoos.contract.Topics;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.service.PackPublisher;
 import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 
 /** pack-publisher against real Kafka and a real OCI registry. */
 @QuarkusTest
@@ -45,6 +49,8 @@ class ArtifactStoredConsumerTest {
     String bootstrapServers;
     @ConfigProperty(name = "publisher.registry.url")
     String registryUrl;
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     KafkaTestClient kafka;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -60,7 +66,11 @@ class ArtifactStoredConsumerTest {
     }
 
     static ArtifactStored artifact(String buildId, String packName, String sha256) {
-        return new ArtifactStored(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
+        return artifact(buildId, packName, sha256, "platform");
+    }
+
+    static ArtifactStored artifact(String buildId, String packName, String sha256, String team) {
+        return new ArtifactStored(new BuildCoordinates(buildId, team, "node", 1, "cd".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack(packName, "1.0.0", "Node")),
                 "byoos-artifacts", "sha256/" + sha256, "s3://byoos-artifacts/sha256/" + sha256, sha256, 1024, "qcow2");
@@ -136,11 +146,41 @@ class ArtifactStoredConsumerTest {
     }
 
     @Test
+    void countsPublishedRepublishedAndConflictingPacksAndTimesEach() {
+        String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        String packName = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = UUID.randomUUID().toString();
+        ArtifactStored artifact = artifact(buildId, packName, "ab".repeat(32), team);
+        // One after the other: the publisher handles events concurrently, and two deliveries at once
+        // would both find the tag free (and both push the same manifest).
+        send(artifact);
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT);
+        send(artifact);
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 2, TIMEOUT);
+        send(artifact(UUID.randomUUID().toString(), packName, "ef".repeat(32), team));
+
+        awaitPacks(team, PackMetrics.PUBLISHED, 1);
+        awaitPacks(team, PackMetrics.ALREADY_PUBLISHED, 1);
+        awaitPacks(team, PackMetrics.CONFLICT, 1);
+        assertEquals(3, PrometheusMetrics.scrape(metricsUrl).sum("byoos_pack_publish_seconds_count",
+                Map.of("team", team, "cloud", "qemu", "format", "qcow2")));
+    }
+
+    private void awaitPacks(String team, String outcome, double expected) {
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_packs_total", Map.of("team", team, "outcome", outcome), expected,
+                TIMEOUT);
+    }
+
+    @Test
     void malformedEventsAreDeadLetteredAndTheNextEventStillFlows() {
+        Map<String, String> artifactsStored = Map.of("topic", Topics.ARTIFACTS_STORED);
+        double deadLettersBefore = PrometheusMetrics.scrape(metricsUrl).sum("byoos_dead_letters_total", artifactsStored);
         String poisonKey = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, poisonKey, "dev.byoos.something.else.v1",
                 UUID.randomUUID().toString(), "{}");
         kafka.awaitRecords(Topics.deadLetter(Topics.ARTIFACTS_STORED), poisonKey, 1, TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", artifactsStored, deadLettersBefore + 1,
+                TIMEOUT);
 
         String buildId = UUID.randomUUID().toString();
         send(artifact(buildId, "after-poison-" + buildId.substring(0, 8), "cd".repeat(32)));

@@ -23,6 +23,7 @@ import io.vertx.core.Vertx;
 
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
@@ -111,8 +112,9 @@ public class OutboxRelay {
                 return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
                         + " is for topic " + record.topic + ", which this relay does not publish"));
             }
-            sends.add(emitter.sendMessage(CloudEventMessages.withId(record.eventId, record.messageKey,
-                    record.eventType, record.payload)));
+            // Published later and elsewhere than written: the record's own trace context continues.
+            sends.add(emitter.sendMessage(TraceContext.continuing(CloudEventMessages.withId(record.eventId,
+                    record.messageKey, record.eventType, record.payload), record.traceParent)));
         }
         return Uni.join().all(sends).andFailFast().flatMap(acknowledged -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);

@@ -5,6 +5,7 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -27,6 +28,8 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.spec.observability.BuildMetrics;
+import dev.byoos.spec.observability.BuildMetrics.BuildTransition;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.service.BuildState;
@@ -42,6 +45,9 @@ import dev.byoos.spec.service.PipelineStage;
 public class PipelineEventsConsumer {
 
     private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
+
+    @Inject
+    BuildMetrics metrics;
 
     @Incoming(Topics.BUILDS_STARTED)
     public Uni<Void> onBuildStarted(Message<String> message) {
@@ -93,8 +99,14 @@ public class PipelineEventsConsumer {
             UUID buildId = parseBuildId(update.coordinates().buildId());
             return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(cloudEvent.getId(), buildId,
                     expectedType, cloudEvent.getSource().toString(), occurredAt, update.summary())
-                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().voidItem()));
-        }), message, expectedType);
+                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().<BuildTransition>nullItem()));
+        })
+                // Counted after the commit: a redelivery finds the event id recorded and moves nothing.
+                .invoke(transition -> {
+                    if (transition != null) {
+                        metrics.transitioned(transition);
+                    }
+                }), message, expectedType);
     }
 
     /** Acknowledges the message once its work is committed; dead-letters it when the work fails. */
@@ -111,7 +123,7 @@ public class PipelineEventsConsumer {
         return cloudEvent.getTimeStamp().map(time -> time.toOffsetDateTime()).orElse(OffsetDateTime.now(ZoneOffset.UTC));
     }
 
-    private static Uni<Void> applyTo(UUID buildId, BuildUpdate update) {
+    private static Uni<BuildTransition> applyTo(UUID buildId, BuildUpdate update) {
         // Locked: each topic has its own consumer, so two stages' events for one build can be applied
         // at once. Unlocked, an artifact and a pack applied together could each miss the other and
         // leave the build STORED with both known.
@@ -120,10 +132,11 @@ public class PipelineEventsConsumer {
                 // The event names a build this service never created: nothing to project it onto.
                 return Uni.createFrom().failure(new MalformedEventException("unknown build " + buildId, null));
             }
+            BuildState before = build.state;
             update.applyTo(build);
             build.forgetProgressOfPastStages();
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(BuildTransition.of(build, before));
         });
     }
 

@@ -33,6 +33,9 @@ public class OutboxEntity extends PanacheEntityBase {
     public OffsetDateTime createdAt;
     @Column(name = "published_at")
     public OffsetDateTime publishedAt;
+    /** The W3C traceparent of the request that wrote the record, continued when it is published. */
+    @Column(name = "trace_parent")
+    public String traceParent;
 
     /**
      * Locks the oldest unpublished records. SKIP LOCKED lets several spec-service replicas relay

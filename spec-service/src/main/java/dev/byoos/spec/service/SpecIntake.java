@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -37,8 +38,10 @@ import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.messaging.OutboxRelay;
 import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.IdempotencyKeyEntity;
 import dev.byoos.spec.repository.OutboxEntity;
@@ -64,12 +67,24 @@ public class SpecIntake {
     @Inject
     OutboxRelay outboxRelay;
 
+    @Inject
+    BuildMetrics buildMetrics;
+
     /**
      * @param spec       the stored spec version
      * @param builds     one build per target: new ones, or the existing ones of an identical spec
      * @param newVersion false when the submission was identical to the latest stored version
+     * @param created    the builds this request created (none for a replay or an unchanged resubmission)
      */
-    public record Accepted(SpecEntity spec, List<BuildEntity> builds, boolean newVersion) {
+    public record Accepted(SpecEntity spec, List<BuildEntity> builds, boolean newVersion, List<BuildEntity> created) {
+    }
+
+    /** After the commit: count what was created and publish its outbox records right away. */
+    private void afterAccepting(Accepted accepted) {
+        buildMetrics.created(accepted.created());
+        // Publish right away rather than waiting for the relay's next poll; the poll still covers
+        // a crash between commit and publish.
+        outboxRelay.relaySoon();
     }
 
     /**
@@ -86,9 +101,7 @@ public class SpecIntake {
         String document = canonicalJson(spec);
         String digest = sha256(document);
         return Panache.withTransaction(() -> store(spec, document, digest, force))
-                // Publish right away rather than waiting for the relay's next poll; the poll
-                // still covers a crash between commit and publish.
-                .invoke(accepted -> outboxRelay.relaySoon());
+                .invoke(this::afterAccepting);
     }
 
     /**
@@ -109,7 +122,7 @@ public class SpecIntake {
                 }))
                 .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
-                .invoke(accepted -> outboxRelay.relaySoon());
+                .invoke(this::afterAccepting);
     }
 
     /**
@@ -187,7 +200,7 @@ public class SpecIntake {
                 .map(builds -> {
                     Map<String, BuildEntity> latestByCloud = new LinkedHashMap<>();
                     builds.forEach(build -> latestByCloud.put(build.targetCloud, build));
-                    return new Accepted(spec, List.copyOf(latestByCloud.values()), recorded.newVersion);
+                    return new Accepted(spec, List.copyOf(latestByCloud.values()), recorded.newVersion, List.of());
                 }));
     }
 
@@ -213,7 +226,7 @@ public class SpecIntake {
         return specEntity.persist()
                 .flatMap(ignored -> BuildEntity.persist(builds))
                 .flatMap(ignored -> OutboxEntity.persist(outbox))
-                .map(ignored -> new Accepted(specEntity, builds, true));
+                .map(ignored -> new Accepted(specEntity, builds, true, builds));
     }
 
     /**
@@ -248,11 +261,11 @@ public class SpecIntake {
                 created.add(next);
             }
             if (created.isEmpty()) {
-                return Uni.createFrom().item(new Accepted(existing, builds, false));
+                return Uni.createFrom().item(new Accepted(existing, builds, false, List.of()));
             }
             return BuildEntity.persist(created)
                     .flatMap(ignored -> outbox.isEmpty() ? Uni.createFrom().voidItem() : OutboxEntity.persist(outbox))
-                    .map(ignored -> new Accepted(existing, builds, false));
+                    .map(ignored -> new Accepted(existing, builds, false, created));
         });
     }
 
@@ -303,7 +316,10 @@ public class SpecIntake {
                 // Two concurrent retries of one build: the unique (spec, target, attempt) lets one win.
                 .onFailure(SpecIntake::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "build " + buildId + " is being retried by another request"))
-                .invoke(retry -> outboxRelay.relaySoon());
+                .invoke(retry -> {
+                    buildMetrics.created(List.of(retry));
+                    outboxRelay.relaySoon();
+                });
     }
 
     /**
@@ -328,7 +344,9 @@ public class SpecIntake {
      */
     public Uni<BuildEntity> cancel(UUID buildId, TeamScope scope, String requestedBy) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        AtomicReference<BuildState> before = new AtomicReference<>();
         return Panache.withTransaction(() -> visibleBuild(buildId, scope).flatMap(build -> {
+            before.set(build.state);
             if (build.state.isTerminal()) {
                 return Uni.createFrom().failure(new BuildConflictException("build " + buildId + " is " + build.state
                         + "; only unfinished builds can be cancelled"));
@@ -344,7 +362,10 @@ public class SpecIntake {
                     .flatMap(ignored -> outboxRecord(buildId, EventTypes.BUILD_CANCELLED, Topics.BUILDS_CANCELLED,
                             EventJson.write(event), now).persist())
                     .replaceWith(build);
-        })).invoke(cancelled -> outboxRelay.relaySoon());
+        })).invoke(cancelled -> {
+            buildMetrics.transitioned(BuildMetrics.BuildTransition.of(cancelled, before.get()));
+            outboxRelay.relaySoon();
+        });
     }
 
     /**
@@ -468,6 +489,7 @@ public class SpecIntake {
         record.messageKey = buildId.toString();
         record.payload = payload;
         record.createdAt = now;
+        record.traceParent = TraceContext.currentTraceparent();
         return record;
     }
 

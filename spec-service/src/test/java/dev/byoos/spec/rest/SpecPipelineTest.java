@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -26,6 +28,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.builder.RequestSpecBuilder;
@@ -44,6 +47,7 @@ import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 import dev.byoos.testsupport.TestTokens;
 
 /** spec-service against real Kafka and PostgreSQL: intake, outbox relay, and the build read model. */
@@ -59,6 +63,9 @@ class SpecPipelineTest {
 
     @Inject
     DataSource database;
+
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     KafkaTestClient kafka;
 
@@ -142,6 +149,8 @@ class SpecPipelineTest {
 
     @Test
     void appliesEachEventOnceAndDeadLettersMalformedOnesWithoutStopping() throws Exception {
+        Map<String, String> packsPublished = Map.of("topic", Topics.PACKS_PUBLISHED);
+        double deadLettersBefore = metrics().sum("byoos_dead_letters_total", packsPublished);
         String buildId = submitAndGetBuildId("events-" + shortId());
         BuildCoordinates coordinates = coordinates(buildId);
         String stored = EventJson.write(new ArtifactStored(coordinates, "byoos-artifacts", "sha256/" + SHA,
@@ -162,6 +171,7 @@ class SpecPipelineTest {
         List<ConsumerRecord<String, String>> deadLetters = kafka.awaitRecords(Topics.deadLetter(Topics.PACKS_PUBLISHED),
                 buildId, 2, TIMEOUT);
         assertEquals(2, deadLetters.size());
+        awaitMetric("byoos_dead_letters_total", packsPublished, deadLettersBefore + 2);
         awaitState(buildId, "PUBLISHED")
                 .body("artifact.sha256", equalTo(SHA))
                 .body("pack.reference", equalTo("registry/byoos/spectro-packs/archive/p:1.0.0"));
@@ -270,6 +280,51 @@ class SpecPipelineTest {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void countsEachBuildTransitionOnceEvenWhenItsEventsAreRedelivered() throws Exception {
+        String team = "metrics-" + shortId();
+        Map<String, String> build = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
+        String yaml = exampleSpec("metrics-" + shortId()).replace("team: platform", "team: " + team);
+        String buildId = submit(yaml).statusCode(201).extract().path("builds[0].id");
+        awaitMetric("byoos_builds_requested_total", build, 1);
+
+        String started = EventJson.write(new BuildStarted(coordinates(buildId), "worker-1"));
+        String startedEventId = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, startedEventId, started);
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, startedEventId, started);
+        // Same key, same partition: once this third one is recorded, both before it were applied.
+        String marker = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, marker, started);
+        awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
+        assertEquals(1, metrics().sum("byoos_builds_started_total", build));
+
+        publish(buildId);
+        awaitMetric("byoos_builds_finished_total", Map.of("team", team, "outcome", "succeeded"), 1);
+
+        submit(yaml).statusCode(200).body("builds[0].state", equalTo("REUSED"));
+        awaitMetric("byoos_builds_finished_total", Map.of("team", team, "outcome", "reused"), 1);
+        PrometheusMetrics after = metrics();
+        assertEquals(1, after.sum("byoos_builds_requested_total", build), "a reused build requests no work");
+        assertEquals(0, after.sum("byoos_outbox_backlog"), "the relay keeps up");
+    }
+
+    private PrometheusMetrics metrics() {
+        return PrometheusMetrics.scrape(metricsUrl);
+    }
+
+    private void awaitMetric(String name, Map<String, String> labels, double expected) {
+        PrometheusMetrics.awaitSum(metricsUrl, name, labels, expected, TIMEOUT);
+    }
+
+    @Test
+    void isReadyOnlyWithItsDependenciesReachable() {
+        // Without PostgreSQL or Kafka these checks answer DOWN and readiness 503.
+        given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'Reactive PostgreSQL connections health check' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'SmallRye Reactive Messaging - readiness check' }.status", equalTo("UP"));
     }
 
     @Test

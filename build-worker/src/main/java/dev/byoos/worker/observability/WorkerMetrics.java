@@ -1,0 +1,114 @@
+package dev.byoos.worker.observability;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.messaging.BuildTags;
+
+/**
+ * The worker's Prometheus metrics: how long requests waited in Kafka, how long each build phase
+ * took, how many builds ran to which outcome, which failures (by category: spec, infrastructure,
+ * builder) ended builds and which were retried, the bytes staged, and how many of the worker's
+ * build slots are busy. Tagged with team, cloud and format like spec-service's build counters.
+ */
+@ApplicationScoped
+public class WorkerMetrics {
+
+    public static final String QUEUE_TIME = "byoos.build.queue";
+    public static final String PHASE_TIME = "byoos.build.phase";
+    public static final String BUILD_TIME = "byoos.build.duration";
+    public static final String UPLOADED_BYTES = "byoos.build.uploaded.bytes";
+    public static final String FAILURES = "byoos.build.failures";
+    public static final String RETRIES = "byoos.build.retries";
+    public static final String SLOTS = "byoos.worker.slots";
+    public static final String SLOTS_BUSY = "byoos.worker.slots.busy";
+
+    public static final String SUCCEEDED = "succeeded";
+    public static final String FAILED = "failed";
+    public static final String CANCELLED = "cancelled";
+
+    @Inject
+    MeterRegistry registry;
+
+    /** The blocking pool's size is the number of builds a worker runs at once. */
+    @ConfigProperty(name = "smallrye.messaging.worker.builds.max-concurrency")
+    int slots;
+
+    private final AtomicInteger busySlots = new AtomicInteger();
+
+    @PostConstruct
+    void registerGauges() {
+        Gauge.builder(SLOTS, () -> slots).description("Builds this worker can run at once").register(registry);
+        Gauge.builder(SLOTS_BUSY, busySlots, AtomicInteger::get).description("Builds this worker is running")
+                .register(registry);
+    }
+
+    /** A build takes a slot; closing the returned handle gives it back. */
+    public Slot occupySlot() {
+        busySlots.incrementAndGet();
+        return busySlots::decrementAndGet;
+    }
+
+    /** A busy build slot. */
+    public interface Slot extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** @param waited from the request's CloudEvent time (when the outbox relay sent it) to now */
+    public void queued(BuildCoordinates build, Duration waited) {
+        timer(QUEUE_TIME, "Time build requests waited in Kafka before a worker took them", tags(build))
+                .record(waited.isNegative() ? Duration.ZERO : waited);
+    }
+
+    public void phases(BuildCoordinates build, Map<String, Duration> phases) {
+        phases.forEach((phase, took) -> timer(PHASE_TIME, "Time a build spent in each phase",
+                tags(build).and("phase", phase)).record(took));
+    }
+
+    public void built(BuildCoordinates build, String outcome, Duration took) {
+        timer(BUILD_TIME, "Time from a build's start to its outcome", tags(build).and("outcome", outcome))
+                .record(took);
+    }
+
+    /** A build failed for good (after its last attempt, or out of time). */
+    public void failed(BuildCoordinates build, String category, String code) {
+        Counter.builder(FAILURES).description("Builds that failed, by failure category and code")
+                .tags(tags(build).and("category", category, "code", code)).register(registry).increment();
+    }
+
+    /** An attempt failed for a reason the worker retries (an infrastructure failure). */
+    public void retried(BuildCoordinates build, String category, String code) {
+        Counter.builder(RETRIES).description("Build attempts that failed and were tried again")
+                .tags(tags(build).and("category", category, "code", code)).register(registry).increment();
+    }
+
+    public void uploaded(BuildCoordinates build, long bytes) {
+        Counter.builder(UPLOADED_BYTES).baseUnit("bytes").description("Image bytes staged in S3")
+                .tags(tags(build)).register(registry).increment(bytes);
+    }
+
+    private Timer timer(String name, String description, Tags tags) {
+        return Timer.builder(name).description(description).tags(tags).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofHours(1))
+                .register(registry);
+    }
+
+    private static Tags tags(BuildCoordinates build) {
+        return BuildTags.of(build);
+    }
+}
