@@ -20,13 +20,12 @@ run_once() { # $1 = log file; prints submit -> PUBLISHED seconds as the command 
 }
 
 run_once "$log/warm-up.log" > /dev/null
-echo "| run | submit → PUBLISHED (s) | boot test (worker log) |"
+echo "| run | submit → PUBLISHED (s) | boot test |"
 echo "|---|---|---|"
 for i in $(seq 1 "$runs"); do
   published=$(run_once "$log/run-$i.log")
-  # The worker logs each build's log lines; the data directory is wiped only by the next run.
-  boot=$(grep -rhoE 'boot test passed: marker after [0-9]+ ms under [A-Za-z]+' .devstack/logs 2>/dev/null | head -1 || true)
-  printf '| %d | %s | %s |\n' "$i" "$published" "${boot:-see log}"
+  boot=$(grep -oE '^  boot test .*' "$log/run-$i.log" | sed 's/^  boot test *//' || true)
+  printf '| %d | %s | %s |\n' "$i" "$published" "${boot:-not reported}"
 done
 echo
 echo "logs: $log"

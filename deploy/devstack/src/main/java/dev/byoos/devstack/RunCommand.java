@@ -152,6 +152,13 @@ final class RunCommand {
             lines.put("sha256", build.path("artifact").path("sha256").asText());
             lines.put("size", build.path("artifact").path("size").asText() + " bytes");
         }
+        if (build.has("bootTest")) {
+            JsonNode bootTest = build.path("bootTest");
+            lines.put("boot test", bootTest.path("result").asText()
+                    + (bootTest.has("detail") ? " (" + bootTest.path("detail").asText() + ")" : "")
+                    + (bootTest.path("durationMillis").asLong() > 0
+                            ? String.format(" in %.1f s", bootTest.path("durationMillis").asLong() / 1000.0) : ""));
+        }
         if (build.has("pack")) {
             lines.put("pack", build.path("pack").path("reference").asText());
         }
@@ -160,7 +167,7 @@ final class RunCommand {
             lines.put("failure", failure.path("stage").asText() + ": " + failure.path("code").asText() + ": "
                     + failure.path("reason").asText());
         }
-        lines.forEach((key, value) -> out.printf("  %-9s %s%n", key, value));
+        lines.forEach((key, value) -> out.printf("  %-10s%s%n", key, value));
     }
 
     /**

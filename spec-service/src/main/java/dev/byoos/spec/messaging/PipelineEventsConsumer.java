@@ -194,6 +194,11 @@ public class PipelineEventsConsumer {
 
             public void applyTo(BuildEntity build) {
                 build.state = build.state.advanceTo(BuildState.BUILT);
+                if (event.bootTest() != null) {
+                    build.bootTestResult = event.bootTest().result();
+                    build.bootTestDetail = event.bootTest().detail();
+                    build.bootTestMillis = event.bootTest().durationMillis();
+                }
             }
         }
 

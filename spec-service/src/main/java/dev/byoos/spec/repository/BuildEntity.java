@@ -62,6 +62,13 @@ public class BuildEntity extends PanacheEntityBase {
     public String failureCode;
     @Column(name = "failure_reason")
     public String failureReason;
+    /** The boot smoke test's result ({@code passed}, {@code skipped}); null before the build is built. */
+    @Column(name = "boot_test_result")
+    public String bootTestResult;
+    @Column(name = "boot_test_detail")
+    public String bootTestDetail;
+    @Column(name = "boot_test_millis")
+    public Long bootTestMillis;
     /** {@code spec}, {@code infrastructure} or {@code builder}; null when the failing stage did not say. */
     @Column(name = "failure_category")
     public String failureCategory;

@@ -16,7 +16,8 @@ import dev.byoos.spec.service.BuildState;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BuildView(String id, String team, Spec spec, Target target, int attempt, BuildState state,
-        String reusedFrom, String cancelledBy, Artifact artifact, Pack pack, Progress progress, Failure failure,
+        String reusedFrom, String cancelledBy, Artifact artifact, BootTest bootTest, Pack pack, Progress progress,
+        Failure failure,
         OffsetDateTime createdAt, OffsetDateTime updatedAt, List<Transition> transitions, List<TimelineEntry> timeline) {
 
     public record Spec(String name, int version, String digest) {
@@ -29,6 +30,18 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
     }
 
     public record Pack(String reference) {
+    }
+
+    /**
+     * The worker's boot smoke test: {@code passed} (the image booted under UEFI to its marker) or
+     * {@code skipped} (with the reason, e.g. no kernel in the base).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record BootTest(String result, String detail, Long durationMillis) {
+        static BootTest of(BuildEntity build) {
+            return build.bootTestResult == null ? null
+                    : new BootTest(build.bootTestResult, build.bootTestDetail, build.bootTestMillis);
+        }
     }
 
     /**
@@ -88,6 +101,7 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
                 build.reusedFrom == null ? null : build.reusedFrom.toString(),
                 build.cancelledBy,
                 build.artifactUri == null ? null : new Artifact(build.artifactUri, build.artifactSha256, build.artifactSize),
+                BootTest.of(build),
                 build.packReference == null ? null : new Pack(build.packReference),
                 Progress.of(build),
                 Failure.of(build),

@@ -2,6 +2,7 @@ package dev.byoos.spec.rest;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -216,6 +217,24 @@ class SpecPipelineTest {
 
         given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409);
         given().post("/api/v1/builds/" + buildId + "/retry").then().statusCode(202).body("attempt", equalTo(2));
+    }
+
+    @Test
+    void theBootTestOfABuiltImageIsPartOfTheBuildRecord() throws Exception {
+        String buildId = submitAndGetBuildId("boot-" + shortId());
+        awaitState(buildId, "QUEUED");
+        given().get("/api/v1/builds/" + buildId).then().body("bootTest", nullValue());
+
+        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, buildId, EventTypes.BUILD_COMPLETED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildCompleted(coordinates(buildId),
+                        new BuildCompleted.StagedObject("byoos-staging", "builds/x/disk.qcow2", SHA, 42, "qcow2"), "native", 5,
+                        new BuildCompleted.BootTest("passed", "tcg", 21_500))));
+        awaitState(buildId, "BUILT");
+
+        given().get("/api/v1/builds/" + buildId).then()
+                .body("bootTest.result", equalTo("passed"))
+                .body("bootTest.detail", equalTo("tcg"))
+                .body("bootTest.durationMillis", equalTo(21_500));
     }
 
     @Test
