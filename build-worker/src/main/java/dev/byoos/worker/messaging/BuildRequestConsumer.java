@@ -287,7 +287,7 @@ public class BuildRequestConsumer {
         BuildCompleted.OciImage ociImage = null;
         if (edge) {
             OciImagePusher pusher = ociPusher.get();
-            log.phase("push", 85, "pushing the OCI image to " + pusher.reference(request.build()));
+            log.phase("push", 90, "pushing the OCI image to " + pusher.reference(request.build()));
             ociImage = pusher.push(image.file(), request.build(), workDir, new CommandRunner(log, cancellation));
             log.line("pushed " + ociImage.reference() + " (manifest " + ociImage.digest() + ")");
             cancellation.throwIfCancelled();
