@@ -245,12 +245,47 @@ class PipelineSystemTest {
     }
 
     @Test
+    void theEdgeExampleBecomesAnEdgeNativePackWhoseOsImageResolvesToThePushedDigest() throws Exception {
+        JsonNode build = publishedBuildOf("examples/debian-12-edge.yaml");
+        String osImage = registryHost() + "/byoos/edge/byoos-debian-12-edge:1.0.0";
+
+        // The OS image, by the registry's HTTP API: its manifest digest, and the spec's file in its one layer.
+        String osRepository = "/v2/byoos/edge/byoos-debian-12-edge";
+        byte[] osManifestBytes = registryGet(osRepository + "/manifests/1.0.0", "application/vnd.oci.image.manifest.v1+json");
+        String osDigest = "sha256:" + sha256(osManifestBytes);
+        JsonNode osManifest = JSON.readTree(osManifestBytes);
+        assertEquals(1, osManifest.path("layers").size());
+        JsonNode osLayer = osManifest.path("layers").get(0);
+        byte[] rootfs = registryGet(osRepository + "/blobs/" + osLayer.path("digest").asText(), "*/*");
+        assertEquals(osLayer.path("digest").asText(), "sha256:" + sha256(rootfs));
+        assertEquals("This Edge OS image was built by BYOOS Factory.\n",
+                new String(untar(rootfs).get("./etc/motd"), StandardCharsets.UTF_8));
+
+        // The pack: edge-native, pointing Palette at that image and naming its digest.
+        String packRepository = "byoos/spectro-packs/archive/byoos-debian-12-edge";
+        assertEquals(registryHost() + "/" + packRepository + ":1.0.0", build.path("pack").path("reference").asText());
+        JsonNode manifest = JSON.readTree(registryGet("/v2/" + packRepository + "/manifests/1.0.0",
+                "application/vnd.oci.image.manifest.v1+json"));
+        Map<String, byte[]> pack = untar(registryGet("/v2/" + packRepository + "/blobs/"
+                + manifest.path("layers").get(0).path("digest").asText(), "*/*"));
+        JsonNode packJson = JSON.readTree(pack.get("byoos-debian-12-edge-1.0.0/pack.json"));
+        assertEquals("edge-native", packJson.path("cloudTypes").get(0).asText());
+        assertEquals(osDigest, packJson.path("annotations").path("byoos.dev/os-image-digest").asText());
+        String values = new String(pack.get("byoos-debian-12-edge-1.0.0/values.yaml"), StandardCharsets.UTF_8);
+        assertTrue(values.contains("image: \"" + osImage + "\""), values);
+        assertTrue(values.contains("system.uri: \"" + osImage + "\""), values);
+
+        // The stored artifact of record is the image's OCI layout, and skopeo resolves the reference to the digest.
+        Path layout = download(build.path("artifact").path("uri").asText());
+        assertEquals(build.path("artifact").path("sha256").asText(), sha256(layout));
+        assertEquals(osDigest, JSON.readTree(run("skopeo", "inspect", "oci-archive:" + layout)).path("Digest").asText());
+        assertEquals(osDigest, JSON.readTree(run("skopeo", "inspect", "--tls-verify=false", "docker://" + osImage))
+                .path("Digest").asText());
+    }
+
+    @Test
     void theHardenedExamplesUsersKernelSettingsAndCertificateAreInItsRawImage() throws Exception {
-        HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
-                Files.readAllBytes(pipeline.root.resolve("examples/debian-12-hardened.yaml")));
-        assertEquals(201, submitted.statusCode(), submitted.body());
-        JsonNode build = pipeline.awaitFinalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
-        assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
+        JsonNode build = publishedBuildOf("examples/debian-12-hardened.yaml");
         assertTrue(build.path("timeline").findValuesAsText("type").contains("dev.byoos.build.started.v1"),
                 "the worker announced the start: " + build.path("timeline"));
 
@@ -318,6 +353,16 @@ class PipelineSystemTest {
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }
         return file;
+    }
+
+    /** Submits an example spec and waits for its (only) build, which must end PUBLISHED. */
+    private JsonNode publishedBuildOf(String example) throws Exception {
+        HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml",
+                Files.readAllBytes(pipeline.root.resolve(example)));
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        JsonNode build = pipeline.awaitFinalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+        assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());
+        return build;
     }
 
     private long count(String table) throws Exception {

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.format.OciImageFormat;
 
 /**
  * Everything a native build's output is made of, each part content-hashed: the base and every
@@ -73,6 +74,13 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
                 .append("\nos=").append(build.os().name()).append(' ').append(build.os().version())
                 .append("\nkubernetes=").append(build.kubernetesVersion())
                 .append("\nboot-test=").append(bootTested).append('\n');
+        if (OciImageFormat.NAME.equals(build.target().format())) {
+            // An OCI image's config names its spec and build (labels), so it is this build's alone.
+            key.append("labels=").append(build.team()).append('/').append(build.specName()).append('@')
+                    .append(build.specVersion()).append(' ').append(build.specDigest()).append(' ')
+                    .append(build.buildId()).append(' ').append(build.pack().name()).append(':')
+                    .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
+        }
         return new BuildInputs(List.copyOf(inputs), Sha256.of(key.toString()));
     }
 

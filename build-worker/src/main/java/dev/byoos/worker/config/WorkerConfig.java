@@ -101,6 +101,30 @@ public interface WorkerConfig {
         Duration timeout();
     }
 
+    /** The OCI registry Palette Edge OS images ({@code oci} targets) are pushed to. */
+    Registry registry();
+
+    interface Registry {
+
+        /**
+         * {@code https://host[:port]} (TLS) or {@code http://host[:port]} (plain HTTP); usually the
+         * pack registry. Unset: oci builds fail with REGISTRY_NOT_CONFIGURED.
+         */
+        Optional<String> url();
+
+        /** Repositories are {@code <base-path>/edge/<pack name>}. */
+        @WithDefault("byoos")
+        String basePath();
+
+        /** Basic credentials; without them, pushes are anonymous. */
+        Optional<String> username();
+
+        Optional<String> password();
+
+        /** For an https registry behind a private CA: a PEM file of the CA certificates to trust. */
+        Optional<Path> caCertificate();
+    }
+
     /** The image-builder executor: Kubernetes Image Builder (Packer) for images built inside a cloud. */
     ImageBuilder imageBuilder();
 

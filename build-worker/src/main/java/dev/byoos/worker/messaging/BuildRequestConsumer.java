@@ -2,6 +2,7 @@ package dev.byoos.worker.messaging;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
@@ -45,12 +46,15 @@ import dev.byoos.worker.builder.BuildCancelledException;
 import dev.byoos.worker.builder.BuildException;
 import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.CommandRunner;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.format.OciImageFormat;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.observability.WorkerMetrics;
+import dev.byoos.worker.registry.OciImagePusher;
 import dev.byoos.worker.storage.ScratchSpace;
 import dev.byoos.worker.storage.StagingStore;
 
@@ -115,6 +119,8 @@ public class BuildRequestConsumer {
 
     private Builder nativeBuilder;
     private Builder imageBuilder;
+    /** Pushes Edge OS images; empty where no registry is configured. */
+    private Optional<OciImagePusher> ociPusher;
     /** Stops builds that run out of time (worker.build-timeout). */
     private ScheduledExecutorService deadlines;
 
@@ -126,6 +132,9 @@ public class BuildRequestConsumer {
                 new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
         imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),
                 config.imageBuilder().command(), config.imageBuilder().timeout()));
+        ociPusher = config.registry().url().map(url -> new OciImagePusher(new OciImagePusher.Settings(URI.create(url),
+                config.registry().basePath(), config.registry().username(), config.registry().password(),
+                config.registry().caCertificate())));
         deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "build-deadlines");
             thread.setDaemon(true);
@@ -293,8 +302,21 @@ public class BuildRequestConsumer {
             Instant startedAt) {
         String buildId = request.build().buildId();
         Builder builder = builderFor(request);
+        boolean edge = OciImageFormat.NAME.equals(request.build().target().format());
+        if (edge && ociPusher.isEmpty()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "REGISTRY_NOT_CONFIGURED", "oci images are"
+                    + " pushed to a registry, and this worker has none (worker.registry.url, BYOOS_REGISTRY_URL)", null);
+        }
         Builder.BuiltImage image = builder.build(request, workDir, log, cancellation);
         cancellation.throwIfCancelled();
+        BuildCompleted.OciImage ociImage = null;
+        if (edge) {
+            OciImagePusher pusher = ociPusher.get();
+            log.phase("push", 90, "pushing the OCI image to " + pusher.reference(request.build()));
+            ociImage = pusher.push(image.file(), request.build(), workDir, new CommandRunner(log, cancellation));
+            log.line("pushed " + ociImage.reference() + " (manifest " + ociImage.digest() + ")");
+            cancellation.throwIfCancelled();
+        }
         log.phase("upload", 90, "staging the image, its SBOM and the build log");
         String prefix = "builds/" + buildId + "/";
         // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
@@ -311,7 +333,7 @@ public class BuildRequestConsumer {
                 Duration.between(startedAt, finishedAt).toMillis(), image.bootTest(), sbom, buildLog,
                 new BuildCompleted.Provenance(builderVersion, startedAt.toString(), finishedAt.toString(),
                         image.inputs()),
-                image.cloudImages(), null);
+                image.cloudImages(), ociImage);
         // Last point of return: past the completion record the build counts as done.
         cancellation.throwIfCancelled();
         // The record is written before the event: if we die in between, the redelivered

@@ -24,6 +24,9 @@ final class FailureClassifier {
             "DEBOOTSTRAP_FAILED", "mirror",
             "PACKAGE_MIRROR_UNREACHABLE", "mirror",
             "INSUFFICIENT_DISK", "disk",
+            "REGISTRY_UNAVAILABLE", "registry",
+            "REGISTRY_AUTH_FAILED", "registry",
+            "REGISTRY_NOT_CONFIGURED", "registry",
             DISK_FULL, "disk");
 
     private FailureClassifier() {

@@ -25,8 +25,6 @@ import javax.xml.xpath.XPathFactory;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Document;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -176,24 +174,84 @@ class OutputFormatsTest {
         assertEquals("role=worker\n", Files.readString(readBack.resolve("." + NODE_CONF.path())));
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"oci", "iso"})
-    void formatsTheNativeBuilderDoesNotWriteAreRefusedBeforeAnyWork(String format) throws IOException {
-        BuildException failure = assertThrows(BuildException.class, () -> build(format));
+    @Test
+    void formatsTheNativeBuilderDoesNotWriteAreRefusedBeforeAnyWork() throws IOException {
+        BuildException failure = assertThrows(BuildException.class, () -> build("iso"));
 
         assertEquals("FORMAT_NOT_BUILDABLE", failure.code());
         assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
-        assertTrue(failure.getMessage().contains("it writes gcp-tar, ova, qcow2, raw, tgz, vhd"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("it writes gcp-tar, oci, ova, qcow2, raw, tgz, vhd"), failure.getMessage());
         try (var left = Files.list(workDir)) {
             assertEquals(List.of(), left.toList(), "nothing was unpacked or assembled");
         }
     }
 
+    /**
+     * The Edge OS image, read with GNU tar, gzip and sha256sum only: an OCI layout whose index names
+     * one manifest, whose config and single gzip layer have the digests the manifest says, whose
+     * layer uncompresses to the config's diff_id and holds the spec's file with its owner and mode,
+     * entries sorted and every mtime 0. Built twice, it is byte for byte the same archive.
+     */
     @Test
-    void ociIsRefusedAsAnEdgeImage() {
-        BuildException failure = assertThrows(BuildException.class, () -> build("oci"));
-        assertTrue(failure.getMessage().startsWith("oci images (Palette Edge) are not built by the native builder"),
-                failure.getMessage());
+    void ociIsAReproducibleOneLayerImageOfTheTreeInAnImageLayout(@TempDir Path secondWorkDir) throws IOException {
+        BuildRequested request = NativeBuilderTest.request("oci", BASE, List.of(NODE_CONF));
+        Builder.BuiltImage image = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+                new BuildCancellation());
+        assertEquals("oci", image.format());
+        assertEquals("image.oci.tar", image.file().getFileName().toString());
+
+        Path layout = Files.createDirectories(readBack.resolve("layout"));
+        run("tar", "-xf", image.file().toString(), "-C", layout.toString());
+        assertEquals("{\"imageLayoutVersion\":\"1.0.0\"}", Files.readString(layout.resolve("oci-layout")));
+        JsonNode index = json.readTree(layout.resolve("index.json").toFile());
+        assertEquals(1, index.path("manifests").size());
+        assertEquals("1.0.0", index.path("manifests").path(0).path("annotations")
+                .path("org.opencontainers.image.ref.name").asText());
+        JsonNode manifest = json.readTree(blobChecked(layout, index.path("manifests").path(0)).toFile());
+        assertEquals("application/vnd.oci.image.manifest.v1+json", manifest.path("mediaType").asText());
+        assertEquals("application/vnd.oci.image.config.v1+json", manifest.path("config").path("mediaType").asText());
+        JsonNode config = json.readTree(blobChecked(layout, manifest.path("config")).toFile());
+        assertEquals("amd64", config.path("architecture").asText());
+        assertEquals("linux", config.path("os").asText());
+        JsonNode labels = config.path("config").path("Labels");
+        assertEquals(request.build().buildId(), labels.path("dev.byoos.build-id").asText());
+        assertEquals("platform/node@1", labels.path("dev.byoos.spec").asText());
+        assertEquals(1, manifest.path("layers").size());
+        JsonNode layerDescriptor = manifest.path("layers").path(0);
+        assertEquals("application/vnd.oci.image.layer.v1.tar+gzip", layerDescriptor.path("mediaType").asText());
+        Path layer = blobChecked(layout, layerDescriptor);
+        Path layerTar = readBack.resolve("layer.tar");
+        run("sh", "-c", "gzip -dc \"$0\" > \"$1\"", layer.toString(), layerTar.toString());
+        assertEquals(List.of("sha256:" + sha256sum(layerTar)), List.of(config.path("rootfs").path("diff_ids")
+                .path(0).asText()), "the config's diff_id is the uncompressed layer's digest");
+
+        List<String> listing = run("tar", "--numeric-owner", "--full-time", "-tvf", layerTar.toString()).lines().toList();
+        List<String> names = listing.stream().map(line -> line.substring(line.lastIndexOf(' ') + 1)).toList();
+        assertEquals(names.stream().sorted().toList(), names, "entries in name order");
+        assertTrue(listing.stream().allMatch(line -> line.contains(" 1970-01-01 00:00:00 ")), String.join("\n", listing));
+        String nodeConf = listing.stream().filter(line -> line.endsWith(" ." + NODE_CONF.path())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + NODE_CONF.path() + " in " + listing));
+        assertTrue(nodeConf.startsWith("-rw-r----- 4242/4343 "), nodeConf);
+        run("tar", "-xf", layerTar.toString(), "-C", readBack.toString(), "." + NODE_CONF.path());
+        assertEquals("role=worker\n", Files.readString(readBack.resolve("." + NODE_CONF.path())));
+
+        Builder.BuiltImage again = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, secondWorkDir, log,
+                new BuildCancellation());
+        assertEquals(sha256sum(image.file()), sha256sum(again.file()), "the same request makes the same archive");
+    }
+
+    /** The blob a descriptor names, after checking its size and sha256 against the descriptor. */
+    private Path blobChecked(Path layout, JsonNode descriptor) throws IOException {
+        String digest = descriptor.path("digest").asText();
+        assertTrue(digest.startsWith("sha256:"), digest);
+        Path blob = layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length()));
+        assertEquals(descriptor.path("size").asLong(), Files.size(blob), "size of " + digest);
+        assertEquals(digest, "sha256:" + sha256sum(blob));
+        return blob;
+    }
+
+    private String sha256sum(Path file) {
+        return run("sha256sum", file.toString()).substring(0, 64);
     }
 
     /** The magic and version fields (offset 257) of an archive's first header. */

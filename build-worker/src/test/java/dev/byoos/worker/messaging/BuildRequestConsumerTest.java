@@ -84,17 +84,6 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
     }
 
     @Test
-    void anOciRequestFailsAsNotBuildableWithoutRetry() {
-        String buildId = UUID.randomUUID().toString();
-        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("edge", "oci")),
-                UUID.randomUUID().toString());
-
-        BuildFailed failed = awaitFailure(buildId);
-        assertEquals("FORMAT_NOT_BUILDABLE", failed.code());
-        assertFalse(failed.retryable());
-    }
-
-    @Test
     void aRedeliveredRequestReannouncesTheRecordedResultInsteadOfBuildingAgain() {
         String buildId = UUID.randomUUID().toString();
         BuildRequested request = request(buildId, "debian-12-skeleton");

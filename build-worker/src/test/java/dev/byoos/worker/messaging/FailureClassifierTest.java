@@ -31,6 +31,12 @@ class FailureClassifierTest {
         assertEquals(BuildFailed.INFRASTRUCTURE, failure.category());
         assertTrue(failure.retryable());
         assertEquals("s3", failure.dependency());
+        for (String registry : new String[] {"REGISTRY_UNAVAILABLE", "REGISTRY_AUTH_FAILED", "REGISTRY_NOT_CONFIGURED"}) {
+            FailureClassifier.Failure push = FailureClassifier.classify(new BuildException(
+                    BuildException.Kind.INFRASTRUCTURE, registry, "the Edge image could not be pushed", null));
+            assertTrue(push.retryable(), registry);
+            assertEquals("registry", push.dependency(), registry);
+        }
     }
 
     @Test

@@ -95,7 +95,7 @@ public class SpecValidator {
      * BUILDER_FORMATS is a valid spec that is rejected as not buildable yet (TARGET_NOT_BUILDABLE),
      * so nobody waits for a build that cannot start.
      */
-    static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, Set.of("qcow2", "raw"));
+    static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, Set.of("qcow2", "raw", "oci"));
     /**
      * What the workers' image-builder executor builds inside the clouds, once an installation runs it
      * (spec-service.image-builder.enabled): AMIs, Azure VHDs and vSphere templates.

@@ -159,6 +159,23 @@ class SpecValidatorTest {
     }
 
     @Test
+    void acceptsPaletteEdgeTargetsAsNativeOciImagesBesideAQemuDisk() {
+        ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", "    - cloud: qemu\n    - cloud: edge\n"));
+        ImageSpec.Target edge = spec.spec().targets().get(1);
+        assertEquals(new ImageSpec.Target("edge", "oci", "native", null, null, null), edge);
+        // From a debootstrap base too, with the format named.
+        ImageSpec debootstrap = validate(VALID.replace("      local: debian-12-skeleton\n",
+                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.debian.org/debian\n")
+                .replace("    - cloud: qemu\n", "    - cloud: edge\n      format: oci\n"));
+        assertEquals("oci", debootstrap.spec().targets().get(0).format());
+        // Edge takes nothing but oci, and image-builder does not make OCI images.
+        assertEquals(Violation.NOT_ALLOWED, violations(VALID.replace("    - cloud: qemu\n",
+                "    - cloud: edge\n      format: raw\n")).get(0).code());
+        assertEquals(Violation.NOT_ALLOWED, violations(VALID.replace("    - cloud: qemu\n",
+                "    - cloud: edge\n      builder: image-builder\n")).get(0).code());
+    }
+
+    @Test
     void anOperatorCanAllowAnInternalMirror() {
         SpecValidator internal = new SpecValidator(new HostPolicy(List.of(".mirror.corp", "10.0.0.5")), java.time.Clock.systemUTC());
         String debootstrap = VALID.replace("      local: debian-12-skeleton\n",

@@ -11,11 +11,8 @@ import dev.byoos.worker.builder.BuildException;
 /** The formats the native builder writes, by the name build requests use. */
 public final class ImageFormats {
 
-    /** Edge images are OCI images built by another executor: named here to refuse them clearly. */
-    static final String OCI = "oci";
-
     private static final Map<String, ImageFormat> FORMATS = List.of(new Qcow2Format(), new RawFormat(),
-            new VhdFormat(), new OvaFormat(), new GcpTarFormat(), new RootTarballFormat())
+            new VhdFormat(), new OvaFormat(), new GcpTarFormat(), new RootTarballFormat(), new OciImageFormat())
             .stream().collect(Collectors.toUnmodifiableMap(ImageFormat::name, Function.identity()));
 
     private ImageFormats() {
@@ -26,17 +23,15 @@ public final class ImageFormats {
     }
 
     /**
-     * @throws BuildException BAD_INPUT FORMAT_NOT_BUILDABLE for oci and any format this builder does not write
+     * @throws BuildException BAD_INPUT FORMAT_NOT_BUILDABLE for any format this builder does not write
      */
     public static ImageFormat forName(String name) {
         ImageFormat format = FORMATS.get(name);
         if (format != null) {
             return format;
         }
-        String why = OCI.equals(name)
-                ? "oci images (Palette Edge) are not built by the native builder"
-                : "the native builder does not know the format '" + name + "'";
         throw new BuildException(BuildException.Kind.BAD_INPUT, "FORMAT_NOT_BUILDABLE",
-                why + "; it writes " + String.join(", ", new TreeSet<>(FORMATS.keySet())), null);
+                "the native builder does not know the format '" + name + "'; it writes "
+                        + String.join(", ", new TreeSet<>(FORMATS.keySet())), null);
     }
 }

@@ -1,0 +1,74 @@
+package dev.byoos.worker.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.BuildCancellation;
+import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.TestBases;
+
+/** Where Edge images go, and a registry that does not answer (the push against a real one: EdgeOciImageTest). */
+class OciImagePusherTest {
+
+    @TempDir
+    Path workDir;
+
+    private static BuildCoordinates build(String version) {
+        return new BuildCoordinates("b-1", "platform", "node", 1, "0".repeat(64),
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4", new BuildCoordinates.Target("edge", "oci"),
+                new BuildCoordinates.Pack("byoos-edge", version, "Edge"));
+    }
+
+    private static OciImagePusher pusher(String url, String basePath) {
+        return new OciImagePusher(new OciImagePusher.Settings(URI.create(url), basePath, Optional.empty(),
+                Optional.empty(), Optional.empty()));
+    }
+
+    @Test
+    void imagesArePushedBelowTheBasePathUnderEdgeTaggedWithThePackVersion() {
+        assertEquals("registry.corp:5000/byoos/edge/byoos-edge:1.2.0",
+                pusher("http://registry.corp:5000", "/byoos/").reference(build("1.2.0")));
+        assertEquals("registry.corp/edge/byoos-edge:1.2.0_7",
+                pusher("https://registry.corp", "").reference(build("1.2.0+7")), "tags cannot hold '+'");
+        assertThrows(IllegalArgumentException.class, () -> pusher("registry.corp:5000", "byoos"));
+    }
+
+    @Test
+    void aRegistryThatDoesNotAnswerIsAnInfrastructureFailureTheWorkerRetries() throws IOException {
+        BuildRequested request = new BuildRequested(build("1.0.0"), new BuildRequested.BaseImage("debian-12-skeleton"),
+                List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
+        BuildLog log = new BuildLog();
+        Builder.BuiltImage image = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+                new BuildCancellation());
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+
+        BuildException failure = assertThrows(BuildException.class, () -> pusher("http://127.0.0.1:" + closedPort,
+                "byoos").push(image.file(), request.build(), workDir, new CommandRunner(log, new BuildCancellation())));
+
+        assertEquals(OciImagePusher.REGISTRY_UNAVAILABLE, failure.code());
+        assertEquals(BuildException.Kind.INFRASTRUCTURE, failure.kind());
+        assertTrue(failure.retryable());
+        assertTrue(failure.getMessage().contains("127.0.0.1:" + closedPort + "/byoos/edge/byoos-edge:1.0.0"),
+                failure.getMessage());
+    }
+}
