@@ -87,6 +87,20 @@ public interface WorkerConfig {
         long maxBytes();
     }
 
+    /** Benchmark aid: a builder that writes a small tar instead of a disk image ({@code SyntheticBuilder}). */
+    SyntheticBuilderSettings syntheticBuilder();
+
+    interface SyntheticBuilderSettings {
+
+        /** Off by default; refused in the prod profile. Only bench/load.sh turns it on. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** How long each synthetic build sleeps, to saturate a worker at a known rate. */
+        @WithDefault("0s")
+        Duration buildTime();
+    }
+
     /** The boot smoke test of images whose base has a kernel. */
     BootTest bootTest();
 

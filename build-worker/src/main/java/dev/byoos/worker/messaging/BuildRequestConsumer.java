@@ -50,6 +50,7 @@ import dev.byoos.worker.builder.CommandRunner;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.SyntheticBuilder;
 import dev.byoos.worker.builder.format.OciImageFormat;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
@@ -126,7 +127,9 @@ public class BuildRequestConsumer {
 
     @PostConstruct
     void init() {
-        nativeBuilder = new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
+        // The synthetic builder stands in for the native one when a benchmark asks for it (off by default).
+        nativeBuilder = config.syntheticBuilder().enabled() ? SyntheticBuilder.forBenchmark(config.syntheticBuilder().buildTime())
+                : new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
                 new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
                 new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
