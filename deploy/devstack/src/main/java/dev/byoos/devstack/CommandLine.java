@@ -55,6 +55,19 @@ public final class CommandLine {
         return value == null || value.isBlank() ? defaultValue : value;
     }
 
+    /** @throws UsageException when the value is not a whole number */
+    public int intValue(String name, int defaultValue) {
+        String value = values.get(name);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("option --" + name + " needs a whole number, not '" + value + "'");
+        }
+    }
+
     public boolean flag(String name) {
         return flags.contains(name);
     }

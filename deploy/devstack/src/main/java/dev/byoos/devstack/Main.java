@@ -60,9 +60,10 @@ public final class Main {
                       four services, submit FILE (default examples/debian-12-qemu.yaml), follow it
                       to a published pack and print the results; then serve until Ctrl-C, or with
                       --once stop and exit 0 if every build published its pack (1 otherwise)
-                  up --data-dir DIR [--root DIR] [--services NAME,...] [--watch-stdin]
+                  up --data-dir DIR [--root DIR] [--services NAME,...] [--build-workers N] [--watch-stdin]
                       the servers and the services (default: all four; e.g. --services
-                      spec-service to measure intake alone); writes DIR/endpoints.properties and
+                      spec-service to measure intake alone; N build-worker processes, default 1,
+                      sharing the work); writes DIR/endpoints.properties and
                       DIR/services.properties when ready, then runs like `servers`
                   servers --data-dir DIR [--watch-stdin]
                       start Kafka, PostgreSQL, S3 and an OCI registry on loopback, write

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,7 +54,19 @@ public final class ServiceLauncher implements AutoCloseable {
         }
     }
 
-    private record Running(Service service, Process process, int port, Path log) {
+    /**
+     * One process of a service. Services run once, except build-worker, which a benchmark may
+     * start several times to show the worker stage scale out: instance 1 is named after the
+     * service, the others get a suffix ({@code build-worker-2}) in their log, scratch directory
+     * and URL key.
+     */
+    private record Instance(Service service, int number) {
+        String name() {
+            return number == 1 ? service.directory : service.directory + "-" + number;
+        }
+    }
+
+    private record Running(Instance instance, Process process, int port, Path log) {
         String url() {
             return "http://127.0.0.1:" + port;
         }
@@ -69,25 +82,38 @@ public final class ServiceLauncher implements AutoCloseable {
     /** Starts every service and waits until each reports ready on /q/health/ready. */
     public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, PrintStream progress)
             throws IOException, InterruptedException {
-        return start(repoRoot, dataDir, endpoints, EnumSet.allOf(Service.class), progress);
+        return start(repoRoot, dataDir, endpoints, EnumSet.allOf(Service.class), 1, progress);
     }
 
-    /** Starts the given services only (e.g. spec-service alone, to measure intake without builds). */
+    /**
+     * Starts the given services only (e.g. spec-service alone, to measure intake without builds).
+     *
+     * @param buildWorkers how many build-worker processes to start when build-worker is among the
+     *                     services; they share its consumer group, so they split the build requests
+     */
     public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, Set<Service> services,
-            PrintStream progress) throws IOException, InterruptedException {
+            int buildWorkers, PrintStream progress) throws IOException, InterruptedException {
+        if (buildWorkers < 1) {
+            throw new CommandLine.UsageException("at least one build-worker is needed, not " + buildWorkers);
+        }
         Path logs = Files.createDirectories(dataDir.resolve("logs"));
-        Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
         stopLeftovers(dataDir, progress);
         ServiceLauncher launcher = new ServiceLauncher(dataDir);
         try {
-            int[] ports = Ports.stable(dataDir.resolve("services"), Service.values().length);
-            for (Service service : services) {
+            // One port per service, then one for each additional build-worker.
+            int[] ports = Ports.stable(dataDir.resolve("services"), Service.values().length + buildWorkers - 1);
+            for (Instance instance : instances(services, buildWorkers)) {
+                Service service = instance.service();
                 Path jar = repoRoot.resolve(service.directory).resolve("target/quarkus-app/quarkus-run.jar");
                 if (!Files.isRegularFile(jar)) {
                     throw new IOException(jar + " is missing: build the services first (mvn -B package -DskipTests)");
                 }
-                int port = ports[service.ordinal()];
-                Path log = logs.resolve(service.directory + ".log");
+                int port = instance.number() == 1 ? ports[service.ordinal()]
+                        : ports[Service.values().length + instance.number() - 2];
+                Path log = logs.resolve(instance.name() + ".log");
+                // A scratch directory per process, as on separate hosts: a worker treats its own as private.
+                Path scratch = Files.createDirectories(dataDir.resolve(instance.number() == 1 ? "scratch"
+                        : "scratch-" + instance.number()));
                 List<String> command = new ArrayList<>();
                 command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
                 command.addAll(jvmOptions());
@@ -98,9 +124,14 @@ public final class ServiceLauncher implements AutoCloseable {
                         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
                 builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch,
                         LocalTokens.in(authDirectory(dataDir)), LocalSigningKeys.in(signingDirectory(dataDir))));
+                if (instance.number() > 1) {
+                    // The first worker keeps its default name (HOSTNAME, or a random id per start);
+                    // the others need their own, for build.started and their cancellations consumer group.
+                    builder.environment().put("WORKER_INSTANCE_NAME", instance.name() + "-" + UUID.randomUUID());
+                }
                 Process process = builder.start();
-                launcher.running.add(new Running(service, process, port, log));
-                progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", service.directory,
+                launcher.running.add(new Running(instance, process, port, log));
+                progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", instance.name(),
                         process.pid(), port, repoRoot.relativize(log.toAbsolutePath()));
             }
             launcher.writePids();
@@ -111,6 +142,17 @@ public final class ServiceLauncher implements AutoCloseable {
             launcher.close();
             throw e;
         }
+    }
+
+    private static List<Instance> instances(Set<Service> services, int buildWorkers) {
+        List<Instance> instances = new ArrayList<>();
+        for (Service service : services) {
+            int count = service == Service.BUILD_WORKER ? buildWorkers : 1;
+            for (int number = 1; number <= count; number++) {
+                instances.add(new Instance(service, number));
+            }
+        }
+        return instances;
     }
 
     /** Replaces {@link #QUICK_START_JVM_OPTIONS} for every service, e.g. to benchmark with full JIT tiers. */
@@ -184,7 +226,7 @@ public final class ServiceLauncher implements AutoCloseable {
     }
 
     public String url(Service service) {
-        return running.stream().filter(r -> r.service == service).findFirst()
+        return running.stream().filter(r -> r.instance.service() == service).findFirst()
                 .map(Running::url)
                 .orElseThrow(() -> new IllegalStateException(service + " is not running"));
     }
@@ -195,15 +237,15 @@ public final class ServiceLauncher implements AutoCloseable {
         for (Running service : running) {
             while (true) {
                 if (!service.process.isAlive()) {
-                    throw new IOException(service.service.directory + " exited with " + service.process.exitValue()
+                    throw new IOException(service.instance.name() + " exited with " + service.process.exitValue()
                             + " while starting; last lines of " + service.log + ":\n" + tail(service.log));
                 }
                 if (ready(http, service)) {
-                    progress.printf("  ready   %s%n", service.service.directory);
+                    progress.printf("  ready   %s%n", service.instance.name());
                     break;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IOException(service.service.directory + " not ready after " + READY_TIMEOUT.toSeconds()
+                    throw new IOException(service.instance.name() + " not ready after " + READY_TIMEOUT.toSeconds()
                             + " s; last lines of " + service.log + ":\n" + tail(service.log));
                 }
                 Thread.sleep(250);
@@ -227,7 +269,7 @@ public final class ServiceLauncher implements AutoCloseable {
         try (Writer writer = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
             writer.write("# BYOOS services of the local stack; removed when they stop\n");
             for (Running service : running) {
-                writer.write(service.service.directory + ".url=" + service.url() + "\n");
+                writer.write(service.instance.name() + ".url=" + service.url() + "\n");
             }
         }
         Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * {@code up --data-dir DIR [--root DIR] [--services a,b] [--watch-stdin]}: the servers and the services, in the
+ * {@code up --data-dir DIR [--root DIR] [--services a,b] [--build-workers N] [--watch-stdin]}: the servers and the services, in the
  * foreground. Writes DIR/endpoints.properties and DIR/services.properties when everything is
  * ready; system tests start the whole pipeline this way.
  */
@@ -14,14 +14,16 @@ final class UpCommand {
     }
 
     static int run(String[] args) throws Exception {
-        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "root", "services"),
+        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "root", "services", "build-workers"),
                 Set.of("watch-stdin"));
         Path dataDir = options.requiredPath("data-dir").toAbsolutePath().normalize();
         Path root = Path.of(options.value("root", ".")).toAbsolutePath().normalize();
         var selected = ServiceLauncher.parseServices(options.value("services",
                 "spec-service,build-worker,artifact-service,pack-publisher"));
+        int buildWorkers = options.intValue("build-workers", 1);
         try (DevStack stack = DevStack.start(dataDir, System.out::println);
-                ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), selected, System.out)) {
+                ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), selected,
+                        buildWorkers, System.out)) {
             stack.stopFirst(services);
             System.out.println("devstack up: " + dataDir.resolve(ServiceLauncher.SERVICES_FILE));
             System.out.flush();
