@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +62,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * not counted. All timestamps are wall-clock times of this one machine, so the services' ce_time
  * and the harness's own times are comparable.
  *
- * usage: java ... bench/LoadBench.java SPEC_SERVICE_URL KAFKA_BOOTSTRAP TEAM TOKEN N RATE WARMUP_N
+ * usage: java ... bench/LoadBench.java SPEC_SERVICE_URL KAFKA_BOOTSTRAP TEAM TOKEN N RATE WARMUP_N STACK_DATA_DIR
  */
 public class LoadBench {
 
@@ -79,7 +80,7 @@ public class LoadBench {
     /** As many partitions as the pipeline's build topics (Topics.all()). */
     static final int FLOOR_PARTITIONS = 6;
     /** How long the harness waits for the last build after the last submission. */
-    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
+    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
 
     static final Pattern SPEC_NAME = Pattern.compile("\"specName\"\\s*:\\s*\"([^\"]+)\"");
     static final Pattern DURATION_MILLIS = Pattern.compile("\"durationMillis\"\\s*:\\s*(\\d+)");
@@ -93,6 +94,7 @@ public class LoadBench {
         int total = Integer.parseInt(args[4]);
         double rate = Double.parseDouble(args[5]);
         int warmup = Integer.parseInt(args[6]);
+        String dataDir = args[7];
 
         String run = "load-" + Long.toString(System.currentTimeMillis() / 1000, 36);
         String template = Files.readString(Path.of("examples/debian-12-qemu.yaml"))
@@ -109,10 +111,12 @@ public class LoadBench {
             floor.reset();
 
             System.out.printf("measured: %d specs at %.0f/s (%s-m-*)%n", total, rate, run);
+            CpuAccount cpu = CpuAccount.start(dataDir);
             Submissions measured = submit(http, url, authorization, template, run + "-m", total, rate, floor);
             boolean allFinished = pipeline.awaitFinished(measured, DRAIN_TIMEOUT);
             floor.awaitDelivered(total, Duration.ofSeconds(30));
             report(measured, pipeline, floor, rate, allFinished);
+            cpu.report();
         }
     }
 
@@ -372,6 +376,89 @@ public class LoadBench {
                     .forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
         }
         return partitions;
+    }
+
+    // ---- where the CPU went --------------------------------------------------------------------
+
+    /**
+     * CPU time of every process on the machine over the measured phase, from /proc, by what the
+     * process is: on two cores a stage that waits for the CPU shows up as latency, so this says
+     * which process the latency is spent in (and how much went to work that is not this benchmark).
+     */
+    record CpuAccount(Map<String, String> labels, Instant startedAt, Map<Long, Long> ticksAtStart) {
+
+        /** USER_HZ: /proc reports CPU time in these ticks (100 on Linux). */
+        static final double TICKS_PER_SECOND = 100;
+
+        /**
+         * @param dataDir the stack's data directory, as its command line names it: tells this
+         *                stack's processes from other stacks on the machine (tests, other benchmarks)
+         */
+        static CpuAccount start(String dataDir) {
+            String root = Path.of("").toAbsolutePath().toString();
+            // What a process's command line (or its parent's, and so on) contains → what it is; first match wins.
+            Map<String, String> labels = new java.util.LinkedHashMap<>();
+            labels.put("LoadBench", "this harness (HTTP, Kafka readers, floor relays)");
+            labels.put(root + "/spec-service/target", "spec-service");
+            labels.put(root + "/build-worker/target", "build-worker (all instances)");
+            labels.put(root + "/artifact-service/target", "artifact-service");
+            labels.put(root + "/pack-publisher/target", "pack-publisher");
+            labels.put(dataDir + "/postgres", "PostgreSQL");
+            labels.put(dataDir + "/registry", "OCI registry");
+            labels.put("--data-dir " + dataDir, "devstack JVM (Kafka, S3Proxy)");
+            return new CpuAccount(labels, Instant.now(), ticksByProcess());
+        }
+
+        void report() {
+            Map<Long, Long> now = ticksByProcess();
+            double seconds = Duration.between(startedAt, Instant.now()).toNanos() / 1e9;
+            Map<String, Double> byLabel = new TreeMap<>();
+            now.forEach((pid, ticks) -> byLabel.merge(label(pid), (ticks - ticksAtStart.getOrDefault(pid, 0L))
+                    / TICKS_PER_SECOND, Double::sum));
+            double cores = Runtime.getRuntime().availableProcessors();
+            System.out.printf("%nCPU over the measured phase (%.1f s, %.0f cores = %.1f CPU-s):%n", seconds, cores,
+                    seconds * cores);
+            byLabel.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .forEach(e -> System.out.printf(Locale.ROOT, "  %-50s %7.1f CPU-s  %5.1f %%%n", e.getKey(),
+                            e.getValue(), 100 * e.getValue() / (seconds * cores)));
+        }
+
+        private String label(long pid) {
+            for (Optional<ProcessHandle> process = ProcessHandle.of(pid); process.isPresent();
+                    process = process.get().parent()) {
+                String commandLine = commandLine(process.get().pid());
+                Optional<String> label = labels.entrySet().stream().filter(e -> commandLine.contains(e.getKey()))
+                        .map(Map.Entry::getValue).findFirst();
+                if (label.isPresent()) {
+                    return label.get();
+                }
+            }
+            return "other processes on the machine";
+        }
+
+        private static String commandLine(long pid) {
+            try {
+                return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+            } catch (java.io.IOException | java.io.UncheckedIOException gone) {
+                return "";
+            }
+        }
+
+        /** utime + stime of every live process; a process that exits meanwhile drops out. */
+        private static Map<Long, Long> ticksByProcess() {
+            Map<Long, Long> ticks = new java.util.HashMap<>();
+            ProcessHandle.allProcesses().forEach(process -> {
+                try {
+                    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+                    // Fields after the command name in parentheses (which may hold spaces): state is field 3.
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(process.pid(), Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+                } catch (java.io.IOException | java.io.UncheckedIOException gone) {
+                    // Exited between the listing and the read.
+                }
+            });
+            return ticks;
+        }
     }
 
     // ---- the report ---------------------------------------------------------------------------

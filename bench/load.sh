@@ -28,8 +28,9 @@ export WORKER_SYNTHETIC_BUILDER_BUILD_TIME="$build_time"
 # mostly wait on S3 and Kafka acknowledgements, so one worker needs more of them in flight.
 export SMALLRYE_MESSAGING_WORKER_BUILDS_MAX_CONCURRENCY="${BENCH_WORKER_CONCURRENCY:-8}"
 . bench/stack.sh
-start_stack target/bench-load --build-workers "$workers"
+data=target/bench-load
+start_stack "$data" --build-workers "$workers"
 echo "load: $total specs at $rate/s, $workers build-worker(s), synthetic build time $build_time," \
   "$SMALLRYE_MESSAGING_WORKER_BUILDS_MAX_CONCURRENCY builds at once per worker; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp deploy/devstack/target/byoos-devstack.jar \
-  bench/LoadBench.java "$spec_service_url" "$kafka_bootstrap" bench "$token" "$total" "$rate" "$warmup"
+  bench/LoadBench.java "$spec_service_url" "$kafka_bootstrap" bench "$token" "$total" "$rate" "$warmup" "$data"
