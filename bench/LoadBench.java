@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -122,19 +123,19 @@ public class LoadBench {
 
     // ---- submission ---------------------------------------------------------------------------
 
-    /** What the harness sent: per spec name, when the POST started (wall clock), and the answers. */
-    record Submissions(String prefix, Map<String, Instant> sentAt, Map<Integer, Integer> statuses,
+    /**
+     * What the harness sent: per spec name, when the POST started (wall clock); which specs were
+     * accepted (201: their builds are followed); the answers.
+     */
+    record Submissions(Map<String, Instant> sentAt, Set<String> accepted, Map<Integer, Integer> statuses,
             List<Double> responseMillis, Instant first, Instant last) {
-
-        boolean counts(String specName) {
-            return sentAt.containsKey(specName);
-        }
     }
 
     /** Sends {@code count} distinct specs, one every 1/rate seconds, and a floor message with each. */
     static Submissions submit(HttpClient http, String url, String authorization, String template, String prefix,
             int count, double rate, FloorChain floor) throws InterruptedException {
         Map<String, Instant> sentAt = new ConcurrentHashMap<>();
+        Set<String> accepted = ConcurrentHashMap.newKeySet();
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
         List<Double> responseMillis = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<?>> inFlight = new ArrayList<>();
@@ -163,6 +164,9 @@ public class LoadBench {
                     .whenComplete((response, error) -> {
                         responseMillis.add((System.nanoTime() - sent) / 1e6);
                         statuses.merge(error != null ? -1 : response.statusCode(), 1, Integer::sum);
+                        if (error == null && response.statusCode() == 201) {
+                            accepted.add(name);
+                        }
                     }));
         }
         Instant last = Instant.now();
@@ -171,7 +175,7 @@ public class LoadBench {
         double seconds = Duration.between(first, last).toNanos() / 1e9;
         System.out.printf("  sent %d in %.1f s (%.1f/s), statuses %s%n", count, seconds,
                 count > 1 ? (count - 1) / seconds : count, new TreeMap<>(statuses));
-        return new Submissions(prefix, sentAt, statuses, responseMillis, first, last);
+        return new Submissions(sentAt, accepted, statuses, responseMillis, first, last);
     }
 
     // ---- the pipeline's events ----------------------------------------------------------------
@@ -222,11 +226,11 @@ public class LoadBench {
             return bySpec.getOrDefault(specName, Map.of());
         }
 
-        /** @return whether every submitted spec's build was published or failed in time */
+        /** @return whether every accepted spec's build was published or failed in time */
         boolean awaitFinished(Submissions submissions, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
-                long unfinished = submissions.sentAt().keySet().stream().filter(name -> !finished(name)).count();
+                long unfinished = submissions.accepted().stream().filter(name -> !finished(name)).count();
                 if (unfinished == 0) {
                     return true;
                 }
@@ -492,10 +496,10 @@ public class LoadBench {
         List<Timeline> published = new ArrayList<>();
         Map<String, Integer> failures = new TreeMap<>();
         int unfinished = 0;
-        for (Map.Entry<String, Instant> submission : submissions.sentAt().entrySet()) {
-            Map<String, Seen> events = pipeline.events(submission.getKey());
+        for (String name : submissions.accepted()) {
+            Map<String, Seen> events = pipeline.events(name);
             if (events.containsKey(PUBLISHED)) {
-                published.add(new Timeline(submission.getValue(), events));
+                published.add(new Timeline(submissions.sentAt().get(name), events));
             } else if (events.containsKey(FAILED)) {
                 Matcher code = FAILURE_CODE.matcher(events.get(FAILED).payload());
                 failures.merge(code.find() ? code.group(1) : "?", 1, Integer::sum);
@@ -504,8 +508,8 @@ public class LoadBench {
             }
         }
         int total = submissions.sentAt().size();
-        System.out.printf("%nbuilds: %d submitted, %d published, %d failed %s, %d unfinished after %d s%s%n", total,
-                published.size(), failures.values().stream().mapToInt(Integer::intValue).sum(), failures, unfinished,
+        System.out.printf("%nbuilds: %d submitted, %d accepted (201), %d published, %d failed %s, %d unfinished after"
+                + " %d s%s%n", total, submissions.accepted().size(), published.size(), failures.values().stream().mapToInt(Integer::intValue).sum(), failures, unfinished,
                 DRAIN_TIMEOUT.toSeconds(), allFinished ? "" : " (INCOMPLETE)");
         if (published.isEmpty()) {
             return;
