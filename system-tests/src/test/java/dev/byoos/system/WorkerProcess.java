@@ -63,6 +63,9 @@ final class WorkerProcess implements AutoCloseable {
         env.put("BYOOS_BASES_DIR", basesDir.toString());
         env.put("BYOOS_SCRATCH_DIR", scratchDir.toString());
         env.put("BYOOS_BASE_CACHE_DIR", pipeline.dataDir.resolve("base-cache").toString());
+        // The test's own image cache: the machine-wide default keeps images across runs, and a
+        // cached image would complete the build before the test could kill the worker mid-build.
+        env.put("BYOOS_IMAGE_CACHE_DIR", pipeline.dataDir.resolve("image-cache").toString());
         WorkerProcess worker = new WorkerProcess(builder.start(), log);
         try {
             worker.awaitReady(port);
