@@ -27,6 +27,8 @@ import java.util.Map;
  * @param builder        (added later) {@value #NATIVE} (the default) or {@value #IMAGE_BUILDER}: which
  *                       of the worker's builders makes the image
  * @param cloud          (added later) the target's cloud parameters, for builders that build inside the cloud
+ * @param kubernetes     (added later) the Kubernetes components the native builder installs, at these
+ *                       versions; absent in events from before it was added, and then none are installed
  */
 public record BuildRequested(
         BuildCoordinates build,
@@ -40,7 +42,8 @@ public record BuildRequested(
         List<CaCertificate> caCertificates,
         List<Script> scripts,
         String builder,
-        CloudParameters cloud) {
+        CloudParameters cloud,
+        Kubernetes kubernetes) {
 
     public static final String STANDARD = "standard";
     public static final String NATIVE = "native";
@@ -66,12 +69,13 @@ public record BuildRequested(
     public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files, String imageType,
             List<String> packages, List<User> users, Map<String, String> sysctl, List<String> kernelModules,
             List<CaCertificate> caCertificates, List<Script> scripts) {
-        this(build, base, files, imageType, packages, users, sysctl, kernelModules, caCertificates, scripts, null, null);
+        this(build, base, files, imageType, packages, users, sysctl, kernelModules, caCertificates, scripts, null, null,
+                null);
     }
 
     /** A build request with a base and files only (the walking skeleton's shape). */
     public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files) {
-        this(build, base, files, STANDARD, null, null, null, null, null, null, null, null);
+        this(build, base, files, STANDARD, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -81,19 +85,41 @@ public record BuildRequested(
      *                    archive under the worker's configured bases directory). A name, never a
      *                    host path: a spec must not make a worker read arbitrary files.
      * @param debootstrap a Debian or Ubuntu base the worker creates with debootstrap (and caches)
+     * @param tarball     (added later) a root filesystem tar archive the worker downloads over https
+     *                    and accepts only when its sha256 is the pinned one
      */
-    public record BaseImage(String local, Debootstrap debootstrap) {
+    public record BaseImage(String local, Debootstrap debootstrap, Tarball tarball) {
         public BaseImage {
-            if ((local == null) == (debootstrap == null)) {
-                throw new IllegalArgumentException("base needs exactly one of local and debootstrap");
+            int kinds = (local == null ? 0 : 1) + (debootstrap == null ? 0 : 1) + (tarball == null ? 0 : 1);
+            if (kinds != 1) {
+                throw new IllegalArgumentException("base needs exactly one of local, debootstrap and tarball");
             }
             if (local != null) {
                 notBlank(local, "base.local");
             }
         }
 
+        public BaseImage(String local, Debootstrap debootstrap) {
+            this(local, debootstrap, null);
+        }
+
         public BaseImage(String local) {
-            this(local, null);
+            this(local, null, null);
+        }
+
+        public static BaseImage of(Tarball tarball) {
+            return new BaseImage(null, null, tarball);
+        }
+    }
+
+    /** @param url an https URL on a host the operator allowed; @param sha256 the archive's digest, lowercase hex */
+    public record Tarball(String url, String sha256) {
+        public Tarball {
+            notBlank(url, "base.tarball.url");
+            notBlank(sha256, "base.tarball.sha256");
+            if (!sha256.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException("base.tarball.sha256 must be 64 lowercase hex characters");
+            }
         }
     }
 
@@ -176,6 +202,24 @@ public record BuildRequested(
 
         public CloudParameters {
             awsRegions = awsRegions == null ? List.of() : List.copyOf(awsRegions);
+        }
+    }
+
+    /**
+     * The Kubernetes node components installed into the image, each at the version the spec (or
+     * the support matrix's row for its Kubernetes release) names; versions without a leading v.
+     *
+     * @param version    kubeadm, kubelet and kubectl
+     * @param containerd the container runtime
+     * @param cni        the CNI plugins
+     * @param crictl     the CRI command-line client
+     */
+    public record Kubernetes(String version, String containerd, String cni, String crictl) {
+        public Kubernetes {
+            notBlank(version, "kubernetes.version");
+            notBlank(containerd, "kubernetes.containerd");
+            notBlank(cni, "kubernetes.cni");
+            notBlank(crictl, "kubernetes.crictl");
         }
     }
 }

@@ -52,7 +52,11 @@ class ContractTest {
                         List.of())),
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
                         List.of(), "standard", List.of("curl"), null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
-                        new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null))),
+                        new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null), null)),
+                Arguments.of("BuildRequested", new BuildRequested(coordinates(),
+                        BuildRequested.BaseImage.of(new BuildRequested.Tarball("https://images.example.com/base.tar.gz", SHA)),
+                        List.of(), "standard", null, null, null, null, null, null, null, null,
+                        new BuildRequested.Kubernetes("1.30.4", "1.7.13", "1.3.0", "1.28.0"))),
                 Arguments.of("BuildCompleted", new BuildCompleted(coordinates(),
                         new BuildCompleted.StagedObject("staging", "builds/x/disk.raw", SHA, 10, "raw"), "native", 5,
                         new BuildCompleted.BootTest("passed", "tcg", 21000))),
@@ -120,6 +124,19 @@ class ContractTest {
         assertTrue(read.users().isEmpty() && read.sysctl().isEmpty() && read.scripts().isEmpty());
         assertEquals(BuildRequested.NATIVE, read.builder());
         assertEquals(BuildRequested.CloudParameters.NONE, read.cloud());
+        assertEquals(null, read.kubernetes(), "a request from before the Kubernetes components installs none");
+    }
+
+    @Test
+    void aBaseIsExactlyOneKindAndATarballIsPinnedByItsDigest() {
+        var tarball = new BuildRequested.Tarball("https://images.example.com/base.tar.gz", SHA);
+        assertThrows(IllegalArgumentException.class, () -> new BuildRequested.BaseImage("base", null, tarball));
+        assertThrows(IllegalArgumentException.class, () -> new BuildRequested.BaseImage(null, null, null));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BuildRequested.Tarball("https://images.example.com/base.tar.gz", "AB".repeat(32)));
+        String unpinned = EventJson.write(new BuildRequested(coordinates(), BuildRequested.BaseImage.of(tarball), List.of()))
+                .replace(SHA, "");
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(unpinned, BuildRequested.class));
     }
 
     @Test

@@ -39,7 +39,7 @@ class ImageBuilderBuildTest extends WorkerKafkaTest {
                 new BuildCoordinates.Target("aws", "ami"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
                 new BuildRequested.BaseImage("debian-12-skeleton"), List.of(), BuildRequested.STANDARD, List.of("jq"),
                 null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
-                new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null));
+                new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null), null);
     }
 
     @Test

@@ -444,7 +444,8 @@ public class SpecIntake {
                                 script.timeoutSeconds()))
                         .toList(),
                 target.builder(),
-                cloudParameters(target));
+                cloudParameters(target),
+                kubernetes(spec.spec().kubernetes()));
         return outboxRecord(build.id, EventTypes.BUILD_REQUESTED, Topics.BUILDS_REQUESTED, EventJson.write(request), now);
     }
 
@@ -457,11 +458,22 @@ public class SpecIntake {
                 target.vsphere() == null ? null : target.vsphere().templateName());
     }
 
+    /** The validator has filled in every component version the spec left out from the support matrix. */
+    private static BuildRequested.Kubernetes kubernetes(ImageSpec.Kubernetes kubernetes) {
+        return new BuildRequested.Kubernetes(kubernetes.version(), kubernetes.containerd(), kubernetes.cni(),
+                kubernetes.crictl());
+    }
+
     /** Only buildable base kinds reach here (the validator refuses the others). */
     private static BuildRequested.BaseImage baseImage(ImageSpec.Base base) {
-        return base.debootstrap() == null ? new BuildRequested.BaseImage(base.local())
-                : new BuildRequested.BaseImage(null,
-                        new BuildRequested.Debootstrap(base.debootstrap().suite(), base.debootstrap().mirror()));
+        return switch (base.kind()) {
+            case "local" -> new BuildRequested.BaseImage(base.local());
+            case "debootstrap" -> new BuildRequested.BaseImage(null,
+                    new BuildRequested.Debootstrap(base.debootstrap().suite(), base.debootstrap().mirror()));
+            case "tarball" -> BuildRequested.BaseImage.of(
+                    new BuildRequested.Tarball(base.tarball().url(), base.tarball().sha256()));
+            default -> throw new IllegalStateException(base.kind() + " bases are not buildable; the validator refuses them");
+        };
     }
 
     private static BuildCoordinates coordinates(ImageSpec spec, SpecEntity specEntity, BuildEntity build) {

@@ -104,7 +104,7 @@ public class SpecValidator {
     /** The distributions Kubernetes Image Builder has builds for. */
     static final Set<String> IMAGE_BUILDER_OS = Set.of("ubuntu", "rhel", "rockylinux");
     /** Base kinds the native builder can start from today; the others are validated, then refused. */
-    static final Set<String> BUILDABLE_BASES = Set.of("local", "debootstrap");
+    static final Set<String> BUILDABLE_BASES = Set.of("local", "debootstrap", "tarball");
     /** Paths a file customization may never write to: kernel-provided or device trees. */
     static final List<String> FORBIDDEN_PATH_PREFIXES = List.of("/proc", "/sys", "/dev");
 

@@ -164,9 +164,9 @@ public final class InvalidSpecCorpus {
                         withBase("      debootstrap:\n        suite: bookworm\n        mirror: https://deb.debian.org/debian\n")
                                 .replace("name: debian", "name: rockylinux").replace("version: \"12\"", "version: \"9\""),
                         "/spec/os/base/debootstrap", Violation.NOT_ALLOWED),
-                Arguments.of("valid tarball base is not buildable yet",
-                        withBase("      tarball:\n        url: https://cloud.debian.org/x.tar\n        sha256: " + "a".repeat(64) + "\n"),
-                        "/spec/os/base/tarball", Violation.BASE_NOT_BUILDABLE),
+                Arguments.of("valid image base is not buildable yet",
+                        withBase("      image:\n        reference: ghcr.io/a/b:1\n"),
+                        "/spec/os/base/image", Violation.BASE_NOT_BUILDABLE),
                 Arguments.of("tarball over plain http",
                         withBase("      tarball:\n        url: http://cloud.debian.org/x.tar\n        sha256: " + "a".repeat(64) + "\n"),
                         "/spec/os/base/tarball/url", Violation.INVALID_FORMAT),

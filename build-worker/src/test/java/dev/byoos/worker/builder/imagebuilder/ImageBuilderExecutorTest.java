@@ -62,7 +62,7 @@ class ImageBuilderExecutorTest {
                 new BuildCoordinates.Target("aws", "ami"), new BuildCoordinates.Pack("node", "1.0.0", "Node")),
                 new BuildRequested.BaseImage("unused-by-image-builder"), List.of(), BuildRequested.STANDARD,
                 List.of("jq", "nfs-common"), null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
-                new BuildRequested.CloudParameters(regions, null, null, null));
+                new BuildRequested.CloudParameters(regions, null, null, null), null);
     }
 
     private ImageBuilderExecutor executor() {
@@ -147,7 +147,7 @@ class ImageBuilderExecutorTest {
         BuildRequested request = new BuildRequested(ami.build(), ami.base(),
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "hi", "0644")), BuildRequested.STANDARD,
                 ami.packages(), List.of(new BuildRequested.User("ops", null, null)), null, null, null, null,
-                BuildRequested.IMAGE_BUILDER, ami.cloud());
+                BuildRequested.IMAGE_BUILDER, ami.cloud(), null);
         BuildException refused = assertThrows(BuildException.class,
                 () -> executor().build(request, workDir, new BuildLog(), new BuildCancellation()));
         assertEquals("CUSTOMIZATION_NOT_SUPPORTED", refused.code());

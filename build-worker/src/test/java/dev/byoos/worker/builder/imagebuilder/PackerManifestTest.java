@@ -22,7 +22,7 @@ class PackerManifestTest {
                 new BuildCoordinates.OperatingSystem(os, version), "v1.31.2",
                 new BuildCoordinates.Target(cloud, format), new BuildCoordinates.Pack("node", "1.0.0", "Node")),
                 new BuildRequested.BaseImage("unused"), List.of(), BuildRequested.STANDARD, List.of(), null, null, null,
-                null, null, BuildRequested.IMAGE_BUILDER, parameters);
+                null, null, BuildRequested.IMAGE_BUILDER, parameters, null);
     }
 
     private static String manifest(String... builds) {
@@ -91,7 +91,7 @@ class PackerManifestTest {
         BuildRequested rhel = new BuildRequested(request("vsphere", "ova", "rhel", "9", BuildRequested.CloudParameters.NONE)
                 .build(), new BuildRequested.BaseImage("unused"), List.of(), BuildRequested.STANDARD, List.of("tmux"),
                 null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
-                new BuildRequested.CloudParameters(null, null, "/dc1/vm", null));
+                new BuildRequested.CloudParameters(null, null, "/dc1/vm", null), null);
         var variables = PackerVariables.of(rhel, ImageBuilderTarget.of(rhel.build()), java.nio.file.Path.of("/m.json"));
         assertEquals("tmux", variables.get("extra_rpms"));
         assertEquals("1.31.2", variables.get("kubernetes_rpm_version"));
