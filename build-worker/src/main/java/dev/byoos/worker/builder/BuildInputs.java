@@ -55,7 +55,8 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
     }
 
     /**
-     * @param base           the base, already hashed ({@link #localBase} or {@link #debootstrapBase})
+     * @param base           the base, already hashed ({@link #localBase}, {@link #debootstrapBase},
+     *                       {@link #tarballBase})
      * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
      * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
      */
@@ -87,6 +88,11 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
     /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */
     static BuildCompleted.Input debootstrapBase(BuildRequested.Debootstrap base, String cacheKey) {
         return new BuildCompleted.Input("base:debootstrap/" + base.suite(), cacheKey, base.mirror());
+    }
+
+    /** A tarball base is known by its pinned digest: the worker refuses any archive with another. */
+    static BuildCompleted.Input tarballBase(BuildRequested.Tarball base) {
+        return new BuildCompleted.Input("base:tarball/" + base.url(), base.sha256(), base.url());
     }
 
     /**

@@ -12,7 +12,8 @@ import dev.byoos.worker.builder.format.ImageFormat;
 import dev.byoos.worker.builder.format.ImageFormats;
 
 /**
- * The default builder: base tree (from the local catalog, or made by debootstrap and cached) +
+ * The default builder: base tree (from the local catalog; or made by debootstrap, or downloaded as
+ * a pinned tarball, and cached) +
  * customization layers ({@link ImageCustomizer}) → the requested {@link ImageFormat} (most of them
  * from a GPT disk, bootable when the base has a kernel), each output checked before it leaves the
  * worker; raw and qcow2 disks with a kernel are boot-tested. Every build writes a CycloneDX SBOM
@@ -33,30 +34,34 @@ public final class NativeBuilder implements Builder {
 
     private final Path basesDir;
     private final Optional<DebootstrapBases> debootstrapBases;
+    private final Optional<TarballBases> tarballBases;
     private final BootSmokeTest bootTest;
     private final ImageCache cache;
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
-    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest, ImageCache cache,
-            String builderVersion) {
+    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
+            BootSmokeTest bootTest, ImageCache cache, String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
+        this.tarballBases = Optional.of(tarballBases);
         this.bootTest = bootTest;
         this.cache = cache;
         this.builderVersion = builderVersion;
     }
 
     /** A builder without an image cache. */
-    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), ID);
+    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
+            BootSmokeTest bootTest) {
+        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), ID);
     }
 
-    /** A builder for local catalog bases only (debootstrap bases are refused), boot test on, no cache. */
+    /** A builder for local catalog bases only (debootstrap and tarball bases are refused), boot test on, no cache. */
     public NativeBuilder(Path basesDir) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.empty();
+        this.tarballBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
         this.cache = ImageCache.disabled();
         this.builderVersion = ID;
@@ -132,6 +137,11 @@ public final class NativeBuilder implements Builder {
         if (base.local() != null) {
             return BuildInputs.localBase(basesDir, base.local());
         }
+        if (base.tarball() != null) {
+            // Refused here already, so that not even a cached image is served for such a URL.
+            tarballBases().check(base.tarball());
+            return BuildInputs.tarballBase(base.tarball());
+        }
         return BuildInputs.debootstrapBase(base.debootstrap(), debootstrapBases().contentKey(base.debootstrap()));
     }
 
@@ -140,10 +150,19 @@ public final class NativeBuilder implements Builder {
                 "DEBOOTSTRAP_NOT_AVAILABLE", "this builder takes bases from its local catalog only", null));
     }
 
+    private TarballBases tarballBases() {
+        return tarballBases.orElseThrow(() -> new BuildException(BuildException.Kind.BAD_INPUT,
+                "TARBALL_NOT_AVAILABLE", "this builder takes bases from its local catalog only", null));
+    }
+
     private RootFilesystem baseTree(BuildRequested.BaseImage base, Path workDir, CommandRunner commands, BuildLog log,
             BuildCancellation cancellation) {
         if (base.local() != null) {
             return RootFilesystem.unpack(basesDir, base.local(), workDir, commands);
+        }
+        if (base.tarball() != null) {
+            Path tree = tarballBases().obtain(base.tarball(), workDir, commands, log, cancellation);
+            return RootFilesystem.copyOf(tree, base.tarball().url(), workDir, commands);
         }
         Path tree = debootstrapBases().obtain(base.debootstrap(), workDir, commands, log, cancellation);
         return RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);

@@ -25,11 +25,35 @@ public interface WorkerConfig {
     Path baseCacheDir();
 
     /**
-     * Mirror hosts a debootstrap base may come from. spec-service checks this too; the worker
-     * checks again because it is the one that downloads and runs what the mirror serves.
+     * Hosts a base may come from: debootstrap mirrors and tarball downloads (redirects included).
+     * spec-service checks its own list; the worker checks again because it is the one that
+     * downloads and runs what these hosts serve. Exact host names, no wildcards.
      */
-    @WithDefault("deb.debian.org,security.debian.org,archive.ubuntu.com")
+    @WithDefault("deb.debian.org,security.debian.org,archive.ubuntu.com,cloud.debian.org,cloud-images.ubuntu.com")
     List<String> allowedMirrorHosts();
+
+    /** Downloads of tarball bases. */
+    Downloads downloads();
+
+    interface Downloads {
+
+        /**
+         * A PEM file of CA certificates trusted on top of the Java runtime's own: for tarballs on
+         * an internal https server behind a private CA.
+         */
+        Optional<Path> caCertificate();
+
+        /** The largest tarball downloaded (8 GiB); a larger one fails the build (BASE_TOO_LARGE). */
+        @WithDefault("8589934592")
+        long maxBytes();
+
+        @WithDefault("30s")
+        Duration connectTimeout();
+
+        /** The longest wait for the response, or for the next bytes of it; then the download fails and is retried. */
+        @WithDefault("60s")
+        Duration readTimeout();
+    }
 
     /** Keep a failed build's scratch directory for inspection (never in production: disks fill up). */
     @WithDefault("false")

@@ -51,6 +51,8 @@ import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.SyntheticBuilder;
+import dev.byoos.worker.builder.TarballBases;
+import dev.byoos.worker.builder.TarballDownloader;
 import dev.byoos.worker.builder.format.OciImageFormat;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.config.WorkerConfig;
@@ -131,6 +133,9 @@ public class BuildRequestConsumer {
         nativeBuilder = config.syntheticBuilder().enabled() ? SyntheticBuilder.forBenchmark(config.syntheticBuilder().buildTime())
                 : new NativeBuilder(config.basesDir().toAbsolutePath().normalize(),
                 new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts()),
+                new TarballBases(config.baseCacheDir(), config.allowedMirrorHosts(),
+                        new TarballDownloader.Settings(config.downloads().caCertificate(), config.downloads().maxBytes(),
+                                config.downloads().connectTimeout(), config.downloads().readTimeout())),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
                 new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
         imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),

@@ -22,6 +22,7 @@ final class FailureClassifier {
     private static final Map<String, String> DEPENDENCY_BY_CODE = Map.of(
             "STORAGE_UNAVAILABLE", "s3",
             "DEBOOTSTRAP_FAILED", "mirror",
+            "BASE_DOWNLOAD_FAILED", "mirror",
             "PACKAGE_MIRROR_UNREACHABLE", "mirror",
             "INSUFFICIENT_DISK", "disk",
             "REGISTRY_UNAVAILABLE", "registry",

@@ -53,6 +53,7 @@ class BootableImageTest {
 
     private NativeBuilder builder(BootSmokeTest.Settings boot) {
         return new NativeBuilder(localBases, new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
+                new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS),
                 new BootSmokeTest(boot));
     }
 

@@ -38,6 +38,7 @@ class ImageCacheTest {
 
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(bases, new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
+                new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
                 new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes), "test-1");
     }
 

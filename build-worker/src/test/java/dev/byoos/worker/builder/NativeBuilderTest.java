@@ -27,10 +27,15 @@ class NativeBuilderTest {
     Path workDir;
 
     static BuildRequested request(String format, String base, List<BuildRequested.FileCustomization> files) {
+        return request(format, new BuildRequested.BaseImage(base), files);
+    }
+
+    static BuildRequested request(String format, BuildRequested.BaseImage base,
+            List<BuildRequested.FileCustomization> files) {
         BuildCoordinates coordinates = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "node", 1,
                 "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", format), new BuildCoordinates.Pack("byoos-node", "1.0.0", "Node"));
-        return new BuildRequested(coordinates, new BuildRequested.BaseImage(base), files);
+        return new BuildRequested(coordinates, base, files);
     }
 
     private final BuildLog log = new BuildLog();

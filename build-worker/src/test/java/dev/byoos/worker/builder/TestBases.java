@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Bases assembled at test time (no binaries in the repository): a tiny base with a shell, made of
@@ -26,6 +27,9 @@ public final class TestBases {
     public static final Path DEBOOTSTRAP_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos",
             "debootstrap-bases");
     public static final String DEBIAN_MIRROR = "http://deb.debian.org/debian";
+    /** Downloads of tarball bases in tests that build from other bases: no private CA, small and short. */
+    public static final TarballDownloader.Settings DOWNLOADS = new TarballDownloader.Settings(Optional.empty(),
+            1L << 30, Duration.ofSeconds(10), Duration.ofSeconds(10));
     static final Path HOST_BUSYBOX = Path.of("/bin/busybox");
     static final String PASSWD = """
             root:x:0:0:root:/root:/bin/sh
