@@ -40,6 +40,7 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCancelled;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -105,12 +106,24 @@ class SpecPipelineTest {
         ConsumerRecord<String, String> request = requests.get(0);
         assertEquals(EventTypes.BUILD_REQUESTED, KafkaTestClient.header(request, "ce_type").orElseThrow());
         assertEquals("urn:byoos:spec-service", KafkaTestClient.header(request, "ce_source").orElseThrow());
-        dev.byoos.contract.BuildRequested requested = EventJson.read(request.value(), dev.byoos.contract.BuildRequested.class);
+        BuildRequested requested = EventJson.read(request.value(), BuildRequested.class);
         assertEquals(buildId, requested.build().buildId());
         assertEquals("native", requested.builder(), "the target's builder travels with the request");
 
         awaitState(buildId, "QUEUED");
         assertEquals(0, count("select count(*) from outbox where published_at is null and message_key = '" + buildId + "'"));
+    }
+
+    @Test
+    void aPinnedTarballBaseTravelsToTheWorkerInTheBuildRequest() throws Exception {
+        String url = "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-rootfs.tar.xz";
+        String yaml = exampleSpec("tarball-" + shortId()).replace("      local: debian-12-skeleton\n",
+                "      tarball:\n        url: " + url + "\n        sha256: " + SHA + "\n");
+        String buildId = submit(yaml).statusCode(201).extract().path("builds[0].id");
+
+        ConsumerRecord<String, String> request = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT).get(0);
+        BuildRequested requested = EventJson.read(request.value(), BuildRequested.class);
+        assertEquals(BuildRequested.BaseImage.of(new BuildRequested.Tarball(url, SHA)), requested.base());
     }
 
     @Test
