@@ -155,7 +155,17 @@ public final class TarballDownloader {
 
     private static BuildException unreachable(String url, Throwable cause) {
         return new BuildException(BuildException.Kind.INFRASTRUCTURE, "BASE_DOWNLOAD_FAILED",
-                "downloading tarball base " + url + " failed: " + cause, cause);
+                "downloading tarball base " + url + " failed: " + describe(cause), cause);
+    }
+
+    /** The HTTP client's exceptions often say nothing themselves (a bare ConnectException): their causes do. */
+    private static String describe(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                return failure.getClass().getSimpleName() + ": " + cause.getMessage();
+            }
+        }
+        return failure.getClass().getSimpleName();
     }
 
     private String save(String url, HttpResponse<InputStream> response, Path file, BuildLog log,

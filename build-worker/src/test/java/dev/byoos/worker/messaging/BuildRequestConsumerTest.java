@@ -281,6 +281,29 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
                 "every attempt but the last was retried");
     }
 
+    @Test
+    void aTarballBaseOnAnUnreachableHostIsRetriedAndOneOverPlainHttpIsRefusedAtOnce() {
+        String unreachable = UUID.randomUUID().toString();
+        String plainHttp = UUID.randomUUID().toString();
+        // Nothing listens on the discard port; 127.0.0.1 is an allowed host in the test profile.
+        send(tarballRequest(unreachable, "https://127.0.0.1:9/base.tar.gz"), UUID.randomUUID().toString());
+        send(tarballRequest(plainHttp, "http://127.0.0.1:9/base.tar.gz"), UUID.randomUUID().toString());
+
+        BuildFailed retried = awaitFailure(unreachable);
+        assertEquals("BASE_DOWNLOAD_FAILED", retried.code());
+        assertEquals(BuildFailed.INFRASTRUCTURE, retried.category());
+        assertEquals(config.retry().maxAttempts(), retried.attempts());
+        BuildFailed refused = awaitFailure(plainHttp);
+        assertEquals("INVALID_TARBALL_URL", refused.code());
+        assertEquals(BuildFailed.SPEC, refused.category());
+        assertEquals(1, refused.attempts());
+    }
+
+    private BuildRequested tarballRequest(String buildId, String url) {
+        return new BuildRequested(request(buildId, "unused").build(),
+                BuildRequested.BaseImage.of(new BuildRequested.Tarball(url, "0".repeat(64))), List.of());
+    }
+
     private static List<String> componentNames(JsonNode bom) {
         List<String> names = new java.util.ArrayList<>();
         bom.get("components").forEach(component -> names.add(component.get("name").asText()));
