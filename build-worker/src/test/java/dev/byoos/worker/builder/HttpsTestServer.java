@@ -120,6 +120,23 @@ final class HttpsTestServer implements AutoCloseable {
         };
     }
 
+    /** Sends the headers of {@code content} and half of it, then nothing more for {@code silence}. */
+    static Response stallingHalfWay(byte[] content, Duration silence) {
+        return exchange -> {
+            exchange.sendResponseHeaders(200, content.length);
+            OutputStream body = exchange.getResponseBody();
+            body.write(content, 0, content.length / 2);
+            body.flush();
+            try {
+                Thread.sleep(silence.toMillis());
+            } catch (InterruptedException e) {
+                // The server is stopping.
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("gave up stalling");
+        };
+    }
+
     private static void keytool(String... arguments) {
         String[] command = new String[arguments.length + 1];
         command[0] = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();

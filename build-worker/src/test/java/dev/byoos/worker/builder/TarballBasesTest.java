@@ -12,9 +12,11 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -81,8 +83,16 @@ class TarballBasesTest {
     }
 
     private TarballBases tarballBases(List<String> allowedHosts) {
+        return tarballBases(allowedHosts, 1L << 30, Duration.ofSeconds(5));
+    }
+
+    private TarballBases tarballBases(List<String> allowedHosts, long maxBytes, Duration readTimeout) {
         return new TarballBases(baseCacheDir, allowedHosts, new TarballDownloader.Settings(
-                Optional.of(server.caCertificate()), 1L << 30, Duration.ofSeconds(5), Duration.ofSeconds(5)));
+                Optional.of(server.caCertificate()), maxBytes, Duration.ofSeconds(5), readTimeout));
+    }
+
+    private Path obtain(TarballBases bases, BuildRequested.Tarball base, BuildCancellation cancellation) {
+        return bases.obtain(base, workDir, new CommandRunner(log, cancellation), log, cancellation);
     }
 
     private NativeBuilder builder(List<String> allowedHosts) {
@@ -134,8 +144,8 @@ class TarballBasesTest {
             case "zst" -> zstd;
             default -> plain;
         };
-        Path tree = tarballBases(ALLOWED_HOSTS).obtain(tarball(server.url("/images/base-" + compression), archive),
-                workDir, new CommandRunner(log, new BuildCancellation()), log, new BuildCancellation());
+        Path tree = obtain(tarballBases(ALLOWED_HOSTS), tarball(server.url("/images/base-" + compression), archive),
+                new BuildCancellation());
         assertTrue(Files.isSymbolicLink(tree.resolve("bin/sh")), "unpacked: " + log);
     }
 
@@ -242,6 +252,47 @@ class TarballBasesTest {
 
         assertEquals("BASE_DOWNLOAD_FAILED", failure.code());
         assertTrue(failure.retryable(), failure.getMessage());
+        assertNothingCached();
+    }
+
+    @Test
+    void aServerThatFallsSilentFailsTheDownloadAfterTheReadTimeoutAsRetryable() throws IOException {
+        server.respond("/images/stalling", HttpsTestServer.stallingHalfWay(Files.readAllBytes(gzip),
+                Duration.ofSeconds(30)));
+        TarballBases bases = tarballBases(ALLOWED_HOSTS, 1L << 30, Duration.ofSeconds(1));
+        BuildException failure = assertThrows(BuildException.class,
+                () -> obtain(bases, tarball(server.url("/images/stalling"), gzip), new BuildCancellation()));
+
+        assertEquals("BASE_DOWNLOAD_FAILED", failure.code());
+        assertTrue(failure.retryable());
+        assertTrue(failure.getMessage().contains("no data for PT1S"), failure.getMessage());
+        assertNothingCached();
+    }
+
+    @Test
+    void cancellingTheBuildStopsItsDownload() throws IOException {
+        server.respond("/images/stalling-cancelled", HttpsTestServer.stallingHalfWay(Files.readAllBytes(gzip),
+                Duration.ofSeconds(30)));
+        BuildCancellation cancellation = new BuildCancellation();
+        CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS).execute(cancellation::cancel);
+        long started = System.nanoTime();
+
+        assertThrows(BuildCancelledException.class, () -> obtain(tarballBases(ALLOWED_HOSTS),
+                tarball(server.url("/images/stalling-cancelled"), gzip), cancellation));
+        assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(4)) < 0,
+                "stopped well before the 5 s read timeout");
+        assertNothingCached();
+    }
+
+    @Test
+    void aTarballLargerThanTheWorkerTakesIsRefused() throws IOException {
+        TarballBases bases = tarballBases(ALLOWED_HOSTS, 1024, Duration.ofSeconds(5));
+        BuildException failure = assertThrows(BuildException.class,
+                () -> obtain(bases, tarball(server.url("/images/base"), gzip), new BuildCancellation()));
+
+        assertEquals("BASE_TOO_LARGE", failure.code());
+        assertFalse(failure.retryable());
+        assertTrue(failure.getMessage().contains(Files.size(gzip) + " bytes"), failure.getMessage());
         assertNothingCached();
     }
 
