@@ -34,7 +34,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 1;
+    static final int OUTPUT_VERSION = 2;
 
     /** The layers in the order {@link ImageCustomizer} applies them, each with the part of the request it reads. */
     static Map<String, Object> layers(BuildRequested request) {
