@@ -54,7 +54,7 @@ public class NativeBuildBench {
         }
 
         NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noBootTest,
-                new ImageCache(work.resolve("image-cache"), 64L << 30), "bench");
+                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled(), "bench");
         cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {

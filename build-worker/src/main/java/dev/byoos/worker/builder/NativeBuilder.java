@@ -46,22 +46,24 @@ public final class NativeBuilder implements Builder {
     private final Optional<DebootstrapBases> debootstrapBases;
     private final BootSmokeTest bootTest;
     private final ImageCache cache;
+    private final TreeCache trees;
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest, ImageCache cache,
-            String builderVersion) {
+            TreeCache trees, String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
         this.bootTest = bootTest;
         this.cache = cache;
+        this.trees = trees;
         this.builderVersion = builderVersion;
     }
 
-    /** A builder without an image cache. */
+    /** A builder without caches. */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), ID);
+        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), TreeCache.disabled(), ID);
     }
 
     /** A builder for local catalog bases only (debootstrap bases are refused), boot test on, no cache. */
@@ -70,6 +72,7 @@ public final class NativeBuilder implements Builder {
         this.debootstrapBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
         this.cache = ImageCache.disabled();
+        this.trees = TreeCache.disabled();
         this.builderVersion = ID;
     }
 
@@ -108,17 +111,52 @@ public final class NativeBuilder implements Builder {
         log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
 
         CommandRunner commands = new CommandRunner(log, cancellation);
+        Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands);
+        RootFilesystem rootfs;
+        Path sbom;
+        if (cachedTree.isPresent()) {
+            log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the base with the same layers, built "
+                    + cachedTree.get().builtAt() + "; nothing to apply");
+            rootfs = cachedTree.get().rootfs();
+            sbom = cachedTree.get().sbom();
+        } else {
+            log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
+            rootfs = customizedTree(request, inputs, workDir, commands, log, cancellation);
+            sbom = RootFilesystemSbom.write(rootfs, inputs.treeKey(), request.build().os().name(),
+                    request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+        }
+        BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
+        if (cachedTree.isEmpty()) {
+            trees.store(inputs.treeKey(), rootfs, sbom, log);
+        }
+        return built;
+    }
+
+    /** The base with the spec's layers applied. */
+    private RootFilesystem customizedTree(BuildRequested request, BuildInputs inputs, Path workDir,
+            CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
         log.phase("base", 5, "preparing the base root filesystem");
         RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
-        // From the content key, not the build: the same inputs make the same disk, whichever build asked.
-        DiskImageAssembler.DiskIds ids = DiskImageAssembler.DiskIds.of(inputs.imageKey());
         if (KernelBoot.find(rootfs).isPresent()) {
-            KernelBoot.prepareRoot(rootfs, ids);
+            KernelBoot.prepareRoot(rootfs, diskIds(inputs));
         }
         log.phase("layers", 25, "applying the spec's customization layers");
         new ImageCustomizer(rootfs, commands, cancellation).apply(request);
-        Path sbom = RootFilesystemSbom.write(rootfs, inputs.imageKey(), request.build().os().name(),
-                request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+        return rootfs;
+    }
+
+    /**
+     * From the tree key, not the build: the same tree makes the same disk, whichever build asked,
+     * and the ids are written into the tree (fstab) before the layers.
+     */
+    private static DiskImageAssembler.DiskIds diskIds(BuildInputs inputs) {
+        return DiskImageAssembler.DiskIds.of(inputs.treeKey());
+    }
+
+    /** Writes the customized tree as the target's format, boot-testing it when it can boot. */
+    private BuiltImage image(BuildRequested request, ImageFormat format, BuildInputs inputs, RootFilesystem rootfs,
+            Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+        DiskImageAssembler.DiskIds ids = diskIds(inputs);
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
