@@ -3,6 +3,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.UUID;
 
@@ -15,6 +16,9 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
 import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.TarballBases;
+import dev.byoos.worker.builder.TarballDownloader;
+import dev.byoos.worker.builder.TreeCache;
 
 /**
  * Times the native builder on the Debian 12 minimal example (debootstrap bookworm base, already
@@ -36,8 +40,12 @@ public class NativeBuildBench {
         Path noLocalBases = Files.createDirectories(work.resolve("no-local-bases"));
         BootSmokeTest noBootTest = new BootSmokeTest(new BootSmokeTest.Settings(false, Duration.ofMinutes(2)));
         DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of("deb.debian.org"));
+        // The example's base is a debootstrap one: tarball bases are never asked for here.
+        TarballBases noTarballs = new TarballBases(work.resolve("tarball-bases"), List.of(),
+                new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
-        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noBootTest, ImageCache.disabled(), "bench");
+        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest, ImageCache.disabled(),
+                TreeCache.disabled(), "bench");
         for (int run = 1; run <= runs; run++) {
             Path dir = work.resolve("native-" + run);
             BuildLog log = new BuildLog();
@@ -53,8 +61,8 @@ public class NativeBuildBench {
             }
         }
 
-        NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noBootTest,
-                new ImageCache(work.resolve("image-cache"), 64L << 30), "bench");
+        NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest,
+                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled(), "bench");
         cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks the native builder on the Debian 12 minimal example against the floor: the same
-# disk commands (sfdisk, mkfs.fat + mtools, mke2fs -d, qemu-img convert -c, qemu-img check) run by
+# disk commands (sfdisk, mkfs.fat + mtools, mke2fs -d, qemu-img convert -c (zstd), qemu-img check) run by
 # hand on the same customized tree, plus the copy of the base tree the builder starts from.
 # Also times cached rebuilds (an identical request served from the image cache; upload excluded).
 # Needs the bookworm debootstrap base in ~/.cache/byoos/debootstrap-bases (made by the
@@ -48,7 +48,7 @@ for run in $(seq 1 "$runs"); do
   dd if="$floor/esp.img" of="$floor/disk.raw" bs=512 seek="$esp_start" conv=notrunc status=none
   mke2fs -q -F -t ext4 -L root -E "offset=$((root_start * 512))" -d "$built/rootfs" "$floor/disk.raw" \
     "$((root_sectors / 2))k"
-  qemu-img convert -c -f raw -O qcow2 "$floor/disk.raw" "$floor/disk.qcow2"
+  qemu-img convert -c -o compression_type=zstd -f raw -O qcow2 "$floor/disk.raw" "$floor/disk.qcow2"
   qemu-img check -f qcow2 "$floor/disk.qcow2" > /dev/null
   end=$(date +%s%N)
   echo "floor-base-copy $(seconds "$start" "$copied")"

@@ -66,6 +66,7 @@ final class WorkerProcess implements AutoCloseable {
         // The test's own image cache: the machine-wide default keeps images across runs, and a
         // cached image would complete the build before the test could kill the worker mid-build.
         env.put("BYOOS_IMAGE_CACHE_DIR", pipeline.dataDir.resolve("image-cache").toString());
+        env.put("BYOOS_TREE_CACHE_DIR", pipeline.dataDir.resolve("tree-cache").toString());
         WorkerProcess worker = new WorkerProcess(builder.start(), log);
         try {
             worker.awaitReady(port);

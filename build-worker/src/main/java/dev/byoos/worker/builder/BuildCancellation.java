@@ -1,21 +1,38 @@
 package dev.byoos.worker.builder;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The cancellation state of one running build. The build checks it between steps; cancelling also
  * kills the process tree of the command the build is running at that moment, so a long tool or
- * script does not keep the build alive after the user gave up on it.
+ * script does not keep the build alive after the user gave up on it. Work a build runs beside its
+ * main line (the boot test, while the image is written) gets a {@link #child()}: cancelling the
+ * build cancels it too, and it can be stopped on its own.
  */
 public final class BuildCancellation {
 
     private boolean cancelled;
     private boolean timedOut;
     private Process running;
+    private final List<BuildCancellation> children = new ArrayList<>();
 
     public synchronized void cancel() {
         cancelled = true;
         if (running != null) {
             ProcessTree.kill(running);
         }
+        children.forEach(BuildCancellation::cancel);
+    }
+
+    /** A cancellation for work running beside the build's own commands; cancelled with the build. */
+    public synchronized BuildCancellation child() {
+        BuildCancellation child = new BuildCancellation();
+        if (cancelled) {
+            child.cancel();
+        }
+        children.add(child);
+        return child;
     }
 
     /**

@@ -26,15 +26,17 @@ import dev.byoos.worker.builder.format.OciImageFormat;
  * finished image.
  *
  * @param inputs   the base first, then the layers in the order they are applied
- * @param imageKey sha256 over the builder version, every input, the target and the boot test setting
+ * @param treeKey  sha256 over the builder version, every input and the OS: the customized root
+ *                 filesystem (and its SBOM), whatever the target; the key of {@link TreeCache}
+ * @param imageKey sha256 over the tree key, the target and the boot test setting: the finished image
  */
-public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
+public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, String imageKey) {
 
     /**
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 1;
+    static final int OUTPUT_VERSION = 2;
 
     /** The layers in the order {@link ImageCustomizer} applies them, each with the part of the request it reads. */
     static Map<String, Object> layers(BuildRequested request) {
@@ -65,24 +67,28 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
         inputs.add(base);
         layers(request).forEach((name, content) -> inputs.add(
                 new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null)));
-        StringBuilder key = new StringBuilder("byoos native image\nbuilder=").append(builderVersion)
-                .append("\noutput-version=").append(OUTPUT_VERSION);
-        inputs.forEach(input -> key.append('\n').append(input.name()).append('=').append(input.sha256()));
         var build = request.build();
+        StringBuilder tree = new StringBuilder("byoos customized tree\nbuilder=").append(builderVersion)
+                .append("\noutput-version=").append(OUTPUT_VERSION);
+        inputs.forEach(input -> tree.append('\n').append(input.name()).append('=').append(input.sha256()));
+        // The OS is in the SBOM kept with the tree; the image type decides which layers apply.
+        tree.append("\nimage-type=").append(request.imageType())
+                .append("\nos=").append(build.os().name()).append(' ').append(build.os().version()).append('\n');
+        String treeKey = Sha256.of(tree.toString());
         // The OS and Kubernetes versions name OVA templates and describe the image in its OVF descriptor.
-        key.append("\nimage-type=").append(request.imageType())
+        StringBuilder image = new StringBuilder("byoos native image\ntree=").append(treeKey)
                 .append("\ntarget=").append(build.target().cloud()).append('/').append(build.target().format())
                 .append("\nos=").append(build.os().name()).append(' ').append(build.os().version())
                 .append("\nkubernetes=").append(build.kubernetesVersion())
                 .append("\nboot-test=").append(bootTested).append('\n');
         if (OciImageFormat.NAME.equals(build.target().format())) {
             // An OCI image's config names its spec and build (labels), so it is this build's alone.
-            key.append("labels=").append(build.team()).append('/').append(build.specName()).append('@')
+            image.append("labels=").append(build.team()).append('/').append(build.specName()).append('@')
                     .append(build.specVersion()).append(' ').append(build.specDigest()).append(' ')
                     .append(build.buildId()).append(' ').append(build.pack().name()).append(':')
                     .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
         }
-        return new BuildInputs(List.copyOf(inputs), Sha256.of(key.toString()));
+        return new BuildInputs(List.copyOf(inputs), treeKey, Sha256.of(image.toString()));
     }
 
     /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */

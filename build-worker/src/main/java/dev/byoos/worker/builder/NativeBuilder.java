@@ -4,6 +4,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
@@ -16,7 +20,7 @@ import dev.byoos.worker.builder.format.ImageFormats;
  * a pinned tarball, and cached) +
  * customization layers ({@link ImageCustomizer}) → the requested {@link ImageFormat} (most of them
  * from a GPT disk, bootable when the base has a kernel), each output checked before it leaves the
- * worker; raw and qcow2 disks with a kernel are boot-tested. Every build writes a CycloneDX SBOM
+ * worker; raw and qcow2 disks with a kernel are boot-tested, while the output is being written. Every build writes a CycloneDX SBOM
  * of the finished tree.
  *
  * <p>The base and every layer are content-hashed first ({@link BuildInputs}); an image already
@@ -32,29 +36,38 @@ public final class NativeBuilder implements Builder {
 
     static final String FIPS = "fips";
 
+    /** Boot tests run beside the image write; a thread each, as many as builds run at once. */
+    private static final ExecutorService BOOT_TESTS = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "boot-test");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final Path basesDir;
     private final Optional<DebootstrapBases> debootstrapBases;
     private final Optional<TarballBases> tarballBases;
     private final BootSmokeTest bootTest;
     private final ImageCache cache;
+    private final TreeCache trees;
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
-            BootSmokeTest bootTest, ImageCache cache, String builderVersion) {
+            BootSmokeTest bootTest, ImageCache cache, TreeCache trees, String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
         this.tarballBases = Optional.of(tarballBases);
         this.bootTest = bootTest;
         this.cache = cache;
+        this.trees = trees;
         this.builderVersion = builderVersion;
     }
 
-    /** A builder without an image cache. */
+    /** A builder without caches. */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
             BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), ID);
+        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), TreeCache.disabled(), ID);
     }
 
     /** A builder for local catalog bases only (debootstrap and tarball bases are refused), boot test on, no cache. */
@@ -64,6 +77,7 @@ public final class NativeBuilder implements Builder {
         this.tarballBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
         this.cache = ImageCache.disabled();
+        this.trees = TreeCache.disabled();
         this.builderVersion = ID;
     }
 
@@ -102,17 +116,52 @@ public final class NativeBuilder implements Builder {
         log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
 
         CommandRunner commands = new CommandRunner(log, cancellation);
+        Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands);
+        RootFilesystem rootfs;
+        Path sbom;
+        if (cachedTree.isPresent()) {
+            log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the base with the same layers, built "
+                    + cachedTree.get().builtAt() + "; nothing to apply");
+            rootfs = cachedTree.get().rootfs();
+            sbom = cachedTree.get().sbom();
+        } else {
+            log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
+            rootfs = customizedTree(request, inputs, workDir, commands, log, cancellation);
+            sbom = RootFilesystemSbom.write(rootfs, inputs.treeKey(), request.build().os().name(),
+                    request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+        }
+        BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
+        if (cachedTree.isEmpty()) {
+            trees.store(inputs.treeKey(), rootfs, sbom, log);
+        }
+        return built;
+    }
+
+    /** The base with the spec's layers applied. */
+    private RootFilesystem customizedTree(BuildRequested request, BuildInputs inputs, Path workDir,
+            CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
         log.phase("base", 5, "preparing the base root filesystem");
         RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
-        // From the content key, not the build: the same inputs make the same disk, whichever build asked.
-        DiskImageAssembler.DiskIds ids = DiskImageAssembler.DiskIds.of(inputs.imageKey());
         if (KernelBoot.find(rootfs).isPresent()) {
-            KernelBoot.prepareRoot(rootfs, ids);
+            KernelBoot.prepareRoot(rootfs, diskIds(inputs));
         }
         log.phase("layers", 25, "applying the spec's customization layers");
         new ImageCustomizer(rootfs, commands, cancellation).apply(request);
-        Path sbom = RootFilesystemSbom.write(rootfs, inputs.imageKey(), request.build().os().name(),
-                request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+        return rootfs;
+    }
+
+    /**
+     * From the tree key, not the build: the same tree makes the same disk, whichever build asked,
+     * and the ids are written into the tree (fstab) before the layers.
+     */
+    private static DiskImageAssembler.DiskIds diskIds(BuildInputs inputs) {
+        return DiskImageAssembler.DiskIds.of(inputs.treeKey());
+    }
+
+    /** Writes the customized tree as the target's format, boot-testing it when it can boot. */
+    private BuiltImage image(BuildRequested request, ImageFormat format, BuildInputs inputs, RootFilesystem rootfs,
+            Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+        DiskImageAssembler.DiskIds ids = diskIds(inputs);
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
@@ -123,14 +172,55 @@ public final class NativeBuilder implements Builder {
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
             return raw;
         });
-        log.phase("image", 50, "writing the " + format.name() + " image");
+        Optional<String> noBootTest = reasonNotToBootTest(kernel.isPresent(), format.name());
+        if (noBootTest.isPresent()) {
+            log.phase("image", 50, "writing the " + format.name() + " image");
+            Path output = writeAndCheck(format, context, log, cancellation);
+            BuildCompleted.BootTest skipped = BootSmokeTest.skipped(noBootTest.get());
+            cache.store(inputs.imageKey(), output, sbom, format.name(), skipped);
+            return new BuiltImage(output, format.name(), skipped, sbom, inputs.inputs(), false);
+        }
+        // The boot test reads the raw disk only (through an overlay), so it runs while the image is
+        // written: on two cores the TCG boot and the compression overlap instead of adding up.
+        Path disk = context.disk();
+        log.phase("image", 50, "writing the " + format.name() + " image while the boot test runs");
+        BuildCancellation bootCancellation = cancellation.child();
+        CompletableFuture<BuildCompleted.BootTest> booting = CompletableFuture.supplyAsync(
+                () -> bootTest.boot(disk, workDir, new CommandRunner(log, bootCancellation), log), BOOT_TESTS);
+        try {
+            Path output = writeAndCheck(format, context, log, cancellation);
+            log.phase("boot-test", 75, "waiting for the boot test under QEMU");
+            BuildCompleted.BootTest booted = awaitBootTest(booting);
+            cache.store(inputs.imageKey(), output, sbom, format.name(), booted);
+            return new BuiltImage(output, format.name(), booted, sbom, inputs.inputs(), false);
+        } finally {
+            if (!booting.isDone()) {
+                // The image failed or the build was cancelled: the virtual machine must not outlive the build.
+                bootCancellation.cancel();
+                booting.exceptionally(failure -> null).join();
+            }
+        }
+    }
+
+    private static Path writeAndCheck(ImageFormat format, FormatContext context, BuildLog log,
+            BuildCancellation cancellation) {
         Path output = format.write(context);
         format.verify(output, context);
         log.line(format.name() + " image written and checked: " + output.getFileName());
         cancellation.throwIfCancelled();
-        BuildCompleted.BootTest booted = bootTest(kernel.isPresent(), format.name(), raw, workDir, commands, log);
-        cache.store(inputs.imageKey(), output, sbom, format.name(), booted);
-        return new BuiltImage(output, format.name(), booted, sbom, inputs.inputs(), false);
+        return output;
+    }
+
+    /** @return the boot test's outcome; its failure (or the build's cancellation) as it was thrown */
+    private static BuildCompleted.BootTest awaitBootTest(CompletableFuture<BuildCompleted.BootTest> booting) {
+        try {
+            return booting.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     private BuildCompleted.Input baseInput(BuildRequested.BaseImage base) {
@@ -168,18 +258,17 @@ public final class NativeBuilder implements Builder {
         return RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);
     }
 
-    private BuildCompleted.BootTest bootTest(boolean hasKernel, String format, Path raw, Path workDir,
-            CommandRunner commands, BuildLog log) {
+    /** @return why this image is not boot-tested, or empty when it is */
+    private Optional<String> reasonNotToBootTest(boolean hasKernel, String format) {
         if (!hasKernel) {
-            return BootSmokeTest.skipped("the base has no kernel: the disk is not meant to boot");
+            return Optional.of("the base has no kernel: the disk is not meant to boot");
         }
         if (!bootTest.enabled()) {
-            return BootSmokeTest.skipped("disabled on this worker (worker.boot-test.enabled=false)");
+            return Optional.of("disabled on this worker (worker.boot-test.enabled=false)");
         }
         if (!BOOT_TESTED_FORMATS.contains(format)) {
-            return BootSmokeTest.skipped("format " + format + " is not boot-tested");
+            return Optional.of("format " + format + " is not boot-tested");
         }
-        log.phase("boot-test", 75, "booting the image under QEMU");
-        return bootTest.boot(raw, workDir, commands, log);
+        return Optional.empty();
     }
 }

@@ -84,6 +84,11 @@ public final class RootFilesystem {
         return new RootFilesystem(rootfs, name);
     }
 
+    /** A tree already customized (from the {@link TreeCache}): read by the formats, never written. */
+    static RootFilesystem existing(Path root, String baseName) {
+        return new RootFilesystem(root, baseName);
+    }
+
     private static Path createRoot(Path workDir) {
         try {
             return Files.createDirectories(workDir.resolve("rootfs"));

@@ -111,6 +111,22 @@ public interface WorkerConfig {
         long maxBytes();
     }
 
+    /**
+     * Customized root filesystems by tree key: a build whose image is not cached but whose base and
+     * layers are (another target of the same spec, say) starts from the kept tree.
+     */
+    TreeCache treeCache();
+
+    interface TreeCache {
+
+        /** One directory per tree; must be on the scratch directory's filesystem (trees are moved and hard-linked). */
+        Path dir();
+
+        /** Disk the trees may take; the least recently used go first. 0 turns the cache off. */
+        @WithDefault("21474836480")
+        long maxBytes();
+    }
+
     /** Benchmark aid: a builder that writes a small tar instead of a disk image ({@code SyntheticBuilder}). */
     SyntheticBuilderSettings syntheticBuilder();
 

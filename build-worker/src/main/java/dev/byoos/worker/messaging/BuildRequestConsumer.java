@@ -49,6 +49,7 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.CommandRunner;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
+import dev.byoos.worker.builder.TreeCache;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.SyntheticBuilder;
 import dev.byoos.worker.builder.TarballBases;
@@ -137,7 +138,8 @@ public class BuildRequestConsumer {
                         new TarballDownloader.Settings(config.downloads().caCertificate(), config.downloads().maxBytes(),
                                 config.downloads().connectTimeout(), config.downloads().readTimeout())),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
-                new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()), builderVersion);
+                new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()),
+                new TreeCache(config.treeCache().dir(), config.treeCache().maxBytes()), builderVersion);
         imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),
                 config.imageBuilder().command(), config.imageBuilder().timeout()));
         ociPusher = config.registry().url().map(url -> new OciImagePusher(new OciImagePusher.Settings(URI.create(url),

@@ -114,6 +114,24 @@ class BootableImageTest {
     }
 
     @Test
+    void cancellingABuildWhileItsImageIsWrittenAndBootedStopsTheVirtualMachineToo() throws Exception {
+        Path buildDir = Files.createDirectories(workDir.resolve("cancelled"));
+        BuildCancellation cancellation = new BuildCancellation();
+        var building = java.util.concurrent.CompletableFuture.supplyAsync(() -> builder(BOOT)
+                .build(request("qcow2", BOOKWORM, List.of()), buildDir, log, cancellation));
+        String machine = "file=" + buildDir.resolve("boot-test/overlay.qcow2");
+        Processes.awaitOneWith(machine, Duration.ofMinutes(3));
+
+        cancellation.cancel();
+
+        // The boot test runs beside the qcow2 write; the build's cancellation reaches its machine too.
+        Processes.awaitNoneWith(machine);
+        var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> building.get(1, java.util.concurrent.TimeUnit.MINUTES));
+        assertTrue(failure.getCause() instanceof BuildCancelledException, String.valueOf(failure.getCause()));
+    }
+
+    @Test
     void aDiskThatCannotBootFailsTheBuildWithTheLastConsoleLines() throws IOException {
         // An initrd that is not one: the kernel cannot load the virtio disk driver and panics.
         Path base = new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS).obtain(BOOKWORM, workDir,
@@ -134,6 +152,6 @@ class BootableImageTest {
         assertEquals(BuildException.Kind.BUILDER, failure.kind());
         assertTrue(failure.getMessage().contains("last serial console lines: "), failure.getMessage());
         assertTrue(failure.getMessage().contains("Kernel panic"), failure.getMessage());
-        Processes.awaitGone("file=" + workDir.resolve("build/boot-test/overlay.qcow2"));
+        Processes.awaitNoneWith("file=" + workDir.resolve("build/boot-test/overlay.qcow2"));
     }
 }

@@ -39,7 +39,8 @@ class ImageCacheTest {
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(bases, new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
                 new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
-                new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes), "test-1");
+                new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes),
+                TreeCache.disabled(), "test-1");
     }
 
     /** A built image and its build's log. */

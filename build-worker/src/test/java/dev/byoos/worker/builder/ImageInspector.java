@@ -56,6 +56,11 @@ final class ImageInspector {
         return new ImageInspector(partition, workDir);
     }
 
+    /** Checks the root filesystem read-only (link counts, block maps, directories); throws when it is not clean. */
+    void fsck() {
+        run(workDir, "e2fsck", "-f", "-n", partition.toString());
+    }
+
     String cat(String path) {
         return debugfs("cat " + path);
     }

@@ -70,6 +70,8 @@ class OutputFormatsTest {
                 run("qemu-img", "check", "--output=json", "-f", "qcow2", image.file().toString()));
         assertEquals(0, check.path("corruptions").asInt() + check.path("leaks").asInt(), check.toString());
         assertTrue(check.path("compressed-clusters").asLong() > 0, "written with compressed clusters: " + check);
+        JsonNode info = json.readTree(run("qemu-img", "info", "--output=json", "-f", "qcow2", image.file().toString()));
+        assertEquals("zstd", info.at("/format-specific/data/compression-type").asText(), info.toString());
         assertEquals("4242:4343", ImageInspector.open(image, readBack).owner(NODE_CONF.path()));
     }
 

@@ -22,9 +22,27 @@ public final class Processes {
      *         process that nobody reaped yet (a zombie) has an empty command line and is not listed.
      */
     public static List<Long> running(String commandLine) {
+        return matching(commandLine::equals);
+    }
+
+    /** @return ids of the processes whose argv, joined by spaces, contains {@code fragment} */
+    public static List<Long> runningWith(String fragment) {
+        return matching(commandLine -> commandLine.contains(fragment));
+    }
+
+    /** Waits until no process's command line contains {@code fragment} (a VM's disk path, say). */
+    public static void awaitNoneWith(String fragment) {
+        Await.until(KILL_BOUND, () -> runningWith(fragment).isEmpty(), "no process runs with " + fragment);
+    }
+
+    public static void awaitOneWith(String fragment, Duration timeout) {
+        Await.until(timeout, () -> !runningWith(fragment).isEmpty(), "a process runs with " + fragment);
+    }
+
+    private static List<Long> matching(java.util.function.Predicate<String> commandLine) {
         try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
             return entries.filter(entry -> entry.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .filter(entry -> commandLine.equals(commandLine(entry)))
+                    .filter(entry -> commandLine.test(commandLine(entry)))
                     .map(entry -> Long.parseLong(entry.getFileName().toString()))
                     .toList();
         } catch (IOException e) {

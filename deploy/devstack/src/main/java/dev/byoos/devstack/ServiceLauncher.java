@@ -204,8 +204,9 @@ public final class ServiceLauncher implements AutoCloseable {
         env.put("BYOOS_REGISTRY_URL", endpoints.registryUrl());
         env.put("BYOOS_BASES_DIR", repoRoot.resolve("examples/bases").toString());
         env.put("BYOOS_SCRATCH_DIR", scratch.toString());
-        // Beside the scratch directory (one filesystem: cached images are hard links), kept with the stack's data.
+        // Beside the scratch directory (one filesystem: cached images and trees are hard links), kept with the stack's data.
         env.put("BYOOS_IMAGE_CACHE_DIR", scratch.resolveSibling("image-cache").toString());
+        env.put("BYOOS_TREE_CACHE_DIR", scratch.resolveSibling("tree-cache").toString());
         // Shared with the build-worker tests: a debootstrap base is made once per machine, not per stack.
         env.put("BYOOS_BASE_CACHE_DIR", Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases")
                 .toString());
