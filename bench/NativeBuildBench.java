@@ -14,6 +14,7 @@ import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
+import dev.byoos.worker.builder.KubernetesComponentSource;
 import dev.byoos.worker.builder.NativeBuilder;
 
 /**
@@ -37,7 +38,8 @@ public class NativeBuildBench {
         BootSmokeTest noBootTest = new BootSmokeTest(new BootSmokeTest.Settings(false, Duration.ofMinutes(2)));
         DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of("deb.debian.org"));
 
-        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noBootTest, ImageCache.disabled(), "bench");
+        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noBootTest, ImageCache.disabled(),
+                KubernetesComponentSource.notConfigured(), "bench");
         for (int run = 1; run <= runs; run++) {
             Path dir = work.resolve("native-" + run);
             BuildLog log = new BuildLog();
@@ -54,7 +56,7 @@ public class NativeBuildBench {
         }
 
         NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noBootTest,
-                new ImageCache(work.resolve("image-cache"), 64L << 30), "bench");
+                new ImageCache(work.resolve("image-cache"), 64L << 30), KubernetesComponentSource.notConfigured(), "bench");
         cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import dev.byoos.contract.BuildCompleted;
@@ -25,7 +26,8 @@ import dev.byoos.worker.builder.format.OciImageFormat;
  * and the target they make the image's content key, under which {@link ImageCache} keeps the
  * finished image.
  *
- * @param inputs   the base first, then the layers in the order they are applied
+ * @param inputs   the base first, then the layers in the order they are applied (the Kubernetes
+ *                 layer followed by each of its release artifacts)
  * @param imageKey sha256 over the builder version, every input, the target and the boot test setting
  */
 public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
@@ -34,16 +36,17 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 1;
+    static final int OUTPUT_VERSION = 2;
 
-    /** The layers in the order {@link ImageCustomizer} applies them, each with the part of the request it reads. */
-    static Map<String, Object> layers(BuildRequested request) {
+    /** The layers in the order {@link ImageCustomizer} applies them, each with what it is made of. */
+    static Map<String, Object> layers(BuildRequested request, Optional<KubernetesComponentSource.Components> kubernetes) {
         List<BuildRequested.Script> pre = request.scripts().stream()
                 .filter(script -> ImageCustomizer.PRE.equals(script.stage())).toList();
         List<BuildRequested.Script> post = request.scripts().stream()
                 .filter(script -> ImageCustomizer.POST.equals(script.stage())).toList();
         Map<String, Object> layers = new LinkedHashMap<>();
         layers.put("pre-scripts", pre);
+        layers.put("kubernetes-components", kubernetes.map(BuildInputs::kubernetesLayer).orElse(null));
         layers.put("packages", request.packages());
         layers.put("users", request.users());
         layers.put("files", request.files());
@@ -59,11 +62,19 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
      * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
      * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
      */
-    static BuildInputs of(BuildRequested request, BuildCompleted.Input base, String builderVersion, boolean bootTested) {
+    static BuildInputs of(BuildRequested request, BuildCompleted.Input base,
+            Optional<KubernetesComponentSource.Components> kubernetes, String builderVersion, boolean bootTested) {
         List<BuildCompleted.Input> inputs = new ArrayList<>();
         inputs.add(base);
-        layers(request).forEach((name, content) -> inputs.add(
-                new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null)));
+        layers(request, kubernetes).forEach((name, content) -> {
+            inputs.add(new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null));
+            if ("kubernetes-components".equals(name)) {
+                // Each release artifact is an input of its own: the provenance names where it came from.
+                kubernetes.ifPresent(components -> components.artifacts().forEach(fetched -> inputs.add(
+                        new BuildCompleted.Input("kubernetes:" + fetched.artifact().component(), fetched.sha256(),
+                                fetched.source()))));
+            }
+        });
         StringBuilder key = new StringBuilder("byoos native image\nbuilder=").append(builderVersion)
                 .append("\noutput-version=").append(OUTPUT_VERSION);
         inputs.forEach(input -> key.append('\n').append(input.name()).append('=').append(input.sha256()));
@@ -82,6 +93,24 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String imageKey) {
                     .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
         }
         return new BuildInputs(List.copyOf(inputs), Sha256.of(key.toString()));
+    }
+
+    /**
+     * The Kubernetes layer is what is installed: the versions, the architecture and every
+     * artifact's sha256, so a mirror file with other bytes makes another image.
+     */
+    private static Map<String, Object> kubernetesLayer(KubernetesComponentSource.Components components) {
+        KubernetesRelease release = components.release();
+        Map<String, Object> layer = new LinkedHashMap<>();
+        layer.put("kubernetes", release.kubernetes());
+        layer.put("containerd", release.containerd());
+        layer.put("cni", release.cni());
+        layer.put("crictl", release.crictl());
+        layer.put("arch", release.arch());
+        for (KubernetesComponentSource.Fetched fetched : components.artifacts()) {
+            layer.put(fetched.artifact().path(), fetched.sha256());
+        }
+        return layer;
     }
 
     /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */

@@ -2,6 +2,7 @@ package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -13,7 +14,8 @@ import dev.byoos.worker.builder.format.ImageFormats;
 
 /**
  * The default builder: base tree (from the local catalog, or made by debootstrap and cached) +
- * customization layers ({@link ImageCustomizer}) → the requested {@link ImageFormat} (most of them
+ * customization layers ({@link ImageCustomizer}, the Kubernetes components among them, fetched and
+ * verified by {@link KubernetesComponentSource}) → the requested {@link ImageFormat} (most of them
  * from a GPT disk, bootable when the base has a kernel), each output checked before it leaves the
  * worker; raw and qcow2 disks with a kernel are boot-tested. Every build writes a CycloneDX SBOM
  * of the finished tree.
@@ -35,30 +37,38 @@ public final class NativeBuilder implements Builder {
     private final Optional<DebootstrapBases> debootstrapBases;
     private final BootSmokeTest bootTest;
     private final ImageCache cache;
+    private final KubernetesComponentSource kubernetesComponents;
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest, ImageCache cache,
-            String builderVersion) {
+            KubernetesComponentSource kubernetesComponents, String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
         this.bootTest = bootTest;
         this.cache = cache;
+        this.kubernetesComponents = kubernetesComponents;
         this.builderVersion = builderVersion;
     }
 
-    /** A builder without an image cache. */
+    /** A builder without an image cache or a Kubernetes components mirror. */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), ID);
+        this(basesDir, debootstrapBases, bootTest, ImageCache.disabled(), KubernetesComponentSource.notConfigured(), ID);
     }
 
-    /** A builder for local catalog bases only (debootstrap bases are refused), boot test on, no cache. */
+    /** A builder for local catalog bases only (debootstrap bases are refused), boot test on, no cache, no mirror. */
     public NativeBuilder(Path basesDir) {
+        this(basesDir, KubernetesComponentSource.notConfigured());
+    }
+
+    /** A builder for local catalog bases only, with Kubernetes components from {@code kubernetesComponents}. */
+    public NativeBuilder(Path basesDir, KubernetesComponentSource kubernetesComponents) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
         this.cache = ImageCache.disabled();
+        this.kubernetesComponents = kubernetesComponents;
         this.builderVersion = ID;
     }
 
@@ -85,7 +95,9 @@ public final class NativeBuilder implements Builder {
         }
         // Refused before any work: an unbuildable format must not cost an unpack and a disk.
         ImageFormat format = ImageFormats.forName(request.build().target().format());
-        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), builderVersion + " " + ID,
+        // Fetched first: the artifacts' hashes are part of the image key.
+        Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
+        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), kubernetes, builderVersion + " " + ID,
                 bootTest.enabled());
         Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir);
         if (cached.isPresent()) {
@@ -105,8 +117,9 @@ public final class NativeBuilder implements Builder {
             KernelBoot.prepareRoot(rootfs, ids);
         }
         log.phase("layers", 25, "applying the spec's customization layers");
-        new ImageCustomizer(rootfs, commands, cancellation).apply(request);
-        Path sbom = RootFilesystemSbom.write(rootfs, inputs.imageKey(), request.build().os().name(),
+        List<KubernetesComponentsLayer.Installed> installed = new ImageCustomizer(rootfs, commands, cancellation)
+                .apply(request, kubernetes);
+        Path sbom = RootFilesystemSbom.write(rootfs, installed, inputs.imageKey(), request.build().os().name(),
                 request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);

@@ -38,7 +38,8 @@ class ImageCacheTest {
 
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(bases, new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
-                new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes), "test-1");
+                new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes),
+                KubernetesComponentSource.notConfigured(), "test-1");
     }
 
     /** A built image and its build's log. */
