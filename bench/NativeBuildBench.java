@@ -15,6 +15,7 @@ import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
+import dev.byoos.worker.builder.KubernetesComponentSource;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.TarballBases;
 import dev.byoos.worker.builder.TarballDownloader;
@@ -45,7 +46,7 @@ public class NativeBuildBench {
                 new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
         NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest, ImageCache.disabled(),
-                TreeCache.disabled(), "bench");
+                TreeCache.disabled(), KubernetesComponentSource.notConfigured(), "bench");
         for (int run = 1; run <= runs; run++) {
             Path dir = work.resolve("native-" + run);
             BuildLog log = new BuildLog();
@@ -62,7 +63,8 @@ public class NativeBuildBench {
         }
 
         NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest,
-                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled(), "bench");
+                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled(),
+                KubernetesComponentSource.notConfigured(), "bench");
         cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {

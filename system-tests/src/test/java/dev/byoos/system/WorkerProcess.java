@@ -67,6 +67,9 @@ final class WorkerProcess implements AutoCloseable {
         // cached image would complete the build before the test could kill the worker mid-build.
         env.put("BYOOS_IMAGE_CACHE_DIR", pipeline.dataDir.resolve("image-cache").toString());
         env.put("BYOOS_TREE_CACHE_DIR", pipeline.dataDir.resolve("tree-cache").toString());
+        // The stand-in Kubernetes components `up` seeded (devstack's KubernetesStandInMirror.DIRECTORY).
+        env.put("BYOOS_KUBERNETES_MIRROR", pipeline.dataDir.resolve("kubernetes-mirror").toString());
+        env.put("BYOOS_KUBERNETES_CACHE_DIR", pipeline.dataDir.resolve("kubernetes-components").toString());
         WorkerProcess worker = new WorkerProcess(builder.start(), log);
         try {
             worker.awaitReady(port);

@@ -11,7 +11,13 @@ public class BuildException extends RuntimeException {
         /** A dependency of the worker failed (tool missing, disk, S3): retrying may help. */
         INFRASTRUCTURE,
         /** A tool rejected what the builder produced: a bug in the builder. */
-        BUILDER
+        BUILDER,
+        /**
+         * The worker's own setup cannot serve the request (a setting missing, a mirror without the
+         * files asked for or with files that fail verification): not the spec's fault, and retrying
+         * cannot help until an operator changes the setup.
+         */
+        WORKER_SETUP
     }
 
     private final Kind kind;

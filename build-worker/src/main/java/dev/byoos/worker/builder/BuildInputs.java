@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import dev.byoos.contract.BuildCompleted;
@@ -25,7 +26,8 @@ import dev.byoos.worker.builder.format.OciImageFormat;
  * and the target they make the image's content key, under which {@link ImageCache} keeps the
  * finished image.
  *
- * @param inputs   the base first, then the layers in the order they are applied
+ * @param inputs   the base first, then the layers in the order they are applied (the Kubernetes
+ *                 layer followed by each of its release artifacts)
  * @param treeKey  sha256 over the builder version, every input and the OS: the customized root
  *                 filesystem (and its SBOM), whatever the target; the key of {@link TreeCache}
  * @param imageKey sha256 over the tree key, the target and the boot test setting: the finished image
@@ -38,14 +40,15 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, Str
      */
     static final int OUTPUT_VERSION = 2;
 
-    /** The layers in the order {@link ImageCustomizer} applies them, each with the part of the request it reads. */
-    static Map<String, Object> layers(BuildRequested request) {
+    /** The layers in the order {@link ImageCustomizer} applies them, each with what it is made of. */
+    static Map<String, Object> layers(BuildRequested request, Optional<KubernetesComponentSource.Components> kubernetes) {
         List<BuildRequested.Script> pre = request.scripts().stream()
                 .filter(script -> ImageCustomizer.PRE.equals(script.stage())).toList();
         List<BuildRequested.Script> post = request.scripts().stream()
                 .filter(script -> ImageCustomizer.POST.equals(script.stage())).toList();
         Map<String, Object> layers = new LinkedHashMap<>();
         layers.put("pre-scripts", pre);
+        layers.put("kubernetes-components", kubernetes.map(BuildInputs::kubernetesLayer).orElse(null));
         layers.put("packages", request.packages());
         layers.put("users", request.users());
         layers.put("files", request.files());
@@ -62,11 +65,19 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, Str
      * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
      * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
      */
-    static BuildInputs of(BuildRequested request, BuildCompleted.Input base, String builderVersion, boolean bootTested) {
+    static BuildInputs of(BuildRequested request, BuildCompleted.Input base,
+            Optional<KubernetesComponentSource.Components> kubernetes, String builderVersion, boolean bootTested) {
         List<BuildCompleted.Input> inputs = new ArrayList<>();
         inputs.add(base);
-        layers(request).forEach((name, content) -> inputs.add(
-                new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null)));
+        layers(request, kubernetes).forEach((name, content) -> {
+            inputs.add(new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null));
+            if ("kubernetes-components".equals(name)) {
+                // Each release artifact is an input of its own: the provenance names where it came from.
+                kubernetes.ifPresent(components -> components.artifacts().forEach(fetched -> inputs.add(
+                        new BuildCompleted.Input("kubernetes:" + fetched.artifact().component(), fetched.sha256(),
+                                fetched.source()))));
+            }
+        });
         var build = request.build();
         StringBuilder tree = new StringBuilder("byoos customized tree\nbuilder=").append(builderVersion)
                 .append("\noutput-version=").append(OUTPUT_VERSION);
@@ -89,6 +100,24 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, Str
                     .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
         }
         return new BuildInputs(List.copyOf(inputs), treeKey, Sha256.of(image.toString()));
+    }
+
+    /**
+     * The Kubernetes layer is what is installed: the versions, the architecture and every
+     * artifact's sha256, so a mirror file with other bytes makes another image.
+     */
+    private static Map<String, Object> kubernetesLayer(KubernetesComponentSource.Components components) {
+        KubernetesRelease release = components.release();
+        Map<String, Object> layer = new LinkedHashMap<>();
+        layer.put("kubernetes", release.kubernetes());
+        layer.put("containerd", release.containerd());
+        layer.put("cni", release.cni());
+        layer.put("crictl", release.crictl());
+        layer.put("arch", release.arch());
+        for (KubernetesComponentSource.Fetched fetched : components.artifacts()) {
+            layer.put(fetched.artifact().path(), fetched.sha256());
+        }
+        return layer;
     }
 
     /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */

@@ -1,16 +1,20 @@
 package dev.byoos.worker.builder;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildRequested;
 
 /**
  * Applies a spec's customization layers to the root filesystem, in this order: pre scripts,
- * packages, users, files, sysctl, kernel modules, CA certificates, post scripts. Users come before
- * files, so a file can be owned by a user the same spec creates as well as by the base's accounts.
- * The build's cancellation is checked between layers.
+ * Kubernetes components, packages, users, files, sysctl, kernel modules, CA certificates, post
+ * scripts. The Kubernetes components come before packages, so that packages and later layers see
+ * (and may adjust) a complete node. Users come before files, so a file can be owned by a user the
+ * same spec creates as well as by the base's accounts. The build's cancellation is checked between
+ * layers.
  */
 final class ImageCustomizer {
 
@@ -37,9 +41,17 @@ final class ImageCustomizer {
         this.cancellation = cancellation;
     }
 
-    void apply(BuildRequested request) {
+    /**
+     * @param kubernetes the request's Kubernetes release artifacts, fetched and verified; empty when it asks for none
+     * @return the Kubernetes components installed, for the SBOM
+     */
+    List<KubernetesComponentsLayer.Installed> apply(BuildRequested request,
+            Optional<KubernetesComponentSource.Components> kubernetes) {
+        List<KubernetesComponentsLayer.Installed> installed = new ArrayList<>();
         List<Runnable> layers = List.of(
                 () -> runScripts(request.scripts(), PRE),
+                () -> kubernetes.ifPresent(components -> installed.addAll(
+                        new KubernetesComponentsLayer(rootfs).install(components))),
                 () -> shell.installPackages(request.packages()),
                 () -> addUsers(request.users()),
                 () -> writeFiles(request.files()),
@@ -51,6 +63,7 @@ final class ImageCustomizer {
             cancellation.throwIfCancelled();
             layer.run();
         }
+        return List.copyOf(installed);
     }
 
     private void runScripts(List<BuildRequested.Script> scripts, String stage) {

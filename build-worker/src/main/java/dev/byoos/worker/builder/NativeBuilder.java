@@ -2,6 +2,7 @@ package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +18,9 @@ import dev.byoos.worker.builder.format.ImageFormats;
 
 /**
  * The default builder: base tree (from the local catalog; or made by debootstrap, or downloaded as
- * a pinned tarball, and cached) +
- * customization layers ({@link ImageCustomizer}) → the requested {@link ImageFormat} (most of them
+ * a pinned tarball, and cached) + customization layers ({@link ImageCustomizer}, the Kubernetes
+ * components among them, fetched and verified by {@link KubernetesComponentSource}) → the
+ * requested {@link ImageFormat} (most of them
  * from a GPT disk, bootable when the base has a kernel), each output checked before it leaves the
  * worker; raw and qcow2 disks with a kernel are boot-tested, while the output is being written. Every build writes a CycloneDX SBOM
  * of the finished tree.
@@ -49,35 +51,48 @@ public final class NativeBuilder implements Builder {
     private final BootSmokeTest bootTest;
     private final ImageCache cache;
     private final TreeCache trees;
+    private final KubernetesComponentSource kubernetesComponents;
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
     /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
-            BootSmokeTest bootTest, ImageCache cache, TreeCache trees, String builderVersion) {
+            BootSmokeTest bootTest, ImageCache cache, TreeCache trees, KubernetesComponentSource kubernetesComponents,
+            String builderVersion) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.of(debootstrapBases);
         this.tarballBases = Optional.of(tarballBases);
         this.bootTest = bootTest;
         this.cache = cache;
         this.trees = trees;
+        this.kubernetesComponents = kubernetesComponents;
         this.builderVersion = builderVersion;
     }
 
-    /** A builder without caches. */
+    /** A builder without caches or a Kubernetes components mirror. */
     public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
             BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), TreeCache.disabled(), ID);
+        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), TreeCache.disabled(),
+                KubernetesComponentSource.notConfigured(), ID);
     }
 
-    /** A builder for local catalog bases only (debootstrap and tarball bases are refused), boot test on, no cache. */
+    /**
+     * A builder for local catalog bases only (debootstrap and tarball bases are refused), boot test
+     * on, no cache, no mirror.
+     */
     public NativeBuilder(Path basesDir) {
+        this(basesDir, KubernetesComponentSource.notConfigured());
+    }
+
+    /** A builder for local catalog bases only, with Kubernetes components from {@code kubernetesComponents}. */
+    public NativeBuilder(Path basesDir, KubernetesComponentSource kubernetesComponents) {
         this.basesDir = basesDir;
         this.debootstrapBases = Optional.empty();
         this.tarballBases = Optional.empty();
         this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
         this.cache = ImageCache.disabled();
         this.trees = TreeCache.disabled();
+        this.kubernetesComponents = kubernetesComponents;
         this.builderVersion = ID;
     }
 
@@ -104,7 +119,9 @@ public final class NativeBuilder implements Builder {
         }
         // Refused before any work: an unbuildable format must not cost an unpack and a disk.
         ImageFormat format = ImageFormats.forName(request.build().target().format());
-        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), builderVersion + " " + ID,
+        // Fetched first: the artifacts' hashes are part of the image key.
+        Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
+        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), kubernetes, builderVersion + " " + ID,
                 bootTest.enabled());
         Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir);
         if (cached.isPresent()) {
@@ -126,9 +143,8 @@ public final class NativeBuilder implements Builder {
             sbom = cachedTree.get().sbom();
         } else {
             log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
-            rootfs = customizedTree(request, inputs, workDir, commands, log, cancellation);
-            sbom = RootFilesystemSbom.write(rootfs, inputs.treeKey(), request.build().os().name(),
-                    request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+            rootfs = customizedTree(request, kubernetes, inputs, workDir, commands, log, cancellation);
+            sbom = workDir.resolve(SBOM_FILE);
         }
         BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
         if (cachedTree.isEmpty()) {
@@ -137,8 +153,9 @@ public final class NativeBuilder implements Builder {
         return built;
     }
 
-    /** The base with the spec's layers applied. */
-    private RootFilesystem customizedTree(BuildRequested request, BuildInputs inputs, Path workDir,
+    /** The base with the spec's layers applied, and its SBOM written beside it ({@value #SBOM_FILE}). */
+    private RootFilesystem customizedTree(BuildRequested request,
+            Optional<KubernetesComponentSource.Components> kubernetes, BuildInputs inputs, Path workDir,
             CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
         log.phase("base", 5, "preparing the base root filesystem");
         RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
@@ -146,7 +163,10 @@ public final class NativeBuilder implements Builder {
             KernelBoot.prepareRoot(rootfs, diskIds(inputs));
         }
         log.phase("layers", 25, "applying the spec's customization layers");
-        new ImageCustomizer(rootfs, commands, cancellation).apply(request);
+        List<KubernetesComponentsLayer.Installed> installed = new ImageCustomizer(rootfs, commands, cancellation)
+                .apply(request, kubernetes);
+        RootFilesystemSbom.write(rootfs, installed, inputs.treeKey(), request.build().os().name(),
+                request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
         return rootfs;
     }
 

@@ -1,11 +1,13 @@
 package dev.byoos.worker.builder;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -172,15 +174,8 @@ public final class RootFilesystem {
 
     /** Writes a file (replacing one that is there), creating missing parent directories as root, 0755. */
     public void write(String imagePath, String content, String mode, int uid, int gid) {
-        Path target = resolve(imagePath);
-        if (target.equals(root)) {
-            throw unsafe(imagePath, "is the root directory");
-        }
+        Path target = fileToWrite(imagePath);
         try {
-            Files.createDirectories(target.getParent());
-            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                throw unsafe(imagePath, "is a directory in the base image");
-            }
             Files.writeString(target, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
@@ -188,6 +183,39 @@ public final class RootFilesystem {
         }
         setOwnerAndMode(target, imagePath, mode, uid, gid);
         remember(imagePath);
+    }
+
+    /**
+     * Writes a file from a stream of bytes (a binary), replacing one that is there, creating
+     * missing parent directories as root, 0755.
+     */
+    public void install(String imagePath, InputStream content, String mode, int uid, int gid) {
+        Path target = fileToWrite(imagePath);
+        try {
+            // fileToWrite refused a link at the target itself, so replacing removes a plain file only.
+            Files.copy(content, target, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        setOwnerAndMode(target, imagePath, mode, uid, gid);
+        remember(imagePath);
+    }
+
+    /** @return where a file at {@code imagePath} goes, its parent directories made (root, 0755) */
+    private Path fileToWrite(String imagePath) {
+        Path target = resolve(imagePath);
+        if (target.equals(root)) {
+            throw unsafe(imagePath, "is the root directory");
+        }
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw unsafe(imagePath, "is a directory in the base image");
+        }
+        try {
+            Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return target;
     }
 
     private void remember(String imagePath) {

@@ -6,10 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,9 +21,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A CycloneDX 1.5 JSON bill of materials of a built root filesystem: the packages in its dpkg
- * database, the files the build wrote (with their sha256 as they are in the image), and the
- * Kubernetes node components found at their usual paths (with sha256; their versions are known
- * only when a package installed them, and then the package lists them).
+ * database, the Kubernetes components the build installed (version, package URL, the release
+ * artifact's sha256, the paths it went to), the other files the build wrote (with their sha256 as
+ * they are in the image), and Kubernetes node binaries something else put at their usual paths
+ * (with sha256; their versions are known only when a package installed them, and then the package
+ * lists them).
  *
  * <p>RPM databases are not read: the worker has no rpm tool, and the native builder makes
  * Debian-family images only. An image with one gets a BOM without its packages, and says so in
@@ -51,12 +55,14 @@ public final class RootFilesystemSbom {
     /**
      * Writes the BOM of {@code rootfs} to {@code target}.
      *
+     * @param kubernetes the Kubernetes components the build installed: listed with their versions,
+     *                   their release artifacts' sha256 and where they went, and not again as files
      * @param identity   what the BOM's serial number derives from: the same image gets the same one
      * @param osName     the image's operating system (as the spec names it), with {@code osVersion}
      * @param builderVersion the worker's version, recorded as the tool that made the BOM
      */
-    public static Path write(RootFilesystem rootfs, String identity, String osName, String osVersion,
-            String builderVersion, Instant timestamp, Path target) {
+    public static Path write(RootFilesystem rootfs, List<KubernetesComponentsLayer.Installed> kubernetes,
+            String identity, String osName, String osVersion, String builderVersion, Instant timestamp, Path target) {
         ObjectNode bom = JSON.createObjectNode();
         bom.put("bomFormat", "CycloneDX");
         bom.put("specVersion", SPEC_VERSION);
@@ -91,8 +97,23 @@ public final class RootFilesystemSbom {
             property.put("name", RPM_NOT_READ);
             property.put("value", "the image has an RPM database; its packages are not listed");
         }
+        Set<String> installedPaths = new HashSet<>();
+        for (KubernetesComponentsLayer.Installed component : kubernetes) {
+            ObjectNode entry = components.addObject();
+            entry.put("type", "application");
+            entry.put("bom-ref", component.purl());
+            entry.put("name", component.name());
+            entry.put("version", component.version());
+            entry.put("purl", component.purl());
+            addSha256(entry, component.sha256());
+            ArrayNode paths = entry.putArray("properties");
+            paths.addObject().put("name", "byoos:source").put("value", component.source());
+            component.paths().forEach(path -> paths.addObject().put("name", "byoos:path").put("value", path));
+            installedPaths.addAll(component.paths());
+        }
         for (String path : KUBERNETES_COMPONENTS) {
-            if (rootfs.hasRegularFile(path)) {
+            // A binary some other way put there (a package, a script) is listed by its path alone.
+            if (!installedPaths.contains(path) && rootfs.hasRegularFile(path)) {
                 ObjectNode component = components.addObject();
                 component.put("type", "application");
                 component.put("bom-ref", "kubernetes:" + path);
@@ -102,7 +123,7 @@ public final class RootFilesystemSbom {
             }
         }
         for (String path : rootfs.writtenPaths()) {
-            if (rootfs.hasRegularFile(path)) {
+            if (!installedPaths.contains(path) && rootfs.hasRegularFile(path)) {
                 ObjectNode component = components.addObject();
                 component.put("type", "file");
                 component.put("bom-ref", "file:" + path);

@@ -98,6 +98,34 @@ public interface WorkerConfig {
         Duration maxBackoff();
     }
 
+    /** The Kubernetes node components the native builder installs (kubeadm, kubelet, kubectl, containerd, crictl, CNI plugins). */
+    KubernetesComponents kubernetesComponents();
+
+    interface KubernetesComponents {
+
+        /**
+         * Where the release artifacts come from, laid out like the upstream downloads (a plain copy
+         * of dl.k8s.io and the GitHub releases, with their checksum sidecars): an absolute
+         * directory, a {@code file:} URI, or {@code s3://bucket[/prefix]} read with the worker's
+         * {@code byoos.s3.*} endpoint and credentials. Unset: builds that ask for Kubernetes
+         * components fail with KUBERNETES_MIRROR_NOT_CONFIGURED.
+         */
+        Optional<String> mirror();
+
+        /** The architecture whose binaries are installed, as the release paths name it. */
+        @WithDefault("amd64")
+        String arch();
+
+        /** Verified artifacts by sha256, kept across builds and restarts so that each is fetched once. */
+        Path cacheDir();
+
+        /**
+         * A pinned {@code sha256  relative/path} list (sha256sum's format, paths as in the mirror).
+         * When set, every artifact must be listed and match, whatever the mirror's sidecars say.
+         */
+        Optional<Path> checksumsFile();
+    }
+
     /** Finished images by content key: an identical request on identical inputs is not built again. */
     ImageCache imageCache();
 

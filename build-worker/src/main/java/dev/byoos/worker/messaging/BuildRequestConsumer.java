@@ -49,13 +49,16 @@ import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.CommandRunner;
 import dev.byoos.worker.builder.DebootstrapBases;
 import dev.byoos.worker.builder.ImageCache;
-import dev.byoos.worker.builder.TreeCache;
+import dev.byoos.worker.builder.KubernetesComponentSource;
+import dev.byoos.worker.builder.KubernetesMirror;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.SyntheticBuilder;
 import dev.byoos.worker.builder.TarballBases;
 import dev.byoos.worker.builder.TarballDownloader;
+import dev.byoos.worker.builder.TreeCache;
 import dev.byoos.worker.builder.format.OciImageFormat;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
+import dev.byoos.worker.config.S3Config;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.observability.WorkerMetrics;
 import dev.byoos.worker.registry.OciImagePusher;
@@ -118,6 +121,10 @@ public class BuildRequestConsumer {
     @Inject
     WorkerConfig config;
 
+    /** The S3 endpoint and credentials, which an s3:// Kubernetes components mirror is read with. */
+    @Inject
+    S3Config s3;
+
     @Inject
     WorkerMetrics metrics;
 
@@ -139,7 +146,12 @@ public class BuildRequestConsumer {
                                 config.downloads().connectTimeout(), config.downloads().readTimeout())),
                 new BootSmokeTest(new BootSmokeTest.Settings(config.bootTest().enabled(), config.bootTest().timeout())),
                 new ImageCache(config.imageCache().dir(), config.imageCache().maxBytes()),
-                new TreeCache(config.treeCache().dir(), config.treeCache().maxBytes()), builderVersion);
+                new TreeCache(config.treeCache().dir(), config.treeCache().maxBytes()),
+                KubernetesComponentSource.of(config.kubernetesComponents().mirror(),
+                        new KubernetesMirror.S3Access(s3.endpoint(), s3.region(), s3.accessKey(), s3.secretKey()),
+                        config.kubernetesComponents().arch(), config.kubernetesComponents().cacheDir(),
+                        config.kubernetesComponents().checksumsFile()),
+                builderVersion);
         imageBuilder = new ImageBuilderExecutor(new ImageBuilderExecutor.Settings(config.imageBuilder().dir(),
                 config.imageBuilder().command(), config.imageBuilder().timeout()));
         ociPusher = config.registry().url().map(url -> new OciImagePusher(new OciImagePusher.Settings(URI.create(url),

@@ -9,7 +9,8 @@ import dev.byoos.worker.builder.BuildException;
 /**
  * Sorts what stopped a build into the categories of {@code build.failed}: the spec's content
  * ({@value BuildFailed#SPEC}: fix the spec, retrying cannot help), a dependency of the worker
- * ({@value BuildFailed#INFRASTRUCTURE}: the worker retries with backoff), or a bug in the
+ * ({@value BuildFailed#INFRASTRUCTURE}: the worker retries with backoff, unless the worker's own
+ * setup is what an operator has to change), or a bug in the
  * factory itself ({@value BuildFailed#BUILDER}).
  */
 final class FailureClassifier {
@@ -28,6 +29,7 @@ final class FailureClassifier {
             "REGISTRY_UNAVAILABLE", "registry",
             "REGISTRY_AUTH_FAILED", "registry",
             "REGISTRY_NOT_CONFIGURED", "registry",
+            "KUBERNETES_MIRROR_UNAVAILABLE", "kubernetes-mirror",
             DISK_FULL, "disk");
 
     private FailureClassifier() {
@@ -49,6 +51,9 @@ final class FailureClassifier {
                 case BAD_INPUT -> new Failure(BuildFailed.SPEC, build.code(), build.getMessage(), false, null);
                 case INFRASTRUCTURE -> infrastructure(build.code(), build.getMessage());
                 case BUILDER -> new Failure(BuildFailed.BUILDER, build.code(), build.getMessage(), false, null);
+                // The operator's to fix: infrastructure, but the same setup would fail the same way again.
+                case WORKER_SETUP -> new Failure(BuildFailed.INFRASTRUCTURE, build.code(), build.getMessage(), false,
+                        null);
             };
         }
         if (failure instanceof UncheckedIOException io) {

@@ -40,7 +40,7 @@ class ImageCacheTest {
         return new NativeBuilder(bases, new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
                 new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
                 new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes),
-                TreeCache.disabled(), "test-1");
+                TreeCache.disabled(), KubernetesComponentSource.notConfigured(), "test-1");
     }
 
     /** A built image and its build's log. */

@@ -19,6 +19,7 @@ final class ImageInspector {
 
     private static final Pattern OWNER = Pattern.compile("User:\\s+(\\d+)\\s+Group:\\s+(\\d+)");
     private static final Pattern MODE = Pattern.compile("Mode:\\s+(\\d+)");
+    private static final Pattern LINK = Pattern.compile("Fast link dest: \"([^\"]*)\"");
 
     private final Path partition;
     private final Path workDir;
@@ -85,6 +86,15 @@ final class ImageInspector {
             throw new AssertionError(path + " is not in the image");
         }
         return mode.group(1);
+    }
+
+    /** @return where the symbolic link at {@code path} points */
+    String linkTarget(String path) {
+        Matcher link = LINK.matcher(debugfs("stat " + path));
+        if (!link.find()) {
+            throw new AssertionError(path + " is not a symbolic link in the image");
+        }
+        return link.group(1);
     }
 
     private String debugfs(String request) {

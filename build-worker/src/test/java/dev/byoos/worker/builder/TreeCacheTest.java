@@ -40,7 +40,7 @@ class TreeCacheTest {
         return new NativeBuilder(bases, new DebootstrapBases(work.resolve("debootstrap"), List.of()),
                 new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
                 new BootSmokeTest(BootSmokeTest.Settings.defaults()), ImageCache.disabled(),
-                new TreeCache(treeCache, treeBytes), "test-1");
+                new TreeCache(treeCache, treeBytes), KubernetesComponentSource.notConfigured(), "test-1");
     }
 
     /** A built image and its build's log. */
@@ -123,9 +123,9 @@ class TreeCacheTest {
     @Test
     void theTreeKeyIgnoresTheTargetButTheImageKeyDoesNot() {
         var base = new dev.byoos.contract.BuildCompleted.Input("base:local/x", "a".repeat(64), null);
-        BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), base, "test-1", true);
-        BuildInputs raw = BuildInputs.of(request("raw", "hello\n"), base, "test-1", true);
-        BuildInputs otherMotd = BuildInputs.of(request("raw", "bye\n"), base, "test-1", true);
+        BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
+        BuildInputs raw = BuildInputs.of(request("raw", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
+        BuildInputs otherMotd = BuildInputs.of(request("raw", "bye\n"), base, java.util.Optional.empty(), "test-1", true);
 
         assertEquals(qcow2.treeKey(), raw.treeKey());
         assertNotEquals(qcow2.imageKey(), raw.imageKey());

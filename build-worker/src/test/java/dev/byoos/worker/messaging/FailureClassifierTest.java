@@ -40,6 +40,20 @@ class FailureClassifierTest {
     }
 
     @Test
+    void theWorkersOwnSetupIsInfrastructureButNotRetried() {
+        FailureClassifier.Failure failure = FailureClassifier.classify(new BuildException(BuildException.Kind.WORKER_SETUP,
+                "KUBERNETES_MIRROR_NOT_CONFIGURED", "set worker.kubernetes-components.mirror", null));
+        assertEquals(BuildFailed.INFRASTRUCTURE, failure.category());
+        assertEquals("KUBERNETES_MIRROR_NOT_CONFIGURED", failure.code());
+        assertFalse(failure.retryable(), "the same setup fails the same way");
+
+        FailureClassifier.Failure unreachable = FailureClassifier.classify(new BuildException(
+                BuildException.Kind.INFRASTRUCTURE, "KUBERNETES_MIRROR_UNAVAILABLE", "connection refused", null));
+        assertTrue(unreachable.retryable());
+        assertEquals("kubernetes-mirror", unreachable.dependency());
+    }
+
+    @Test
     void aToolThatRanOutOfDiskIsInfrastructureWhateverItsCode() {
         FailureClassifier.Failure failure = FailureClassifier.classify(new BuildException(BuildException.Kind.BUILDER,
                 "TOOL_FAILED", "mke2fs exited with 1: No space left on device while writing out and closing file system",

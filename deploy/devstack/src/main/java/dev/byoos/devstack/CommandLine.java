@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The {@code --name value} options and {@code --flag}s after a command name. */
@@ -53,6 +54,11 @@ public final class CommandLine {
     public String value(String name, String defaultValue) {
         String value = values.get(name);
         return value == null || value.isBlank() ? defaultValue : value;
+    }
+
+    /** @return the option's value, empty when it was not given */
+    public Optional<String> optional(String name) {
+        return Optional.ofNullable(values.get(name)).filter(value -> !value.isBlank());
     }
 
     /** @throws UsageException when the value is not a whole number */

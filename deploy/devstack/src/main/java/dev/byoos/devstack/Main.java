@@ -55,16 +55,24 @@ public final class Main {
                 usage: java -jar byoos-devstack.jar <command> [options]
 
                 commands:
-                  run [--once] [--spec FILE] [--data-dir DIR] [--root DIR]
+                  run [--once] [--spec FILE] [--data-dir DIR] [--root DIR] [--kubernetes-mirror M]
                       the main job: start the servers (data in DIR, default ROOT/.devstack) and the
                       four services, submit FILE (default examples/debian-12-qemu.yaml), follow it
                       to a published pack and print the results; then serve until Ctrl-C, or with
                       --once stop and exit 0 if every build published its pack (1 otherwise)
-                  up --data-dir DIR [--root DIR] [--services NAME,...] [--build-workers N] [--watch-stdin]
+                  up --data-dir DIR [--root DIR] [--services NAME,...] [--build-workers N]
+                     [--kubernetes-mirror M] [--watch-stdin]
                       the servers and the services (default: all four; e.g. --services
                       spec-service to measure intake alone; N build-worker processes, default 1,
                       sharing the work); writes DIR/endpoints.properties and
                       DIR/services.properties when ready, then runs like `servers`
+
+                  --kubernetes-mirror M: where build workers take kubeadm, kubelet, kubectl,
+                      containerd, crictl and the CNI plugins from, a directory or
+                      s3://bucket/prefix laid out like the upstream downloads (fill one with
+                      deploy/mirror/sync-kubernetes-components.sh). Without it, DIR/kubernetes-mirror
+                      is filled with development stand-ins (scripts, not the real binaries) for
+                      every release of the support matrix.
                   servers --data-dir DIR [--watch-stdin]
                       start Kafka, PostgreSQL, S3 and an OCI registry on loopback, write
                       DIR/endpoints.properties when all are ready, then run until SIGTERM/Ctrl-C

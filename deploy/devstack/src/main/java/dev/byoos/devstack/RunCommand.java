@@ -38,7 +38,8 @@ final class RunCommand {
     }
 
     static int run(String[] args) throws Exception {
-        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "spec", "root"), Set.of("once"));
+        CommandLine options = CommandLine.parse(args, 1, Set.of("data-dir", "spec", "root", "kubernetes-mirror"),
+                Set.of("once"));
         Path root = Path.of(options.value("root", ".")).toAbsolutePath().normalize();
         Path dataDir = Path.of(options.value("data-dir", root.resolve(".devstack").toString())).toAbsolutePath();
         Path spec = root.resolve(options.value("spec", DEFAULT_SPEC));
@@ -50,7 +51,8 @@ final class RunCommand {
         out.println("==> Starting the local stack in " + dataDir + " (Kafka, PostgreSQL, S3, OCI registry)");
         try (DevStack stack = DevStack.start(dataDir, line -> out.println("  " + line))) {
             out.println("==> Starting the services");
-            try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(), out)) {
+            try (ServiceLauncher services = ServiceLauncher.start(root, dataDir, stack.endpoints(),
+                    options.optional("kubernetes-mirror"), out)) {
                 stack.stopFirst(services);
                 out.printf("==> Stack ready in %.1f s%n", seconds(started));
                 out.println("    Pipeline page: " + services.url(ServiceLauncher.Service.SPEC_SERVICE)

@@ -19,6 +19,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -79,25 +80,38 @@ public final class ServiceLauncher implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
-    /** Starts every service and waits until each reports ready on /q/health/ready. */
-    public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, PrintStream progress)
-            throws IOException, InterruptedException {
-        return start(repoRoot, dataDir, endpoints, EnumSet.allOf(Service.class), 1, progress);
+    /**
+     * Starts every service and waits until each reports ready on /q/health/ready.
+     *
+     * @param kubernetesMirror the build workers' Kubernetes components mirror; empty: the stand-ins
+     *                         of {@link KubernetesStandInMirror}
+     */
+    public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints,
+            Optional<String> kubernetesMirror, PrintStream progress) throws IOException, InterruptedException {
+        return start(repoRoot, dataDir, endpoints, EnumSet.allOf(Service.class), 1, kubernetesMirror, progress);
     }
 
     /**
      * Starts the given services only (e.g. spec-service alone, to measure intake without builds).
      *
-     * @param buildWorkers how many build-worker processes to start when build-worker is among the
-     *                     services; they share its consumer group, so they split the build requests
+     * @param buildWorkers     how many build-worker processes to start when build-worker is among the
+     *                         services; they share its consumer group, so they split the build requests
+     * @param kubernetesMirror the build workers' Kubernetes components mirror; empty: the stand-ins
+     *                         of {@link KubernetesStandInMirror}, seeded even when no worker is among
+     *                         the services, for workers a test starts itself
      */
     public static ServiceLauncher start(Path repoRoot, Path dataDir, Endpoints endpoints, Set<Service> services,
-            int buildWorkers, PrintStream progress) throws IOException, InterruptedException {
+            int buildWorkers, Optional<String> kubernetesMirror, PrintStream progress)
+            throws IOException, InterruptedException {
         if (buildWorkers < 1) {
             throw new CommandLine.UsageException("at least one build-worker is needed, not " + buildWorkers);
         }
         Path logs = Files.createDirectories(dataDir.resolve("logs"));
         stopLeftovers(dataDir, progress);
+        String mirror = kubernetesMirror.isPresent() ? kubernetesMirror.get()
+                : KubernetesStandInMirror.seed(repoRoot, dataDir).toString();
+        progress.println("  Kubernetes components mirror: " + mirror + (kubernetesMirror.isPresent() ? ""
+                : " (development stand-ins, not real binaries)"));
         ServiceLauncher launcher = new ServiceLauncher(dataDir);
         try {
             // One port per service, then one for each additional build-worker.
@@ -124,6 +138,7 @@ public final class ServiceLauncher implements AutoCloseable {
                         .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
                 builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch,
                         LocalTokens.in(authDirectory(dataDir)), LocalSigningKeys.in(signingDirectory(dataDir))));
+                builder.environment().put("BYOOS_KUBERNETES_MIRROR", mirror);
                 if (instance.number() > 1) {
                     // The first worker keeps its default name (HOSTNAME, or a random id per start);
                     // the others need their own, for build.started and their cancellations consumer group.
@@ -210,6 +225,8 @@ public final class ServiceLauncher implements AutoCloseable {
         // Shared with the build-worker tests: a debootstrap base is made once per machine, not per stack.
         env.put("BYOOS_BASE_CACHE_DIR", Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases")
                 .toString());
+        // Verified Kubernetes artifacts by sha256, kept with the stack's data.
+        env.put("BYOOS_KUBERNETES_CACHE_DIR", scratch.resolveSibling("kubernetes-components").toString());
         return env;
     }
 

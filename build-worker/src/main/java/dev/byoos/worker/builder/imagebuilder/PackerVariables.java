@@ -43,6 +43,15 @@ public final class PackerVariables {
         variables.put("kubernetes_series", "v" + version.group(1));
         variables.put("kubernetes_deb_version", semver + DEB_REVISION);
         variables.put("kubernetes_rpm_version", semver);
+        BuildRequested.Kubernetes components = request.kubernetes();
+        if (components != null) {
+            // Without these, image-builder installs its own defaults, not the versions the spec resolved to.
+            variables.put("containerd_version", components.containerd());
+            variables.put("crictl_version", components.crictl());
+            variables.put("kubernetes_cni_semver", "v" + components.cni());
+            variables.put("kubernetes_cni_deb_version", components.cni() + DEB_REVISION);
+            variables.put("kubernetes_cni_rpm_version", components.cni());
+        }
         variables.put("manifest_output", manifest.toString());
         // Installed by image-builder's Ansible roles with the distribution's package manager.
         variables.put("deb".equals(target.family()) ? "extra_debs" : "extra_rpms", String.join(" ", request.packages()));

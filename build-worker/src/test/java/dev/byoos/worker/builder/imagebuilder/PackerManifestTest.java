@@ -1,6 +1,7 @@
 package dev.byoos.worker.builder.imagebuilder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,6 +98,25 @@ class PackerManifestTest {
         assertEquals("1.31.2", variables.get("kubernetes_rpm_version"));
         assertEquals("/dc1/vm", variables.get("folder"));
         assertEquals("true", variables.get("convert_to_template"));
+    }
+
+    @Test
+    void theComponentVersionsOfTheRequestAreImageBuildersVariables() {
+        BuildRequested plain = request("aws", "ami", "ubuntu", "22.04",
+                new BuildRequested.CloudParameters(List.of("us-east-1"), null, null, null));
+        BuildRequested withComponents = new BuildRequested(plain.build(), plain.base(), List.of(), BuildRequested.STANDARD,
+                List.of(), null, null, null, null, null, BuildRequested.IMAGE_BUILDER, plain.cloud(),
+                new BuildRequested.Kubernetes("1.31.2", "1.7.13", "1.3.0", "1.28.0"));
+        var variables = PackerVariables.of(withComponents, ImageBuilderTarget.of(withComponents.build()),
+                java.nio.file.Path.of("/m.json"));
+        assertEquals("1.7.13", variables.get("containerd_version"));
+        assertEquals("1.28.0", variables.get("crictl_version"));
+        assertEquals("v1.3.0", variables.get("kubernetes_cni_semver"));
+        assertEquals("1.3.0-1.1", variables.get("kubernetes_cni_deb_version"));
+        assertEquals("1.3.0", variables.get("kubernetes_cni_rpm_version"));
+
+        var defaults = PackerVariables.of(plain, ImageBuilderTarget.of(plain.build()), java.nio.file.Path.of("/m.json"));
+        assertFalse(defaults.containsKey("containerd_version"), "a request from before the versions: image-builder's own");
     }
 
     @Test
