@@ -77,6 +77,23 @@ public class NativeBuildBench {
             }
             System.out.printf("cached %.3f%n", seconds);
         }
+
+        // Another build of the same tree (the image itself not cached): base copy and layers skipped.
+        NativeBuilder trees = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest, ImageCache.disabled(),
+                new TreeCache(work.resolve("tree-cache"), 64L << 30), KubernetesComponentSource.notConfigured(),
+                "bench");
+        trees.build(debian12Minimal(), Files.createDirectories(work.resolve("tree-fill")), new BuildLog(),
+                new BuildCancellation());
+        for (int run = 1; run <= runs; run++) {
+            Path dir = Files.createDirectories(work.resolve("tree-cached-" + run));
+            BuildLog log = new BuildLog();
+            double seconds = time(() -> trees.build(debian12Minimal(), dir, log, new BuildCancellation()));
+            if (!log.toString().contains("tree cache: hit")) {
+                throw new IllegalStateException("the rebuild did not start from the cached tree");
+            }
+            System.out.printf("tree-cached %.2f%n", seconds);
+            new ProcessBuilder("rm", "-rf", "--", dir.toString()).inheritIO().start().waitFor();
+        }
     }
 
     /** examples/debian-12-minimal.yaml as spec-service turns it into a build request. */
