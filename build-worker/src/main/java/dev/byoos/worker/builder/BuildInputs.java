@@ -28,11 +28,17 @@ import dev.byoos.worker.builder.format.OciImageFormat;
  *
  * @param inputs   the base first, then the layers in the order they are applied (the Kubernetes
  *                 layer followed by each of its release artifacts)
+ * @param installKey sha256 over the builder version, the base and the installing layers (pre
+ *                 scripts, Kubernetes components, packages) and the OS: the tree after those layers,
+ *                 kept by {@link TreeCache} so a change to a later layer does not run them again
  * @param treeKey  sha256 over the builder version, every input and the OS: the customized root
  *                 filesystem (and its SBOM), whatever the target; the key of {@link TreeCache}
  * @param imageKey sha256 over the tree key, the target and the boot test setting: the finished image
  */
-public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, String imageKey) {
+public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, String treeKey, String imageKey) {
+
+    /** The last of the layers that run programs in the tree; the installed tree is kept after it. */
+    static final String LAST_INSTALLING_LAYER = "layer:packages";
 
     /**
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
@@ -79,13 +85,11 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, Str
             }
         });
         var build = request.build();
-        StringBuilder tree = new StringBuilder("byoos customized tree\nbuilder=").append(builderVersion)
-                .append("\noutput-version=").append(OUTPUT_VERSION);
-        inputs.forEach(input -> tree.append('\n').append(input.name()).append('=').append(input.sha256()));
-        // The OS is in the SBOM kept with the tree; the image type decides which layers apply.
-        tree.append("\nimage-type=").append(request.imageType())
-                .append("\nos=").append(build.os().name()).append(' ').append(build.os().version()).append('\n');
-        String treeKey = Sha256.of(tree.toString());
+        List<BuildCompleted.Input> installing = inputs.subList(0,
+                inputs.indexOf(inputs.stream().filter(input -> input.name().equals(LAST_INSTALLING_LAYER)).findFirst()
+                        .orElseThrow()) + 1);
+        String installKey = treeKey("byoos installed tree", installing, builderVersion, request);
+        String treeKey = treeKey("byoos customized tree", inputs, builderVersion, request);
         // The OS and Kubernetes versions name OVA templates and describe the image in its OVF descriptor.
         StringBuilder image = new StringBuilder("byoos native image\ntree=").append(treeKey)
                 .append("\ntarget=").append(build.target().cloud()).append('/').append(build.target().format())
@@ -99,7 +103,18 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String treeKey, Str
                     .append(build.buildId()).append(' ').append(build.pack().name()).append(':')
                     .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
         }
-        return new BuildInputs(List.copyOf(inputs), treeKey, Sha256.of(image.toString()));
+        return new BuildInputs(List.copyOf(inputs), installKey, treeKey, Sha256.of(image.toString()));
+    }
+
+    private static String treeKey(String what, List<BuildCompleted.Input> inputs, String builderVersion,
+            BuildRequested request) {
+        StringBuilder tree = new StringBuilder(what).append("\nbuilder=").append(builderVersion)
+                .append("\noutput-version=").append(OUTPUT_VERSION);
+        inputs.forEach(input -> tree.append('\n').append(input.name()).append('=').append(input.sha256()));
+        // The OS is in the SBOM kept with the tree; the image type decides which layers apply.
+        tree.append("\nimage-type=").append(request.imageType()).append("\nos=").append(request.build().os().name())
+                .append(' ').append(request.build().os().version()).append('\n');
+        return Sha256.of(tree.toString());
     }
 
     /**

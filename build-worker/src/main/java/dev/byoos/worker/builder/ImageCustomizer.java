@@ -14,7 +14,8 @@ import dev.byoos.contract.BuildRequested;
  * scripts. The Kubernetes components come before packages, so that packages and later layers see
  * (and may adjust) a complete node. Users come before files, so a file can be owned by a user the
  * same spec creates as well as by the base's accounts. The build's cancellation is checked between
- * layers.
+ * layers. The first three install ({@link #install}), the rest configure ({@link #configure}); the
+ * builder keeps the tree between the two when installing was slow.
  */
 final class ImageCustomizer {
 
@@ -42,28 +43,46 @@ final class ImageCustomizer {
     }
 
     /**
+     * The layers that run programs in the tree or install software: pre scripts, the Kubernetes
+     * components, packages. What they leave can be kept and reused ({@link TreeCache}) when only
+     * later layers change.
+     *
      * @param kubernetes the request's Kubernetes release artifacts, fetched and verified; empty when it asks for none
      * @return the Kubernetes components installed, for the SBOM
      */
-    List<KubernetesComponentsLayer.Installed> apply(BuildRequested request,
+    List<KubernetesComponentsLayer.Installed> install(BuildRequested request,
             Optional<KubernetesComponentSource.Components> kubernetes) {
         List<KubernetesComponentsLayer.Installed> installed = new ArrayList<>();
-        List<Runnable> layers = List.of(
+        apply(List.of(
                 () -> runScripts(request.scripts(), PRE),
                 () -> kubernetes.ifPresent(components -> installed.addAll(
                         new KubernetesComponentsLayer(rootfs).install(components))),
-                () -> shell.installPackages(request.packages()),
+                () -> shell.installPackages(request.packages())));
+        return List.copyOf(installed);
+    }
+
+    /** Whether {@link #install} has anything slow to do again (Kubernetes components alone are quick to copy). */
+    static boolean installsSomethingSlow(BuildRequested request) {
+        return !request.packages().isEmpty()
+                || request.scripts().stream().anyMatch(script -> PRE.equals(script.stage()));
+    }
+
+    /** The layers after {@link #install}: users, files, sysctl, kernel modules, CA certificates, post scripts. */
+    void configure(BuildRequested request) {
+        apply(List.of(
                 () -> addUsers(request.users()),
                 () -> writeFiles(request.files()),
                 () -> writeSysctl(request.sysctl()),
                 () -> writeKernelModules(request.kernelModules()),
                 () -> addCaCertificates(request.caCertificates()),
-                () -> runScripts(request.scripts(), POST));
+                () -> runScripts(request.scripts(), POST)));
+    }
+
+    private void apply(List<Runnable> layers) {
         for (Runnable layer : layers) {
             cancellation.throwIfCancelled();
             layer.run();
         }
-        return List.copyOf(installed);
     }
 
     private void runScripts(List<BuildRequested.Script> scripts, String stage) {

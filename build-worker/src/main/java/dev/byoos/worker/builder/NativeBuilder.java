@@ -153,18 +153,43 @@ public final class NativeBuilder implements Builder {
         return built;
     }
 
-    /** The base with the spec's layers applied, and its SBOM written beside it ({@value #SBOM_FILE}). */
+    /**
+     * The base with the spec's layers applied, and its SBOM written beside it ({@value #SBOM_FILE}).
+     * When the installing layers are slow (packages, pre scripts) the tree after them is kept, and
+     * taken from the {@link TreeCache} when only later layers changed.
+     */
     private RootFilesystem customizedTree(BuildRequested request,
             Optional<KubernetesComponentSource.Components> kubernetes, BuildInputs inputs, Path workDir,
             CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
-        log.phase("base", 5, "preparing the base root filesystem");
-        RootFilesystem rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
+        boolean keepInstalled = ImageCustomizer.installsSomethingSlow(request);
+        Optional<TreeCache.Installed> cachedInstall = keepInstalled
+                ? trees.checkoutInstalled(inputs.installKey(), workDir, commands)
+                : Optional.empty();
+        RootFilesystem rootfs;
+        List<KubernetesComponentsLayer.Installed> installed;
+        ImageCustomizer customizer;
+        if (cachedInstall.isPresent()) {
+            log.phase("layers", 25, "tree cache: hit " + inputs.installKey() + ", the base with the same scripts, "
+                    + "Kubernetes components and packages, built " + cachedInstall.get().builtAt()
+                    + "; applying the later layers");
+            rootfs = cachedInstall.get().rootfs();
+            installed = cachedInstall.get().kubernetes();
+            customizer = new ImageCustomizer(rootfs, commands, cancellation);
+        } else {
+            log.phase("base", 5, "preparing the base root filesystem");
+            rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
+            log.phase("layers", 25, "applying the spec's customization layers");
+            customizer = new ImageCustomizer(rootfs, commands, cancellation);
+            installed = customizer.install(request, kubernetes);
+            if (keepInstalled) {
+                trees.storeInstalled(inputs.installKey(), rootfs, installed, commands, log);
+            }
+        }
+        // After the installing layers (a package may bring the kernel), before the others (a spec's own fstab wins).
         if (KernelBoot.find(rootfs).isPresent()) {
             KernelBoot.prepareRoot(rootfs, diskIds(inputs));
         }
-        log.phase("layers", 25, "applying the spec's customization layers");
-        List<KubernetesComponentsLayer.Installed> installed = new ImageCustomizer(rootfs, commands, cancellation)
-                .apply(request, kubernetes);
+        customizer.configure(request);
         RootFilesystemSbom.write(rootfs, installed, inputs.treeKey(), request.build().os().name(),
                 request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
         return rootfs;
@@ -172,7 +197,7 @@ public final class NativeBuilder implements Builder {
 
     /**
      * From the tree key, not the build: the same tree makes the same disk, whichever build asked,
-     * and the ids are written into the tree (fstab) before the layers.
+     * and the ids are written into the tree (fstab) before the configuring layers.
      */
     private static DiskImageAssembler.DiskIds diskIds(BuildInputs inputs) {
         return DiskImageAssembler.DiskIds.of(inputs.treeKey());

@@ -86,9 +86,14 @@ public final class RootFilesystem {
         return new RootFilesystem(rootfs, name);
     }
 
-    /** A tree already customized (from the {@link TreeCache}): read by the formats, never written. */
-    static RootFilesystem existing(Path root, String baseName) {
-        return new RootFilesystem(root, baseName);
+    /**
+     * A tree from the {@link TreeCache}, with the image paths the builder had written into it when
+     * it was kept (the SBOM lists them).
+     */
+    static RootFilesystem existing(Path root, String baseName, List<String> writtenPaths) {
+        RootFilesystem rootfs = new RootFilesystem(root, baseName);
+        rootfs.written.addAll(writtenPaths);
+        return rootfs;
     }
 
     private static Path createRoot(Path workDir) {

@@ -80,6 +80,42 @@ class TreeCacheTest {
         assertEquals(keptContent, BuildInputs.treeSha256(kept));
     }
 
+    /** A spec whose pre script stamps the tree with the time it ran, and a motd. */
+    private static BuildRequested withPreScript(String motd) {
+        BuildRequested files = request("raw", motd);
+        return new BuildRequested(files.build(), files.base(), files.files(), BuildRequested.STANDARD, List.of(),
+                List.of(), java.util.Map.of(), List.of(), List.of(),
+                List.of(new BuildRequested.Script("stamp", "pre", "date +%s%N > /etc/pre-stamp\n", 30)));
+    }
+
+    @Test
+    void aChangeToALaterLayerStartsFromTheKeptInstalledTreeWithoutRunningThePreScriptAgain() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        Built first = build(builder, withPreScript("hello\n"), "first");
+        assertTrue(first.log().contains("tree cache: kept the tree after its installing layers"), first.log());
+        String stamp = ImageInspector.open(first.image(), work.resolve("scratch/first")).cat("/etc/pre-stamp");
+
+        Built changed = build(builder, withPreScript("goodbye\n"), "changed");
+
+        assertTrue(changed.log().contains("tree cache: hit"), changed.log());
+        assertFalse(changed.log().contains("[base "), "no base was prepared: " + changed.log());
+        assertFalse(changed.log().contains("$ setsid"), "the pre script did not run again: " + changed.log());
+        ImageInspector inside = ImageInspector.open(changed.image(), work.resolve("scratch/changed"));
+        assertEquals(stamp, inside.cat("/etc/pre-stamp"), "the installed tree is the one the first build kept");
+        assertEquals("goodbye\n", inside.cat("/etc/motd"));
+        assertTrue(Files.readString(changed.image().sbom()).contains("/etc/motd"), "the SBOM lists the written file");
+    }
+
+    @Test
+    void onlyKubernetesComponentsAreNotWorthKeepingATreeFor() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+
+        Built built = build(builder, request("raw", "hello\n"), "plain");
+
+        assertFalse(built.log().contains("after its installing layers"), built.log());
+        assertEquals(1, entries(work.resolve("trees")), "the customized tree only");
+    }
+
     @Test
     void aChangedLayerIsAnotherTree() throws IOException {
         NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
