@@ -99,7 +99,8 @@ public class PipelineEventsConsumer {
             UUID buildId = parseBuildId(update.coordinates().buildId());
             return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(cloudEvent.getId(), buildId,
                     expectedType, cloudEvent.getSource().toString(), occurredAt, update.summary())
-                    .flatMap(first -> first ? applyTo(buildId, update) : Uni.createFrom().<BuildTransition>nullItem()));
+                    .flatMap(first -> first ? applyTo(buildId, update, occurredAt)
+                            : Uni.createFrom().<BuildTransition>nullItem()));
         })
                 // Counted after the commit: a redelivery finds the event id recorded and moves nothing.
                 .invoke(transition -> {
@@ -123,7 +124,7 @@ public class PipelineEventsConsumer {
         return cloudEvent.getTimeStamp().map(time -> time.toOffsetDateTime()).orElse(OffsetDateTime.now(ZoneOffset.UTC));
     }
 
-    private static Uni<BuildTransition> applyTo(UUID buildId, BuildUpdate update) {
+    private static Uni<BuildTransition> applyTo(UUID buildId, BuildUpdate update, OffsetDateTime occurredAt) {
         // Locked: each topic has its own consumer, so two stages' events for one build can be applied
         // at once. Unlocked, an artifact and a pack applied together could each miss the other and
         // leave the build STORED with both known.
@@ -136,8 +137,34 @@ public class PipelineEventsConsumer {
             update.applyTo(build);
             build.forgetProgressOfPastStages();
             build.updatedAt = OffsetDateTime.now(ZoneOffset.UTC);
-            return Uni.createFrom().item(BuildTransition.of(build, before));
+            BuildTransition transition = BuildTransition.of(build, before);
+            return recordPassedThrough(build, update.reached(), occurredAt).replaceWith(transition);
         });
+    }
+
+    /**
+     * The build_changed trigger records the state a build lands in. A build can also pass through
+     * the state an event reports without landing there: its stage's event arrived after the next
+     * stage's (each topic has its own consumer), so the build went from BUILDING straight to STORED,
+     * or from BUILT straight to PUBLISHED. That state is recorded here, at the event's time but
+     * before every later state the build has entered, so the timeline lists every stage in order.
+     */
+    private static Uni<Void> recordPassedThrough(BuildEntity build, BuildState reached, OffsetDateTime occurredAt) {
+        if (reached == null || !build.state.isOnTheWayTo(BuildState.PUBLISHED) || !reached.isBefore(build.state)) {
+            return Uni.createFrom().voidItem();
+        }
+        return Panache.getSession().flatMap(session -> session.createNativeQuery("""
+                insert into build_transition (build_id, state, entered_at)
+                select :build, :state, least(:occurred,
+                        coalesce((select min(entered_at) from build_transition
+                                  where build_id = :build and state in (:later)), now()) - interval '1 microsecond')
+                on conflict do nothing""")
+                .setParameter("build", build.id)
+                .setParameter("state", reached.name())
+                .setParameter("occurred", occurredAt)
+                .setParameter("later", BuildState.after(reached).stream().map(BuildState::name).toList())
+                .executeUpdate())
+                .replaceWithVoid();
     }
 
     private static UUID parseBuildId(String buildId) {
@@ -156,6 +183,9 @@ public class PipelineEventsConsumer {
         String summary();
 
         void applyTo(BuildEntity build);
+
+        /** The state the event says the build reached, or null for one that is not a stage done. */
+        BuildState reached();
 
         static BuildUpdate parse(String type, String payload) {
             return switch (type) {
@@ -180,6 +210,10 @@ public class PipelineEventsConsumer {
             public void applyTo(BuildEntity build) {
                 build.state = build.state.advanceTo(BuildState.BUILDING);
             }
+
+            public BuildState reached() {
+                return BuildState.BUILDING;
+            }
         }
 
         record Completed(BuildCompleted event) implements BuildUpdate {
@@ -190,6 +224,10 @@ public class PipelineEventsConsumer {
             public String summary() {
                 return "built " + event.image().format() + " image, " + event.image().size() + " bytes, sha256 "
                         + event.image().sha256() + " in " + event.durationMillis() + " ms";
+            }
+
+            public BuildState reached() {
+                return BuildState.BUILT;
             }
 
             public void applyTo(BuildEntity build) {
@@ -211,6 +249,10 @@ public class PipelineEventsConsumer {
                 String category = event.category() == null ? "" : " (" + event.category()
                         + (event.attempts() > 0 ? ", after " + event.attempts() + " attempts" : "") + ")";
                 return event.stage() + " failed" + category + ": " + event.code() + ": " + event.reason();
+            }
+
+            public BuildState reached() {
+                return null;
             }
 
             public void applyTo(BuildEntity build) {
@@ -235,6 +277,10 @@ public class PipelineEventsConsumer {
                 return "stored at " + event.uri();
             }
 
+            public BuildState reached() {
+                return BuildState.STORED;
+            }
+
             public void applyTo(BuildEntity build) {
                 build.artifactUri = event.uri();
                 build.artifactSha256 = event.sha256();
@@ -257,6 +303,10 @@ public class PipelineEventsConsumer {
              * points at; PUBLISHED waits for both, so a published build always shows its artifact
              * (and a REUSED build copies a complete one).
              */
+            public BuildState reached() {
+                return BuildState.PUBLISHED;
+            }
+
             public void applyTo(BuildEntity build) {
                 build.packReference = event.reference();
                 if (build.artifactUri != null) {

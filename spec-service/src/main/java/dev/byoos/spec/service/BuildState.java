@@ -42,6 +42,22 @@ public enum BuildState {
         return this == FAILED || this == CANCELLED;
     }
 
+    /** Whether this is a state of a build going well, at or before {@code goal} (not failed, cancelled or reused). */
+    public boolean isOnTheWayTo(BuildState goal) {
+        return rank <= goal.rank && this != FAILED && this != CANCELLED && this != REUSED;
+    }
+
+    /** Whether a build going well passes this state before {@code other}. */
+    public boolean isBefore(BuildState other) {
+        return rank < other.rank;
+    }
+
+    /** @return the states of a build going well that come after {@code state} */
+    public static java.util.List<BuildState> after(BuildState state) {
+        return java.util.Arrays.stream(values()).filter(later -> later.rank > state.rank && later.isOnTheWayTo(PUBLISHED))
+                .toList();
+    }
+
     /** @return the state after an event that implies {@code next}, ignoring moves backwards */
     public BuildState advanceTo(BuildState next) {
         if (isTerminal() || next.rank <= rank) {

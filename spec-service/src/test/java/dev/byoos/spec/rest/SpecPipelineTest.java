@@ -1,6 +1,7 @@
 package dev.byoos.spec.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.hasItem;
@@ -295,7 +296,9 @@ class SpecPipelineTest {
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
                 EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
                         "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
-        awaitState(buildId, "PUBLISHED").body("artifact.sha256", equalTo(SHA));
+        awaitState(buildId, "PUBLISHED").body("artifact.sha256", equalTo(SHA))
+                // It passed through STORED on its way, and the timeline says so, in order.
+                .body("transitions.state", contains("ACCEPTED", "QUEUED", "STORED", "PUBLISHED"));
     }
 
     private void publish(String buildId) {
