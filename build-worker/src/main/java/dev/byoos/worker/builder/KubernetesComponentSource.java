@@ -1,5 +1,6 @@
 package dev.byoos.worker.builder;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,8 +8,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,8 +30,10 @@ import dev.byoos.contract.BuildRequested;
  * against its checksum sidecar (and the pinned checksums file, when one is configured) and keeps
  * it in a cache directory by sha256, so later builds fetch only the sidecars again.
  *
- * <p>An artifact is hashed while it streams in, and again whenever it is taken from the cache:
- * nothing is installed that does not match, whoever changed it.
+ * <p>An artifact is hashed while it streams in, and again while it is installed from the cache
+ * ({@link #readVerified}): a cached file whose bytes changed fails the build before its tree leaves
+ * the worker, and is dropped from the cache so that the retry fetches it again. Taking an artifact
+ * from the cache reads only its sidecar, so a build served from the image cache reads no artifact.
  */
 public final class KubernetesComponentSource {
 
@@ -122,18 +127,54 @@ public final class KubernetesComponentSource {
         }
         Path cached = cacheDir.resolve("sha256").resolve(expected);
         if (Files.isRegularFile(cached)) {
-            String actual = Sha256.of(cached);
-            if (actual.equals(expected)) {
-                log.line("kubernetes components: " + artifact.component() + " " + artifact.version() + " from the cache ("
-                        + expected + ")");
-                return new Fetched(artifact, expected, cached, location);
-            }
-            log.line("kubernetes components: cached " + cached + " is corrupt (sha256 " + actual + "); fetching again");
+            log.line("kubernetes components: " + artifact.component() + " " + artifact.version() + " from the cache ("
+                    + expected + ")");
+            return new Fetched(artifact, expected, cached, location);
         }
         download(source, artifact, expected, cached);
         log.line("kubernetes components: " + artifact.component() + " " + artifact.version() + " fetched from "
                 + location + ", sha256 " + expected + " verified");
         return new Fetched(artifact, expected, cached, location);
+    }
+
+    /** Reads an artifact's bytes; what it leaves unread is still hashed. */
+    @FunctionalInterface
+    interface ArtifactReader {
+        void read(InputStream content) throws IOException;
+    }
+
+    /**
+     * Hands the cached artifact to {@code reader}, hashing every byte of it on the way.
+     *
+     * @throws BuildException INFRASTRUCTURE KUBERNETES_COMPONENT_CACHE_CORRUPT when the bytes are not
+     *         the verified ones any more (the entry is removed; a retry fetches the artifact again)
+     */
+    static void readVerified(Fetched fetched, ArtifactReader reader) {
+        MessageDigest digest = Sha256.digest();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(fetched.file(), LinkOption.NOFOLLOW_LINKS),
+                digest)) {
+            // The reader may close what it is given (a GZIPInputStream does); the rest must still be hashed.
+            reader.read(new FilterInputStream(in) {
+                @Override
+                public void close() {
+                }
+            });
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        if (!actual.equals(fetched.sha256())) {
+            try {
+                Files.deleteIfExists(fetched.file());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "KUBERNETES_COMPONENT_CACHE_CORRUPT",
+                    fetched.artifact().component() + " " + fetched.artifact().version() + ": the cached copy "
+                            + fetched.file() + " has sha256 " + actual + ", not the verified " + fetched.sha256()
+                            + "; removed, the retry fetches it again", null);
+        }
     }
 
     /** Streams the artifact into a temporary file beside its cache entry, hashing it, and moves it in when it matches. */

@@ -1,10 +1,5 @@
 package dev.byoos.worker.builder;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -68,11 +63,7 @@ final class KubernetesComponentsLayer {
     }
 
     private String installBinary(KubernetesComponentSource.Fetched fetched, String imagePath) {
-        try (InputStream in = Files.newInputStream(fetched.file(), LinkOption.NOFOLLOW_LINKS)) {
-            rootfs.install(imagePath, in, EXECUTABLE, 0, 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        KubernetesComponentSource.readVerified(fetched, in -> rootfs.install(imagePath, in, EXECUTABLE, 0, 0));
         return imagePath;
     }
 
@@ -86,7 +77,7 @@ final class KubernetesComponentsLayer {
             String target, String required) {
         String what = fetched.artifact().component() + " " + fetched.artifact().version() + " (" + fetched.source() + ")";
         List<String> paths = new ArrayList<>();
-        ReleaseTarball.readFiles(fetched.file(), what, (name, mode, content) -> {
+        KubernetesComponentSource.readVerified(fetched, tarball -> ReleaseTarball.readFiles(tarball, what, (name, mode, content) -> {
             if (!name.startsWith(directory)) {
                 return;
             }
@@ -98,7 +89,7 @@ final class KubernetesComponentsLayer {
             String imagePath = target + "/" + file;
             rootfs.install(imagePath, content, EXECUTABLE, 0, 0);
             paths.add(imagePath);
-        });
+        }));
         if (!paths.contains(target + "/" + required)) {
             throw new BuildException(BuildException.Kind.WORKER_SETUP, "KUBERNETES_ARCHIVE_INVALID",
                     what + " is refused: it has no " + directory + required + ", so it is not the release it is named after",

@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -35,8 +33,8 @@ final class ReleaseTarball {
      *
      * @throws BuildException WORKER_SETUP KUBERNETES_ARCHIVE_INVALID for an entry a release must not have
      */
-    static void readFiles(Path tarball, String what, FileVisitor visitor) {
-        try (InputStream in = new BufferedInputStream(new GZIPInputStream(Files.newInputStream(tarball), 1 << 16))) {
+    static void readFiles(InputStream tarball, String what, FileVisitor visitor) {
+        try (InputStream in = new BufferedInputStream(new GZIPInputStream(tarball, 1 << 16))) {
             byte[] header = new byte[BLOCK];
             String longName = null;
             while (true) {

@@ -175,6 +175,24 @@ class KubernetesComponentsLayerTest {
     }
 
     @Test
+    void aCachedArtifactWhoseBytesChangedFailsTheBuildForARetryThatFetchesItAgain() throws IOException {
+        KubernetesComponentSource source = TestKubernetesMirror.source(mirror, cacheDir);
+        String kubeadm = source.fetch(TestKubernetesMirror.RELEASE, new BuildLog()).orElseThrow().artifacts().get(0)
+                .sha256();
+        Path cached = cacheDir.resolve("sha256").resolve(kubeadm);
+        Files.writeString(cached, "#!/bin/sh\necho changed on the worker's disk\n");
+
+        BuildException failure = failure(source);
+
+        assertEquals("KUBERNETES_COMPONENT_CACHE_CORRUPT", failure.code());
+        assertTrue(failure.retryable(), "a retry fetches the artifact again");
+        assertFalse(Files.exists(cached), "the changed copy is dropped from the cache");
+        Builder.BuiltImage retried = build(source, request("raw", TestKubernetesMirror.RELEASE));
+        assertEquals(Sha256.of(mirror.resolve(TestKubernetesMirror.KUBEADM)),
+                Sha256.of(ImageInspector.open(retried, workDir).cat("/usr/bin/kubeadm")));
+    }
+
+    @Test
     void aRequestWithoutKubernetesInstallsNothing() throws IOException {
         Builder.BuiltImage image = build(KubernetesComponentSource.notConfigured(), request("tgz", null));
 
