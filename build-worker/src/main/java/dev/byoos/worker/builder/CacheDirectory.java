@@ -20,6 +20,8 @@ import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
+import dev.byoos.worker.storage.FileTrees;
+
 import dev.byoos.contract.EventJson;
 
 /**
@@ -127,13 +129,8 @@ final class CacheDirectory {
 
     /** Removes a tree without following its links; what cannot be removed is logged, not thrown. */
     void deleteQuietly(Path tree) {
-        if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
+        try {
+            FileTrees.delete(tree);
         } catch (IOException e) {
             LOG.warnf("%s: could not remove %s: %s", what, tree, e.getMessage());
         }

@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -88,7 +85,7 @@ public class ScratchSpace {
             }
             for (Path leftover : entries()) {
                 LOG.warnf("removing %s: left by a worker that ended mid-build (its request is built again)", leftover);
-                deleteTree(leftover);
+                FileTrees.delete(leftover);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the scratch directory " + root, e);
@@ -105,14 +102,14 @@ public class ScratchSpace {
         if (!directory.getParent().equals(root)) {
             throw new IllegalArgumentException("not a build id: " + buildId);
         }
-        deleteTree(directory);
+        FileTrees.delete(directory);
         return Files.createDirectories(directory);
     }
 
     /** Removes a build's directory; a failure is logged, not thrown: the build's outcome stands. */
     public void remove(Path directory) {
         try {
-            deleteTree(directory);
+            FileTrees.delete(directory);
         } catch (IOException e) {
             LOG.warnf("could not remove scratch directory %s: %s", directory, e.getMessage());
         }
@@ -140,28 +137,5 @@ public class ScratchSpace {
             lock = null;
             lockChannel = null;
         }
-    }
-
-    /** Symbolic links are removed, never followed: a base's links point anywhere on the host. */
-    private static void deleteTree(Path tree) throws IOException {
-        if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }
