@@ -1,5 +1,8 @@
 package dev.byoos.spec.service;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Where a build stands. States only move forward (by rank), and terminal states never change, so
  * late, duplicated or reordered events cannot move a build backwards or revive a finished one.
@@ -53,8 +56,8 @@ public enum BuildState {
     }
 
     /** @return the states of a build going well that come after {@code state} */
-    public static java.util.List<BuildState> after(BuildState state) {
-        return java.util.Arrays.stream(values()).filter(later -> later.rank > state.rank && later.isOnTheWayTo(PUBLISHED))
+    public static List<BuildState> after(BuildState state) {
+        return Arrays.stream(values()).filter(later -> later.rank > state.rank && later.isOnTheWayTo(PUBLISHED))
                 .toList();
     }
 
