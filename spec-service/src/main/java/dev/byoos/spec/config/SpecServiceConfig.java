@@ -5,7 +5,7 @@ import java.time.Duration;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-@ConfigMapping(prefix = "spec-service")
+@ConfigMapping(prefix = "byoos.spec")
 public interface SpecServiceConfig {
 
     Outbox outbox();

@@ -6,7 +6,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
-import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -26,13 +25,14 @@ import dev.byoos.spec.repository.OutboxEntity;
 @ApplicationScoped
 public class OutboxPoller {
 
-    @Inject
-    Instance<OutboxRelay> relay;
-
-    @Inject
-    BuildMetrics metrics;
-
+    private final Instance<OutboxRelay> relay;
+    private final BuildMetrics metrics;
     private final AtomicBoolean started = new AtomicBoolean();
+
+    public OutboxPoller(Instance<OutboxRelay> relay, BuildMetrics metrics) {
+        this.relay = relay;
+        this.metrics = metrics;
+    }
 
     /** Observed after the default priority, i.e. after reactive messaging has started. */
     void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
@@ -43,7 +43,7 @@ public class OutboxPoller {
         started.set(false);
     }
 
-    @Scheduled(every = "${spec-service.outbox.poll-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${byoos.spec.outbox.poll-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
         if (!started.get()) {
             return Uni.createFrom().voidItem();

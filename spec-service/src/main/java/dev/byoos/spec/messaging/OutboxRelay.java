@@ -8,7 +8,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
@@ -39,22 +38,21 @@ public class OutboxRelay {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
-    @Inject
-    @Channel(Topics.BUILDS_REQUESTED)
-    MutinyEmitter<String> buildRequests;
-
-    @Inject
-    @Channel(Topics.BUILDS_CANCELLED)
-    MutinyEmitter<String> cancellations;
-
-    @Inject
-    Vertx vertx;
-
-    @Inject
-    SpecServiceConfig config;
-
+    private final MutinyEmitter<String> buildRequests;
+    private final MutinyEmitter<String> cancellations;
+    private final Vertx vertx;
+    private final SpecServiceConfig config;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean requestedWhileRunning = new AtomicBoolean();
+
+    public OutboxRelay(@Channel(Topics.BUILDS_REQUESTED) MutinyEmitter<String> buildRequests,
+            @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx,
+            SpecServiceConfig config) {
+        this.buildRequests = buildRequests;
+        this.cancellations = cancellations;
+        this.vertx = vertx;
+        this.config = config;
+    }
 
     /**
      * Asks for a relay pass now, on a fresh duplicated Vert.x context (flagged safe for Hibernate

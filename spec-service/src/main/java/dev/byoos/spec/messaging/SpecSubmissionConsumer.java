@@ -3,7 +3,6 @@ package dev.byoos.spec.messaging;
 import java.nio.charset.StandardCharsets;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -47,15 +46,16 @@ public class SpecSubmissionConsumer {
     private static final String STRUCTURED_CONTENT_TYPE = "application/cloudevents+json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Inject
-    SpecReader reader;
+    private final SpecReader reader;
+    private final SpecIntake intake;
+    private final MutinyEmitter<String> rejections;
 
-    @Inject
-    SpecIntake intake;
-
-    @Inject
-    @Channel(Topics.SPECS_REJECTED)
-    MutinyEmitter<String> rejections;
+    public SpecSubmissionConsumer(SpecReader reader, SpecIntake intake,
+            @Channel(Topics.SPECS_REJECTED) MutinyEmitter<String> rejections) {
+        this.reader = reader;
+        this.intake = intake;
+        this.rejections = rejections;
+    }
 
     /** A submission's CloudEvent attributes and its spec document. */
     record Submission(String id, String source, byte[] document, SpecParser.Format format) {

@@ -3,10 +3,23 @@ package dev.byoos.spec.model;
 import java.util.List;
 import java.util.Map;
 
+import dev.byoos.contract.BuildRequested.CaCertificate;
+import dev.byoos.contract.BuildRequested.Debootstrap;
+import dev.byoos.contract.BuildRequested.FileCustomization;
+import dev.byoos.contract.BuildRequested.Kubernetes;
+import dev.byoos.contract.BuildRequested.Script;
+import dev.byoos.contract.BuildRequested.Tarball;
+import dev.byoos.contract.BuildRequested.User;
+
 /**
  * An image spec ({@code apiVersion: byoos.dev/v1alpha1}, {@code kind: ImageSpec}) after validation
  * and defaulting. Instances are only built from documents that {@code SpecValidator} accepted, so
  * the fields below are present and well-formed. docs/spec-reference.md documents every field.
+ *
+ * <p>The parts a build request carries unchanged (base details, Kubernetes components and the
+ * customizations) are the contract's own {@link dev.byoos.contract.BuildRequested} records, so a
+ * spec's shape and the event's shape cannot drift apart; the property names, and so the stored
+ * canonical JSON and its digest, are the same as they always were.
  */
 public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec spec) {
 
@@ -33,18 +46,8 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
         }
     }
 
-    public record Debootstrap(String suite, String mirror) {
-    }
-
-    public record Tarball(String url, String sha256) {
-    }
-
     /** @param reference an OCI image reference whose root filesystem is the base */
     public record ContainerImage(String reference) {
-    }
-
-    /** Kubernetes and the components installed with it; component versions default from the support matrix. */
-    public record Kubernetes(String version, String containerd, String cni, String crictl) {
     }
 
     /**
@@ -71,20 +74,6 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
         public static Customizations none() {
             return new Customizations(List.of(), List.of(), List.of(), Map.of(), List.of(), List.of(), List.of());
         }
-    }
-
-    /** @param owner {@code user:group}; names resolve in the image */
-    public record FileCustomization(String path, String content, String mode, String owner) {
-    }
-
-    public record User(String name, List<String> groups, List<String> sshAuthorizedKeys) {
-    }
-
-    public record CaCertificate(String name, String pem) {
-    }
-
-    /** @param stage {@code pre} (before the other customizations) or {@code post} (after them) */
-    public record Script(String name, String stage, String content, int timeoutSeconds) {
     }
 
     public record Pack(String name, String version, String displayName) {

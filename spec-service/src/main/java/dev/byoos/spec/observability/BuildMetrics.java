@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -36,10 +35,12 @@ public class BuildMetrics {
             BuildState.STORED, BuildState.PUBLISHED);
     private static final Set<BuildState> WAITING_STATES = EnumSet.of(BuildState.ACCEPTED, BuildState.QUEUED);
 
-    @Inject
-    MeterRegistry registry;
-
+    private final MeterRegistry registry;
     private final AtomicLong outboxBacklog = new AtomicLong();
+
+    public BuildMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     @PostConstruct
     void registerGauges() {

@@ -5,7 +5,6 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.NotFoundException;
@@ -28,18 +27,23 @@ import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.repository.BuildTransitionEntity;
 import dev.byoos.spec.service.BuildState;
-import dev.byoos.spec.service.SpecIntake;
+import dev.byoos.spec.service.BuildCancellation;
+import dev.byoos.spec.service.BuildRetries;
 import dev.byoos.service.Caller;
 
 @Path("/api/v1/builds")
 @RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
 public class BuildResource {
 
-    @Inject
-    SpecIntake intake;
+    private final BuildRetries retries;
+    private final BuildCancellation cancellation;
+    private final Caller caller;
 
-    @Inject
-    Caller caller;
+    public BuildResource(BuildRetries retries, BuildCancellation cancellation, Caller caller) {
+        this.retries = retries;
+        this.cancellation = cancellation;
+        this.caller = caller;
+    }
 
     /**
      * A build in a list: what it is, where it stands, its current stage's progress and its failure,
@@ -109,7 +113,7 @@ public class BuildResource {
     @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
     @Operation(summary = "Build a failed or cancelled target again, as its next attempt")
     public Uni<Response> retry(@PathParam("id") String id) {
-        return intake.retry(parse(id), caller.scope()).map(retry -> Response.accepted(BuildView.Summary.of(retry))
+        return retries.retry(parse(id), caller.scope()).map(retry -> Response.accepted(BuildView.Summary.of(retry))
                 .location(URI.create("/api/v1/builds/" + retry.id))
                 .build());
     }
@@ -120,7 +124,7 @@ public class BuildResource {
     @Operation(summary = "Cancel an unfinished build; a running build stops within seconds and nothing is published")
     @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
     public Uni<BuildView.Summary> cancel(@PathParam("id") String id) {
-        return intake.cancel(parse(id), caller.scope(), caller.subject()).map(BuildView.Summary::of);
+        return cancellation.cancel(parse(id), caller.scope(), caller.subject()).map(BuildView.Summary::of);
     }
 
     private static UUID parse(String id) {

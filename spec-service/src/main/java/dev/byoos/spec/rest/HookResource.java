@@ -10,7 +10,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import jakarta.annotation.security.PermitAll;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -43,11 +42,13 @@ public class HookResource {
     public static final String DELIVERY_HEADER = "X-GitHub-Delivery";
     public static final String EVENT_HEADER = "X-GitHub-Event";
 
-    @Inject
-    SpecServiceConfig config;
+    private final SpecServiceConfig config;
+    private final SpecIntake intake;
 
-    @Inject
-    SpecIntake intake;
+    public HookResource(SpecServiceConfig config, SpecIntake intake) {
+        this.config = config;
+        this.intake = intake;
+    }
 
     public record Ping(String source, String message) {
     }

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -62,14 +61,15 @@ public class PipelineResource {
     private static final List<BuildState> FINISHED_WITHOUT_FAILING = Arrays.stream(BuildState.values())
             .filter(state -> state.isTerminal() && state != BuildState.FAILED).toList();
 
-    @Inject
-    Caller caller;
+    private final Caller caller;
+    private final JsonWebToken token;
+    private final BuildChangeFeed feed;
 
-    @Inject
-    JsonWebToken token;
-
-    @Inject
-    BuildChangeFeed feed;
+    public PipelineResource(Caller caller, JsonWebToken token, BuildChangeFeed feed) {
+        this.caller = caller;
+        this.token = token;
+        this.feed = feed;
+    }
 
     /**
      * @param state    a build state

@@ -11,12 +11,14 @@ import jakarta.ws.rs.Produces;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
+import dev.byoos.spec.validation.SpecSchema;
+
 /** Publishes the ImageSpec JSON Schema, for editors and for systems that generate specs. */
 @Path("/api/v1/schema")
 @PermitAll
 public class SchemaResource {
 
-    public static final String RESOURCE = "/byoos/imagespec.schema.json";
+    public static final String RESOURCE = SpecSchema.RESOURCE;
     private static final byte[] SCHEMA = load();
 
     @GET

@@ -5,7 +5,6 @@ import java.util.List;
 
 import jakarta.ws.rs.BadRequestException;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -33,12 +32,15 @@ import dev.byoos.spec.repository.SpecEntity;
 @RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
 public class SpecReadResource {
 
-    @Inject
-    Caller caller;
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String LATEST_VERSIONS = "from SpecEntity s where s.version = "
             + "(select max(v.version) from SpecEntity v where v.team = s.team and v.name = s.name)";
+
+    private final Caller caller;
+
+    public SpecReadResource(Caller caller) {
+        this.caller = caller;
+    }
 
     public record SpecSummary(String team, String name, int latestVersion, String digest, OffsetDateTime createdAt,
             String href) {

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -24,6 +23,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.service.Caller;
+import dev.byoos.spec.service.CanonicalSpecs;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;
@@ -37,11 +37,15 @@ public class SpecResource {
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final Pattern IDEMPOTENCY_KEY_FORMAT = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
-    @Inject
-    SpecReader reader;
+    private final SpecReader reader;
+    private final SpecIntake intake;
+    private final Caller caller;
 
-    @Inject
-    SpecIntake intake;
+    public SpecResource(SpecReader reader, SpecIntake intake, Caller caller) {
+        this.reader = reader;
+        this.intake = intake;
+        this.caller = caller;
+    }
 
     /** The submitted spec and the builds it started (or, for an identical resubmission, already has). */
     public record Submission(String team, String name, int version, String digest, boolean newVersion,
@@ -53,9 +57,6 @@ public class SpecResource {
                     accepted.builds().stream().map(BuildView.Summary::of).toList());
         }
     }
-
-    @Inject
-    Caller caller;
 
     @POST
     @Consumes(MediaType.WILDCARD)
@@ -96,7 +97,7 @@ public class SpecResource {
     @RequestBody(description = "An ImageSpec document, application/yaml or application/json")
     public Validation validate(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
         ImageSpec spec = reader.read(body, formatOf(contentType));
-        return new Validation(true, SpecIntake.sha256(SpecIntake.canonicalJson(spec)), spec);
+        return new Validation(true, CanonicalSpecs.sha256(CanonicalSpecs.canonicalJson(spec)), spec);
     }
 
     private static String checkKey(String key) {

@@ -2,7 +2,6 @@ package dev.byoos.spec.service;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -49,24 +48,26 @@ public class BuildChangeFeed {
         }
     }
 
-    @Inject
-    Vertx vertx;
-
-    @Inject
-    ObjectMapper json;
-
-    @ConfigProperty(name = "quarkus.datasource.reactive.url")
-    String databaseUrl;
-
-    @ConfigProperty(name = "quarkus.datasource.username")
-    String databaseUser;
-
-    @ConfigProperty(name = "quarkus.datasource.password")
-    String databasePassword;
-
+    private final Vertx vertx;
+    private final ObjectMapper json;
+    private final String databaseUrl;
+    private final String databaseUser;
+    private final String databasePassword;
     private final BroadcastProcessor<PipelineUpdate> updates = BroadcastProcessor.create();
     private PgSubscriber subscriber;
     private boolean listenedBefore;
+
+    /** Its own connection, with the datasource's settings: LISTEN needs one that the pool does not hand around. */
+    public BuildChangeFeed(Vertx vertx, ObjectMapper json,
+            @ConfigProperty(name = "quarkus.datasource.reactive.url") String databaseUrl,
+            @ConfigProperty(name = "quarkus.datasource.username") String databaseUser,
+            @ConfigProperty(name = "quarkus.datasource.password") String databasePassword) {
+        this.vertx = vertx;
+        this.json = json;
+        this.databaseUrl = databaseUrl;
+        this.databaseUser = databaseUser;
+        this.databasePassword = databasePassword;
+    }
 
     void listen(@Observes StartupEvent started) {
         PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl.replaceFirst("^vertx-reactive:", ""))

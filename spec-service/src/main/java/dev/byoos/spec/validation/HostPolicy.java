@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * Which hosts a spec may make a build worker contact (base mirrors, tarball downloads, base image
  * registries). Deny by default: a user's spec must never point a worker at an internal address,
- * so only hosts an operator listed ({@code spec-service.allowed-hosts}) are accepted. An entry is
+ * so only hosts an operator listed ({@code byoos.spec.allowed-hosts}) are accepted. An entry is
  * a host name ({@code deb.debian.org}), a suffix ({@code .example.com} matches its subdomains) or
  * an IP literal the operator chose to allow.
  */

@@ -1,7 +1,6 @@
 package dev.byoos.spec.validation;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.byoos.spec.model.ImageSpec;
 
@@ -9,11 +8,13 @@ import dev.byoos.spec.model.ImageSpec;
 @ApplicationScoped
 public class SpecReader {
 
-    @Inject
-    SpecParser parser;
+    private final SpecParser parser;
+    private final SpecValidator validator;
 
-    @Inject
-    SpecValidator validator;
+    public SpecReader(SpecParser parser, SpecValidator validator) {
+        this.parser = parser;
+        this.validator = validator;
+    }
 
     /** @throws SpecRejectedException with every violation when the document is not an acceptable spec */
     public ImageSpec read(byte[] document, SpecParser.Format format) {

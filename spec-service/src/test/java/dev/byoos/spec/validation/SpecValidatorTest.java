@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.spec.model.ImageSpec;
 
 class SpecValidatorTest {
@@ -67,7 +68,7 @@ class SpecValidatorTest {
     @Test
     void defaultsKubernetesComponentsFromTheSupportMatrixAndKeepsAnOverride() {
         ImageSpec spec = validate(VALID.replace("version: 1.30.4", "version: 1.30.4\n    crictl: 1.26.0"));
-        assertEquals(new ImageSpec.Kubernetes("1.30.4", "1.7.13", "1.3.0", "1.26.0"), spec.spec().kubernetes());
+        assertEquals(new BuildRequested.Kubernetes("1.30.4", "1.7.13", "1.3.0", "1.26.0"), spec.spec().kubernetes());
     }
 
     @Test
@@ -182,7 +183,7 @@ class SpecValidatorTest {
                 "      debootstrap:\n        suite: bookworm\n        mirror: http://deb.mirror.corp/debian\n");
         ImageSpec.Base base = internal.validate(parser.parse(debootstrap.getBytes(StandardCharsets.UTF_8),
                 SpecParser.Format.YAML)).spec().os().base();
-        assertEquals(new ImageSpec.Debootstrap("bookworm", "http://deb.mirror.corp/debian"), base.debootstrap());
+        assertEquals(new BuildRequested.Debootstrap("bookworm", "http://deb.mirror.corp/debian"), base.debootstrap());
         // The default list does not know that mirror.
         assertEquals(Violation.HOST_NOT_ALLOWED, violations(debootstrap).get(0).code());
         assertTrue(new HostPolicy(List.of(".mirror.corp")).allows("a.mirror.corp"));
