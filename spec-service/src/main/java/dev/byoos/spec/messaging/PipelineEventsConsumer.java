@@ -32,8 +32,8 @@ import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.observability.BuildMetrics.BuildTransition;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
-import dev.byoos.spec.service.BuildState;
-import dev.byoos.spec.service.PipelineStage;
+import dev.byoos.spec.BuildState;
+import dev.byoos.spec.PipelineStage;
 
 /**
  * Keeps the build read model current from every stage's events. Idempotent: each CloudEvent id is

@@ -14,7 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.byoos.messaging.BuildTags;
 import dev.byoos.spec.repository.BuildEntity;
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 
 /**
  * The build read model's movements as Prometheus counters, tagged with team, cloud and format.

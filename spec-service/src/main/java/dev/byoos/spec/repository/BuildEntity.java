@@ -21,8 +21,8 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildProgress;
-import dev.byoos.spec.service.BuildState;
-import dev.byoos.spec.service.PipelineStage;
+import dev.byoos.spec.BuildState;
+import dev.byoos.spec.PipelineStage;
 
 /**
  * The read model of one build (one target of one spec version) across every stage. Updates write

@@ -14,7 +14,7 @@ import jakarta.persistence.Table;
 
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 
 /**
  * When a build entered a state. Written by the database (trigger {@code build_changed}) whenever any

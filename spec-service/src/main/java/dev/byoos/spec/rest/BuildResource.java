@@ -26,7 +26,7 @@ import io.smallrye.mutiny.Uni;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.repository.BuildTransitionEntity;
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 import dev.byoos.spec.service.BuildCancellation;
 import dev.byoos.spec.service.BuildRetries;
 import dev.byoos.service.Caller;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.repository.BuildTransitionEntity;
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 
 /**
  * A build as the API shows it: its state across every stage, the current stage's progress, when it

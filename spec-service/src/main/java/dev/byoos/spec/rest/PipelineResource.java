@@ -36,7 +36,7 @@ import dev.byoos.service.TeamScope;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.service.BuildChangeFeed;
 import dev.byoos.spec.service.BuildChangeFeed.PipelineUpdate;
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 
 /**
  * The pipeline at a glance, for the pipeline page ({@code /pipeline}): what is in flight and where,

@@ -14,7 +14,7 @@ import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 import dev.byoos.service.TeamScope;
 
 /** Query parameters shared by the list endpoints, checked into clear 400s. */

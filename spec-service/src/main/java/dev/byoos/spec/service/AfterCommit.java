@@ -4,7 +4,7 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import dev.byoos.spec.messaging.OutboxRelay;
+import dev.byoos.spec.outbox.OutboxRelay;
 import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.repository.BuildEntity;
 

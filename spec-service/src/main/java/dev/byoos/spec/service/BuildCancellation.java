@@ -18,6 +18,7 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.service.TeamScope;
+import dev.byoos.spec.BuildState;
 import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.BuildEventEntity;

@@ -9,6 +9,7 @@ import java.util.UUID;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.BuildState;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;

@@ -1,4 +1,4 @@
-package dev.byoos.spec.messaging;
+package dev.byoos.spec.outbox;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 

@@ -1,4 +1,4 @@
-package dev.byoos.spec.service;
+package dev.byoos.spec;
 
 import java.util.Arrays;
 import java.util.List;

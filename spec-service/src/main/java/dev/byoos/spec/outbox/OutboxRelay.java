@@ -1,4 +1,4 @@
-package dev.byoos.spec.messaging;
+package dev.byoos.spec.outbox;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -26,7 +26,7 @@ import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
-import dev.byoos.spec.service.BuildState;
+import dev.byoos.spec.BuildState;
 
 /**
  * Publishes outbox records to Kafka in insertion order and marks them published only after
