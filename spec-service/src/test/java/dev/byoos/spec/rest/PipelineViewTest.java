@@ -1,6 +1,7 @@
 package dev.byoos.spec.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
@@ -273,24 +274,15 @@ class PipelineViewTest {
                 .post("/api/v1/specs").then().statusCode(201).extract().path("builds[0].id");
     }
 
-    private ValidatableResponse awaitState(String buildId, String state) throws InterruptedException {
+    private ValidatableResponse awaitState(String buildId, String state) {
         return awaitBuild(buildId, "state", state);
     }
 
-    private ValidatableResponse awaitBuild(String buildId, String path, Object expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (true) {
-            ValidatableResponse response = given().auth().oauth2(ADMIN).get("/api/v1/builds/" + buildId)
-                    .then().statusCode(200);
-            Object current = response.extract().path(path);
-            if (expected.equals(current)) {
-                return response;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("build " + buildId + " has " + path + " " + current + ", expected " + expected);
-            }
-            Thread.sleep(100);
-        }
+    private ValidatableResponse awaitBuild(String buildId, String path, Object expected) {
+        return await("build " + buildId + " with " + path + " " + expected).atMost(TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> given().auth().oauth2(ADMIN).get("/api/v1/builds/" + buildId).then().statusCode(200),
+                        response -> expected.equals(response.extract().path(path)));
     }
 
     private static String token(String team) {

@@ -1,6 +1,7 @@
 package dev.byoos.spec.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -521,29 +522,15 @@ class SpecPipelineTest {
         given().get("/api/v1/builds/not-a-uuid").then().statusCode(404).contentType("application/problem+json");
     }
 
-    private ValidatableResponse awaitState(String buildId, String state) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (true) {
-            ValidatableResponse response = given().get("/api/v1/builds/" + buildId).then().statusCode(200);
-            String current = response.extract().path("state");
-            if (state.equals(current)) {
-                return response;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("build " + buildId + " is " + current + ", expected " + state);
-            }
-            Thread.sleep(100);
-        }
+    private ValidatableResponse awaitState(String buildId, String state) {
+        return await("build " + buildId + " " + state).atMost(TIMEOUT).pollInterval(Duration.ofMillis(100))
+                .until(() -> given().get("/api/v1/builds/" + buildId).then().statusCode(200),
+                        response -> state.equals(response.extract().path("state")));
     }
 
-    private void awaitCount(String sql, long expected) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (count(sql) != expected) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(sql + " did not reach " + expected);
-            }
-            Thread.sleep(100);
-        }
+    private void awaitCount(String sql, long expected) {
+        await(sql + " = " + expected).atMost(TIMEOUT).pollInterval(Duration.ofMillis(100))
+                .until(() -> count(sql) == expected);
     }
 
     private long count(String sql) throws Exception {
