@@ -144,6 +144,7 @@ public class ArtifactIntake {
     private Uni<Promoted> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
             AtomicReference<Duration> promotion, WaitListener waiting) {
         Context context = vertx.getOrCreateContext();
+        // One wait per event: its listener speaks for this build.
         DependencyWait wait = new DependencyWait(backoff, pause -> {
             LOG.warnf("build %s: S3 unavailable (attempt %d), retrying: %s", event.build().buildId(), pause.attempt(),
                     pause.failure().getMessage());

@@ -78,6 +78,7 @@ public class PackPublishing {
     public Outcome publish(ArtifactStored artifact, WaitListener waiting) {
         BuildCoordinates build = artifact.build();
         AtomicInteger attempts = new AtomicInteger(1);
+        // One wait per event: its listener speaks for this build.
         DependencyWait wait = new DependencyWait(backoff, pause -> {
             LOG.warnf("build %s: attempt %d: %s; next attempt in %s", build.buildId(), pause.attempt(),
                     pause.failure().getMessage(), pause.nextAttemptIn());
