@@ -11,8 +11,8 @@ import java.security.spec.ECGenParameterSpec;
  * directory, that artifact-service signs artifact digests with. Production deployments mount
  * their own key at the same configuration keys; tests make theirs with this class too.
  *
- * @param privateKeyFile PKCS#8 PEM ({@code byoos.signing.private-key-file})
- * @param publicKeyFile  SubjectPublicKeyInfo PEM ({@code byoos.signing.public-key-file}), what
+ * @param privateKeyFile PKCS#8 PEM ({@code byoos.artifact.signing.private-key-file})
+ * @param publicKeyFile  SubjectPublicKeyInfo PEM ({@code byoos.artifact.signing.public-key-file}), what
  *                       anyone verifies signatures with offline
  */
 public record LocalSigningKeys(Path privateKeyFile, Path publicKeyFile) {

@@ -6,7 +6,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /** Presigned download URLs: anyone holding one can read the artifact until it expires, so expiry is bounded. */
-@ConfigMapping(prefix = "byoos.downloads")
+@ConfigMapping(prefix = "byoos.artifact.downloads")
 public interface DownloadConfig {
 
     /** When the caller asks for no particular expiry. */

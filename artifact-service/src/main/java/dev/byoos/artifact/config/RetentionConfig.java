@@ -10,7 +10,7 @@ import io.smallrye.config.WithDefault;
  * older than {@code gracePeriod}, and referenced by no published pack. Nothing is deleted until an
  * administrator runs it, after reading the same plan as a dry run.
  */
-@ConfigMapping(prefix = "byoos.retention")
+@ConfigMapping(prefix = "byoos.artifact.retention")
 public interface RetentionConfig {
 
     /** Artifacts kept per team, spec and target (cloud and format), newest first. */

@@ -10,7 +10,7 @@ import io.smallrye.config.ConfigMapping;
  * the public key as SubjectPublicKeyInfo ({@code openssl pkey -in signing.key -pubout -out signing.pub}).
  * The public key is what consumers verify with offline.
  */
-@ConfigMapping(prefix = "byoos.signing")
+@ConfigMapping(prefix = "byoos.artifact.signing")
 public interface SigningConfig {
 
     Path privateKeyFile();

@@ -1,25 +1,26 @@
 package dev.byoos.artifact.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-import dev.byoos.artifact.config.S3Config;
 import dev.byoos.artifact.storage.ArtifactStore;
+import dev.byoos.storage.S3Settings;
 
 /** Not ready while either bucket cannot be reached: nothing could be verified or promoted. */
 @Readiness
 @ApplicationScoped
 public class ArtifactStorageCheck implements HealthCheck {
 
-    @Inject
-    ArtifactStore store;
+    private final ArtifactStore store;
+    private final S3Settings config;
 
-    @Inject
-    S3Config config;
+    public ArtifactStorageCheck(ArtifactStore store, S3Settings config) {
+        this.store = store;
+        this.config = config;
+    }
 
     @Override
     public HealthCheckResponse call() {

@@ -3,7 +3,6 @@ package dev.byoos.artifact.observability;
 import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,8 +32,11 @@ public class ArtifactMetrics {
     /** A redelivered build.completed whose artifact was stored already; announced again. */
     public static final String ALREADY_STORED = "already-stored";
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public ArtifactMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     public void stored(BuildCoordinates build, String format, long bytes, Duration promotion) {
         counted(build, format, STORED);

@@ -12,7 +12,6 @@ import java.util.regex.Pattern;
 
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.GET;
@@ -55,20 +54,21 @@ public class ArtifactResource {
 
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
-    @Inject
-    Caller caller;
+    private final Caller caller;
+    private final ArtifactStore store;
+    private final ArtifactSigner signer;
+    /** Bounds the expiry of presigned URLs: anyone holding one can read the artifact. */
+    private final DownloadConfig downloads;
+    private final Vertx vertx;
 
-    @Inject
-    ArtifactStore store;
-
-    @Inject
-    ArtifactSigner signer;
-
-    @Inject
-    DownloadConfig downloads;
-
-    @Inject
-    Vertx vertx;
+    public ArtifactResource(Caller caller, ArtifactStore store, ArtifactSigner signer, DownloadConfig downloads,
+            Vertx vertx) {
+        this.caller = caller;
+        this.store = store;
+        this.signer = signer;
+        this.downloads = downloads;
+        this.vertx = vertx;
+    }
 
     /** One page of a search, with the total to page through it. */
     public record Results(List<ArtifactView> items, int page, int size, long total) {

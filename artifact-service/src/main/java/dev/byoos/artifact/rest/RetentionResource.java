@@ -1,7 +1,6 @@
 package dev.byoos.artifact.rest;
 
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -20,8 +19,11 @@ import dev.byoos.service.Caller;
 @RolesAllowed(Caller.ADMIN)
 public class RetentionResource {
 
-    @Inject
-    ArtifactRetention retention;
+    private final ArtifactRetention retention;
+
+    public RetentionResource(ArtifactRetention retention) {
+        this.retention = retention;
+    }
 
     @GET
     @Path("/plan")

@@ -1,7 +1,8 @@
 package dev.byoos.artifact.service;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
+
+import io.opentelemetry.instrumentation.annotations.WithSpan;
 
 import dev.byoos.artifact.storage.ArtifactStore;
 import dev.byoos.artifact.storage.ArtifactStore.Measured;
@@ -17,8 +18,11 @@ import dev.byoos.contract.BuildCompleted.StagedObject;
 @ApplicationScoped
 public class ArtifactPromoter {
 
-    @Inject
-    ArtifactStore store;
+    private final ArtifactStore store;
+
+    public ArtifactPromoter(ArtifactStore store) {
+        this.store = store;
+    }
 
     /** An object at its content address in the artifacts bucket. */
     public record Stored(String key, String sha256, long size, String format) {
@@ -33,6 +37,7 @@ public class ArtifactPromoter {
      *                                       the build reported: final, the build fails
      * @throws ArtifactStore.StorageUnavailableException when S3 fails: retry later
      */
+    @WithSpan
     public Promoted promote(BuildCompleted event) {
         // The image first: without it, the SBOM and log are worth nothing.
         Stored image = verifyAndPromote("image", event.image());

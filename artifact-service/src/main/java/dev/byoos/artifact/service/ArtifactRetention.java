@@ -9,10 +9,10 @@ import java.util.Set;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
@@ -51,14 +51,10 @@ public class ArtifactRetention {
               and not exists (select 1 from pack_reference p where p.build_id = ranked.build_id)
             """;
 
-    @Inject
-    RetentionConfig config;
-
-    @Inject
-    ArtifactStore store;
-
-    @Inject
-    Vertx vertx;
+    private final RetentionConfig config;
+    private final ArtifactStore store;
+    /** Object deletions block: they run on a worker thread, after the records' transaction. */
+    private final Vertx vertx;
 
     /** An artifact retention deletes. */
     public record Expired(String buildId, String team, String spec, int specVersion, String target, String sha256,
@@ -73,7 +69,14 @@ public class ArtifactRetention {
             List<String> objects, List<String> failedObjects, boolean dryRun) {
     }
 
+    public ArtifactRetention(RetentionConfig config, ArtifactStore store, Vertx vertx) {
+        this.config = config;
+        this.store = store;
+        this.vertx = vertx;
+    }
+
     /** What a run would delete now; changes nothing. */
+    @WithSpan
     public Uni<Plan> plan() {
         OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC).minus(config.gracePeriod());
         return Panache.withSession(() -> expired(cutoff).flatMap(expired -> orphanedObjects(expired)
@@ -81,6 +84,7 @@ public class ArtifactRetention {
     }
 
     /** Deletes what {@link #plan()} lists, as it stands at the moment of the run. */
+    @WithSpan
     public Uni<Plan> run() {
         OffsetDateTime cutoff = OffsetDateTime.now(ZoneOffset.UTC).minus(config.gracePeriod());
         return Panache.withTransaction(() -> expired(cutoff).flatMap(expired -> orphanedObjects(expired)

@@ -23,7 +23,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.byoos.artifact.config.SigningConfig;
 import dev.byoos.contract.ArtifactStored;
@@ -52,7 +51,6 @@ public class ArtifactSigner {
     private final String publicKeyPem;
     private final String keyId;
 
-    @Inject
     public ArtifactSigner(SigningConfig config) {
         try {
             this.publicKeyPem = Files.readString(config.publicKeyFile(), StandardCharsets.US_ASCII);
@@ -63,7 +61,7 @@ public class ArtifactSigner {
                             config.privateKeyFile())));
             this.keyId = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(publicKey.getEncoded()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the signing key (byoos.signing.*-key-file)", e);
+            throw new UncheckedIOException("cannot read the signing key (byoos.artifact.signing.*-key-file)", e);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the signing key files do not hold an EC key pair in PEM "
                     + "(PKCS#8 private key, SubjectPublicKeyInfo public key): " + e.getMessage(), e);
@@ -71,8 +69,8 @@ public class ArtifactSigner {
         requireP256(publicKey);
         String probe = "00".repeat(32);
         if (!verifies(probe, sign(probe).value())) {
-            throw new IllegalStateException("byoos.signing.public-key-file is not the public half of "
-                    + "byoos.signing.private-key-file");
+            throw new IllegalStateException("byoos.artifact.signing.public-key-file is not the public half of "
+                    + "byoos.artifact.signing.private-key-file");
         }
     }
 

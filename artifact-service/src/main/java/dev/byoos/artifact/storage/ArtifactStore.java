@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
@@ -23,7 +22,8 @@ import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
 
-import dev.byoos.artifact.config.S3Config;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
+import dev.byoos.storage.S3Settings;
 
 /**
  * S3 access for artifacts: streaming verification, server-side promotion to content-addressed
@@ -40,14 +40,9 @@ public class ArtifactStore {
     private final MinioClient client;
     private final String artifactsBucket;
 
-    @Inject
-    public ArtifactStore(S3Config config) {
-        this.client = MinioClient.builder()
-                .endpoint(config.endpoint())
-                .region(config.region())
-                .credentials(config.accessKey(), config.secretKey())
-                .build();
-        this.artifactsBucket = config.artifactsBucket();
+    public ArtifactStore(MinioClient client, S3Settings settings) {
+        this.client = client;
+        this.artifactsBucket = settings.artifactsBucket();
     }
 
     public String artifactsBucket() {
@@ -209,9 +204,13 @@ public class ArtifactStore {
     }
 
     /** S3 could not be reached or refused the request; retrying later may succeed. */
-    public static class StorageUnavailableException extends RuntimeException {
+    public static class StorageUnavailableException extends DependencyUnavailableException {
+
+        /** What work waits for while S3 is unavailable ({@code build.progress} waitingFor). */
+        public static final String DEPENDENCY = "s3";
+
         public StorageUnavailableException(String what, Throwable cause) {
-            super("S3 failed while " + what + ": " + cause.getMessage(), cause);
+            super(DEPENDENCY, "S3 failed while " + what + ": " + cause.getMessage(), cause);
         }
     }
 }

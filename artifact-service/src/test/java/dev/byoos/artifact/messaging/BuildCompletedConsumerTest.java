@@ -36,6 +36,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.artifact.Rows;
+import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.artifact.observability.ArtifactMetrics;
@@ -53,6 +54,7 @@ import dev.byoos.testsupport.TestTokens;
 /** artifact-service's consumer against real Kafka, S3 and PostgreSQL. */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+@QuarkusTestResource(SigningKeysResource.class)
 class BuildCompletedConsumerTest {
 
     @Inject

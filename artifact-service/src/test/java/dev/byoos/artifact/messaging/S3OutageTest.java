@@ -17,6 +17,7 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.artifact.Rows;
+import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
@@ -33,6 +34,7 @@ import dev.byoos.testsupport.TestStack;
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+@QuarkusTestResource(SigningKeysResource.class)
 class S3OutageTest {
 
     @Inject

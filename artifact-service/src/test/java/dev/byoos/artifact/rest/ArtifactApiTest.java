@@ -31,6 +31,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
@@ -45,6 +46,7 @@ import dev.byoos.testsupport.TestTokens;
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+@QuarkusTestResource(SigningKeysResource.class)
 class ArtifactApiTest {
 
     static final String ALICE = TestTokens.bearer("alice", "viewer", "team-a");

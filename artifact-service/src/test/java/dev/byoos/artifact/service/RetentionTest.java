@@ -1,6 +1,7 @@
 package dev.byoos.artifact.service;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,6 +32,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 
 import dev.byoos.artifact.Rows;
+import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
@@ -46,6 +49,7 @@ import dev.byoos.testsupport.TestTokens;
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+@QuarkusTestResource(SigningKeysResource.class)
 class RetentionTest {
 
     static final String ADMIN = TestTokens.bearer("root", "admin");
@@ -128,12 +132,10 @@ class RetentionTest {
     }
 
     /** Waits (not a timed assertion: bounded only so a broken consumer fails the test) for the reference. */
-    private void awaitPackReference(String buildId) throws Exception {
-        long deadline = System.nanoTime() + StagedBuilds.TIMEOUT.toNanos();
-        while (count("select count(*) from pack_reference where build_id = '" + buildId + "'") == 0) {
-            assertTrue(System.nanoTime() < deadline, "pack.published for " + buildId + " was never recorded");
-            Thread.sleep(100);
-        }
+    private void awaitPackReference(String buildId) {
+        await("pack.published for " + buildId + " recorded").atMost(StagedBuilds.TIMEOUT)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> count("select count(*) from pack_reference where build_id = '" + buildId + "'") > 0);
     }
 
     private static Set<String> buildsOf(JsonPath plan, String spec) {

@@ -13,6 +13,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 
+import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
@@ -25,6 +26,7 @@ import dev.byoos.testsupport.DevStackResource;
  */
 @QuarkusIntegrationTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
+@QuarkusTestResource(SigningKeysResource.class)
 class LargeImagePromotionIT {
 
     static final long TWO_GIB = 2L * 1024 * 1024 * 1024;

@@ -1,15 +1,21 @@
 package dev.byoos.pack.config;
 
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-@ConfigMapping(prefix = "publisher")
+/**
+ * pack-publisher's settings, {@code byoos.publisher.*}. The registry's private CA, when it has one,
+ * is the TLS configuration {@value #REGISTRY_TLS} ({@code quarkus.tls.registry.trust-store.pem.certs}).
+ */
+@ConfigMapping(prefix = "byoos.publisher")
 public interface PublisherConfig {
+
+    /** The named TLS configuration (Quarkus's TLS registry) that says which CAs the registry's certificate may come from. */
+    String REGISTRY_TLS = "registry";
 
     Registry registry();
 
@@ -23,12 +29,6 @@ public interface PublisherConfig {
          * {@code http://127.0.0.1:5000} (plain HTTP).
          */
         String url();
-
-        /**
-         * PEM file of the certificate authorities that sign the registry's TLS certificate, for
-         * registries behind a private CA; without it the JVM's default trust store is used.
-         */
-        Optional<Path> caCertificate();
 
         /**
          * Path below the registry under which {@code spectro-packs/archive/<name>} repositories are

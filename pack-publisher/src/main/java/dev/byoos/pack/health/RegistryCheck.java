@@ -1,7 +1,6 @@
 package dev.byoos.pack.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -14,8 +13,11 @@ import dev.byoos.pack.registry.OciRegistryClient;
 @ApplicationScoped
 public class RegistryCheck implements HealthCheck {
 
-    @Inject
-    OciRegistryClient registry;
+    private final OciRegistryClient registry;
+
+    public RegistryCheck(OciRegistryClient registry) {
+        this.registry = registry;
+    }
 
     @Override
     public HealthCheckResponse call() {

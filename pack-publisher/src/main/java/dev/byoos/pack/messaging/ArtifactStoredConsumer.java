@@ -5,9 +5,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -25,56 +23,45 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
-import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
+import dev.byoos.messaging.resilience.Waiting;
 import dev.byoos.pack.observability.PackMetrics;
-import dev.byoos.pack.registry.RegistryException;
-import dev.byoos.pack.registry.RegistryUnavailableException;
-import dev.byoos.pack.repository.PackCatalog;
-import dev.byoos.pack.render.UnpublishablePackException;
 import dev.byoos.pack.service.PackPublisher;
+import dev.byoos.pack.service.PackPublishing;
 
 /**
- * Publishes the BYOOS pack of each stored artifact and announces the outcome.
+ * Hands each stored artifact to {@link PackPublishing} and announces the outcome:
+ * {@code pack.published}, or {@code build.failed} at stage {@value #STAGE}; while publishing waits
+ * for a dependency, {@code build.progress} says what for.
  *
- * <p>A valid event is never dead-lettered because a dependency is down: while the registry (or the
- * catalog's database) is unavailable the publisher waits with capped exponential backoff, tells the
- * build it is waiting ({@code build.progress}, waitingFor {@code registry} or {@code database}), and
- * carries on when it returns.
- * Only records that are no {@code artifact.stored} event at all go to the dead-letter topic. A pack
- * that cannot be published (nothing Palette could resolve, a taken version) fails the build.
+ * <p>Only records that are no {@code artifact.stored} event at all go to the dead-letter topic. The
+ * message is acknowledged once the outcome was written; an event whose wait the shutdown ended is
+ * left unacknowledged and delivered again after the restart.
  */
 @ApplicationScoped
 public class ArtifactStoredConsumer {
 
     public static final String STAGE = "pack";
-    public static final String WAITING_FOR_REGISTRY = "registry";
-    public static final String WAITING_FOR_DATABASE = "database";
     private static final Logger LOG = Logger.getLogger(ArtifactStoredConsumer.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
 
-    @Inject
-    PublisherConfig config;
+    private final PackPublishing publishing;
+    /** Counted here, once the outcome is announced: the publish time runs from the event to its outcome. */
+    private final PackMetrics metrics;
+    private final MutinyEmitter<String> published;
+    private final MutinyEmitter<String> failures;
+    private final MutinyEmitter<String> progress;
 
-    @Inject
-    PackPublisher publisher;
-
-    @Inject
-    @Channel(Topics.PACKS_PUBLISHED)
-    MutinyEmitter<String> published;
-
-    @Inject
-    @Channel(Topics.BUILDS_FAILED)
-    MutinyEmitter<String> failures;
-
-    @Inject
-    @Channel(Topics.BUILDS_PROGRESS)
-    MutinyEmitter<String> progress;
-
-    @Inject
-    PackMetrics metrics;
-
-    private final Object shutdown = new Object();
-    private volatile boolean stopping;
+    public ArtifactStoredConsumer(PackPublishing publishing, PackMetrics metrics,
+            @Channel(Topics.PACKS_PUBLISHED) MutinyEmitter<String> published,
+            @Channel(Topics.BUILDS_FAILED) MutinyEmitter<String> failures,
+            @Channel(Topics.BUILDS_PROGRESS) MutinyEmitter<String> progress) {
+        this.publishing = publishing;
+        this.metrics = metrics;
+        this.published = published;
+        this.failures = failures;
+        this.progress = progress;
+    }
 
     @Incoming(Topics.ARTIFACTS_STORED)
     @Blocking(value = "publishing", ordered = false)
@@ -89,102 +76,46 @@ public class ArtifactStoredConsumer {
         String buildId = artifact.build().buildId();
         // From the event to its outcome, waits for the registry or the database included.
         long started = System.nanoTime();
-        for (int attempt = 1; ; attempt++) {
-            try {
-                PackPublisher.Publication publication = publisher.publish(artifact);
-                send(published, CloudEventMessages.forBuild(buildId, EventTypes.PACK_PUBLISHED, new PackPublished(
-                        artifact.build(), publication.reference(), publication.manifestDigest(),
-                        publication.osImageOverride())));
-                handled(artifact, publication.pushed() ? PackMetrics.PUBLISHED : PackMetrics.ALREADY_PUBLISHED,
-                        started);
-                return message.ack();
-            } catch (UnpublishablePackException e) {
-                LOG.warnf("build %s: %s: %s", buildId, e.code(), e.getMessage());
-                handled(artifact, PackPublisher.VERSION_CONFLICT.equals(e.code()) ? PackMetrics.CONFLICT
-                        : PackMetrics.UNPUBLISHABLE, started);
-                return fail(message, artifact, e.code(), e.getMessage(), e.retryable(), e.category(), attempt);
-            } catch (RegistryUnavailableException | PackCatalog.CatalogUnavailableException e) {
-                Duration backoff = backoff(attempt);
-                String waitingFor = e instanceof RegistryUnavailableException ? WAITING_FOR_REGISTRY : WAITING_FOR_DATABASE;
-                LOG.warnf("build %s: attempt %d: %s; next attempt in %s", buildId, attempt, e.getMessage(), backoff);
-                metrics.waited(artifact.build(), waitingFor);
-                announceWaiting(artifact, waitingFor, attempt, e.getMessage(), backoff);
-                if (!sleep(backoff)) {
-                    // Not acknowledged: the record is delivered again after the restart.
-                    LOG.infof("build %s: stopping while the registry is unavailable; left for redelivery", buildId);
-                    return new CompletableFuture<>();
-                }
-            } catch (RegistryException e) {
-                LOG.warnf("build %s: registry refused the pack: %s", buildId, e.getMessage());
-                handled(artifact, PackMetrics.REJECTED, started);
-                return fail(message, artifact, "PACK_PUSH_REJECTED", "the registry refused the pack: " + e.getMessage(),
-                        true, BuildFailed.INFRASTRUCTURE, attempt);
-            }
+        PackPublishing.Outcome outcome;
+        try {
+            outcome = publishing.publish(artifact, waiting -> announceWaiting(artifact, waiting));
+        } catch (WaitAbandonedException e) {
+            LOG.infof("build %s: stopping while the registry is unavailable; left for redelivery", buildId);
+            return new CompletableFuture<>();
         }
-    }
-
-    private void handled(ArtifactStored artifact, String outcome, long startedNanos) {
-        metrics.handled(artifact.build(), outcome, Duration.ofNanos(System.nanoTime() - startedNanos));
-    }
-
-    /** {@code initial × 2^(attempt-1)}, capped. */
-    Duration backoff(int attempt) {
-        Duration initial = config.retry().initialBackoff();
-        Duration cap = config.retry().maxBackoff();
-        int doublings = Math.min(attempt - 1, 30);
-        Duration wait = initial.multipliedBy(1L << doublings);
-        return wait.compareTo(cap) > 0 || wait.isNegative() ? cap : wait;
-    }
-
-    private CompletionStage<Void> fail(Message<String> message, ArtifactStored artifact, String code, String reason,
-            boolean retryable, String category, int attempts) {
-        send(failures, CloudEventMessages.forBuild(artifact.build().buildId(), EventTypes.BUILD_FAILED,
-                new BuildFailed(artifact.build(), STAGE, code, reason, retryable, category, attempts)));
+        if (outcome instanceof PackPublishing.Published done) {
+            PackPublisher.Publication publication = done.publication();
+            send(published, CloudEventMessages.forBuild(buildId, EventTypes.PACK_PUBLISHED, new PackPublished(
+                    artifact.build(), publication.reference(), publication.manifestDigest(),
+                    publication.osImageOverride())));
+            handled(artifact, outcome, started);
+        } else if (outcome instanceof PackPublishing.Failed failed) {
+            handled(artifact, outcome, started);
+            send(failures, CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, new BuildFailed(
+                    artifact.build(), STAGE, failed.code(), failed.reason(), failed.retryable(), failed.category(),
+                    failed.attempts())));
+        }
         return message.ack();
+    }
+
+    private void handled(ArtifactStored artifact, PackPublishing.Outcome outcome, long startedNanos) {
+        metrics.handled(artifact.build(), outcome.metric(), Duration.ofNanos(System.nanoTime() - startedNanos));
     }
 
     /**
      * Progress is informational: each announcement gets its own id (a later one supersedes it), and
      * one that cannot be sent is not worth failing the wait for.
      */
-    private void announceWaiting(ArtifactStored artifact, String waitingFor, int attempt, String problem,
-            Duration backoff) {
+    private void announceWaiting(ArtifactStored artifact, Waiting waiting) {
         String buildId = artifact.build().buildId();
-        BuildProgress waiting = new BuildProgress(artifact.build(), STAGE, "push", 0, waitingFor,
-                "attempt " + attempt + " failed (" + problem + "); trying again in " + backoff.toSeconds() + " s");
+        BuildProgress announcement = new BuildProgress(artifact.build(), STAGE, "push", 0, waiting.dependency(),
+                "attempt " + waiting.attempt() + " failed (" + waiting.failure().getMessage() + "); trying again in "
+                        + waiting.nextAttemptIn().toSeconds() + " s");
         try {
             send(progress, CloudEventMessages.withId(UUID.randomUUID().toString(), buildId,
-                    EventTypes.BUILD_PROGRESS, EventJson.write(waiting)));
+                    EventTypes.BUILD_PROGRESS, EventJson.write(announcement)));
         } catch (RuntimeException e) {
             LOG.warnf("build %s: could not announce the wait for the registry: %s", buildId, e.getMessage());
-        }
-    }
-
-    /** @return false when the service is stopping */
-    private boolean sleep(Duration duration) {
-        long deadline = System.nanoTime() + duration.toNanos();
-        synchronized (shutdown) {
-            while (!stopping) {
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return true;
-                }
-                try {
-                    shutdown.wait(Math.max(1, remaining / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return false;
-        }
-    }
-
-    @PreDestroy
-    void stopWaiting() {
-        synchronized (shutdown) {
-            stopping = true;
-            shutdown.notifyAll();
         }
     }
 

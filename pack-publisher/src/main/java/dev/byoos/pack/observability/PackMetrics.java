@@ -3,7 +3,6 @@ package dev.byoos.pack.observability;
 import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,8 +35,11 @@ public class PackMetrics {
     /** The registry refused the push (not an outage): the build fails, retryably. */
     public static final String REJECTED = "rejected";
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public PackMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     public void handled(BuildCoordinates build, String outcome, Duration took) {
         Tags tags = BuildTags.of(build).and("outcome", outcome);

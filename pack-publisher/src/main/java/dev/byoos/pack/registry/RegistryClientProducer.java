@@ -1,22 +1,15 @@
 package dev.byoos.pack.registry;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.util.Collection;
 import java.util.Optional;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+
+import io.quarkus.tls.TlsConfiguration;
+import io.quarkus.tls.TlsConfigurationRegistry;
 
 import dev.byoos.pack.config.PublisherConfig;
 
@@ -25,37 +18,33 @@ public class RegistryClientProducer {
 
     @Produces
     @Singleton
-    OciRegistryClient registryClient(PublisherConfig config) {
+    OciRegistryClient registryClient(PublisherConfig config, TlsConfigurationRegistry tls) {
         PublisherConfig.Registry registry = config.registry();
         if (registry.username().isPresent() != registry.password().isPresent()) {
-            throw new IllegalStateException("publisher.registry.username and publisher.registry.password "
+            throw new IllegalStateException("byoos.publisher.registry.username and byoos.publisher.registry.password "
                     + "must be configured together");
         }
         return new OciRegistryClient(URI.create(registry.url()), registry.username()
                 .map(username -> new OciRegistryClient.Credentials(username, registry.password().orElseThrow())),
-                registry.caCertificate().map(RegistryClientProducer::trusting));
+                trustedAuthorities(tls));
     }
 
-    /** A TLS context that trusts exactly the certificates in the PEM file. */
-    public static SSLContext trusting(Path pemFile) {
-        try (InputStream in = Files.newInputStream(pemFile)) {
-            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
-            if (certificates.isEmpty()) {
-                throw new IllegalStateException("publisher.registry.ca-certificate " + pemFile + " holds no certificate");
-            }
-            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-            trusted.load(null, null);
-            int index = 0;
-            for (Certificate certificate : certificates) {
-                trusted.setCertificateEntry("registry-ca-" + index++, certificate);
-            }
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trusted);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read publisher.registry.ca-certificate " + pemFile + ": " + e, e);
+    /**
+     * The TLS context for a registry behind a private CA: the named TLS configuration's trust store
+     * (a PEM file of CA certificates). Without one the JVM's default trust store is used.
+     */
+    private static Optional<SSLContext> trustedAuthorities(TlsConfigurationRegistry tls) {
+        return tls.get(PublisherConfig.REGISTRY_TLS)
+                .filter(configuration -> configuration.getTrustStore() != null)
+                .map(RegistryClientProducer::sslContext);
+    }
+
+    private static SSLContext sslContext(TlsConfiguration configuration) {
+        try {
+            return configuration.createSSLContext();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot build a TLS context from quarkus.tls." + PublisherConfig.REGISTRY_TLS
+                    + ".trust-store: " + e, e);
         }
     }
 }

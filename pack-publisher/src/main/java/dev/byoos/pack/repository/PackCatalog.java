@@ -13,6 +13,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.pack.render.OsImageLocator.OsImage;
 
 /**
@@ -26,10 +27,14 @@ public class PackCatalog {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    /** The catalog's database cannot be written right now; waiting can change that. */
-    public static class CatalogUnavailableException extends RuntimeException {
+    /** The catalog's database cannot be written right now; waiting for the {@value #DEPENDENCY} can change that. */
+    public static class CatalogUnavailableException extends DependencyUnavailableException {
+
+        /** What a build waits for meanwhile ({@code build.progress} waitingFor). */
+        public static final String DEPENDENCY = "database";
+
         public CatalogUnavailableException(String message, Throwable cause) {
-            super(message, cause);
+            super(DEPENDENCY, message, cause);
         }
     }
 

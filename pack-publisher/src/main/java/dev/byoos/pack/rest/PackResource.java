@@ -4,7 +4,6 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.GET;
@@ -38,8 +37,11 @@ public class PackResource {
     static final int DEFAULT_PAGE_SIZE = 50;
     static final int MAX_PAGE_SIZE = 200;
 
-    @Inject
-    Caller caller;
+    private final Caller caller;
+
+    public PackResource(Caller caller) {
+        this.caller = caller;
+    }
 
     public record PageOf<T>(List<T> items, int page, int size, long total) {
     }

@@ -6,11 +6,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
+
+import io.opentelemetry.instrumentation.annotations.WithSpan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,7 +21,6 @@ import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.PackRenderer;
-import dev.byoos.pack.render.TargetSettings;
 import dev.byoos.pack.render.UnpublishablePackException;
 
 /**
@@ -52,16 +51,10 @@ public class PackPublisher {
     public record Publication(String reference, String manifestDigest, String osImageOverride, boolean pushed) {
     }
 
-    @Inject
-    PublisherConfig config;
-
-    @Inject
-    OciRegistryClient registry;
-
-    @Inject
-    PackCatalog catalog;
-
-    private PackRenderer renderer;
+    private final PublisherConfig config;
+    private final OciRegistryClient registry;
+    private final PackCatalog catalog;
+    private final PackRenderer renderer;
     /**
      * Check-then-push of one name:version must not interleave with another build's, or both could
      * find the tag free. Across replicas the window remains; spec-service hands each pack version to
@@ -69,18 +62,22 @@ public class PackPublisher {
      */
     private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
 
-    @PostConstruct
-    void createRenderer() {
-        PublisherConfig.Targets targets = config.targets();
-        renderer = new PackRenderer(new TargetSettings(targets.azureVhdBaseUrl(), targets.gcpProject(),
-                targets.vsphereTemplateFolder()));
+    public PackPublisher(PublisherConfig config, OciRegistryClient registry, PackCatalog catalog,
+            PackRenderer renderer) {
+        this.config = config;
+        this.registry = registry;
+        this.catalog = catalog;
+        this.renderer = renderer;
     }
 
     /**
+     * One attempt; {@link PackPublishing} waits out the registry and the database around it.
+     *
      * @throws UnpublishablePackException for a pack that cannot be rendered, or a version conflict
      * @throws dev.byoos.pack.registry.RegistryUnavailableException while the registry cannot be used
      * @throws PackCatalog.CatalogUnavailableException while the catalog's database cannot be written
      */
+    @WithSpan
     public Publication publish(ArtifactStored artifact) {
         String buildId = artifact.build().buildId();
         PackRenderer.RenderedPack pack = renderer.render(artifact);

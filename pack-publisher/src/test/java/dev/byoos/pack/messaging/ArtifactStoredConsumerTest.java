@@ -47,7 +47,7 @@ class ArtifactStoredConsumerTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
-    @ConfigProperty(name = "publisher.registry.url")
+    @ConfigProperty(name = "byoos.publisher.registry.url")
     String registryUrl;
     @TestHTTPResource("/q/metrics")
     URI metricsUrl;

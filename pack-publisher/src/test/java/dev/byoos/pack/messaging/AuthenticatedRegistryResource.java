@@ -20,11 +20,11 @@ public class AuthenticatedRegistryResource implements QuarkusTestResourceLifecyc
 
     /** The running registry, for the test to stop and start. */
     static RegistryProcess registry;
-    /** The registry's certificate, which the publisher is configured to trust. */
-    static Path certificate;
 
     @Override
     public Map<String, String> start() {
+        // The registry's certificate, which the publisher is configured to trust.
+        Path certificate;
         try {
             Path dir = Files.createTempDirectory("byoos-test-registry-tls-");
             certificate = dir.resolve("registry.pem");
@@ -40,10 +40,10 @@ public class AuthenticatedRegistryResource implements QuarkusTestResourceLifecyc
         } catch (Exception e) {
             throw new IllegalStateException("could not start the authenticated registry", e);
         }
-        return Map.of("publisher.registry.url", registry.url(),
-                "publisher.registry.ca-certificate", certificate.toString(),
-                "publisher.registry.username", USERNAME,
-                "publisher.registry.password", PASSWORD);
+        return Map.of("byoos.publisher.registry.url", registry.url(),
+                "quarkus.tls.registry.trust-store.pem.certs", certificate.toString(),
+                "byoos.publisher.registry.username", USERNAME,
+                "byoos.publisher.registry.password", PASSWORD);
     }
 
     @Override

@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 
+import javax.net.ssl.SSLContext;
+
+import jakarta.inject.Inject;
+
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.tls.TlsConfigurationRegistry;
 import io.restassured.RestAssured;
 
 import dev.byoos.contract.ArtifactStored;
@@ -29,7 +34,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.pack.registry.OciRegistryClient;
-import dev.byoos.pack.registry.RegistryClientProducer;
+import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
@@ -48,14 +53,22 @@ class RegistryOutageTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
+    @Inject
+    TlsConfigurationRegistry tls;
+
     KafkaTestClient kafka;
     /** Trusts the registry's private CA, as the publisher is configured to. */
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .sslContext(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate)).build();
+    HttpClient http;
 
     @BeforeEach
-    void connect() {
+    void connect() throws Exception {
         kafka = new KafkaTestClient(bootstrapServers);
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(registryTrust()).build();
+    }
+
+    /** The publisher's TLS configuration for the registry: trusts the private CA's certificate. */
+    private SSLContext registryTrust() throws Exception {
+        return tls.get(PublisherConfig.REGISTRY_TLS).orElseThrow().createSSLContext();
     }
 
     @AfterEach
@@ -95,11 +108,11 @@ class RegistryOutageTest {
     }
 
     @Test
-    void talksTlsOnlyToARegistryWhoseCertificateAuthorityItTrusts() {
+    void talksTlsOnlyToARegistryWhoseCertificateAuthorityItTrusts() throws Exception {
         URI url = URI.create(AuthenticatedRegistryResource.registry.url());
         assertTrue(url.getScheme().equals("https"));
         assertTrue(new OciRegistryClient(url, Optional.empty(),
-                Optional.of(RegistryClientProducer.trusting(AuthenticatedRegistryResource.certificate))).reachable());
+                Optional.of(registryTrust())).reachable());
         assertFalse(new OciRegistryClient(url, Optional.empty(), Optional.empty()).reachable(),
                 "the JVM's default trust store does not know the private CA");
     }

@@ -69,7 +69,7 @@ class PublishedPackPullTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
-    @ConfigProperty(name = "publisher.registry.url")
+    @ConfigProperty(name = "byoos.publisher.registry.url")
     String registryUrl;
 
     KafkaTestClient kafka;

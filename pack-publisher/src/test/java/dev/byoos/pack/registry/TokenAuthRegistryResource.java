@@ -25,9 +25,9 @@ public class TokenAuthRegistryResource implements QuarkusTestResourceLifecycleMa
         } catch (Exception e) {
             throw new IllegalStateException("could not start the token-authenticated registry", e);
         }
-        return Map.of("publisher.registry.url", registry.url(),
-                "publisher.registry.username", USERNAME,
-                "publisher.registry.password", PASSWORD);
+        return Map.of("byoos.publisher.registry.url", registry.url(),
+                "byoos.publisher.registry.username", USERNAME,
+                "byoos.publisher.registry.password", PASSWORD);
     }
 
     @Override
