@@ -9,17 +9,17 @@ import java.util.UUID;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BootSmokeTest;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.DebootstrapBases;
-import dev.byoos.worker.builder.ImageCache;
-import dev.byoos.worker.builder.KubernetesComponentSource;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.cache.ImageCache;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
 import dev.byoos.worker.builder.NativeBuilder;
-import dev.byoos.worker.builder.TarballBases;
-import dev.byoos.worker.builder.TarballDownloader;
-import dev.byoos.worker.builder.TreeCache;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.base.TarballDownloader;
+import dev.byoos.worker.builder.cache.TreeCache;
 
 /**
  * Times the native builder on the Debian 12 minimal example (debootstrap bookworm base, already

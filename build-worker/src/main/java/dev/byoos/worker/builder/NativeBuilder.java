@@ -15,6 +15,22 @@ import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.format.FormatContext;
 import dev.byoos.worker.builder.format.ImageFormat;
 import dev.byoos.worker.builder.format.ImageFormats;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.cache.ImageCache;
+import dev.byoos.worker.builder.cache.TreeCache;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.disk.DiskImageAssembler;
+import dev.byoos.worker.builder.disk.KernelBoot;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
+import dev.byoos.worker.builder.layers.ImageCustomizer;
+import dev.byoos.worker.builder.layers.RootFilesystemSbom;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+import dev.byoos.worker.builder.rootfs.RootFilesystem;
 
 /**
  * The default builder: base tree (from the local catalog; or made by debootstrap, or downloaded as

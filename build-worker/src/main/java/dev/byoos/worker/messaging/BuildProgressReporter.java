@@ -14,7 +14,7 @@ import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.messaging.CloudEventMessages;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.core.BuildLog;
 
 /**
  * Turns one build's phases into {@code build.progress} events: every change of phase (or of what

@@ -9,7 +9,7 @@ import java.util.Set;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import dev.byoos.worker.builder.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.config.WorkerConfig;
 
 /**

@@ -4,7 +4,7 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 import dev.byoos.contract.BuildFailed;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * Sorts what stopped a build into the categories of {@code build.failed}: the spec's content

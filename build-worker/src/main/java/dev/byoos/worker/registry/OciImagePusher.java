@@ -21,8 +21,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Pushes a build's OCI image archive (the {@code oci} format's output) to the registry with

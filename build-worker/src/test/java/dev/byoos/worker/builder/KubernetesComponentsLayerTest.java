@@ -24,6 +24,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
+import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * The Kubernetes components layer on a real image: a busybox base gets the components of a mirror

@@ -24,6 +24,12 @@ import io.minio.UploadObjectArgs;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.TestStack;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesMirror;
+import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * A Kubernetes components mirror in an S3 bucket, below a prefix, on the test stack's real S3

@@ -17,20 +17,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /** Builds real images with the real tools and inspects them with tools the builder does not use. */
-class NativeBuilderTest {
+public class NativeBuilderTest {
 
     static final Path EXAMPLE_BASES = TestBases.EXAMPLE_BASES;
 
     @TempDir
     Path workDir;
 
-    static BuildRequested request(String format, String base, List<BuildRequested.FileCustomization> files) {
+    public static BuildRequested request(String format, String base, List<BuildRequested.FileCustomization> files) {
         return request(format, new BuildRequested.BaseImage(base), files);
     }
 
-    static BuildRequested request(String format, BuildRequested.BaseImage base,
+    public static BuildRequested request(String format, BuildRequested.BaseImage base,
             List<BuildRequested.FileCustomization> files) {
         BuildCoordinates coordinates = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "node", 1,
                 "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",

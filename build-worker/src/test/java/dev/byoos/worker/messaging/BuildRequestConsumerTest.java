@@ -39,7 +39,7 @@ import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.PrometheusMetrics;
-import dev.byoos.worker.builder.Sha256;
+import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.TestBases;
 import dev.byoos.worker.config.WorkerConfig;
 

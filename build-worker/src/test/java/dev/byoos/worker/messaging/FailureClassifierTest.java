@@ -10,7 +10,7 @@ import java.io.UncheckedIOException;
 import org.junit.jupiter.api.Test;
 
 import dev.byoos.contract.BuildFailed;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /** Which failures are the spec's, which the infrastructure's (retried) and which the factory's own bugs. */
 class FailureClassifierTest {

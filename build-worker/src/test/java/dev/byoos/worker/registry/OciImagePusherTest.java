@@ -16,11 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.TestBases;
 

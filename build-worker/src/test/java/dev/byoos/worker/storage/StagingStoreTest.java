@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.config.S3Config;
 
 /** What the worker does when S3 is not there: report it, classified as retryable infrastructure. */

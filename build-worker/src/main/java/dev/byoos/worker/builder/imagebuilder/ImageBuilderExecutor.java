@@ -18,12 +18,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BootSmokeTest;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Builds images that only exist inside a cloud (AMIs, Azure VHDs, vSphere templates) with

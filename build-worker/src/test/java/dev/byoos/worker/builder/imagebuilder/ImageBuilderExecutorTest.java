@@ -27,10 +27,10 @@ import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.Await;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildCancelledException;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.Builder;
 
 /**
