@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,6 +82,19 @@ public final class HttpsTestServer implements AutoCloseable {
     /** The PEM of the server's certificate: a client that trusts it reaches the server. */
     public Path caCertificate() {
         return caCertificate;
+    }
+
+    /**
+     * The server's certificate as a trust store, as the worker's TLS configuration
+     * {@code byoos-downloads} holds it once Quarkus has read {@link #caCertificate()}.
+     */
+    public KeyStore trustStore() throws IOException, GeneralSecurityException {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(caCertificate)) {
+            trusted.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        return trusted;
     }
 
     /** https://127.0.0.1:port{path} */

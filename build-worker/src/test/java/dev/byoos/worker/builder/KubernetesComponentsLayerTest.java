@@ -66,7 +66,7 @@ class KubernetesComponentsLayerTest {
     }
 
     private Builder.BuiltImage build(KubernetesComponentSource source, BuildRequested request) {
-        return new NativeBuilder(bases, source).build(request, workDir, log, new BuildCancellation());
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases).withKubernetesComponents(source)).build(request, workDir, log, new BuildCancellation());
     }
 
     private BuildException failure(KubernetesComponentSource source) {
@@ -214,7 +214,7 @@ class KubernetesComponentsLayerTest {
         assertEquals("KUBERNETES_MIRROR_NOT_CONFIGURED", failure.code());
         assertEquals(BuildException.Kind.WORKER_SETUP, failure.kind());
         assertFalse(failure.retryable());
-        assertTrue(failure.getMessage().contains("worker.kubernetes-components.mirror (env BYOOS_KUBERNETES_MIRROR)"),
+        assertTrue(failure.getMessage().contains("byoos.worker.kubernetes-components.mirror (env BYOOS_KUBERNETES_MIRROR)"),
                 failure.getMessage());
         assertTrue(failure.getMessage().contains("kubernetes 1.30.4, containerd 1.7.13, cni 1.3.0, crictl 1.28.0"),
                 failure.getMessage());

@@ -48,7 +48,7 @@ public class NativeBuilderTest {
     @Test
     void buildsACheckedQcow2WithTheSpecsFilesInsideTheRootFilesystem() throws IOException {
         var files = List.of(new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0600"));
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("qcow2", "debian-12-skeleton", files), workDir, log, new BuildCancellation());
 
         String info = run("qemu-img", "info", "--output=json", image.file().toString());
@@ -63,7 +63,7 @@ public class NativeBuilderTest {
 
     @Test
     void aBaseWithoutAKernelIsBuiltButNotBootTested() {
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("raw", "debian-12-skeleton", List.of()), workDir, log, new BuildCancellation());
         assertEquals(BootSmokeTest.SKIPPED, image.bootTest().result());
         assertEquals("the base has no kernel: the disk is not meant to boot", image.bootTest().detail());
@@ -72,7 +72,7 @@ public class NativeBuilderTest {
 
     @Test
     void writesAPartitionedRawDisk() {
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("raw", "debian-12-skeleton", List.of()), workDir, log, new BuildCancellation());
         String table = run("sfdisk", "--dump", image.file().toString());
         assertTrue(table.contains("label: gpt"), table);
@@ -86,7 +86,7 @@ public class NativeBuilderTest {
         Files.createSymbolicLink(base.resolve("etc"), Path.of("/tmp"));
         var files = List.of(new BuildRequested.FileCustomization("/etc/escaped", "x", "0644"));
         BuildException failure = assertThrows(BuildException.class,
-                () -> new NativeBuilder(bases).build(request("raw", "sneaky", files), workDir, log,
+                () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(request("raw", "sneaky", files), workDir, log,
                         new BuildCancellation()));
         assertEquals("UNSAFE_PATH", failure.code());
         assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
@@ -95,7 +95,7 @@ public class NativeBuilderTest {
     @Test
     void reportsAMissingBaseAsBadInput() {
         BuildException failure = assertThrows(BuildException.class,
-                () -> new NativeBuilder(EXAMPLE_BASES).build(request("raw", "no-such-base", List.of()), workDir,
+                () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES)).build(request("raw", "no-such-base", List.of()), workDir,
                         log, new BuildCancellation()));
         assertEquals("BASE_NOT_FOUND", failure.code());
         assertEquals(false, failure.retryable());

@@ -55,7 +55,7 @@ class OciImagePusherTest {
         BuildRequested request = new BuildRequested(build("1.0.0"), new BuildRequested.BaseImage("debian-12-skeleton"),
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
         BuildLog log = new BuildLog();
-        Builder.BuiltImage image = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(request, workDir, log,
                 new BuildCancellation());
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {

@@ -10,7 +10,7 @@ import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * The hosts a build may make this worker contact for its base (debootstrap mirrors, tarball
- * downloads): {@code worker.allowed-mirror-hosts}. spec-service checks its own list; the worker
+ * downloads): {@code byoos.worker.allowed-mirror-hosts}. spec-service checks its own list; the worker
  * checks again because it is the one that connects, and a request may come from elsewhere.
  */
 final class AllowedHosts {
@@ -54,7 +54,7 @@ final class AllowedHosts {
         String lowerCase = host.toLowerCase(Locale.ROOT);
         if (!hosts.contains(lowerCase)) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "HOST_NOT_ALLOWED",
-                    what + " host " + lowerCase + " is not allowed on this worker (worker.allowed-mirror-hosts: "
+                    what + " host " + lowerCase + " is not allowed on this worker (byoos.worker.allowed-mirror-hosts: "
                             + hosts.stream().sorted().collect(Collectors.joining(", ")) + ")",
                     null);
         }

@@ -84,7 +84,7 @@ public final class TarballBases {
     /**
      * @param baseCacheDir the worker's base cache: verified tarballs are kept unpacked in its
      *                     {@code tarballs} directory, one directory per sha256, apart from debootstrap bases
-     * @param allowedHosts the hosts tarballs may come from (worker.allowed-mirror-hosts)
+     * @param allowedHosts the hosts tarballs may come from (byoos.worker.allowed-mirror-hosts)
      */
     public TarballBases(Path baseCacheDir, Collection<String> allowedHosts, TarballDownloader.Settings downloads) {
         this.cache = new BaseCache(baseCacheDir.resolve(CACHE_SUBDIRECTORY));

@@ -9,14 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
@@ -29,9 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
@@ -48,12 +39,12 @@ import dev.byoos.worker.builder.process.BuildCancelledException;
 public final class TarballDownloader {
 
     /**
-     * @param caCertificate a PEM file of CA certificates trusted on top of the Java runtime's own, for
-     *                      an internal https server behind a private CA
-     * @param maxBytes      the largest file downloaded; a larger one fails the build
-     * @param readTimeout   the longest wait for the response headers, or for the next bytes of the body
+     * @param tls         the TLS context downloads use instead of the Java runtime's default: for an
+     *                    internal https server behind a private CA ({@link DownloadTrust})
+     * @param maxBytes    the largest file downloaded; a larger one fails the build
+     * @param readTimeout the longest wait for the response headers, or for the next bytes of the body
      */
-    public record Settings(Optional<Path> caCertificate, long maxBytes, Duration connectTimeout, Duration readTimeout) {
+    public record Settings(Optional<SSLContext> tls, long maxBytes, Duration connectTimeout, Duration readTimeout) {
     }
 
     static final int MAX_REDIRECTS = 5;
@@ -76,7 +67,7 @@ public final class TarballDownloader {
         this.allowedHosts = allowedHosts;
         HttpClient.Builder client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.connectTimeout());
-        settings.caCertificate().ifPresent(pem -> client.sslContext(trustingAlso(pem)));
+        settings.tls().ifPresent(client::sslContext);
         this.client = client.build();
     }
 
@@ -213,7 +204,7 @@ public final class TarballDownloader {
 
     private BuildException tooLarge(String url, String size) {
         return new BuildException(BuildException.Kind.BAD_INPUT, "BASE_TOO_LARGE", "tarball base " + url + " is "
-                + size + ", larger than this worker downloads (worker.downloads.max-bytes: " + settings.maxBytes() + ")",
+                + size + ", larger than this worker downloads (byoos.worker.downloads.max-bytes: " + settings.maxBytes() + ")",
                 null);
     }
 
@@ -281,42 +272,5 @@ public final class TarballDownloader {
                         "downloading tarball base " + url + " failed: no data for " + readTimeout, null);
             }
         }
-    }
-
-    /** A TLS context trusting the Java runtime's CAs and those in {@code pemFile}. */
-    static SSLContext trustingAlso(Path pemFile) {
-        try (InputStream in = Files.newInputStream(pemFile)) {
-            Collection<? extends Certificate> extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
-            if (extra.isEmpty()) {
-                throw new IllegalStateException("worker.downloads.ca-certificate " + pemFile + " holds no certificate");
-            }
-            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-            trusted.load(null, null);
-            int index = 0;
-            for (X509Certificate runtimeCa : runtimeTrustManager().getAcceptedIssuers()) {
-                trusted.setCertificateEntry("runtime-" + index++, runtimeCa);
-            }
-            for (Certificate certificate : extra) {
-                trusted.setCertificateEntry("configured-" + index++, certificate);
-            }
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trusted);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read worker.downloads.ca-certificate " + pemFile + ": " + e, e);
-        }
-    }
-
-    private static X509TrustManager runtimeTrustManager() throws GeneralSecurityException {
-        TrustManagerFactory runtime = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        runtime.init((KeyStore) null);
-        for (TrustManager manager : runtime.getTrustManagers()) {
-            if (manager instanceof X509TrustManager x509) {
-                return x509;
-            }
-        }
-        throw new IllegalStateException("the Java runtime has no X.509 trust manager");
     }
 }

@@ -76,7 +76,7 @@ public final class ImageBuilderExecutor implements Builder {
     public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation) {
         Path checkout = settings.checkout().filter(Files::isDirectory).orElseThrow(() -> new BuildException(
                 BuildException.Kind.INFRASTRUCTURE, "IMAGE_BUILDER_NOT_CONFIGURED",
-                "this worker has no Kubernetes Image Builder checkout (worker.image-builder.dir"
+                "this worker has no Kubernetes Image Builder checkout (byoos.worker.image-builder.dir"
                         + settings.checkout().map(dir -> " = " + dir + ", not a directory").orElse(" is not set") + ")",
                 null));
         if (!BuildRequested.STANDARD.equals(request.imageType())) {

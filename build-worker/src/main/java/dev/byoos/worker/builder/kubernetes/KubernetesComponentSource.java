@@ -40,7 +40,7 @@ import dev.byoos.worker.builder.core.Sha256;
  */
 public final class KubernetesComponentSource {
 
-    static final String MIRROR_SETTING = "worker.kubernetes-components.mirror";
+    static final String MIRROR_SETTING = "byoos.worker.kubernetes-components.mirror";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     /** A sidecar is one short line; more is not a sidecar. */
     private static final int MAX_SIDECAR_BYTES = 4096;
@@ -275,7 +275,7 @@ public final class KubernetesComponentSource {
             lines = Files.readAllLines(checksumsFile.get(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new BuildException(BuildException.Kind.WORKER_SETUP, "KUBERNETES_CHECKSUMS_FILE_UNREADABLE",
-                    "worker.kubernetes-components.checksums-file " + checksumsFile.get() + " cannot be read: "
+                    "byoos.worker.kubernetes-components.checksums-file " + checksumsFile.get() + " cannot be read: "
                             + e.getMessage(), e);
         }
         for (String line : lines) {
@@ -287,7 +287,7 @@ public final class KubernetesComponentSource {
             String hex = fields[0].toLowerCase(Locale.ROOT);
             if (fields.length != 2 || !SHA256.matcher(hex).matches()) {
                 throw new BuildException(BuildException.Kind.WORKER_SETUP, "KUBERNETES_CHECKSUMS_FILE_UNREADABLE",
-                        "worker.kubernetes-components.checksums-file " + checksumsFile.get()
+                        "byoos.worker.kubernetes-components.checksums-file " + checksumsFile.get()
                                 + " has a line that is not 'sha256  relative/path': " + entry, null);
             }
             pinned.put(fields[1].replaceFirst("^\\*", "").replaceFirst("^\\./", ""), hex);

@@ -20,8 +20,11 @@ import dev.byoos.worker.builder.core.BuildException;
  */
 public interface KubernetesMirror {
 
-    /** The S3 endpoint and credentials an {@code s3://} mirror is read with (the worker's {@code byoos.s3.*}). */
-    record S3Access(String endpoint, String region, String accessKey, String secretKey) {
+    /**
+     * The S3 client an {@code s3://} mirror is read with: the worker's own ({@code byoos.s3.*}), and
+     * its endpoint, which messages name.
+     */
+    record S3Access(MinioClient client, String endpoint) {
     }
 
     /**
@@ -37,8 +40,7 @@ public interface KubernetesMirror {
             if (bucket.isBlank()) {
                 throw invalid(location, "names no bucket");
             }
-            return new S3Mirror(MinioClient.builder().endpoint(s3.endpoint()).region(s3.region())
-                    .credentials(s3.accessKey(), s3.secretKey()).build(), s3.endpoint(), bucket, prefix);
+            return new S3Mirror(s3.client(), s3.endpoint(), bucket, prefix);
         }
         Path directory = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
         if (!directory.isAbsolute()) {
@@ -68,7 +70,7 @@ public interface KubernetesMirror {
 
     private static BuildException invalid(String location, String why) {
         return new BuildException(BuildException.Kind.WORKER_SETUP, "KUBERNETES_MIRROR_INVALID",
-                "worker.kubernetes-components.mirror '" + location + "' " + why, null);
+                "byoos.worker.kubernetes-components.mirror '" + location + "' " + why, null);
     }
 
     private static BuildException unavailable(String location, Exception cause) {

@@ -55,7 +55,7 @@ public record KubernetesRelease(String kubernetes, String containerd, String cni
         requireVersion(crictl, "kubernetes.crictl");
         if (!ARCH.matcher(arch).matches()) {
             throw new BuildException(BuildException.Kind.WORKER_SETUP, "INVALID_KUBERNETES_ARCH",
-                    "worker.kubernetes-components.arch '" + arch + "' is not an architecture name such as amd64", null);
+                    "byoos.worker.kubernetes-components.arch '" + arch + "' is not an architecture name such as amd64", null);
         }
     }
 

@@ -19,6 +19,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import javax.net.ssl.SSLContext;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +46,7 @@ import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Tarball bases downloaded from a real https server (a certificate made at test time, trusted
- * through worker.downloads.ca-certificate), verified, cached by digest and built into images.
+ * through the TLS configuration byoos-downloads), verified, cached by digest and built into images.
  */
 class TarballBasesTest {
 
@@ -53,6 +55,8 @@ class TarballBasesTest {
     @TempDir
     static Path fixtures;
     static HttpsTestServer server;
+    /** Trusts the Java runtime's CAs and the test server's, as the worker does with byoos-downloads set. */
+    static SSLContext downloadTls;
     /** The busybox test base as archives, by compression: gz, xz, zst and plain tar. */
     static Path gzip;
     static Path xz;
@@ -74,6 +78,7 @@ class TarballBasesTest {
         zstd = archive(base, "base.tar.zst", "--zstd");
         plain = archive(base, "base.tar", null);
         server = new HttpsTestServer(fixtures);
+        downloadTls = DownloadTrust.trustingAlso(server.trustStore());
         // No suffix in the URLs: the compression must be recognised from the content.
         server.serve("/images/base", gzip);
         server.serve("/images/base-xz", xz);
@@ -101,7 +106,7 @@ class TarballBasesTest {
 
     private TarballBases tarballBases(List<String> allowedHosts, long maxBytes, Duration readTimeout) {
         return new TarballBases(baseCacheDir, allowedHosts, new TarballDownloader.Settings(
-                Optional.of(server.caCertificate()), maxBytes, Duration.ofSeconds(5), readTimeout));
+                Optional.of(downloadTls), maxBytes, Duration.ofSeconds(5), readTimeout));
     }
 
     private Path obtain(TarballBases bases, BuildRequested.Tarball base, BuildCancellation cancellation) {
@@ -109,8 +114,8 @@ class TarballBasesTest {
     }
 
     private NativeBuilder builder(List<String> allowedHosts) {
-        return new NativeBuilder(fixtures.resolve("bases"), new DebootstrapBases(baseCacheDir, List.of()),
-                tarballBases(allowedHosts), new BootSmokeTest(BootSmokeTest.Settings.defaults()));
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(fixtures.resolve("bases"))
+                .withRemoteBases(new DebootstrapBases(baseCacheDir, List.of()), tarballBases(allowedHosts)));
     }
 
     private Builder.BuiltImage build(BuildRequested.Tarball base, Path dir) {

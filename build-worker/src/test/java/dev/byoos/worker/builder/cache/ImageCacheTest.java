@@ -49,10 +49,10 @@ class ImageCacheTest {
     }
 
     private NativeBuilder builder(long cacheBytes) {
-        return new NativeBuilder(bases, new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
-                new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
-                new BootSmokeTest(BootSmokeTest.Settings.defaults()), new ImageCache(cacheDir, cacheBytes),
-                TreeCache.disabled(), KubernetesComponentSource.notConfigured(), "test-1");
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
+                .withRemoteBases(new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
+                        new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                .withCaches(new ImageCache(cacheDir, cacheBytes), TreeCache.disabled()).withBuilderVersion("test-1"));
     }
 
     /** A built image and its build's log. */

@@ -51,10 +51,10 @@ class TreeCacheTest {
     }
 
     private NativeBuilder builder(Path treeCache, long treeBytes) {
-        return new NativeBuilder(bases, new DebootstrapBases(work.resolve("debootstrap"), List.of()),
-                new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS),
-                new BootSmokeTest(BootSmokeTest.Settings.defaults()), ImageCache.disabled(),
-                new TreeCache(treeCache, treeBytes), KubernetesComponentSource.notConfigured(), "test-1");
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
+                .withRemoteBases(new DebootstrapBases(work.resolve("debootstrap"), List.of()),
+                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                .withCaches(ImageCache.disabled(), new TreeCache(treeCache, treeBytes)).withBuilderVersion("test-1"));
     }
 
     /** A built image and its build's log. */

@@ -43,7 +43,7 @@ class RootFilesystemSbomTest {
     @Test
     void listsTheDpkgPackagesOfTheBaseAndTheFilesTheSpecAddedWithTheirHashes() throws IOException {
         var files = List.of(new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0600"));
-        Builder.BuiltImage image = new NativeBuilder(bases).build(NativeBuilderTest.request("raw", TestBases.DPKG, files),
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(NativeBuilderTest.request("raw", TestBases.DPKG, files),
                 workDir, new BuildLog(), new BuildCancellation());
 
         JsonNode bom = new ObjectMapper().readTree(image.sbom().toFile());
@@ -70,7 +70,7 @@ class RootFilesystemSbomTest {
     @Test
     void anImageWithoutAPackageDatabaseListsOnlyItsFiles() throws IOException {
         var files = List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644"));
-        Builder.BuiltImage image = new NativeBuilder(bases).build(
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(
                 NativeBuilderTest.request("tgz", TestBases.BUSYBOX, files), workDir, new BuildLog(), new BuildCancellation());
 
         JsonNode bom = new ObjectMapper().readTree(image.sbom().toFile());

@@ -1,4 +1,4 @@
-package dev.byoos.worker.messaging;
+package dev.byoos.worker.service;
 
 import java.util.Collections;
 import java.util.HashMap;

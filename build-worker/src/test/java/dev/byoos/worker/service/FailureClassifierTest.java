@@ -1,4 +1,4 @@
-package dev.byoos.worker.messaging;
+package dev.byoos.worker.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,7 +42,7 @@ class FailureClassifierTest {
     @Test
     void theWorkersOwnSetupIsInfrastructureButNotRetried() {
         FailureClassifier.Failure failure = FailureClassifier.classify(new BuildException(BuildException.Kind.WORKER_SETUP,
-                "KUBERNETES_MIRROR_NOT_CONFIGURED", "set worker.kubernetes-components.mirror", null));
+                "KUBERNETES_MIRROR_NOT_CONFIGURED", "set byoos.worker.kubernetes-components.mirror", null));
         assertEquals(BuildFailed.INFRASTRUCTURE, failure.category());
         assertEquals("KUBERNETES_MIRROR_NOT_CONFIGURED", failure.code());
         assertFalse(failure.retryable(), "the same setup fails the same way");

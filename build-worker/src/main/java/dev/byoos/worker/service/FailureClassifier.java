@@ -1,9 +1,10 @@
-package dev.byoos.worker.messaging;
+package dev.byoos.worker.service;
 
 import java.io.UncheckedIOException;
 import java.util.Map;
 
 import dev.byoos.contract.BuildFailed;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.worker.builder.core.BuildException;
 
 /**
@@ -12,6 +13,12 @@ import dev.byoos.worker.builder.core.BuildException;
  * ({@value BuildFailed#INFRASTRUCTURE}: the worker retries with backoff, unless the worker's own
  * setup is what an operator has to change), or a bug in the
  * factory itself ({@value BuildFailed#BUILDER}).
+ *
+ * <p>A failed attempt leaves as {@link Failure#asAttemptFailure}: a retryable failure is the
+ * factory's transient kind, a {@link DependencyUnavailableException} naming what the build waits
+ * for, so that {@link dev.byoos.messaging.resilience.DependencyWait} retries it and
+ * {@link dev.byoos.messaging.resilience.DependencyFailures} tells it apart; every other failure is
+ * permanent.
  */
 final class FailureClassifier {
 
@@ -40,6 +47,44 @@ final class FailureClassifier {
      * @param dependency what the build waits for before retrying, e.g. {@code s3}
      */
     record Failure(String category, String code, String reason, boolean retryable, String dependency) {
+
+        /** What an attempt that failed this way throws; {@code cause} is what the builder threw. */
+        RuntimeException asAttemptFailure(Throwable cause) {
+            return retryable ? new DependencyDown(this, cause) : new PermanentFailure(this, cause);
+        }
+    }
+
+    /** The failure of an attempt that ended with {@link Failure#asAttemptFailure}. */
+    static Failure of(RuntimeException attemptFailure) {
+        if (attemptFailure instanceof DependencyDown down) {
+            return down.failure;
+        }
+        if (attemptFailure instanceof PermanentFailure permanent) {
+            return permanent.failure;
+        }
+        return classify(attemptFailure);
+    }
+
+    /** An attempt failed because something the worker depends on is down: transient, retried after a pause. */
+    static final class DependencyDown extends DependencyUnavailableException {
+
+        private final transient Failure failure;
+
+        DependencyDown(Failure failure, Throwable cause) {
+            super(failure.dependency(), failure.code() + ": " + failure.reason(), cause);
+            this.failure = failure;
+        }
+    }
+
+    /** An attempt failed for a reason trying again cannot fix. */
+    static final class PermanentFailure extends RuntimeException {
+
+        private final transient Failure failure;
+
+        PermanentFailure(Failure failure, Throwable cause) {
+            super(failure.code() + ": " + failure.reason(), cause);
+            this.failure = failure;
+        }
     }
 
     static Failure classify(RuntimeException failure) {
