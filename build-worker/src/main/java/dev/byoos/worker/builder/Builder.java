@@ -5,9 +5,9 @@ import java.util.List;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.BuildCancellation;
-import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**

@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 
 import dev.byoos.contract.BuildRequested;
@@ -29,6 +30,9 @@ import dev.byoos.worker.observability.WorkerMetrics;
  * twice; a cancelled build (see {@link CancellationRegistry}) is skipped, or stopped where it is,
  * and announces nothing: spec-service marked it cancelled already. A build still running after
  * {@code byoos.worker.build-timeout} is stopped and fails.
+ *
+ * <p>A trace shows the build ({@code build}), its attempts, each attempt's phases (base, layers,
+ * image, boot-test, push, upload: {@link PhaseSpans}) and the staging of its outputs.
  *
  * <p>Only a failure to record the outcome (S3 or Kafka down while announcing) leaves here as an
  * exception; the request is then not acknowledged as done.
@@ -46,6 +50,7 @@ public class BuildService {
     private final BuildAttempts attempts;
     private final BuildEvents events;
     private final WorkerMetrics metrics;
+    private final Tracer tracer;
     /** Stops builds that run out of time (byoos.worker.build-timeout). */
     private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "build-deadlines");
@@ -54,13 +59,14 @@ public class BuildService {
     });
 
     BuildService(WorkerConfig config, CancellationRegistry cancellations, BuildOutputs outputs, BuildAttempts attempts,
-            BuildEvents events, WorkerMetrics metrics) {
+            BuildEvents events, WorkerMetrics metrics, Tracer tracer) {
         this.config = config;
         this.cancellations = cancellations;
         this.outputs = outputs;
         this.attempts = attempts;
         this.events = events;
         this.metrics = metrics;
+        this.tracer = tracer;
     }
 
     @PreDestroy
@@ -91,7 +97,7 @@ public class BuildService {
         String outcome = WorkerMetrics.FAILED;
         BuildCancellation cancellation = cancellations.track(buildId);
         ProgressReporter progress = events.progress(request.build());
-        BuildLog log = new BuildLog(progress);
+        BuildLog log = new BuildLog(new PhaseSpans(tracer, progress));
         ScheduledFuture<?> deadline = deadlines.schedule(cancellation::timeOut, config.buildTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         try {

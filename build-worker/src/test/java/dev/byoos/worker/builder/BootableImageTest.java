@@ -25,11 +25,11 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.process.BuildCancellation;
-import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
 

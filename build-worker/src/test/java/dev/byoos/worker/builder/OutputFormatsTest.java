@@ -31,10 +31,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
-import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * Each output format built from a real base with a customized file, then read with tools the

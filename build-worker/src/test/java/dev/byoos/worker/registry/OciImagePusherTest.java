@@ -16,13 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.process.BuildCancellation;
-import dev.byoos.worker.builder.core.BuildException;
-import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.TestBases;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /** Where Edge images go, and a registry that does not answer (the push against a real one: EdgeOciImageTest). */
 class OciImagePusherTest {

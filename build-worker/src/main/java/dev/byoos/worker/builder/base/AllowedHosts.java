@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+
 import dev.byoos.worker.builder.core.BuildException;
 
 /**

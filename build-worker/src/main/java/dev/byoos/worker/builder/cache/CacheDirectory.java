@@ -20,9 +20,8 @@ import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
-import dev.byoos.worker.storage.FileTrees;
-
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.storage.FileTrees;
 
 /**
  * What the worker's content-keyed caches ({@link ImageCache}, {@link TreeCache}) share: one

@@ -24,6 +24,10 @@ public final class BuildLog {
          * @param detail  a line a person can read
          */
         void onPhase(String phase, int percent, String detail);
+
+        /** The build left {@code phase}: another began, it paused between attempts, or it ended. */
+        default void onPhaseEnded(String phase) {
+        }
     }
 
     private final StringBuilder text = new StringBuilder();
@@ -66,6 +70,7 @@ public final class BuildLog {
     public synchronized void endPhase() {
         if (phase != null) {
             phaseDurations.merge(phase, Duration.ofNanos(System.nanoTime() - phaseStartedNanos), Duration::plus);
+            phases.onPhaseEnded(phase);
             phase = null;
         }
     }

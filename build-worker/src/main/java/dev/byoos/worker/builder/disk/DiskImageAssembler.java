@@ -13,6 +13,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**

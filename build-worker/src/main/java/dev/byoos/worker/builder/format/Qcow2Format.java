@@ -1,6 +1,7 @@
 package dev.byoos.worker.builder.format;
 
 import java.nio.file.Path;
+
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**

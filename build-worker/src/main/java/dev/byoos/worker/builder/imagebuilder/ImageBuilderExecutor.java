@@ -18,11 +18,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.disk.BootSmokeTest;
-import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
-import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**

@@ -3,6 +3,7 @@ package dev.byoos.worker.builder.kubernetes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.errors.ErrorResponseException;
+
 import dev.byoos.worker.builder.core.BuildException;
 
 /**

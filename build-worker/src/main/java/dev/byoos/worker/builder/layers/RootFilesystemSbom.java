@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;

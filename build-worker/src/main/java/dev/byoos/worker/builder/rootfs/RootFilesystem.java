@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.process.CommandRunner;
 

@@ -27,11 +27,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.process.BuildCancellation;
-import dev.byoos.worker.builder.process.BuildCancelledException;
+import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
-import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**
  * The image-builder executor against a scripted stand-in for image-builder's {@code make}
