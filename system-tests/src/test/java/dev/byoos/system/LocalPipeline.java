@@ -1,5 +1,7 @@
 package dev.byoos.system;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Reader;
@@ -19,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The whole local pipeline as child processes: {@code byoos-devstack.jar up} starts the real
@@ -90,14 +93,15 @@ final class LocalPipeline implements AutoCloseable {
         builder.environment().putAll(environment);
         Process process = builder.start();
         Path servicesFile = dataDir.resolve("services.properties");
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!Files.exists(servicesFile)) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                process.destroy();
-                throw new IllegalStateException("the local pipeline did not start; " + log + ":\n"
-                        + Files.readString(log));
-            }
-            Thread.sleep(250);
+        try {
+            await("the local pipeline's services").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> Files.exists(servicesFile) || !process.isAlive());
+        } catch (ConditionTimeoutException tooSlow) {
+            // reported below with the launcher's log
+        }
+        if (!Files.exists(servicesFile)) {
+            process.destroy();
+            throw new IllegalStateException("the local pipeline did not start; " + log + ":\n" + Files.readString(log));
         }
         return new LocalPipeline(root, dataDir, process, load(dataDir.resolve("endpoints.properties")),
                 load(servicesFile));
@@ -119,27 +123,27 @@ final class LocalPipeline implements AutoCloseable {
      * @return the build as {@code GET /api/v1/builds/{id}} shows it
      * @throws AssertionError when it is still unfinished after {@link #BUILD_TIMEOUT}
      */
-    JsonNode awaitFinalState(String buildId) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
-        while (true) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create(specService() + "/api/v1/builds/" + buildId))
-                    .header("Authorization", bearer("system-test", "viewer", "platform")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new AssertionError("GET build " + buildId + " answered " + response.statusCode() + ": "
-                        + response.body());
-            }
-            JsonNode build = JSON.readTree(response.body());
-            String state = build.path("state").asText();
-            if (FINAL_STATES.contains(state)) {
-                return build;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("build still " + state + " after " + BUILD_TIMEOUT + ": " + build);
-            }
-            Thread.sleep(250);
+    JsonNode awaitFinalState(String buildId) {
+        JsonNode[] build = new JsonNode[1];
+        try {
+            await("build " + buildId + " finishing").atMost(BUILD_TIMEOUT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                                URI.create(specService() + "/api/v1/builds/" + buildId))
+                                .header("Authorization", bearer("system-test", "viewer", "platform")).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        if (response.statusCode() != 200) {
+                            throw new AssertionError("GET build " + buildId + " answered " + response.statusCode()
+                                    + ": " + response.body());
+                        }
+                        build[0] = JSON.readTree(response.body());
+                        return FINAL_STATES.contains(build[0].path("state").asText());
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("build still " + build[0].path("state").asText() + " after " + BUILD_TIMEOUT + ": "
+                    + build[0], e);
         }
+        return build[0];
     }
 
     private static Properties load(Path file) throws IOException {

@@ -1,5 +1,7 @@
 package dev.byoos.system;
 
+import static org.awaitility.Awaitility.await;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +32,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The pipeline page in a real headless browser (Debian's chromium and chromium-driver) against the
@@ -159,18 +162,18 @@ class PipelinePageSystemTest {
     }
 
     private JsonNode awaitFinished(String buildId) throws Exception {
-        long deadline = System.nanoTime() + BUILD_TIMEOUT.toNanos();
         HttpRequest request = HttpRequest.newBuilder(URI.create(pipeline.specService() + "/api/v1/builds/" + buildId))
                 .header("Authorization", pipeline.bearer("page-admin", "admin")).build();
-        while (true) {
-            JsonNode build = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
-            if (List.of("PUBLISHED", "FAILED", "CANCELLED").contains(build.path("state").asText())) {
-                return build;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("build " + buildId + " did not finish: " + build.toPrettyString());
-            }
-            Thread.sleep(250);
+        JsonNode[] build = new JsonNode[1];
+        try {
+            await("build " + buildId + " finishing").atMost(BUILD_TIMEOUT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        build[0] = JSON.readTree(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+                        return List.of("PUBLISHED", "FAILED", "CANCELLED").contains(build[0].path("state").asText());
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("build " + buildId + " did not finish: " + build[0].toPrettyString(), e);
         }
+        return build[0];
     }
 }

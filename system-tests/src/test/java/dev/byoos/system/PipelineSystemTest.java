@@ -1,5 +1,6 @@
 package dev.byoos.system;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,12 +93,9 @@ class PipelineSystemTest {
     void oneBuildIsOneTraceFromTheRestCallThroughAllFourServices() throws Exception {
         TracedBuild build = tracedBuild();
         Set<String> everyService = Set.of("spec-service", "build-worker", "artifact-service", "pack-publisher");
-        long deadline = System.nanoTime() + SPAN_EXPORT_TIMEOUT.toNanos();
-        while (!collector.servicesIn(build.traceId()).containsAll(everyService) && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-        }
-        assertEquals(everyService, collector.servicesIn(build.traceId()),
-                "spans of build " + build.buildId() + ": " + collector.spansOf(build.traceId()));
+        await().atMost(SPAN_EXPORT_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertEquals(everyService, collector.servicesIn(build.traceId()),
+                        "spans of build " + build.buildId() + ": " + collector.spansOf(build.traceId())));
     }
 
     @Test
@@ -116,17 +114,13 @@ class PipelineSystemTest {
         // Micrometer's Kafka binder registers client metrics that appear after a consumer's first
         // fetch (per-partition lag) on its next refresh, once a minute: scrape until it has.
         Set<String> missing = new TreeSet<>(queried);
-        long deadline = System.nanoTime() + METRICS_REFRESH_TIMEOUT.toNanos();
-        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+        await().atMost(METRICS_REFRESH_TIMEOUT).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
             for (String service : List.of("spec-service", "build-worker", "artifact-service", "pack-publisher")) {
                 missing.removeAll(PrometheusMetrics.scrape(URI.create(pipeline.services.getProperty(service + ".url")
                         + "/q/metrics")).names());
             }
-            if (!missing.isEmpty()) {
-                Thread.sleep(2_000);
-            }
-        }
-        assertEquals(Set.of(), missing, "the dashboards query metrics no service exposes");
+            assertEquals(Set.of(), missing, "the dashboards query metrics no service exposes");
+        });
     }
 
     /** A build the worker refuses (scripts need a shell, the skeleton base has none), run to FAILED once. */

@@ -27,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -184,18 +185,9 @@ class WorkerCrashSystemTest {
         }
     }
 
-    private static <T> T await(String what, Supplier<Optional<T>> probe) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-        while (true) {
-            Optional<T> value = probe.get();
-            if (value.isPresent()) {
-                return value.get();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + STEP_TIMEOUT + " in vain for: " + what);
-            }
-            Thread.sleep(200);
-        }
+    private static <T> T await(String what, Supplier<Optional<T>> probe) {
+        return Awaitility.await(what).atMost(STEP_TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(probe::get, Optional::isPresent).orElseThrow();
     }
 
     /** The host's static busybox, the few applets the script uses, and the account files users need. */

@@ -1,7 +1,8 @@
 package dev.byoos.system;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,7 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A build-worker started by the test itself, as its own JVM from the packaged jar and wired to the
@@ -22,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 final class WorkerProcess implements AutoCloseable {
 
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
+    private static final Pattern LISTENING = Pattern.compile("Listening on: https?://[^\\s]+:(\\d+)");
 
     private final Process process;
     private final Path log;
@@ -40,7 +48,6 @@ final class WorkerProcess implements AutoCloseable {
     static WorkerProcess start(LocalPipeline pipeline, String instanceName, Path basesDir, Path scratchDir,
             List<String> jvmOptions) throws IOException, InterruptedException {
         Path jar = pipeline.root.resolve("build-worker/target/quarkus-app/quarkus-run.jar");
-        int port = freePort();
         Path log = pipeline.dataDir.resolve("logs").resolve(instanceName + ".log");
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -53,7 +60,8 @@ final class WorkerProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = builder.environment();
         env.put("HOSTNAME", instanceName);
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        // Port 0: the worker binds a free port itself and names it in its log (no port freed and bound again later).
+        env.put("QUARKUS_HTTP_PORT", "0");
         env.put("KAFKA_BOOTSTRAP_SERVERS", pipeline.endpoints.getProperty("kafka.bootstrap.servers"));
         env.put("BYOOS_S3_ENDPOINT", pipeline.endpoints.getProperty("s3.endpoint"));
         env.put("BYOOS_S3_REGION", pipeline.endpoints.getProperty("s3.region"));
@@ -70,10 +78,11 @@ final class WorkerProcess implements AutoCloseable {
         // The stand-in Kubernetes components `up` seeded (devstack's KubernetesStandInMirror.DIRECTORY).
         env.put("BYOOS_KUBERNETES_MIRROR", pipeline.dataDir.resolve("kubernetes-mirror").toString());
         env.put("BYOOS_KUBERNETES_CACHE_DIR", pipeline.dataDir.resolve("kubernetes-components").toString());
+        long logOffset = Files.exists(log) ? Files.size(log) : 0;
         WorkerProcess worker = new WorkerProcess(builder.start(), log);
         try {
-            worker.awaitReady(port);
-        } catch (IOException | InterruptedException | RuntimeException e) {
+            worker.awaitReady(worker.awaitListeningPort(logOffset));
+        } catch (RuntimeException e) {
             worker.close();
             throw e;
         }
@@ -93,34 +102,47 @@ final class WorkerProcess implements AutoCloseable {
         }
     }
 
-    private void awaitReady(int port) throws IOException, InterruptedException {
+    /** The HTTP port Quarkus reports it bound ("Listening on: http://...:PORT"), from what it logged since {@code logOffset}. */
+    private int awaitListeningPort(long logOffset) {
+        int[] port = new int[1];
+        waitWhileAlive("the worker's HTTP port", () -> {
+            byte[] logged = Files.readAllBytes(log);
+            Matcher listening = LISTENING.matcher(new String(logged, (int) Math.min(logOffset, logged.length),
+                    (int) Math.max(0, logged.length - logOffset), StandardCharsets.UTF_8));
+            if (listening.find()) {
+                port[0] = Integer.parseInt(listening.group(1));
+                return true;
+            }
+            return false;
+        });
+        return port[0];
+    }
+
+    private void awaitReady(int port) {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + port + "/q/health/ready");
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (true) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the worker exited with " + process.exitValue() + " while starting; see "
-                        + log);
-            }
+        waitWhileAlive("the worker's readiness", () -> {
             try {
-                if (http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
+                return http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
             } catch (IOException notListeningYet) {
-                // Still starting.
+                return false;
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the worker was not ready after " + READY_TIMEOUT + "; see " + log);
-            }
-            Thread.sleep(250);
-        }
+        });
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    private void waitWhileAlive(String what, Callable<Boolean> condition) {
+        try {
+            await(what).atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("the worker exited with " + process.exitValue()
+                            + " while starting; see " + log);
+                }
+                return condition.call();
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("the worker was not ready after " + READY_TIMEOUT + "; see " + log, e);
         }
     }
 

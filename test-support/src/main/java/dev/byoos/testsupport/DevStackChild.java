@@ -1,5 +1,7 @@
 package dev.byoos.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The devstack jar run as a child JVM. A child, not a library: Kafka's and S3Proxy's jars on a
@@ -81,25 +85,23 @@ final class DevStackChild {
     }
 
     private static Path awaitEndpoints(Process child, Path endpointsFile, Path console) {
-        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         try {
-            while (!Files.exists(endpointsFile)) {
-                if (!child.isAlive()) {
-                    throw new IllegalStateException("the dev stack exited with code " + child.exitValue()
-                            + " before it was ready; " + tail(console));
-                }
-                if (System.nanoTime() > deadline) {
-                    child.getOutputStream().close();
-                    throw new IllegalStateException("the dev stack was not ready within "
-                            + STARTUP_TIMEOUT.toSeconds() + " s; " + tail(console));
-                }
-                Thread.sleep(100);
+            await("the dev stack's endpoints").atMost(STARTUP_TIMEOUT).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!child.isAlive()) {
+                            throw new IllegalStateException("the dev stack exited with code " + child.exitValue()
+                                    + " before it was ready; " + tail(console));
+                        }
+                        return Files.exists(endpointsFile);
+                    });
+        } catch (ConditionTimeoutException e) {
+            try {
+                child.getOutputStream().close();
+            } catch (IOException e2) {
+                throw new UncheckedIOException(e2);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the dev stack", e);
+            throw new IllegalStateException("the dev stack was not ready within " + STARTUP_TIMEOUT.toSeconds() + " s; "
+                    + tail(console), e);
         }
         return endpointsFile;
     }

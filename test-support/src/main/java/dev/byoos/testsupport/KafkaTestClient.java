@@ -1,5 +1,7 @@
 package dev.byoos.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -21,6 +23,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A plain Kafka client for tests, independent of the services' messaging code: it produces
@@ -124,13 +128,19 @@ public final class KafkaTestClient implements AutoCloseable {
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (found.size() < enough && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
-                    if (matching.test(record)) {
-                        found.add(record);
-                    }
-                });
+            // A timeout is no failure here: the caller asserts on what was found.
+            try {
+                await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ZERO).pollInSameThread()
+                        .until(() -> {
+                            consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                                if (matching.test(record)) {
+                                    found.add(record);
+                                }
+                            });
+                            return found.size() >= enough;
+                        });
+            } catch (ConditionTimeoutException fewerThanEnough) {
+                // returned as found
             }
         }
         return found;

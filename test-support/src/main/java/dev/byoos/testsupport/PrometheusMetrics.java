@@ -1,5 +1,7 @@
 package dev.byoos.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One scrape of a service's Prometheus endpoint ({@code /q/metrics}), parsed from the text
@@ -54,19 +58,13 @@ public final class PrometheusMetrics {
      */
     public static void awaitSum(URI metricsUrl, String name, Map<String, String> labels, double expected,
             Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        double current;
-        while ((current = scrape(metricsUrl).sum(name, labels)) != expected) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(name + labels + " is " + current + " after " + timeout + ", expected "
-                        + expected);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + name, e);
-            }
+        double[] current = new double[1];
+        try {
+            await(name + labels).atMost(timeout).pollInterval(Duration.ofMillis(100))
+                    .until(() -> (current[0] = scrape(metricsUrl).sum(name, labels)) == expected);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(name + labels + " is " + current[0] + " after " + timeout + ", expected " + expected,
+                    e);
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.byoos.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,9 +18,13 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import javax.net.ssl.SSLHandshakeException;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A CNCF Distribution registry ({@code /usr/bin/docker-registry}) owned by one test, apart from the
@@ -36,17 +40,21 @@ public final class RegistryProcess implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
+    private static final String CONFIG_TEMPLATE = "config.template.yml";
+    private static final String ADDRESS_PLACEHOLDER = "LISTEN_ADDRESS";
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
     private final Path dir;
     private final String scheme;
-    private final int port;
     private final String username;
     private final String password;
+    /** 0 until the first start: the registry binds a port of its own choosing, which later starts reuse. */
+    private int port;
     private Process process;
 
-    private RegistryProcess(Path dir, String scheme, int port, String username, String password) {
+    private RegistryProcess(Path dir, String scheme, String username, String password) {
         this.dir = dir;
         this.scheme = scheme;
-        this.port = port;
         this.username = username;
         this.password = password;
     }
@@ -103,15 +111,11 @@ public final class RegistryProcess implements AutoCloseable {
 
     private static RegistryProcess start(Path dir, String username, String password, List<String> auth,
             List<String> tls) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            port = socket.getLocalPort();
-        }
         List<String> config = new ArrayList<>(List.of(
                 "version: 0.1",
                 "log:",
-                "  level: warn",
+                // info: the registry names the port it bound ("listening on ...").
+                "  level: info",
                 "  accesslog:",
                 "    disabled: true",
                 "storage:",
@@ -121,11 +125,11 @@ public final class RegistryProcess implements AutoCloseable {
         config.addAll(auth);
         config.addAll(List.of(
                 "http:",
-                "  addr: 127.0.0.1:" + port));
+                "  addr: " + ADDRESS_PLACEHOLDER));
         config.addAll(tls);
         config.add("");
-        Files.writeString(dir.resolve("config.yml"), String.join("\n", config), StandardCharsets.UTF_8);
-        RegistryProcess registry = new RegistryProcess(dir, tls.isEmpty() ? "http" : "https", port, username, password);
+        Files.writeString(dir.resolve(CONFIG_TEMPLATE), String.join("\n", config), StandardCharsets.UTF_8);
+        RegistryProcess registry = new RegistryProcess(dir, tls.isEmpty() ? "http" : "https", username, password);
         registry.start();
         return registry;
     }
@@ -149,33 +153,68 @@ public final class RegistryProcess implements AutoCloseable {
             throw new IllegalStateException("the registry is already running");
         }
         Path log = dir.resolve("registry.log");
-        process = new ProcessBuilder(BINARY.toString(), "serve", dir.resolve("config.yml").toString())
+        Path config = dir.resolve("config.yml");
+        Files.writeString(config, Files.readString(dir.resolve(CONFIG_TEMPLATE))
+                .replace(ADDRESS_PLACEHOLDER, "127.0.0.1:" + port), StandardCharsets.UTF_8);
+        long logOffset = Files.exists(log) ? Files.size(log) : 0;
+        process = new ProcessBuilder(BINARY.toString(), "serve", config.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
+        if (port == 0) {
+            port = awaitBoundPort(process, log, logOffset);
+        }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest probe = HttpRequest.newBuilder(URI.create(url() + "/v2/")).timeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-        while (true) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("the registry exited with code " + process.exitValue() + "; see " + log);
-            }
-            try {
-                if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 401) {
-                    return;
+        Process started = process;
+        try {
+            await("the registry at " + url()).atMost(STARTUP_TIMEOUT).pollInterval(Duration.ofMillis(50)).until(() -> {
+                if (!started.isAlive()) {
+                    throw new IllegalStateException("the registry exited with code " + started.exitValue() + "; see "
+                            + log);
                 }
-            } catch (SSLHandshakeException answersTls) {
-                // A TLS registry whose certificate this probe does not trust: it is up.
-                return;
-            } catch (ConnectException | HttpTimeoutException notAnsweringYet) {
-                // polled again below, until the deadline
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the registry did not answer " + url() + "/v2/ within "
-                        + STARTUP_TIMEOUT.toSeconds() + " s; see " + log);
-            }
-            Thread.sleep(50);
+                try {
+                    return http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 401;
+                } catch (SSLHandshakeException answersTls) {
+                    // A TLS registry whose certificate this probe does not trust: it is up.
+                    return true;
+                } catch (ConnectException | HttpTimeoutException notAnsweringYet) {
+                    return false;
+                }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("the registry did not answer " + url() + "/v2/ within "
+                    + STARTUP_TIMEOUT.toSeconds() + " s; see " + log, e);
         }
+    }
+
+    /** The port the registry reports it bound, read from what it logged since {@code logOffset}. */
+    private static int awaitBoundPort(Process started, Path log, long logOffset) {
+        int[] bound = new int[1];
+        try {
+            await("the registry's port").atMost(STARTUP_TIMEOUT).pollInterval(Duration.ofMillis(20)).until(() -> {
+                Matcher listening = LISTENING.matcher(tail(log, logOffset));
+                if (listening.find()) {
+                    bound[0] = Integer.parseInt(listening.group(1));
+                    return true;
+                }
+                if (!started.isAlive()) {
+                    throw new IllegalStateException("the registry exited with code " + started.exitValue() + "; see "
+                            + log);
+                }
+                return false;
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("the registry did not say which port it bound within "
+                    + STARTUP_TIMEOUT.toSeconds() + " s; see " + log, e);
+        }
+        return bound[0];
+    }
+
+    private static String tail(Path log, long offset) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                StandardCharsets.UTF_8);
     }
 
     /** Stops the registry; its port refuses connections until {@link #start()}. */

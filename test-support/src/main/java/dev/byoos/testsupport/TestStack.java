@@ -1,5 +1,7 @@
 package dev.byoos.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -91,19 +93,8 @@ public final class TestStack {
     }
 
     private static void awaitListening(URI endpoint, boolean listening) {
-        long deadline = System.nanoTime() + OUTAGE_SWITCH_TIMEOUT.toNanos();
-        while (accepts(endpoint) != listening) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("S3 at " + endpoint + " did not go " + (listening ? "up" : "down")
-                        + " within " + OUTAGE_SWITCH_TIMEOUT.toSeconds() + " s");
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while switching S3", e);
-            }
-        }
+        await("S3 at " + endpoint + " going " + (listening ? "up" : "down")).atMost(OUTAGE_SWITCH_TIMEOUT)
+                .pollInterval(Duration.ofMillis(50)).until(() -> accepts(endpoint) == listening);
     }
 
     private static boolean accepts(URI endpoint) {
