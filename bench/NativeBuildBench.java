@@ -9,17 +9,16 @@ import java.util.UUID;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BootSmokeTest;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.DebootstrapBases;
-import dev.byoos.worker.builder.ImageCache;
-import dev.byoos.worker.builder.KubernetesComponentSource;
 import dev.byoos.worker.builder.NativeBuilder;
-import dev.byoos.worker.builder.TarballBases;
-import dev.byoos.worker.builder.TarballDownloader;
-import dev.byoos.worker.builder.TreeCache;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.base.TarballDownloader;
+import dev.byoos.worker.builder.cache.ImageCache;
+import dev.byoos.worker.builder.cache.TreeCache;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * Times the native builder on the Debian 12 minimal example (debootstrap bookworm base, already
@@ -45,8 +44,9 @@ public class NativeBuildBench {
         TarballBases noTarballs = new TarballBases(work.resolve("tarball-bases"), List.of(),
                 new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
 
-        NativeBuilder uncached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest, ImageCache.disabled(),
-                TreeCache.disabled(), KubernetesComponentSource.notConfigured(), "bench");
+        NativeBuilder.Settings settings = NativeBuilder.Settings.localBasesOnly(noLocalBases)
+                .withRemoteBases(bases, noTarballs).withBootTest(noBootTest).withBuilderVersion("bench");
+        NativeBuilder uncached = new NativeBuilder(settings);
         for (int run = 1; run <= runs; run++) {
             Path dir = work.resolve("native-" + run);
             BuildLog log = new BuildLog();
@@ -62,9 +62,8 @@ public class NativeBuildBench {
             }
         }
 
-        NativeBuilder cached = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest,
-                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled(),
-                KubernetesComponentSource.notConfigured(), "bench");
+        NativeBuilder cached = new NativeBuilder(settings.withCaches(
+                new ImageCache(work.resolve("image-cache"), 64L << 30), TreeCache.disabled()));
         cached.build(debian12Minimal(), Files.createDirectories(work.resolve("cache-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {
@@ -79,9 +78,8 @@ public class NativeBuildBench {
         }
 
         // Another build of the same tree (the image itself not cached): base copy and layers skipped.
-        NativeBuilder trees = new NativeBuilder(noLocalBases, bases, noTarballs, noBootTest, ImageCache.disabled(),
-                new TreeCache(work.resolve("tree-cache"), 64L << 30), KubernetesComponentSource.notConfigured(),
-                "bench");
+        NativeBuilder trees = new NativeBuilder(settings.withCaches(ImageCache.disabled(),
+                new TreeCache(work.resolve("tree-cache"), 64L << 30)));
         trees.build(debian12Minimal(), Files.createDirectories(work.resolve("tree-fill")), new BuildLog(),
                 new BuildCancellation());
         for (int run = 1; run <= runs; run++) {

@@ -22,8 +22,8 @@ warmup=$(( rate * 10 ))
 export BYOOS_SERVICE_JAVA_OPTS="${BYOOS_SERVICE_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}"
 # The synthetic builder is refused in the prod profile; `bench` is a profile no configuration names.
 export QUARKUS_PROFILE=bench
-export WORKER_SYNTHETIC_BUILDER_ENABLED=true
-export WORKER_SYNTHETIC_BUILDER_BUILD_TIME="$build_time"
+export BYOOS_WORKER_SYNTHETIC_BUILDER_ENABLED=true
+export BYOOS_WORKER_SYNTHETIC_BUILDER_BUILD_TIME="$build_time"
 # Builds per worker at once (production: 2, for real builds that each take a core). Synthetic builds
 # mostly wait on S3 and Kafka acknowledgements, so one worker needs more of them in flight.
 export SMALLRYE_MESSAGING_WORKER_BUILDS_MAX_CONCURRENCY="${BENCH_WORKER_CONCURRENCY:-8}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fills a Kubernetes components mirror for BYOOS build workers (worker.kubernetes-components.mirror,
+# Fills a Kubernetes components mirror for BYOOS build workers (byoos.worker.kubernetes-components.mirror,
 # env BYOOS_KUBERNETES_MIRROR) from the upstream downloads: kubeadm, kubelet and kubectl from
 # dl.k8s.io, containerd, the CNI plugins and crictl from their GitHub releases, each with its
 # checksum sidecar, in the upstream paths:
@@ -13,7 +13,7 @@
 # deleted and the script fails. Files already in the mirror that match their sidecar are not
 # downloaded again. For an air-gapped site, run it where the internet is reachable and copy the
 # directory across (or to an S3 bucket: aws s3 sync DIR s3://bucket/prefix). It also prints a
-# pinned checksums list (worker.kubernetes-components.checksums-file) with --checksums FILE.
+# pinned checksums list (byoos.worker.kubernetes-components.checksums-file) with --checksums FILE.
 #
 # Not run by the project's tests: the machines they run on cannot reach dl.k8s.io or GitHub.
 # The local stack uses development stand-ins in the same layout instead (deploy/devstack,

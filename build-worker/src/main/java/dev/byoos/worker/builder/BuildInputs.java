@@ -18,7 +18,12 @@ import java.util.stream.Stream;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.format.OciImageFormat;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesRelease;
+import dev.byoos.worker.builder.layers.ImageCustomizer;
+import dev.byoos.worker.builder.rootfs.RootFilesystem;
 
 /**
  * Everything a native build's output is made of, each part content-hashed: the base and every
@@ -71,7 +76,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
      * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
      * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
      */
-    static BuildInputs of(BuildRequested request, BuildCompleted.Input base,
+    public static BuildInputs of(BuildRequested request, BuildCompleted.Input base,
             Optional<KubernetesComponentSource.Components> kubernetes, String builderVersion, boolean bootTested) {
         List<BuildCompleted.Input> inputs = new ArrayList<>();
         inputs.add(base);
@@ -155,7 +160,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
         return new BuildCompleted.Input("base:local/" + name, sha256, null);
     }
 
-    static String treeSha256(Path tree) {
+    public static String treeSha256(Path tree) {
         MessageDigest digest = Sha256.digest();
         try (Stream<Path> entries = Files.walk(tree)) {
             for (Path entry : entries.sorted().toList()) {

@@ -5,6 +5,10 @@ import java.util.List;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**
  * One way of building images (the service provider interface of build-worker). The native

@@ -12,9 +12,25 @@ import java.util.concurrent.Executors;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.cache.ImageCache;
+import dev.byoos.worker.builder.cache.TreeCache;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.disk.DiskImageAssembler;
+import dev.byoos.worker.builder.disk.KernelBoot;
 import dev.byoos.worker.builder.format.FormatContext;
 import dev.byoos.worker.builder.format.ImageFormat;
 import dev.byoos.worker.builder.format.ImageFormats;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
+import dev.byoos.worker.builder.layers.ImageCustomizer;
+import dev.byoos.worker.builder.layers.RootFilesystemSbom;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+import dev.byoos.worker.builder.rootfs.RootFilesystem;
 
 /**
  * The default builder: base tree (from the local catalog; or made by debootstrap, or downloaded as
@@ -45,6 +61,54 @@ public final class NativeBuilder implements Builder {
         return thread;
     });
 
+    /**
+     * What a native builder builds from and with: bases from the local catalog in {@code basesDir},
+     * and, where present, from debootstrap and pinned tarballs; the boot test; the image and tree
+     * caches; where Kubernetes components come from.
+     *
+     * @param builderVersion the worker's version: in the SBOM, and part of every cache key
+     */
+    public record Settings(Path basesDir, Optional<DebootstrapBases> debootstrapBases,
+            Optional<TarballBases> tarballBases, BootSmokeTest bootTest, ImageCache imageCache, TreeCache treeCache,
+            KubernetesComponentSource kubernetesComponents, String builderVersion) {
+
+        /**
+         * Bases from the local catalog only (debootstrap and tarball bases are refused), boot test
+         * on, no cache, no Kubernetes components mirror.
+         */
+        public static Settings localBasesOnly(Path basesDir) {
+            return new Settings(basesDir, Optional.empty(), Optional.empty(),
+                    new BootSmokeTest(BootSmokeTest.Settings.defaults()), ImageCache.disabled(), TreeCache.disabled(),
+                    KubernetesComponentSource.notConfigured(), ID);
+        }
+
+        /** These settings, with debootstrap and tarball bases besides the local catalog. */
+        public Settings withRemoteBases(DebootstrapBases debootstrap, TarballBases tarballs) {
+            return new Settings(basesDir, Optional.of(debootstrap), Optional.of(tarballs), bootTest, imageCache,
+                    treeCache, kubernetesComponents, builderVersion);
+        }
+
+        public Settings withBootTest(BootSmokeTest test) {
+            return new Settings(basesDir, debootstrapBases, tarballBases, test, imageCache, treeCache,
+                    kubernetesComponents, builderVersion);
+        }
+
+        public Settings withCaches(ImageCache images, TreeCache trees) {
+            return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, images, trees,
+                    kubernetesComponents, builderVersion);
+        }
+
+        public Settings withKubernetesComponents(KubernetesComponentSource source) {
+            return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, imageCache, treeCache, source,
+                    builderVersion);
+        }
+
+        public Settings withBuilderVersion(String version) {
+            return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, imageCache, treeCache,
+                    kubernetesComponents, version);
+        }
+    }
+
     private final Path basesDir;
     private final Optional<DebootstrapBases> debootstrapBases;
     private final Optional<TarballBases> tarballBases;
@@ -55,45 +119,15 @@ public final class NativeBuilder implements Builder {
     private final String builderVersion;
     private final DiskImageAssembler assembler = new DiskImageAssembler();
 
-    /** @param builderVersion the worker's version: in the SBOM, and part of every cache key */
-    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
-            BootSmokeTest bootTest, ImageCache cache, TreeCache trees, KubernetesComponentSource kubernetesComponents,
-            String builderVersion) {
-        this.basesDir = basesDir;
-        this.debootstrapBases = Optional.of(debootstrapBases);
-        this.tarballBases = Optional.of(tarballBases);
-        this.bootTest = bootTest;
-        this.cache = cache;
-        this.trees = trees;
-        this.kubernetesComponents = kubernetesComponents;
-        this.builderVersion = builderVersion;
-    }
-
-    /** A builder without caches or a Kubernetes components mirror. */
-    public NativeBuilder(Path basesDir, DebootstrapBases debootstrapBases, TarballBases tarballBases,
-            BootSmokeTest bootTest) {
-        this(basesDir, debootstrapBases, tarballBases, bootTest, ImageCache.disabled(), TreeCache.disabled(),
-                KubernetesComponentSource.notConfigured(), ID);
-    }
-
-    /**
-     * A builder for local catalog bases only (debootstrap and tarball bases are refused), boot test
-     * on, no cache, no mirror.
-     */
-    public NativeBuilder(Path basesDir) {
-        this(basesDir, KubernetesComponentSource.notConfigured());
-    }
-
-    /** A builder for local catalog bases only, with Kubernetes components from {@code kubernetesComponents}. */
-    public NativeBuilder(Path basesDir, KubernetesComponentSource kubernetesComponents) {
-        this.basesDir = basesDir;
-        this.debootstrapBases = Optional.empty();
-        this.tarballBases = Optional.empty();
-        this.bootTest = new BootSmokeTest(BootSmokeTest.Settings.defaults());
-        this.cache = ImageCache.disabled();
-        this.trees = TreeCache.disabled();
-        this.kubernetesComponents = kubernetesComponents;
-        this.builderVersion = ID;
+    public NativeBuilder(Settings settings) {
+        this.basesDir = settings.basesDir();
+        this.debootstrapBases = settings.debootstrapBases();
+        this.tarballBases = settings.tarballBases();
+        this.bootTest = settings.bootTest();
+        this.cache = settings.imageCache();
+        this.trees = settings.treeCache();
+        this.kubernetesComponents = settings.kubernetesComponents();
+        this.builderVersion = settings.builderVersion();
     }
 
     @Override
@@ -309,7 +343,7 @@ public final class NativeBuilder implements Builder {
             return Optional.of("the base has no kernel: the disk is not meant to boot");
         }
         if (!bootTest.enabled()) {
-            return Optional.of("disabled on this worker (worker.boot-test.enabled=false)");
+            return Optional.of("disabled on this worker (byoos.worker.boot-test.enabled=false)");
         }
         if (!BOOT_TESTED_FORMATS.contains(format)) {
             return Optional.of("format " + format + " is not boot-tested");

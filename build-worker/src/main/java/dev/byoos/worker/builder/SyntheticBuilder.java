@@ -13,13 +13,18 @@ import io.quarkus.runtime.configuration.ConfigUtils;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**
  * A benchmark aid, never a real builder: instead of a disk image it writes a small tar of the
  * build's coordinates and the spec's files, so that everything after the build (staging upload,
  * artifact verification and promotion, pack push) handles real, distinct bytes while the worker
  * spends almost no CPU. The load benchmark (bench/load.sh) turns it on with
- * {@code worker.synthetic-builder.enabled=true}; it is refused in the prod profile, so a
+ * {@code byoos.worker.synthetic-builder.enabled=true}; it is refused in the prod profile, so a
  * misconfigured production worker fails to start rather than publish packs of non-images.
  *
  * <p>The tar is deterministic: the same request yields the same bytes (fixed mtimes, owners,
@@ -53,11 +58,11 @@ public final class SyntheticBuilder implements Builder {
 
     static SyntheticBuilder forBenchmark(Duration buildTime, List<String> activeProfiles) {
         if (activeProfiles.contains(PROD_PROFILE)) {
-            throw new IllegalStateException("worker.synthetic-builder.enabled is a benchmark aid that builds no real"
+            throw new IllegalStateException("byoos.worker.synthetic-builder.enabled is a benchmark aid that builds no real"
                     + " images; it is refused in the prod profile (bench/load.sh runs the worker with QUARKUS_PROFILE=bench)");
         }
         if (buildTime.isNegative()) {
-            throw new IllegalArgumentException("worker.synthetic-builder.build-time must not be negative: " + buildTime);
+            throw new IllegalArgumentException("byoos.worker.synthetic-builder.build-time must not be negative: " + buildTime);
         }
         return new SyntheticBuilder(buildTime);
     }

@@ -8,7 +8,7 @@ import java.util.Optional;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-@ConfigMapping(prefix = "worker")
+@ConfigMapping(prefix = "byoos.worker")
 public interface WorkerConfig {
 
     /** The local base catalog: each base is a directory or a tar archive named after it. */
@@ -38,10 +38,11 @@ public interface WorkerConfig {
     interface Downloads {
 
         /**
-         * A PEM file of CA certificates trusted on top of the Java runtime's own: for tarballs on
-         * an internal https server behind a private CA.
+         * PEM files (comma-separated) of CA certificates trusted on top of the Java runtime's own:
+         * for tarballs on an internal https server behind a private CA. Quarkus's TLS registry reads
+         * them as the TLS configuration {@code byoos-downloads} ({@link DownloadsTlsConfigSourceFactory}).
          */
-        Optional<Path> caCertificate();
+        Optional<List<Path>> caCertificate();
 
         /** The largest tarball downloaded (8 GiB); a larger one fails the build (BASE_TOO_LARGE). */
         @WithDefault("8589934592")

@@ -1,7 +1,6 @@
 package dev.byoos.worker.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -14,8 +13,11 @@ import dev.byoos.worker.storage.StagingStore;
 @ApplicationScoped
 public class StagingStorageCheck implements HealthCheck {
 
-    @Inject
-    StagingStore staging;
+    private final StagingStore staging;
+
+    StagingStorageCheck(StagingStore staging) {
+        this.staging = staging;
+    }
 
     @Override
     public HealthCheckResponse call() {

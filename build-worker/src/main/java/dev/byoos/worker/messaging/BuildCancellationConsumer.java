@@ -3,7 +3,6 @@ package dev.byoos.worker.messaging;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -16,6 +15,7 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.worker.service.CancellationRegistry;
 
 /**
  * Reads every cancellation, on every worker instance: each instance has a consumer group of its
@@ -27,8 +27,11 @@ public class BuildCancellationConsumer {
 
     private static final Logger LOG = Logger.getLogger(BuildCancellationConsumer.class);
 
-    @Inject
-    CancellationRegistry cancellations;
+    private final CancellationRegistry cancellations;
+
+    BuildCancellationConsumer(CancellationRegistry cancellations) {
+        this.cancellations = cancellations;
+    }
 
     @Incoming(Topics.BUILDS_CANCELLED)
     @Blocking // stopping a build kills its processes

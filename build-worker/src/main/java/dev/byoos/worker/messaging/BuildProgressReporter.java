@@ -14,7 +14,7 @@ import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.messaging.CloudEventMessages;
-import dev.byoos.worker.builder.BuildLog;
+import dev.byoos.worker.service.ProgressReporter;
 
 /**
  * Turns one build's phases into {@code build.progress} events: every change of phase (or of what
@@ -24,7 +24,7 @@ import dev.byoos.worker.builder.BuildLog;
  * <p>Progress is informational: events are sent without waiting for Kafka, and one that is lost
  * is only logged. Each has an id of its own (unlike a stage's results), since every one is news.
  */
-final class BuildProgressReporter implements BuildLog.PhaseListener {
+final class BuildProgressReporter implements ProgressReporter {
 
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
     static final String STAGE = "build";
@@ -48,16 +48,14 @@ final class BuildProgressReporter implements BuildLog.PhaseListener {
         report(phase, percent, null, detail, false);
     }
 
-    /**
-     * The build is not failing but waiting for {@code dependency} (e.g. {@code disk}) to come back.
-     * Always sent: each wait is news, and there are only as many as a build has retries.
-     */
-    void waiting(String phase, int percent, String dependency, String detail) {
+    /** Always sent: each wait is news, and there are only as many as a build has retries. */
+    @Override
+    public void waiting(String phase, int percent, String dependency, String detail) {
         report(phase, percent, dependency, detail, true);
     }
 
-    /** The phase the build was last in, for messages about where it stopped. */
-    synchronized String currentPhase() {
+    @Override
+    public synchronized String currentPhase() {
         return lastPhase == null ? "starting" : lastPhase;
     }
 

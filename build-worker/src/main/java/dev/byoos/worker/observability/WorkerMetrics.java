@@ -4,9 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -41,17 +39,13 @@ public class WorkerMetrics {
     public static final String FAILED = "failed";
     public static final String CANCELLED = "cancelled";
 
-    @Inject
-    MeterRegistry registry;
-
-    /** The blocking pool's size is the number of builds a worker runs at once. */
-    @ConfigProperty(name = "smallrye.messaging.worker.builds.max-concurrency")
-    int slots;
-
+    private final MeterRegistry registry;
     private final AtomicInteger busySlots = new AtomicInteger();
 
-    @PostConstruct
-    void registerGauges() {
+    /** @param slots the blocking pool's size: the number of builds a worker runs at once */
+    WorkerMetrics(MeterRegistry registry,
+            @ConfigProperty(name = "smallrye.messaging.worker.builds.max-concurrency") int slots) {
+        this.registry = registry;
         Gauge.builder(SLOTS, () -> slots).description("Builds this worker can run at once").register(registry);
         Gauge.builder(SLOTS_BUSY, busySlots, AtomicInteger::get).description("Builds this worker is running")
                 .register(registry);

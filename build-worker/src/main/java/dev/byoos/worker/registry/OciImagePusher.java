@@ -21,8 +21,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Pushes a build's OCI image archive (the {@code oci} format's output) to the registry with
@@ -53,7 +53,7 @@ public final class OciImagePusher {
 
         public Settings {
             if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme()) || url.getHost() == null) {
-                throw new IllegalArgumentException("worker.registry.url must be http://host[:port] or "
+                throw new IllegalArgumentException("byoos.worker.registry.url must be http://host[:port] or "
                         + "https://host[:port], not " + url);
             }
             basePath = basePath == null ? "" : basePath.replaceAll("^/+|/+$", "");
@@ -120,7 +120,7 @@ public final class OciImagePusher {
                     || lower.contains("denied");
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, auth ? REGISTRY_AUTH_FAILED
                     : REGISTRY_UNAVAILABLE, (auth ? "the registry " + settings.url() + " refused the worker's "
-                    + "credentials (worker.registry.username/password)" : "the registry " + settings.url()
+                    + "credentials (byoos.worker.registry.username/password)" : "the registry " + settings.url()
                     + " did not take the OCI image") + " for " + reference + ": skopeo exited with " + exit.code()
                     + ": " + output, null);
         }

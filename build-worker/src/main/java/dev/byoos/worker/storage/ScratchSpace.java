@@ -24,7 +24,7 @@ import io.quarkus.runtime.StartupEvent;
 import dev.byoos.worker.config.WorkerConfig;
 
 /**
- * The worker's local scratch space ({@code worker.scratch-dir}): one directory per running build,
+ * The worker's local scratch space ({@code byoos.worker.scratch-dir}): one directory per running build,
  * removed when the build ends.
  *
  * <p>A worker killed mid-build (SIGKILL, OOM, a node lost) cannot clean up, and its half-built
@@ -81,7 +81,7 @@ public class ScratchSpace {
                 lockChannel.close();
                 lockChannel = null;
                 throw new IllegalStateException("the scratch directory " + root + " is in use by another worker "
-                        + "process; give each worker a directory of its own (worker.scratch-dir, BYOOS_SCRATCH_DIR)");
+                        + "process; give each worker a directory of its own (byoos.worker.scratch-dir, BYOOS_SCRATCH_DIR)");
             }
             for (Path leftover : entries()) {
                 LOG.warnf("removing %s: left by a worker that ended mid-build (its request is built again)", leftover);

@@ -20,8 +20,8 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.errors.ErrorResponseException;
 
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.config.S3Config;
+import dev.byoos.storage.S3Settings;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * The worker's view of S3: uploads built images to the staging bucket, hashing them while they
@@ -36,14 +36,15 @@ public class StagingStore {
     private final MinioClient client;
     private final String bucket;
 
+    /** @param client the service's one MinIO client (storage-support's {@code S3ClientProducer}) */
     @Inject
-    public StagingStore(S3Config config) {
-        this.client = MinioClient.builder()
-                .endpoint(config.endpoint())
-                .region(config.region())
-                .credentials(config.accessKey(), config.secretKey())
-                .build();
-        this.bucket = config.stagingBucket();
+    public StagingStore(MinioClient client, S3Settings settings) {
+        this(client, settings.stagingBucket());
+    }
+
+    StagingStore(MinioClient client, String bucket) {
+        this.client = client;
+        this.bucket = bucket;
     }
 
     public String bucket() {

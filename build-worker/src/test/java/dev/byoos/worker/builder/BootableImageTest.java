@@ -23,6 +23,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Real Debian images: a bookworm base made by debootstrap from deb.debian.org (cached in
@@ -52,9 +61,10 @@ class BootableImageTest {
     }
 
     private NativeBuilder builder(BootSmokeTest.Settings boot) {
-        return new NativeBuilder(localBases, new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
-                new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS),
-                new BootSmokeTest(boot));
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(localBases)
+                .withRemoteBases(new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
+                        new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS))
+                .withBootTest(new BootSmokeTest(boot)));
     }
 
     @Test
@@ -99,7 +109,7 @@ class BootableImageTest {
         assertTrue(log.toString().contains(DebootstrapBases.key("bookworm", TestBases.DEBIAN_MIRROR) + " (bookworm from "
                 + TestBases.DEBIAN_MIRROR + "): cached"), log.toString());
         assertEquals(BootSmokeTest.SKIPPED, second.bootTest().result());
-        assertEquals("disabled on this worker (worker.boot-test.enabled=false)", second.bootTest().detail());
+        assertEquals("disabled on this worker (byoos.worker.boot-test.enabled=false)", second.bootTest().detail());
     }
 
     @Test

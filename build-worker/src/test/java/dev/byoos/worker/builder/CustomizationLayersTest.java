@@ -23,6 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.layers.ImageCustomizer;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**
  * Every customization layer applied to a real image (a busybox base with a shell), read back out
@@ -85,7 +90,7 @@ class CustomizationLayersTest {
     }
 
     private Builder.BuiltImage build(String base, Layers layers) {
-        return new NativeBuilder(bases).build(request(base, BuildRequested.STANDARD, layers), workDir, log,
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(request(base, BuildRequested.STANDARD, layers), workDir, log,
                 new BuildCancellation());
     }
 
@@ -229,7 +234,7 @@ class CustomizationLayersTest {
         BuildRequested request = request(TestBases.BUSYBOX, BuildRequested.STANDARD,
                 Layers.none().scripts(new BuildRequested.Script("long", "post", script + "\n", 600)));
         CompletableFuture<Builder.BuiltImage> outcome = CompletableFuture.supplyAsync(
-                () -> new NativeBuilder(bases).build(request, workDir, log, cancellation));
+                () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(request, workDir, log, cancellation));
         Processes.awaitStarted(script, Duration.ofSeconds(30));
 
         cancellation.cancel();
@@ -275,7 +280,7 @@ class CustomizationLayersTest {
 
     @Test
     void fipsImagesAreLeftToTheImageBuilderExecutor() {
-        BuildException failure = assertThrows(BuildException.class, () -> new NativeBuilder(bases)
+        BuildException failure = assertThrows(BuildException.class, () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases))
                 .build(request(TestBases.BUSYBOX, "fips", Layers.none()), workDir, log, new BuildCancellation()));
         assertEquals("FIPS_NOT_AVAILABLE", failure.code());
         assertEquals("FIPS images are built by the image-builder executor, not available yet", failure.getMessage());

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,12 +24,16 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+
 /**
  * A real https server on 127.0.0.1 with a self-signed certificate made at start by the JDK's
  * keytool (valid for 127.0.0.1 and localhost): {@link #caCertificate()} is the PEM a client trusts
  * it by. It serves files by path, answers 404 for the rest, and counts the requests for each path.
  */
-final class HttpsTestServer implements AutoCloseable {
+public final class HttpsTestServer implements AutoCloseable {
 
     private static final String STORE_PASSWORD = "test-only";
 
@@ -40,11 +45,11 @@ final class HttpsTestServer implements AutoCloseable {
 
     /** What the server does for a path. */
     @FunctionalInterface
-    interface Response {
+    public interface Response {
         void send(HttpExchange exchange) throws IOException;
     }
 
-    HttpsTestServer(Path dir) throws IOException, GeneralSecurityException {
+    public HttpsTestServer(Path dir) throws IOException, GeneralSecurityException {
         Path keyStore = dir.resolve("server.p12");
         caCertificate = dir.resolve("server-ca.pem");
         keytool("-genkeypair", "-alias", "server", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
@@ -76,17 +81,30 @@ final class HttpsTestServer implements AutoCloseable {
     }
 
     /** The PEM of the server's certificate: a client that trusts it reaches the server. */
-    Path caCertificate() {
+    public Path caCertificate() {
         return caCertificate;
     }
 
+    /**
+     * The server's certificate as a trust store, as the worker's TLS configuration
+     * {@code byoos-downloads} holds it once Quarkus has read {@link #caCertificate()}.
+     */
+    public KeyStore trustStore() throws IOException, GeneralSecurityException {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(caCertificate)) {
+            trusted.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        return trusted;
+    }
+
     /** https://127.0.0.1:port{path} */
-    String url(String path) {
+    public String url(String path) {
         return "https://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
     /** Serves {@code file}'s bytes at {@code path}. */
-    void serve(String path, Path file) throws IOException {
+    public void serve(String path, Path file) throws IOException {
         byte[] content = Files.readAllBytes(file);
         respond(path, exchange -> {
             exchange.sendResponseHeaders(200, content.length);
@@ -94,12 +112,12 @@ final class HttpsTestServer implements AutoCloseable {
         });
     }
 
-    void respond(String path, Response response) {
+    public void respond(String path, Response response) {
         responses.put(path, response);
     }
 
     /** How many requests for {@code path} the server has had. */
-    int requests(String path) {
+    public int requests(String path) {
         AtomicInteger count = requests.get(path);
         return count == null ? 0 : count.get();
     }
@@ -109,7 +127,7 @@ final class HttpsTestServer implements AutoCloseable {
     }
 
     /** Sends the headers of {@code content} and half of it, then closes the connection. */
-    static Response droppingHalfWay(byte[] content) {
+    public static Response droppingHalfWay(byte[] content) {
         return exchange -> {
             exchange.sendResponseHeaders(200, content.length);
             OutputStream body = exchange.getResponseBody();
@@ -121,7 +139,7 @@ final class HttpsTestServer implements AutoCloseable {
     }
 
     /** Sends the headers of {@code content} and half of it, then nothing more for {@code silence}. */
-    static Response stallingHalfWay(byte[] content, Duration silence) {
+    public static Response stallingHalfWay(byte[] content, Duration silence) {
         return exchange -> {
             exchange.sendResponseHeaders(200, content.length);
             OutputStream body = exchange.getResponseBody();

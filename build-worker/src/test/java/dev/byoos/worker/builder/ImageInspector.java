@@ -11,11 +11,15 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+
 /**
  * Reads a built image back with tools the builder does not use for reading: the root partition
  * is cut out along the partition table and inspected with debugfs.
  */
-final class ImageInspector {
+public final class ImageInspector {
 
     private static final Pattern OWNER = Pattern.compile("User:\\s+(\\d+)\\s+Group:\\s+(\\d+)");
     private static final Pattern MODE = Pattern.compile("Mode:\\s+(\\d+)");
@@ -29,12 +33,12 @@ final class ImageInspector {
         this.workDir = workDir;
     }
 
-    static ImageInspector open(Builder.BuiltImage image, Path workDir) throws IOException {
+    public static ImageInspector open(Builder.BuiltImage image, Path workDir) throws IOException {
         return open(image.file(), image.format(), workDir);
     }
 
     /** @param qemuFormat how qemu-img names the disk's format ({@code vpc} for a VHD, {@code vmdk}, …) */
-    static ImageInspector open(Path disk, String qemuFormat, Path workDir) throws IOException {
+    public static ImageInspector open(Path disk, String qemuFormat, Path workDir) throws IOException {
         Path raw = disk;
         if (!"raw".equals(qemuFormat)) {
             raw = workDir.resolve("readback.raw");
@@ -58,11 +62,11 @@ final class ImageInspector {
     }
 
     /** Checks the root filesystem read-only (link counts, block maps, directories); throws when it is not clean. */
-    void fsck() {
+    public void fsck() {
         run(workDir, "e2fsck", "-f", "-n", partition.toString());
     }
 
-    String cat(String path) {
+    public String cat(String path) {
         return debugfs("cat " + path);
     }
 

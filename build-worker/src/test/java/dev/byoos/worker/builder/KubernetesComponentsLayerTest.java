@@ -24,6 +24,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
+import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * The Kubernetes components layer on a real image: a busybox base gets the components of a mirror
@@ -60,7 +66,7 @@ class KubernetesComponentsLayerTest {
     }
 
     private Builder.BuiltImage build(KubernetesComponentSource source, BuildRequested request) {
-        return new NativeBuilder(bases, source).build(request, workDir, log, new BuildCancellation());
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases).withKubernetesComponents(source)).build(request, workDir, log, new BuildCancellation());
     }
 
     private BuildException failure(KubernetesComponentSource source) {
@@ -208,7 +214,7 @@ class KubernetesComponentsLayerTest {
         assertEquals("KUBERNETES_MIRROR_NOT_CONFIGURED", failure.code());
         assertEquals(BuildException.Kind.WORKER_SETUP, failure.kind());
         assertFalse(failure.retryable());
-        assertTrue(failure.getMessage().contains("worker.kubernetes-components.mirror (env BYOOS_KUBERNETES_MIRROR)"),
+        assertTrue(failure.getMessage().contains("byoos.worker.kubernetes-components.mirror (env BYOOS_KUBERNETES_MIRROR)"),
                 failure.getMessage());
         assertTrue(failure.getMessage().contains("kubernetes 1.30.4, containerd 1.7.13, cni 1.3.0, crictl 1.28.0"),
                 failure.getMessage());

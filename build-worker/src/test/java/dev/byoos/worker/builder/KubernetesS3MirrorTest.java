@@ -24,6 +24,12 @@ import io.minio.UploadObjectArgs;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.TestStack;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.kubernetes.KubernetesMirror;
+import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * A Kubernetes components mirror in an S3 bucket, below a prefix, on the test stack's real S3
@@ -61,14 +67,17 @@ class KubernetesS3MirrorTest {
     }
 
     private KubernetesComponentSource source(String location) {
-        return KubernetesComponentSource.of(Optional.of(location), new KubernetesMirror.S3Access(endpoints.s3Endpoint(),
-                endpoints.s3Region(), endpoints.s3AccessKey(), endpoints.s3SecretKey()), TestKubernetesMirror.ARCH,
+        return KubernetesComponentSource.of(Optional.of(location), new KubernetesMirror.S3Access(MinioClient.builder()
+                .endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build(), endpoints.s3Endpoint()),
+                TestKubernetesMirror.ARCH,
                 cacheDir, Optional.empty());
     }
 
     @Test
     void buildsWithTheComponentsOfAnS3Mirror() throws IOException {
-        Builder.BuiltImage image = new NativeBuilder(bases, source("s3://" + BUCKET + "/" + PREFIX + "/")).build(
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
+                .withKubernetesComponents(source("s3://" + BUCKET + "/" + PREFIX + "/"))).build(
                 KubernetesComponentsLayerTest.request("tgz", TestKubernetesMirror.RELEASE), workDir, new BuildLog(),
                 new BuildCancellation());
 
@@ -100,7 +109,8 @@ class KubernetesS3MirrorTest {
             port = socket.getLocalPort();
         }
         KubernetesComponentSource unreachable = KubernetesComponentSource.of(Optional.of("s3://" + BUCKET),
-                new KubernetesMirror.S3Access("http://127.0.0.1:" + port, "us-east-1", "key", "secret"),
+                new KubernetesMirror.S3Access(MinioClient.builder().endpoint("http://127.0.0.1:" + port).region("us-east-1")
+                        .credentials("key", "secret").build(), "http://127.0.0.1:" + port),
                 TestKubernetesMirror.ARCH, cacheDir, Optional.empty());
 
         BuildException failure = assertThrows(BuildException.class,

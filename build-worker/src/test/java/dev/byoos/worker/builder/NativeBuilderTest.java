@@ -17,20 +17,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /** Builds real images with the real tools and inspects them with tools the builder does not use. */
-class NativeBuilderTest {
+public class NativeBuilderTest {
 
     static final Path EXAMPLE_BASES = TestBases.EXAMPLE_BASES;
 
     @TempDir
     Path workDir;
 
-    static BuildRequested request(String format, String base, List<BuildRequested.FileCustomization> files) {
+    public static BuildRequested request(String format, String base, List<BuildRequested.FileCustomization> files) {
         return request(format, new BuildRequested.BaseImage(base), files);
     }
 
-    static BuildRequested request(String format, BuildRequested.BaseImage base,
+    public static BuildRequested request(String format, BuildRequested.BaseImage base,
             List<BuildRequested.FileCustomization> files) {
         BuildCoordinates coordinates = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "node", 1,
                 "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
@@ -43,7 +48,7 @@ class NativeBuilderTest {
     @Test
     void buildsACheckedQcow2WithTheSpecsFilesInsideTheRootFilesystem() throws IOException {
         var files = List.of(new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0600"));
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("qcow2", "debian-12-skeleton", files), workDir, log, new BuildCancellation());
 
         String info = run("qemu-img", "info", "--output=json", image.file().toString());
@@ -58,7 +63,7 @@ class NativeBuilderTest {
 
     @Test
     void aBaseWithoutAKernelIsBuiltButNotBootTested() {
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("raw", "debian-12-skeleton", List.of()), workDir, log, new BuildCancellation());
         assertEquals(BootSmokeTest.SKIPPED, image.bootTest().result());
         assertEquals("the base has no kernel: the disk is not meant to boot", image.bootTest().detail());
@@ -67,7 +72,7 @@ class NativeBuilderTest {
 
     @Test
     void writesAPartitionedRawDisk() {
-        Builder.BuiltImage image = new NativeBuilder(EXAMPLE_BASES)
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES))
                 .build(request("raw", "debian-12-skeleton", List.of()), workDir, log, new BuildCancellation());
         String table = run("sfdisk", "--dump", image.file().toString());
         assertTrue(table.contains("label: gpt"), table);
@@ -81,7 +86,7 @@ class NativeBuilderTest {
         Files.createSymbolicLink(base.resolve("etc"), Path.of("/tmp"));
         var files = List.of(new BuildRequested.FileCustomization("/etc/escaped", "x", "0644"));
         BuildException failure = assertThrows(BuildException.class,
-                () -> new NativeBuilder(bases).build(request("raw", "sneaky", files), workDir, log,
+                () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)).build(request("raw", "sneaky", files), workDir, log,
                         new BuildCancellation()));
         assertEquals("UNSAFE_PATH", failure.code());
         assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
@@ -90,7 +95,7 @@ class NativeBuilderTest {
     @Test
     void reportsAMissingBaseAsBadInput() {
         BuildException failure = assertThrows(BuildException.class,
-                () -> new NativeBuilder(EXAMPLE_BASES).build(request("raw", "no-such-base", List.of()), workDir,
+                () -> new NativeBuilder(NativeBuilder.Settings.localBasesOnly(EXAMPLE_BASES)).build(request("raw", "no-such-base", List.of()), workDir,
                         log, new BuildCancellation()));
         assertEquals("BASE_NOT_FOUND", failure.code());
         assertEquals(false, failure.retryable());

@@ -31,6 +31,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Each output format built from a real base with a customized file, then read with tools the
@@ -56,7 +60,7 @@ class OutputFormatsTest {
     private final ObjectMapper json = new ObjectMapper();
 
     private Builder.BuiltImage build(String format) {
-        return new NativeBuilder(TestBases.EXAMPLE_BASES).build(NativeBuilderTest.request(format, BASE,
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(NativeBuilderTest.request(format, BASE,
                 List.of(NODE_CONF)), workDir, log, new BuildCancellation());
     }
 
@@ -197,7 +201,7 @@ class OutputFormatsTest {
     @Test
     void ociIsAReproducibleOneLayerImageOfTheTreeInAnImageLayout(@TempDir Path secondWorkDir) throws IOException {
         BuildRequested request = NativeBuilderTest.request("oci", BASE, List.of(NODE_CONF));
-        Builder.BuiltImage image = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(request, workDir, log,
                 new BuildCancellation());
         assertEquals("oci", image.format());
         assertEquals("image.oci.tar", image.file().getFileName().toString());
@@ -237,7 +241,7 @@ class OutputFormatsTest {
         run("tar", "-xf", layerTar.toString(), "-C", readBack.toString(), "." + NODE_CONF.path());
         assertEquals("role=worker\n", Files.readString(readBack.resolve("." + NODE_CONF.path())));
 
-        Builder.BuiltImage again = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, secondWorkDir, log,
+        Builder.BuiltImage again = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(request, secondWorkDir, log,
                 new BuildCancellation());
         assertEquals(sha256sum(image.file()), sha256sum(again.file()), "the same request makes the same archive");
     }

@@ -1,5 +1,7 @@
 package dev.byoos.worker.builder;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,11 +34,11 @@ public final class Processes {
 
     /** Waits until no process's command line contains {@code fragment} (a VM's disk path, say). */
     public static void awaitNoneWith(String fragment) {
-        Await.until(KILL_BOUND, () -> runningWith(fragment).isEmpty(), "no process runs with " + fragment);
+        await("no process runs with " + fragment).atMost(KILL_BOUND).until(() -> runningWith(fragment).isEmpty());
     }
 
     public static void awaitOneWith(String fragment, Duration timeout) {
-        Await.until(timeout, () -> !runningWith(fragment).isEmpty(), "a process runs with " + fragment);
+        await("a process runs with " + fragment).atMost(timeout).until(() -> !runningWith(fragment).isEmpty());
     }
 
     private static List<Long> matching(java.util.function.Predicate<String> commandLine) {
@@ -51,11 +53,11 @@ public final class Processes {
     }
 
     public static void awaitGone(String commandLine) {
-        Await.until(KILL_BOUND, () -> running(commandLine).isEmpty(), "no process runs " + commandLine);
+        await("no process runs " + commandLine).atMost(KILL_BOUND).until(() -> running(commandLine).isEmpty());
     }
 
     public static void awaitStarted(String commandLine, Duration timeout) {
-        Await.until(timeout, () -> !running(commandLine).isEmpty(), "a process runs " + commandLine);
+        await("a process runs " + commandLine).atMost(timeout).until(() -> !running(commandLine).isEmpty());
     }
 
     private static String commandLine(Path procEntry) {

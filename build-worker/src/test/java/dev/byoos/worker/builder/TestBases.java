@@ -8,6 +8,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 
+import dev.byoos.worker.builder.base.TarballDownloader;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+
 /**
  * Bases assembled at test time (no binaries in the repository): a tiny base with a shell, made of
  * the worker machine's statically linked busybox (Debian's busybox-static package).
@@ -31,7 +36,7 @@ public final class TestBases {
     public static final TarballDownloader.Settings DOWNLOADS = new TarballDownloader.Settings(Optional.empty(),
             1L << 30, Duration.ofSeconds(10), Duration.ofSeconds(10));
     static final Path HOST_BUSYBOX = Path.of("/bin/busybox");
-    static final String PASSWD = """
+    public static final String PASSWD = """
             root:x:0:0:root:/root:/bin/sh
             daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
             nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
@@ -80,13 +85,13 @@ public final class TestBases {
     }
 
     /** @return how many packages the worker machine's dpkg database has installed (dpkg-query's count) */
-    static long hostInstalledPackageCount() {
+    public static long hostInstalledPackageCount() {
         return run(Duration.ofSeconds(30), "dpkg-query", "-W", "-f=${db:Status-Status}\n").lines()
                 .filter("installed"::equals).count();
     }
 
     /** @return the version of {@code dpkgPackage} the worker machine's dpkg database records */
-    static String hostPackageVersion(String dpkgPackage) {
+    public static String hostPackageVersion(String dpkgPackage) {
         return run(Duration.ofSeconds(30), "dpkg-query", "-W", "-f=${Version}", dpkgPackage);
     }
 

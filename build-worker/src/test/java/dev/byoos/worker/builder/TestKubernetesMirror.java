@@ -9,6 +9,11 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * A Kubernetes components mirror made at test time, laid out like the upstream downloads: stand-in

@@ -1,5 +1,6 @@
 package dev.byoos.worker.messaging;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,10 +28,10 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
-import dev.byoos.worker.builder.Await;
 import dev.byoos.worker.builder.Processes;
 import dev.byoos.worker.builder.TestBases;
 import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.service.CancellationRegistry;
 
 /** build.started and cancellation against real Kafka: started, stopped mid-build, skipped before it starts. */
 @QuarkusTest
@@ -83,7 +84,7 @@ class BuildCancellationTest extends WorkerKafkaTest {
         cancel(request.build());
 
         Processes.awaitGone(LONG_SCRIPT);
-        Await.until(STOP_BOUND, () -> !Files.exists(scratch), "the scratch directory is removed");
+        await("the scratch directory is removed").atMost(STOP_BOUND).until(() -> !Files.exists(scratch));
         awaitAcknowledged(buildId);
         assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_COMPLETED, buildId, Duration.ofSeconds(2)));
         assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_FAILED, buildId, Duration.ofSeconds(2)));
@@ -94,7 +95,7 @@ class BuildCancellationTest extends WorkerKafkaTest {
         String buildId = UUID.randomUUID().toString();
         BuildRequested request = request(buildId, "debian-12-skeleton");
         cancel(request.build());
-        Await.until(TIMEOUT, () -> cancellations.isCancelled(buildId), "the worker learnt of the cancellation");
+        await("the worker learnt of the cancellation").atMost(TIMEOUT).until(() -> cancellations.isCancelled(buildId));
 
         send(request);
 
@@ -115,6 +116,6 @@ class BuildCancellationTest extends WorkerKafkaTest {
 
         String buildId = UUID.randomUUID().toString();
         cancel(request(buildId, "debian-12-skeleton").build());
-        Await.until(TIMEOUT, () -> cancellations.isCancelled(buildId), "a later cancellation still arrives");
+        await("a later cancellation still arrives").atMost(TIMEOUT).until(() -> cancellations.isCancelled(buildId));
     }
 }

@@ -39,8 +39,8 @@ import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.PrometheusMetrics;
-import dev.byoos.worker.builder.Sha256;
 import dev.byoos.worker.builder.TestBases;
+import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.config.WorkerConfig;
 
 /** build-worker against real Kafka and S3: build, stage, announce; idempotent and dead-lettering. */

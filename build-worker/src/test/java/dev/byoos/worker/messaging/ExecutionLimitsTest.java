@@ -1,5 +1,6 @@
 package dev.byoos.worker.messaging;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,7 +23,6 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
-import dev.byoos.worker.builder.Await;
 import dev.byoos.worker.builder.Processes;
 import dev.byoos.worker.builder.TestBases;
 import dev.byoos.worker.config.WorkerConfig;
@@ -49,7 +49,7 @@ class ExecutionLimitsTest extends WorkerKafkaTest {
             return Map.of(
                     "mp.messaging.incoming.\"byoos.builds.requested\".max.poll.interval.ms",
                     String.valueOf(MAX_POLL_INTERVAL_MS),
-                    "worker.build-timeout", "20s");
+                    "byoos.worker.build-timeout", "20s");
         }
     }
 
@@ -85,11 +85,11 @@ class ExecutionLimitsTest extends WorkerKafkaTest {
         assertEquals("BUILD_TIMEOUT", failed.code());
         assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
         assertEquals(1, failed.attempts());
-        assertTrue(failed.reason().contains("within 20s (worker.build-timeout)"), failed.reason());
+        assertTrue(failed.reason().contains("within 20s (byoos.worker.build-timeout)"), failed.reason());
         assertTrue(failed.reason().contains("phase 'layers'"), failed.reason());
         Processes.awaitGone(LONGER_THAN_THE_BUILD_TIMEOUT);
         Path scratch = config.scratchDir().resolve(buildId);
-        Await.until(Processes.KILL_BOUND, () -> !Files.exists(scratch), "the scratch directory is removed");
+        await("the scratch directory is removed").atMost(Processes.KILL_BOUND).until(() -> !Files.exists(scratch));
         awaitAcknowledged(buildId);
     }
 }

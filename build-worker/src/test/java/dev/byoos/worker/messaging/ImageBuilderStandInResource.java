@@ -27,7 +27,7 @@ public class ImageBuilderStandInResource implements QuarkusTestResourceLifecycle
             Path make = Files.copy(STAND_IN, CHECKOUT.resolve("make"), StandardCopyOption.REPLACE_EXISTING);
             Files.setPosixFilePermissions(make, PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.deleteIfExists(CHECKOUT.resolve("mode"));
-            return Map.of("worker.image-builder.dir", CHECKOUT.toString(), "worker.image-builder.command", make.toString());
+            return Map.of("byoos.worker.image-builder.dir", CHECKOUT.toString(), "byoos.worker.image-builder.command", make.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -36,8 +36,8 @@ class NoFreeDiskTest extends WorkerKafkaTest {
     public static class DiskNeverSuffices implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("worker.min-free-disk-bytes", String.valueOf(Long.MAX_VALUE),
-                    "worker.retry.max-attempts", String.valueOf(ATTEMPTS));
+            return Map.of("byoos.worker.min-free-disk-bytes", String.valueOf(Long.MAX_VALUE),
+                    "byoos.worker.retry.max-attempts", String.valueOf(ATTEMPTS));
         }
     }
 
@@ -51,7 +51,7 @@ class NoFreeDiskTest extends WorkerKafkaTest {
         assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
         assertEquals(ATTEMPTS, failed.attempts());
         assertTrue(failed.retryable());
-        assertTrue(failed.reason().contains("worker.min-free-disk-bytes"), failed.reason());
+        assertTrue(failed.reason().contains("byoos.worker.min-free-disk-bytes"), failed.reason());
         List<BuildProgress> waits = kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, ATTEMPTS - 1, TIMEOUT).stream()
                 .map(record -> EventJson.read(record.value(), BuildProgress.class)).toList();
         waits.forEach(wait -> assertEquals("disk", wait.waitingFor()));

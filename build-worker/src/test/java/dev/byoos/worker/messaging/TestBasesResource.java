@@ -31,7 +31,7 @@ public class TestBasesResource implements QuarkusTestResourceLifecycleManager {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        return Map.of("worker.bases-dir", BASES.toString());
+        return Map.of("byoos.worker.bases-dir", BASES.toString());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.byoos.worker.messaging;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -26,7 +28,6 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.KafkaTestClient;
-import dev.byoos.worker.builder.Await;
 
 /** What the worker's real-Kafka tests share: a plain Kafka client and build requests to send. */
 abstract class WorkerKafkaTest {
@@ -95,15 +96,11 @@ abstract class WorkerKafkaTest {
         ConsumerRecord<String, String> request = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT).get(0);
         TopicPartition partition = new TopicPartition(request.topic(), request.partition());
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            Await.until(TIMEOUT, () -> {
-                try {
-                    OffsetAndMetadata committed = admin.listConsumerGroupOffsets(REQUESTS_GROUP)
-                            .partitionsToOffsetAndMetadata().get().get(partition);
-                    return committed != null && committed.offset() > request.offset();
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }, "the request of build " + buildId + " is acknowledged");
+            await("the request of build " + buildId + " is acknowledged").atMost(TIMEOUT).until(() -> {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(REQUESTS_GROUP)
+                        .partitionsToOffsetAndMetadata().get().get(partition);
+                return committed != null && committed.offset() > request.offset();
+            });
         }
     }
 

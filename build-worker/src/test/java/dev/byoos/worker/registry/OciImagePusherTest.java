@@ -16,13 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.CommandRunner;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.TestBases;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /** Where Edge images go, and a registry that does not answer (the push against a real one: EdgeOciImageTest). */
 class OciImagePusherTest {
@@ -55,7 +55,7 @@ class OciImagePusherTest {
         BuildRequested request = new BuildRequested(build("1.0.0"), new BuildRequested.BaseImage("debian-12-skeleton"),
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "hello\n", "0644")));
         BuildLog log = new BuildLog();
-        Builder.BuiltImage image = new NativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+        Builder.BuiltImage image = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(request, workDir, log,
                 new BuildCancellation());
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {

@@ -12,8 +12,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.config.S3Config;
+import io.minio.MinioClient;
+
+import dev.byoos.worker.builder.core.BuildException;
 
 /** What the worker does when S3 is not there: report it, classified as retryable infrastructure. */
 class StagingStoreTest {
@@ -24,27 +25,8 @@ class StagingStoreTest {
             port = socket.getLocalPort();
         }
         String endpoint = "http://127.0.0.1:" + port;
-        return new StagingStore(new S3Config() {
-            public String endpoint() {
-                return endpoint;
-            }
-
-            public String region() {
-                return "us-east-1";
-            }
-
-            public String accessKey() {
-                return "key";
-            }
-
-            public String secretKey() {
-                return "secret";
-            }
-
-            public String stagingBucket() {
-                return "byoos-staging";
-            }
-        });
+        return new StagingStore(MinioClient.builder().endpoint(endpoint).region("us-east-1")
+                .credentials("key", "secret").build(), "byoos-staging");
     }
 
     @Test

@@ -142,7 +142,7 @@ public final class ServiceLauncher implements AutoCloseable {
                 if (instance.number() > 1) {
                     // The first worker keeps its default name (HOSTNAME, or a random id per start);
                     // the others need their own, for build.started and their cancellations consumer group.
-                    builder.environment().put("WORKER_INSTANCE_NAME", instance.name() + "-" + UUID.randomUUID());
+                    builder.environment().put("BYOOS_WORKER_INSTANCE_NAME", instance.name() + "-" + UUID.randomUUID());
                 }
                 Process process = builder.start();
                 launcher.running.add(new Running(instance, process, port, log));

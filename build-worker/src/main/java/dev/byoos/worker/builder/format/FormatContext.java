@@ -11,8 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * What a format writes from: the customized root filesystem tree and, assembled only when a format

@@ -6,7 +6,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /** The formats the native builder writes, by the name build requests use. */
 public final class ImageFormats {

@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.Sha256;
+import dev.byoos.worker.builder.core.Sha256;
 
 /**
  * Palette Edge's OS image: the customized root filesystem as an OCI image of one layer, written as

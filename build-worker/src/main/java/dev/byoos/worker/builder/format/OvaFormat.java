@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * A vSphere OVA: an OVF descriptor, its SHA256 manifest and a streamOptimized VMDK, in a ustar

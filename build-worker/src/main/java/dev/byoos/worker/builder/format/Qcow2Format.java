@@ -2,6 +2,8 @@ package dev.byoos.worker.builder.format;
 
 import java.nio.file.Path;
 
+import dev.byoos.worker.builder.process.CommandRunner;
+
 /**
  * qcow2 for QEMU/KVM and OpenStack: compressed clusters keep the staged file small. zstd rather
  * than qcow2's original zlib: it writes a Debian minimal disk about five times faster at much the

@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-import dev.byoos.worker.builder.DiskImageAssembler;
+import dev.byoos.worker.builder.disk.DiskImageAssembler;
 
 /**
  * A fixed VHD for Azure: the raw disk followed by a 512-byte footer. Azure accepts only fixed VHDs

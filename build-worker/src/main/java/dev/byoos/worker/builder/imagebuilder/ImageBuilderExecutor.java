@@ -18,12 +18,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BootSmokeTest;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * Builds images that only exist inside a cloud (AMIs, Azure VHDs, vSphere templates) with
@@ -76,7 +76,7 @@ public final class ImageBuilderExecutor implements Builder {
     public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation) {
         Path checkout = settings.checkout().filter(Files::isDirectory).orElseThrow(() -> new BuildException(
                 BuildException.Kind.INFRASTRUCTURE, "IMAGE_BUILDER_NOT_CONFIGURED",
-                "this worker has no Kubernetes Image Builder checkout (worker.image-builder.dir"
+                "this worker has no Kubernetes Image Builder checkout (byoos.worker.image-builder.dir"
                         + settings.checkout().map(dir -> " = " + dir + ", not a directory").orElse(" is not set") + ")",
                 null));
         if (!BuildRequested.STANDARD.equals(request.imageType())) {

@@ -5,7 +5,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * The Kubernetes Image Builder make target for a build: {@code build-<provider>-<os>-<version>},

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * Reads what Packer's manifest post-processor wrote: {@code {"builds": [{"name", "builder_type",

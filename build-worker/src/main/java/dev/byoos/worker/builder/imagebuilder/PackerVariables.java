@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * The Packer variable file a build gives Kubernetes Image Builder (through {@code PACKER_VAR_FILES},

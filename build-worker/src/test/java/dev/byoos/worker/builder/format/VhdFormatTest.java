@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildLog;
-import dev.byoos.worker.builder.CommandRunner;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
 
 /** The VHD writer on a disk the assembler would never make: one whose size is not whole MiB. */
 class VhdFormatTest {

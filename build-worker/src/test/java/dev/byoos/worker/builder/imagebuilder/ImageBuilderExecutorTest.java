@@ -1,5 +1,6 @@
 package dev.byoos.worker.builder.imagebuilder;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,12 +27,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.Await;
-import dev.byoos.worker.builder.BuildCancellation;
-import dev.byoos.worker.builder.BuildCancelledException;
-import dev.byoos.worker.builder.BuildException;
-import dev.byoos.worker.builder.BuildLog;
 import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 
 /**
  * The image-builder executor against a scripted stand-in for image-builder's {@code make}
@@ -115,7 +115,7 @@ class ImageBuilderExecutorTest {
         CompletableFuture<Builder.BuiltImage> build = CompletableFuture.supplyAsync(
                 () -> executor().build(amiRequest(List.of("eu-west-1")), workDir, new BuildLog(), cancellation));
         Path child = checkout.resolve("child.pid");
-        Await.until(BOUND, () -> Files.exists(child) && !read(child).isEmpty(), "the stand-in is running");
+        await("the stand-in is running").atMost(BOUND).until(() -> Files.exists(child) && !read(child).isEmpty());
         long makePid = Long.parseLong(read(checkout.resolve("hanging.pid")));
         long childPid = Long.parseLong(read(child));
 
@@ -138,7 +138,7 @@ class ImageBuilderExecutorTest {
         BuildException failed = assertThrows(BuildException.class,
                 () -> unconfigured.build(amiRequest(List.of("eu-west-1")), workDir, new BuildLog(), new BuildCancellation()));
         assertEquals("IMAGE_BUILDER_NOT_CONFIGURED", failed.code());
-        assertTrue(failed.getMessage().contains("worker.image-builder.dir is not set"), failed.getMessage());
+        assertTrue(failed.getMessage().contains("byoos.worker.image-builder.dir is not set"), failed.getMessage());
     }
 
     @Test

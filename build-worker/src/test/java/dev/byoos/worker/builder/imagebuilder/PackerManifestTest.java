@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.worker.builder.BuildException;
+import dev.byoos.worker.builder.core.BuildException;
 
 /** What Packer manifests say, per cloud, and which manifests say nothing usable. */
 class PackerManifestTest {

@@ -1,0 +1,162 @@
+package dev.byoos.worker.builder.base;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+
+/**
+ * Base trees kept by content key, each in {@code <dir>/<key>/rootfs}, made once and shared by
+ * every build that asks for the same key. An entry is made in a temporary directory and renamed
+ * into place, so a worker that dies while making one never leaves a half tree behind.
+ *
+ * <p>One maker per key at a time: threads of one worker wait on an in-process lock (file locks
+ * belong to the whole JVM, so they cannot order its threads), and worker processes sharing the
+ * directory wait on a lock file next to the entry. Entries never expire.
+ */
+final class BaseCache {
+
+    /** Makes an entry's content in {@code entry} (a fresh directory): at least {@code entry/rootfs}. */
+    @FunctionalInterface
+    interface Maker {
+        void make(Path entry) throws IOException;
+    }
+
+    private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration LOCK_POLL = Duration.ofMillis(500);
+    private static final Map<Path, ReentrantLock> IN_PROCESS_LOCKS = new ConcurrentHashMap<>();
+
+    private final Path dir;
+
+    BaseCache(Path dir) {
+        this.dir = dir.toAbsolutePath().normalize();
+    }
+
+    /**
+     * @param description what the entry is, for the build log (e.g. {@code debootstrap base <key> (bookworm from …)})
+     * @return the cached tree of {@code key}, made by {@code maker} now when the cache does not have it yet.
+     *         Read-only for callers: copy it before changing anything.
+     */
+    Path obtain(String key, String description, Maker maker, Path workDir, BuildLog log,
+            BuildCancellation cancellation) {
+        Path entry = dir.resolve(key);
+        Path tree = tree(key);
+        if (Files.isDirectory(tree)) {
+            log.line(description + ": cached");
+            return tree;
+        }
+        ReentrantLock threads = IN_PROCESS_LOCKS.computeIfAbsent(entry, path -> new ReentrantLock());
+        awaitLock(threads, cancellation);
+        try (FileChannel lockFile = openLockFile(key); FileLock processes = awaitLock(lockFile, cancellation)) {
+            // Whoever held the lock before us may have made it.
+            if (Files.isDirectory(tree)) {
+                log.line(description + ": made by a concurrent build, reusing it");
+                return tree;
+            }
+            log.line(description + ": not cached, making it");
+            // Cleaning up must work in a cancelled build too: it gets a runner of its own.
+            CommandRunner cleanup = new CommandRunner(log, new BuildCancellation());
+            removeLeftovers(key, workDir, cleanup);
+            Path partial = dir.resolve("." + key + ".partial-" + UUID.randomUUID());
+            try {
+                maker.make(Files.createDirectories(partial));
+                Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                if (Files.exists(partial)) {
+                    remove(partial, workDir, cleanup);
+                }
+            }
+            return tree;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            threads.unlock();
+        }
+    }
+
+    private Path tree(String key) {
+        return dir.resolve(key).resolve("rootfs");
+    }
+
+    /** Partial entries of a worker that died while making this key. */
+    private void removeLeftovers(String key, Path workDir, CommandRunner commands) throws IOException {
+        List<Path> leftovers;
+        try (Stream<Path> entries = Files.list(dir)) {
+            leftovers = entries.filter(path -> path.getFileName().toString().startsWith("." + key + ".partial-"))
+                    .toList();
+        }
+        for (Path leftover : leftovers) {
+            remove(leftover, workDir, commands);
+        }
+    }
+
+    /**
+     * debootstrap mounts /proc and /sys inside the tree; killed, it leaves them mounted. They are
+     * unmounted first, and rm stays on the tree's own filesystem in any case.
+     */
+    private static void remove(Path partial, Path workDir, CommandRunner commands) throws IOException {
+        List<String> mounts = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+            String mountPoint = line.split(" ")[1].replace("\\040", " ");
+            if (Path.of(mountPoint).startsWith(partial)) {
+                mounts.add(mountPoint);
+            }
+        }
+        mounts.sort(Comparator.comparingInt(String::length).reversed());
+        for (String mountPoint : mounts) {
+            commands.run(TOOL_TIMEOUT, workDir, null, "umount", "--lazy", mountPoint);
+        }
+        commands.run(TOOL_TIMEOUT, workDir, null, "rm", "-rf", "--one-file-system", "--", partial.toString());
+    }
+
+    private FileChannel openLockFile(String key) throws IOException {
+        Files.createDirectories(dir);
+        return FileChannel.open(dir.resolve("." + key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    }
+
+    /** Waits for the lock, giving up when the build is cancelled meanwhile. */
+    private static void awaitLock(ReentrantLock lock, BuildCancellation cancellation) {
+        try {
+            while (!lock.tryLock(LOCK_POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+                cancellation.throwIfCancelled();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INTERRUPTED", "build interrupted", e);
+        }
+    }
+
+    private static FileLock awaitLock(FileChannel channel, BuildCancellation cancellation) throws IOException {
+        for (FileLock lock = channel.tryLock();; lock = channel.tryLock()) {
+            if (lock != null) {
+                return lock;
+            }
+            cancellation.throwIfCancelled();
+            try {
+                Thread.sleep(LOCK_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "INTERRUPTED", "build interrupted", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.byoos.worker.service;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.opentelemetry.instrumentation.annotations.WithSpan;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.observability.WorkerMetrics;
+import dev.byoos.worker.storage.StagingStore;
+
+/**
+ * A build's outputs in the staging bucket, under {@code builds/<build id>/}: the image (under its
+ * own name), its SBOM, the build log, and the completion record that makes a redelivered request
+ * announce the recorded result instead of building again.
+ */
+@ApplicationScoped
+public class BuildOutputs {
+
+    /** A file staged beside the image: its name under the build's prefix, its format, its media type. */
+    record OutputFile(String name, String format, String mediaType) {
+    }
+
+    /** The image's software bill of materials. */
+    static final OutputFile SBOM = new OutputFile("sbom.cdx.json", "cyclonedx-json", "application/vnd.cyclonedx+json");
+    /**
+     * Everything the build ran and said. Without a charset parameter: S3Proxy answered 403 to a
+     * build log uploaded as text/plain; charset=utf-8.
+     */
+    static final OutputFile LOG = new OutputFile("build.log", "text", "text/plain");
+
+    private final StagingStore staging;
+    private final WorkerMetrics metrics;
+
+    BuildOutputs(StagingStore staging, WorkerMetrics metrics) {
+        this.staging = staging;
+        this.metrics = metrics;
+    }
+
+    /**
+     * What a build staged.
+     *
+     * @param sbom       null when the builder made none
+     * @param finishedAt when the image and its SBOM were staged: the end of the build as provenance records it
+     */
+    record Staged(BuildCompleted.StagedObject image, BuildCompleted.StagedObject sbom, BuildCompleted.StagedObject log,
+            Instant finishedAt) {
+    }
+
+    /** The completion an earlier delivery of the build's request recorded, as it was written. */
+    Optional<String> recordedCompletion(String buildId) {
+        return staging.getText(completionKey(buildId));
+    }
+
+    /** Stages the image, its SBOM and the build log (as it stands once the image is staged). */
+    @WithSpan("build.stage-outputs")
+    Staged stage(RunningBuild build, Builder.BuiltImage image) {
+        build.log().phase("upload", 90, "staging the image, its SBOM and the build log");
+        String prefix = prefix(build.buildId());
+        // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
+        StagingStore.Upload upload = staging.upload(image.file(), prefix + image.file().getFileName());
+        metrics.uploaded(build.coordinates(), upload.size());
+        BuildCompleted.StagedObject sbom = image.sbom() == null ? null
+                : staged(staging.upload(image.sbom(), prefix + SBOM.name(), SBOM.mediaType()), SBOM.format());
+        Instant finishedAt = Instant.now();
+        build.log().line("staged " + upload.key() + " (" + upload.size() + " bytes, sha256 " + upload.sha256() + ")"
+                + (image.fromCache() ? ", served from the image cache" : ""));
+        BuildCompleted.StagedObject buildLog = staged(staging.put(prefix + LOG.name(),
+                build.log().toString().getBytes(StandardCharsets.UTF_8), LOG.mediaType()), LOG.format());
+        return new Staged(staged(upload, image.format()), sbom, buildLog, finishedAt);
+    }
+
+    /** Past this record the build counts as done: a redelivered request announces it again. */
+    @WithSpan("build.record-completion")
+    void recordCompletion(BuildCompleted completed) {
+        staging.putText(completionKey(completed.build().buildId()), EventJson.write(completed));
+    }
+
+    private BuildCompleted.StagedObject staged(StagingStore.Upload upload, String format) {
+        return new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(), format);
+    }
+
+    private static String prefix(String buildId) {
+        return "builds/" + buildId + "/";
+    }
+
+    static String completionKey(String buildId) {
+        return prefix(buildId) + "build-completed.json";
+    }
+}

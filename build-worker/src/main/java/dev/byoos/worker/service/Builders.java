@@ -1,0 +1,77 @@
+package dev.byoos.worker.service;
+
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Provider;
+
+import io.quarkus.runtime.Startup;
+
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.SyntheticBuilder;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.format.OciImageFormat;
+import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
+import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.registry.OciImagePusher;
+
+/**
+ * The builders this worker has, and the registry it pushes Edge images to. Set up at startup: a
+ * worker that cannot have them (a synthetic builder in the prod profile, an invalid registry URL)
+ * fails to start instead of failing every build.
+ */
+@Startup
+@ApplicationScoped
+public class Builders {
+
+    private final Builder nativeBuilder;
+    private final Builder imageBuilder;
+    /** Empty where no registry is configured. */
+    private final Optional<OciImagePusher> registry;
+
+    Builders(WorkerConfig config, Provider<NativeBuilder> nativeBuilder, ImageBuilderExecutor imageBuilder,
+            Optional<OciImagePusher> registry) {
+        // The synthetic builder stands in for the native one when a benchmark asks for it (off by default).
+        this.nativeBuilder = config.syntheticBuilder().enabled()
+                ? SyntheticBuilder.forBenchmark(config.syntheticBuilder().buildTime())
+                : nativeBuilder.get();
+        this.imageBuilder = imageBuilder;
+        this.registry = registry;
+    }
+
+    /**
+     * The builder the spec's target names; spec-service decided it (image-builder by default for
+     * aws, azure, vsphere).
+     *
+     * @throws BuildException BAD_INPUT BUILDER_NOT_SUPPORTED for a builder this worker does not have
+     */
+    Builder forRequest(BuildRequested request) {
+        return switch (request.builder()) {
+            case BuildRequested.NATIVE -> nativeBuilder;
+            case BuildRequested.IMAGE_BUILDER -> imageBuilder;
+            default -> throw new BuildException(BuildException.Kind.BAD_INPUT, "BUILDER_NOT_SUPPORTED",
+                    "this worker has no builder '" + request.builder() + "'", null);
+        };
+    }
+
+    /** Whether the build makes a Palette Edge OS image, which is pushed to the registry. */
+    boolean isEdge(BuildRequested request) {
+        return OciImageFormat.NAME.equals(request.build().target().format());
+    }
+
+    /** @throws BuildException INFRASTRUCTURE REGISTRY_NOT_CONFIGURED when this worker has no registry */
+    void requireRegistry() {
+        if (registry.isEmpty()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "REGISTRY_NOT_CONFIGURED", "oci images are"
+                    + " pushed to a registry, and this worker has none (byoos.worker.registry.url, BYOOS_REGISTRY_URL)",
+                    null);
+        }
+    }
+
+    /** The registry Edge images are pushed to; only after {@link #requireRegistry()}. */
+    OciImagePusher registry() {
+        return registry.orElseThrow();
+    }
+}

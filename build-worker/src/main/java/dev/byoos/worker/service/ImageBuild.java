@@ -1,0 +1,84 @@
+package dev.byoos.worker.service;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.opentelemetry.instrumentation.annotations.WithSpan;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.CommandRunner;
+import dev.byoos.worker.registry.OciImagePusher;
+
+/**
+ * One attempt at a build: the image built by the builder the request names, an Edge image pushed
+ * to the registry, the outputs staged, the completion recorded and announced. Past the completion
+ * record the build counts as done; until then a cancellation stops it.
+ */
+@ApplicationScoped
+public class ImageBuild {
+
+    private static final Logger LOG = Logger.getLogger(ImageBuild.class);
+
+    private final Builders builders;
+    private final BuildOutputs outputs;
+    private final BuildEvents events;
+    private final String builderVersion;
+
+    ImageBuild(Builders builders, BuildOutputs outputs, BuildEvents events,
+            @ConfigProperty(name = "quarkus.application.version") String builderVersion) {
+        this.builders = builders;
+        this.outputs = outputs;
+        this.events = events;
+        this.builderVersion = builderVersion;
+    }
+
+    /** @param workDir this attempt's scratch directory */
+    @WithSpan("build.attempt")
+    void buildAndAnnounce(RunningBuild build, Path workDir) {
+        BuildRequested request = build.request();
+        BuildCancellation cancellation = build.cancellation();
+        Builder builder = builders.forRequest(request);
+        boolean edge = builders.isEdge(request);
+        if (edge) {
+            builders.requireRegistry();
+        }
+        Builder.BuiltImage image = builder.build(request, workDir, build.log(), cancellation);
+        cancellation.throwIfCancelled();
+        BuildCompleted.OciImage ociImage = null;
+        if (edge) {
+            ociImage = push(build, image, workDir);
+        }
+        BuildOutputs.Staged staged = outputs.stage(build, image);
+        BuildCompleted completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
+                Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
+                staged.log(), new BuildCompleted.Provenance(builderVersion, build.startedAt().toString(),
+                        staged.finishedAt().toString(), image.inputs()),
+                image.cloudImages(), ociImage);
+        // Last point of return: past the completion record the build counts as done.
+        cancellation.throwIfCancelled();
+        // The record is written before the event: if we die in between, the redelivered
+        // request finds it and re-sends the same event (same id) instead of building again.
+        outputs.recordCompletion(completed);
+        events.completed(completed);
+        LOG.infof("build %s: staged %s (%d bytes, sha256 %s)%s", build.buildId(), staged.image().key(),
+                staged.image().size(), staged.image().sha256(), image.fromCache() ? " from the image cache" : "");
+    }
+
+    private BuildCompleted.OciImage push(RunningBuild build, Builder.BuiltImage image, Path workDir) {
+        OciImagePusher pusher = builders.registry();
+        build.log().phase("push", 90, "pushing the OCI image to " + pusher.reference(build.coordinates()));
+        BuildCompleted.OciImage ociImage = pusher.push(image.file(), build.coordinates(), workDir,
+                new CommandRunner(build.log(), build.cancellation()));
+        build.log().line("pushed " + ociImage.reference() + " (manifest " + ociImage.digest() + ")");
+        build.cancellation().throwIfCancelled();
+        return ociImage;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.byoos.worker.builder.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.BuildInputs;
+import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.ImageInspector;
+import dev.byoos.worker.builder.NativeBuilder;
+import dev.byoos.worker.builder.NativeBuilderTest;
+import dev.byoos.worker.builder.TestBases;
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
+import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
+import dev.byoos.worker.builder.process.BuildCancellation;
+
+/**
+ * A spec built for another format (or whose image was evicted) reuses its customized tree: no base
+ * copy, no layers, the same SBOM, the spec's content in the image. The cache and the
+ * scratch directories are on one filesystem here, as the worker's settings ask.
+ */
+class TreeCacheTest {
+
+    static final long PLENTY = 1L << 30;
+
+    @TempDir
+    static Path bases;
+    @TempDir
+    Path work;
+
+    @BeforeAll
+    static void makeBases() {
+        TestBases.busyboxBase(bases);
+    }
+
+    private NativeBuilder builder(Path treeCache, long treeBytes) {
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
+                .withRemoteBases(new DebootstrapBases(work.resolve("debootstrap"), List.of()),
+                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                .withCaches(ImageCache.disabled(), new TreeCache(treeCache, treeBytes)).withBuilderVersion("test-1"));
+    }
+
+    /** A built image and its build's log. */
+    record Built(Builder.BuiltImage image, String log) {
+    }
+
+    private Built build(NativeBuilder builder, BuildRequested request, String name) throws IOException {
+        Path workDir = Files.createDirectories(work.resolve("scratch").resolve(name));
+        BuildLog log = new BuildLog();
+        return new Built(builder.build(request, workDir, log, new BuildCancellation()), log.toString());
+    }
+
+    private static BuildRequested request(String format, String motd) {
+        return ImageCacheTest.request(format, motd);
+    }
+
+    @Test
+    void anotherFormatOfTheSameSpecStartsFromTheKeptTreeAndMakesTheSameImage() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
+        assertTrue(qcow2.log().contains("tree cache: miss"), qcow2.log());
+        assertTrue(qcow2.log().contains("tree cache: kept"), qcow2.log());
+        assertFalse(Files.exists(work.resolve("scratch/qcow2/rootfs")), "the tree moved into the cache");
+        Path kept = cachedTree(work.resolve("trees"));
+        String keptContent = BuildInputs.treeSha256(kept);
+
+        Built raw = build(builder, request("raw", "hello\n"), "raw");
+
+        assertTrue(raw.log().contains("tree cache: hit"), raw.log());
+        assertFalse(raw.log().contains("[base "), "no base was prepared: " + raw.log());
+        assertEquals(Sha256.of(qcow2.image().sbom()), Sha256.of(raw.image().sbom()), "the tree's SBOM, reused");
+        ImageInspector inside = ImageInspector.open(raw.image(), work);
+        assertEquals("hello\n", inside.cat("/etc/motd"));
+        // The tree's files are hard links into the cache; the file system made of them is still sound.
+        inside.fsck();
+        // The reused tree was linked, never written: the cached one is as the first build left it.
+        assertEquals(keptContent, BuildInputs.treeSha256(kept));
+    }
+
+    /** A spec whose pre script stamps the tree with the time it ran, and a motd. */
+    private static BuildRequested withPreScript(String motd) {
+        BuildRequested files = request("raw", motd);
+        return new BuildRequested(files.build(), files.base(), files.files(), BuildRequested.STANDARD, List.of(),
+                List.of(), java.util.Map.of(), List.of(), List.of(),
+                List.of(new BuildRequested.Script("stamp", "pre", "date +%s%N > /etc/pre-stamp\n", 30)));
+    }
+
+    @Test
+    void aChangeToALaterLayerStartsFromTheKeptInstalledTreeWithoutRunningThePreScriptAgain() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        Built first = build(builder, withPreScript("hello\n"), "first");
+        assertTrue(first.log().contains("tree cache: kept the tree after its installing layers"), first.log());
+        String stamp = ImageInspector.open(first.image(), work.resolve("scratch/first")).cat("/etc/pre-stamp");
+
+        Built changed = build(builder, withPreScript("goodbye\n"), "changed");
+
+        assertTrue(changed.log().contains("tree cache: hit"), changed.log());
+        assertFalse(changed.log().contains("[base "), "no base was prepared: " + changed.log());
+        assertFalse(changed.log().contains("$ setsid"), "the pre script did not run again: " + changed.log());
+        ImageInspector inside = ImageInspector.open(changed.image(), work.resolve("scratch/changed"));
+        assertEquals(stamp, inside.cat("/etc/pre-stamp"), "the installed tree is the one the first build kept");
+        assertEquals("goodbye\n", inside.cat("/etc/motd"));
+        assertTrue(Files.readString(changed.image().sbom()).contains("/etc/motd"), "the SBOM lists the written file");
+    }
+
+    @Test
+    void onlyKubernetesComponentsAreNotWorthKeepingATreeFor() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+
+        Built built = build(builder, request("raw", "hello\n"), "plain");
+
+        assertFalse(built.log().contains("after its installing layers"), built.log());
+        assertEquals(1, entries(work.resolve("trees")), "the customized tree only");
+    }
+
+    @Test
+    void aChangedLayerIsAnotherTree() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("raw", "hello\n"), "first");
+
+        Built changed = build(builder, request("raw", "goodbye\n"), "changed");
+
+        assertTrue(changed.log().contains("tree cache: miss"), changed.log());
+        assertEquals("goodbye\n", ImageInspector.open(changed.image(), work).cat("/etc/motd"));
+        assertEquals(2, entries(work.resolve("trees")));
+    }
+
+    @Test
+    void theLeastRecentlyUsedTreesAreEvictedToStayWithinTheBound() throws IOException {
+        NativeBuilder roomy = builder(work.resolve("measure"), PLENTY);
+        build(roomy, request("raw", "one\n"), "measure");
+        long oneTree = treeBytes(work.resolve("measure"));
+        NativeBuilder tight = builder(work.resolve("trees"), oneTree + oneTree / 2);
+        build(tight, request("raw", "one\n"), "one");
+
+        build(tight, request("raw", "two\n"), "two");
+
+        assertEquals(1, entries(work.resolve("trees")));
+        assertTrue(build(tight, request("qcow2", "two\n"), "two-again").log().contains("tree cache: hit"));
+        assertTrue(build(tight, request("qcow2", "one\n"), "one-again").log().contains("tree cache: miss"));
+    }
+
+    @Test
+    void aFailedBuildKeepsNoTree() throws IOException {
+        BuildRequested failing = NativeBuilderTest.request("raw", TestBases.BUSYBOX,
+                List.of(new BuildRequested.FileCustomization("/etc/motd", "x", "0644", "nobody-known:root")));
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+
+        BuildException failure = org.junit.jupiter.api.Assertions.assertThrows(BuildException.class,
+                () -> build(builder, failing, "failing"));
+
+        assertEquals("UNKNOWN_OWNER", failure.code());
+        assertEquals(0, entries(work.resolve("trees")));
+    }
+
+    @Test
+    void theTreeKeyIgnoresTheTargetButTheImageKeyDoesNot() {
+        var base = new dev.byoos.contract.BuildCompleted.Input("base:local/x", "a".repeat(64), null);
+        BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
+        BuildInputs raw = BuildInputs.of(request("raw", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
+        BuildInputs otherMotd = BuildInputs.of(request("raw", "bye\n"), base, java.util.Optional.empty(), "test-1", true);
+
+        assertEquals(qcow2.treeKey(), raw.treeKey());
+        assertNotEquals(qcow2.imageKey(), raw.imageKey());
+        assertNotEquals(raw.treeKey(), otherMotd.treeKey());
+    }
+
+    private static Path cachedTree(Path cache) throws IOException {
+        try (Stream<Path> children = Files.list(cache)) {
+            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD))).findFirst()
+                    .orElseThrow().resolve(TreeCache.TREE);
+        }
+    }
+
+    private static long entries(Path cache) throws IOException {
+        if (!Files.isDirectory(cache)) {
+            return 0;
+        }
+        try (Stream<Path> children = Files.list(cache)) {
+            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD))).count();
+        }
+    }
+
+    private static long treeBytes(Path cache) throws IOException {
+        try (Stream<Path> files = Files.walk(cache)) {
+            return files.filter(path -> Files.isRegularFile(path, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .filter(path -> path.toString().contains("/" + TreeCache.TREE + "/"))
+                    .mapToLong(path -> path.toFile().length()).sum();
+        }
+    }
+}
