@@ -4,7 +4,6 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.util.HashMap;
 import java.util.Map;
 
-import dev.byoos.localauth.LocalSigningKeys;
 
 /**
  * Points a Quarkus test at the per-JVM {@link TestStack}:
@@ -46,10 +45,6 @@ public class DevStackResource implements QuarkusTestResourceLifecycleManager {
         // Services with a user API verify bearer tokens; tests mint theirs with TestTokens.
         config.put("mp.jwt.verify.publickey.location", TestTokens.issuer().publicKeyFile().toAbsolutePath().toString());
         config.put("mp.jwt.verify.issuer", dev.byoos.localauth.LocalTokens.ISSUER);
-        // artifact-service signs artifact digests; tests make their own key (TestTokens.signingKeys()).
-        LocalSigningKeys signing = TestTokens.signingKeys();
-        config.put("byoos.signing.private-key-file", signing.privateKeyFile().toAbsolutePath().toString());
-        config.put("byoos.signing.public-key-file", signing.publicKeyFile().toAbsolutePath().toString());
         // The stack is provided here: Dev Services would try to start containers of their own.
         config.put("quarkus.devservices.enabled", "false");
         return config;
