@@ -213,7 +213,7 @@ public final class OciRegistryClient {
     private void answer(String repository, RegistryChallenge challenge) {
         switch (challenge.scheme()) {
             case "basic" -> basicAuthorization = credentials.orElseThrow(() -> new RegistryUnavailableException("registry "
-                    + registry + " wants Basic credentials and none are configured (publisher.registry.username)"))
+                    + registry + " wants Basic credentials and none are configured (byoos.publisher.registry.username)"))
                     .basicHeader();
             case "bearer" -> bearerAuthorizations.put(repository, "Bearer " + fetchToken(challenge));
             default -> throw new RegistryUnavailableException("registry " + registry

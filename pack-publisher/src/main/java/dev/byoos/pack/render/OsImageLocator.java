@@ -96,7 +96,7 @@ public final class OsImageLocator {
             url = settings.azureVhdBaseUrl().get().toString().replaceAll("/+$", "") + "/" + artifact.sha256() + ".vhd";
         } else {
             throw new UnpublishablePackException("AZURE_VHD_LOCATION_UNCONFIGURED", BuildFailed.INFRASTRUCTURE, true,
-                    "the build reports no VHD blob URL and pack-publisher has no publisher.targets.azure-vhd-base-url "
+                    "the build reports no VHD blob URL and pack-publisher has no byoos.publisher.targets.azure-vhd-base-url "
                             + "to derive one from; an operator must configure it, then retry the build");
         }
         URI uri = parse(url);
