@@ -3,6 +3,7 @@ package dev.byoos.worker.builder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -34,6 +35,9 @@ import dev.byoos.worker.builder.process.BuildCancelledException;
  * of the built ext4 partition with debugfs; and each way a layer refuses its input.
  */
 class CustomizationLayersTest {
+
+    /** Long enough for any build here; a build that blocks for good is stopped after it. */
+    private static final Duration HANG_GUARD = Duration.ofMinutes(3);
 
     static final String PEM = """
             -----BEGIN CERTIFICATE-----
@@ -198,6 +202,35 @@ class CustomizationLayersTest {
         Path aptGet = Files.createDirectories(bases.resolve(TestBases.BUSYBOX).resolve("usr/bin")).resolve("apt-get");
         Files.writeString(aptGet, "#!/bin/sh\nif [ \"$1\" = install ]; then " + installBehaviour + "; fi\n");
         Files.setPosixFilePermissions(aptGet, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @Test
+    void aFifoAScriptLeavesWhereTheBuilderWritesIsReplacedNeverOpened() throws IOException {
+        // Opening a FIFO nobody writes to blocks for good: before, this build hung its thread.
+        Map<String, String> sysctl = Map.of("net.ipv4.ip_forward", "1");
+        Layers layers = new Layers(List.of(), List.of(), List.of(), sysctl, List.of(), List.of(), List.of(
+                new BuildRequested.Script("trap", "pre", "mkdir -p /etc/sysctl.d\nmkfifo " + ImageCustomizer.SYSCTL_CONF
+                        + "\n", 30)));
+
+        Builder.BuiltImage built = assertTimeoutPreemptively(HANG_GUARD, () -> build(TestBases.BUSYBOX, layers));
+
+        ImageInspector image = ImageInspector.open(built, workDir);
+        assertEquals("net.ipv4.ip_forward = 1\n", image.cat(ImageCustomizer.SYSCTL_CONF).lines()
+                .filter(line -> !line.startsWith("#")).map(line -> line + "\n").reduce("", String::concat));
+    }
+
+    @Test
+    void aFifoWhereTheBuilderAppendsToAFileIsRefusedAsTheSpecsFault() {
+        // A new user's line is appended to /etc/shadow, keeping its owner and mode: that needs a
+        // regular file there.
+        Layers layers = Layers.none().users(new BuildRequested.User("alice", List.of(), List.of()))
+                .scripts(new BuildRequested.Script("trap", "pre", "rm /etc/shadow\nmkfifo /etc/shadow\n", 30));
+
+        BuildException failure = assertTimeoutPreemptively(HANG_GUARD, () -> failure(TestBases.BUSYBOX, layers));
+
+        assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
+        assertEquals("SPECIAL_FILE", failure.code());
+        assertTrue(failure.getMessage().contains("/etc/shadow"), failure.getMessage());
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.byoos.worker.builder.rootfs;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,11 +11,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import dev.byoos.worker.builder.core.BuildException;
@@ -180,33 +185,48 @@ public final class RootFilesystem {
         }
     }
 
-    /** Writes a file (replacing one that is there), creating missing parent directories as root, 0755. */
+    /**
+     * Writes a file, creating missing parent directories as root, 0755. Whatever was at the path
+     * (a file, a FIFO, a socket, a device node a script left there) is replaced, never opened.
+     */
     public void write(String imagePath, String content, String mode, int uid, int gid) {
+        install(imagePath, new ByteArrayInputStream(content.getBytes(StandardCharsets.UTF_8)), mode, uid, gid);
+    }
+
+    /**
+     * Writes a file from a stream of bytes (a binary), as {@link #write} does: whatever was at the
+     * path is replaced, never opened.
+     */
+    public void install(String imagePath, InputStream content, String mode, int uid, int gid) {
         Path target = fileToWrite(imagePath);
-        try {
-            Files.writeString(target, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        setOwnerAndMode(target, imagePath, mode, uid, gid);
+        replaceWith(target, content, temporary -> setOwnerAndMode(temporary, imagePath, mode, uid, gid));
         remember(imagePath);
     }
 
     /**
-     * Writes a file from a stream of bytes (a binary), replacing one that is there, creating
-     * missing parent directories as root, 0755.
+     * Writes the new content to a file of its own beside {@code target}, then renames it over
+     * {@code target}. Opening what is at the path could block for good (a FIFO nobody writes to)
+     * or reach a device; a rename does neither. A hard link's other names keep the old content.
      */
-    public void install(String imagePath, InputStream content, String mode, int uid, int gid) {
-        Path target = fileToWrite(imagePath);
+    private static void replaceWith(Path target, InputStream content, Consumer<Path> attributes) {
+        Path temporary = target.resolveSibling("." + target.getFileName() + ".byoos-" + UUID.randomUUID());
         try {
-            // fileToWrite refused a link at the target itself, so replacing removes a plain file only.
-            Files.copy(content, target, StandardCopyOption.REPLACE_EXISTING);
+            // CREATE_NEW: the name is fresh and nothing can be there to open.
+            try (OutputStream out = Files.newOutputStream(temporary, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                content.transferTo(out);
+            }
+            attributes.accept(temporary);
+            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException e) {
+                // The build's tree is discarded or fails later; a leftover temporary file is no error.
+            }
         }
-        setOwnerAndMode(target, imagePath, mode, uid, gid);
-        remember(imagePath);
     }
 
     /** @return where a file at {@code imagePath} goes, its parent directories made (root, 0755) */
@@ -259,13 +279,40 @@ public final class RootFilesystem {
 
     private void writeKeepingAttributes(String imagePath, String content, StandardOpenOption how) {
         Path target = resolve(imagePath);
+        PosixFileAttributes existing = regularFileAttributes(target, imagePath);
+        String replacement = how == StandardOpenOption.APPEND ? read(imagePath).orElse("") + content : content;
+        replaceWith(target, new ByteArrayInputStream(replacement.getBytes(StandardCharsets.UTF_8)), temporary -> {
+            try {
+                Files.setAttribute(temporary, "unix:uid", Files.getAttribute(target, "unix:uid",
+                        LinkOption.NOFOLLOW_LINKS), LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(temporary, "unix:gid", Files.getAttribute(target, "unix:gid",
+                        LinkOption.NOFOLLOW_LINKS), LinkOption.NOFOLLOW_LINKS);
+                Files.setPosixFilePermissions(temporary, existing.permissions());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        remember(imagePath);
+    }
+
+    /**
+     * @throws BuildException BAD_INPUT SPECIAL_FILE when a FIFO, socket or device node is where a
+     *         regular file must be: the builder reads and writes regular files only
+     */
+    private static PosixFileAttributes regularFileAttributes(Path target, String imagePath) {
+        PosixFileAttributes attributes;
         try {
-            Files.writeString(target, content, StandardCharsets.UTF_8, StandardOpenOption.WRITE, how,
-                    LinkOption.NOFOLLOW_LINKS);
+            attributes = Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        remember(imagePath);
+        if (!attributes.isRegularFile()) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "SPECIAL_FILE", imagePath + " is "
+                    + (attributes.isDirectory() ? "a directory" : "a FIFO, socket or device node")
+                    + " in the image, where the builder changes a regular file; it was made by the base or a"
+                    + " script: leave a regular file there", null);
+        }
+        return attributes;
     }
 
     /** Creates a directory (and missing parents, as root, 0755), then gives it owner and mode. */
