@@ -3,6 +3,8 @@ package dev.byoos.worker.service;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -34,6 +36,9 @@ import dev.byoos.worker.observability.WorkerMetrics;
  * <p>A trace shows the build ({@code build}), its attempts, each attempt's phases (base, layers,
  * image, boot-test, push, upload: {@link PhaseSpans}) and the staging of its outputs.
  *
+ * <p>A build id is built at most once at a time on a worker: a request delivered again while its
+ * build runs here is left to that build.
+ *
  * <p>Only a failure to record the outcome (S3 or Kafka down while announcing) leaves here as an
  * exception; the request is then not acknowledged as done.
  */
@@ -51,6 +56,12 @@ public class BuildService {
     private final BuildEvents events;
     private final WorkerMetrics metrics;
     private final Tracer tracer;
+    /**
+     * The builds running on this worker. Kafka delivers a request at least once: a second delivery
+     * while the first is being built (the consumer takes records out of order) must not start a
+     * second attempt beside it, which would share its scratch directory, cancellation and staging keys.
+     */
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
     /** Stops builds that run out of time (byoos.worker.build-timeout). */
     private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "build-deadlines");
@@ -81,6 +92,21 @@ public class BuildService {
     public void build(BuildRequested request, Optional<Instant> requestedAt) {
         String buildId = request.build().buildId();
         Span.current().setAttribute(BUILD_ID, buildId);
+        if (!running.add(buildId)) {
+            // The running attempt announces the outcome; this delivery is done once acknowledged.
+            LOG.infof("build %s is already being built on this worker; its request, delivered again, is left to it",
+                    buildId);
+            return;
+        }
+        try {
+            buildUnlessDone(request, requestedAt);
+        } finally {
+            running.remove(buildId);
+        }
+    }
+
+    private void buildUnlessDone(BuildRequested request, Optional<Instant> requestedAt) {
+        String buildId = request.build().buildId();
         if (cancellations.isCancelled(buildId)) {
             LOG.infof("build %s was cancelled; skipping its request", buildId);
             return;
