@@ -74,6 +74,26 @@ class SpecCorpusRestTest {
         assertEquals(2, bumped.jsonPath().getInt("version"));
     }
 
+    @Test
+    void aSpecWhoseBuildRequestWouldNotFitInAKafkaRecordIsRefusedAndNothingIsWritten() throws Exception {
+        // Under the 1 MiB body limit as YAML, over a Kafka record once its quotes are JSON-escaped:
+        // accepted before, its build request failed the outbox relay on every pass for good.
+        String quotes = "\"".repeat(200_000);
+        String files = "    files:\n" + "      - path: /etc/q1\n        content: '" + quotes + "'\n"
+                + "      - path: /etc/q2\n        content: '" + quotes + "'\n"
+                + "      - path: /etc/q3\n        content: '" + quotes + "'\n";
+        String yaml = InvalidSpecCorpus.FULL.replace("name: full", "name: oversized-" + System.nanoTime())
+                .replace("    files:\n", files);
+        Map<String, Long> before = rowCounts();
+
+        Response response = submit(yaml);
+
+        assertEquals(400, response.statusCode(), response.asString());
+        assertEquals(List.of("/spec/customizations"), response.jsonPath().getList("violations.pointer"));
+        assertEquals(List.of("TOO_LARGE"), response.jsonPath().getList("violations.code"));
+        assertEquals(before, rowCounts(), "nothing may be written for a rejected spec");
+    }
+
     private static Response submit(String yaml) {
         return given().header("Authorization", TestTokens.bearer("corpus-test", "submitter", "platform"))
                 .contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8)).when()
