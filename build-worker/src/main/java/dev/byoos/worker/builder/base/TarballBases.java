@@ -125,19 +125,29 @@ public final class TarballBases {
                     + ": the file changed or the pin is wrong; nothing was unpacked", null);
         }
         Compression compression = Compression.of(archive);
-        refuseUnsafeMembers(base, list(base, archive, compression, workDir, commands));
+        refuseUnsafeMembers(base, list(base, archive, compression, workDir, commands, "-tf"));
+        List<String> deviceNodes = deviceNodes(base, list(base, archive, compression, workDir, commands,
+                "--numeric-owner", "-tvf"));
         Path root = Files.createDirectories(entry.resolve("rootfs"));
         // --numeric-owner: the ids in the archive are the image's, whatever users the worker has.
-        commands.run(TAR_TIMEOUT, workDir, null, compression.tar("--numeric-owner", "-xf", archive.toString(), "-C",
-                root.toString()));
+        List<String> extract = new ArrayList<>(List.of("--numeric-owner", "--no-wildcards", "--anchored"));
+        deviceNodes.forEach(node -> extract.add("--exclude=" + node));
+        extract.addAll(List.of("-xf", archive.toString(), "-C", root.toString()));
+        commands.run(TAR_TIMEOUT, workDir, null, compression.tar(extract.toArray(String[]::new)));
+        if (!deviceNodes.isEmpty()) {
+            log.line("tarball base: " + deviceNodes.size() + " device node(s) left out (" + String.join(", ", deviceNodes)
+                    + "): the booted kernel makes /dev itself");
+        }
         Files.delete(archive);
         Files.writeString(entry.resolve("source.txt"), "url=" + base.url() + "\nsha256=" + base.sha256() + "\n");
     }
 
     private static List<String> list(BuildRequested.Tarball base, Path archive, Compression compression, Path workDir,
-            CommandRunner commands) {
+            CommandRunner commands, String... listing) {
+        List<String> arguments = new ArrayList<>(List.of(listing));
+        arguments.add(archive.toString());
         try {
-            return commands.run(TAR_TIMEOUT, workDir, null, compression.tar("-tf", archive.toString())).lines()
+            return commands.run(TAR_TIMEOUT, workDir, null, compression.tar(arguments.toArray(String[]::new))).lines()
                     .toList();
         } catch (BuildException e) {
             if (!"TOOL_FAILED".equals(e.code())) {
@@ -146,6 +156,33 @@ public final class TarballBases {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_AN_ARCHIVE", "tarball base "
                     + base.url() + " is not a tar archive (plain, gzip, xz, zstd or bzip2): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The block and character devices in {@code tar -tv}'s listing, by member name. Unpacked as root
+     * they would be real device nodes on the worker (a disk, the memory) that the builder and the
+     * cache then hold; they are left out instead. Hard links cannot leave the tree: GNU tar strips a
+     * leading {@code /} and {@code ../} from their targets.
+     *
+     * @throws BuildException BAD_INPUT UNSAFE_BASE_ARCHIVE for a device whose name tar had to escape
+     */
+    static List<String> deviceNodes(BuildRequested.Tarball base, List<String> verboseListing) {
+        List<String> devices = new ArrayList<>();
+        for (String line : verboseListing) {
+            if (line.isEmpty() || (line.charAt(0) != 'b' && line.charAt(0) != 'c')) {
+                continue;
+            }
+            // mode, owner, major,minor, date, time, name
+            String[] fields = line.split("\\s+", 6);
+            String name = fields.length == 6 ? fields[5] : "";
+            if (name.isEmpty() || name.contains("\\")) {
+                throw new BuildException(BuildException.Kind.BAD_INPUT, "UNSAFE_BASE_ARCHIVE", "tarball base "
+                        + base.url() + " has a device node whose name cannot be read back (" + line
+                        + "): refused, nothing unpacked", null);
+            }
+            devices.add(name);
+        }
+        return devices;
     }
 
     /** GNU tar would strip such names; the archive is refused instead, since it was not made as a root filesystem. */

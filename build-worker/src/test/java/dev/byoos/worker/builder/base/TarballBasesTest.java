@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -243,6 +244,29 @@ class TarballBasesTest {
         assertEquals("INVALID_TARBALL_URL", failure.code());
         assertTrue(failure.getMessage().contains(insecure), failure.getMessage());
         assertNothingCached();
+    }
+
+    @Test
+    void deviceNodesInATarballAreLeftOutAndEverythingElseIsUnpacked() throws IOException {
+        // Unpacked as root, a block device here would be the worker's own disk in the base cache.
+        Path tree = Files.createDirectories(fixtures.resolve("devices/tree"));
+        Files.writeString(Files.createDirectories(tree.resolve("etc")).resolve("hostname"), "node\n");
+        Path dev = Files.createDirectories(tree.resolve("dev"));
+        run("mknod", dev.resolve("sda").toString(), "b", "8", "0");
+        run("mknod", dev.resolve("mem").toString(), "c", "1", "1");
+        Path archive = fixtures.resolve("devices.tar");
+        run("tar", "--numeric-owner", "-cf", archive.toString(), "-C", tree.toString(), ".");
+        assertTrue(run("tar", "-tvf", archive.toString()).contains("./dev/sda"), "the archive has a block device");
+        server.serve("/images/devices", archive);
+
+        Path unpacked = obtain(tarballBases(ALLOWED_HOSTS), tarball(server.url("/images/devices"), archive),
+                new BuildCancellation());
+
+        assertEquals("node\n", Files.readString(unpacked.resolve("etc/hostname")));
+        assertTrue(Files.isDirectory(unpacked.resolve("dev")), "the directory stays");
+        assertFalse(Files.exists(unpacked.resolve("dev/sda"), LinkOption.NOFOLLOW_LINKS), "no block device");
+        assertFalse(Files.exists(unpacked.resolve("dev/mem"), LinkOption.NOFOLLOW_LINKS), "no character device");
+        assertTrue(log.toString().contains("2 device node(s) left out"), log.toString());
     }
 
     @Test
