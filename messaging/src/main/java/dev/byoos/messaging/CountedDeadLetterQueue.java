@@ -3,7 +3,6 @@ package dev.byoos.messaging;
 import java.util.function.BiConsumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 
@@ -31,12 +30,15 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
     public static final String STRATEGY = "counted-dead-letter-queue";
     public static final String DEAD_LETTERS = "byoos.dead.letters";
 
-    @Inject
-    @Identifier(KafkaFailureHandler.Strategy.DEAD_LETTER_QUEUE)
-    KafkaFailureHandler.Factory deadLetterQueue;
+    private final KafkaFailureHandler.Factory deadLetterQueue;
+    private final MeterRegistry registry;
 
-    @Inject
-    MeterRegistry registry;
+    CountedDeadLetterQueue(
+            @Identifier(KafkaFailureHandler.Strategy.DEAD_LETTER_QUEUE) KafkaFailureHandler.Factory deadLetterQueue,
+            MeterRegistry registry) {
+        this.deadLetterQueue = deadLetterQueue;
+        this.registry = registry;
+    }
 
     @Override
     public KafkaFailureHandler create(KafkaConnectorIncomingConfiguration config, Vertx vertx,

@@ -5,7 +5,6 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 import jakarta.enterprise.context.RequestScoped;
-import jakarta.inject.Inject;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonString;
 import jakarta.ws.rs.ForbiddenException;
@@ -25,8 +24,11 @@ public class Caller {
     public static final String SUBMITTER = "submitter";
     public static final String ADMIN = "admin";
 
-    @Inject
-    JsonWebToken token;
+    private final JsonWebToken token;
+
+    Caller(JsonWebToken token) {
+        this.token = token;
+    }
 
     public String subject() {
         return token.getName() == null ? token.getSubject() : token.getName();
