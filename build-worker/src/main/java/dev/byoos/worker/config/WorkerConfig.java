@@ -27,9 +27,10 @@ public interface WorkerConfig {
     /**
      * Hosts a base may come from: debootstrap mirrors and tarball downloads (redirects included).
      * spec-service checks its own list; the worker checks again because it is the one that
-     * downloads and runs what these hosts serve. Exact host names, no wildcards.
+     * downloads and runs what these hosts serve. Exact host names, no wildcards; the entry
+     * {@value AptSourceHosts#TOKEN} stands for the hosts the worker machine's apt sources name.
      */
-    @WithDefault("deb.debian.org,security.debian.org,archive.ubuntu.com,cloud.debian.org,cloud-images.ubuntu.com")
+    @WithDefault(AptSourceHosts.TOKEN)
     List<String> allowedMirrorHosts();
 
     /** Downloads of tarball bases. */

@@ -27,6 +27,7 @@ import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
 import dev.byoos.worker.builder.kubernetes.KubernetesMirror;
+import dev.byoos.worker.config.AptSourceHosts;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.registry.OciImagePusher;
 
@@ -46,15 +47,16 @@ public class BuilderProducer {
     @Produces
     @Singleton
     DebootstrapBases debootstrapBases(WorkerConfig config) {
-        return new DebootstrapBases(config.baseCacheDir(), config.allowedMirrorHosts());
+        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()));
     }
 
     @Produces
     @Singleton
     TarballBases tarballBases(WorkerConfig config, TlsConfigurationRegistry tls) {
         WorkerConfig.Downloads downloads = config.downloads();
-        return new TarballBases(config.baseCacheDir(), config.allowedMirrorHosts(), new TarballDownloader.Settings(
-                downloadTls(tls), downloads.maxBytes(), downloads.connectTimeout(), downloads.readTimeout()));
+        return new TarballBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
+                new TarballDownloader.Settings(downloadTls(tls), downloads.maxBytes(), downloads.connectTimeout(),
+                        downloads.readTimeout()));
     }
 
     /** The runtime's CAs and those of {@value #DOWNLOADS_TLS_CONFIGURATION}, when it names any. */

@@ -1,0 +1,44 @@
+package dev.byoos.worker.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AptSourceHostsTest {
+
+    @TempDir
+    Path apt;
+
+    @Test
+    void theTokenStandsForEveryHostTheOneLineAndDeb822SourcesNameOthersStayAsListed() throws IOException {
+        Files.writeString(apt.resolve("sources.list"), """
+                # deb http://commented.example/debian bookworm main
+                deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://mirror-a.example/debian bookworm main
+                deb-src https://Mirror-B.example:8443/debian bookworm main
+                """);
+        Path parts = Files.createDirectories(apt.resolve("sources.list.d"));
+        Files.writeString(parts.resolve("debian.sources"), """
+                Types: deb
+                URIs: http://mirror-c.example/debian http://mirror-d.example/debian-security
+                Suites: bookworm
+                """);
+        Files.writeString(parts.resolve("local.list"), "deb file:/srv/repo ./\n");
+        Files.writeString(parts.resolve("ignored.save"), "deb http://not-read.example/debian bookworm main\n");
+
+        assertEquals(List.of("internal.example", "mirror-a.example", "mirror-b.example", "mirror-c.example",
+                "mirror-d.example", "127.0.0.1"),
+                AptSourceHosts.expand(List.of("internal.example", AptSourceHosts.TOKEN, "127.0.0.1"), apt));
+    }
+
+    @Test
+    void aMachineWithoutAptSourcesAllowsOnlyTheListedHosts() {
+        assertEquals(List.of("internal.example"),
+                AptSourceHosts.expand(List.of(AptSourceHosts.TOKEN, "internal.example"), apt.resolve("missing")));
+    }
+}
