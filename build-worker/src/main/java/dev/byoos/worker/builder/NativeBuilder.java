@@ -31,6 +31,8 @@ import dev.byoos.worker.builder.layers.RootFilesystemSbom;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
+import dev.byoos.worker.builder.sandbox.Sandbox;
+import dev.byoos.worker.builder.sandbox.SandboxLimits;
 
 /**
  * The default builder: base tree (from the local catalog; or made by debootstrap, or downloaded as
@@ -70,7 +72,7 @@ public final class NativeBuilder implements Builder {
      */
     public record Settings(Path basesDir, Optional<DebootstrapBases> debootstrapBases,
             Optional<TarballBases> tarballBases, BootSmokeTest bootTest, ImageCache imageCache, TreeCache treeCache,
-            KubernetesComponentSource kubernetesComponents, String builderVersion) {
+            KubernetesComponentSource kubernetesComponents, String builderVersion, Sandbox sandbox) {
 
         /**
          * Bases from the local catalog only (debootstrap and tarball bases are refused), boot test
@@ -79,33 +81,40 @@ public final class NativeBuilder implements Builder {
         public static Settings localBasesOnly(Path basesDir) {
             return new Settings(basesDir, Optional.empty(), Optional.empty(),
                     new BootSmokeTest(BootSmokeTest.Settings.defaults()), ImageCache.disabled(), TreeCache.disabled(),
-                    KubernetesComponentSource.notConfigured(), ID);
+                    KubernetesComponentSource.notConfigured(), ID,
+                    new Sandbox(new Sandbox.Settings(SandboxLimits.defaults(), Set.of())));
         }
 
         /** These settings, with debootstrap and tarball bases besides the local catalog. */
         public Settings withRemoteBases(DebootstrapBases debootstrap, TarballBases tarballs) {
             return new Settings(basesDir, Optional.of(debootstrap), Optional.of(tarballs), bootTest, imageCache,
-                    treeCache, kubernetesComponents, builderVersion);
+                    treeCache, kubernetesComponents, builderVersion, sandbox);
         }
 
         public Settings withBootTest(BootSmokeTest test) {
             return new Settings(basesDir, debootstrapBases, tarballBases, test, imageCache, treeCache,
-                    kubernetesComponents, builderVersion);
+                    kubernetesComponents, builderVersion, sandbox);
         }
 
         public Settings withCaches(ImageCache images, TreeCache trees) {
             return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, images, trees,
-                    kubernetesComponents, builderVersion);
+                    kubernetesComponents, builderVersion, sandbox);
         }
 
         public Settings withKubernetesComponents(KubernetesComponentSource source) {
             return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, imageCache, treeCache, source,
-                    builderVersion);
+                    builderVersion, sandbox);
+        }
+
+        /** These settings, with scripts and package installations run in {@code sandbox}. */
+        public Settings withSandbox(Sandbox sandbox) {
+            return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, imageCache, treeCache,
+                    kubernetesComponents, builderVersion, sandbox);
         }
 
         public Settings withBuilderVersion(String version) {
             return new Settings(basesDir, debootstrapBases, tarballBases, bootTest, imageCache, treeCache,
-                    kubernetesComponents, version);
+                    kubernetesComponents, version, sandbox);
         }
     }
 
@@ -113,6 +122,7 @@ public final class NativeBuilder implements Builder {
     private final Optional<DebootstrapBases> debootstrapBases;
     private final Optional<TarballBases> tarballBases;
     private final BootSmokeTest bootTest;
+    private final Sandbox sandbox;
     private final ImageCache cache;
     private final TreeCache trees;
     private final KubernetesComponentSource kubernetesComponents;
@@ -128,6 +138,7 @@ public final class NativeBuilder implements Builder {
         this.trees = settings.treeCache();
         this.kubernetesComponents = settings.kubernetesComponents();
         this.builderVersion = settings.builderVersion();
+        this.sandbox = settings.sandbox();
     }
 
     @Override
@@ -208,12 +219,12 @@ public final class NativeBuilder implements Builder {
                     + "; applying the later layers");
             rootfs = cachedInstall.get().rootfs();
             installed = cachedInstall.get().kubernetes();
-            customizer = new ImageCustomizer(rootfs, commands, cancellation);
+            customizer = new ImageCustomizer(rootfs, commands, sandbox, log, cancellation);
         } else {
             log.phase("base", 5, "preparing the base root filesystem");
             rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
             log.phase("layers", 25, "applying the spec's customization layers");
-            customizer = new ImageCustomizer(rootfs, commands, cancellation);
+            customizer = new ImageCustomizer(rootfs, commands, sandbox, log, cancellation);
             installed = customizer.install(request, kubernetes);
             if (keepInstalled) {
                 trees.storeInstalled(inputs.installKey(), rootfs, installed, commands, log);

@@ -86,6 +86,42 @@ public interface WorkerConfig {
     /** Retries of builds that failed for an infrastructure reason (mirror, S3, disk). */
     Retry retry();
 
+    /**
+     * What one script or package installation may use, each run in its own bubblewrap sandbox (see
+     * docs/security.md). A run that breaks a limit is stopped and its build fails with the limit's code.
+     */
+    Sandbox sandbox();
+
+    interface Sandbox {
+        /** Memory of all its processes together (MEMORY_LIMIT); with no cgroup here, of each process. */
+        @WithDefault("2147483648")
+        long memoryBytes();
+
+        /** Processes alive at once (PROCESS_LIMIT). */
+        @WithDefault("512")
+        int processes();
+
+        /** CPU time of all its processes together (CPU_LIMIT); with no cgroup here, of each process. */
+        @WithDefault("30m")
+        Duration cpuTime();
+
+        /** The largest file it may write (the write fails beyond it). */
+        @WithDefault("8589934592")
+        long fileBytes();
+
+        /** What it may print (OUTPUT_LIMIT); the log keeps the first and last 64 KiB of it. */
+        @WithDefault("67108864")
+        long outputBytes();
+
+        /** The image tree's apparent size after it (TREE_TOO_LARGE). */
+        @WithDefault("34359738368")
+        long treeBytes();
+
+        /** Entries in the image tree after it (TREE_TOO_MANY_FILES). */
+        @WithDefault("2000000")
+        long treeFiles();
+    }
+
     interface Retry {
 
         /** Tries in all, the first included; the build then fails with the number of attempts. */

@@ -2,6 +2,7 @@ package dev.byoos.worker.service;
 
 import java.net.URI;
 import java.util.Optional;
+import java.util.Set;
 
 import javax.net.ssl.SSLContext;
 
@@ -27,6 +28,8 @@ import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
 import dev.byoos.worker.builder.kubernetes.KubernetesMirror;
+import dev.byoos.worker.builder.sandbox.Sandbox;
+import dev.byoos.worker.builder.sandbox.SandboxLimits;
 import dev.byoos.worker.config.AptSourceHosts;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.registry.OciImagePusher;
@@ -100,7 +103,7 @@ public class BuilderProducer {
             @ConfigProperty(name = "quarkus.application.version") String builderVersion) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(config.basesDir().toAbsolutePath().normalize())
                 .withRemoteBases(debootstrap, tarballs).withBootTest(bootTest).withCaches(images, trees)
-                .withKubernetesComponents(kubernetes).withBuilderVersion(builderVersion));
+                .withKubernetesComponents(kubernetes).withBuilderVersion(builderVersion).withSandbox(sandbox(config)));
     }
 
     @Produces
@@ -118,5 +121,12 @@ public class BuilderProducer {
         WorkerConfig.Registry registry = config.registry();
         return registry.url().map(url -> new OciImagePusher(new OciImagePusher.Settings(URI.create(url),
                 registry.basePath(), registry.username(), registry.password(), registry.caCertificate())));
+    }
+
+    private static Sandbox sandbox(WorkerConfig config) {
+        WorkerConfig.Sandbox limits = config.sandbox();
+        return new Sandbox(new Sandbox.Settings(new SandboxLimits(limits.memoryBytes(), limits.processes(),
+                limits.cpuTime(), limits.fileBytes(), limits.outputBytes(), limits.treeBytes(), limits.treeFiles()),
+                Set.copyOf(AptSourceHosts.expand(config.allowedMirrorHosts()))));
     }
 }

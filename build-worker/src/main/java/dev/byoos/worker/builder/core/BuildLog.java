@@ -2,7 +2,9 @@ package dev.byoos.worker.builder.core;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,7 +13,8 @@ import java.util.Map;
  * the build went through (base, layers, image, boot-test, upload, or cached). A phase is one
  * concept with two uses: it goes to a {@link PhaseListener} (the worker turns phases into progress
  * events), so the builders report progress without knowing about Kafka, and the time spent in each
- * phase is measured (the worker records it as a histogram per phase).
+ * phase is measured (the worker records it as a histogram per phase). It keeps its first and last
+ * {@link #KEPT_CHARS} characters, so a build that prints without end cannot exhaust the worker.
  */
 public final class BuildLog {
 
@@ -30,7 +33,13 @@ public final class BuildLog {
         }
     }
 
-    private final StringBuilder text = new StringBuilder();
+    /** What the log keeps: its first and its last this many characters, whatever a build prints. */
+    static final int KEPT_CHARS = 1 << 20;
+
+    private final StringBuilder head = new StringBuilder();
+    private final Deque<String> tail = new ArrayDeque<>();
+    private long tailChars;
+    private long leftOutChars;
     private final PhaseListener phases;
     private final Map<String, Duration> phaseDurations = new LinkedHashMap<>();
     private String phase;
@@ -46,7 +55,18 @@ public final class BuildLog {
     }
 
     public synchronized void line(String line) {
-        text.append(Instant.now()).append(' ').append(line).append('\n');
+        String entry = Instant.now() + " " + line + "\n";
+        if (tail.isEmpty() && head.length() + entry.length() <= KEPT_CHARS) {
+            head.append(entry);
+            return;
+        }
+        tail.addLast(entry);
+        tailChars += entry.length();
+        while (tailChars > KEPT_CHARS && tail.size() > 1) {
+            String dropped = tail.removeFirst();
+            tailChars -= dropped.length();
+            leftOutChars += dropped.length();
+        }
     }
 
     /**
@@ -82,6 +102,11 @@ public final class BuildLog {
 
     @Override
     public synchronized String toString() {
+        StringBuilder text = new StringBuilder(head);
+        if (leftOutChars > 0) {
+            text.append("[... ").append(leftOutChars).append(" characters of log left out ...]\n");
+        }
+        tail.forEach(text::append);
         return text.toString();
     }
 }

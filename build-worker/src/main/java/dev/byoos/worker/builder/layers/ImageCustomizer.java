@@ -8,11 +8,13 @@ import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
+import dev.byoos.worker.builder.sandbox.Sandbox;
 
 /**
  * Applies a spec's customization layers to the root filesystem, in this order: pre scripts,
@@ -42,9 +44,10 @@ public final class ImageCustomizer {
     private final ImageShell shell;
     private final BuildCancellation cancellation;
 
-    public ImageCustomizer(RootFilesystem rootfs, CommandRunner commands, BuildCancellation cancellation) {
+    public ImageCustomizer(RootFilesystem rootfs, CommandRunner commands, Sandbox sandbox, BuildLog log,
+            BuildCancellation cancellation) {
         this.rootfs = rootfs;
-        this.shell = new ImageShell(rootfs, commands);
+        this.shell = new ImageShell(rootfs, commands, sandbox, log);
         this.cancellation = cancellation;
     }
 

@@ -8,16 +8,17 @@ import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
+import dev.byoos.worker.builder.sandbox.Sandbox;
 
 /**
- * Runs shell scripts inside the image's root filesystem ({@code chroot <root> /bin/sh}): the spec's
- * pre and post scripts, and the base's own package manager. Nothing is mounted into the root
- * (no /proc, /dev or /sys), so scripts see files only.
- *
- * <p>chroot is no security boundary against root: the worker must itself run sandboxed (its own
- * pod or VM), as spec scripts run as root on it.
+ * Runs shell scripts inside the image's root filesystem, each in a {@link Sandbox}: the spec's pre
+ * and post scripts with no network at all, and the base's own package manager with the allowed
+ * package mirrors alone (through the worker's proxy). A script that breaks a sandbox limit fails
+ * with that limit's code (MEMORY_LIMIT, PROCESS_LIMIT, CPU_LIMIT, OUTPUT_LIMIT, TREE_TOO_LARGE,
+ * TREE_TOO_MANY_FILES).
  */
 final class ImageShell {
 
@@ -27,6 +28,10 @@ final class ImageShell {
             "HOME", "/root",
             "LC_ALL", "C",
             "DEBIAN_FRONTEND", "noninteractive");
+    /** A package installation's: {@link #ENVIRONMENT} and the proxy to the mirrors. */
+    static final Map<String, String> THROUGH_PROXY = Map.of(
+            "PATH", ENVIRONMENT.get("PATH"), "HOME", "/root", "LC_ALL", "C", "DEBIAN_FRONTEND", "noninteractive",
+            "http_proxy", Sandbox.PROXY_URL, "https_proxy", Sandbox.PROXY_URL);
     private static final Duration PACKAGES_TIMEOUT = Duration.ofMinutes(30);
     private static final String PACKAGES = "PACKAGES";
     /** Debian and RPM package names; never an option (no leading '-'), never shell syntax. */
@@ -41,27 +46,32 @@ final class ImageShell {
                     + "|Connection (failed|refused|timed out)|Cannot download repomd\\.xml"
                     + "|Curl error \\(\\d+\\): Couldn't (resolve|connect)");
 
+    /** apt's and dnf's own proxy settings (the environment's are set too, for the tools they call). */
+    private static final String APT_THROUGH_PROXY = " -o Acquire::http::Proxy=" + Sandbox.PROXY_URL
+            + " -o Acquire::https::Proxy=" + Sandbox.PROXY_URL + " -o Acquire::http::Pipeline-Depth=0";
+    private static final String DNF_THROUGH_PROXY = " --setopt=proxy=" + Sandbox.PROXY_URL;
+
     private final RootFilesystem rootfs;
     private final CommandRunner commands;
+    private final Sandbox sandbox;
+    private final BuildLog log;
 
-    ImageShell(RootFilesystem rootfs, CommandRunner commands) {
+    ImageShell(RootFilesystem rootfs, CommandRunner commands, Sandbox sandbox, BuildLog log) {
         this.rootfs = rootfs;
         this.commands = commands;
+        this.sandbox = sandbox;
+        this.log = log;
     }
 
     /** @throws BuildException BAD_INPUT SCRIPT_FAILED or SCRIPT_TIMEOUT */
     void runScript(BuildRequested.Script script) {
         run("script '" + script.name() + "' (" + script.stage() + ")", script.content(),
-                Duration.ofSeconds(script.timeoutSeconds()), "SCRIPT");
+                Duration.ofSeconds(script.timeoutSeconds()), "SCRIPT", Sandbox.Network.NONE);
     }
 
     /**
-     * Installs packages with the base's apt-get or dnf.
-     *
-     * <p>Only the invocation is tested (against a stand-in apt-get); no base in the catalog has a
-     * real package manager yet. For a real install the base must resolve names and reach its
-     * mirrors by itself (its own /etc/resolv.conf), and packages whose maintainer scripts need
-     * /proc will fail, as nothing is mounted.
+     * Installs packages with the base's apt-get or dnf, in the sandbox, from the mirrors its own
+     * sources name; a mirror host the worker does not allow answers 403 through the proxy.
      *
      * @throws BuildException BAD_INPUT NO_PACKAGE_MANAGER, PACKAGES_FAILED (a package that does not
      *                        exist, a failing maintainer script) or PACKAGES_TIMEOUT; INFRASTRUCTURE
@@ -80,17 +90,18 @@ final class ImageShell {
         String names = String.join(" ", packages);
         String script;
         if (hasCommand("apt-get")) {
-            script = "set -e\napt-get update\napt-get install -y --no-install-recommends " + names + "\napt-get clean\n";
+            script = "set -e\napt-get" + APT_THROUGH_PROXY + " update\napt-get" + APT_THROUGH_PROXY
+                    + " install -y --no-install-recommends " + names + "\napt-get clean\n";
         } else if (hasCommand("dnf")) {
-            script = "set -e\ndnf install -y " + names + "\ndnf clean all\n";
+            script = "set -e\ndnf" + DNF_THROUGH_PROXY + " install -y " + names + "\ndnf clean all\n";
         } else {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "NO_PACKAGE_MANAGER",
                     "base " + rootfs.baseName() + " has no package manager; packages cannot be installed", null);
         }
-        run("package installation", script, PACKAGES_TIMEOUT, PACKAGES);
+        run("package installation", script, PACKAGES_TIMEOUT, PACKAGES, Sandbox.Network.PACKAGE_MIRRORS);
     }
 
-    private void run(String what, String content, Duration timeout, String codePrefix) {
+    private void run(String what, String content, Duration timeout, String codePrefix, Sandbox.Network network) {
         if (!hasCommand("sh")) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "NO_SHELL",
                     "base " + rootfs.baseName() + " has no /bin/sh; " + what + " cannot run", null);
@@ -99,8 +110,14 @@ final class ImageShell {
         String file = "/byoos-" + UUID.randomUUID() + ".sh";
         rootfs.write(file, content, "0700", 0, 0);
         try {
-            CommandRunner.Exit exit = commands.runScript(timeout, rootfs.root(), ENVIRONMENT,
-                    "chroot", rootfs.root().toString(), "/bin/sh", file);
+            Map<String, String> environment = network == Sandbox.Network.NONE ? ENVIRONMENT : THROUGH_PROXY;
+            CommandRunner.Exit exit = sandbox.run(rootfs.root(), List.of("/bin/sh", file), environment, network,
+                    timeout, commands, log);
+            if (exit.breached().isPresent()) {
+                throw new BuildException(BuildException.Kind.BAD_INPUT, exit.breached().get(),
+                        what + " " + sandbox.describe(exit.breached().get()) + " and was stopped: "
+                                + CommandRunner.lastLines(exit.output()), null);
+            }
             if (exit.timedOut()) {
                 throw new BuildException(BuildException.Kind.BAD_INPUT, codePrefix + "_TIMEOUT",
                         what + " did not finish within " + timeout.toSeconds() + " s and was stopped", null);

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -60,9 +61,36 @@ public final class CommandRunner {
      * @param timedOut whether it was killed for running out of time ({@code code} is then meaningless)
      * @param output   standard output (for scripts: standard output and error, interleaved)
      * @param errors   standard error (empty for scripts)
+     * @param breached the failure code of the limit it broke and was stopped for (see {@link Containment}),
+     *                 or empty; {@code code} is then meaningless
      */
-    public record Exit(boolean timedOut, int code, String output, String errors) {
+    public record Exit(boolean timedOut, int code, String output, String errors, Optional<String> breached) {
     }
+
+    /**
+     * Bounds on a contained command besides its time limit.
+     *
+     * @param outputBytes the most output it may print: beyond it, it is stopped for {@value #OUTPUT_LIMIT}
+     * @param guard       asked every {@link #GUARD_INTERVAL} while it runs; a breached limit's failure code stops it
+     */
+    public record Containment(long outputBytes, Guard guard) {
+    }
+
+    /** Watches a running contained command (its memory, processes, CPU time). */
+    @FunctionalInterface
+    public interface Guard {
+        /**
+         * @param command the running command (its descendants are everything it started)
+         * @return the failure code of a limit the command has broken, or empty while it keeps within bounds
+         */
+        Optional<String> breached(ProcessHandle command);
+    }
+
+    public static final String OUTPUT_LIMIT = "OUTPUT_LIMIT";
+    /** How often a contained command's guard is asked. */
+    static final Duration GUARD_INTERVAL = Duration.ofMillis(200);
+    /** What a script's log keeps of its output: the first and the last this many bytes. */
+    static final int KEPT_OUTPUT_BYTES = 64 * 1024;
 
     /**
      * Runs a tool in the worker's environment.
@@ -73,7 +101,7 @@ public final class CommandRunner {
     public String run(Duration timeout, Path workDir, String stdin, String... command) {
         ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(workDir.toFile());
         builder.environment().put("LC_ALL", "C");
-        Exit exit = execute(builder, timeout, stdin);
+        Exit exit = execute(builder, timeout, stdin, null);
         if (exit.timedOut()) {
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "TOOL_TIMEOUT",
                     command[0] + " did not finish within " + timeout, null);
@@ -96,12 +124,22 @@ public final class CommandRunner {
      * the build log.
      */
     public Exit runScript(Duration timeout, Path workDir, Map<String, String> environment, String... command) {
+        return runContained(timeout, workDir, environment, UNCONTAINED, command);
+    }
+
+    /**
+     * {@link #runScript}, stopped (with its whole process tree) as soon as it prints more than the
+     * containment allows or its guard reports a broken limit. Only the head and the tail of its
+     * output are kept, whatever it prints.
+     */
+    public Exit runContained(Duration timeout, Path workDir, Map<String, String> environment, Containment containment,
+            String... command) {
         List<String> argv = new ArrayList<>(List.of("setsid"));
         argv.addAll(List.of(command));
         ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile()).redirectErrorStream(true);
         builder.environment().clear();
         builder.environment().putAll(environment);
-        Exit exit = execute(builder, timeout, null);
+        Exit exit = execute(builder, timeout, null, containment);
         if (!exit.output().isBlank()) {
             log.line(exit.output().strip());
         }
@@ -190,25 +228,44 @@ public final class CommandRunner {
         return process;
     }
 
-    private Exit execute(ProcessBuilder builder, Duration timeout, String stdin) {
+    /** @param containment null for a tool: all of its output is kept, for the caller to parse */
+    private Exit execute(ProcessBuilder builder, Duration timeout, String stdin, Containment containment) {
         Process process = start(builder);
         try {
-            CompletableFuture<String> stdout = drain(process.getInputStream());
-            CompletableFuture<String> stderr = builder.redirectErrorStream()
-                    ? CompletableFuture.completedFuture("")
-                    : drain(process.getErrorStream());
+            OutputKeeper stdoutKept = containment == null ? OutputKeeper.whole()
+                    : new OutputKeeper(KEPT_OUTPUT_BYTES, KEPT_OUTPUT_BYTES);
+            OutputKeeper stderrKept = OutputKeeper.whole();
+            CompletableFuture<Void> stdout = drain(process.getInputStream(), stdoutKept);
+            CompletableFuture<Void> stderr = builder.redirectErrorStream()
+                    ? CompletableFuture.completedFuture(null)
+                    : drain(process.getErrorStream(), stderrKept);
             try (var in = process.getOutputStream()) {
                 if (stdin != null) {
                     in.write(stdin.getBytes(StandardCharsets.UTF_8));
                 }
             }
-            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (!finished) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Optional<String> breached = Optional.empty();
+            boolean finished = false;
+            while (!finished && breached.isEmpty() && System.nanoTime() < deadline) {
+                long wait = containment == null ? deadline - System.nanoTime()
+                        : Math.min(deadline - System.nanoTime(), GUARD_INTERVAL.toNanos());
+                finished = process.waitFor(Math.max(0, wait), TimeUnit.NANOSECONDS);
+                if (containment != null) {
+                    breached = stdoutKept.total() > containment.outputBytes() ? Optional.of(OUTPUT_LIMIT)
+                            : containment.guard().breached(process.toHandle());
+                }
+            }
+            if (!finished || breached.isPresent()) {
                 ProcessTree.kill(process);
             }
             // A cancelled command was killed by the cancellation: its exit says nothing about the tool.
             cancellation.throwIfCancelled();
-            return new Exit(!finished, finished ? process.exitValue() : -1, collect(stdout), collect(stderr));
+            boolean timedOut = !finished && breached.isEmpty();
+            int code = finished && breached.isEmpty() ? process.exitValue() : -1;
+            await(stdout);
+            await(stderr);
+            return new Exit(timedOut, code, stdoutKept.text(), stderrKept.text(), breached);
         } catch (InterruptedException e) {
             ProcessTree.kill(process);
             Thread.currentThread().interrupt();
@@ -220,23 +277,27 @@ public final class CommandRunner {
         }
     }
 
-    private static CompletableFuture<String> drain(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
+    private static final Containment UNCONTAINED = new Containment(Long.MAX_VALUE, command -> Optional.empty());
+
+    private static CompletableFuture<Void> drain(InputStream stream, OutputKeeper kept) {
+        return CompletableFuture.runAsync(() -> {
+            byte[] buffer = new byte[16 * 1024];
             try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+                for (int read; (read = stream.read(buffer)) >= 0;) {
+                    kept.append(buffer, 0, read);
+                }
             } catch (IOException e) {
-                return "";
+                // The process was killed while we read: what was read is all there is.
             }
         }, OUTPUT_READERS);
     }
 
-    private static String collect(CompletableFuture<String> output) throws InterruptedException {
+    /** Waits a little for a finished command's output: a background child can hold the pipe open. */
+    private static void await(CompletableFuture<Void> output) throws InterruptedException {
         try {
-            return output.get(OUTPUT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            return "(output not collected: a background process still holds it open)";
-        } catch (ExecutionException e) {
-            return "";
+            output.get(OUTPUT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // What was read so far is kept; the rest belongs to a process that outlived the command.
         }
     }
 
