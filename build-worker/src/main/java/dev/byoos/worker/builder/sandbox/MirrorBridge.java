@@ -14,7 +14,8 @@ import dev.byoos.worker.builder.core.BuildException;
  * socat to the {@link MirrorProxy}'s Unix socket. A package installation's sandbox joins this
  * namespace: it can reach the proxy, and through it the allowed mirrors, and nothing else (no
  * route, no DNS, none of the worker's loopback services). socat itself runs in a bubblewrap
- * sandbox of its own with no capabilities; it is the Debian package's binary, not the image's.
+ * sandbox of its own with no capabilities; it is the Debian package's binary, not the image's. No
+ * user namespace: a pod's masked /proc forbids mounting a fresh one inside a new user namespace.
  */
 final class MirrorBridge implements AutoCloseable {
 
@@ -35,7 +36,8 @@ final class MirrorBridge implements AutoCloseable {
         Path directory = proxySocket.getParent();
         Process bwrap;
         try {
-            bwrap = new ProcessBuilder("bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            bwrap = new ProcessBuilder("bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+                    "--unshare-uts", "--die-with-parent", "--new-session",
                     "--ro-bind", "/", "/", "--bind", directory.toString(), directory.toString(),
                     "--dev", "/dev", "--proc", "/proc", "--cap-drop", "ALL", "--",
                     "socat", "TCP-LISTEN:" + PORT + ",bind=127.0.0.1,fork,reuseaddr", "UNIX-CONNECT:" + proxySocket)

@@ -24,8 +24,8 @@ import dev.byoos.worker.builder.process.CommandRunner;
 /**
  * Runs a command inside an image tree with bubblewrap: its own mount, PID, IPC, UTS, cgroup and
  * network namespaces; the tree as its root and no other host path; a fresh minimal /dev (null, zero,
- * full, random, urandom, tty), its own /proc (with /proc/sys and /proc/sysrq-trigger read-only) and
- * no /sys; a clean environment; and only the capabilities a package manager needs to own and set
+ * full, random, urandom, tty), its own /proc, read-only (root without capabilities may still write
+ * much of /proc/sys, which is the kernel's, not the namespace's), and no /sys; a clean environment; and only the capabilities a package manager needs to own and set
  * up files ({@link #CAPABILITIES}: no mounts, modules, raw I/O, devices, tracing, network
  * administration). When the command ends, bubblewrap's init ends and the kernel kills whatever it
  * left in its PID namespace. Memory, processes and CPU time are capped per run by a cgroup of its own
@@ -63,10 +63,22 @@ public final class Sandbox {
             "CAP_SYS_CHROOT");
     public static final String TREE_TOO_LARGE = "TREE_TOO_LARGE";
     public static final String TREE_TOO_MANY_FILES = "TREE_TOO_MANY_FILES";
+    public static final String FILE_TOO_LARGE = "FILE_TOO_LARGE";
+    /**
+     * How a shell reports a command the kernel killed at its file size or CPU time rlimit (128 +
+     * SIGXFSZ or SIGXCPU). A script may exit so on purpose: then it only misreports itself.
+     */
+    private static final int KILLED_BY_SIGXFSZ = 128 + 25;
+    private static final int KILLED_BY_SIGXCPU = 128 + 24;
     /** The paths bubblewrap mounts over: they must be directories (or absent) in the tree, never links. */
     private static final List<String> MOUNT_POINTS = List.of("dev", "proc");
-    /** Joins the cgroups named in BYOOS_CGROUP_PROCS, then becomes the rest of the command line. */
-    private static final String JOIN_CGROUPS = "for procs in $BYOOS_CGROUP_PROCS; do echo $$ > \"$procs\" || exit 125; done; exec \"$@\"";
+    /**
+     * Joins the cgroups whose cgroup.procs files are its first N arguments, then becomes the rest of
+     * the command line (arguments, not the environment: the sandbox's init would show it in /proc/1).
+     */
+    private static final String JOIN_CGROUPS = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 125;"
+            + " shift; n=$((n - 1)); done; exec \"$@\"";
+    private static final Map<String, String> LAUNCHER_ENVIRONMENT = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     private static final Path OWN_CGROUPS = Path.of("/proc/self/cgroup");
 
     /**
@@ -95,8 +107,8 @@ public final class Sandbox {
      *
      * @param environment everything the command's environment holds
      * @return how it ended; {@link CommandRunner.Exit#breached()} names the limit it broke (a
-     *         {@link ResourceGroup} code, {@link CommandRunner#OUTPUT_LIMIT}, {@link #TREE_TOO_LARGE}
-     *         or {@link #TREE_TOO_MANY_FILES}), see {@link #describe}
+     *         {@link ResourceGroup} code, {@link CommandRunner#OUTPUT_LIMIT}, {@link #FILE_TOO_LARGE},
+     *         {@link #TREE_TOO_LARGE} or {@link #TREE_TOO_MANY_FILES}), see {@link #describe}
      * @throws BuildException BAD_INPUT SANDBOX_MOUNT_POINT when the tree's /dev or /proc is not a
      *                        directory; INFRASTRUCTURE TOOL_MISSING or SANDBOX_FAILED
      */
@@ -107,7 +119,8 @@ public final class Sandbox {
                 Egress egress = network == Network.PACKAGE_MIRRORS ? Egress.open(settings.mirrorHosts(), log) : null) {
             List<String> argv = new ArrayList<>();
             if (group.capped()) {
-                argv.addAll(List.of("sh", "-c", JOIN_CGROUPS, "sandbox-join"));
+                argv.addAll(List.of("sh", "-c", JOIN_CGROUPS, "sandbox-join", Integer.toString(group.procsFiles().size())));
+                group.procsFiles().forEach(procs -> argv.add(procs.toString()));
             } else {
                 log.line("sandbox: no cgroup may be created here; memory and CPU time are capped per process (rlimits)"
                         + " and processes counted by the worker");
@@ -118,15 +131,18 @@ public final class Sandbox {
             }
             argv.addAll(bubblewrap(root, environment, network));
             argv.addAll(command);
-            Map<String, String> launcher = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "BYOOS_CGROUP_PROCS",
-                    group.procsFiles().stream().map(Path::toString).collect(Collectors.joining(" ")));
-            CommandRunner.Exit exit = commands.runContained(timeout, root, launcher,
+            // Started from /, so that no path of the worker's reaches the sandbox's init (as PWD).
+            CommandRunner.Exit exit = commands.runContained(timeout, Path.of("/"), LAUNCHER_ENVIRONMENT,
                     new CommandRunner.Containment(settings.limits().outputBytes(),
                             running -> group.capped() ? group.breached(settings.limits())
                                     : tooManyProcesses(running)),
                     argv.toArray(String[]::new));
             if (exit.breached().isPresent() || exit.timedOut()) {
                 return exit;
+            }
+            if (exit.code() == KILLED_BY_SIGXFSZ || exit.code() == KILLED_BY_SIGXCPU) {
+                return new CommandRunner.Exit(false, exit.code(), exit.output(), exit.errors(),
+                        Optional.of(exit.code() == KILLED_BY_SIGXFSZ ? FILE_TOO_LARGE : ResourceGroup.CPU_LIMIT));
             }
             return treeBreach(root).map(code -> new CommandRunner.Exit(false, -1, exit.output(), exit.errors(),
                     Optional.of(code))).orElse(exit);
@@ -141,6 +157,7 @@ public final class Sandbox {
             case ResourceGroup.PROCESS_LIMIT -> "ran more than " + limits.processes() + " processes at once";
             case ResourceGroup.CPU_LIMIT -> "used more than " + limits.cpuTime().toSeconds() + " s of CPU time";
             case CommandRunner.OUTPUT_LIMIT -> "printed more than " + mib(limits.outputBytes());
+            case FILE_TOO_LARGE -> "wrote a file larger than " + mib(limits.fileBytes());
             case TREE_TOO_LARGE -> "left the image tree larger than " + mib(limits.treeBytes());
             case TREE_TOO_MANY_FILES -> "left more than " + limits.treeFiles() + " entries in the image tree";
             default -> "broke the limit " + code;
@@ -158,7 +175,7 @@ public final class Sandbox {
             argv.add("--unshare-net");
         }
         argv.addAll(List.of("--bind", root.toString(), "/", "--dev", "/dev", "--proc", "/proc",
-                "--hostname", "byoos-build", "--chdir", "/", "--clearenv"));
+                "--remount-ro", "/proc", "--hostname", "byoos-build", "--chdir", "/", "--clearenv"));
         environment.forEach((name, value) -> argv.addAll(List.of("--setenv", name, value)));
         argv.addAll(List.of("--cap-drop", "ALL"));
         CAPABILITIES.forEach(capability -> argv.addAll(List.of("--cap-add", capability)));
