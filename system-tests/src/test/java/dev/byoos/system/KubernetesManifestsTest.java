@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,12 +16,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +40,10 @@ import dev.byoos.contract.Topics;
  * The Kubernetes manifests under deploy/kubernetes agree with the code they deploy: every topic
  * of {@link Topics#all()} with its partitions, each service's port, probes and configuration keys
  * as its application.properties has them, and every KEDA ScaledObject on a consumer group and
- * topic the scaled service really consumes, bounded by that topic's partitions.
+ * topic the scaled service really consumes, bounded by that topic's partitions; NetworkPolicies
+ * that deny by default and let each service reach exactly the endpoints its ConfigMap names; and
+ * pods that meet the {@code restricted} Pod Security Standard, but for the worker's documented
+ * exceptions. With kubectl on the PATH the manifests are read as {@code kubectl kustomize} renders them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KubernetesManifestsTest {
@@ -43,6 +51,23 @@ class KubernetesManifestsTest {
     private static final List<String> SERVICES = List.of("spec-service", "build-worker", "artifact-service",
             "pack-publisher");
     private static final Set<String> AUTOSCALED = Set.of("build-worker", "artifact-service", "pack-publisher");
+    private static final String WORKER = "build-worker";
+    /** ConfigMap keys naming an endpoint a service connects to (host:port lists or URLs). */
+    private static final List<String> ENDPOINTS = List.of("KAFKA_BOOTSTRAP_SERVERS", "BYOOS_DB_JDBC_URL",
+            "BYOOS_S3_ENDPOINT", "BYOOS_REGISTRY_URL");
+    /**
+     * The worker's departures from {@code restricted}, as docs/architecture.md ("Kubernetes") gives
+     * them: root, for bubblewrap and for trees owned by every user, with these capabilities and no others.
+     */
+    private static final List<String> WORKER_EXCEPTIONS = List.of("capabilities.add SYS_ADMIN",
+            "capabilities.add NET_ADMIN", "capabilities.add CHOWN", "capabilities.add DAC_OVERRIDE",
+            "capabilities.add DAC_READ_SEARCH", "capabilities.add FOWNER", "capabilities.add FSETID",
+            "capabilities.add KILL", "capabilities.add SETGID", "capabilities.add SETUID", "capabilities.add SETFCAP",
+            "capabilities.add SETPCAP", "capabilities.add SYS_CHROOT", "capabilities.add MKNOD", "runAsNonRoot",
+            "runAsUser 0");
+    /** Volume types the restricted standard admits. */
+    private static final Set<String> RESTRICTED_VOLUMES = Set.of("configMap", "csi", "downwardAPI", "emptyDir",
+            "ephemeral", "persistentVolumeClaim", "projected", "secret");
     private static final Pattern INCOMING = Pattern.compile("mp\\.messaging\\.incoming\\.\"([^\"]+)\"\\.(topic|group\\.id)");
     private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)");
 
@@ -52,13 +77,19 @@ class KubernetesManifestsTest {
     private final List<JsonNode> resources = new ArrayList<>();
 
     @BeforeAll
-    void parseEveryManifestTheKustomizationNames() throws IOException {
-        JsonNode kustomization = yaml.readTree(manifests.resolve("kustomization.yaml").toFile());
-        for (JsonNode file : kustomization.path("resources")) {
-            try (var parser = yaml.getFactory().createParser(manifests.resolve(file.asText()).toFile())) {
-                yaml.readValues(parser, JsonNode.class).readAll().stream()
-                        .filter(document -> !document.isNull() && !document.isMissingNode())
-                        .forEach(resources::add);
+    void parseEveryManifestTheKustomizationNames() throws IOException, InterruptedException {
+        Optional<Path> kubectl = onPath("kubectl");
+        if (kubectl.isPresent()) {
+            // What `kubectl apply -k` would apply: the kustomization must build, as rendered.
+            Process kustomize = new ProcessBuilder(kubectl.get().toString(), "kustomize", manifests.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String rendered = new String(kustomize.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, kustomize.waitFor(), "kubectl kustomize " + manifests + " fails");
+            readDocuments(rendered);
+        } else {
+            JsonNode kustomization = yaml.readTree(manifests.resolve("kustomization.yaml").toFile());
+            for (JsonNode file : kustomization.path("resources")) {
+                readDocuments(Files.readString(manifests.resolve(file.asText()), StandardCharsets.UTF_8));
             }
         }
         assertFalse(resources.isEmpty());
@@ -105,7 +136,7 @@ class KubernetesManifestsTest {
     void everyConfigurationKeyIsOneTheServiceReads() throws IOException {
         for (String service : SERVICES) {
             Properties properties = applicationProperties(service);
-            Set<String> readable = new java.util.TreeSet<>();
+            Set<String> readable = new TreeSet<>();
             for (String key : properties.stringPropertyNames()) {
                 readable.add(environmentName(key.replaceFirst("^%[a-z]+\\.", "")));
                 Matcher reference = ENV_REFERENCE.matcher(properties.getProperty(key));
@@ -153,6 +184,108 @@ class KubernetesManifestsTest {
         }
     }
 
+    @Test
+    void everyNamespaceWithAServiceDeniesWhatNoPolicyAllows() {
+        Set<String> namespaces = ofKind("Deployment").stream().map(KubernetesManifestsTest::namespace)
+                .collect(Collectors.toCollection(TreeSet::new));
+        for (String namespace : namespaces) {
+            assertTrue(ofKind("NetworkPolicy").stream().anyMatch(policy -> namespace.equals(namespace(policy))
+                    && policy.path("spec").path("podSelector").isEmpty()
+                    && types(policy).equals(Set.of("Ingress", "Egress"))
+                    && policy.path("spec").path("ingress").isMissingNode()
+                    && policy.path("spec").path("egress").isMissingNode()), "no default-deny NetworkPolicy in " + namespace);
+        }
+    }
+
+    @Test
+    void eachServiceReachesExactlyTheEndpointsItsConfigurationNames() throws IOException {
+        for (String service : SERVICES) {
+            JsonNode deployment = named("Deployment", service);
+            Set<String> expected = new TreeSet<>(Set.of("UDP/53 -> kube-system", "TCP/53 -> kube-system"));
+            JsonNode configuration = named("ConfigMap", service).path("data");
+            for (String key : ENDPOINTS) {
+                if (configuration.has(key)) {
+                    for (String endpoint : configuration.path(key).asText().split(",")) {
+                        URI uri = URI.create(endpoint.replaceFirst("^jdbc:", "").contains("://")
+                                ? endpoint.replaceFirst("^jdbc:", "") : "tcp://" + endpoint);
+                        String[] host = uri.getHost().split("\\.");
+                        expected.add("TCP/" + uri.getPort() + " -> " + (host.length > 1 ? host[1] : namespace(deployment)));
+                    }
+                }
+            }
+            if (named("Secret", service).path("stringData").has("MP_JWT_VERIFY_PUBLICKEY_LOCATION")) {
+                expected.add("TCP/443 -> ipBlock"); // a JWKS URL of the identity provider
+            }
+            if (applicationProperties(service).containsKey("byoos.worker.allowed-mirror-hosts")) {
+                expected.addAll(Set.of("TCP/80 -> ipBlock", "TCP/443 -> ipBlock")); // package mirrors, tarball bases
+            }
+            assertEquals(expected, allowed(deployment, "egress", "to"), service + ": egress");
+        }
+    }
+
+    @Test
+    void eachServiceIsReachableOnlyOnItsHttpPortFromTheIngressControllerOrPrometheus() {
+        for (String service : SERVICES) {
+            JsonNode deployment = named("Deployment", service);
+            String port = deployment.path("spec").path("template").path("spec").path("containers").get(0)
+                    .path("ports").get(0).path("containerPort").asText();
+            Set<String> allowed = allowed(deployment, "ingress", "from");
+            assertTrue(allowed.contains("TCP/" + port + " -> monitoring"), service + ": Prometheus scrapes " + allowed);
+            assertEquals(Set.of("TCP/" + port), allowed.stream().map(rule -> rule.substring(0, rule.indexOf(' ')))
+                    .collect(Collectors.toSet()), service + ": ingress " + allowed);
+        }
+    }
+
+    @Test
+    void everyPodButTheWorkerMeetsTheRestrictedPodSecurityStandard() {
+        for (String service : SERVICES) {
+            if (!service.equals(WORKER)) {
+                JsonNode deployment = named("Deployment", service);
+                assertEquals(List.of(), restrictedViolations(deployment), service);
+                assertEquals("restricted", enforcedStandard(namespace(deployment)), service + "'s namespace");
+            }
+        }
+    }
+
+    @Test
+    void theWorkerDepartsFromRestrictedOnlyAsDocumentedAndAloneInItsNamespace() throws IOException {
+        JsonNode worker = named("Deployment", WORKER);
+        assertEquals(WORKER_EXCEPTIONS, restrictedViolations(worker));
+        assertEquals("privileged", enforcedStandard(namespace(worker)), "SYS_ADMIN and NET_ADMIN are beyond baseline");
+        assertEquals(List.of(WORKER), ofKind("Deployment").stream()
+                .filter(deployment -> namespace(deployment).equals(namespace(worker)))
+                .map(deployment -> deployment.path("metadata").path("name").asText()).toList());
+        JsonNode container = worker.path("spec").path("template").path("spec").path("containers").get(0);
+        JsonNode seccomp = container.path("securityContext").path("seccompProfile");
+        assertEquals("Localhost", seccomp.path("type").asText());
+        assertTrue(Files.isRegularFile(manifests.resolve("node")
+                .resolve(Path.of(seccomp.path("localhostProfile").asText()).getFileName())), seccomp::toString);
+        JsonNode appArmor = container.path("securityContext").path("appArmorProfile");
+        assertEquals("Localhost", appArmor.path("type").asText());
+        String name = appArmor.path("localhostProfile").asText();
+        assertTrue(Files.readString(manifests.resolve("node").resolve(name + ".apparmor"), StandardCharsets.UTF_8)
+                .contains("\nprofile " + name + " "), name);
+    }
+
+    @Test
+    void theWorkerSeccompProfileLetsTheSandboxBeBuiltAndKeepsKernelInterfacesClosed() throws IOException {
+        JsonNode profile = new ObjectMapper().readTree(manifests.resolve("node/build-worker-seccomp.json").toFile());
+        Set<String> refused = new TreeSet<>();
+        for (JsonNode rule : profile.path("syscalls")) {
+            assertEquals("SCMP_ACT_ERRNO", rule.path("action").asText(), rule::toString);
+            assertTrue(rule.path("args").isMissingNode(), "refused whatever the arguments: " + rule);
+            rule.path("names").forEach(syscall -> refused.add(syscall.asText()));
+        }
+        // bubblewrap as root: new namespaces (a user namespace too, for the mirror bridge), mounts
+        // (proc, tmpfs, binds), pivot_root, its hostname; nsenter into the bridge's network namespace.
+        for (String sandbox : List.of("unshare", "clone", "clone3", "mount", "umount2", "pivot_root", "sethostname", "setns")) {
+            assertFalse(refused.contains(sandbox), sandbox);
+        }
+        // DAC_READ_SEARCH would open open_by_handle_at to the pod (reading host files by handle).
+        assertTrue(refused.containsAll(Set.of("open_by_handle_at", "kexec_load", "init_module", "finit_module", "bpf",
+                "perf_event_open", "ptrace", "keyctl", "userfaultfd", "io_uring_setup")), refused::toString);
+    }
+
     /** Topic to consumer group of every incoming channel with a fixed group (not per instance). */
     private static Map<String, String> consumerGroupsByTopic(Properties properties) {
         Map<String, Map<String, String>> channels = new HashMap<>();
@@ -168,6 +301,146 @@ class KubernetesManifestsTest {
                 .filter(channel -> channel.containsKey("group.id") && !channel.get("group.id").contains("${"))
                 .forEach(channel -> groups.put(channel.get("topic"), channel.get("group.id")));
         return groups;
+    }
+
+    /**
+     * What the {@code restricted} Pod Security Standard would refuse in a Deployment's pod, plus a
+     * writable root filesystem (this project's own rule).
+     */
+    private static List<String> restrictedViolations(JsonNode deployment) {
+        JsonNode pod = deployment.path("spec").path("template").path("spec");
+        JsonNode podContext = pod.path("securityContext");
+        List<String> violations = new ArrayList<>();
+        for (String host : List.of("hostNetwork", "hostPID", "hostIPC")) {
+            if (pod.path(host).asBoolean()) {
+                violations.add(host);
+            }
+        }
+        for (JsonNode volume : pod.path("volumes")) {
+            volume.fieldNames().forEachRemaining(type -> {
+                if (!type.equals("name") && !RESTRICTED_VOLUMES.contains(type)) {
+                    violations.add("volume " + type);
+                }
+            });
+        }
+        List<JsonNode> containers = new ArrayList<>();
+        pod.path("initContainers").forEach(containers::add);
+        pod.path("containers").forEach(containers::add);
+        for (JsonNode container : containers) {
+            JsonNode context = container.path("securityContext");
+            if (context.path("privileged").asBoolean()) {
+                violations.add("privileged");
+            }
+            if (!context.path("allowPrivilegeEscalation").isBoolean() || context.path("allowPrivilegeEscalation").asBoolean()) {
+                violations.add("allowPrivilegeEscalation");
+            }
+            if (!context.path("capabilities").path("drop").toString().contains("\"ALL\"")) {
+                violations.add("capabilities.drop ALL");
+            }
+            context.path("capabilities").path("add").forEach(capability -> {
+                if (!capability.asText().equals("NET_BIND_SERVICE")) {
+                    violations.add("capabilities.add " + capability.asText());
+                }
+            });
+            if (!context.path("runAsNonRoot").asBoolean(podContext.path("runAsNonRoot").asBoolean())) {
+                violations.add("runAsNonRoot");
+            }
+            if (context.path("runAsUser").asInt(podContext.path("runAsUser").asInt(-1)) == 0) {
+                violations.add("runAsUser 0");
+            }
+            String seccomp = context.path("seccompProfile").path("type").asText(podContext.path("seccompProfile").path("type").asText());
+            if (!Set.of("RuntimeDefault", "Localhost").contains(seccomp)) {
+                violations.add("seccompProfile " + seccomp);
+            }
+            if ("Unconfined".equals(context.path("appArmorProfile").path("type").asText(podContext.path("appArmorProfile").path("type").asText()))) {
+                violations.add("appArmorProfile Unconfined");
+            }
+            if (!context.path("readOnlyRootFilesystem").asBoolean()) {
+                violations.add("readOnlyRootFilesystem");
+            }
+        }
+        return violations;
+    }
+
+    private String enforcedStandard(String namespace) {
+        return named("Namespace", namespace).path("metadata").path("labels").path("pod-security.kubernetes.io/enforce").asText();
+    }
+
+    /**
+     * Every connection the NetworkPolicies selecting a Deployment's pods allow in one direction, as
+     * "PROTOCOL/port -> namespace" of the peer (or "ipBlock"). Each rule must name its ports and
+     * peers, each peer a namespace by name with pods by label, or an address block short of everything:
+     * no rule may open a port to any peer or any port to a peer.
+     */
+    private Set<String> allowed(JsonNode deployment, String direction, String peers) {
+        JsonNode labels = deployment.path("spec").path("template").path("metadata").path("labels");
+        Set<String> allowed = new TreeSet<>();
+        for (JsonNode policy : ofKind("NetworkPolicy")) {
+            if (!namespace(policy).equals(namespace(deployment)) || !selects(policy.path("spec").path("podSelector"), labels)) {
+                continue;
+            }
+            for (JsonNode rule : policy.path("spec").path(direction)) {
+                String where = policy.path("metadata").path("name").asText() + " " + rule;
+                assertFalse(rule.path(peers).isEmpty(), "a rule open to every peer: " + where);
+                assertFalse(rule.path("ports").isEmpty(), "a rule open on every port: " + where);
+                for (JsonNode peer : rule.path(peers)) {
+                    String to;
+                    if (peer.has("ipBlock")) {
+                        assertFalse(Set.of("0.0.0.0/0", "::/0").contains(peer.path("ipBlock").path("cidr").asText()), where);
+                        to = "ipBlock";
+                    } else {
+                        to = peer.path("namespaceSelector").path("matchLabels").path("kubernetes.io/metadata.name")
+                                .asText(peer.has("namespaceSelector") ? "" : namespace(policy));
+                        assertFalse(to.isEmpty(), "a peer in any namespace: " + where);
+                    }
+                    for (JsonNode port : rule.path("ports")) {
+                        allowed.add(port.path("protocol").asText("TCP") + "/" + port.path("port").asText() + " -> " + to);
+                    }
+                }
+            }
+        }
+        return allowed;
+    }
+
+    private static boolean selects(JsonNode selector, JsonNode labels) {
+        for (var label : (Iterable<Map.Entry<String, JsonNode>>) selector.path("matchLabels")::fields) {
+            if (!label.getValue().asText().equals(labels.path(label.getKey()).asText(null))) {
+                return false;
+            }
+        }
+        for (JsonNode expression : selector.path("matchExpressions")) {
+            assertEquals("In", expression.path("operator").asText(), "only In is read here: " + expression);
+            if (!expression.path("values").toString().contains("\"" + labels.path(expression.path("key").asText()).asText() + "\"")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Set<String> types(JsonNode policy) {
+        Set<String> types = new TreeSet<>();
+        policy.path("spec").path("policyTypes").forEach(type -> types.add(type.asText()));
+        return types;
+    }
+
+    private static String namespace(JsonNode resource) {
+        return resource.path("metadata").path("namespace").asText();
+    }
+
+    private void readDocuments(String documents) throws IOException {
+        try (var parser = yaml.getFactory().createParser(documents)) {
+            yaml.readValues(parser, JsonNode.class).readAll().stream()
+                    .filter(document -> !document.isNull() && !document.isMissingNode())
+                    .forEach(resources::add);
+        }
+    }
+
+    private static Optional<Path> onPath(String command) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .filter(directory -> !directory.isBlank())
+                .map(directory -> Path.of(directory, command))
+                .filter(Files::isExecutable)
+                .findFirst();
     }
 
     /** How Quarkus names a property in the environment: non-alphanumerics become _, upper case. */
