@@ -51,7 +51,7 @@ class ImageCacheTest {
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
                 .withRemoteBases(new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
-                        new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                        new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(new ImageCache(cacheDir, cacheBytes), TreeCache.disabled()).withBuilderVersion("test-1"));
     }
 

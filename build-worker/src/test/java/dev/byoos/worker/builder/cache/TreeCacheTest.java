@@ -53,7 +53,7 @@ class TreeCacheTest {
     private NativeBuilder builder(Path treeCache, long treeBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
                 .withRemoteBases(new DebootstrapBases(work.resolve("debootstrap"), List.of()),
-                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(ImageCache.disabled(), new TreeCache(treeCache, treeBytes)).withBuilderVersion("test-1"));
     }
 
