@@ -1,19 +1,12 @@
 package dev.byoos.worker.builder;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
@@ -156,31 +149,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
      */
     static BuildCompleted.Input localBase(Path basesDir, String name) {
         Path base = RootFilesystem.locateBase(basesDir, name);
-        String sha256 = Files.isDirectory(base) ? treeSha256(base) : Sha256.of(base);
+        String sha256 = Files.isDirectory(base) ? Sha256.ofTree(base) : Sha256.of(base);
         return new BuildCompleted.Input("base:local/" + name, sha256, null);
-    }
-
-    public static String treeSha256(Path tree) {
-        MessageDigest digest = Sha256.digest();
-        try (Stream<Path> entries = Files.walk(tree)) {
-            for (Path entry : entries.sorted().toList()) {
-                Map<String, Object> attributes = Files.readAttributes(entry, "unix:mode,uid,gid,rdev",
-                        LinkOption.NOFOLLOW_LINKS);
-                String header = tree.relativize(entry) + "\0" + attributes.get("mode") + "\0" + attributes.get("uid")
-                        + "\0" + attributes.get("gid") + "\0";
-                digest.update(header.getBytes(StandardCharsets.UTF_8));
-                if (Files.isSymbolicLink(entry)) {
-                    digest.update(("link\0" + Files.readSymbolicLink(entry) + "\0").getBytes(StandardCharsets.UTF_8));
-                } else if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    digest.update(("file\0" + Files.size(entry) + "\0").getBytes(StandardCharsets.UTF_8));
-                    Sha256.update(digest, entry);
-                } else if (!Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    digest.update(("node\0" + attributes.get("rdev") + "\0").getBytes(StandardCharsets.UTF_8));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

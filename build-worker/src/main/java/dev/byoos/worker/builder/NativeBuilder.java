@@ -2,6 +2,7 @@ package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -168,7 +169,7 @@ public final class NativeBuilder implements Builder {
         Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
         BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), kubernetes, builderVersion + " " + ID,
                 bootTest.enabled());
-        Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir);
+        Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir, log);
         if (cached.isPresent()) {
             ImageCache.Hit hit = cached.get();
             log.phase("cached", 90, "image cache: hit " + inputs.imageKey() + ", built " + hit.builtAt()
@@ -178,37 +179,48 @@ public final class NativeBuilder implements Builder {
         log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
 
         CommandRunner commands = new CommandRunner(log, cancellation);
-        Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands);
-        RootFilesystem rootfs;
-        Path sbom;
-        if (cachedTree.isPresent()) {
-            log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the base with the same layers, built "
-                    + cachedTree.get().builtAt() + "; nothing to apply");
-            rootfs = cachedTree.get().rootfs();
-            sbom = cachedTree.get().sbom();
-        } else {
-            log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
-            rootfs = customizedTree(request, kubernetes, inputs, workDir, commands, log, cancellation);
-            sbom = workDir.resolve(SBOM_FILE);
+        Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands, log);
+        // What this build keeps for others becomes usable only once it has succeeded: a failed,
+        // cancelled or timed-out build leaves nothing in the caches.
+        List<TreeCache.Pending> pending = new ArrayList<>();
+        try {
+            RootFilesystem rootfs;
+            Path sbom;
+            if (cachedTree.isPresent()) {
+                log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the base with the same layers, "
+                        + "built " + cachedTree.get().builtAt() + "; nothing to apply");
+                rootfs = cachedTree.get().rootfs();
+                sbom = cachedTree.get().sbom();
+            } else {
+                log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
+                rootfs = customizedTree(request, kubernetes, inputs, workDir, commands, log, cancellation, pending);
+                sbom = workDir.resolve(SBOM_FILE);
+            }
+            BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
+            cancellation.throwIfCancelled();
+            cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
+            pending.forEach(TreeCache.Pending::publish);
+            if (cachedTree.isEmpty()) {
+                trees.store(inputs.treeKey(), rootfs, sbom, log);
+            }
+            return built;
+        } finally {
+            pending.forEach(TreeCache.Pending::close);
         }
-        BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
-        if (cachedTree.isEmpty()) {
-            trees.store(inputs.treeKey(), rootfs, sbom, log);
-        }
-        return built;
     }
 
     /**
      * The base with the spec's layers applied, and its SBOM written beside it ({@value #SBOM_FILE}).
-     * When the installing layers are slow (packages, pre scripts) the tree after them is kept, and
+     * When the installing layers are slow (packages, pre scripts) the tree after them is copied aside
+     * (into {@code pending}: kept once the build succeeds), and
      * taken from the {@link TreeCache} when only later layers changed.
      */
     private RootFilesystem customizedTree(BuildRequested request,
             Optional<KubernetesComponentSource.Components> kubernetes, BuildInputs inputs, Path workDir,
-            CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+            CommandRunner commands, BuildLog log, BuildCancellation cancellation, List<TreeCache.Pending> pending) {
         boolean keepInstalled = ImageCustomizer.installsSomethingSlow(request);
         Optional<TreeCache.Installed> cachedInstall = keepInstalled
-                ? trees.checkoutInstalled(inputs.installKey(), workDir, commands)
+                ? trees.checkoutInstalled(inputs.installKey(), workDir, commands, log)
                 : Optional.empty();
         RootFilesystem rootfs;
         List<KubernetesComponentsLayer.Installed> installed;
@@ -227,7 +239,7 @@ public final class NativeBuilder implements Builder {
             customizer = new ImageCustomizer(rootfs, commands, sandbox, log, cancellation);
             installed = customizer.install(request, kubernetes);
             if (keepInstalled) {
-                trees.storeInstalled(inputs.installKey(), rootfs, installed, commands, log);
+                trees.storeInstalled(inputs.installKey(), rootfs, installed, commands, log).ifPresent(pending::add);
             }
         }
         // After the installing layers (a package may bring the kernel), before the others (a spec's own fstab wins).
@@ -267,7 +279,6 @@ public final class NativeBuilder implements Builder {
             log.phase("image", 50, "writing the " + format.name() + " image");
             Path output = writeAndCheck(format, context, log, cancellation);
             BuildCompleted.BootTest skipped = BootSmokeTest.skipped(noBootTest.get());
-            cache.store(inputs.imageKey(), output, sbom, format.name(), skipped);
             return new BuiltImage(output, format.name(), skipped, sbom, inputs.inputs(), false);
         }
         // The boot test reads the raw disk only (through an overlay), so it runs while the image is
@@ -281,7 +292,6 @@ public final class NativeBuilder implements Builder {
             Path output = writeAndCheck(format, context, log, cancellation);
             log.phase("boot-test", 75, "waiting for the boot test under QEMU");
             BuildCompleted.BootTest booted = awaitBootTest(booting);
-            cache.store(inputs.imageKey(), output, sbom, format.name(), booted);
             return new BuiltImage(output, format.name(), booted, sbom, inputs.inputs(), false);
         } finally {
             if (!booting.isDone()) {

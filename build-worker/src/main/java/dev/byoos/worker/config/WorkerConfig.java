@@ -49,6 +49,17 @@ public interface WorkerConfig {
         @WithDefault("8589934592")
         long maxBytes();
 
+        /**
+         * The most a tarball base may unpack to (16 GiB): the sum of its files' apparent sizes, a
+         * sparse file in full. Judged from its listing before unpacking (BASE_TOO_LARGE).
+         */
+        @WithDefault("17179869184")
+        long maxUnpackedBytes();
+
+        /** The most members a tarball base may have (1,000,000); judged before unpacking (BASE_TOO_MANY_FILES). */
+        @WithDefault("1000000")
+        long maxEntries();
+
         @WithDefault("30s")
         Duration connectTimeout();
 

@@ -59,7 +59,8 @@ public class BuilderProducer {
         WorkerConfig.Downloads downloads = config.downloads();
         return new TarballBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
                 new TarballDownloader.Settings(downloadTls(tls), downloads.maxBytes(), downloads.connectTimeout(),
-                        downloads.readTimeout()));
+                        downloads.readTimeout()),
+                new TarballBases.Limits(downloads.maxUnpackedBytes(), downloads.maxEntries()));
     }
 
     /** The runtime's CAs and those of {@value #DOWNLOADS_TLS_CONFIGURATION}, when it names any. */

@@ -63,7 +63,7 @@ class BootableImageTest {
     private NativeBuilder builder(BootSmokeTest.Settings boot) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(localBases)
                 .withRemoteBases(new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
-                        new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS))
+                        new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withBootTest(new BootSmokeTest(boot)));
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 
+import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.BuildCancellation;
@@ -35,6 +36,8 @@ public final class TestBases {
     /** Downloads of tarball bases in tests that build from other bases: no private CA, small and short. */
     public static final TarballDownloader.Settings DOWNLOADS = new TarballDownloader.Settings(Optional.empty(),
             1L << 30, Duration.ofSeconds(10), Duration.ofSeconds(10));
+    /** What tarball bases in tests may unpack to: room for the test bases. */
+    public static final TarballBases.Limits TARBALL_LIMITS = new TarballBases.Limits(1L << 30, 10_000);
     static final Path HOST_BUSYBOX = Path.of("/bin/busybox");
     public static final String PASSWD = """
             root:x:0:0:root:/root:/bin/sh

@@ -78,17 +78,36 @@ public final class TarballBases {
         }
     }
 
+    /**
+     * How much a tarball base may unpack to, judged from its listing before anything is unpacked.
+     *
+     * @param maxUnpackedBytes the largest sum of its files' apparent sizes (a sparse file counts in
+     *                         full: it is copied, hashed and put on disks at that size)
+     * @param maxEntries       the most members it may have
+     */
+    public record Limits(long maxUnpackedBytes, long maxEntries) {
+    }
+
+    /**
+     * What one listing line may take on average before the listing is cut off as too long: the
+     * listing is held in memory, and an archive of a billion empty members compresses to little.
+     */
+    static final long LISTING_BYTES_PER_ENTRY = 200;
+
     private final BaseCache cache;
     private final TarballDownloader downloader;
+    private final Limits limits;
 
     /**
      * @param baseCacheDir the worker's base cache: verified tarballs are kept unpacked in its
      *                     {@code tarballs} directory, one directory per sha256, apart from debootstrap bases
      * @param allowedHosts the hosts tarballs may come from (byoos.worker.allowed-mirror-hosts)
      */
-    public TarballBases(Path baseCacheDir, Collection<String> allowedHosts, TarballDownloader.Settings downloads) {
+    public TarballBases(Path baseCacheDir, Collection<String> allowedHosts, TarballDownloader.Settings downloads,
+            Limits limits) {
         this.cache = new BaseCache(baseCacheDir.resolve(CACHE_SUBDIRECTORY));
         this.downloader = new TarballDownloader(downloads, new AllowedHosts(allowedHosts));
+        this.limits = limits;
     }
 
     /**
@@ -104,8 +123,9 @@ public final class TarballBases {
      * @return the cached tree of {@code base}, downloaded, verified and unpacked now when the cache
      *         does not have it yet. Read-only for callers: copy it before changing anything.
      * @throws BuildException BAD_INPUT BASE_CHECKSUM_MISMATCH, BASE_NOT_FOUND, UNSAFE_BASE_ARCHIVE,
-     *                        BASE_NOT_AN_ARCHIVE and the download's own ({@link TarballDownloader#download});
-     *                        INFRASTRUCTURE BASE_DOWNLOAD_FAILED
+     *                        BASE_NOT_AN_ARCHIVE, BASE_TOO_LARGE, BASE_TOO_MANY_FILES and the
+     *                        download's own ({@link TarballDownloader#download}); INFRASTRUCTURE
+     *                        BASE_DOWNLOAD_FAILED
      */
     public Path obtain(BuildRequested.Tarball base, Path workDir, CommandRunner commands, BuildLog log,
             BuildCancellation cancellation) {
@@ -125,30 +145,57 @@ public final class TarballBases {
                     + ": the file changed or the pin is wrong; nothing was unpacked", null);
         }
         Compression compression = Compression.of(archive);
-        refuseUnsafeMembers(base, list(base, archive, compression, workDir, commands, "-tf"));
-        List<String> deviceNodes = deviceNodes(base, list(base, archive, compression, workDir, commands,
-                "--numeric-owner", "-tvf"));
+        // -P: the names and link targets as the archive has them, before tar's own stripping.
+        List<String> names = list(base, archive, compression, workDir, commands, "-P", "-tf");
+        refuseTooMany(base, names.size());
+        TarballListing listing = TarballListing.of(base.url(), names,
+                list(base, archive, compression, workDir, commands, "-P", "--numeric-owner", "-tvf"));
+        if (listing.unpackedBytes() > limits.maxUnpackedBytes()) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_TOO_LARGE", "tarball base " + base.url()
+                    + " unpacks to more than " + limits.maxUnpackedBytes()
+                    + " bytes (its files' apparent sizes, sparse files in full; byoos.worker.downloads.max-unpacked-bytes): "
+                    + "refused, nothing unpacked", null);
+        }
         Path root = Files.createDirectories(entry.resolve("rootfs"));
         // --numeric-owner: the ids in the archive are the image's, whatever users the worker has.
         List<String> extract = new ArrayList<>(List.of("--numeric-owner", "--no-wildcards", "--anchored"));
-        deviceNodes.forEach(node -> extract.add("--exclude=" + node));
+        listing.leftOut().forEach(member -> extract.add("--exclude=" + member));
         extract.addAll(List.of("-xf", archive.toString(), "-C", root.toString()));
         commands.run(TAR_TIMEOUT, workDir, null, compression.tar(extract.toArray(String[]::new)));
-        if (!deviceNodes.isEmpty()) {
-            log.line("tarball base: " + deviceNodes.size() + " device node(s) left out (" + String.join(", ", deviceNodes)
-                    + "): the booted kernel makes /dev itself");
+        if (!listing.leftOut().isEmpty()) {
+            log.line("tarball base: " + listing.leftOut().size() + " device node(s) and FIFO(s) left out ("
+                    + String.join(", ", listing.leftOut()) + "): the booted system makes its own");
         }
         Files.delete(archive);
         Files.writeString(entry.resolve("source.txt"), "url=" + base.url() + "\nsha256=" + base.sha256() + "\n");
     }
 
-    private static List<String> list(BuildRequested.Tarball base, Path archive, Compression compression, Path workDir,
+    private void refuseTooMany(BuildRequested.Tarball base, long entries) {
+        if (entries > limits.maxEntries()) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_TOO_MANY_FILES", "tarball base " + base.url()
+                    + " has more than " + limits.maxEntries() + " members (byoos.worker.downloads.max-entries): "
+                    + "refused, nothing unpacked", null);
+        }
+    }
+
+    /**
+     * tar's listing of the archive, cut off (and refused as too many members) past
+     * {@link #LISTING_BYTES_PER_ENTRY} bytes a member: {@code head} stops reading, so neither this
+     * worker's memory nor tar's time grows with a listing that long.
+     */
+    private List<String> list(BuildRequested.Tarball base, Path archive, Compression compression, Path workDir,
             CommandRunner commands, String... listing) {
-        List<String> arguments = new ArrayList<>(List.of(listing));
-        arguments.add(archive.toString());
+        long maxBytes = Math.min(limits.maxEntries(), Long.MAX_VALUE / LISTING_BYTES_PER_ENTRY)
+                * LISTING_BYTES_PER_ENTRY;
+        List<String> command = new ArrayList<>(List.of("bash", "-c",
+                // A tar stopped by head (SIGPIPE: 141) listed all it had to; any other failure is tar's own.
+                "\"${@:2}\" | head -c \"$1\"; status=${PIPESTATUS[0]}; [ \"$status\" = 141 ] && exit 0; exit \"$status\"",
+                "list", Long.toString(maxBytes)));
+        command.addAll(List.of(compression.tar(listing)));
+        command.add(archive.toString());
+        String output;
         try {
-            return commands.run(TAR_TIMEOUT, workDir, null, compression.tar(arguments.toArray(String[]::new))).lines()
-                    .toList();
+            output = commands.run(TAR_TIMEOUT, workDir, null, command.toArray(String[]::new));
         } catch (BuildException e) {
             if (!"TOOL_FAILED".equals(e.code())) {
                 throw e;
@@ -156,43 +203,12 @@ public final class TarballBases {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_NOT_AN_ARCHIVE", "tarball base "
                     + base.url() + " is not a tar archive (plain, gzip, xz, zstd or bzip2): " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The block and character devices in {@code tar -tv}'s listing, by member name. Unpacked as root
-     * they would be real device nodes on the worker (a disk, the memory) that the builder and the
-     * cache then hold; they are left out instead. Hard links cannot leave the tree: GNU tar strips a
-     * leading {@code /} and {@code ../} from their targets.
-     *
-     * @throws BuildException BAD_INPUT UNSAFE_BASE_ARCHIVE for a device whose name tar had to escape
-     */
-    static List<String> deviceNodes(BuildRequested.Tarball base, List<String> verboseListing) {
-        List<String> devices = new ArrayList<>();
-        for (String line : verboseListing) {
-            if (line.isEmpty() || (line.charAt(0) != 'b' && line.charAt(0) != 'c')) {
-                continue;
-            }
-            // mode, owner, major,minor, date, time, name
-            String[] fields = line.split("\\s+", 6);
-            String name = fields.length == 6 ? fields[5] : "";
-            if (name.isEmpty() || name.contains("\\")) {
-                throw new BuildException(BuildException.Kind.BAD_INPUT, "UNSAFE_BASE_ARCHIVE", "tarball base "
-                        + base.url() + " has a device node whose name cannot be read back (" + line
-                        + "): refused, nothing unpacked", null);
-            }
-            devices.add(name);
+        if (output.length() >= maxBytes) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "BASE_TOO_MANY_FILES", "tarball base "
+                    + base.url() + " lists more than " + maxBytes + " bytes of members, beyond "
+                    + LISTING_BYTES_PER_ENTRY + " a member for byoos.worker.downloads.max-entries ("
+                    + limits.maxEntries() + "): refused, nothing unpacked", null);
         }
-        return devices;
-    }
-
-    /** GNU tar would strip such names; the archive is refused instead, since it was not made as a root filesystem. */
-    private static void refuseUnsafeMembers(BuildRequested.Tarball base, List<String> members) {
-        for (String member : members) {
-            if (member.startsWith("/") || Arrays.asList(member.split("/")).contains("..")) {
-                throw new BuildException(BuildException.Kind.BAD_INPUT, "UNSAFE_BASE_ARCHIVE", "tarball base "
-                        + base.url() + " has a member outside its tree (" + member + "): refused, nothing unpacked",
-                        null);
-            }
-        }
+        return output.lines().toList();
     }
 }

@@ -13,17 +13,25 @@ import java.util.stream.Stream;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
 
 /**
  * Finished images by content key ({@link BuildInputs#imageKey()}): an unchanged spec on unchanged
  * inputs is served from here instead of being built again. An entry is a directory
  * {@code <key>/} holding the output file, its SBOM and {@value #RECORD} (file names, format, boot
- * test); it is written as {@code .<key>.partial-*} and renamed into place, so a crash never leaves
- * half an entry, and two workers storing the same key keep the first.
+ * test, and the sha256 of both files); it is written as {@code .<key>.partial-*} and renamed into
+ * place, so a crash never leaves half an entry, and two workers storing the same key keep the first.
+ * Only a build that finished is stored: the native builder stores after its last step.
+ *
+ * <p>A hit is the build's own copy, hashed as it is copied (one read of the entry) and used only
+ * when both digests are the recorded ones: an entry that was changed, cut short or half-written
+ * when the machine went down is discarded and the image is built again. Nothing the build then
+ * does to its copy reaches the entry, and evicting the entry never pulls an image from under an
+ * upload.
  *
  * <p>Bounded: after each store the least recently used entries (by the record's modification
- * time, touched on every hit) are removed until the entries fit {@code maxBytes}. Files are handed
- * to builds as hard links, so evicting an entry never pulls an image from under an upload.
+ * time, touched on every hit) are removed until the entries fit {@code maxBytes}.
  */
 public final class ImageCache {
 
@@ -48,15 +56,20 @@ public final class ImageCache {
     }
 
     /** What an entry records besides its files. */
-    record Record(String image, String sbom, String format, BuildCompleted.BootTest bootTest, String builtAt) {
+    record Record(String image, String imageSha256, String sbom, String sbomSha256, String format,
+            BuildCompleted.BootTest bootTest, String builtAt) {
     }
 
     /** A cache hit: the entry's files, linked into the build's directory. */
     public record Hit(Path image, Path sbom, String format, BuildCompleted.BootTest bootTest, String builtAt) {
     }
 
-    /** @return the entry for {@code key}, its files linked into {@code workDir}; empty on a miss */
-    public Optional<Hit> lookup(String key, Path workDir) {
+    /**
+     * @return the entry for {@code key}, its files copied into {@code workDir} and checked against
+     *         their recorded digests; empty on a miss, or when they do not check out (the entry is
+     *         then discarded, and nothing is left in {@code workDir})
+     */
+    public Optional<Hit> lookup(String key, Path workDir, BuildLog log) {
         if (!enabled()) {
             return Optional.empty();
         }
@@ -69,8 +82,16 @@ public final class ImageCache {
         Path image = workDir.resolve(record.image());
         Path sbom = workDir.resolve(record.sbom());
         try {
-            link(entry.resolve(record.image()), image);
-            link(entry.resolve(record.sbom()), sbom);
+            String imageSha256 = Sha256.copy(entry.resolve(record.image()), image);
+            String sbomSha256 = Sha256.copy(entry.resolve(record.sbom()), sbom);
+            if (!imageSha256.equals(record.imageSha256()) || !sbomSha256.equals(record.sbomSha256())) {
+                log.line("image cache: " + key + " discarded, its content is not what was stored (image sha256 "
+                        + imageSha256 + ", recorded " + record.imageSha256() + ")");
+                entries.deleteQuietly(entry);
+                entries.deleteQuietly(image);
+                entries.deleteQuietly(sbom);
+                return Optional.empty();
+            }
             entries.touch(key);
             return Optional.of(new Hit(image, sbom, record.format(), record.bootTest(), record.builtAt()));
         } catch (NoSuchFileException e) {
@@ -83,7 +104,10 @@ public final class ImageCache {
         }
     }
 
-    /** Keeps a finished build's files under {@code key} (hard links where the filesystem allows), then evicts. */
+    /**
+     * Keeps a finished build's files under {@code key} (hard links where the filesystem allows: the
+     * build is over, nothing writes them any more), with their digests, then evicts.
+     */
     public void store(String key, Path image, Path sbom, String format, BuildCompleted.BootTest bootTest) {
         if (!enabled()) {
             return;
@@ -95,8 +119,10 @@ public final class ImageCache {
             String sbomName = "sbom.cdx.json";
             link(image, partial.resolve(imageName));
             link(sbom, partial.resolve(sbomName));
-            Files.writeString(partial.resolve(RECORD), EventJson.write(
-                    new Record(imageName, sbomName, format, bootTest, Instant.now().toString())));
+            // Hashed in the entry, so the digest is of what is kept.
+            Files.writeString(partial.resolve(RECORD), EventJson.write(new Record(imageName,
+                    Sha256.of(partial.resolve(imageName)), sbomName, Sha256.of(partial.resolve(sbomName)), format,
+                    bootTest, Instant.now().toString())));
             entries.publish(partial, key);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -18,6 +18,7 @@ import org.jboss.logging.Logger;
 import dev.byoos.contract.EventJson;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
@@ -29,14 +30,18 @@ import dev.byoos.worker.builder.rootfs.RootFilesystem;
  * SBOM. A build whose image is not cached but whose tree is (the same spec for another target or
  * format, or an image the image cache has evicted) starts from here: no base copy, no layers,
  * straight to the disk. A build that made its tree moves it here when it has finished with it (a
- * rename: nothing is copied), and a build that reuses one gets a hard-linked copy ({@code cp -al}):
- * cheap, and safe because nothing writes into a tree once its layers are applied, the formats only
- * read it.</li>
+ * rename: nothing is copied).</li>
  * <li><b>installed</b> ({@link BuildInputs#installKey()}): the base after the layers that run
  * programs in it (pre scripts, Kubernetes components, packages), with what the SBOM needs to know of
  * them. A build whose later layers changed (files, users, sysctl, …) starts from here and applies
- * only those. Copied in and out ({@code cp -a --reflink=auto}): the later layers write in place.</li>
+ * only those. It is copied aside right after those layers (the later ones write in place) but
+ * published only when the whole build has succeeded ({@link Pending}).</li>
  * </ul>
+ * Every entry records the {@link Sha256#ofTree} digest of its tree and the sha256 of its SBOM. A
+ * build reusing one gets its own copy ({@code cp -a --reflink=auto}: no inode is shared with the
+ * entry, so nothing the build does reaches it) and uses it only when the copy's digest is the
+ * recorded one; otherwise the entry is discarded and the tree is made again. The digest costs one
+ * read of the tree when it is stored and one when it is reused, next to minutes of base and layers.
  * The cache must be on the scratch directory's filesystem; where it is not, nothing is cached and
  * builds say so. Bounded like {@link ImageCache}: least recently used entries go first.
  */
@@ -68,19 +73,21 @@ public final class TreeCache {
 
     /**
      * @param bytes        the tree's file content, for eviction
+     * @param treeSha256   the tree's {@link Sha256#ofTree} digest
+     * @param sbomSha256   the SBOM's sha256; null for an installed tree, which has none
      * @param builtAt      when the build that made it ran
      * @param writtenPaths the image paths the builder wrote so far (the SBOM lists them)
      * @param kubernetes   the Kubernetes components installed so far (the SBOM lists them)
      */
-    record Record(String baseName, long bytes, String builtAt, List<String> writtenPaths,
-            List<KubernetesComponentsLayer.Installed> kubernetes) {
+    record Record(String baseName, long bytes, String treeSha256, String sbomSha256, String builtAt,
+            List<String> writtenPaths, List<KubernetesComponentsLayer.Installed> kubernetes) {
         Record {
             writtenPaths = writtenPaths == null ? List.of() : List.copyOf(writtenPaths);
             kubernetes = kubernetes == null ? List.of() : List.copyOf(kubernetes);
         }
     }
 
-    /** A reused customized tree: its hard-linked copy in the build's directory, its SBOM linked beside it. */
+    /** A reused customized tree: its copy in the build's directory, with a copy of its SBOM beside it. */
     public record Hit(RootFilesystem rootfs, Path sbom, String builtAt) {
     }
 
@@ -90,19 +97,26 @@ public final class TreeCache {
     }
 
     /**
-     * @return the customized tree for {@code key}, hard-linked into {@code workDir/rootfs}, with its
-     *         SBOM in {@code workDir}; empty on a miss (nothing is left in {@code workDir} then)
+     * @return the customized tree for {@code key}, copied into {@code workDir/rootfs} and checked,
+     *         with its SBOM in {@code workDir}; empty on a miss (nothing is left in {@code workDir} then)
      */
-    public Optional<Hit> checkout(String key, Path workDir, CommandRunner commands) {
-        Optional<Found> found = checkoutTree(key, workDir, commands, true);
+    public Optional<Hit> checkout(String key, Path workDir, CommandRunner commands, BuildLog log) {
+        Optional<Found> found = checkoutTree(key, workDir, commands, log);
         if (found.isEmpty()) {
             return Optional.empty();
         }
         Path sbom = workDir.resolve(SBOM);
         try {
-            Files.createLink(sbom, entries.entry(key).resolve(SBOM));
+            String sbomSha256 = Sha256.copy(entries.entry(key).resolve(SBOM), sbom);
+            if (!sbomSha256.equals(found.get().record().sbomSha256())) {
+                discard(key, "its SBOM is not what was stored", log);
+                entries.deleteQuietly(sbom);
+                entries.deleteQuietly(found.get().rootfs().root());
+                return Optional.empty();
+            }
         } catch (IOException e) {
             LOG.infof("tree cache: %s not reused, its SBOM is gone: %s", key, e.getMessage());
+            entries.deleteQuietly(sbom);
             entries.deleteQuietly(found.get().rootfs().root());
             return Optional.empty();
         }
@@ -110,19 +124,18 @@ public final class TreeCache {
     }
 
     /**
-     * @return the installed tree for {@code key}, copied into {@code workDir/rootfs} for the build
-     *         to go on writing; empty on a miss (nothing is left in {@code workDir} then)
+     * @return the installed tree for {@code key}, copied into {@code workDir/rootfs} and checked, for
+     *         the build to go on writing; empty on a miss (nothing is left in {@code workDir} then)
      */
-    public Optional<Installed> checkoutInstalled(String key, Path workDir, CommandRunner commands) {
-        return checkoutTree(key, workDir, commands, false)
+    public Optional<Installed> checkoutInstalled(String key, Path workDir, CommandRunner commands, BuildLog log) {
+        return checkoutTree(key, workDir, commands, log)
                 .map(found -> new Installed(found.rootfs(), found.record().kubernetes(), found.record().builtAt()));
     }
 
     private record Found(RootFilesystem rootfs, Record record) {
     }
 
-    /** @param hardLinks link the files (a tree only read) rather than copy them (a tree written on) */
-    private Optional<Found> checkoutTree(String key, Path workDir, CommandRunner commands, boolean hardLinks) {
+    private Optional<Found> checkoutTree(String key, Path workDir, CommandRunner commands, BuildLog log) {
         if (!enabled()) {
             return Optional.empty();
         }
@@ -134,21 +147,30 @@ public final class TreeCache {
         Path root = workDir.resolve(TREE);
         Path cached = entries.entry(key).resolve(TREE);
         try {
-            if (hardLinks) {
-                commands.run(COPY_TIMEOUT, workDir, null, "cp", "-a", "-l", "--", cached.toString(), root.toString());
-            } else {
-                Files.createDirectories(root);
-                commands.run(COPY_TIMEOUT, workDir, null, "cp", "-a", "--reflink=auto", "--", cached + "/.",
-                        root.toString());
-            }
+            Files.createDirectories(root);
+            commands.run(COPY_TIMEOUT, workDir, null, "cp", "-a", "--reflink=auto", "--", cached + "/.",
+                    root.toString());
             entries.touch(key);
         } catch (BuildException | IOException e) {
-            // Evicted while we copied it, or not on the scratch filesystem: a miss, leaving nothing half-made.
+            // Evicted while we copied it: a miss, leaving nothing half-made.
             LOG.infof("tree cache: %s not reused: %s", key, e.getMessage());
             entries.deleteQuietly(root);
             return Optional.empty();
         }
+        // The copy is checked, not the entry: what the build uses is what was verified.
+        String copied = Sha256.ofTree(root);
+        if (!copied.equals(record.treeSha256())) {
+            discard(key, "its tree is not what was stored (sha256 " + copied + ", recorded " + record.treeSha256()
+                    + ")", log);
+            entries.deleteQuietly(root);
+            return Optional.empty();
+        }
         return Optional.of(new Found(RootFilesystem.existing(root, record.baseName(), record.writtenPaths()), record));
+    }
+
+    private void discard(String key, String why, BuildLog log) {
+        log.line("tree cache: " + key + " discarded, " + why + "; making it again");
+        entries.deleteQuietly(entries.entry(key));
     }
 
     /**
@@ -163,10 +185,11 @@ public final class TreeCache {
         Path partial = null;
         try {
             partial = entries.newPartial(key);
-            long bytes = contentBytes(rootfs.root());
-            Files.move(rootfs.root(), partial.resolve(TREE), StandardCopyOption.ATOMIC_MOVE);
+            Path tree = partial.resolve(TREE);
+            Files.move(rootfs.root(), tree, StandardCopyOption.ATOMIC_MOVE);
             Files.createLink(partial.resolve(SBOM), sbom);
-            publish(partial, key, new Record(rootfs.baseName(), bytes, Instant.now().toString(), List.of(), List.of()));
+            publish(partial, key, new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree),
+                    Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(), List.of()));
             log.line("tree cache: kept the customized tree as " + key);
         } catch (AtomicMoveNotSupportedException e) {
             log.line("tree cache: not kept, the cache directory is not on the scratch directory's filesystem");
@@ -181,13 +204,52 @@ public final class TreeCache {
     }
 
     /**
-     * Copies a tree the build goes on with (after its installing layers) into the cache under
-     * {@code key}, with what the SBOM will need of it, then evicts. Never fails the build.
+     * An installed tree copied into the cache, not usable until {@link #publish()}: a build that
+     * fails, is cancelled or times out after copying it closes it unpublished, and it is removed.
      */
-    public void storeInstalled(String key, RootFilesystem rootfs, List<KubernetesComponentsLayer.Installed> kubernetes,
-            CommandRunner commands, BuildLog log) {
+    public final class Pending implements AutoCloseable {
+
+        private final String key;
+        private final Path partial;
+        private final Record record;
+        private final BuildLog log;
+
+        private Pending(String key, Path partial, Record record, BuildLog log) {
+            this.key = key;
+            this.partial = partial;
+            this.record = record;
+            this.log = log;
+        }
+
+        /** Makes the tree an entry; call it once the build has succeeded. Never fails the build. */
+        public void publish() {
+            try {
+                TreeCache.this.publish(partial, key, record);
+                log.line("tree cache: kept the tree after its installing layers as " + key);
+            } catch (IOException | UncheckedIOException e) {
+                log.line("tree cache: installed tree not kept: " + e.getMessage());
+            }
+            close();
+            evict();
+        }
+
+        /** Removes the copy unless it was published (then it is no longer there). */
+        @Override
+        public void close() {
+            entries.deleteQuietly(partial);
+        }
+    }
+
+    /**
+     * Copies a tree the build goes on with (after its installing layers) aside, with what the SBOM
+     * will need of it. Never fails the build.
+     *
+     * @return the copy, to publish when the build has succeeded; empty when there is none
+     */
+    public Optional<Pending> storeInstalled(String key, RootFilesystem rootfs,
+            List<KubernetesComponentsLayer.Installed> kubernetes, CommandRunner commands, BuildLog log) {
         if (!enabled()) {
-            return;
+            return Optional.empty();
         }
         Path partial = null;
         try {
@@ -195,17 +257,19 @@ public final class TreeCache {
             Path tree = Files.createDirectories(partial.resolve(TREE));
             commands.run(COPY_TIMEOUT, partial, null, "cp", "-a", "--reflink=auto", "--", rootfs.root() + "/.",
                     tree.toString());
-            publish(partial, key, new Record(rootfs.baseName(), contentBytes(tree), Instant.now().toString(),
-                    rootfs.writtenPaths(), kubernetes));
-            log.line("tree cache: kept the tree after its installing layers as " + key);
+            Record record = new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree), null,
+                    Instant.now().toString(), rootfs.writtenPaths(), kubernetes);
+            Pending pending = new Pending(key, partial, record, log);
+            partial = null;
+            return Optional.of(pending);
         } catch (BuildException | IOException | UncheckedIOException e) {
             log.line("tree cache: installed tree not kept: " + e.getMessage());
+            return Optional.empty();
         } finally {
             if (partial != null) {
                 entries.deleteQuietly(partial);
             }
         }
-        evict();
     }
 
     private void publish(Path partial, String key, Record record) throws IOException {

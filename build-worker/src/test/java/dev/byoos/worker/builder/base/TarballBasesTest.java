@@ -106,8 +106,12 @@ class TarballBasesTest {
     }
 
     private TarballBases tarballBases(List<String> allowedHosts, long maxBytes, Duration readTimeout) {
-        return new TarballBases(baseCacheDir, allowedHosts, new TarballDownloader.Settings(
-                Optional.of(downloadTls), maxBytes, Duration.ofSeconds(5), readTimeout));
+        return tarballBases(maxBytes, readTimeout, TestBases.TARBALL_LIMITS);
+    }
+
+    private TarballBases tarballBases(long maxBytes, Duration readTimeout, TarballBases.Limits limits) {
+        return new TarballBases(baseCacheDir, ALLOWED_HOSTS, new TarballDownloader.Settings(
+                Optional.of(downloadTls), maxBytes, Duration.ofSeconds(5), readTimeout), limits);
     }
 
     private Path obtain(TarballBases bases, BuildRequested.Tarball base, BuildCancellation cancellation) {
@@ -254,6 +258,8 @@ class TarballBasesTest {
         Path dev = Files.createDirectories(tree.resolve("dev"));
         run("mknod", dev.resolve("sda").toString(), "b", "8", "0");
         run("mknod", dev.resolve("mem").toString(), "c", "1", "1");
+        // A FIFO where the builder reads a file would stop it for good.
+        run("mkfifo", Files.createDirectories(tree.resolve("run")).resolve("initctl").toString());
         Path archive = fixtures.resolve("devices.tar");
         run("tar", "--numeric-owner", "-cf", archive.toString(), "-C", tree.toString(), ".");
         assertTrue(run("tar", "-tvf", archive.toString()).contains("./dev/sda"), "the archive has a block device");
@@ -266,7 +272,8 @@ class TarballBasesTest {
         assertTrue(Files.isDirectory(unpacked.resolve("dev")), "the directory stays");
         assertFalse(Files.exists(unpacked.resolve("dev/sda"), LinkOption.NOFOLLOW_LINKS), "no block device");
         assertFalse(Files.exists(unpacked.resolve("dev/mem"), LinkOption.NOFOLLOW_LINKS), "no character device");
-        assertTrue(log.toString().contains("2 device node(s) left out"), log.toString());
+        assertFalse(Files.exists(unpacked.resolve("run/initctl"), LinkOption.NOFOLLOW_LINKS), "no FIFO");
+        assertTrue(log.toString().contains("3 device node(s) and FIFO(s) left out"), log.toString());
     }
 
     @Test
@@ -336,6 +343,150 @@ class TarballBasesTest {
         assertFalse(failure.retryable());
         assertTrue(failure.getMessage().contains(Files.size(gzip) + " bytes"), failure.getMessage());
         assertNothingCached();
+    }
+
+    /**
+     * A file outside any build's scratch and cache directories, as /etc/shadow is: after a refused
+     * archive it has its content and no second link (a link in the tree would copy it into images).
+     */
+    private static Path victim(String name) throws IOException {
+        return Files.writeString(Files.createDirectories(fixtures.resolve("victims")).resolve(name), "secret\n");
+    }
+
+    private static void assertUntouched(Path victim) throws IOException {
+        assertEquals("secret\n", Files.readString(victim));
+        assertEquals(1, Files.getAttribute(victim, "unix:nlink"), "no hard link to " + victim);
+    }
+
+    /** A tarball base that is fine: after a refused one, the next build's base unpacks. */
+    private void assertAGoodBaseStillUnpacks() {
+        Path tree = obtain(tarballBases(ALLOWED_HOSTS), tarball(server.url("/images/base"), gzip),
+                new BuildCancellation());
+        assertTrue(Files.isRegularFile(tree.resolve("bin/busybox")), log.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"relative", "absolute"})
+    void aHardLinkOutOfTheTreeIsRefusedAndNothingOutsideChanges(String kind) throws IOException {
+        Path victim = victim("shadow-" + kind);
+        String target = kind.equals("absolute") ? victim.toString()
+                : "../".repeat(fixtures.getNameCount() + 4) + victim.toString().substring(1);
+        Path tree = Files.createDirectories(fixtures.resolve("hardlink-" + kind + "/tree/etc"));
+        Files.writeString(tree.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
+        Files.createLink(tree.resolve("shadow"), tree.resolve("passwd"));
+        Path archive = fixtures.resolve("hardlink-" + kind + ".tar");
+        // Only the hard link's target is rewritten (flags RSh); -P keeps it as written.
+        run("tar", "-P", "--transform=s|^etc/passwd$|" + target + "|RSh", "-cf", archive.toString(), "-C",
+                tree.getParent().toString(), "etc/passwd", "etc/shadow");
+        assertTrue(run("tar", "-P", "-tvf", archive.toString()).contains("etc/shadow link to " + target));
+        server.serve("/images/hardlink-" + kind, archive);
+
+        BuildException failure = failedBuild(tarball(server.url("/images/hardlink-" + kind), archive), ALLOWED_HOSTS);
+
+        assertEquals("UNSAFE_BASE_ARCHIVE", failure.code());
+        assertFalse(failure.retryable());
+        assertTrue(failure.getMessage().contains("a hard link to outside its tree (etc/shadow to " + target + ")"),
+                failure.getMessage());
+        assertUntouched(victim);
+        assertNothingCached();
+        assertAGoodBaseStillUnpacks();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"file", "hard-link"})
+    void aMemberThroughASymlinkMemberIsRefusedAndNothingOutsideChanges(String kind) throws IOException {
+        Path victim = victim("through-" + kind);
+        Path dir = Files.createDirectories(fixtures.resolve("through-" + kind));
+        Path links = Files.createDirectories(dir.resolve("links"));
+        Files.createSymbolicLink(links.resolve("x"), victim.getParent());
+        Path archive = dir.resolve("base.tar");
+        run("tar", "-cf", archive.toString(), "-C", links.toString(), "x");
+        // Appended: a real directory x with a file in it, listed after the symlink x.
+        Path real = Files.createDirectories(dir.resolve("real/x"));
+        if (kind.equals("file")) {
+            Files.writeString(real.resolve(victim.getFileName().toString()), "overwritten\n");
+            run("tar", "-rf", archive.toString(), "-C", real.getParent().toString(), "x/" + victim.getFileName());
+        } else {
+            Files.writeString(real.resolve("a"), "a\n");
+            Files.createLink(real.resolve("b"), real.resolve("a"));
+            run("tar", "--transform=s|^x/a$|x/" + victim.getFileName() + "|RSh", "-rf", archive.toString(), "-C",
+                    real.getParent().toString(), "x/a", "x/b");
+        }
+        server.serve("/images/through-" + kind, archive);
+
+        BuildException failure = failedBuild(tarball(server.url("/images/through-" + kind), archive), ALLOWED_HOSTS);
+
+        assertEquals("UNSAFE_BASE_ARCHIVE", failure.code());
+        assertTrue(failure.getMessage().contains("reached through the symlink x"), failure.getMessage());
+        assertUntouched(victim);
+        try (Stream<Path> files = Files.list(victim.getParent())) {
+            assertTrue(files.allMatch(file -> file.getFileName().toString().startsWith("shadow-")
+                    || file.getFileName().toString().startsWith("through-")), "nothing new beside the victims");
+        }
+        assertNothingCached();
+        assertAGoodBaseStillUnpacks();
+    }
+
+    @Test
+    void aHugeSparseFileIsRefusedAtItsApparentSizeBeforeAnythingIsUnpacked() throws IOException {
+        Path tree = Files.createDirectories(fixtures.resolve("sparse/tree"));
+        run("truncate", "-s", "1T", tree.resolve("huge").toString());
+        Path archive = fixtures.resolve("sparse.tar.gz");
+        run("tar", "-S", "--gzip", "-cf", archive.toString(), "-C", tree.toString(), ".");
+        assertTrue(Files.size(archive) < 4096, "a tiny archive: " + Files.size(archive));
+        server.serve("/images/sparse", archive);
+
+        BuildException failure = failedBuild(tarball(server.url("/images/sparse"), archive), ALLOWED_HOSTS);
+
+        assertEquals("BASE_TOO_LARGE", failure.code());
+        assertFalse(failure.retryable());
+        assertTrue(failure.getMessage().contains("unpacks to more than " + TestBases.TARBALL_LIMITS.maxUnpackedBytes()),
+                failure.getMessage());
+        assertFalse(log.toString().contains("-xf"), "tar never unpacked it: " + log);
+        assertNothingCached();
+        assertAGoodBaseStillUnpacks();
+    }
+
+    @Test
+    void moreMembersThanTheWorkerTakesAreRefusedBeforeAnythingIsUnpacked() throws IOException {
+        Path archive = manyFiles("many", 100, "f");
+        TarballBases bases = tarballBases(1L << 30, Duration.ofSeconds(5), new TarballBases.Limits(1L << 30, 50));
+
+        BuildException failure = assertThrows(BuildException.class,
+                () -> obtain(bases, tarball(server.url("/images/many"), archive), new BuildCancellation()));
+
+        assertEquals("BASE_TOO_MANY_FILES", failure.code());
+        assertFalse(failure.retryable());
+        assertTrue(failure.getMessage().contains("more than 50 members"), failure.getMessage());
+        assertFalse(log.toString().contains("-xf"), "tar never unpacked it: " + log);
+        assertNothingCached();
+        assertAGoodBaseStillUnpacks();
+    }
+
+    @Test
+    void aListingTooLongForTheMemberLimitIsCutOffAndRefused() throws IOException {
+        // 100 members of 200-character names: their listing is beyond 50 members' allowance.
+        Path archive = manyFiles("long-names", 100, "n".repeat(200));
+        TarballBases bases = tarballBases(1L << 30, Duration.ofSeconds(5), new TarballBases.Limits(1L << 30, 50));
+
+        BuildException failure = assertThrows(BuildException.class,
+                () -> obtain(bases, tarball(server.url("/images/long-names"), archive), new BuildCancellation()));
+
+        assertEquals("BASE_TOO_MANY_FILES", failure.code());
+        assertTrue(failure.getMessage().contains("lists more than " + 50 * 200 + " bytes"), failure.getMessage());
+        assertNothingCached();
+    }
+
+    /** An archive of {@code count} empty files, served at {@code /images/<name>}. */
+    private static Path manyFiles(String name, int count, String prefix) throws IOException {
+        Path tree = Files.createDirectories(fixtures.resolve(name + "/tree"));
+        for (int i = 0; i < count; i++) {
+            Files.createFile(tree.resolve(prefix + i));
+        }
+        Path archive = fixtures.resolve(name + ".tar.gz");
+        run("tar", "--gzip", "-cf", archive.toString(), "-C", tree.toString(), ".");
+        server.serve("/images/" + name, archive);
+        return archive;
     }
 
     private Path cachedTree(BuildRequested.Tarball base) {

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,7 +55,7 @@ class ImageCacheTest {
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
                 .withRemoteBases(new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
-                        new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                        new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(new ImageCache(cacheDir, cacheBytes), TreeCache.disabled()).withBuilderVersion("test-1"));
     }
 
@@ -143,6 +147,47 @@ class ImageCacheTest {
 
         assertFalse(build(builder, request("raw", "hello\n")).image().fromCache());
         assertTrue(build(builder, request("raw", "hello\n")).image().fromCache(), "cached again by the rebuild");
+    }
+
+    /** The image file of the one entry in the cache. */
+    private Path entryImage() throws IOException {
+        try (Stream<Path> children = Files.list(cacheDir)) {
+            Path entry = children.filter(child -> Files.isRegularFile(child.resolve(ImageCache.RECORD))).findFirst()
+                    .orElseThrow();
+            try (Stream<Path> files = Files.list(entry)) {
+                return files.filter(file -> !List.of(ImageCache.RECORD, "sbom.cdx.json")
+                        .contains(file.getFileName().toString())).findFirst().orElseThrow();
+            }
+        }
+    }
+
+    @Test
+    void aTamperedEntryIsDiscardedAndBuiltAgain() throws IOException {
+        NativeBuilder builder = builder(PLENTY);
+        build(builder, request("raw", "hello\n"));
+        try (FileChannel image = FileChannel.open(entryImage(), StandardOpenOption.WRITE)) {
+            image.write(ByteBuffer.wrap("tampered".getBytes(StandardCharsets.UTF_8)), 0);
+        }
+
+        Built again = build(builder, request("raw", "hello\n"));
+
+        assertFalse(again.image().fromCache(), again.log());
+        assertTrue(again.log().contains("discarded, its content is not what was stored"), again.log());
+        assertTrue(build(builder, request("raw", "hello\n")).image().fromCache(), "cached again by the rebuild");
+    }
+
+    @Test
+    void aHitIsTheBuildsOwnCopy() throws IOException {
+        NativeBuilder builder = builder(PLENTY);
+        String built = Sha256.of(build(builder, request("raw", "hello\n")).image().file());
+        Builder.BuiltImage hit = build(builder, request("raw", "hello\n")).image();
+        assertTrue(hit.fromCache());
+
+        Files.writeString(hit.file(), "written by the build", StandardOpenOption.APPEND);
+
+        Builder.BuiltImage next = build(builder, request("raw", "hello\n")).image();
+        assertTrue(next.fromCache(), "the entry is as it was stored");
+        assertEquals(built, Sha256.of(next.file()));
     }
 
     @Test

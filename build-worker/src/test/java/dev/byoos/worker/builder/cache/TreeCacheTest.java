@@ -53,7 +53,7 @@ class TreeCacheTest {
     private NativeBuilder builder(Path treeCache, long treeBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
                 .withRemoteBases(new DebootstrapBases(work.resolve("debootstrap"), List.of()),
-                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS))
+                        new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(ImageCache.disabled(), new TreeCache(treeCache, treeBytes)).withBuilderVersion("test-1"));
     }
 
@@ -79,7 +79,7 @@ class TreeCacheTest {
         assertTrue(qcow2.log().contains("tree cache: kept"), qcow2.log());
         assertFalse(Files.exists(work.resolve("scratch/qcow2/rootfs")), "the tree moved into the cache");
         Path kept = cachedTree(work.resolve("trees"));
-        String keptContent = BuildInputs.treeSha256(kept);
+        String keptContent = Sha256.ofTree(kept);
 
         Built raw = build(builder, request("raw", "hello\n"), "raw");
 
@@ -88,10 +88,9 @@ class TreeCacheTest {
         assertEquals(Sha256.of(qcow2.image().sbom()), Sha256.of(raw.image().sbom()), "the tree's SBOM, reused");
         ImageInspector inside = ImageInspector.open(raw.image(), work);
         assertEquals("hello\n", inside.cat("/etc/motd"));
-        // The tree's files are hard links into the cache; the file system made of them is still sound.
         inside.fsck();
-        // The reused tree was linked, never written: the cached one is as the first build left it.
-        assertEquals(keptContent, BuildInputs.treeSha256(kept));
+        // The reused tree was copied: the cached one is as the first build left it.
+        assertEquals(keptContent, Sha256.ofTree(kept));
     }
 
     /** A spec whose pre script stamps the tree with the time it ran, and a motd. */
@@ -168,6 +167,54 @@ class TreeCacheTest {
 
         assertEquals("UNKNOWN_OWNER", failure.code());
         assertEquals(0, entries(work.resolve("trees")));
+    }
+
+    @Test
+    void aTamperedTreeIsDiscardedAndMadeAgain() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("qcow2", "hello\n"), "first");
+        Files.writeString(cachedTree(work.resolve("trees")).resolve("etc/motd"), "tampered\n");
+
+        Built raw = build(builder, request("raw", "hello\n"), "raw");
+
+        assertTrue(raw.log().contains("discarded, its tree is not what was stored"), raw.log());
+        assertTrue(raw.log().contains("tree cache: miss"), raw.log());
+        assertEquals("hello\n", ImageInspector.open(raw.image(), work).cat("/etc/motd"));
+        assertTrue(build(builder, request("qcow2", "hello\n"), "again").log().contains("tree cache: hit"),
+                "kept again by the rebuild");
+    }
+
+    @Test
+    void aReusedTreeSharesNoFileWithTheCache() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("qcow2", "hello\n"), "first");
+
+        Built raw = build(builder, request("raw", "hello\n"), "raw");
+
+        assertTrue(raw.log().contains("tree cache: hit"), raw.log());
+        Path cached = cachedTree(work.resolve("trees")).resolve("etc/motd");
+        Path used = work.resolve("scratch/raw").resolve(TreeCache.TREE).resolve("etc/motd");
+        assertNotEquals(Files.getAttribute(cached, "unix:ino"), Files.getAttribute(used, "unix:ino"),
+                "the build's tree is a copy, not links to the entry");
+    }
+
+    @Test
+    void anInstalledTreeOfABuildThatFailsAfterItsInstallingLayersIsNotKept() throws IOException {
+        BuildRequested installs = withPreScript("hello\n");
+        BuildRequested failing = new BuildRequested(installs.build(), installs.base(),
+                List.of(new BuildRequested.FileCustomization("/etc/motd", "x", "0644", "nobody-known:root")),
+                BuildRequested.STANDARD, List.of(), List.of(), java.util.Map.of(), List.of(), List.of(),
+                installs.scripts());
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+
+        BuildException failure = org.junit.jupiter.api.Assertions.assertThrows(BuildException.class,
+                () -> build(builder, failing, "failing"));
+
+        assertEquals("UNKNOWN_OWNER", failure.code());
+        assertEquals(0, entries(work.resolve("trees")), "nothing kept, not even the tree after the pre script");
+        try (Stream<Path> children = Files.list(work.resolve("trees"))) {
+            assertTrue(children.noneMatch(Files::isDirectory), "and no partial entry left");
+        }
     }
 
     @Test
