@@ -41,6 +41,8 @@ final class ImageShell {
      * What apt and dnf print when the mirror cannot be reached (as opposed to a package that does
      * not exist): the spec is fine, the network or the mirror is not, and a later try may succeed.
      */
+    /** What apt and dnf print when the worker's mirror proxy refuses a host: no later try will succeed. */
+    private static final Pattern MIRROR_REFUSED = Pattern.compile("403\\s+Forbidden|status code: 403");
     private static final Pattern MIRROR_UNREACHABLE = Pattern.compile(
             "Temporary failure resolving|Could not resolve|Could not connect to|Failed to fetch"
                     + "|Connection (failed|refused|timed out)|Cannot download repomd\\.xml"
@@ -74,7 +76,7 @@ final class ImageShell {
      * sources name; a mirror host the worker does not allow answers 403 through the proxy.
      *
      * @throws BuildException BAD_INPUT NO_PACKAGE_MANAGER, PACKAGES_FAILED (a package that does not
-     *                        exist, a failing maintainer script) or PACKAGES_TIMEOUT; INFRASTRUCTURE
+     *                        exist, a failing maintainer script), MIRROR_NOT_ALLOWED or PACKAGES_TIMEOUT; INFRASTRUCTURE
      *                        PACKAGE_MIRROR_UNREACHABLE
      */
     void installPackages(List<String> packages) {
@@ -121,6 +123,12 @@ final class ImageShell {
             if (exit.timedOut()) {
                 throw new BuildException(BuildException.Kind.BAD_INPUT, codePrefix + "_TIMEOUT",
                         what + " did not finish within " + timeout.toSeconds() + " s and was stopped", null);
+            }
+            if (exit.code() != 0 && codePrefix.equals(PACKAGES) && MIRROR_REFUSED.matcher(exit.output()).find()) {
+                throw new BuildException(BuildException.Kind.BAD_INPUT, "MIRROR_NOT_ALLOWED",
+                        what + " asked for a package mirror this worker does not allow"
+                                + " (byoos.worker.allowed-mirror-hosts; the base's sources name it): "
+                                + CommandRunner.lastLines(exit.output()), null);
             }
             if (exit.code() != 0 && codePrefix.equals(PACKAGES) && MIRROR_UNREACHABLE.matcher(exit.output()).find()) {
                 throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "PACKAGE_MIRROR_UNREACHABLE",
