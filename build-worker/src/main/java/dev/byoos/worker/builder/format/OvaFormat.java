@@ -146,7 +146,7 @@ final class OvaFormat implements ImageFormat {
      * descriptor moves up or down by the difference in length (qemu-img writes the id without leading
      * zeros), and the descriptor's sectors are filled with zeros after it as before.
      */
-    static void replaceContentId(Path vmdk, int contentId) {
+    private static void replaceContentId(Path vmdk, int contentId) {
         try (FileChannel file = FileChannel.open(vmdk, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(DESCRIPTOR_SIZE + Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             file.read(header, 0);
@@ -157,9 +157,7 @@ final class OvaFormat implements ImageFormat {
             }
             ByteBuffer region = ByteBuffer.allocate((int) size);
             file.read(region, offset);
-            String descriptor = new String(region.array(), StandardCharsets.US_ASCII);
-            descriptor = descriptor.substring(0, descriptor.indexOf('\0') < 0 ? descriptor.length()
-                    : descriptor.indexOf('\0'));
+            String descriptor = new String(region.array(), StandardCharsets.US_ASCII).split("\0", 2)[0];
             Matcher line = CONTENT_ID.matcher(descriptor);
             if (!line.find()) {
                 throw FormatContext.checkFailed("ova", "the VMDK descriptor has no content id: " + descriptor);
