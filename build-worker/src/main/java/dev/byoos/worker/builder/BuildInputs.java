@@ -11,6 +11,7 @@ import java.util.Optional;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.format.OciImageFormat;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
@@ -25,7 +26,9 @@ import dev.byoos.worker.builder.rootfs.RootFilesystem;
  * finished image.
  *
  * @param inputs   the base first, then the layers in the order they are applied (the Kubernetes
- *                 layer followed by each of its release artifacts)
+ *                 layer followed by each of its release artifacts), then the source date epoch
+ *                 ({@code source-date-epoch:<seconds>}, its sha256 that of the decimal seconds): the
+ *                 one time of every file and timestamp in the image
  * @param installKey sha256 over the builder version, the base and the installing layers (pre
  *                 scripts, Kubernetes components, packages) and the OS: the tree after those layers,
  *                 kept by {@link TreeCache} so a change to a later layer does not run them again
@@ -42,7 +45,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 2;
+    static final int OUTPUT_VERSION = 3;
 
     /** The layers in the order {@link ImageCustomizer} applies them, each with what it is made of. */
     static Map<String, Object> layers(BuildRequested request, Optional<KubernetesComponentSource.Components> kubernetes) {
@@ -82,6 +85,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
                                 fetched.source()))));
             }
         });
+        inputs.add(sourceDateEpoch());
         var build = request.build();
         List<BuildCompleted.Input> installing = inputs.subList(0,
                 inputs.indexOf(inputs.stream().filter(input -> input.name().equals(LAST_INSTALLING_LAYER)).findFirst()
@@ -102,6 +106,17 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
                     .append(build.pack().version()).append(' ').append(build.pack().displayName()).append('\n');
         }
         return new BuildInputs(List.copyOf(inputs), installKey, treeKey, Sha256.of(image.toString()));
+    }
+
+    /** The ids and the one time of everything made from this tree: the same for the same tree key. */
+    public Reproducibility reproducibility() {
+        return Reproducibility.of(treeKey);
+    }
+
+    /** The time every output holds, recorded with the inputs (the provenance shows it) and part of every key. */
+    private static BuildCompleted.Input sourceDateEpoch() {
+        String seconds = String.valueOf(Reproducibility.SOURCE_DATE_EPOCH.getEpochSecond());
+        return new BuildCompleted.Input("source-date-epoch:" + seconds, Sha256.of(seconds), null);
     }
 
     private static String treeKey(String what, List<BuildCompleted.Input> inputs, String builderVersion,

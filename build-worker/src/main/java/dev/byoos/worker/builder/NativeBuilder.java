@@ -1,7 +1,6 @@
 package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +18,7 @@ import dev.byoos.worker.builder.cache.ImageCache;
 import dev.byoos.worker.builder.cache.TreeCache;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.disk.DiskImageAssembler;
 import dev.byoos.worker.builder.disk.KernelBoot;
@@ -248,7 +248,8 @@ public final class NativeBuilder implements Builder {
         }
         customizer.configure(request);
         RootFilesystemSbom.write(rootfs, installed, inputs.treeKey(), request.build().os().name(),
-                request.build().os().version(), builderVersion, Instant.now(), workDir.resolve(SBOM_FILE));
+                request.build().os().version(), builderVersion, inputs.reproducibility().sourceDate(),
+                workDir.resolve(SBOM_FILE));
         return rootfs;
     }
 
@@ -257,19 +258,20 @@ public final class NativeBuilder implements Builder {
      * and the ids are written into the tree (fstab) before the configuring layers.
      */
     private static DiskImageAssembler.DiskIds diskIds(BuildInputs inputs) {
-        return DiskImageAssembler.DiskIds.of(inputs.treeKey());
+        return DiskImageAssembler.DiskIds.of(inputs.reproducibility());
     }
 
     /** Writes the customized tree as the target's format, boot-testing it when it can boot. */
     private BuiltImage image(BuildRequested request, ImageFormat format, BuildInputs inputs, RootFilesystem rootfs,
             Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+        Reproducibility fixed = inputs.reproducibility();
         DiskImageAssembler.DiskIds ids = diskIds(inputs);
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
-        FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, () -> {
+        FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, fixed, () -> {
             log.line("assembling the disk");
-            DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, ids, workDir, commands, kernel);
+            DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, fixed, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
             return raw;

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
@@ -21,6 +22,11 @@ import dev.byoos.worker.builder.process.CommandRunner;
  * mkfs.fat and mtools) and an ext4 root populated in place by {@code mke2fs -d}. No loop devices,
  * no mounts, no privileges: it runs wherever the tools do. When the tree has a kernel, the ESP also
  * gets it with a boot loader ({@link KernelBoot}), so the disk boots under UEFI.
+ *
+ * <p>Reproducible: the same tree makes the same disk. Every id (GPT disk and partition GUIDs, the
+ * ext4 UUID and directory hash seed, the FAT volume id) comes from {@link Reproducibility}; every
+ * time (every inode's and FAT entry's times, the filesystems' own creation and write times) is
+ * its source date ({@link InodeTimes}); mke2fs adds the tree's entries in name order.
  */
 public final class DiskImageAssembler {
 
@@ -42,16 +48,19 @@ public final class DiskImageAssembler {
     /** The disk's GPT GUIDs and the root filesystem's UUID, known before the disk exists (for fstab). */
     public record DiskIds(UUID disk, UUID esp, UUID root, UUID rootFilesystem) {
 
-        /** @param identity seed for every id: the same build gets the same ids */
-        public static DiskIds of(String identity) {
-            return new DiskIds(uuid(identity, "disk"), uuid(identity, "esp"), uuid(identity, "root"),
-                    uuid(identity, "root-fs"));
+        /** The same tree gets the same ids, another tree others. */
+        public static DiskIds of(Reproducibility fixed) {
+            return new DiskIds(fixed.uuid("disk"), fixed.uuid("esp"), fixed.uuid("root"), fixed.uuid("root-fs"));
         }
     }
 
-    /** @param boot the kernel and loader to put on the ESP; empty for a disk that is not meant to boot */
-    public Layout assemble(Path rootfs, Path disk, DiskIds ids, Path workDir, CommandRunner commands,
+    /**
+     * @param fixed the ids (see {@link DiskIds#of}) and the one time of everything on the disk
+     * @param boot  the kernel and loader to put on the ESP; empty for a disk that is not meant to boot
+     */
+    public Layout assemble(Path rootfs, Path disk, Reproducibility fixed, Path workDir, CommandRunner commands,
             Optional<KernelBoot> boot) {
+        DiskIds ids = DiskIds.of(fixed);
         long content = treeSize(rootfs);
         // ext4 needs room for metadata and the journal; a quarter on top plus 64 MiB covers small trees.
         long rootSize = roundUp(content + content / 4 + 64 * MIB, ALIGNMENT);
@@ -83,15 +92,18 @@ public final class DiskImageAssembler {
                 disk.toString());
 
         Path esp = workDir.resolve("esp.img");
-        commands.run(TOOL_TIMEOUT, workDir, null, "mkfs.fat", "-C", "-n", "ESP",
+        // --invariant: no time-based fields (the volume label's entry is dated 1980-01-01); -i: the volume id.
+        commands.run(TOOL_TIMEOUT, workDir, null, "mkfs.fat", "--invariant", "-C", "-n", "ESP",
                 "-i", espGuid.toString().substring(0, 8), esp.toString(), String.valueOf(espSize / 1024));
-        commands.run(TOOL_TIMEOUT, workDir, null, "mmd", "-i", esp.toString(), "::/EFI", "::/EFI/BOOT");
-        boot.ifPresent(kernel -> kernel.installOnto(esp, ids, workDir, commands));
+        commands.run(TOOL_TIMEOUT, workDir, null,
+                fixed.atSourceDate("mmd", "-i", esp.toString(), "::/EFI", "::/EFI/BOOT"));
+        boot.ifPresent(kernel -> kernel.installOnto(esp, ids, fixed, workDir, commands));
         copyInto(esp, disk, espOffset);
 
-        commands.run(TOOL_TIMEOUT, workDir, null, "mke2fs", "-q", "-F", "-t", "ext4", "-L", "root",
-                "-U", fsUuid.toString(), "-E", "offset=" + rootOffset + ",hash_seed=" + fsUuid,
-                "-d", rootfs.toString(), disk.toString(), (rootSize / 1024) + "k");
+        commands.run(TOOL_TIMEOUT, workDir, null, fixed.atSourceDate("mke2fs", "-q", "-F", "-t", "ext4",
+                "-L", "root", "-U", fsUuid.toString(), "-E", "offset=" + rootOffset + ",hash_seed=" + fsUuid,
+                "-d", rootfs.toString(), disk.toString(), (rootSize / 1024) + "k"));
+        InodeTimes.set(disk, rootOffset, fixed, workDir, commands);
         return new Layout(espOffset, espSize, rootOffset, rootSize, rootGuid);
     }
 
@@ -133,9 +145,5 @@ public final class DiskImageAssembler {
 
     private static long roundUp(long value, long unit) {
         return (value + unit - 1) / unit * unit;
-    }
-
-    private static UUID uuid(String identity, String purpose) {
-        return UUID.nameUUIDFromBytes((identity + "/" + purpose).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 }

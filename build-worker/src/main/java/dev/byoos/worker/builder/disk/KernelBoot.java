@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
 
@@ -132,8 +133,12 @@ public final class KernelBoot {
         return "root=PARTUUID=" + disk.root() + " console=tty0 console=ttyS0,115200 rw";
     }
 
-    /** Copies loader, kernel and initrd onto the (not yet placed) ESP image, with a loader entry. */
-    void installOnto(Path esp, DiskImageAssembler.DiskIds disk, Path workDir, CommandRunner commands) {
+    /**
+     * Copies loader, kernel and initrd onto the (not yet placed) ESP image, with a loader entry; every
+     * entry dated with the source date.
+     */
+    void installOnto(Path esp, DiskImageAssembler.DiskIds disk, Reproducibility fixed, Path workDir,
+            CommandRunner commands) {
         Path loaderConf = workDir.resolve("loader.conf");
         Path entry = workDir.resolve("byoos.conf");
         try {
@@ -145,14 +150,16 @@ public final class KernelBoot {
             throw new UncheckedIOException(e);
         }
         String image = esp.toString();
-        commands.run(TOOL_TIMEOUT, workDir, null, "mmd", "-i", image, "::/loader", "::/loader/entries");
+        commands.run(TOOL_TIMEOUT, workDir, null, fixed.atSourceDate("mmd", "-i", image, "::/loader",
+                "::/loader/entries"));
         for (List<String> copy : List.of(
                 List.of(loader.toString(), "::/EFI/BOOT/BOOTX64.EFI"),
                 List.of(kernel.toString(), "::/vmlinuz-" + version),
                 List.of(initrd.toString(), "::/initrd.img-" + version),
                 List.of(loaderConf.toString(), "::/loader/loader.conf"),
                 List.of(entry.toString(), "::/loader/entries/byoos.conf"))) {
-            commands.run(TOOL_TIMEOUT, workDir, null, "mcopy", "-i", image, copy.get(0), copy.get(1));
+            commands.run(TOOL_TIMEOUT, workDir, null,
+                    fixed.atSourceDate("mcopy", "-i", image, copy.get(0), copy.get(1)));
         }
     }
 

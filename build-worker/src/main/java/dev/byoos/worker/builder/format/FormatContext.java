@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
@@ -31,18 +33,21 @@ public final class FormatContext {
     private final Path tree;
     private final Path workDir;
     private final CommandRunner commands;
+    private final Reproducibility fixed;
     private final Supplier<Path> diskAssembler;
     private Path disk;
 
     /**
+     * @param fixed         the one time and the ids the output holds, so the same tree writes the same bytes
      * @param diskAssembler assembles the raw disk into the scratch directory; called at most once
      */
     public FormatContext(BuildCoordinates build, Path tree, Path workDir, CommandRunner commands,
-            Supplier<Path> diskAssembler) {
+            Reproducibility fixed, Supplier<Path> diskAssembler) {
         this.build = build;
         this.tree = tree;
         this.workDir = workDir;
         this.commands = commands;
+        this.fixed = fixed;
         this.diskAssembler = diskAssembler;
     }
 
@@ -57,6 +62,17 @@ public final class FormatContext {
 
     public Path workDir() {
         return workDir;
+    }
+
+    /** The time of every file and timestamp in the output, and the seed of every id in it. */
+    public Reproducibility reproducibility() {
+        return fixed;
+    }
+
+    /** tar's options for an archive of the format's own files: the source date, root's, readable by all. */
+    List<String> tarOfOwnFiles() {
+        return List.of("--mtime=@" + fixed.epochSeconds(), "--owner=0", "--group=0", "--numeric-owner",
+                "--mode=a=rX,u+w");
     }
 
     /** The raw GPT disk, assembled on first use. */

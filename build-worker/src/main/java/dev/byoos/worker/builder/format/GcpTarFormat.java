@@ -6,12 +6,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
  * The GCE image import format: a gzip'd tar holding the raw disk as {@code disk.raw}, written in GNU
  * oldgnu format (GCE rejects other tar flavours), sparse so the empty parts of the disk cost nothing.
+ * Holes are found by reading the disk for zero blocks ({@code --hole-detection=raw}), not by asking
+ * the scratch filesystem where it allocated blocks, so the archive is the same on any filesystem.
  */
 final class GcpTarFormat implements ImageFormat {
 
@@ -32,8 +36,11 @@ final class GcpTarFormat implements ImageFormat {
         Path disk = context.disk();
         Path output = context.workDir().resolve(FILE_NAME);
         // The member is named disk.raw whatever the scratch file is called: GCE looks for that name only.
-        context.run(FormatContext.WRITE_TIMEOUT, "tar", "--format=oldgnu", "-Sczf", output.toString(),
-                "--transform=s|.*|" + MEMBER + "|", "-C", disk.getParent().toString(), disk.getFileName().toString());
+        List<String> tar = new ArrayList<>(List.of("tar", "--format=oldgnu", "--sparse", "--hole-detection=raw",
+                "--use-compress-program=gzip -n", "-cf", output.toString(), "--transform=s|.*|" + MEMBER + "|"));
+        tar.addAll(context.tarOfOwnFiles());
+        tar.addAll(List.of("-C", disk.getParent().toString(), disk.getFileName().toString()));
+        context.run(FormatContext.WRITE_TIMEOUT, tar.toArray(String[]::new));
         return output;
     }
 

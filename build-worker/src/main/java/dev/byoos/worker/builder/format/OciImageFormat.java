@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -18,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.core.Sha256;
 
 /**
@@ -25,10 +29,10 @@ import dev.byoos.worker.builder.core.Sha256;
  * an OCI image layout and archived as one tar (the {@code oci-archive} skopeo reads), which is the
  * artifact of record. build-worker pushes it to the registry afterwards ({@code OciImagePusher}).
  *
- * <p>Reproducible: the layer is GNU tar with entries sorted by name, every mtime 0 and numeric
- * owners; gzip without a timestamp or name; JSON with a fixed field order and no creation time.
- * The same tree and build make the same manifest digest, so a redelivered build pushes the same
- * image again.
+ * <p>Reproducible: the layer is GNU tar with entries sorted by name, every mtime the source date
+ * and numeric owners; gzip without a timestamp or name; JSON with a fixed field order, created at
+ * the source date. The same tree and build make the same manifest digest, so a redelivered build
+ * pushes the same image again.
  */
 public final class OciImageFormat implements ImageFormat {
 
@@ -56,11 +60,13 @@ public final class OciImageFormat implements ImageFormat {
             Path layout = Files.createDirectories(context.workDir().resolve(LAYOUT_DIR));
             Path blobs = Files.createDirectories(layout.resolve("blobs/sha256"));
             Path layerTar = context.workDir().resolve("layer.tar");
-            context.run(FormatContext.WRITE_TIMEOUT, "tar", "--sort=name", "--mtime=@0", "--numeric-owner",
-                    "--format=gnu", "-cf", layerTar.toString(), "-C", context.tree().toString(), ".");
+            Reproducibility fixed = context.reproducibility();
+            context.run(FormatContext.WRITE_TIMEOUT, "tar", "--sort=name", "--mtime=@" + fixed.epochSeconds(),
+                    "--numeric-owner", "--format=gnu", "-cf", layerTar.toString(), "-C", context.tree().toString(),
+                    ".");
             Blob layer = gzip(layerTar, blobs);
             Files.delete(layerTar);
-            byte[] config = JSON.writeValueAsBytes(config(context.build(), layer.diffId()));
+            byte[] config = JSON.writeValueAsBytes(config(context.build(), layer.diffId(), fixed.sourceDate()));
             Blob configBlob = blob(config, blobs);
             byte[] manifest = JSON.writeValueAsBytes(manifest(configBlob, layer));
             Blob manifestBlob = blob(manifest, blobs);
@@ -68,8 +74,11 @@ public final class OciImageFormat implements ImageFormat {
             Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index(manifestBlob,
                     context.build().pack().version())));
             Path output = context.workDir().resolve(FILE_NAME);
-            context.run(FormatContext.WRITE_TIMEOUT, "tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0",
-                    "--numeric-owner", "--format=gnu", "-cf", output.toString(), "-C", layout.toString(), ".");
+            List<String> tar = new ArrayList<>(List.of("tar", "--sort=name", "--format=gnu", "-cf",
+                    output.toString()));
+            tar.addAll(context.tarOfOwnFiles());
+            tar.addAll(List.of("-C", layout.toString(), "."));
+            context.run(FormatContext.WRITE_TIMEOUT, tar.toArray(String[]::new));
             return output;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -139,8 +148,10 @@ public final class OciImageFormat implements ImageFormat {
         return new Blob("sha256:" + hex, content.length, null);
     }
 
-    static ObjectNode config(BuildCoordinates build, String diffId) {
+    /** @param created the source date: when the image was made, as far as its bytes tell */
+    static ObjectNode config(BuildCoordinates build, String diffId, Instant created) {
         ObjectNode config = JSON.createObjectNode();
+        config.put("created", created.toString());
         config.put("architecture", "amd64");
         config.put("os", "linux");
         ObjectNode labels = config.putObject("config").putObject("Labels");
@@ -155,8 +166,9 @@ public final class OciImageFormat implements ImageFormat {
         ObjectNode rootfs = config.putObject("rootfs");
         rootfs.put("type", "layers");
         rootfs.putArray("diff_ids").add(diffId);
-        config.putArray("history").addObject().put("created_by", "BYOOS Factory native builder: base and "
-                + "customization layers of " + build.team() + "/" + build.specName() + "@" + build.specVersion());
+        config.putArray("history").addObject().put("created", created.toString()).put("created_by",
+                "BYOOS Factory native builder: base and customization layers of " + build.team() + "/"
+                        + build.specName() + "@" + build.specVersion());
         return config;
     }
 

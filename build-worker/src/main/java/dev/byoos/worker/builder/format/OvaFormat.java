@@ -3,13 +3,20 @@ package dev.byoos.worker.builder.format;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,12 +29,22 @@ import dev.byoos.worker.builder.core.BuildException;
  * archive with the descriptor first (vSphere reads the archive as a stream and needs the descriptor
  * before the disk). Everything is named after the template Palette looks for:
  * {@code r_u-<os>-<os version>-k-<kubernetes version>}, dots removed.
+ *
+ * <p>qemu-img gives the VMDK a random content id ({@code CID}, in its descriptor); it is replaced by
+ * one derived from the tree, and the archive's members are dated with the source date, so the same
+ * disk makes the same OVA.
  */
 final class OvaFormat implements ImageFormat {
 
     /** What spec-service accepts as a vSphere template name; it also keeps the name XML- and path-safe. */
     static final Pattern TEMPLATE_NAME = Pattern.compile("r_u-[A-Za-z0-9._-]{1,76}");
     static final String VMDK_SUBFORMAT = "streamOptimized";
+    /** A sparse VMDK's header: its magic, and where its embedded descriptor is (little-endian sector numbers). */
+    private static final int VMDK_MAGIC = 0x564d444b;
+    private static final int DESCRIPTOR_OFFSET = 28;
+    private static final int DESCRIPTOR_SIZE = 36;
+    private static final int SECTOR = 512;
+    private static final Pattern CONTENT_ID = Pattern.compile("(?m)^CID=[0-9a-fA-F]{1,8}$");
 
     @Override
     public String name() {
@@ -65,6 +82,7 @@ final class OvaFormat implements ImageFormat {
         Path vmdk = staging.resolve(members.vmdk());
         context.run(FormatContext.WRITE_TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "vmdk",
                 "-o", "subformat=" + VMDK_SUBFORMAT, disk.toString(), vmdk.toString());
+        replaceContentId(vmdk, (int) (context.reproducibility().uuid("vmdk").getMostSignificantBits() >>> 32));
         Path ovf = staging.resolve(members.ovf());
         String manifest;
         try {
@@ -76,8 +94,10 @@ final class OvaFormat implements ImageFormat {
             throw new UncheckedIOException(e);
         }
         Path output = context.workDir().resolve(templateName + ".ova");
-        List<String> tar = new ArrayList<>(List.of("tar", "--format=ustar", "--numeric-owner",
-                "--owner=0", "--group=0", "-cf", output.toString(), "-C", staging.toString()));
+        List<String> tar = new ArrayList<>(List.of("tar", "--format=ustar", "-cf", output.toString()));
+        tar.addAll(context.tarOfOwnFiles());
+        tar.add("-C");
+        tar.add(staging.toString());
         tar.addAll(members.inOrder());
         context.run(FormatContext.WRITE_TIMEOUT, tar.toArray(String[]::new));
         return output;
@@ -118,6 +138,38 @@ final class OvaFormat implements ImageFormat {
         String createType = info.path("format-specific").path("data").path("create-type").asText();
         if (!VMDK_SUBFORMAT.equals(createType)) {
             throw FormatContext.checkFailed(name(), "the disk is a '" + createType + "' VMDK, not " + VMDK_SUBFORMAT);
+        }
+    }
+
+    /**
+     * Rewrites the {@code CID=} line of a sparse VMDK's embedded descriptor, in place: the rest of the
+     * descriptor moves up or down by the difference in length (qemu-img writes the id without leading
+     * zeros), and the descriptor's sectors are filled with zeros after it as before.
+     */
+    private static void replaceContentId(Path vmdk, int contentId) {
+        try (FileChannel file = FileChannel.open(vmdk, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(DESCRIPTOR_SIZE + Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            file.read(header, 0);
+            long offset = header.getLong(DESCRIPTOR_OFFSET) * SECTOR;
+            long size = header.getLong(DESCRIPTOR_SIZE) * SECTOR;
+            if (header.getInt(0) != VMDK_MAGIC || offset <= 0 || size <= 0 || size > 1 << 20) {
+                throw FormatContext.checkFailed("ova", "qemu-img wrote a VMDK without an embedded descriptor");
+            }
+            ByteBuffer region = ByteBuffer.allocate((int) size);
+            file.read(region, offset);
+            String descriptor = new String(region.array(), StandardCharsets.US_ASCII).split("\0", 2)[0];
+            Matcher line = CONTENT_ID.matcher(descriptor);
+            if (!line.find()) {
+                throw FormatContext.checkFailed("ova", "the VMDK descriptor has no content id: " + descriptor);
+            }
+            byte[] replaced = line.replaceFirst("CID=" + String.format("%08x", contentId))
+                    .getBytes(StandardCharsets.US_ASCII);
+            if (replaced.length > size) {
+                throw FormatContext.checkFailed("ova", "the VMDK descriptor has no room for its content id");
+            }
+            file.write(ByteBuffer.wrap(Arrays.copyOf(replaced, (int) size)), offset);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -11,6 +11,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 /**
  * MAAS's {@code root-tgz}: the root filesystem tree itself, no disk. Paths are relative to / and
  * owners stay numeric, because the image's uids mean nothing on the worker's own account database.
+ * Entries are in name order, every one dated with the source date, and gzip records no time: the
+ * same tree makes the same archive.
  */
 final class RootTarballFormat implements ImageFormat {
 
@@ -24,8 +26,9 @@ final class RootTarballFormat implements ImageFormat {
     @Override
     public Path write(FormatContext context) {
         Path output = context.workDir().resolve(FILE_NAME);
-        context.run(FormatContext.WRITE_TIMEOUT, "tar", "--numeric-owner", "-czf", output.toString(),
-                "-C", context.tree().toString(), ".");
+        context.run(FormatContext.WRITE_TIMEOUT, "tar", "--format=gnu", "--sort=name",
+                "--mtime=@" + context.reproducibility().epochSeconds(), "--numeric-owner",
+                "--use-compress-program=gzip -n", "-cf", output.toString(), "-C", context.tree().toString(), ".");
         return output;
     }
 

@@ -41,6 +41,8 @@ public final class RootFilesystemSbom {
     static final String DPKG_STATUS = "/var/lib/dpkg/status";
     static final String RPM_DATABASE = "/var/lib/rpm";
     static final String RPM_NOT_READ = "byoos:rpm-database-not-read";
+    /** Every file time and timestamp in the image, in seconds since 1970. */
+    static final String SOURCE_DATE_EPOCH = "byoos:source-date-epoch";
     /** Where kubeadm-style installs and the CNI plugins put the node components. */
     static final List<String> KUBERNETES_COMPONENTS = List.of(
             "/usr/bin/kubeadm", "/usr/bin/kubelet", "/usr/bin/kubectl", "/usr/bin/containerd", "/usr/bin/crictl",
@@ -64,16 +66,18 @@ public final class RootFilesystemSbom {
      * @param identity   what the BOM's serial number derives from: the same image gets the same one
      * @param osName     the image's operating system (as the spec names it), with {@code osVersion}
      * @param builderVersion the worker's version, recorded as the tool that made the BOM
+     * @param sourceDate the image's one time ({@code Reproducibility}): the BOM's timestamp, and a
+     *                   property ({@value #SOURCE_DATE_EPOCH}), so the same image has the same BOM
      */
     public static Path write(RootFilesystem rootfs, List<KubernetesComponentsLayer.Installed> kubernetes,
-            String identity, String osName, String osVersion, String builderVersion, Instant timestamp, Path target) {
+            String identity, String osName, String osVersion, String builderVersion, Instant sourceDate, Path target) {
         ObjectNode bom = JSON.createObjectNode();
         bom.put("bomFormat", "CycloneDX");
         bom.put("specVersion", SPEC_VERSION);
         bom.put("serialNumber", "urn:uuid:" + UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8)));
         bom.put("version", 1);
         ObjectNode metadata = bom.putObject("metadata");
-        metadata.put("timestamp", timestamp.toString());
+        metadata.put("timestamp", sourceDate.toString());
         ObjectNode tool = metadata.putObject("tools").putArray("components").addObject();
         tool.put("type", "application");
         tool.put("name", "byoos-build-worker");
@@ -84,6 +88,7 @@ public final class RootFilesystemSbom {
         image.put("name", osName);
         image.put("version", osVersion);
         ArrayNode properties = metadata.putArray("properties");
+        properties.addObject().put("name", SOURCE_DATE_EPOCH).put("value", String.valueOf(sourceDate.getEpochSecond()));
 
         ArrayNode components = bom.putArray("components");
         Map<String, String> osRelease = osRelease(rootfs);
