@@ -84,7 +84,7 @@ class HostileBuildTest {
 
         Set<String> names = image.cat("/etc/seen-env").lines().map(line -> line.substring(0, line.indexOf('=')))
                 .collect(java.util.stream.Collectors.toSet());
-        assertEquals(Set.of("PATH", "HOME", "LC_ALL", "DEBIAN_FRONTEND", "PWD", "SHLVL"), names,
+        assertEquals(Set.of("PATH", "HOME", "LC_ALL", "DEBIAN_FRONTEND", "SOURCE_DATE_EPOCH", "PWD", "SHLVL"), names,
                 "only the sandbox's own environment: " + image.cat("/etc/seen-env"));
         // Process 1 is the sandbox's own init, not the worker's: it knows nothing but the launcher's path.
         assertTrue(image.cat("/etc/seen-init-env").lines().allMatch(line -> line.isEmpty() || line.startsWith("PATH=") || line.equals("PWD=/")),

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
 import dev.byoos.worker.builder.sandbox.Sandbox;
@@ -22,15 +23,20 @@ import dev.byoos.worker.builder.sandbox.Sandbox;
  */
 final class ImageShell {
 
-    /** What a script sees: a plain root environment, none of the worker's variables (credentials). */
+    /**
+     * What a script sees: a plain root environment, none of the worker's variables (credentials),
+     * and the image's fixed time for tools that honour SOURCE_DATE_EPOCH (reproducible images).
+     */
     static final Map<String, String> ENVIRONMENT = Map.of(
             "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME", "/root",
             "LC_ALL", "C",
-            "DEBIAN_FRONTEND", "noninteractive");
+            "DEBIAN_FRONTEND", "noninteractive",
+            "SOURCE_DATE_EPOCH", Long.toString(Reproducibility.SOURCE_DATE_EPOCH.getEpochSecond()));
     /** A package installation's: {@link #ENVIRONMENT} and the proxy to the mirrors. */
     static final Map<String, String> THROUGH_PROXY = Map.of(
             "PATH", ENVIRONMENT.get("PATH"), "HOME", "/root", "LC_ALL", "C", "DEBIAN_FRONTEND", "noninteractive",
+            "SOURCE_DATE_EPOCH", ENVIRONMENT.get("SOURCE_DATE_EPOCH"),
             "http_proxy", Sandbox.PROXY_URL, "https_proxy", Sandbox.PROXY_URL);
     private static final Duration PACKAGES_TIMEOUT = Duration.ofMinutes(30);
     private static final String PACKAGES = "PACKAGES";
