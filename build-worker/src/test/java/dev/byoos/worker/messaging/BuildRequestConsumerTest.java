@@ -182,7 +182,7 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertEquals(log.length, completed.log().size());
         String logText = new String(log, StandardCharsets.UTF_8);
         assertTrue(logText.contains("$ mke2fs"), "the commands the build ran: " + logText);
-        assertTrue(logText.contains("staged builds/" + buildId + "/disk.qcow2"), logText);
+        assertTrue(logText.contains("staged builds/" + buildId + "/attempt-1/disk.qcow2"), logText);
 
         BuildCompleted.Provenance provenance = completed.provenance();
         assertEquals(applicationVersion, provenance.builderVersion());
