@@ -79,7 +79,9 @@ class WorkerCrashSystemTest {
      * default); a shorter session keeps the test short and changes nothing else.
      */
     private static final List<String> WORKER_OPTIONS = List.of(
-            "-Dmp.messaging.incoming.\"byoos.builds.requested\".session.timeout.ms=8000");
+            "-Dmp.messaging.incoming.\"byoos.builds.requested\".session.timeout.ms=8000",
+            // The dead worker's lease must expire before the build is taken over (60 s by default).
+            "-Dbyoos.worker.lease.duration=10s", "-Dbyoos.worker.lease.renewal-interval=2s");
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private LocalPipeline pipeline;
@@ -116,9 +118,9 @@ class WorkerCrashSystemTest {
                 .POST(HttpRequest.BodyPublishers.ofString(SPEC)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, submitted.statusCode(), submitted.body());
         String buildId = JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText();
-        Path buildTmp = scratchDir.resolve(buildId).resolve("rootfs/tmp");
+        Path firstTmp = scratchDir.resolve(buildId + ".attempt-1").resolve("rootfs/tmp");
 
-        Path firstAttempt = await("the first attempt reaches its post script", () -> attempts(buildTmp).stream().findFirst());
+        Path firstAttempt = await("the first attempt reaches its post script", () -> attempts(firstTmp).stream().findFirst());
         List<ProcessHandle> buildProcesses = first.descendants();
         first.killHard();
         // A pod's processes die with it; here the script, in a session of its own, would outlive the JVM.
@@ -127,11 +129,13 @@ class WorkerCrashSystemTest {
 
         startWorker("crash-test-worker-2");
         assertFalse(Files.exists(firstAttempt), "the new worker removed what the killed one left before building");
+        // Once the dead worker's lease has expired, as the next attempt, in a directory of its own.
+        Path secondTmp = scratchDir.resolve(buildId + ".attempt-2").resolve("rootfs/tmp");
         Path secondAttempt = await("the redelivered request is built again",
-                () -> attempts(buildTmp).stream().findFirst());
+                () -> attempts(secondTmp).stream().findFirst());
         assertNotEquals(firstAttempt, secondAttempt);
-        assertEquals(List.of(secondAttempt), attempts(buildTmp), "the second attempt starts from a fresh tree");
-        Files.createFile(buildTmp.resolve("proceed"));
+        assertEquals(List.of(secondAttempt), attempts(secondTmp), "the second attempt starts from a fresh tree");
+        Files.createFile(secondTmp.resolve("proceed"));
 
         JsonNode build = pipeline.awaitFinalState(buildId);
         assertEquals("PUBLISHED", build.path("state").asText(), build.toPrettyString());

@@ -94,6 +94,29 @@ public interface WorkerConfig {
     @WithDefault("10737418240")
     long minFreeDiskBytes();
 
+    /**
+     * The lease that lets one attempt at a time run a build id across all workers (claims in the
+     * staging bucket, {@code builds/<id>/lease/}). A worker renews its lease every
+     * {@link Lease#renewalInterval()} while it builds; one that stops renewing (killed, cut off
+     * from S3) is taken over by another worker {@link Lease#duration()} after its last renewal.
+     */
+    Lease lease();
+
+    interface Lease {
+
+        /**
+         * How long a claim stays valid after each renewal: the longest a crashed worker's build
+         * waits before another worker takes it over. Worker clocks must agree to well within
+         * {@code duration - renewal-interval}.
+         */
+        @WithDefault("60s")
+        Duration duration();
+
+        /** How often a running build renews its lease; must be shorter than {@link #duration()}. */
+        @WithDefault("15s")
+        Duration renewalInterval();
+    }
+
     /** Retries of builds that failed for an infrastructure reason (mirror, S3, disk). */
     Retry retry();
 

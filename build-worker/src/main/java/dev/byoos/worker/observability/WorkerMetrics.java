@@ -20,8 +20,8 @@ import dev.byoos.messaging.BuildTags;
 /**
  * The worker's Prometheus metrics: how long requests waited in Kafka, how long each build phase
  * took, how many builds ran to which outcome, which failures (by category: spec, infrastructure,
- * builder) ended builds and which were retried, the bytes staged, and how many of the worker's
- * build slots are busy. Tagged with team, cloud and format like spec-service's build counters.
+ * builder) ended builds and which were retried, the attempts that lost their lease to another
+ * worker, the bytes staged, and how many of the worker's build slots are busy. Tagged with team, cloud and format like spec-service's build counters.
  */
 @ApplicationScoped
 public class WorkerMetrics {
@@ -32,12 +32,15 @@ public class WorkerMetrics {
     public static final String UPLOADED_BYTES = "byoos.build.uploaded.bytes";
     public static final String FAILURES = "byoos.build.failures";
     public static final String RETRIES = "byoos.build.retries";
+    public static final String LEASES_LOST = "byoos.build.leases.lost";
     public static final String SLOTS = "byoos.worker.slots";
     public static final String SLOTS_BUSY = "byoos.worker.slots.busy";
 
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
     public static final String CANCELLED = "cancelled";
+    /** Stopped because another worker's later attempt took the build over; it announces the outcome. */
+    public static final String ABANDONED = "abandoned";
 
     private final MeterRegistry registry;
     private final AtomicInteger busySlots = new AtomicInteger();
@@ -89,6 +92,12 @@ public class WorkerMetrics {
     public void retried(BuildCoordinates build, String category, String code) {
         Counter.builder(RETRIES).description("Build attempts that failed and were tried again")
                 .tags(tags(build).and("category", category, "code", code)).register(registry).increment();
+    }
+
+    /** An attempt lost its lease to a later attempt on another worker and abandoned its result. */
+    public void leaseLost(BuildCoordinates build) {
+        Counter.builder(LEASES_LOST).description("Build attempts that lost their lease to a later attempt and"
+                + " abandoned their result").tags(tags(build)).register(registry).increment();
     }
 
     public void uploaded(BuildCoordinates build, long bytes) {

@@ -82,6 +82,8 @@ public class BuildAttempts {
             return stopped(build, attempts.get() + 1);
         } catch (BuildCancelledException e) {
             return stopped(build, attempts.get());
+        } catch (LeaseLostException e) {
+            throw e;
         } catch (RuntimeException e) {
             return failed(build, FailureClassifier.of(e), e, attempts.get());
         }
@@ -96,10 +98,10 @@ public class BuildAttempts {
         Path workDir = null;
         try {
             requireFreeDisk();
-            workDir = scratch.create(build.buildId());
+            workDir = scratch.create(build.buildId(), build.lease().attempt());
             imageBuild.buildAndAnnounce(build, workDir);
             return null;
-        } catch (BuildCancelledException e) {
+        } catch (BuildCancelledException | LeaseLostException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             FailureClassifier.Failure failure = FailureClassifier.classify(
@@ -128,12 +130,19 @@ public class BuildAttempts {
                 + failure.code() + "); trying again in " + waiting.nextAttemptIn().toSeconds() + " s");
     }
 
-    /** Cancelled by its user (nothing to announce), or out of time (a failure to announce). */
+    /**
+     * Cancelled by its user (nothing to announce), stopped because another worker took the lease
+     * over (nothing to announce either), or out of time (a failure to announce).
+     *
+     * @throws LeaseLostException when this attempt lost its lease
+     */
     private String stopped(RunningBuild build, int attempts) {
+        build.lease().throwIfLost();
         if (!build.cancellation().timedOut()) {
             LOG.infof("build %s: stopped, it was cancelled", build.buildId());
             return WorkerMetrics.CANCELLED;
         }
+        build.lease().confirm();
         LOG.warnf("build %s: out of time after %s", build.buildId(), config.buildTimeout());
         String reason = "the build did not finish within " + readable(config.buildTimeout())
                 + " (byoos.worker.build-timeout) and was stopped while in phase '" + build.progress().currentPhase()
@@ -145,8 +154,10 @@ public class BuildAttempts {
         return WorkerMetrics.FAILED;
     }
 
+    /** @throws LeaseLostException when this attempt lost its lease: the failure is not this attempt's to report */
     private String failed(RunningBuild build, FailureClassifier.Failure failure, RuntimeException attemptFailure,
             int attempts) {
+        build.lease().throwIfLost();
         if (failure.category().equals(BuildFailed.BUILDER)) {
             LOG.errorf(attemptFailure.getCause() != null ? attemptFailure.getCause() : attemptFailure,
                     "build %s failed: %s", build.buildId(), failure.code());
@@ -162,6 +173,7 @@ public class BuildAttempts {
             // A build cancelled by its user while it failed has no failure to report: it is cancelled.
             return WorkerMetrics.CANCELLED;
         }
+        build.lease().confirm();
         events.failed(new BuildFailed(build.coordinates(), STAGE, failure.code(), reason, failure.retryable(),
                 failure.category(), attempts));
         metrics.failed(build.coordinates(), failure.category(), failure.code());

@@ -15,9 +15,11 @@ import dev.byoos.worker.observability.WorkerMetrics;
 import dev.byoos.worker.storage.StagingStore;
 
 /**
- * A build's outputs in the staging bucket, under {@code builds/<build id>/}: the image (under its
- * own name), its SBOM, the build log, and the completion record that makes a redelivered request
- * announce the recorded result instead of building again.
+ * A build's outputs in the staging bucket, under {@code builds/<build id>/attempt-<n>/}: the image
+ * (under its own name), its SBOM and the build log, each attempt under its own keys, so that an
+ * attempt that lost its lease never overwrites what the attempt that holds it staged. Beside them,
+ * per build, the completion record that makes a redelivered request announce the recorded result
+ * instead of building again, and the lease ({@link BuildLeases}).
  */
 @ApplicationScoped
 public class BuildOutputs {
@@ -61,7 +63,7 @@ public class BuildOutputs {
     @WithSpan("build.stage-outputs")
     Staged stage(RunningBuild build, Builder.BuiltImage image) {
         build.log().phase("upload", 90, "staging the image, its SBOM and the build log");
-        String prefix = prefix(build.buildId());
+        String prefix = prefix(build.buildId()) + "attempt-" + build.lease().attempt() + "/";
         // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
         StagingStore.Upload upload = staging.upload(image.file(), prefix + image.file().getFileName());
         metrics.uploaded(build.coordinates(), upload.size());
@@ -85,7 +87,7 @@ public class BuildOutputs {
         return new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(), format);
     }
 
-    private static String prefix(String buildId) {
+    static String prefix(String buildId) {
         return "builds/" + buildId + "/";
     }
 

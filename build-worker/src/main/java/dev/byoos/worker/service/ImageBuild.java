@@ -18,9 +18,11 @@ import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.registry.OciImagePusher;
 
 /**
- * One attempt at a build: the image built by the builder the request names, an Edge image pushed
+ * One try at a build: the image built by the builder the request names, an Edge image pushed
  * to the registry, the outputs staged, the completion recorded and announced. Past the completion
- * record the build counts as done; until then a cancellation stops it.
+ * record the build counts as done; until then a cancellation stops it. Before each write others
+ * can see (the push, the staged outputs, the record and the event) the attempt confirms its lease:
+ * an attempt that another worker took over stops there ({@link LeaseLostException}).
  */
 @ApplicationScoped
 public class ImageBuild {
@@ -54,8 +56,11 @@ public class ImageBuild {
         cancellation.throwIfCancelled();
         BuildCompleted.OciImage ociImage = null;
         if (edge) {
+            // The tag is shared by every attempt: only the lease holder moves it.
+            build.lease().confirm();
             ociImage = push(build, image, workDir);
         }
+        build.lease().confirm();
         BuildOutputs.Staged staged = outputs.stage(build, image);
         BuildCompleted completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
                 Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
@@ -64,6 +69,8 @@ public class ImageBuild {
                 image.cloudImages(), ociImage);
         // Last point of return: past the completion record the build counts as done.
         cancellation.throwIfCancelled();
+        // The fence: the record and the event are written only while this attempt holds the lease.
+        build.lease().confirm();
         // The record is written before the event: if we die in between, the redelivered
         // request finds it and re-sends the same event (same id) instead of building again.
         outputs.recordCompletion(completed);

@@ -8,12 +8,14 @@ import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
- * One build while this worker runs it, across its attempts.
+ * One build while this worker runs it, across its tries (retries within this worker's attempt).
  *
- * @param startedAt when the first attempt began: the provenance's start and the build's duration
+ * @param lease     this worker's attempt at the build: its number names the scratch directory and
+ *                  the staging keys, and it is confirmed before anything others can see is written
+ * @param startedAt when the first try began: the provenance's start and the build's duration
  */
-record RunningBuild(BuildRequested request, BuildLog log, ProgressReporter progress, BuildCancellation cancellation,
-        Instant startedAt) {
+record RunningBuild(BuildRequested request, BuildLease lease, BuildLog log, ProgressReporter progress,
+        BuildCancellation cancellation, Instant startedAt) {
 
     String buildId() {
         return request.build().buildId();

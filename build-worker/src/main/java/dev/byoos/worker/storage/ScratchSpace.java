@@ -24,8 +24,8 @@ import io.quarkus.runtime.StartupEvent;
 import dev.byoos.worker.config.WorkerConfig;
 
 /**
- * The worker's local scratch space ({@code byoos.worker.scratch-dir}): one directory per running build,
- * removed when the build ends.
+ * The worker's local scratch space ({@code byoos.worker.scratch-dir}): one directory per running build
+ * attempt ({@code <build id>.attempt-<n>}, the attempt of the build's lease), removed when the build ends.
  *
  * <p>A worker killed mid-build (SIGKILL, OOM, a node lost) cannot clean up, and its half-built
  * trees would otherwise stay forever, or worse, be built on: a redelivered request would apply the
@@ -93,12 +93,14 @@ public class ScratchSpace {
     }
 
     /**
-     * @return a new, empty directory for the build; what an earlier attempt of the same build left
-     *         there is removed first
+     * @param attempt the build's attempt (its lease's number): two attempts of one build, on workers
+     *                sharing a disk or not, never share a directory
+     * @return a new, empty directory for the build's attempt; what an earlier try of the same
+     *         attempt left there is removed first
      */
-    public Path create(String buildId) throws IOException {
+    public Path create(String buildId, long attempt) throws IOException {
         claim();
-        Path directory = root.resolve(buildId).normalize();
+        Path directory = root.resolve(buildId + ".attempt-" + attempt).normalize();
         if (!directory.getParent().equals(root)) {
             throw new IllegalArgumentException("not a build id: " + buildId);
         }

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,9 +18,13 @@ import jakarta.inject.Inject;
 
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
 import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
 
 import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.core.BuildException;
@@ -42,7 +48,8 @@ public class StagingStore {
         this(client, settings.stagingBucket());
     }
 
-    StagingStore(MinioClient client, String bucket) {
+    /** A store on {@code bucket} through {@code client}: a worker's own view, or a test's of the same bucket. */
+    public StagingStore(MinioClient client, String bucket) {
         this.client = client;
         this.bucket = bucket;
     }
@@ -125,6 +132,29 @@ public class StagingStore {
             throw unavailable("read of " + key, e);
         } catch (Exception e) {
             throw unavailable("read of " + key, e);
+        }
+    }
+
+    /** @return the keys under {@code prefix}, at any depth, in key order */
+    public List<String> list(String prefix) {
+        List<String> keys = new ArrayList<>();
+        try {
+            for (Result<Item> item : client.listObjects(
+                    ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
+                keys.add(item.get().objectName());
+            }
+        } catch (Exception e) {
+            throw unavailable("listing of " + prefix, e);
+        }
+        return keys;
+    }
+
+    /** Removes the object; one that is not there is no error. */
+    public void delete(String key) {
+        try {
+            client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+        } catch (Exception e) {
+            throw unavailable("removal of " + key, e);
         }
     }
 

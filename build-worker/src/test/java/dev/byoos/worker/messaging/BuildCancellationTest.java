@@ -78,7 +78,7 @@ class BuildCancellationTest extends WorkerKafkaTest {
         send(request);
         kafka.awaitRecords(Topics.BUILDS_STARTED, buildId, 1, TIMEOUT);
         Processes.awaitStarted(LONG_SCRIPT, TIMEOUT);
-        Path scratch = config.scratchDir().resolve(buildId);
+        Path scratch = config.scratchDir().resolve(buildId + ".attempt-1");
         assertTrue(Files.isDirectory(scratch), "the build is running in " + scratch);
 
         cancel(request.build());

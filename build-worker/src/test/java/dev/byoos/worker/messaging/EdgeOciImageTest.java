@@ -69,7 +69,7 @@ class EdgeOciImageTest extends WorkerKafkaTest {
         BuildCompleted completed = EventJson.read(
                 kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
         assertEquals("oci", completed.image().format());
-        assertEquals("builds/" + buildId + "/image.oci.tar", completed.image().key());
+        assertEquals("builds/" + buildId + "/attempt-1/image.oci.tar", completed.image().key());
         assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
         String repository = "byoos/edge/" + packName;
         String host = URI.create(registryUrl).getAuthority();

@@ -88,7 +88,7 @@ class ExecutionLimitsTest extends WorkerKafkaTest {
         assertTrue(failed.reason().contains("within 20s (byoos.worker.build-timeout)"), failed.reason());
         assertTrue(failed.reason().contains("phase 'layers'"), failed.reason());
         Processes.awaitGone(LONGER_THAN_THE_BUILD_TIMEOUT);
-        Path scratch = config.scratchDir().resolve(buildId);
+        Path scratch = config.scratchDir().resolve(buildId + ".attempt-1");
         await("the scratch directory is removed").atMost(Processes.KILL_BOUND).until(() -> !Files.exists(scratch));
         awaitAcknowledged(buildId);
     }

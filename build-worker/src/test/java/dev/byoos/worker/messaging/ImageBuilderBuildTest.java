@@ -51,7 +51,7 @@ class ImageBuilderBuildTest extends WorkerKafkaTest {
                 kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
         assertEquals(ImageBuilderExecutor.ID, completed.builder());
         assertEquals(ImageBuilderExecutor.MANIFEST_FORMAT, completed.image().format());
-        assertEquals("builds/" + buildId + "/packer-manifest.json", completed.image().key());
+        assertEquals("builds/" + buildId + "/attempt-1/packer-manifest.json", completed.image().key());
         assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
         assertEquals(List.of(new CloudImage("aws", "eu-west-1", "ami-01000000000000001"),
                 new CloudImage("aws", "us-east-1", "ami-02000000000000002")), completed.cloudImages());

@@ -2,6 +2,7 @@ package dev.byoos.worker.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,15 +62,15 @@ class ScratchSpaceTest {
     }
 
     @Test
-    void aBuildStartsInAFreshDirectoryEvenWhereAnEarlierAttemptLeftOne() throws Exception {
+    void aBuildStartsInAFreshDirectoryEvenWhereAnEarlierTryLeftOne() throws Exception {
         ScratchSpace space = new ScratchSpace(scratch);
         try {
-            Path first = space.create("build-2");
+            Path first = space.create("build-2", 1);
             Files.writeString(first.resolve("half-built.raw"), "partial");
-            Path second = space.create("build-2");
+            Path second = space.create("build-2", 1);
             assertEquals(first, second);
             try (var entries = Files.list(second)) {
-                assertEquals(0, entries.count(), "nothing of the earlier attempt is built on");
+                assertEquals(0, entries.count(), "nothing of the earlier try is built on");
             }
             space.remove(second);
             assertFalse(Files.exists(second));
@@ -79,10 +80,24 @@ class ScratchSpaceTest {
     }
 
     @Test
+    void twoAttemptsOfABuildNeverShareADirectory() throws Exception {
+        ScratchSpace space = new ScratchSpace(scratch);
+        try {
+            Path first = space.create("build-4", 1);
+            Path firstFile = Files.writeString(first.resolve("disk.raw"), "attempt 1");
+            Path second = space.create("build-4", 2);
+            assertNotEquals(first, second);
+            assertEquals("attempt 1", Files.readString(firstFile), "a later attempt leaves the earlier one's files alone");
+        } finally {
+            space.release();
+        }
+    }
+
+    @Test
     void refusesABuildIdThatLeavesTheScratchDirectory() {
         ScratchSpace space = new ScratchSpace(scratch);
         try {
-            assertThrows(IllegalArgumentException.class, () -> space.create("../outside"));
+            assertThrows(IllegalArgumentException.class, () -> space.create("../outside", 1));
         } finally {
             space.release();
         }

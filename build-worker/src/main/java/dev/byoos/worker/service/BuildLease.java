@@ -1,0 +1,61 @@
+package dev.byoos.worker.service;
+
+/**
+ * The lease one attempt holds on its build: its attempt number (the fencing token) and whether it
+ * was lost. {@link BuildLeases} renews and checks it; the attempt calls {@link #confirm()} before
+ * every write others can see (the Edge push, the staged outputs, the completion record, the outcome).
+ */
+public final class BuildLease {
+
+    private final BuildLeases leases;
+    private LeaseClaim claim;
+    private boolean lost;
+
+    BuildLease(BuildLeases leases, LeaseClaim claim) {
+        this.leases = leases;
+        this.claim = claim;
+    }
+
+    public String buildId() {
+        return claim().buildId();
+    }
+
+    /** The fencing token: higher than every earlier attempt's at this build id. */
+    public long attempt() {
+        return claim().attempt();
+    }
+
+    synchronized LeaseClaim claim() {
+        return claim;
+    }
+
+    synchronized void update(LeaseClaim updated) {
+        claim = updated;
+    }
+
+    synchronized void markLost() {
+        lost = true;
+    }
+
+    public synchronized boolean lost() {
+        return lost;
+    }
+
+    /** @throws LeaseLostException once a check found the lease taken over */
+    public void throwIfLost() {
+        if (lost()) {
+            throw new LeaseLostException("build " + buildId() + ": attempt " + attempt()
+                    + " lost its lease to a later attempt");
+        }
+    }
+
+    /**
+     * Renews the lease and checks that no later attempt took it over.
+     *
+     * @throws LeaseLostException when a later attempt holds the build (now or at an earlier check)
+     * @throws dev.byoos.worker.builder.core.BuildException INFRASTRUCTURE STORAGE_UNAVAILABLE when S3 cannot say
+     */
+    public void confirm() {
+        leases.confirm(this);
+    }
+}

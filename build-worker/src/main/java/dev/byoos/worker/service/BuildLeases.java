@@ -1,0 +1,282 @@
+package dev.byoos.worker.service;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.config.WorkerConfig;
+import dev.byoos.worker.storage.StagingStore;
+
+/**
+ * One attempt at a time per build id, across every worker: a lease in the staging bucket with a
+ * fencing token (the attempt number).
+ *
+ * <p>S3 conditional writes (If-None-Match / If-Match on PUT) would make this a compare-and-swap,
+ * but the S3 endpoint of the local stack and the tests, S3Proxy 2.6.0, ignores both headers (every
+ * PUT succeeds), so the lease is built from what every S3 endpoint with strong read-after-write
+ * and list-after-write consistency does (AWS S3, MinIO, S3Proxy's filesystem store): each claimant
+ * writes a claim under a key of its own, {@code builds/<id>/lease/<attempt>/<claim id>.json}, then
+ * lists the build's claims. Of two claimants for one attempt number, the one that lists later
+ * sees the other's claim, so at most one sees itself alone: only that one holds the attempt. A
+ * claimant also loses when a later attempt exists or an earlier one is still live. Losers delete
+ * their claim; held attempts stay (as RELEASED when they end), so attempt numbers only grow.
+ *
+ * <p>A held claim expires {@code byoos.worker.lease.duration} after its last renewal; a later
+ * claimant then takes the build over with the next attempt number. An attempt that sees a later
+ * attempt HELD or RELEASED has lost its lease for good.
+ */
+@ApplicationScoped
+public class BuildLeases {
+
+    private static final Logger LOG = Logger.getLogger(BuildLeases.class);
+    /** Build ids become S3 keys: nothing that could name another build's keys ({@code /}, {@code ..}). */
+    private static final Pattern BUILD_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern CLAIM_KEY = Pattern.compile("(\\d{1,18})/([A-Za-z0-9-]+)\\.json");
+    /** Longest pause between two looks while claims are being decided (jittered, so claimants fall apart). */
+    private static final long CONTENTION_PAUSE_MILLIS = 400;
+
+    /** What {@link #tryAcquire} found. */
+    sealed interface Acquisition {
+    }
+
+    /** This worker holds the build now. */
+    record Acquired(BuildLease lease) implements Acquisition {
+    }
+
+    /** A live attempt elsewhere holds the build. */
+    record Held(LeaseClaim holder) implements Acquisition {
+    }
+
+    /** The attempt this worker waited for (or a later one) ended: it announced the outcome. */
+    record Ended(LeaseClaim released) implements Acquisition {
+    }
+
+    private final StagingStore staging;
+    private final String worker;
+    private final Duration duration;
+    private final Clock clock;
+
+    @Inject
+    BuildLeases(StagingStore staging, WorkerConfig config) {
+        this(staging, config.instanceName(), config.lease().duration(), Clock.systemUTC());
+        if (config.lease().renewalInterval().compareTo(duration) >= 0) {
+            throw new IllegalStateException("byoos.worker.lease.renewal-interval (" + config.lease().renewalInterval()
+                    + ") must be shorter than byoos.worker.lease.duration (" + duration
+                    + "), or every lease expires before it is renewed");
+        }
+    }
+
+    BuildLeases(StagingStore staging, String worker, Duration duration, Clock clock) {
+        this.staging = staging;
+        this.worker = worker;
+        this.duration = duration;
+        this.clock = clock;
+    }
+
+    /**
+     * Takes the build's lease unless a live attempt holds it.
+     *
+     * @param waitedFor the attempt this worker is waiting for (0 for none): when it, or a later
+     *                  one, has ended, the build is left to it ({@link Ended})
+     * @throws BuildException BAD_INPUT BUILD_ID_INVALID for a build id that cannot be part of a key;
+     *                        INFRASTRUCTURE STORAGE_UNAVAILABLE when S3 fails
+     */
+    Acquisition tryAcquire(String buildId, long waitedFor) {
+        requireKeySafe(buildId);
+        while (true) {
+            Claims before = claims(buildId);
+            Instant now = clock.instant();
+            Optional<LeaseClaim> ended = before.all().stream()
+                    .filter(claim -> waitedFor > 0 && claim.attempt() >= waitedFor
+                            && claim.state() == LeaseClaim.State.RELEASED)
+                    .findFirst();
+            if (ended.isPresent()) {
+                return new Ended(ended.get());
+            }
+            // The latest: an earlier attempt still live here (by this worker's clock) was taken over.
+            Optional<LeaseClaim> holder = before.live(now).stream()
+                    .filter(claim -> claim.state() == LeaseClaim.State.HELD).reduce((earlier, later) -> later);
+            if (holder.isPresent()) {
+                return new Held(holder.get());
+            }
+            if (before.live(now).isEmpty()) {
+                LeaseClaim mine = new LeaseClaim(buildId, before.highestAttempt() + 1, worker,
+                        UUID.randomUUID().toString(), LeaseClaim.State.CLAIMED, expiry());
+                write(mine);
+                Claims after = claims(buildId);
+                boolean alone = after.highestAttempt() == mine.attempt()
+                        && after.live(clock.instant()).stream().allMatch(mine::sameClaim)
+                        && after.keysAt(mine.attempt()) == 1;
+                if (alone) {
+                    LeaseClaim held = mine.with(LeaseClaim.State.HELD, expiry());
+                    write(held);
+                    LOG.debugf("build %s: attempt %d is this worker's", buildId, held.attempt());
+                    return new Acquired(new BuildLease(this, held));
+                }
+                staging.delete(key(mine));
+            }
+            // Claims are being decided (ours lost, or another claimant is between writing and checking).
+            pauseAFew();
+        }
+    }
+
+    /** Renews the lease, then checks that no later attempt took it over; see {@link BuildLease#confirm()}. */
+    void confirm(BuildLease lease) {
+        // One renewal at a time per lease (heartbeat and build thread), and none after the release.
+        synchronized (lease) {
+            if (lease.claim().state() == LeaseClaim.State.RELEASED) {
+                return;
+            }
+            confirmHeld(lease);
+        }
+    }
+
+    private void confirmHeld(BuildLease lease) {
+        LeaseClaim current = lease.claim();
+        if (lease.lost()) {
+            throw lost(current, "at an earlier check");
+        }
+        // Renewed first: a claimant that writes after the check below reads this claim live, and gives way.
+        for (boolean renew = true;; renew = lease.claim().expiresAt() - clock.millis() < duration.toMillis() / 2) {
+            if (renew) {
+                LeaseClaim renewal = current.with(LeaseClaim.State.HELD, expiry());
+                write(renewal);
+                lease.update(renewal);
+            }
+            LeaseClaim renewed = lease.claim();
+            Claims claims = claims(current.buildId());
+            Optional<LeaseClaim> later = claims.all().stream()
+                    .filter(claim -> claim.attempt() > current.attempt() && claim.state() != LeaseClaim.State.CLAIMED)
+                    .findFirst();
+            boolean ours = claims.all().stream().anyMatch(renewed::sameClaim);
+            if (later.isPresent() || !ours) {
+                lease.markLost();
+                throw lost(current, later.map(claim -> "attempt " + claim.attempt() + " on " + claim.worker()
+                        + " holds it").orElse("its claim is gone"));
+            }
+            // A later claimant still deciding sees our claim live and gives way; wait until it has.
+            boolean deciding = claims.live(clock.instant()).stream()
+                    .anyMatch(claim -> claim.attempt() > current.attempt());
+            if (!deciding) {
+                return;
+            }
+            pauseAFew();
+        }
+    }
+
+    /** Marks the attempt ended; a failure is logged, not thrown: the claim expires on its own. */
+    void release(BuildLease lease) {
+        synchronized (lease) {
+            if (lease.lost()) {
+                return;
+            }
+            LeaseClaim released = lease.claim().with(LeaseClaim.State.RELEASED, clock.millis());
+            lease.update(released);
+            try {
+                write(released);
+            } catch (RuntimeException e) {
+                LOG.warnf("build %s: could not release the lease of attempt %d (it expires in %s): %s", lease.buildId(),
+                        lease.attempt(), duration, e.getMessage());
+            }
+        }
+    }
+
+    /** The claims of one build as S3 holds them now; unreadable claims count for their attempt number only. */
+    private record Claims(List<LeaseClaim> all, List<String> keys, long highestAttempt) {
+
+        List<LeaseClaim> live(Instant now) {
+            return all.stream().filter(claim -> claim.live(now)).toList();
+        }
+
+        long keysAt(long attempt) {
+            return keys.stream().filter(key -> key.startsWith(attemptDir(attempt))).count();
+        }
+    }
+
+    private Claims claims(String buildId) {
+        String prefix = prefix(buildId);
+        List<LeaseClaim> claims = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        long highest = 0;
+        for (String key : staging.list(prefix)) {
+            var match = CLAIM_KEY.matcher(key.substring(prefix.length()));
+            if (!match.matches()) {
+                continue;
+            }
+            long attempt = Long.parseLong(match.group(1));
+            highest = Math.max(highest, attempt);
+            keys.add(key.substring(prefix.length()));
+            staging.getText(key).flatMap(text -> parse(key, text))
+                    .filter(claim -> claim.attempt() == attempt && buildId.equals(claim.buildId()))
+                    .ifPresent(claims::add);
+        }
+        claims.sort(Comparator.comparingLong(LeaseClaim::attempt));
+        return new Claims(claims, keys, highest);
+    }
+
+    private static Optional<LeaseClaim> parse(String key, String text) {
+        try {
+            LeaseClaim claim = EventJson.read(text, LeaseClaim.class);
+            return claim.state() == null || claim.claimId() == null ? Optional.empty() : Optional.of(claim);
+        } catch (RuntimeException e) {
+            LOG.warnf("ignoring the unreadable lease claim %s: %s", key, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void write(LeaseClaim claim) {
+        staging.putText(key(claim), EventJson.write(claim));
+    }
+
+    private long expiry() {
+        return clock.instant().plus(duration).toEpochMilli();
+    }
+
+    private static LeaseLostException lost(LeaseClaim claim, String why) {
+        return new LeaseLostException("build " + claim.buildId() + ": attempt " + claim.attempt()
+                + " lost its lease (" + why + ")");
+    }
+
+    private static void requireKeySafe(String buildId) {
+        if (!BUILD_ID.matcher(buildId).matches() || buildId.contains("..")) {
+            throw new BuildException(BuildException.Kind.BAD_INPUT, "BUILD_ID_INVALID", "build id '" + buildId
+                    + "' at /build/buildId cannot name the build's keys in S3 and its scratch directory: letters,"
+                    + " digits, '.', '_' and '-' only, at most 128, no '..'", null);
+        }
+    }
+
+    private static void pauseAFew() {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(CONTENTION_PAUSE_MILLIS / 4, CONTENTION_PAUSE_MILLIS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a build's lease to be decided", e);
+        }
+    }
+
+    private static String prefix(String buildId) {
+        return BuildOutputs.prefix(buildId) + "lease/";
+    }
+
+    private static String attemptDir(long attempt) {
+        return String.format("%010d/", attempt);
+    }
+
+    private static String key(LeaseClaim claim) {
+        return prefix(claim.buildId()) + attemptDir(claim.attempt()) + claim.claimId() + ".json";
+    }
+}

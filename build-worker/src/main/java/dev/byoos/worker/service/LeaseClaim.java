@@ -1,0 +1,37 @@
+package dev.byoos.worker.service;
+
+import java.time.Instant;
+
+/**
+ * One worker's claim on one attempt of a build, as stored in the staging bucket
+ * ({@code builds/<build id>/lease/<attempt>/<claim id>.json}).
+ *
+ * @param attempt   the fencing token: strictly increasing per build id
+ * @param worker    the instance that wrote it ({@code byoos.worker.instance-name}), for people reading it
+ * @param claimId   unique per claim, so that two claims never share a key
+ * @param expiresAt epoch milliseconds; a claim not renewed by then may be taken over
+ */
+record LeaseClaim(String buildId, long attempt, String worker, String claimId, State state, long expiresAt) {
+
+    enum State {
+        /** Written, not yet confirmed as the only claim: a claimant between writing and checking. */
+        CLAIMED,
+        /** The attempt that runs the build. */
+        HELD,
+        /** The attempt ended and announced its outcome (or nothing, when cancelled). */
+        RELEASED
+    }
+
+    /** Whether the claim still counts at {@code now}: not released and not expired. */
+    boolean live(Instant now) {
+        return state != State.RELEASED && now.toEpochMilli() < expiresAt;
+    }
+
+    LeaseClaim with(State newState, long newExpiresAt) {
+        return new LeaseClaim(buildId, attempt, worker, claimId, newState, newExpiresAt);
+    }
+
+    boolean sameClaim(LeaseClaim other) {
+        return other != null && attempt == other.attempt && claimId.equals(other.claimId);
+    }
+}

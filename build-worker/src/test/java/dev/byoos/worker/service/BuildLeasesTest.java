@@ -1,0 +1,161 @@
+package dev.byoos.worker.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.minio.MinioClient;
+
+import dev.byoos.testsupport.Endpoints;
+import dev.byoos.testsupport.TestStack;
+import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.storage.StagingStore;
+
+/** The build lease against the test stack's real S3 endpoint (S3Proxy): who holds a build, and when that changes. */
+class BuildLeasesTest {
+
+    private static final Duration DURATION = Duration.ofMinutes(1);
+    private static StagingStore staging;
+
+    @BeforeAll
+    static void connect() {
+        Endpoints endpoints = TestStack.endpoints();
+        staging = new StagingStore(MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build(), endpoints.s3StagingBucket());
+    }
+
+    private static BuildLeases worker(String name) {
+        return worker(name, Clock.systemUTC());
+    }
+
+    /** A worker whose clock runs {@code ahead} of the others: for it, their leases expire that much sooner. */
+    private static BuildLeases worker(String name, Clock clock) {
+        return new BuildLeases(staging, name, DURATION, clock);
+    }
+
+    private static Clock ahead(Duration by) {
+        return Clock.fixed(Instant.now().plus(by), ZoneOffset.UTC);
+    }
+
+    private static BuildLease acquire(BuildLeases leases, String buildId) {
+        return assertInstanceOf(BuildLeases.Acquired.class, leases.tryAcquire(buildId, 0)).lease();
+    }
+
+    @Test
+    void ofWorkersRacingForOneBuildIdExactlyOneHoldsItAndTheOthersSeeItsAttempt() throws Exception {
+        int workers = 4;
+        ExecutorService threads = Executors.newFixedThreadPool(workers);
+        try {
+            for (int round = 0; round < 5; round++) {
+                String buildId = UUID.randomUUID().toString();
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<BuildLeases.Acquisition>> results = new ArrayList<>();
+                for (int i = 0; i < workers; i++) {
+                    BuildLeases leases = worker("racer-" + i);
+                    results.add(threads.submit(() -> {
+                        start.await();
+                        return leases.tryAcquire(buildId, 0);
+                    }));
+                }
+                start.countDown();
+                List<BuildLease> holders = new ArrayList<>();
+                List<LeaseClaim> seen = new ArrayList<>();
+                for (Future<BuildLeases.Acquisition> result : results) {
+                    BuildLeases.Acquisition acquisition = result.get();
+                    if (acquisition instanceof BuildLeases.Acquired acquired) {
+                        holders.add(acquired.lease());
+                    } else {
+                        seen.add(assertInstanceOf(BuildLeases.Held.class, acquisition).holder());
+                    }
+                }
+                assertEquals(1, holders.size(), "one holder in round " + round);
+                long attempt = holders.get(0).attempt();
+                assertTrue(seen.stream().allMatch(holder -> holder.attempt() == attempt), "the others see the holder");
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aLiveHolderIsLeftAloneByALaterClaimant() {
+        String buildId = UUID.randomUUID().toString();
+        BuildLease first = acquire(worker("first"), buildId);
+
+        BuildLeases.Held held = assertInstanceOf(BuildLeases.Held.class, worker("second").tryAcquire(buildId, 0));
+
+        assertEquals(first.attempt(), held.holder().attempt());
+        first.confirm();
+        assertFalse(first.lost());
+    }
+
+    @Test
+    void aStaleLeaseIsTakenOverWithAHigherAttemptAndItsHolderCanNoLongerConfirm() {
+        String buildId = UUID.randomUUID().toString();
+        BuildLease crashed = acquire(worker("crashed"), buildId);
+
+        // One lease duration later, nobody having renewed it:
+        BuildLease successor = acquire(worker("successor", ahead(DURATION.plusSeconds(1))), buildId);
+
+        assertTrue(successor.attempt() > crashed.attempt(), "the fencing token grows");
+        LeaseLostException refused = assertThrows(LeaseLostException.class, crashed::confirm);
+        assertTrue(refused.getMessage().contains("attempt " + successor.attempt()), refused.getMessage());
+        assertTrue(crashed.lost());
+        assertThrows(LeaseLostException.class, crashed::confirm, "lost for good");
+    }
+
+    @Test
+    void theReleaseOfALostLeaseLeavesTheNewHolderAlone() {
+        String buildId = UUID.randomUUID().toString();
+        BuildLeases leases = worker("crashed");
+        BuildLease crashed = acquire(leases, buildId);
+        BuildLease successor = acquire(worker("successor", ahead(DURATION.plusSeconds(1))), buildId);
+        assertThrows(LeaseLostException.class, crashed::confirm);
+
+        leases.release(crashed);
+
+        BuildLeases.Held held = assertInstanceOf(BuildLeases.Held.class, worker("third").tryAcquire(buildId, 0));
+        assertEquals(successor.attempt(), held.holder().attempt());
+    }
+
+    @Test
+    void aDeliveryThatWaitedForAnAttemptIsDoneWhenItEndsAndALaterDeliveryGetsTheNextAttempt() {
+        String buildId = UUID.randomUUID().toString();
+        BuildLeases first = worker("first");
+        BuildLease lease = acquire(first, buildId);
+        BuildLeases waiting = worker("waiting");
+        long waitedFor = assertInstanceOf(BuildLeases.Held.class, waiting.tryAcquire(buildId, 0)).holder().attempt();
+
+        first.release(lease);
+
+        assertInstanceOf(BuildLeases.Ended.class, waiting.tryAcquire(buildId, waitedFor));
+        assertEquals(lease.attempt() + 1, acquire(worker("later"), buildId).attempt());
+    }
+
+    @Test
+    void aBuildIdThatCouldNameOtherKeysIsRefused() {
+        for (String buildId : List.of("../other", "a/b", "..", "")) {
+            BuildException refused = assertThrows(BuildException.class, () -> worker("w").tryAcquire(buildId, 0),
+                    buildId);
+            assertEquals("BUILD_ID_INVALID", refused.code());
+            assertEquals(BuildException.Kind.BAD_INPUT, refused.kind());
+        }
+    }
+}
