@@ -74,10 +74,15 @@ abstract class WorkerKafkaTest {
     }
 
     /** A request whose post script is {@code script} (timeout 600 s). */
+    /**
+     * A build whose post script runs {@code script}. The build id is in the script too: images are
+     * reproducible, so without it the image cache (which outlives a test run) would serve an
+     * earlier run's build and the script would never run.
+     */
     static BuildRequested requestWithPostScript(String buildId, String base, String script) {
         BuildRequested plain = request(buildId, base);
         return new BuildRequested(plain.build(), plain.base(), plain.files(), BuildRequested.STANDARD, null, null,
-                null, null, null, List.of(new BuildRequested.Script("wait", "post", script + "\n", 600)));
+                null, null, null, List.of(new BuildRequested.Script("wait", "post", script + "\n# " + buildId + "\n", 600)));
     }
 
     void send(BuildRequested request, String eventId) {
