@@ -354,10 +354,15 @@ public final class NativeBuilder implements Builder {
         }
         if (base.tarball() != null) {
             Path tree = tarballBases().obtain(base.tarball(), workDir, commands, log, cancellation);
-            return RootFilesystem.copyOf(tree, base.tarball().url(), workDir, commands);
+            RootFilesystem copy = RootFilesystem.copyOf(tree, base.tarball().url(), workDir, commands);
+            tarballBases().verify(base.tarball(), copy.root(), workDir, log);
+            return copy;
         }
         Path tree = debootstrapBases().obtain(base.debootstrap(), workDir, commands, log, cancellation);
-        return RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);
+        RootFilesystem copy = RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);
+        // The copy is checked, not the entry: what the build uses is what was verified.
+        debootstrapBases().verify(base.debootstrap(), copy.root(), workDir, log);
+        return copy;
     }
 
     /** @return why this image is not boot-tested, or empty when it is */

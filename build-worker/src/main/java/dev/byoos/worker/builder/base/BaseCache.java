@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 
@@ -32,6 +33,11 @@ import dev.byoos.worker.builder.process.CommandRunner;
  * <p>One maker per key at a time: threads of one worker wait on an in-process lock (file locks
  * belong to the whole JVM, so they cannot order its threads), and worker processes sharing the
  * directory wait on a lock file next to the entry. Entries never expire.
+ *
+ * <p>Each entry records the {@link Sha256#ofTree} digest of its tree ({@value #DIGEST_FILE}),
+ * taken when it was made. A build copies the tree and {@link #verify verifies its copy} against
+ * that digest before using it, so a cached base that changed after it was made (a disk error, a
+ * hand edit, another process) is never built from: it is discarded and made again.
  */
 final class BaseCache {
 
@@ -41,6 +47,7 @@ final class BaseCache {
         void make(Path entry) throws IOException;
     }
 
+    static final String DIGEST_FILE = "tree.sha256";
     private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration LOCK_POLL = Duration.ofMillis(500);
     private static final Map<Path, ReentrantLock> IN_PROCESS_LOCKS = new ConcurrentHashMap<>();
@@ -79,6 +86,7 @@ final class BaseCache {
             Path partial = dir.resolve("." + key + ".partial-" + UUID.randomUUID());
             try {
                 maker.make(Files.createDirectories(partial));
+                Files.writeString(partial.resolve(DIGEST_FILE), Sha256.ofTree(partial.resolve("rootfs")) + "\n");
                 Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 if (Files.exists(partial)) {
@@ -91,6 +99,39 @@ final class BaseCache {
         } finally {
             threads.unlock();
         }
+    }
+
+    /**
+     * Checks a build's copy of the entry {@code key} against the digest recorded when the entry was
+     * made. On a mismatch (or no digest) the entry is discarded, so that the next attempt makes it again.
+     *
+     * @throws BuildException INFRASTRUCTURE BASE_CACHE_CORRUPT on a mismatch (retried like any
+     *                        infrastructure failure)
+     */
+    void verify(String key, String description, Path copy, Path workDir, BuildLog log) {
+        Path entry = dir.resolve(key);
+        String recorded;
+        try {
+            recorded = Files.readString(entry.resolve(DIGEST_FILE)).strip();
+        } catch (IOException e) {
+            recorded = "(none recorded)";
+        }
+        String copied = Sha256.ofTree(copy);
+        if (copied.equals(recorded)) {
+            return;
+        }
+        log.line(description + ": the cached tree's digest is " + copied + ", recorded " + recorded
+                + "; discarding the entry");
+        Path discarded = dir.resolve("." + key + ".discarded-" + UUID.randomUUID());
+        try {
+            Files.move(entry, discarded, StandardCopyOption.ATOMIC_MOVE);
+            remove(discarded, workDir, new CommandRunner(log, new BuildCancellation()));
+        } catch (IOException e) {
+            // Another build discarded it first: the next attempt makes it again all the same.
+        }
+        throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "BASE_CACHE_CORRUPT", description
+                + " in the worker's cache no longer matches the digest recorded when it was made; it was"
+                + " discarded and will be made again", null);
     }
 
     private Path tree(String key) {

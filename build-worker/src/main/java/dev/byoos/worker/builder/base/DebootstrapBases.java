@@ -29,7 +29,7 @@ import dev.byoos.worker.builder.process.CommandRunner;
 public final class DebootstrapBases {
 
     /** Part of every key: bump it when the way bases are made changes, so old trees are not reused. */
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
     static final String VARIANT = "minbase";
     /**
      * What booting needs on top of minbase: a kernel (its initramfs is made while it installs),
@@ -60,6 +60,16 @@ public final class DebootstrapBases {
         String mirror = checkedMirror(base.mirror());
         return cache.obtain(key, "debootstrap base " + key + " (" + base.suite() + " from " + mirror + ")",
                 entry -> make(base.suite(), mirror, entry, workDir, commands), workDir, log, cancellation);
+    }
+
+    /**
+     * Checks a build's copy of the cached tree for {@code base} against the digest recorded when
+     * it was made.
+     *
+     * @throws BuildException INFRASTRUCTURE BASE_CACHE_CORRUPT (the entry is discarded)
+     */
+    public void verify(BuildRequested.Debootstrap base, Path copy, Path workDir, BuildLog log) {
+        cache.verify(contentKey(base), "debootstrap base " + contentKey(base), copy, workDir, log);
     }
 
     /**

@@ -120,6 +120,16 @@ public final class TarballBases {
     }
 
     /**
+     * Checks a build's copy of the cached tree for {@code base} against the digest recorded when
+     * it was unpacked.
+     *
+     * @throws BuildException INFRASTRUCTURE BASE_CACHE_CORRUPT (the entry is discarded)
+     */
+    public void verify(BuildRequested.Tarball base, Path copy, Path workDir, BuildLog log) {
+        cache.verify(base.sha256(), "tarball base " + base.sha256(), copy, workDir, log);
+    }
+
+    /**
      * @return the cached tree of {@code base}, downloaded, verified and unpacked now when the cache
      *         does not have it yet. Read-only for callers: copy it before changing anything.
      * @throws BuildException BAD_INPUT BASE_CHECKSUM_MISMATCH, BASE_NOT_FOUND, UNSAFE_BASE_ARCHIVE,

@@ -159,6 +159,25 @@ class TarballBasesTest {
         assertTrue(log.toString().contains("tarball base " + base.sha256() + " (" + url + "): cached"), log.toString());
     }
 
+    @Test
+    void aCachedBaseChangedAfterItWasMadeIsNeverBuiltFromButDiscardedAndMadeAgain() throws IOException {
+        String url = server.url("/images/base-tampered");
+        server.serve("/images/base-tampered", gzip);
+        BuildRequested.Tarball base = tarball(url, gzip);
+        build(base, Files.createDirectories(workDir.resolve("first")));
+        Files.writeString(cachedTree(base).resolve("etc/passwd"), "root::0:0:root:/root:/bin/sh\n");
+
+        BuildException failure = assertThrows(BuildException.class,
+                () -> build(base, Files.createDirectories(workDir.resolve("second"))));
+
+        assertEquals("BASE_CACHE_CORRUPT", failure.code(), failure.getMessage());
+        assertTrue(failure.retryable(), "a retry makes the base again");
+        assertFalse(Files.exists(cachedTree(base)), "the changed entry is gone");
+        Builder.BuiltImage again = build(base, Files.createDirectories(workDir.resolve("third")));
+        assertEquals(TestBases.PASSWD, ImageInspector.open(again, workDir.resolve("third")).cat("/etc/passwd"),
+                "built from the tarball again, not from the changed entry");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"xz", "zst", "plain"})
     void everyCompressionIsRecognisedByContent(String compression) {
