@@ -56,6 +56,9 @@ class IntakeTrustTest {
     static final Duration TIMEOUT = Duration.ofSeconds(30);
     static final String SIGNER_SOURCE = "urn:byoos:test-signer";
     static final String SIGNER_SECRET = "test-intake-secret";
+    static final String ED25519_SOURCE = "urn:byoos:test-ed25519-signer";
+    /** PKCS#8 of the test-only key whose public half application.properties registers for ED25519_SOURCE. */
+    static final String ED25519_PRIVATE_KEY = "MC4CAQAwBQYDK2VwBCIEINCvEv0dSsREr5Cf0c9DO4zL0kL5hcyXCsCl4kPgY8tq";
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -118,7 +121,7 @@ class IntakeTrustTest {
     }
 
     @Test
-    void aRegisteredSourcesSignatureCoversTheWholeEventAndItsAllowedTeams() throws Exception {
+    void aRegisteredSourcesHmacOrEd25519SignatureCoversTheWholeEventAndItsAllowedTeams() throws Exception {
         String name = "signed-" + suffix;
         String yaml = spec(name, "team-a");
         String id = UUID.randomUUID().toString();
@@ -126,18 +129,27 @@ class IntakeTrustTest {
         // Signed by the registered source, but for another event id: the signature does not verify.
         String otherId = UUID.randomUUID().toString();
         assertEquals(Violation.UNAUTHENTICATED, submitAndAwaitRejection(id, yaml,
-                Map.of("source", SIGNER_SOURCE, "time", time, "signature", sign(otherId, time, yaml))).get(0).code());
+                signedBy(SIGNER_SOURCE, time, sign(otherId, time, yaml))).get(0).code());
         // A well-signed event for a team the source is not registered for.
         String other = spec(name, "team-b");
         String otherEvent = UUID.randomUUID().toString();
         assertEquals(Violation.FORBIDDEN, submitAndAwaitRejection(otherEvent, other,
-                Map.of("source", SIGNER_SOURCE, "time", time, "signature", sign(otherEvent, time, other))).get(0).code());
+                signedBy(SIGNER_SOURCE, time, sign(otherEvent, time, other))).get(0).code());
         assertEquals(0, count("select count(*) from image_spec where name = ?", name));
 
         String accepted = UUID.randomUUID().toString();
-        sendSubmission(accepted, yaml, Map.of("source", SIGNER_SOURCE, "time", time, "signature",
-                sign(accepted, time, yaml)));
+        sendSubmission(accepted, yaml, signedBy(SIGNER_SOURCE, time, sign(accepted, time, yaml)));
         awaitCount("select count(*) from image_spec where name = ? and team = 'team-a'", name, 1);
+
+        // An Ed25519 source: a signature over one spec does not cover a changed one; over the sent one it does.
+        String edName = "ed25519-" + suffix;
+        String edYaml = spec(edName, "team-a");
+        String altered = UUID.randomUUID().toString();
+        assertEquals(Violation.UNAUTHENTICATED, submitAndAwaitRejection(altered, edYaml.replace("role=worker", "role=root"),
+                signedBy(ED25519_SOURCE, time, ed25519(signedBytes(altered, ED25519_SOURCE, time, edYaml)))).get(0).code());
+        String edId = UUID.randomUUID().toString();
+        sendSubmission(edId, edYaml, signedBy(ED25519_SOURCE, time, ed25519(signedBytes(edId, ED25519_SOURCE, time, edYaml))));
+        awaitCount("select count(*) from image_spec where name = ? and team = 'team-a'", edName, 1);
     }
 
     @Test
@@ -193,10 +205,29 @@ class IntakeTrustTest {
                 extensions);
     }
 
+    /** The extension attributes of an event of a registered source. */
+    private static Map<String, String> signedBy(String source, String time, String signature) {
+        return Map.of("source", source, "time", time, "signature", signature);
+    }
+
     private static String sign(String id, String time, String yaml) {
-        byte[] signed = (id + "\n" + SIGNER_SOURCE + "\n" + EventTypes.SPEC_SUBMITTED + "\n" + time + "\n" + yaml)
+        return "hmac-sha256=" + Base64.getEncoder().encodeToString(HookResource.hmacSha256(SIGNER_SECRET,
+                signedBytes(id, SIGNER_SOURCE, time, yaml)));
+    }
+
+    /** What a registered source signs, as README documents it. */
+    private static byte[] signedBytes(String id, String source, String time, String yaml) {
+        return (id + "\n" + source + "\n" + EventTypes.SPEC_SUBMITTED + "\n" + time + "\n" + yaml)
                 .getBytes(StandardCharsets.UTF_8);
-        return "hmac-sha256=" + Base64.getEncoder().encodeToString(HookResource.hmacSha256(SIGNER_SECRET, signed));
+    }
+
+    private static String ed25519(byte[] signed) throws Exception {
+        var key = java.security.KeyFactory.getInstance("Ed25519")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(Base64.getDecoder().decode(ED25519_PRIVATE_KEY)));
+        var signature = java.security.Signature.getInstance("Ed25519");
+        signature.initSign(key);
+        signature.update(signed);
+        return "ed25519=" + Base64.getEncoder().encodeToString(signature.sign());
     }
 
     private static ValidatableResponse submit(String authorization, String yaml) {
