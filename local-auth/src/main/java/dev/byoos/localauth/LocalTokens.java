@@ -28,6 +28,8 @@ public final class LocalTokens {
 
     public static final String ISSUER = "https://byoos.dev/local-stack";
     public static final String TEAMS_CLAIM = "teams";
+    /** The audience the services accept by default ({@code byoos.auth.audience}). */
+    public static final String AUDIENCE = "byoos-factory";
     private static final String PRIVATE_KEY_FILE = "jwt-signing-key.pem";
     private static final String PUBLIC_KEY_FILE = "jwt-verification-key.pem";
     /** Subjects, teams and roles are plain names; refusing anything else keeps the JSON trivially safe. */
@@ -64,17 +66,28 @@ public final class LocalTokens {
 
     /**
      * @param roles any of {@code viewer}, {@code submitter}, {@code admin}
-     * @return a signed JWT, valid for {@code ttl}
+     * @return a signed JWT for the services' audience ({@value #AUDIENCE}), issued now, valid for {@code ttl}
      */
     public String mint(String subject, Collection<String> teams, Collection<String> roles, Duration ttl) {
+        return mint(subject, teams, roles, AUDIENCE, Instant.now(), ttl);
+    }
+
+    /**
+     * @param audience the {@code aud} claim: whom the token is meant for
+     * @param issuedAt the {@code iat} claim; the services refuse tokens older than their maximum age
+     * @return a signed JWT, valid from {@code issuedAt} for {@code ttl}
+     */
+    public String mint(String subject, Collection<String> teams, Collection<String> roles, String audience,
+            Instant issuedAt, Duration ttl) {
         check(subject);
+        check(audience);
         teams.forEach(LocalTokens::check);
         roles.forEach(LocalTokens::check);
-        Instant now = Instant.now();
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
-        String claims = "{\"iss\":\"" + ISSUER + "\",\"sub\":\"" + subject + "\",\"upn\":\"" + subject + "\""
+        String claims = "{\"iss\":\"" + ISSUER + "\",\"aud\":\"" + audience + "\",\"sub\":\"" + subject
+                + "\",\"upn\":\"" + subject + "\""
                 + ",\"" + TEAMS_CLAIM + "\":" + array(teams) + ",\"groups\":" + array(roles)
-                + ",\"iat\":" + now.getEpochSecond() + ",\"exp\":" + now.plus(ttl).getEpochSecond()
+                + ",\"iat\":" + issuedAt.getEpochSecond() + ",\"exp\":" + issuedAt.plus(ttl).getEpochSecond()
                 + ",\"jti\":\"" + UUID.randomUUID() + "\"}";
         String signingInput = base64Url(header.getBytes(StandardCharsets.UTF_8)) + "."
                 + base64Url(claims.getBytes(StandardCharsets.UTF_8));

@@ -35,6 +35,9 @@ class LocalTokensTest {
         assertTrue(claims.contains("\"teams\":[\"platform\",\"edge\"]"), claims);
         assertTrue(claims.contains("\"groups\":[\"submitter\"]"), claims);
         assertTrue(claims.contains("\"iss\":\"" + LocalTokens.ISSUER + "\""), claims);
+        // The services check audience and age (byoos.auth.audience, byoos.auth.max-token-age).
+        assertTrue(claims.contains("\"aud\":\"" + LocalTokens.AUDIENCE + "\""), claims);
+        assertTrue(claims.matches(".*\"iat\":\\d+,.*"), claims);
 
         assertTrue(verify(token, publicKey()));
         String tampered = parts[0] + "." + Base64.getUrlEncoder().withoutPadding()

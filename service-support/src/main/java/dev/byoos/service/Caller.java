@@ -35,18 +35,26 @@ public class Caller {
     }
 
     public TeamScope scope() {
-        return new TeamScope(teams(), token.getGroups().contains(ADMIN));
+        return scopeOf(token);
+    }
+
+    /**
+     * The teams a verified token acts for. Public for callers authenticated outside a request (a
+     * bearer token carried by a Kafka event), so they get exactly the REST API's team rules.
+     */
+    public static TeamScope scopeOf(JsonWebToken token) {
+        return new TeamScope(teams(token), token.getGroups().contains(ADMIN));
     }
 
     /** Refuses (403) an action for a team the caller does not belong to. */
     public void requireTeam(String team) {
         if (!scope().includes(team)) {
             throw new ForbiddenException(subject() + " is not a member of team '" + team + "'; the token's "
-                    + TEAMS_CLAIM + " claim lists " + teams());
+                    + TEAMS_CLAIM + " claim lists " + teams(token));
         }
     }
 
-    private Set<String> teams() {
+    private static Set<String> teams(JsonWebToken token) {
         Object claim = token.getClaim(TEAMS_CLAIM);
         Set<String> teams = new LinkedHashSet<>();
         if (claim instanceof JsonArray array) {

@@ -56,6 +56,20 @@ public final class KafkaTestClient implements AutoCloseable {
         send(cloudEvent(topic, key, type, id, contentType, data));
     }
 
+    /**
+     * Sends a binary-mode CloudEvent with extension attributes (each as its {@code ce_<name>} header),
+     * e.g. the credential of a spec submission.
+     */
+    public void sendCloudEvent(String topic, String key, String type, String id, String contentType, String data,
+            Map<String, String> extensions) {
+        ProducerRecord<String, String> record = cloudEvent(topic, key, type, id, contentType, data);
+        extensions.forEach((name, value) -> {
+            record.headers().remove("ce_" + name);
+            record.headers().add("ce_" + name, bytes(value));
+        });
+        send(record);
+    }
+
     /** Sends a binary-mode CloudEvent with a {@code time} attribute, for consumers that compare event times. */
     public void sendCloudEvent(String topic, String key, String type, String id, OffsetDateTime time, String json) {
         ProducerRecord<String, String> record = cloudEvent(topic, key, type, id, "application/json", json);

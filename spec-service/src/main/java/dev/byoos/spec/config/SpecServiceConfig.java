@@ -23,11 +23,55 @@ public interface SpecServiceConfig {
      */
     java.util.Map<String, Hook> hooks();
 
+    /**
+     * How far a webhook's signed timestamp may be from the service's clock, either way; a delivery
+     * id is remembered this long, so a replay is refused by one check or the other.
+     */
+    @WithDefault("5m")
+    Duration hookWindow();
+
     interface Hook {
-        /** The HMAC-SHA256 key the sender signs bodies with (GitHub's webhook "secret"). */
+        /** The HMAC-SHA256 key the sender signs with (GitHub's webhook "secret"). */
         String secret();
 
+        /** How the sender signs: {@code byoos} (the default) or {@code github}; see docs/webhooks.md. */
+        @WithDefault("byoos")
+        HookScheme scheme();
+
         /** Teams whose specs this source may rebuild. */
+        java.util.List<String> teams();
+
+        /**
+         * For the {@code github} scheme, whose signature covers only the body: the one spec the
+         * source rebuilds ({@code <team>/<name>}), fixed here because the query is not signed.
+         */
+        java.util.Optional<String> spec();
+    }
+
+    enum HookScheme {
+        /** HMAC over method, path, query, timestamp, delivery id and body (X-Byoos-* headers). */
+        BYOOS,
+        /** GitHub's X-Hub-Signature-256 over the body only; the target spec comes from the config. */
+        GITHUB
+    }
+
+    /**
+     * Systems registered to submit specs on {@code byoos.specs.submitted} by signing the whole
+     * event instead of carrying a bearer token, by name. None by default.
+     */
+    java.util.Map<String, IntakeSource> intakeSources();
+
+    interface IntakeSource {
+        /** The CloudEvent {@code source} attribute this system's events carry. */
+        String source();
+
+        /** The HMAC-SHA256 key (its UTF-8 bytes), if the system signs with a shared secret. */
+        java.util.Optional<String> hmacSecret();
+
+        /** Base64 X.509 (SubjectPublicKeyInfo) Ed25519 public key, if the system signs with Ed25519. */
+        java.util.Optional<String> ed25519PublicKey();
+
+        /** Teams this system may submit specs for. */
         java.util.List<String> teams();
     }
 

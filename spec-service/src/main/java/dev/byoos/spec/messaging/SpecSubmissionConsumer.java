@@ -34,10 +34,12 @@ import dev.byoos.spec.validation.SpecReader;
 
 /**
  * Specs submitted by other systems as CloudEvents, in binary or structured content mode. They get
- * the REST API's validation: an acceptable spec is stored and built exactly as if it had been
- * POSTed (resubmitting it is harmless), an unacceptable one is answered on
- * {@value Topics#SPECS_REJECTED} with every violation. Only a record that is not a spec
- * submission at all (no CloudEvent, wrong type) goes to the dead-letter topic.
+ * the REST API's authentication and validation: a submission whose credential verifies and allows
+ * the spec's team ({@link SubmissionAuthenticator}) with an acceptable spec is stored and built
+ * exactly as if it had been POSTed (resubmitting it is harmless); anything else is answered on
+ * {@value Topics#SPECS_REJECTED} (UNAUTHENTICATED, FORBIDDEN, or every violation of the spec) and
+ * stores nothing. Only a record that is not a spec submission at all (no CloudEvent, wrong type)
+ * goes to the dead-letter topic.
  */
 @ApplicationScoped
 public class SpecSubmissionConsumer {
@@ -46,19 +48,28 @@ public class SpecSubmissionConsumer {
     private static final String STRUCTURED_CONTENT_TYPE = "application/cloudevents+json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final SubmissionAuthenticator authenticator;
     private final SpecReader reader;
     private final SpecIntake intake;
     private final MutinyEmitter<String> rejections;
 
-    public SpecSubmissionConsumer(SpecReader reader, SpecIntake intake,
+    public SpecSubmissionConsumer(SubmissionAuthenticator authenticator, SpecReader reader, SpecIntake intake,
             @Channel(Topics.SPECS_REJECTED) MutinyEmitter<String> rejections) {
+        this.authenticator = authenticator;
         this.reader = reader;
         this.intake = intake;
         this.rejections = rejections;
     }
 
-    /** A submission's CloudEvent attributes and its spec document. */
-    record Submission(String id, String source, byte[] document, SpecParser.Format format) {
+    /**
+     * A submission's CloudEvent attributes, its credential and its spec document.
+     *
+     * @param time          the {@code time} attribute as sent, or null
+     * @param authorization the {@value SubmissionAuthenticator#AUTHORIZATION} extension attribute, or null
+     * @param signature     the {@value SubmissionAuthenticator#SIGNATURE} extension attribute, or null
+     */
+    record Submission(String id, String source, String type, String time, String authorization, String signature,
+            byte[] document, SpecParser.Format format) {
     }
 
     @Incoming(Topics.SPECS_SUBMITTED)
@@ -66,14 +77,23 @@ public class SpecSubmissionConsumer {
         return Uni.createFrom().deferred(() -> {
             Submission submission = submission(message);
             ImageSpec spec;
+            SubmissionAuthenticator.Submitter submitter;
             try {
+                // Authenticated before the document is even parsed: an anonymous sender learns nothing about it.
+                submitter = authenticator.authenticate(submission);
                 spec = reader.read(submission.document(), submission.format());
+                submitter.requireSubmitterFor(spec.metadata().team());
             } catch (SpecRejectedException e) {
                 return reject(submission, e);
             }
-            return intake.accept(spec).invoke(accepted -> LOG.infof("submission %s from %s: spec %s/%s version %d",
-                    submission.id(), submission.source(), accepted.spec().team, accepted.spec().name,
-                    accepted.spec().version)).replaceWithVoid();
+            return intake.accept(spec)
+                    .invoke(accepted -> LOG.infof("submission %s from %s by %s: spec %s/%s version %d",
+                            submission.id(), submission.source(), submitter.principal(), accepted.spec().team,
+                            accepted.spec().name, accepted.spec().version))
+                    .replaceWithVoid()
+                    // Rules that need the stored specs (pack names and versions) answer like validation.
+                    .onFailure(SpecRejectedException.class)
+                    .recoverWithUni(failure -> reject(submission, (SpecRejectedException) failure));
         })
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(failure -> {
@@ -102,6 +122,9 @@ public class SpecSubmissionConsumer {
         requireAttribute("type", header(headers, "ce_type"), EventTypes.SPEC_SUBMITTED);
         String payload = message.getPayload() == null ? "" : message.getPayload();
         return new Submission(required("id", header(headers, "ce_id")), required("source", header(headers, "ce_source")),
+                EventTypes.SPEC_SUBMITTED, header(headers, "ce_time"),
+                header(headers, "ce_" + SubmissionAuthenticator.AUTHORIZATION),
+                header(headers, "ce_" + SubmissionAuthenticator.SIGNATURE),
                 payload.getBytes(StandardCharsets.UTF_8), formatOf(contentType));
     }
 
@@ -119,14 +142,19 @@ public class SpecSubmissionConsumer {
         requireAttribute("type", event.path("type").asText(null), EventTypes.SPEC_SUBMITTED);
         String id = required("id", event.path("id").asText(null));
         String source = required("source", event.path("source").asText(null));
+        String time = event.path("time").asText(null);
+        String authorization = event.path(SubmissionAuthenticator.AUTHORIZATION).asText(null);
+        String signature = event.path(SubmissionAuthenticator.SIGNATURE).asText(null);
         JsonNode data = event.path("data");
         if (data.isTextual()) {
-            // A YAML (or JSON) document carried as a string.
-            return new Submission(id, source, data.asText().getBytes(StandardCharsets.UTF_8),
-                    formatOf(event.path("datacontenttype").asText(null)));
+            // A YAML (or JSON) document carried as a string; a signature covers exactly this string.
+            return new Submission(id, source, EventTypes.SPEC_SUBMITTED, time, authorization, signature,
+                    data.asText().getBytes(StandardCharsets.UTF_8), formatOf(event.path("datacontenttype").asText(null)));
         }
         if (data.isObject()) {
-            return new Submission(id, source, data.toString().getBytes(StandardCharsets.UTF_8), SpecParser.Format.JSON);
+            // Re-serialized compactly: a signing sender sends data as a string or in binary mode instead.
+            return new Submission(id, source, EventTypes.SPEC_SUBMITTED, time, authorization, signature,
+                    data.toString().getBytes(StandardCharsets.UTF_8), SpecParser.Format.JSON);
         }
         throw new MalformedEventException("structured CloudEvent " + id + " carries no spec in data", null);
     }

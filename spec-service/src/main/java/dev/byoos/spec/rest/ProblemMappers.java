@@ -8,6 +8,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import dev.byoos.service.Problem;
 import dev.byoos.spec.service.BuildConflictException;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
+import dev.byoos.spec.service.PackNameTakenException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
 /** spec-service's own errors as problem details; CommonProblemMappers covers the shared ones. */
@@ -17,6 +18,12 @@ public class ProblemMappers {
     public Response rejected(SpecRejectedException e, UriInfo uri) {
         return respond(new Problem(Problem.TYPE_BASE + "invalid-spec", "The image spec was rejected", 400,
                 e.violations().size() + " violation(s); nothing was stored", uri.getPath(), e.violations()));
+    }
+
+    @ServerExceptionMapper
+    public Response packNameTaken(PackNameTakenException e, UriInfo uri) {
+        return respond(new Problem(Problem.TYPE_BASE + "pack-name-taken", "The pack name belongs to another team", 409,
+                e.getMessage(), uri.getPath(), e.violations()));
     }
 
     @ServerExceptionMapper
@@ -34,6 +41,12 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response hookUnauthorized(HookResource.HookUnauthorizedException e, UriInfo uri) {
         return respond(Problem.of(401, "webhook-signature", "Webhook signature not verified", e.getMessage(),
+                uri.getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response hookReplayed(HookResource.HookReplayedException e, UriInfo uri) {
+        return respond(Problem.of(409, "webhook-replayed", "Webhook delivery already received", e.getMessage(),
                 uri.getPath()));
     }
 

@@ -73,12 +73,16 @@ public class SpecIntake {
     public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey, @SpanAttribute("byoos.force") boolean force) {
         String document = CanonicalSpecs.canonicalJson(spec);
         String digest = CanonicalSpecs.sha256(document);
-        return Panache.withTransaction(() -> IdempotencyKeyEntity.<IdempotencyKeyEntity>findById(idempotencyKey)
+        String team = spec.metadata().team();
+        // Keys are the team's own: another team's request with the same key neither replays nor sees this one.
+        return Panache.withTransaction(() -> IdempotencyKeyEntity
+                .<IdempotencyKeyEntity>findById(new IdempotencyKeyEntity.Key(team, idempotencyKey))
                 .flatMap(recorded -> {
                     if (recorded != null) {
                         return replay(recorded, digest);
                     }
-                    return store(spec, document, digest, force).call(accepted -> record(idempotencyKey, accepted));
+                    return store(spec, document, digest, force)
+                            .call(accepted -> record(team, idempotencyKey, accepted));
                 }))
                 .onFailure(Transactions::isUniqueViolation).transform(failure -> new BuildConflictException(
                         "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
@@ -104,11 +108,13 @@ public class SpecIntake {
     /**
      * Inside a transaction: an identical spec (same canonical digest as any stored version) is a
      * resubmission of that version; anything else becomes the next version, once the pack rules
-     * hold.
+     * hold. Either way the pack name must be the team's own.
      */
     private static Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force) {
         String packVersion = spec.spec().pack().version();
-        return SpecEntity.relatedVersions(spec.metadata().team(), spec.metadata().name(), digest, packVersion)
+        return PackNames.claim(spec.metadata().team(), spec.spec().pack().name())
+                .flatMap(claimed -> SpecEntity.relatedVersions(spec.metadata().team(), spec.metadata().name(), digest,
+                        packVersion))
                 .flatMap(related -> {
                     SpecEntity identical = related.stream().filter(v -> v.digest.equals(digest)).findFirst().orElse(null);
                     if (identical != null) {
@@ -138,8 +144,9 @@ public class SpecIntake {
         return specEntity;
     }
 
-    private static Uni<IdempotencyKeyEntity> record(String key, Accepted accepted) {
+    private static Uni<IdempotencyKeyEntity> record(String team, String key, Accepted accepted) {
         IdempotencyKeyEntity record = new IdempotencyKeyEntity();
+        record.team = team;
         record.key = key;
         record.specId = accepted.spec().id;
         record.specDigest = accepted.spec().digest;

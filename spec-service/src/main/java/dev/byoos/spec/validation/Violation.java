@@ -25,4 +25,10 @@ public record Violation(String pointer, String code, String message) {
     public static final String HOST_NOT_ALLOWED = "HOST_NOT_ALLOWED";
     /** A new version of a spec renames its pack, or reuses a pack version another spec version published. */
     public static final String PACK_CONFLICT = "PACK_CONFLICT";
+    /** The pack name (and with it the Edge image repository) belongs to another team, which used it first. */
+    public static final String PACK_NAME_TAKEN = "PACK_NAME_TAKEN";
+    /** A submitted event carries no credential, or one that does not verify. */
+    public static final String UNAUTHENTICATED = "UNAUTHENTICATED";
+    /** A submitted event's verified credential may not submit specs for the spec's team. */
+    public static final String FORBIDDEN = "FORBIDDEN";
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -125,45 +126,88 @@ class AuthMatrixTest {
     }
 
     @Test
-    void aSignedWebhookRebuildsANamedSpecAndAnUnsignedOneChangesNothing() throws Exception {
+    void tokensForAnotherAudienceOrOlderThanTheMaximumAgeAreRefused() {
+        String otherAudience = TestTokens.issuer().mint("alice", List.of("team-a"), List.of("submitter"),
+                "another-installation", Instant.now(), Duration.ofHours(1));
+        given().header("Authorization", "Bearer " + otherAudience).get("/api/v1/builds/" + aliceBuild).then()
+                .statusCode(401);
+        // Not expired, but issued longer ago than byoos.auth.max-token-age (12 hours) allows.
+        String old = TestTokens.issuer().mint("alice", List.of("team-a"), List.of("submitter"), LocalTokens.AUDIENCE,
+                Instant.now().minus(Duration.ofHours(13)), Duration.ofHours(24));
+        given().header("Authorization", "Bearer " + old).get("/api/v1/builds/" + aliceBuild).then().statusCode(401);
+        String fresh = TestTokens.issuer().mint("alice", List.of("team-a"), List.of("submitter"), LocalTokens.AUDIENCE,
+                Instant.now().minus(Duration.ofHours(1)), Duration.ofHours(24));
+        given().header("Authorization", "Bearer " + fresh).get("/api/v1/builds/" + aliceBuild).then().statusCode(200);
+    }
+
+    @Test
+    void aSignedWebhookRebuildsANamedSpecOnceAndReplaysOrAlterationsChangeNothing() throws Exception {
         String name = "hook-" + UUID.randomUUID().toString().substring(0, 8);
         String first = submit(TestTokens.bearer("ci", "submitter", "hooks"), spec(name, "hooks")).statusCode(201)
                 .extract().path("builds[0].id");
         given().header("Authorization", ADMIN).post("/api/v1/builds/" + first + "/cancel").then().statusCode(200);
         byte[] body = "{\"ref\":\"refs/heads/main\"}".getBytes(StandardCharsets.UTF_8);
+        String query = "team=hooks&spec=" + name;
+        String now = String.valueOf(Instant.now().getEpochSecond());
         long builds = count("build");
 
-        hook("ci", "hooks", name, body, "sha256=" + "00".repeat(32), "d1").statusCode(401)
-                .contentType("application/problem+json");
-        hook("ci", "hooks", name, body, null, "d1").statusCode(401);
-        hook("nope", "hooks", name, body, sign("test-webhook-secret", body), "d1").statusCode(401);
-        hook("ci", "team-b", name, body, sign("test-webhook-secret", body), "d1").statusCode(403);
+        hook("ci", query, now, "d1", body, "v1=" + "00".repeat(32)).statusCode(401).contentType("application/problem+json");
+        hook("ci", query, now, "d1", body, null).statusCode(401);
+        hook("nope", query, now, "d1", body, sign("nope", query, now, "d1", body)).statusCode(401);
+        hook("ci", "team=team-b&spec=" + name, now, "d1", body, sign("ci", "team=team-b&spec=" + name, now, "d1", body))
+                .statusCode(403);
+        // A signed delivery with its query altered (force added): the signature no longer matches.
+        hook("ci", query + "&force=true", now, "d1", body, sign("ci", query, now, "d1", body)).statusCode(401);
+        // A delivery signed six minutes ago: outside the five-minute window.
+        String stale = String.valueOf(Instant.now().minus(Duration.ofMinutes(6)).getEpochSecond());
+        hook("ci", query, stale, "d-stale", body, sign("ci", query, stale, "d-stale", body)).statusCode(401)
+                .body("detail", org.hamcrest.Matchers.containsString("X-Byoos-Timestamp"));
         assertEquals(builds, count("build"));
 
-        String rebuilt = hook("ci", "hooks", name, body, sign("test-webhook-secret", body), "delivery-1").statusCode(202)
-                .body("builds[0].attempt", equalTo(2))
-                .extract().path("builds[0].id");
-        // GitHub redelivers with the same delivery id: the same outcome, no further build.
-        hook("ci", "hooks", name, body, sign("test-webhook-secret", body), "delivery-1").statusCode(202)
-                .body("builds[0].id", equalTo(rebuilt));
+        String delivery = "delivery-" + UUID.randomUUID();
+        hook("ci", query, now, delivery, body, sign("ci", query, now, delivery, body)).statusCode(202)
+                .body("builds[0].attempt", equalTo(2));
+        // The same delivery played again, byte for byte: refused, no further build.
+        hook("ci", query, now, delivery, body, sign("ci", query, now, delivery, body)).statusCode(409)
+                .contentType("application/problem+json");
         assertEquals(builds + 1, count("build"));
-
-        given().header("X-GitHub-Event", "ping").header("X-Hub-Signature-256", sign("test-webhook-secret", body))
-                .body(body).post("/api/v1/hooks/ci").then().statusCode(200).body("message", equalTo("signature verified"));
     }
 
-    private static ValidatableResponse hook(String source, String team, String spec, byte[] body, String signature,
-            String delivery) {
-        var request = given().contentType("application/json").queryParam("team", team).queryParam("spec", spec)
-                .header("X-GitHub-Delivery", delivery).header("X-GitHub-Event", "push").body(body);
+    @Test
+    void aGithubSourceRebuildsOnlyItsConfiguredSpecAndEachSignedBodyOnce() throws Exception {
+        submit(TestTokens.bearer("ci", "submitter", "hooks"), spec("github-pinned", "hooks"));
+        byte[] body = ("{\"after\":\"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
+        String signature = "sha256=" + HexFormat.of().formatHex(HookResource.hmacSha256("test-github-secret", body));
+
+        github("?team=team-a&spec=other&force=true", body, signature).statusCode(400);
+        github("", body, "sha256=" + "00".repeat(32)).statusCode(401);
+        github("", body, signature).statusCode(202).body("team", equalTo("hooks"))
+                .body("name", equalTo("github-pinned"));
+        // X-GitHub-Delivery is not signed: the same body under a new delivery id is still a replay.
+        github("", body, signature).statusCode(409);
+        given().header("X-GitHub-Event", "ping").header("X-Hub-Signature-256", signature).body(body)
+                .post("/api/v1/hooks/gh").then().statusCode(200).body("message", equalTo("signature verified"));
+    }
+
+    private static ValidatableResponse github(String query, byte[] body, String signature) {
+        return given().contentType("application/json").header("X-GitHub-Delivery", UUID.randomUUID().toString())
+                .header("X-GitHub-Event", "push").header("X-Hub-Signature-256", signature).body(body)
+                .post("/api/v1/hooks/gh" + query).then();
+    }
+
+    private static ValidatableResponse hook(String source, String query, String timestamp, String delivery, byte[] body,
+            String signature) {
+        var request = given().contentType("application/json").urlEncodingEnabled(false)
+                .header("X-Byoos-Timestamp", timestamp).header("X-Byoos-Delivery", delivery).body(body);
         if (signature != null) {
-            request.header("X-Hub-Signature-256", signature);
+            request.header("X-Byoos-Signature", signature);
         }
-        return request.post("/api/v1/hooks/" + source).then();
+        return request.post("/api/v1/hooks/" + source + "?" + query).then();
     }
 
-    private static String sign(String secret, byte[] body) {
-        return "sha256=" + HexFormat.of().formatHex(HookResource.hmacSha256(secret, body));
+    private static String sign(String source, String query, String timestamp, String delivery, byte[] body) {
+        return "v1=" + HexFormat.of().formatHex(HookResource.hmacSha256("test-webhook-secret",
+                HookResource.signedRequest("/api/v1/hooks/" + source, query, timestamp, delivery, body)));
     }
 
     private static ValidatableResponse submit(String authorization, String yaml) {
@@ -173,7 +217,8 @@ class AuthMatrixTest {
 
     private static String spec(String name, String team) throws Exception {
         return Files.readString(Path.of("..", "examples", "debian-12-qemu.yaml"))
-                .replace("name: debian-12-node", "name: " + name).replace("team: platform", "team: " + team);
+                .replace("name: debian-12-node", "name: " + name).replace("team: platform", "team: " + team)
+                .replace("name: byoos-debian-12\n", "name: pack-" + team + "\n");
     }
 
     private long count(String table) throws Exception {

@@ -268,7 +268,8 @@ class PipelineViewTest {
     private String submit(String owner) throws Exception {
         String yaml = Files.readString(Path.of("..", "examples", "debian-12-qemu.yaml"))
                 .replace("name: debian-12-node", "name: view-" + shortId())
-                .replace("team: platform", "team: " + owner);
+                .replace("team: platform", "team: " + owner)
+                .replace("name: byoos-debian-12\n", "name: pack-" + owner + "\n");
         return given().auth().oauth2(TestTokens.token("view-submitter", "submitter", owner))
                 .contentType("application/yaml").body(yaml.getBytes(StandardCharsets.UTF_8))
                 .post("/api/v1/specs").then().statusCode(201).extract().path("builds[0].id");

@@ -61,6 +61,9 @@ class SpecPipelineTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
     static final String SHA = "ab".repeat(32);
+    /** The credential of a submission event (IntakeTrustTest covers the refused ones). */
+    static final Map<String, String> SUBMITTER = Map.of("authorization",
+            TestTokens.bearer("pipeline-ci", "submitter", "platform"));
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -322,7 +325,8 @@ class SpecPipelineTest {
     void countsEachBuildTransitionOnceEvenWhenItsEventsAreRedelivered() throws Exception {
         String team = "metrics-" + shortId();
         Map<String, String> build = Map.of("team", team, "cloud", "qemu", "format", "qcow2");
-        String yaml = exampleSpec("metrics-" + shortId()).replace("team: platform", "team: " + team);
+        String yaml = exampleSpec("metrics-" + shortId()).replace("team: platform", "team: " + team)
+                .replace("name: byoos-debian-12\n", "name: pack-" + team + "\n");
         String buildId = submit(yaml).statusCode(201).extract().path("builds[0].id");
         awaitMetric("byoos_builds_requested_total", build, 1);
 
@@ -392,17 +396,17 @@ class SpecPipelineTest {
         String name = "kafka-" + shortId();
         String submissionId = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
-                "application/yaml", exampleSpec(name));
+                "application/yaml", exampleSpec(name), SUBMITTER);
         awaitCount("select count(*) from image_spec where name = '" + name + "'", 1);
         awaitCount("select count(*) from outbox o join build b on b.id::text = o.message_key "
                 + "join image_spec s on s.id = b.spec_id where s.name = '" + name + "' and o.published_at is not null", 1);
 
         // Redelivered (or sent twice): the identical spec makes no second version or build.
         kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
-                "application/yaml", exampleSpec(name));
+                "application/yaml", exampleSpec(name), SUBMITTER);
         String marker = "kafka-marker-" + shortId();
         kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, UUID.randomUUID().toString(),
-                "application/yaml", exampleSpec(marker));
+                "application/yaml", exampleSpec(marker), SUBMITTER);
         awaitCount("select count(*) from image_spec where name = '" + marker + "'", 1);
         assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"));
         assertEquals(1, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
@@ -416,7 +420,8 @@ class SpecPipelineTest {
         var event = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
                 .put("specversion", "1.0").put("id", id).put("type", EventTypes.SPEC_SUBMITTED)
                 .put("source", "urn:ci:pipeline").put("datacontenttype", "application/yaml")
-                .put("data", exampleSpec(name));
+                .put("data", exampleSpec(name))
+                .put("authorization", SUBMITTER.get("authorization"));
         kafka.sendStructuredCloudEvent(Topics.SPECS_SUBMITTED, id, event.toString());
         awaitCount("select count(*) from image_spec where name = '" + name + "'", 1);
     }
@@ -425,7 +430,7 @@ class SpecPipelineTest {
     void anInvalidSubmittedSpecIsAnsweredWithEveryViolationAndStoresNothing() throws Exception {
         String submissionId = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.SPECS_SUBMITTED, submissionId, EventTypes.SPEC_SUBMITTED, submissionId,
-                "application/yaml", exampleSpec("Bad_Name").replace("cloud: qemu", "cloud: moon"));
+                "application/yaml", exampleSpec("Bad_Name").replace("cloud: qemu", "cloud: moon"), SUBMITTER);
         ConsumerRecord<String, String> answer = kafka.awaitRecords(Topics.SPECS_REJECTED, submissionId, 1, TIMEOUT).get(0);
         assertEquals(EventTypes.SPEC_REJECTED, KafkaTestClient.header(answer, "ce_type").orElseThrow());
         SpecRejected rejected = EventJson.read(answer.value(), SpecRejected.class);
@@ -448,10 +453,12 @@ class SpecPipelineTest {
     void listsSpecsVersionsAndBuildsByTeamStateAndTime() throws Exception {
         String team = "list-" + shortId();
         String before = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).minusSeconds(5).toString();
-        String first = exampleSpec("alpha").replace("team: platform", "team: " + team);
+        String first = exampleSpec("alpha").replace("team: platform", "team: " + team)
+                .replace("name: byoos-debian-12\n", "name: pack-" + team + "\n");
         submit(first).statusCode(201);
         submit(first.replace("role=worker", "role=edge").replace("version: 1.0.0", "version: 1.0.1")).statusCode(201);
-        submit(exampleSpec("beta").replace("team: platform", "team: " + team)).statusCode(201);
+        submit(exampleSpec("beta").replace("team: platform", "team: " + team)
+                .replace("name: byoos-debian-12\n", "name: pack-" + team + "\n")).statusCode(201);
 
         given().get("/api/v1/specs?team=" + team).then().statusCode(200)
                 .body("total", equalTo(2))
