@@ -42,7 +42,8 @@ public class NativeBuildBench {
         DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of("deb.debian.org"));
         // The example's base is a debootstrap one: tarball bases are never asked for here.
         TarballBases noTarballs = new TarballBases(work.resolve("tarball-bases"), List.of(),
-                new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)));
+                new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                new TarballBases.Limits(0, 0));
 
         NativeBuilder.Settings settings = NativeBuilder.Settings.localBasesOnly(noLocalBases)
                 .withRemoteBases(bases, noTarballs).withBootTest(noBootTest).withBuilderVersion("bench");
