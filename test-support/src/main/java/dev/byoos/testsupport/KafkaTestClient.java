@@ -55,6 +55,11 @@ public final class KafkaTestClient implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new StringSerializer());
     }
 
+    /** This client's bootstrap servers and credentials, for an Admin or consumer of a test's own. */
+    public Map<String, Object> clientConfig() {
+        return clientConfig;
+    }
+
     private static Map<String, Object> withBootstrap(Map<String, Object> config, String bootstrapServers) {
         Map<String, Object> copy = new HashMap<>(config);
         copy.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
