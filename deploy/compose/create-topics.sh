@@ -2,7 +2,7 @@
 # Topics with the partition counts of dev.byoos.contract.Topics (partitions bound each stage's
 # parallelism); every consumed topic has its <topic>.dlq. Then each principal's ACLs, exactly
 # dev.byoos.contract.TopicAccess: READ on what it consumes and on its consumer groups (prefix =
-# its name), WRITE on what it produces, a consumer's dead-letter topics included.
+# its name), WRITE on what it produces.
 # Runs as admin (KAFKA_ADMIN_PASSWORD from .devstack/kafka/broker.env).
 set -eu
 : "${KAFKA_ADMIN_PASSWORD:?run sh deploy/compose/make-keys.sh first}"
@@ -18,13 +18,13 @@ for spec in byoos.specs.submitted:3 byoos.specs.rejected:3 byoos.builds.requeste
   /opt/kafka/bin/kafka-topics.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --create --if-not-exists --topic "$topic.dlq" --partitions 1 --replication-factor 1
 done
 
-# principal | consumes | produces (without the dead-letter topics of what it consumes, added below)
+# grant PRINCIPAL "CONSUMED TOPICS" "PRODUCED TOPICS": the produced ones include the dead-letter
+# topics of what a service consumes. ComposeKafkaAclsTest keeps these lines and TopicAccess in step.
 grant() {
   principal=$1; consumes=$2; produces=$3
   for topic in $consumes; do
     /opt/kafka/bin/kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --add \
       --allow-principal "User:$principal" --operation Read --topic "$topic"
-    produces="$produces $topic.dlq"
   done
   for topic in $produces; do
     /opt/kafka/bin/kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --add \
@@ -33,18 +33,9 @@ grant() {
   /opt/kafka/bin/kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --add \
     --allow-principal "User:$principal" --operation Read --group "$principal" --resource-pattern-type prefixed
 }
-grant spec-service \
-  "byoos.specs.submitted byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published" \
-  "byoos.specs.rejected byoos.builds.requested byoos.builds.cancelled"
-grant build-worker "byoos.builds.requested byoos.builds.cancelled" \
-  "byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed"
-grant artifact-service "byoos.builds.completed byoos.packs.published" \
-  "byoos.artifacts.stored byoos.builds.progress byoos.builds.failed"
-grant pack-publisher "byoos.artifacts.stored" "byoos.packs.published byoos.builds.progress byoos.builds.failed"
-# Foreign systems submit specs and read their rejections; they own no dead-letter topic.
-for acl in "--operation Write --topic byoos.specs.submitted" "--operation Read --topic byoos.specs.rejected" \
-           "--operation Read --group spec-submitter --resource-pattern-type prefixed"; do
-  # shellcheck disable=SC2086
-  /opt/kafka/bin/kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --add \
-    --allow-principal User:spec-submitter $acl
-done
+grant spec-service "byoos.specs.submitted byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published" "byoos.specs.rejected byoos.builds.requested byoos.builds.cancelled byoos.specs.submitted.dlq byoos.builds.started.dlq byoos.builds.progress.dlq byoos.builds.completed.dlq byoos.builds.failed.dlq byoos.artifacts.stored.dlq byoos.packs.published.dlq"
+grant build-worker "byoos.builds.requested byoos.builds.cancelled" "byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.builds.requested.dlq byoos.builds.cancelled.dlq"
+grant artifact-service "byoos.builds.completed byoos.packs.published" "byoos.artifacts.stored byoos.builds.progress byoos.builds.failed byoos.builds.completed.dlq byoos.packs.published.dlq"
+grant pack-publisher "byoos.artifacts.stored" "byoos.packs.published byoos.builds.progress byoos.builds.failed byoos.artifacts.stored.dlq"
+# Foreign systems submit specs and read their rejections.
+grant spec-submitter "byoos.specs.rejected" "byoos.specs.submitted"

@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -61,30 +62,34 @@ public record KafkaCredentials(Map<String, String> passwords) {
         return loginModule + " required username=\"" + user + "\" password=\"" + password + "\"" + extra + ";";
     }
 
-    /** Loads the data directory's credentials, generating and storing them on first use. */
-    static KafkaCredentials loadOrCreate(Path dir) throws IOException {
+    /**
+     * The data directory's stored credentials, if it holds a password for every principal (a
+     * principal added to {@link TopicAccess} since they were stored makes them incomplete).
+     */
+    static Optional<KafkaCredentials> load(Path dir) throws IOException {
         Path file = dir.resolve(FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
         Properties stored = new Properties();
-        if (Files.isRegularFile(file)) {
-            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                stored.load(reader);
-            }
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            stored.load(reader);
         }
         Map<String, String> passwords = new LinkedHashMap<>();
-        boolean complete = true;
         for (String principal : principalNames()) {
             String password = stored.getProperty(principal);
             if (password == null || password.isBlank()) {
-                complete = false;
-                break;
+                return Optional.empty();
             }
             passwords.put(principal, password.trim());
         }
-        if (complete) {
-            return new KafkaCredentials(passwords);
-        }
-        passwords.clear();
+        return Optional.of(new KafkaCredentials(passwords));
+    }
+
+    /** New random passwords for every principal, stored in the data directory (owner-readable only). */
+    static KafkaCredentials create(Path dir) throws IOException {
         SecureRandom random = new SecureRandom();
+        Map<String, String> passwords = new LinkedHashMap<>();
         Properties generated = new Properties();
         for (String principal : principalNames()) {
             byte[] bytes = new byte[24];
@@ -93,6 +98,7 @@ public record KafkaCredentials(Map<String, String> passwords) {
             passwords.put(principal, password);
             generated.setProperty(principal, password);
         }
+        Path file = dir.resolve(FILE_NAME);
         Files.createDirectories(dir);
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

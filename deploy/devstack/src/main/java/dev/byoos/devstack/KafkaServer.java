@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -63,14 +64,17 @@ final class KafkaServer implements AutoCloseable {
         int controllerPort = ports[1];
         Path logDir = dir.resolve("log");
         boolean formatted = Files.exists(logDir.resolve("meta.properties"));
-        if (formatted && !Files.exists(dir.resolve(KafkaCredentials.FILE_NAME))) {
-            // Storage formatted before the stack had credentials: its brokers know no users, and
-            // SCRAM users are only added at format time here. A dev stack's events are disposable.
-            LOG.warn("Kafka storage in {} has no credentials; formatting it again (its events are dropped)", logDir);
+        Optional<KafkaCredentials> stored = KafkaCredentials.load(dir);
+        if (formatted && stored.isEmpty()) {
+            // Storage formatted without this stack's users (before it had credentials, or before a
+            // principal was added): SCRAM users are only added at format time here, so format
+            // again. A dev stack's events are disposable.
+            LOG.warn("Kafka storage in {} lacks some principals' credentials; formatting it again (its events are dropped)",
+                    logDir);
             deleteRecursively(logDir);
             formatted = false;
         }
-        KafkaCredentials credentials = KafkaCredentials.loadOrCreate(dir);
+        KafkaCredentials credentials = stored.isPresent() ? stored.get() : KafkaCredentials.create(dir);
         Files.createDirectories(logDir);
         Properties config = config(logDir, brokerPort, controllerPort, credentials);
         Path configFile = dir.resolve("server.properties");

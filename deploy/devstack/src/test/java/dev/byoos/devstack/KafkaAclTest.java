@@ -133,6 +133,25 @@ class KafkaAclTest {
         assertInstanceOf(TopicAuthorizationException.class, refused.getCause());
     }
 
+    @Test
+    void storageWithoutEveryPrincipalsCredentialsIsFormattedAgainWithNewOnes(@TempDir Path other) throws Exception {
+        Path kafkaDir = other.resolve("kafka");
+        String oldPassword;
+        try (KafkaServer first = KafkaServer.start(kafkaDir, Files.createDirectories(other.resolve("logs")))) {
+            oldPassword = first.credentials().password(TopicAccess.BUILD_WORKER);
+        }
+        Files.delete(kafkaDir.resolve(KafkaCredentials.FILE_NAME));
+        try (KafkaServer second = KafkaServer.start(kafkaDir, other.resolve("logs"))) {
+            Map<String, Object> config = new HashMap<>(second.credentials().clientConfig(TopicAccess.BUILD_WORKER));
+            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, second.bootstrapServers());
+            send(config, Topics.BUILDS_STARTED);
+            config.put("sasl.jaas.config", KafkaCredentials.jaas("org.apache.kafka.common.security.scram.ScramLoginModule",
+                    TopicAccess.BUILD_WORKER, oldPassword, ""));
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> send(config, Topics.BUILDS_STARTED));
+            assertInstanceOf(SaslAuthenticationException.class, refused.getCause());
+        }
+    }
+
     private static void send(String principal, String topic) throws Exception {
         send(clientConfig(principal), topic);
     }
