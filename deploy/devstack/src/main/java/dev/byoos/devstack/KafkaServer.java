@@ -79,8 +79,7 @@ final class KafkaServer implements AutoCloseable {
         Properties config = config(logDir, brokerPort, controllerPort, credentials);
         Path configFile = dir.resolve("server.properties");
         // It holds the broker's passwords: readable by the owner only.
-        Files.deleteIfExists(configFile);
-        Files.createFile(configFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        ownerOnly(configFile);
         try (Writer writer = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
             config.store(writer, "Written by the BYOOS dev stack on every start");
         }
@@ -191,6 +190,8 @@ final class KafkaServer implements AutoCloseable {
             exitCode = StorageTool.execute(arguments.toArray(String[]::new), printStream);
         }
         String text = output.toString(StandardCharsets.UTF_8);
+        // The tool prints every SCRAM user's salt and stored key: readable by the owner only.
+        ownerOnly(logFile);
         Files.writeString(logFile, text, StandardCharsets.UTF_8);
         if (exitCode != 0) {
             throw new IllegalStateException("formatting Kafka storage failed (exit " + exitCode + "): " + text.trim());
@@ -231,6 +232,12 @@ final class KafkaServer implements AutoCloseable {
         }
         LOG.info("Kafka topics ready: {}; ACLs for {}", topics.stream().map(Topics.TopicSpec::name).toList(),
                 principals.stream().map(TopicAccess.Principal::name).toList());
+    }
+
+    /** Replaces the file with an empty one that only its owner may read and write. */
+    private static void ownerOnly(Path file) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

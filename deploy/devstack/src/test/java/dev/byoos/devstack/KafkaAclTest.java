@@ -8,9 +8,11 @@ import dev.byoos.contract.TopicAccess;
 import dev.byoos.contract.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -149,6 +151,14 @@ class KafkaAclTest {
                     TopicAccess.BUILD_WORKER, oldPassword, ""));
             ExecutionException refused = assertThrows(ExecutionException.class, () -> send(config, Topics.BUILDS_STARTED));
             assertInstanceOf(SaslAuthenticationException.class, refused.getCause());
+        }
+    }
+
+    @Test
+    void theFilesHoldingPasswordsOrScramKeysAreReadableByTheOwnerOnly() throws Exception {
+        for (Path file : List.of(dir.resolve("kafka").resolve(KafkaCredentials.FILE_NAME),
+                dir.resolve("kafka/server.properties"), dir.resolve("logs/kafka-format.log"))) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), file.toString());
         }
     }
 
