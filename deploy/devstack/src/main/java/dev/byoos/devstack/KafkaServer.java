@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -227,11 +229,29 @@ final class KafkaServer implements AutoCloseable {
                             + ADMIN_TIMEOUT_MS / 1000 + " s", e);
                 }
             }
-            // Every partition has a leader once its description comes back: producers can start.
-            admin.describeTopics(results.keySet()).allTopicNames().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            awaitLeaders(admin, results.keySet());
         }
         LOG.info("Kafka topics ready: {}; ACLs for {}", topics.stream().map(Topics.TopicSpec::name).toList(),
                 principals.stream().map(TopicAccess.Principal::name).toList());
+    }
+
+    /**
+     * Every partition has a leader once its description comes back: producers can start. A topic
+     * created a moment ago may not be in the broker's metadata yet (unknown topic): ask again.
+     */
+    private static void awaitLeaders(Admin admin, Set<String> topics) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+        while (true) {
+            try {
+                admin.describeTopics(topics).allTopicNames().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     /** Replaces the file with an empty one that only its owner may read and write. */
