@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -59,17 +60,26 @@ public class ArtifactBench {
                 .region(endpoints.getProperty("s3.region"))
                 .credentials(endpoints.getProperty("s3.access-key"), endpoints.getProperty("s3.secret-key")).build();
         String bucket = endpoints.getProperty("s3.bucket.staging");
-        String kafka = endpoints.getProperty("kafka.bootstrap.servers");
+        // The bench plays build-worker (build.completed) and reads artifact.stored: the stack's admin may do both.
+        Map<String, Object> kafka = Map.of(
+                "bootstrap.servers", endpoints.getProperty("kafka.bootstrap.servers"),
+                "security.protocol", endpoints.getProperty("kafka.security.protocol"),
+                "sasl.mechanism", endpoints.getProperty("kafka.sasl.mechanism"),
+                "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" "
+                        + "password=\"" + endpoints.getProperty("kafka.password.admin") + "\";");
 
         System.out.printf("| run | size (MiB) | cp (s) | upload (s) | verify + promote (s) | upload + promotion (MiB/s) | cp (MiB/s) | ratio |%n");
         System.out.printf("|---|---|---|---|---|---|---|---|%n");
         List<Double> ratios = new ArrayList<>();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                kafka, ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer());
-                KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka,
-                        ConsumerConfig.GROUP_ID_CONFIG, "artifact-bench-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"), new StringDeserializer(), new StringDeserializer())) {
+        Map<String, Object> producerConfig = new HashMap<>(kafka);
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        Map<String, Object> consumerConfig = new HashMap<>(kafka);
+        consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "artifact-bench-" + UUID.randomUUID());
+        consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
+                new StringSerializer());
+                KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(),
+                        new StringDeserializer())) {
             consumer.subscribe(List.of(Topics.ARTIFACTS_STORED));
             while (consumer.assignment().isEmpty()) {
                 consumer.poll(Duration.ofMillis(100));

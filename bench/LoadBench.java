@@ -1,3 +1,5 @@
+import dev.byoos.devstack.Endpoints;
+import dev.byoos.devstack.KafkaCredentials;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -96,6 +98,11 @@ public class LoadBench {
         double rate = Double.parseDouble(args[5]);
         int warmup = Integer.parseInt(args[6]);
         String dataDir = args[7];
+        // The bench creates its floor topics and reads every stage's topic: the stack's admin principal.
+        Properties kafka = new Properties();
+        kafka.putAll(Endpoints.load(Path.of(dataDir, Endpoints.FILE_NAME)).kafkaCredentials()
+                .clientConfig(KafkaCredentials.ADMIN));
+        kafka.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
 
         String run = "load-" + Long.toString(System.currentTimeMillis() / 1000, 36);
         String template = Files.readString(Path.of("examples/debian-12-qemu.yaml"))
@@ -103,9 +110,9 @@ public class LoadBench {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
 
-        createFloorTopics(bootstrap);
-        try (PipelineRecorder pipeline = new PipelineRecorder(bootstrap);
-                FloorChain floor = new FloorChain(bootstrap)) {
+        createFloorTopics(kafka);
+        try (PipelineRecorder pipeline = new PipelineRecorder(kafka);
+                FloorChain floor = new FloorChain(kafka)) {
             System.out.printf("warm-up: %d specs at %.0f/s%n", warmup, rate);
             Submissions warm = submit(http, url, authorization, template, run + "-w", warmup, rate, floor);
             pipeline.awaitFinished(warm, DRAIN_TIMEOUT);
@@ -191,8 +198,8 @@ public class LoadBench {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
-        PipelineRecorder(String bootstrap) throws InterruptedException {
-            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(bootstrap));
+        PipelineRecorder(Properties kafka) throws InterruptedException {
+            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(kafka));
             List<TopicPartition> partitions = partitionsOf(consumer, PIPELINE_TOPICS);
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
@@ -253,9 +260,9 @@ public class LoadBench {
 
     // ---- the floor ----------------------------------------------------------------------------
 
-    static void createFloorTopics(String bootstrap) throws Exception {
+    static void createFloorTopics(Properties kafka) throws Exception {
         Properties properties = new Properties();
-        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        properties.putAll(kafka);
         try (Admin admin = Admin.create(properties)) {
             for (int hop = 1; hop <= HOPS; hop++) {
                 try {
@@ -284,22 +291,22 @@ public class LoadBench {
         private final ConcurrentLinkedQueue<Double> latenciesMillis = new ConcurrentLinkedQueue<>();
         private long sequence;
 
-        FloorChain(String bootstrap) {
-            source = new KafkaProducer<>(producerProperties(bootstrap));
+        FloorChain(Properties kafka) {
+            source = new KafkaProducer<>(producerProperties(kafka));
             for (int hop = 1; hop < HOPS; hop++) {
-                KafkaProducer<byte[], byte[]> next = new KafkaProducer<>(producerProperties(bootstrap));
+                KafkaProducer<byte[], byte[]> next = new KafkaProducer<>(producerProperties(kafka));
                 clients.add(next);
                 String to = FLOOR_TOPIC_PREFIX + (hop + 1);
-                consume(bootstrap, FLOOR_TOPIC_PREFIX + hop, "floor-relay-" + hop,
+                consume(kafka, FLOOR_TOPIC_PREFIX + hop, "floor-relay-" + hop,
                         record -> next.send(new ProducerRecord<>(to, record.key(), record.value())));
             }
-            consume(bootstrap, FLOOR_TOPIC_PREFIX + HOPS, "floor-sink", record -> latenciesMillis
+            consume(kafka, FLOOR_TOPIC_PREFIX + HOPS, "floor-sink", record -> latenciesMillis
                     .add((System.nanoTime() - ByteBuffer.wrap(record.value()).getLong()) / 1e6));
         }
 
-        private void consume(String bootstrap, String topic, String name,
+        private void consume(Properties kafka, String topic, String name,
                 Consumer<ConsumerRecord<byte[], byte[]>> handler) {
-            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(bootstrap));
+            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(kafka));
             List<TopicPartition> partitions = partitionsOf(consumer, List.of(topic));
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
@@ -354,9 +361,9 @@ public class LoadBench {
     // ---- Kafka clients ------------------------------------------------------------------------
 
     /** The services' producer settings: acks=all, the client's defaults otherwise (as SmallRye leaves them). */
-    static Properties producerProperties(String bootstrap) {
+    static Properties producerProperties(Properties kafka) {
         Properties properties = new Properties();
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        properties.putAll(kafka);
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -364,9 +371,9 @@ public class LoadBench {
     }
 
     /** Group-less consumers (assigned every partition): nothing to join, nothing to commit. */
-    static Properties consumerProperties(String bootstrap) {
+    static Properties consumerProperties(Properties kafka) {
         Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        properties.putAll(kafka);
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -5,11 +5,31 @@
 #       tokens with the first; spec-service, artifact-service and pack-publisher verify with the second
 #   .devstack/signing/artifact-signing-key.pem, .pub              ECDSA P-256: artifact-service signs
 #       every stored image with it
-# PEM, PKCS#8 private keys and SubjectPublicKeyInfo public keys, as local-auth writes them.
+#   .devstack/kafka/broker.env    the Kafka broker's and admin's SCRAM passwords and every
+#       principal's (the broker creates the users from it when it formats its storage)
+#   .devstack/kafka/<service>.env KAFKA_PASSWORD of that service's principal only
+#   .devstack/kafka/spec-submitter.properties  client settings for foreign systems submitting specs
+# PEM, PKCS#8 private keys and SubjectPublicKeyInfo public keys, as local-auth writes them. Kafka
+# passwords are random per checkout: nothing in the repository is a credential.
 # Run from the repository root: sh deploy/compose/make-keys.sh
 set -eu
 umask 077
-mkdir -p .devstack/auth .devstack/signing
+mkdir -p .devstack/auth .devstack/signing .devstack/kafka
+if [ ! -f .devstack/kafka/broker.env ]; then
+  password() { openssl rand -hex 24; }
+  {
+    echo "KAFKA_BROKER_PASSWORD=$(password)"
+    echo "KAFKA_ADMIN_PASSWORD=$(password)"
+  } > .devstack/kafka/broker.env
+  for principal in spec-service build-worker artifact-service pack-publisher spec-submitter; do
+    secret=$(password)
+    echo "KAFKA_PASSWORD_$(echo "$principal" | tr 'a-z-' 'A-Z_')=$secret" >> .devstack/kafka/broker.env
+    echo "KAFKA_PASSWORD=$secret" > ".devstack/kafka/$principal.env"
+  done
+  submitter=$(sed -n 's/^KAFKA_PASSWORD=//p' .devstack/kafka/spec-submitter.env)
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=SCRAM-SHA-512\nsasl.username=spec-submitter\nsasl.password=%s\n' \
+    "$submitter" > .devstack/kafka/spec-submitter.properties
+fi
 if [ ! -f .devstack/auth/jwt-verification-key.pem ]; then
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out .devstack/auth/jwt-signing-key.pem
   openssl pkey -in .devstack/auth/jwt-signing-key.pem -pubout -out .devstack/auth/jwt-verification-key.pem
@@ -23,4 +43,4 @@ fi
 chmod 644 .devstack/auth/jwt-verification-key.pem .devstack/signing/artifact-signing-key.pem \
   .devstack/signing/artifact-signing-key.pub
 chmod 755 .devstack .devstack/auth .devstack/signing
-echo "keys in .devstack/auth and .devstack/signing; tokens: ./byoos token --team <team>"
+echo "keys in .devstack/auth and .devstack/signing, Kafka credentials in .devstack/kafka; tokens: ./byoos token --team <team>"

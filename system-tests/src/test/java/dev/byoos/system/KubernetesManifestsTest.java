@@ -34,6 +34,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.byoos.contract.TopicAccess;
 import dev.byoos.contract.Topics;
 
 /**
@@ -110,6 +111,90 @@ class KubernetesManifestsTest {
         Map<String, Integer> contract = Topics.all().stream()
                 .collect(Collectors.toMap(Topics.TopicSpec::name, Topics.TopicSpec::partitions, (a, b) -> a, TreeMap::new));
         assertEquals(contract, declared);
+    }
+
+    @Test
+    void theKafkaClusterAuthenticatesEveryClientAndAuthorizesByAcl() {
+        JsonNode kafka = named("Kafka", "byoos").path("spec").path("kafka");
+        assertEquals("simple", kafka.path("authorization").path("type").asText());
+        assertEquals(false, kafka.path("authorization").path("superUsers").elements().hasNext(),
+                "no service is a super user");
+        assertTrue(kafka.path("listeners").size() > 0);
+        for (JsonNode listener : kafka.path("listeners")) {
+            assertEquals("scram-sha-512", listener.path("authentication").path("type").asText(), listener::toString);
+        }
+        for (String service : SERVICES) {
+            assertTrue(named("ConfigMap", service).path("data").path("KAFKA_BOOTSTRAP_SERVERS").asText()
+                    .startsWith("byoos-kafka-bootstrap." + namespace(named("Kafka", "byoos")) + ".svc:"), service);
+        }
+    }
+
+    @Test
+    void everyPrincipalIsAKafkaUserWithExactlyItsTopics() {
+        Map<String, Set<String>> expected = new TreeMap<>();
+        for (TopicAccess.Principal principal : TopicAccess.principals()) {
+            Set<String> acls = new TreeSet<>();
+            principal.consumes().forEach(topic -> acls.add("topic " + topic + " literal Read"));
+            principal.produces().forEach(topic -> acls.add("topic " + topic + " literal Write"));
+            acls.add("group " + principal.groupPrefix() + " prefix Read");
+            expected.put(principal.name(), acls);
+        }
+        Map<String, Set<String>> declared = new TreeMap<>();
+        for (JsonNode user : ofKind("KafkaUser")) {
+            String name = user.path("metadata").path("name").asText();
+            assertEquals("byoos", user.path("metadata").path("labels").path("strimzi.io/cluster").asText(), name);
+            assertEquals(namespace(named("Kafka", "byoos")), namespace(user), name + ": where the User Operator watches");
+            JsonNode authentication = user.path("spec").path("authentication");
+            assertEquals("scram-sha-512", authentication.path("type").asText(), name);
+            // The password comes from a Secret beside the user, filled from the secret manager.
+            JsonNode password = authentication.path("password").path("valueFrom").path("secretKeyRef");
+            assertTrue(named("Secret", password.path("name").asText()).path("stringData").has(password.path("key").asText()),
+                    name + ": " + password);
+            assertEquals("simple", user.path("spec").path("authorization").path("type").asText(), name);
+            Set<String> acls = new TreeSet<>();
+            for (JsonNode acl : user.path("spec").path("authorization").path("acls")) {
+                assertEquals("allow", acl.path("type").asText("allow"), name + ": " + acl);
+                JsonNode resource = acl.path("resource");
+                for (JsonNode operation : acl.path("operations")) {
+                    acls.add(resource.path("type").asText() + " " + resource.path("name").asText() + " "
+                            + resource.path("patternType").asText("literal") + " " + operation.asText());
+                }
+            }
+            declared.put(name, acls);
+        }
+        assertEquals(expected, declared);
+    }
+
+    @Test
+    void eachServiceLogsInToKafkaAsItsOwnUserAndKedaReadsLagAsIt() throws IOException {
+        for (String service : SERVICES) {
+            assertEquals(service, named("ConfigMap", service).path("data").path("KAFKA_USERNAME").asText(), service);
+            assertTrue(named("Secret", service).path("stringData").has("KAFKA_PASSWORD"), service);
+            assertTrue(applicationProperties(service).getProperty("kafka.sasl.jaas.config")
+                    .contains("username=\"${KAFKA_USERNAME:" + service + "}\" password=\"${KAFKA_PASSWORD}\""), service);
+            assertEquals(service, TopicAccess.principal(service).name(), "a Kafka principal per service");
+        }
+        for (JsonNode scaled : ofKind("ScaledObject")) {
+            String service = scaled.path("spec").path("scaleTargetRef").path("name").asText();
+            JsonNode trigger = scaled.path("spec").path("triggers").get(0);
+            assertEquals("scram_sha512", trigger.path("metadata").path("sasl").asText(), service);
+            JsonNode authentication = ofKind("TriggerAuthentication").stream()
+                    .filter(auth -> auth.path("metadata").path("name").asText()
+                            .equals(trigger.path("authenticationRef").path("name").asText())
+                            && namespace(auth).equals(namespace(scaled)))
+                    .findFirst().orElseThrow(() -> new AssertionError(service + ": no TriggerAuthentication"));
+            assertEquals(Set.of("username <- ConfigMap " + service + "/KAFKA_USERNAME",
+                    "password <- Secret " + service + "/KAFKA_PASSWORD"), targets(authentication), service);
+        }
+    }
+
+    private static Set<String> targets(JsonNode authentication) {
+        Set<String> targets = new TreeSet<>();
+        authentication.path("spec").path("configMapTargetRef").forEach(ref -> targets.add(ref.path("parameter").asText()
+                + " <- ConfigMap " + ref.path("name").asText() + "/" + ref.path("key").asText()));
+        authentication.path("spec").path("secretTargetRef").forEach(ref -> targets.add(ref.path("parameter").asText()
+                + " <- Secret " + ref.path("name").asText() + "/" + ref.path("key").asText()));
+        return targets;
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -55,6 +56,26 @@ final class LocalPipeline implements AutoCloseable {
 
     static LocalPipeline start() throws IOException, InterruptedException {
         return start(Map.of());
+    }
+
+    /** A principal's password from the stack's endpoints file (the broker refuses clients without one). */
+    String kafkaPassword(String principal) {
+        String password = endpoints.getProperty("kafka.password." + principal);
+        if (password == null) {
+            throw new IllegalStateException("the stack's endpoints name no Kafka password for " + principal);
+        }
+        return password;
+    }
+
+    /** Kafka client settings that log in to the stack's broker as {@code principal}. */
+    Map<String, Object> kafkaClientConfig(String principal) {
+        Map<String, Object> config = new HashMap<>();
+        config.put("bootstrap.servers", endpoints.getProperty("kafka.bootstrap.servers"));
+        config.put("security.protocol", endpoints.getProperty("kafka.security.protocol"));
+        config.put("sasl.mechanism", endpoints.getProperty("kafka.sasl.mechanism"));
+        config.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + principal + "\" password=\"" + kafkaPassword(principal) + "\";");
+        return config;
     }
 
     /**

@@ -63,6 +63,7 @@ final class WorkerProcess implements AutoCloseable {
         // Port 0: the worker binds a free port itself and names it in its log (no port freed and bound again later).
         env.put("QUARKUS_HTTP_PORT", "0");
         env.put("KAFKA_BOOTSTRAP_SERVERS", pipeline.endpoints.getProperty("kafka.bootstrap.servers"));
+        env.put("KAFKA_PASSWORD", pipeline.kafkaPassword("build-worker"));
         env.put("BYOOS_S3_ENDPOINT", pipeline.endpoints.getProperty("s3.endpoint"));
         env.put("BYOOS_S3_REGION", pipeline.endpoints.getProperty("s3.region"));
         env.put("BYOOS_S3_ACCESS_KEY", pipeline.endpoints.getProperty("s3.access-key"));

@@ -78,8 +78,11 @@ final class ContainerStack {
         } catch (Exception e) {
             throw new IllegalStateException("could not prepare the test containers", e);
         }
+        // This Kafka container has no SASL users or ACLs yet, so it carries no Kafka passwords and
+        // DevStackResource refuses it with a clear message; the devstack child is the tested path.
         Endpoints endpoints = new Endpoints(
                 kafka.getBootstrapServers(),
+                Map.of(),
                 postgres.getHost(),
                 postgres.getMappedPort(PostgreSQLContainer.POSTGRESQL_PORT),
                 postgres.getUsername(),

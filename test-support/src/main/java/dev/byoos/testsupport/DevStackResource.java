@@ -1,8 +1,12 @@
 package dev.byoos.testsupport;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 
 
 /**
@@ -15,6 +19,9 @@ import java.util.Map;
 public class DevStackResource implements QuarkusTestResourceLifecycleManager {
 
     public static final String DATABASE_ARG = "database";
+
+    private static final String APPLICATION_PROPERTIES = "application.properties";
+    private static final String APPLICATION_NAME = "quarkus.application.name";
 
     private String database;
 
@@ -29,6 +36,9 @@ public class DevStackResource implements QuarkusTestResourceLifecycleManager {
         Endpoints endpoints = TestStack.endpoints();
         Map<String, String> config = new HashMap<>();
         config.put("kafka.bootstrap.servers", endpoints.kafkaBootstrapServers());
+        // The service logs in with its application.properties' own principal and ACLs, as deployed;
+        // only the password, which that file leaves to the environment, comes from the stack.
+        config.put("KAFKA_PASSWORD", endpoints.kafkaPassword(serviceUnderTest()));
         if (database != null) {
             config.put("quarkus.datasource.reactive.url", endpoints.reactivePostgresUrl(database));
             config.put("quarkus.datasource.jdbc.url", endpoints.jdbcUrl(database));
@@ -48,6 +58,31 @@ public class DevStackResource implements QuarkusTestResourceLifecycleManager {
         // The stack is provided here: Dev Services would try to start containers of their own.
         config.put("quarkus.devservices.enabled", "false");
         return config;
+    }
+
+    /**
+     * The service whose tests these are: {@code quarkus.application.name} of the one
+     * application.properties on the test's class path (each service names itself after its
+     * Kafka principal).
+     */
+    static String serviceUnderTest() {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        Properties properties = new Properties();
+        try (InputStream in = loader.getResourceAsStream(APPLICATION_PROPERTIES)) {
+            if (in == null) {
+                throw new IllegalStateException("no " + APPLICATION_PROPERTIES + " on the test class path: "
+                        + "cannot tell which service's Kafka principal to use");
+            }
+            properties.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + APPLICATION_PROPERTIES, e);
+        }
+        String name = properties.getProperty(APPLICATION_NAME);
+        if (name == null || name.isBlank()) {
+            throw new IllegalStateException(APPLICATION_PROPERTIES + " sets no " + APPLICATION_NAME
+                    + ": cannot tell which service's Kafka principal to use");
+        }
+        return name.trim();
     }
 
     @Override

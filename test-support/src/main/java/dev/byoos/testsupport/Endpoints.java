@@ -6,7 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Where the test stack listens. Same keys as the devstack's {@code endpoints.properties}; kept as
@@ -14,6 +18,7 @@ import java.util.Properties;
  */
 public record Endpoints(
         String kafkaBootstrapServers,
+        Map<String, String> kafkaPasswords,
         String postgresHost,
         int postgresPort,
         String postgresUsername,
@@ -28,10 +33,18 @@ public record Endpoints(
         long devstackPid) {
 
     public static final String FILE_NAME = "endpoints.properties";
+    /** The stack's super user: tests play any stage with it (the devstack's KafkaCredentials.ADMIN). */
+    public static final String KAFKA_ADMIN = "admin";
+    private static final String KAFKA_PASSWORD_PREFIX = "kafka.password.";
+
+    public Endpoints {
+        kafkaPasswords = Map.copyOf(kafkaPasswords);
+    }
 
     public static Endpoints fromProperties(Properties properties) {
         return new Endpoints(
                 required(properties, "kafka.bootstrap.servers"),
+                kafkaPasswords(properties),
                 required(properties, "postgres.host"),
                 Integer.parseInt(required(properties, "postgres.port")),
                 required(properties, "postgres.username"),
@@ -64,6 +77,9 @@ public record Endpoints(
     public void write(Path file) {
         String text = String.join("\n",
                 "kafka.bootstrap.servers=" + kafkaBootstrapServers,
+                kafkaPasswords.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .map(entry -> KAFKA_PASSWORD_PREFIX + entry.getKey() + "=" + entry.getValue() + "\n")
+                        .collect(Collectors.joining()).strip(),
                 "postgres.host=" + postgresHost,
                 "postgres.port=" + postgresPort,
                 "postgres.username=" + postgresUsername,
@@ -84,6 +100,27 @@ public record Endpoints(
         }
     }
 
+    /** A principal's password, e.g. {@value #KAFKA_ADMIN} or a service's name. */
+    public String kafkaPassword(String principal) {
+        String password = kafkaPasswords.get(principal);
+        if (password == null) {
+            throw new IllegalStateException("the test stack has no Kafka credentials for principal '" + principal
+                    + "'; it has " + new TreeSet<>(kafkaPasswords.keySet()));
+        }
+        return password;
+    }
+
+    /** Kafka client settings that reach the stack as {@code principal} (SASL/SCRAM, as the devstack's broker wants). */
+    public Map<String, Object> kafkaClientConfig(String principal) {
+        Map<String, Object> config = new HashMap<>();
+        config.put("bootstrap.servers", kafkaBootstrapServers);
+        config.put("security.protocol", "SASL_PLAINTEXT");
+        config.put("sasl.mechanism", "SCRAM-SHA-512");
+        config.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + principal + "\" password=\"" + kafkaPassword(principal) + "\";");
+        return config;
+    }
+
     /** {@code postgresql://host:port/database}, the form of Quarkus' reactive datasource URL. */
     public String reactivePostgresUrl(String database) {
         return "postgresql://" + postgresHost + ":" + postgresPort + "/" + database;
@@ -91,6 +128,16 @@ public record Endpoints(
 
     public String jdbcUrl(String database) {
         return "jdbc:" + reactivePostgresUrl(database);
+    }
+
+    private static Map<String, String> kafkaPasswords(Properties properties) {
+        Map<String, String> passwords = new HashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith(KAFKA_PASSWORD_PREFIX)) {
+                passwords.put(key.substring(KAFKA_PASSWORD_PREFIX.length()), required(properties, key));
+            }
+        }
+        return passwords;
     }
 
     private static String required(Properties properties, String key) {

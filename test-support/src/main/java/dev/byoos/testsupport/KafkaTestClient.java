@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,15 +36,34 @@ public final class KafkaTestClient implements AutoCloseable {
 
     public static final String TEST_SOURCE = "urn:byoos:test";
 
-    private final String bootstrapServers;
+    private final Map<String, Object> clientConfig;
     private final KafkaProducer<String, String> producer;
 
+    /**
+     * A client of the test stack at {@code bootstrapServers} with its admin principal, so a test
+     * can play any stage (forge a build.completed, read any topic).
+     */
     public KafkaTestClient(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
-        this.producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ACKS_CONFIG, "all"),
-                new StringSerializer(), new StringSerializer());
+        this(withBootstrap(TestStack.endpoints().kafkaClientConfig(Endpoints.KAFKA_ADMIN), bootstrapServers));
+    }
+
+    /** A client with the given settings (bootstrap servers and credentials), e.g. a service's own principal. */
+    public KafkaTestClient(Map<String, Object> clientConfig) {
+        this.clientConfig = Map.copyOf(clientConfig);
+        Map<String, Object> producerConfig = new HashMap<>(clientConfig);
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new StringSerializer());
+    }
+
+    /** This client's bootstrap servers and credentials, for an Admin or consumer of a test's own. */
+    public Map<String, Object> clientConfig() {
+        return clientConfig;
+    }
+
+    private static Map<String, Object> withBootstrap(Map<String, Object> config, String bootstrapServers) {
+        Map<String, Object> copy = new HashMap<>(config);
+        copy.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return copy;
     }
 
     /** Sends a binary-mode CloudEvent and waits for the broker's acknowledgement. */
@@ -133,10 +153,10 @@ public final class KafkaTestClient implements AutoCloseable {
     private List<ConsumerRecord<String, String>> scan(String topic, Predicate<ConsumerRecord<String, String>> matching,
             int enough, Duration timeout) {
         List<ConsumerRecord<String, String>> found = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+        Map<String, Object> consumerConfig = new HashMap<>(clientConfig);
+        consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig,
                 new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(info -> new TopicPartition(topic, info.partition())).toList();

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,8 +27,7 @@ class TestStackTest {
         assertEquals(endpoints, Endpoints.load(Path.of(System.getProperty(TestStack.ENDPOINTS_PROPERTY))),
                 "published for copies of TestStack in other class loaders");
 
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers()))) {
+        try (Admin admin = Admin.create(endpoints.kafkaClientConfig(Endpoints.KAFKA_ADMIN))) {
             Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             assertTrue(topics.contains(Topics.BUILDS_REQUESTED), "topics: " + topics);
         }
@@ -43,6 +41,8 @@ class TestStackTest {
 
         Endpoints endpoints = TestStack.endpoints();
         assertEquals(endpoints.kafkaBootstrapServers(), config.get("kafka.bootstrap.servers"));
+        // The service under test (this module's test application.properties names spec-service) gets its own password.
+        assertEquals(endpoints.kafkaPassword("spec-service"), config.get("KAFKA_PASSWORD"));
         assertEquals("postgresql://" + endpoints.postgresHost() + ":" + endpoints.postgresPort() + "/spec_service",
                 config.get("quarkus.datasource.reactive.url"));
         assertEquals("jdbc:postgresql://" + endpoints.postgresHost() + ":" + endpoints.postgresPort() + "/spec_service",

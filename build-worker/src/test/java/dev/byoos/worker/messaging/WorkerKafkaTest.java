@@ -7,10 +7,8 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -100,7 +98,7 @@ abstract class WorkerKafkaTest {
     void awaitAcknowledged(String buildId) {
         ConsumerRecord<String, String> request = kafka.awaitRecords(Topics.BUILDS_REQUESTED, buildId, 1, TIMEOUT).get(0);
         TopicPartition partition = new TopicPartition(request.topic(), request.partition());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = Admin.create(kafka.clientConfig())) {
             await("the request of build " + buildId + " is acknowledged").atMost(TIMEOUT).until(() -> {
                 OffsetAndMetadata committed = admin.listConsumerGroupOffsets(REQUESTS_GROUP)
                         .partitionsToOffsetAndMetadata().get().get(partition);

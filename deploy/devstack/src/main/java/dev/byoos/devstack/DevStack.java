@@ -249,6 +249,7 @@ public final class DevStack implements AutoCloseable {
         S3Server s3 = find(servers, S3Server.class);
         return new Endpoints(
                 find(servers, KafkaServer.class).bootstrapServers(),
+                find(servers, KafkaServer.class).credentials(),
                 Ports.LOOPBACK,
                 postgres.port(),
                 PostgresServer.USERNAME,

@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 
 /**
  * Where a running dev stack listens: the contents of {@code <data-dir>/endpoints.properties}.
@@ -17,6 +18,7 @@ import java.util.Properties;
  */
 public record Endpoints(
         String kafkaBootstrapServers,
+        KafkaCredentials kafkaCredentials,
         String postgresHost,
         int postgresPort,
         String postgresUsername,
@@ -33,6 +35,10 @@ public record Endpoints(
     public static final String FILE_NAME = "endpoints.properties";
 
     static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+    static final String KAFKA_SECURITY_PROTOCOL = "kafka.security.protocol";
+    static final String KAFKA_SASL_MECHANISM = "kafka.sasl.mechanism";
+    /** Followed by a principal's name: {@code kafka.password.build-worker}. */
+    static final String KAFKA_PASSWORD_PREFIX = "kafka.password.";
     static final String POSTGRES_HOST = "postgres.host";
     static final String POSTGRES_PORT = "postgres.port";
     static final String POSTGRES_USERNAME = "postgres.username";
@@ -55,6 +61,10 @@ public record Endpoints(
     public Map<String, String> toMap() {
         Map<String, String> map = new LinkedHashMap<>();
         map.put(KAFKA_BOOTSTRAP_SERVERS, kafkaBootstrapServers);
+        map.put(KAFKA_SECURITY_PROTOCOL, KafkaCredentials.SECURITY_PROTOCOL);
+        map.put(KAFKA_SASL_MECHANISM, KafkaCredentials.SASL_MECHANISM);
+        new TreeMap<>(kafkaCredentials.passwords()).forEach((principal, password) ->
+                map.put(KAFKA_PASSWORD_PREFIX + principal, password));
         map.put(POSTGRES_HOST, postgresHost);
         map.put(POSTGRES_PORT, Integer.toString(postgresPort));
         map.put(POSTGRES_USERNAME, postgresUsername);
@@ -79,6 +89,7 @@ public record Endpoints(
     public static Endpoints fromProperties(Properties properties) {
         return new Endpoints(
                 required(properties, KAFKA_BOOTSTRAP_SERVERS),
+                kafkaCredentials(properties),
                 required(properties, POSTGRES_HOST),
                 Integer.parseInt(required(properties, POSTGRES_PORT)),
                 required(properties, POSTGRES_USERNAME),
@@ -119,6 +130,16 @@ public record Endpoints(
             }
         }
         Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static KafkaCredentials kafkaCredentials(Properties properties) {
+        Map<String, String> passwords = new LinkedHashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith(KAFKA_PASSWORD_PREFIX)) {
+                passwords.put(key.substring(KAFKA_PASSWORD_PREFIX.length()), required(properties, key));
+            }
+        }
+        return new KafkaCredentials(passwords);
     }
 
     private static String required(Properties properties, String key) {

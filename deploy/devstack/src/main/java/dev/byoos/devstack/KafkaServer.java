@@ -1,5 +1,6 @@
 package dev.byoos.devstack;
 
+import dev.byoos.contract.TopicAccess;
 import dev.byoos.contract.Topics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,13 +9,19 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -24,11 +31,15 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A single-node Apache Kafka in KRaft mode (broker and controller in this JVM). */
+/**
+ * A single-node Apache Kafka in KRaft mode (broker and controller in this JVM), with SASL/SCRAM
+ * users and ACLs: each service may read and write only its own topics ({@link TopicAccess}).
+ */
 final class KafkaServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
@@ -37,34 +48,53 @@ final class KafkaServer implements AutoCloseable {
 
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final KafkaCredentials credentials;
 
-    private KafkaServer(KafkaRaftServer server, String bootstrapServers) {
+    private KafkaServer(KafkaRaftServer server, String bootstrapServers, KafkaCredentials credentials) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.credentials = credentials;
     }
 
-    /** Formats the storage on first use, starts the server and creates every pipeline topic. */
+    /**
+     * Formats the storage on first use (with every principal's SCRAM credentials), starts the
+     * server, creates every pipeline topic and grants each principal its {@link TopicAccess}.
+     */
     static KafkaServer start(Path dir, Path logsDir) throws Exception {
         int[] ports = Ports.stable(dir, 2);
         int brokerPort = ports[0];
         int controllerPort = ports[1];
         Path logDir = dir.resolve("log");
+        boolean formatted = Files.exists(logDir.resolve("meta.properties"));
+        Optional<KafkaCredentials> stored = KafkaCredentials.load(dir);
+        if (formatted && stored.isEmpty()) {
+            // Storage formatted without this stack's users (before it had credentials, or before a
+            // principal was added): SCRAM users are only added at format time here, so format
+            // again. A dev stack's events are disposable.
+            LOG.warn("Kafka storage in {} lacks some principals' credentials; formatting it again (its events are dropped)",
+                    logDir);
+            deleteRecursively(logDir);
+            formatted = false;
+        }
+        KafkaCredentials credentials = stored.isPresent() ? stored.get() : KafkaCredentials.create(dir);
         Files.createDirectories(logDir);
-        Properties config = config(logDir, brokerPort, controllerPort);
+        Properties config = config(logDir, brokerPort, controllerPort, credentials);
         Path configFile = dir.resolve("server.properties");
+        // It holds the broker's passwords: readable by the owner only.
+        ownerOnly(configFile);
         try (Writer writer = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
             config.store(writer, "Written by the BYOOS dev stack on every start");
         }
-        if (!Files.exists(logDir.resolve("meta.properties"))) {
-            format(configFile, logsDir.resolve("kafka-format.log"));
+        if (!formatted) {
+            format(configFile, credentials, logsDir.resolve("kafka-format.log"));
         }
 
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
         String bootstrapServers = Ports.LOOPBACK + ":" + brokerPort;
-        KafkaServer kafka = new KafkaServer(server, bootstrapServers);
+        KafkaServer kafka = new KafkaServer(server, bootstrapServers, credentials);
         try {
             server.startup();
-            kafka.createTopics(Topics.all());
+            kafka.createTopicsAndAcls(Topics.all(), TopicAccess.principals());
         } catch (Exception | Error e) {
             try {
                 kafka.close();
@@ -80,18 +110,40 @@ final class KafkaServer implements AutoCloseable {
         return bootstrapServers;
     }
 
-    private static Properties config(Path logDir, int brokerPort, int controllerPort) {
+    KafkaCredentials credentials() {
+        return credentials;
+    }
+
+    private static Properties config(Path logDir, int brokerPort, int controllerPort, KafkaCredentials credentials) {
         Properties config = new Properties();
         config.put("process.roles", "broker,controller");
         config.put("node.id", Integer.toString(NODE_ID));
         // Static quorum: the voter is identified by node id, so a new port on every start is fine.
         config.put("controller.quorum.voters", NODE_ID + "@" + Ports.LOOPBACK + ":" + controllerPort);
-        config.put("listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + brokerPort
+        config.put("listeners", "CLIENT://" + Ports.LOOPBACK + ":" + brokerPort
                 + ",CONTROLLER://" + Ports.LOOPBACK + ":" + controllerPort);
-        config.put("advertised.listeners", "PLAINTEXT://" + Ports.LOOPBACK + ":" + brokerPort);
+        config.put("advertised.listeners", "CLIENT://" + Ports.LOOPBACK + ":" + brokerPort);
         config.put("controller.listener.names", "CONTROLLER");
-        config.put("inter.broker.listener.name", "PLAINTEXT");
-        config.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        config.put("inter.broker.listener.name", "CLIENT");
+        // Every connection authenticates, the controller's too: a loopback port is open to every
+        // local user. Clients use SCRAM (users live in the cluster metadata, added at format time);
+        // the controller uses PLAIN with its one user in the JAAS line, since SCRAM users cannot
+        // be read before the controller itself runs.
+        config.put("listener.security.protocol.map", "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
+        config.put("listener.name.client.sasl.enabled.mechanisms", KafkaCredentials.SASL_MECHANISM);
+        config.put("sasl.mechanism.inter.broker.protocol", KafkaCredentials.SASL_MECHANISM);
+        config.put("listener.name.client.scram-sha-512.sasl.jaas.config",
+                credentials.jaasConfig(KafkaCredentials.BROKER));
+        config.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
+        config.put("sasl.mechanism.controller.protocol", "PLAIN");
+        String brokerPassword = credentials.password(KafkaCredentials.BROKER);
+        config.put("listener.name.controller.plain.sasl.jaas.config", KafkaCredentials.jaas(
+                "org.apache.kafka.common.security.plain.PlainLoginModule", KafkaCredentials.BROKER, brokerPassword,
+                " user_" + KafkaCredentials.BROKER + "=\"" + brokerPassword + "\""));
+        // KRaft ACLs; nothing is allowed without one, except to the broker itself and the admin.
+        config.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        config.put("super.users", "User:" + KafkaCredentials.BROKER + ";User:" + KafkaCredentials.ADMIN);
+        config.put("allow.everyone.if.no.acl.found", "false");
         config.put("log.dirs", logDir.toString());
         // One node: every internal topic has one replica, and one partition is plenty locally
         // (the defaults of 50 partitions cost seconds when a first consumer group appears).
@@ -120,31 +172,46 @@ final class KafkaServer implements AutoCloseable {
         return config;
     }
 
-    /** {@code kafka-storage format}; {@code StorageTool.main} would exit the JVM. */
-    private static void format(Path configFile, Path logFile) throws IOException {
+    /**
+     * {@code kafka-storage format --add-scram ...} for every principal; {@code StorageTool.main}
+     * would exit the JVM.
+     */
+    private static void format(Path configFile, KafkaCredentials credentials, Path logFile) throws IOException {
+        List<String> arguments = new ArrayList<>(List.of(
+                "format",
+                "--cluster-id", Uuid.randomUuid().toString(),
+                "--config", configFile.toString(),
+                "--ignore-formatted"));
+        credentials.passwords().forEach((principal, password) -> {
+            arguments.add("--add-scram");
+            arguments.add(KafkaCredentials.SASL_MECHANISM + "=[name=" + principal + ",password=" + password + "]");
+        });
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int exitCode;
         try (PrintStream printStream = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            exitCode = StorageTool.execute(new String[] {
-                    "format",
-                    "--cluster-id", Uuid.randomUuid().toString(),
-                    "--config", configFile.toString(),
-                    "--ignore-formatted"}, printStream);
+            exitCode = StorageTool.execute(arguments.toArray(String[]::new), printStream);
         }
         String text = output.toString(StandardCharsets.UTF_8);
+        // The tool prints every SCRAM user's salt and stored key: readable by the owner only.
+        ownerOnly(logFile);
         Files.writeString(logFile, text, StandardCharsets.UTF_8);
         if (exitCode != 0) {
             throw new IllegalStateException("formatting Kafka storage failed (exit " + exitCode + "): " + text.trim());
         }
     }
 
-    /** Creates the topics; ones that already exist (a warm start) are left as they are. */
-    private void createTopics(List<Topics.TopicSpec> topics) throws Exception {
-        Map<String, Object> adminConfig = Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
+    /**
+     * Creates the topics, ones that already exist (a warm start) left as they are, and each
+     * principal's ACLs (creating an existing ACL again changes nothing).
+     */
+    private void createTopicsAndAcls(List<Topics.TopicSpec> topics, List<TopicAccess.Principal> principals)
+            throws Exception {
+        Map<String, Object> adminConfig = new HashMap<>(credentials.clientConfig(KafkaCredentials.ADMIN));
+        adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
+        adminConfig.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS);
         try (Admin admin = Admin.create(adminConfig)) {
+            admin.createAcls(KafkaAcls.of(principals)).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             List<NewTopic> newTopics = new ArrayList<>();
             for (Topics.TopicSpec topic : topics) {
                 newTopics.add(new NewTopic(topic.name(), topic.partitions(), (short) 1));
@@ -162,10 +229,43 @@ final class KafkaServer implements AutoCloseable {
                             + ADMIN_TIMEOUT_MS / 1000 + " s", e);
                 }
             }
-            // Every partition has a leader once its description comes back: producers can start.
-            admin.describeTopics(results.keySet()).allTopicNames().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            awaitLeaders(admin, results.keySet());
         }
-        LOG.info("Kafka topics ready: {}", topics.stream().map(Topics.TopicSpec::name).toList());
+        LOG.info("Kafka topics ready: {}; ACLs for {}", topics.stream().map(Topics.TopicSpec::name).toList(),
+                principals.stream().map(TopicAccess.Principal::name).toList());
+    }
+
+    /**
+     * Every partition has a leader once its description comes back: producers can start. A topic
+     * created a moment ago may not be in the broker's metadata yet (unknown topic): ask again.
+     */
+    private static void awaitLeaders(Admin admin, Set<String> topics) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+        while (true) {
+            try {
+                admin.describeTopics(topics).allTopicNames().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** Replaces the file with an empty one that only its owner may read and write. */
+    private static void ownerOnly(Path file) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     @Override

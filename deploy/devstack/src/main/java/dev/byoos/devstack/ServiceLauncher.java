@@ -203,6 +203,8 @@ public final class ServiceLauncher implements AutoCloseable {
         env.put("BYOOS_SIGNING_PUBLIC_KEY_FILE", signing.publicKeyFile().toString());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         env.put("KAFKA_BOOTSTRAP_SERVERS", endpoints.kafkaBootstrapServers());
+        // The service's own Kafka principal (its name, in its application.properties): only its topics.
+        env.put("KAFKA_PASSWORD", endpoints.kafkaCredentials().password(service.serviceName()));
         if (service.database != null) {
             env.put("BYOOS_DB_REACTIVE_URL", "postgresql://" + endpoints.postgresHost() + ":" + endpoints.postgresPort()
                     + "/" + service.database);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.byoos.contract.TopicAccess;
 import dev.byoos.contract.Topics;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
@@ -25,6 +26,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,8 +96,7 @@ class DevStackTest {
     @Test
     @Order(2)
     void kafkaHasTheContractTopicsAndDeliversARecord() throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                endpoints.kafkaBootstrapServers()))) {
+        try (Admin admin = Admin.create(kafkaConfig(KafkaCredentials.ADMIN, Map.of()))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             for (Topics.TopicSpec topic : Topics.all()) {
                 assertTrue(existing.contains(topic.name()), "topic " + topic.name());
@@ -103,25 +104,32 @@ class DevStackTest {
         }
 
         RecordMetadata sent;
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers(),
+        // As the stages do: spec-service requests a build, build-worker reads it, each with the
+        // credentials the endpoints file hands out.
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(kafkaConfig(TopicAccess.SPEC_SERVICE, Map.of(
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()))) {
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName())))) {
             sent = producer.send(new ProducerRecord<>(Topics.BUILDS_REQUESTED, "build-1", "{\"probe\":true}"))
                     .get(30, TimeUnit.SECONDS);
         }
 
         TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers(),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafkaConfig(TopicAccess.BUILD_WORKER, Map.of(
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName()))) {
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName())))) {
             consumer.assign(List.of(partition));
             consumer.seek(partition, sent.offset());
             ConsumerRecord<String, String> received = pollOne(consumer);
             assertEquals("build-1", received.key());
             assertEquals("{\"probe\":true}", received.value());
         }
+    }
+
+    private static Map<String, Object> kafkaConfig(String principal, Map<String, Object> settings) {
+        Map<String, Object> config = new HashMap<>(endpoints.kafkaCredentials().clientConfig(principal));
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers());
+        config.putAll(settings);
+        return config;
     }
 
     @Test
