@@ -32,11 +32,15 @@ import dev.byoos.messaging.resilience.WaitListener;
 import dev.byoos.storage.S3Settings;
 
 /**
- * Turns a completed build into a stored artifact: verifies what the build staged against the bytes
+ * Turns a completed build into a stored artifact: checks the event against this service's own record
+ * of the build ({@link BuildRecords}, {@link SourceCheck}), verifies what the build staged against the bytes
  * in S3, promotes it to its content address, signs the digest and records it; the outcome is for
  * the consumer to announce.
  *
  * <ul>
+ *   <li>An event that claims more than the build's record grants (an unknown build, other
+ *       coordinates, another bucket, a key outside the build's prefix) fails with
+ *       {@link UntrustedEventException}: counted, dead-lettered by the consumer, nothing recorded or signed.</li>
  *   <li>Idempotent on the build id (unique constraint): a build recorded already is announced again
  *       as it was recorded, without copying anything.</li>
  *   <li>While S3 is unreachable the promotion waits with capped exponential backoff, for as long as
@@ -80,11 +84,15 @@ public class ArtifactIntake {
     /** Between attempts while S3 is down: {@code byoos.s3.retry.*}. */
     private final Backoff backoff;
     private final String artifactsBucket;
+    private final String stagingBucket;
+    private final BuildRecords records;
 
     public ArtifactIntake(ArtifactPromoter promoter, ArtifactSigner signer, ArtifactMetrics metrics, Vertx vertx,
-            S3Settings s3) {
+            S3Settings s3, BuildRecords records) {
         this.backoff = new Backoff(s3.retry().initialBackoff(), s3.retry().maxBackoff());
         this.artifactsBucket = s3.artifactsBucket();
+        this.stagingBucket = s3.stagingBucket();
+        this.records = records;
         this.promoter = promoter;
         this.signer = signer;
         this.metrics = metrics;
@@ -94,11 +102,17 @@ public class ArtifactIntake {
     /**
      * @param event   a valid build.completed (build id a UUID, provenance times ISO-8601 instants)
      * @param waiting told of each wait for S3, before it starts (to announce it)
+     * @throws UntrustedEventException (as the Uni's failure) when the event contradicts the build's record
      */
     @WithSpan
     public Uni<Outcome> store(BuildCompleted event, WaitListener waiting) {
         UUID buildId = UUID.fromString(event.build().buildId());
-        return Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
+        // Past the check the event's coordinates are the request's own: everything below may use them.
+        return records.requested(buildId)
+                .invoke(requested -> SourceCheck.check(event, requested, stagingBucket))
+                .onFailure(UntrustedEventException.class)
+                .invoke(failure -> metrics.refused(((UntrustedEventException) failure).code()))
+                .flatMap(checked -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId)))
                 .flatMap(existing -> existing != null
                         ? Uni.createFrom().item(new Stored(ArtifactAnnouncements.of(event, existing), null))
                         : storeNew(event, buildId, waiting));

@@ -104,7 +104,7 @@ class BuildCompletedConsumerTest {
                 List.of(new BuildCompleted.Input("base:local/debian-12", "ab".repeat(32), null),
                         new BuildCompleted.Input("file:/etc/motd", "cd".repeat(32), "https://example.org/motd")));
         var cloudImages = List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0f4804aff4cf9c5a2"));
-        var ociImage = new BuildCompleted.OciImage("127.0.0.1:5000/os:1.0.0", "sha256:" + "ef".repeat(32));
+        var ociImage = new BuildCompleted.OciImage("127.0.0.1:5000/byoos/edge/p:1.0.0", "sha256:" + "ef".repeat(32));
         BuildCompleted completed = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("with extras"),
                 new Extras(sbom, log, provenance, cloudImages, ociImage));
 
