@@ -35,7 +35,7 @@ grant() {
 }
 grant spec-service "byoos.specs.submitted byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published" "byoos.specs.rejected byoos.builds.requested byoos.builds.cancelled byoos.specs.submitted.dlq byoos.builds.started.dlq byoos.builds.progress.dlq byoos.builds.completed.dlq byoos.builds.failed.dlq byoos.artifacts.stored.dlq byoos.packs.published.dlq"
 grant build-worker "byoos.builds.requested byoos.builds.cancelled" "byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.builds.requested.dlq byoos.builds.cancelled.dlq"
-grant artifact-service "byoos.builds.completed byoos.packs.published" "byoos.artifacts.stored byoos.builds.progress byoos.builds.failed byoos.builds.completed.dlq byoos.packs.published.dlq"
+grant artifact-service "byoos.builds.requested byoos.builds.completed byoos.packs.published" "byoos.artifacts.stored byoos.builds.progress byoos.builds.failed byoos.builds.requested.dlq byoos.builds.completed.dlq byoos.packs.published.dlq"
 grant pack-publisher "byoos.artifacts.stored" "byoos.packs.published byoos.builds.progress byoos.builds.failed byoos.artifacts.stored.dlq"
 # Foreign systems submit specs and read their rejections.
 grant spec-submitter "byoos.specs.rejected" "byoos.specs.submitted"

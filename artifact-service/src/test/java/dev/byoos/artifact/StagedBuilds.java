@@ -16,6 +16,7 @@ import io.minio.PutObjectArgs;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
@@ -83,7 +84,21 @@ public final class StagedBuilds implements AutoCloseable {
         return new BuildCompleted.StagedObject(endpoints.s3StagingBucket(), key, sha256(content), content.length, format);
     }
 
+    /** Announces the build as spec-service requested it, then its completion as the worker does. */
     public void send(BuildCompleted event) {
+        request(event.build());
+        sendCompletedOnly(event);
+    }
+
+    /** spec-service's build.requested: what artifact-service checks a completion against. */
+    public void request(BuildCoordinates build) {
+        kafka.sendCloudEvent(Topics.BUILDS_REQUESTED, build.buildId(), EventTypes.BUILD_REQUESTED,
+                UUID.randomUUID().toString(), EventJson.write(new BuildRequested(build,
+                        new BuildRequested.BaseImage("debian-12-skeleton"), List.of())));
+    }
+
+    /** A build.completed alone: a forger's, or one whose request was sent already. */
+    public void sendCompletedOnly(BuildCompleted event) {
         kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, event.build().buildId(), EventTypes.BUILD_COMPLETED,
                 UUID.randomUUID().toString(), EventJson.write(event));
     }

@@ -21,11 +21,22 @@ import java.util.List;
  * @param ociImage    passed on from the build: the Edge OS image in the registry
  * @param provenance  passed on from the build: how the image was made (pack-publisher puts it in the
  *                    pack's README)
+ * @param attestation (added later) the signed provenance: a DSSE envelope holding an in-toto
+ *                    statement with the SLSA provenance v1 predicate, stored beside the image
  */
 public record ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
         long size, String format, StoredObject sbom, StoredObject log, Signature signature,
         List<BuildCompleted.CloudImage> cloudImages, BuildCompleted.OciImage ociImage,
-        BuildCompleted.Provenance provenance) {
+        BuildCompleted.Provenance provenance, StoredObject attestation) {
+
+    /** Without an attestation (artifacts stored before provenance was signed). */
+    public ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
+            long size, String format, StoredObject sbom, StoredObject log, Signature signature,
+            List<BuildCompleted.CloudImage> cloudImages, BuildCompleted.OciImage ociImage,
+            BuildCompleted.Provenance provenance) {
+        this(build, bucket, key, uri, sha256, size, format, sbom, log, signature, cloudImages, ociImage, provenance,
+                null);
+    }
 
     public ArtifactStored(BuildCoordinates build, String bucket, String key, String uri, String sha256,
             long size, String format) {

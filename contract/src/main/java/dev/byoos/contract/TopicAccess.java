@@ -58,7 +58,7 @@ public final class TopicAccess {
                         Set.of(Topics.BUILDS_STARTED, Topics.BUILDS_PROGRESS, Topics.BUILDS_COMPLETED,
                                 Topics.BUILDS_FAILED)),
                 principal(ARTIFACT_SERVICE,
-                        Set.of(Topics.BUILDS_COMPLETED, Topics.PACKS_PUBLISHED),
+                        Set.of(Topics.BUILDS_REQUESTED, Topics.BUILDS_COMPLETED, Topics.PACKS_PUBLISHED),
                         Set.of(Topics.ARTIFACTS_STORED, Topics.BUILDS_PROGRESS, Topics.BUILDS_FAILED)),
                 principal(PACK_PUBLISHER,
                         Set.of(Topics.ARTIFACTS_STORED),

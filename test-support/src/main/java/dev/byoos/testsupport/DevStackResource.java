@@ -55,6 +55,9 @@ public class DevStackResource implements QuarkusTestResourceLifecycleManager {
         // Services with a user API verify bearer tokens; tests mint theirs with TestTokens.
         config.put("mp.jwt.verify.publickey.location", TestTokens.issuer().publicKeyFile().toAbsolutePath().toString());
         config.put("mp.jwt.verify.issuer", dev.byoos.localauth.LocalTokens.ISSUER);
+        // The signing key pair, under the variable names the services' properties read it from.
+        config.put("BYOOS_SIGNING_PRIVATE_KEY_FILE", TestTokens.signingKeys().privateKeyFile().toAbsolutePath().toString());
+        config.put("BYOOS_SIGNING_PUBLIC_KEY_FILE", TestTokens.signingKeys().publicKeyFile().toAbsolutePath().toString());
         // The stack is provided here: Dev Services would try to start containers of their own.
         config.put("quarkus.devservices.enabled", "false");
         return config;

@@ -24,6 +24,7 @@ public class ArtifactMetrics {
     public static final String STORED_BYTES = "byoos.artifact.stored.bytes";
     public static final String PROMOTION_TIME = "byoos.artifact.promotion";
     public static final String STORAGE_UNAVAILABLE = "byoos.artifact.storage.unavailable";
+    public static final String REFUSED_EVENTS = "byoos.artifact.events.refused";
 
     /** Verified and promoted. */
     public static final String STORED = "stored";
@@ -58,6 +59,16 @@ public class ArtifactMetrics {
         Counter.builder(STORAGE_UNAVAILABLE)
                 .description("Attempts to store an artifact that found S3 unavailable and were retried")
                 .tags(tags(build, format)).register(registry).increment();
+    }
+
+    /**
+     * A build.completed claimed more than the build's record grants and was dead-lettered. Tagged by
+     * reason only: the event's team is the claim that was refused.
+     */
+    public void refused(String reason) {
+        Counter.builder(REFUSED_EVENTS)
+                .description("build.completed events refused for contradicting this service's record of the build")
+                .tag("reason", reason).register(registry).increment();
     }
 
     /** @param format the stored image's format, as the build reported it */

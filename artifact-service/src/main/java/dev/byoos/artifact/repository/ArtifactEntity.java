@@ -67,6 +67,13 @@ public class ArtifactEntity extends PanacheEntityBase {
     public String logSha256;
     @Column(name = "log_size")
     public Long logSize;
+    /** The signed provenance stored beside the image (null before provenance was signed). */
+    @Column(name = "attestation_key")
+    public String attestationKey;
+    @Column(name = "attestation_sha256")
+    public String attestationSha256;
+    @Column(name = "attestation_size")
+    public Long attestationSize;
 
     public String builder;
     @Column(name = "builder_version")

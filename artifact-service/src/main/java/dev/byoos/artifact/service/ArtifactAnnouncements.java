@@ -23,7 +23,9 @@ final class ArtifactAnnouncements {
                         .toList(),
                 artifact.ociImageReference == null ? null
                         : new BuildCompleted.OciImage(artifact.ociImageReference, artifact.ociImageDigest),
-                event.provenance());
+                event.provenance(),
+                storedObject(artifact.bucket, artifact.attestationKey, artifact.attestationSha256,
+                        artifact.attestationSize));
     }
 
     private static ArtifactStored.StoredObject storedObject(String bucket, String key, String sha256, Long size) {

@@ -23,6 +23,8 @@ import dev.byoos.artifact.repository.ArtifactEntity;
 import dev.byoos.artifact.service.ArtifactPromoter.Promoted;
 import dev.byoos.artifact.service.ArtifactPromoter.StagedObjectRejectedException;
 import dev.byoos.artifact.signing.ArtifactSigner;
+import dev.byoos.artifact.signing.ProvenanceAttestations;
+import dev.byoos.artifact.storage.ArtifactStore;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildFailed;
@@ -32,11 +34,16 @@ import dev.byoos.messaging.resilience.WaitListener;
 import dev.byoos.storage.S3Settings;
 
 /**
- * Turns a completed build into a stored artifact: verifies what the build staged against the bytes
- * in S3, promotes it to its content address, signs the digest and records it; the outcome is for
+ * Turns a completed build into a stored artifact: checks the event against this service's own record
+ * of the build ({@link BuildRecords}, {@link SourceCheck}), verifies what the build staged against the bytes
+ * in S3, promotes it to its content address, signs the digest, stores the signed provenance beside
+ * it ({@link ProvenanceAttestations}) and records it; the outcome is for
  * the consumer to announce.
  *
  * <ul>
+ *   <li>An event that claims more than the build's record grants (an unknown build, other
+ *       coordinates, another bucket, a key outside the build's prefix) fails with
+ *       {@link UntrustedEventException}: counted, dead-lettered by the consumer, nothing recorded or signed.</li>
  *   <li>Idempotent on the build id (unique constraint): a build recorded already is announced again
  *       as it was recorded, without copying anything.</li>
  *   <li>While S3 is unreachable the promotion waits with capped exponential backoff, for as long as
@@ -80,11 +87,19 @@ public class ArtifactIntake {
     /** Between attempts while S3 is down: {@code byoos.s3.retry.*}. */
     private final Backoff backoff;
     private final String artifactsBucket;
+    private final String stagingBucket;
+    private final BuildRecords records;
+    private final ProvenanceAttestations attestations;
+    private final ArtifactStore store;
 
     public ArtifactIntake(ArtifactPromoter promoter, ArtifactSigner signer, ArtifactMetrics metrics, Vertx vertx,
-            S3Settings s3) {
+            S3Settings s3, BuildRecords records, ProvenanceAttestations attestations, ArtifactStore store) {
+        this.attestations = attestations;
+        this.store = store;
         this.backoff = new Backoff(s3.retry().initialBackoff(), s3.retry().maxBackoff());
         this.artifactsBucket = s3.artifactsBucket();
+        this.stagingBucket = s3.stagingBucket();
+        this.records = records;
         this.promoter = promoter;
         this.signer = signer;
         this.metrics = metrics;
@@ -94,11 +109,17 @@ public class ArtifactIntake {
     /**
      * @param event   a valid build.completed (build id a UUID, provenance times ISO-8601 instants)
      * @param waiting told of each wait for S3, before it starts (to announce it)
+     * @throws UntrustedEventException (as the Uni's failure) when the event contradicts the build's record
      */
     @WithSpan
     public Uni<Outcome> store(BuildCompleted event, WaitListener waiting) {
         UUID buildId = UUID.fromString(event.build().buildId());
-        return Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
+        // Past the check the event's coordinates are the request's own: everything below may use them.
+        return records.requested(buildId)
+                .invoke(requested -> SourceCheck.check(event, requested, stagingBucket))
+                .onFailure(UntrustedEventException.class)
+                .invoke(failure -> metrics.refused(((UntrustedEventException) failure).code()))
+                .flatMap(checked -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId)))
                 .flatMap(existing -> existing != null
                         ? Uni.createFrom().item(new Stored(ArtifactAnnouncements.of(event, existing), null))
                         : storeNew(event, buildId, waiting));
@@ -121,12 +142,16 @@ public class ArtifactIntake {
         }
     }
 
+    /** What one attempt wrote: the promoted objects and the signed provenance beside them. */
+    private record Promotion(Promoted promoted, ProvenanceAttestations.Attestation attestation) {
+    }
+
     private Uni<Outcome> storeNew(BuildCompleted event, UUID buildId, WaitListener waiting) {
         AtomicInteger attempts = new AtomicInteger();
         // The promotion time is the successful attempt's: waiting out an S3 outage is counted apart.
         AtomicReference<Duration> promotion = new AtomicReference<>(Duration.ZERO);
         return promoteWaitingForStorage(event, attempts, promotion, waiting)
-                .flatMap(promoted -> record(event, buildId, promoted))
+                .flatMap(written -> record(event, buildId, written))
                 .<Outcome>map(artifact -> new Stored(ArtifactAnnouncements.of(event, artifact), promotion.get()))
                 .onFailure(StagedObjectRejectedException.class).recoverWithItem(failure -> {
                     StagedObjectRejectedException rejected = (StagedObjectRejectedException) failure;
@@ -141,7 +166,7 @@ public class ArtifactIntake {
      * back on this message's Vert.x context, where Hibernate Reactive must run: the waits are
      * scheduled from Mutiny's executor, not from the event loop.
      */
-    private Uni<Promoted> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
+    private Uni<Promotion> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
             AtomicReference<Duration> promotion, WaitListener waiting) {
         Context context = vertx.getOrCreateContext();
         // One wait per event: its listener speaks for this build.
@@ -151,18 +176,24 @@ public class ArtifactIntake {
             metrics.storageUnavailable(event.build(), event.image().format());
             waiting.waiting(pause);
         });
-        return wait.<Promoted>retrying(() -> vertx.executeBlocking(Uni.createFrom().item(() -> {
+        return wait.<Promotion>retrying(() -> vertx.executeBlocking(Uni.createFrom().item(() -> {
                     attempts.incrementAndGet();
                     long started = System.nanoTime();
                     Promoted promoted = promoter.promote(event);
+                    ProvenanceAttestations.Attestation attestation = attestations.attest(event, promoted.image().key(),
+                            promoted.image().sha256());
+                    store.put(attestation.key(), attestation.envelope());
                     promotion.set(Duration.ofNanos(System.nanoTime() - started));
-                    return promoted;
+                    return new Promotion(promoted, attestation);
                 })))
                 .emitOn(command -> context.runOnContext(command));
     }
 
-    private Uni<ArtifactEntity> record(BuildCompleted event, UUID buildId, Promoted promoted) {
-        ArtifactEntity artifact = newArtifact(event, buildId, promoted);
+    private Uni<ArtifactEntity> record(BuildCompleted event, UUID buildId, Promotion promotion) {
+        ArtifactEntity artifact = newArtifact(event, buildId, promotion.promoted());
+        artifact.attestationKey = promotion.attestation().key();
+        artifact.attestationSha256 = promotion.attestation().sha256();
+        artifact.attestationSize = (long) promotion.attestation().envelope().length;
         return Panache.withTransaction(artifact::persist)
                 .replaceWith(artifact)
                 // Another consumer may have recorded the build between our lookup and this insert

@@ -16,6 +16,7 @@ import io.minio.CopySource;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
@@ -117,6 +118,14 @@ public class ArtifactStore {
                     .build());
             return key;
         }, location);
+    }
+
+    /** Writes a small object (an attestation) into the artifacts bucket; rewriting the same bytes is harmless. */
+    public void put(String key, byte[] content) {
+        String location = artifactsBucket + "/" + key;
+        call("writing " + location, () -> client.putObject(PutObjectArgs.builder().bucket(artifactsBucket).object(key)
+                .stream(new java.io.ByteArrayInputStream(content), content.length, -1)
+                .contentType("application/json").build()), location);
     }
 
     /** Opens a stored artifact for reading; the caller closes the stream. */

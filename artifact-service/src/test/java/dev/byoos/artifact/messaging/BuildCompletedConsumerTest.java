@@ -1,6 +1,7 @@
 package dev.byoos.artifact.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,7 +105,7 @@ class BuildCompletedConsumerTest {
                 List.of(new BuildCompleted.Input("base:local/debian-12", "ab".repeat(32), null),
                         new BuildCompleted.Input("file:/etc/motd", "cd".repeat(32), "https://example.org/motd")));
         var cloudImages = List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0f4804aff4cf9c5a2"));
-        var ociImage = new BuildCompleted.OciImage("127.0.0.1:5000/os:1.0.0", "sha256:" + "ef".repeat(32));
+        var ociImage = new BuildCompleted.OciImage("127.0.0.1:5000/byoos/edge/p:1.0.0", "sha256:" + "ef".repeat(32));
         BuildCompleted completed = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("with extras"),
                 new Extras(sbom, log, provenance, cloudImages, ociImage));
 
@@ -202,6 +203,79 @@ class BuildCompletedConsumerTest {
         assertEquals("SIZE_MISMATCH", failed.code());
         assertTrue(failed.reason().contains("SBOM"), failed.reason());
         assertEquals(0, count("select count(*) from artifact where build_id = '" + lying.build().buildId() + "'"));
+    }
+
+    @Test
+    void signsTheProvenanceAsAnSlsaStatementInADsseEnvelopeBesideTheArtifactThatATamperedCopyFails() throws Exception {
+        var provenance = new BuildCompleted.Provenance("0.4.0", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z",
+                List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "ab".repeat(32), null),
+                        new BuildCompleted.Input("file:/etc/motd", "cd".repeat(32), "https://example.org/motd")));
+        BuildCompleted completed = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("attested"),
+                new Extras(null, null, provenance, null, null));
+
+        ArtifactStored stored = builds.store(completed);
+
+        assertNotNull(stored.attestation(), "artifact.stored references the signed provenance");
+        byte[] envelopeBytes;
+        try (var in = builds.s3.getObject(io.minio.GetObjectArgs.builder().bucket(stored.attestation().bucket())
+                .object(stored.attestation().key()).build())) {
+            envelopeBytes = in.readAllBytes();
+        }
+        assertEquals(stored.attestation().sha256(), StagedBuilds.sha256(envelopeBytes));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var envelope = json.readTree(envelopeBytes);
+        assertEquals("application/vnd.in-toto+json", envelope.path("payloadType").asText());
+        byte[] payload = Base64.getDecoder().decode(envelope.path("payload").asText());
+        byte[] signature = Base64.getDecoder().decode(envelope.path("signatures").path(0).path("sig").asText());
+        assertTrue(dsseVerifies(payload, signature), "the envelope's signature verifies with the public key");
+        assertTrue(opensslVerifies(pae(payload), signature), "and with openssl on the extracted PAE and signature");
+
+        var statement = json.readTree(payload);
+        assertEquals("https://in-toto.io/Statement/v1", statement.path("_type").asText());
+        assertEquals(stored.sha256(), statement.path("subject").path(0).path("digest").path("sha256").asText());
+        assertEquals("https://slsa.dev/provenance/v1", statement.path("predicateType").asText());
+        var definition = statement.path("predicate").path("buildDefinition");
+        assertEquals(completed.build().specDigest(),
+                definition.path("externalParameters").path("spec").path("digest").path("sha256").asText());
+        assertEquals("base:debootstrap/bookworm", definition.path("resolvedDependencies").path(0).path("name").asText());
+        assertEquals("cd".repeat(32), definition.path("resolvedDependencies").path(1).path("digest").path("sha256")
+                .asText());
+        assertEquals("https://byoos.dev/build-worker/native/test",
+                statement.path("predicate").path("runDetails").path("builder").path("id").asText());
+
+        byte[] tampered = new String(payload, StandardCharsets.UTF_8).replace(stored.sha256(), "00".repeat(32))
+                .getBytes(StandardCharsets.UTF_8);
+        assertFalse(dsseVerifies(tampered, signature), "a statement about another image does not verify");
+        assertFalse(opensslVerifies(pae(tampered), signature), "nor with openssl");
+    }
+
+    /** DSSE v1: the signature covers "DSSEv1 <len(type)> <type> <len(payload)> <payload>". */
+    private static byte[] pae(byte[] payload) {
+        String type = "application/vnd.in-toto+json";
+        byte[] head = ("DSSEv1 " + type.length() + " " + type + " " + payload.length + " ").getBytes(StandardCharsets.UTF_8);
+        byte[] pae = java.util.Arrays.copyOf(head, head.length + payload.length);
+        System.arraycopy(payload, 0, pae, head.length, payload.length);
+        return pae;
+    }
+
+    private static boolean dsseVerifies(byte[] payload, byte[] signature) throws Exception {
+        String pem = Files.readString(TestTokens.signingKeys().publicKeyFile());
+        Signature verifier = Signature.getInstance("SHA256withECDSA");
+        verifier.initVerify(KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(
+                Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", "")))));
+        verifier.update(pae(payload));
+        return verifier.verify(signature);
+    }
+
+    private static boolean opensslVerifies(byte[] message, byte[] signature) throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("dsse");
+        java.nio.file.Path messageFile = Files.write(dir.resolve("pae"), message);
+        java.nio.file.Path signatureFile = Files.write(dir.resolve("sig"), signature);
+        Process openssl = new ProcessBuilder("openssl", "dgst", "-sha256", "-verify",
+                TestTokens.signingKeys().publicKeyFile().toAbsolutePath().toString(), "-signature",
+                signatureFile.toString(), messageFile.toString()).redirectErrorStream(true).start();
+        String output = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return openssl.waitFor() == 0 && output.contains("Verified OK");
     }
 
     @Test

@@ -109,7 +109,7 @@ class ArtifactApiTest {
                 List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "ab".repeat(32), "http://deb.debian.org/debian")));
         ArtifactStored stored = builds.store(builds.stage("team-a", spec, "qcow2", StagedBuilds.uniqueContent("meta"),
                 new Extras(sbom, log, provenance, List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0123")),
-                        new BuildCompleted.OciImage("registry.example/os:1", "sha256:" + "ef".repeat(32)))));
+                        new BuildCompleted.OciImage("registry.example/byoos/edge/p:1", "sha256:" + "ef".repeat(32)))));
 
         given().header("Authorization", ALICE).get(ARTIFACTS + "/" + stored.sha256()).then().statusCode(200)
                 .body("sha256", equalTo(stored.sha256()))
@@ -121,7 +121,7 @@ class ArtifactApiTest {
                 .body("builds[0].provenance.builderVersion", equalTo("0.1.0"))
                 .body("builds[0].provenance.inputs[0].sha256", equalTo("ab".repeat(32)))
                 .body("builds[0].cloudImages[0].id", equalTo("ami-0123"))
-                .body("builds[0].ociImage.reference", equalTo("registry.example/os:1"))
+                .body("builds[0].ociImage.reference", equalTo("registry.example/byoos/edge/p:1"))
                 .body("builds[0].signature.format", equalTo("cosign-blob"))
                 .body("builds[0].signature.value", equalTo(stored.signature().value()));
 

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,8 +31,13 @@ import dev.byoos.worker.builder.process.CommandRunner;
  * {@code skopeo copy --preserve-digests}, as {@code <registry>/<base-path>/edge/<pack name>:<pack version>},
  * and returns the reference with the manifest digest the registry now serves under it.
  *
- * <p>Idempotent: the archive is reproducible, so pushing it again (a redelivered or retried build)
- * writes the same blobs and the same manifest under the same tag. A registry that cannot be reached,
+ * <p>Never overwrites a tag: the tag is inspected first, and the image is pushed only when the tag is
+ * absent. A tag that holds the archive's manifest already (a redelivered or retried build: the
+ * archive is reproducible) is the push done; a tag holding any other manifest is another build's
+ * image, and the build fails with {@value #EDGE_TAG_TAKEN} instead of replacing it. The registry has
+ * no compare-and-set, so two pushes of one tag in the same instant can still race; pack-publisher's
+ * name ownership and spec-service's one pack version per spec version keep that to one team's own
+ * forced rebuilds. A registry that cannot be reached,
  * answers with an error or refuses the credentials is an infrastructure failure, retried by the
  * worker's retry loop while the build waits for the {@code registry}.
  */
@@ -41,6 +48,9 @@ public final class OciImagePusher {
     static final Duration INSPECT_TIMEOUT = Duration.ofMinutes(5);
     public static final String REGISTRY_UNAVAILABLE = "REGISTRY_UNAVAILABLE";
     public static final String REGISTRY_AUTH_FAILED = "REGISTRY_AUTH_FAILED";
+    /** The tag holds another image: edge tags are immutable, like pack versions. */
+    public static final String EDGE_TAG_TAKEN = "EDGE_TAG_TAKEN";
+    private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -88,23 +98,25 @@ public final class OciImagePusher {
      * @param archive the OCI layout archive ({@code oci-archive}) the build wrote
      * @param workDir the build's scratch directory (skopeo's temporary files, credentials file)
      * @throws BuildException INFRASTRUCTURE {@value #REGISTRY_UNAVAILABLE} or {@value #REGISTRY_AUTH_FAILED};
+     *                        BAD_INPUT {@value #EDGE_TAG_TAKEN} when the tag holds another image;
      *                        BUILDER OCI_DIGEST_MISMATCH when the registry holds another manifest than the archive's
      */
     public BuildCompleted.OciImage push(Path archive, BuildCoordinates build, Path workDir, CommandRunner commands) {
         String reference = reference(build);
         String expected = manifestDigest(archive, workDir, commands);
+        Optional<String> existing = taggedDigest(reference, workDir, commands);
+        if (existing.isPresent()) {
+            if (!existing.get().equals(expected)) {
+                throw new BuildException(BuildException.Kind.BAD_INPUT, EDGE_TAG_TAKEN, reference + " already holds "
+                        + "another image (manifest " + existing.get() + ", this build's is " + expected + "); edge "
+                        + "image tags are immutable: submit the spec with a new spec.pack.version", null);
+            }
+            return new BuildCompleted.OciImage(reference, expected);
+        }
         Path digestFile = workDir.resolve("oci-push.digest");
         List<String> command = new ArrayList<>(List.of("skopeo", "copy", "--preserve-digests", "--retry-times", "0",
                 "--digestfile", digestFile.toString()));
-        if (settings.plainHttp()) {
-            command.add("--dest-tls-verify=false");
-        } else {
-            command.add("--dest-tls-verify=true");
-            settings.caCertificate().ifPresent(ca -> command.addAll(List.of("--dest-cert-dir", certDir(ca, workDir))));
-        }
-        if (settings.username().isPresent()) {
-            command.addAll(List.of("--dest-authfile", authFile(workDir)));
-        }
+        command.addAll(registryOptions("--dest-", workDir));
         command.add("oci-archive:" + archive);
         command.add("docker://" + reference);
         CommandRunner.Exit exit = commands.runScript(PUSH_TIMEOUT, workDir, environment(workDir),
@@ -114,15 +126,7 @@ public final class OciImagePusher {
                     + reference + " did not finish within " + PUSH_TIMEOUT.toMinutes() + " min", null);
         }
         if (exit.code() != 0) {
-            String output = CommandRunner.lastLines(exit.output());
-            String lower = output.toLowerCase(Locale.ROOT);
-            boolean auth = lower.contains("unauthorized") || lower.contains("authentication required")
-                    || lower.contains("denied");
-            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, auth ? REGISTRY_AUTH_FAILED
-                    : REGISTRY_UNAVAILABLE, (auth ? "the registry " + settings.url() + " refused the worker's "
-                    + "credentials (byoos.worker.registry.username/password)" : "the registry " + settings.url()
-                    + " did not take the OCI image") + " for " + reference + ": skopeo exited with " + exit.code()
-                    + ": " + output, null);
+            throw registryFailure("did not take the OCI image", reference, exit);
         }
         String pushed;
         try {
@@ -136,6 +140,63 @@ public final class OciImagePusher {
                     + " (skopeo must push it unchanged)", null);
         }
         return new BuildCompleted.OciImage(reference, pushed);
+    }
+
+    /**
+     * The digest of the manifest the registry serves under {@code reference} (the top-level manifest,
+     * whatever it is), or empty when the tag does not exist.
+     */
+    private Optional<String> taggedDigest(String reference, Path workDir, CommandRunner commands) {
+        List<String> command = new ArrayList<>(List.of("skopeo", "inspect", "--retry-times", "0", "--format",
+                "{{.Digest}}"));
+        command.addAll(registryOptions("--", workDir));
+        command.add("docker://" + reference);
+        CommandRunner.Exit exit = commands.runScript(INSPECT_TIMEOUT, workDir, environment(workDir),
+                command.toArray(String[]::new));
+        if (exit.timedOut()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, REGISTRY_UNAVAILABLE, "inspecting "
+                    + reference + " did not finish within " + INSPECT_TIMEOUT.toMinutes() + " min", null);
+        }
+        String lower = exit.output().toLowerCase(Locale.ROOT);
+        if (exit.code() != 0) {
+            // The distribution API's MANIFEST_UNKNOWN / NAME_UNKNOWN: nothing is tagged there yet.
+            if (lower.contains("manifest unknown") || lower.contains("name unknown")) {
+                return Optional.empty();
+            }
+            throw registryFailure("could not be asked whether the tag exists", reference, exit);
+        }
+        Matcher digest = DIGEST.matcher(exit.output());
+        if (!digest.find()) {
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, REGISTRY_UNAVAILABLE, "skopeo inspect "
+                    + "named no manifest digest for " + reference + ": " + CommandRunner.lastLines(exit.output()), null);
+        }
+        return Optional.of(digest.group());
+    }
+
+    /** TLS and credentials options of skopeo, for the destination ({@code --dest-}) or an inspected image ({@code --}). */
+    private List<String> registryOptions(String prefix, Path workDir) {
+        List<String> options = new ArrayList<>();
+        if (settings.plainHttp()) {
+            options.add(prefix + "tls-verify=false");
+        } else {
+            options.add(prefix + "tls-verify=true");
+            settings.caCertificate().ifPresent(ca -> options.addAll(List.of(prefix + "cert-dir", certDir(ca, workDir))));
+        }
+        if (settings.username().isPresent()) {
+            options.addAll(List.of(prefix + "authfile", authFile(workDir)));
+        }
+        return options;
+    }
+
+    private BuildException registryFailure(String what, String reference, CommandRunner.Exit exit) {
+        String output = CommandRunner.lastLines(exit.output());
+        String lower = output.toLowerCase(Locale.ROOT);
+        boolean auth = lower.contains("unauthorized") || lower.contains("authentication required")
+                || lower.contains("denied");
+        return new BuildException(BuildException.Kind.INFRASTRUCTURE, auth ? REGISTRY_AUTH_FAILED
+                : REGISTRY_UNAVAILABLE, (auth ? "the registry " + settings.url() + " refused the worker's "
+                + "credentials (byoos.worker.registry.username/password)" : "the registry " + settings.url() + " "
+                + what) + " for " + reference + ": skopeo exited with " + exit.code() + ": " + output, null);
     }
 
     /** The digest of the archive's manifest, as skopeo reads it. */

@@ -1,6 +1,7 @@
 package dev.byoos.pack.config;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -22,6 +23,8 @@ public interface PublisherConfig {
     Retry retry();
 
     Targets targets();
+
+    Signing signing();
 
     interface Registry {
         /**
@@ -50,6 +53,16 @@ public interface PublisherConfig {
 
         @WithDefault("60s")
         Duration maxBackoff();
+    }
+
+    /**
+     * The installation's ECDSA P-256 signing key pair as PEM files, the one artifact-service signs
+     * with (PKCS#8 private key, SubjectPublicKeyInfo public key): pack manifests are signed with it.
+     */
+    interface Signing {
+        Path privateKeyFile();
+
+        Path publicKeyFile();
     }
 
     /** See {@link dev.byoos.pack.render.TargetSettings}. */

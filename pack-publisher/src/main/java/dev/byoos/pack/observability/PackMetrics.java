@@ -32,6 +32,8 @@ public class PackMetrics {
     public static final String CONFLICT = "conflict";
     /** Nothing Palette could resolve (no cloud image for the target, ...): the build fails. */
     public static final String UNPUBLISHABLE = "unpublishable";
+    /** Another team owns the pack name: the build fails, nothing is pushed. */
+    public static final String NAME_TAKEN = "name-taken";
     /** The registry refused the push (not an outage): the build fails, retryably. */
     public static final String REJECTED = "rejected";
 

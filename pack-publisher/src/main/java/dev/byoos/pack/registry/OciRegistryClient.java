@@ -96,12 +96,25 @@ public final class OciRegistryClient {
 
     /** Builds the ORAS-style manifest for one file, with extra manifest annotations. */
     public static Manifest manifestFor(String fileName, byte[] content, Map<String, String> annotations) {
+        return manifestFor(LAYER_MEDIA_TYPE, content, Map.of(TITLE_ANNOTATION, fileName), annotations);
+    }
+
+    /**
+     * A manifest of one layer of {@code layerMediaType} with the layer's own annotations, as cosign's
+     * signature manifests are (the signature is an annotation of the payload layer).
+     *
+     * @param annotations the manifest's annotations; null for none
+     */
+    public static Manifest manifestFor(String layerMediaType, byte[] content, Map<String, String> layerAnnotations,
+            Map<String, String> annotations) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("schemaVersion", 2);
         manifest.put("mediaType", MANIFEST_MEDIA_TYPE);
         manifest.put("config", descriptor(CONFIG_MEDIA_TYPE, EMPTY_CONFIG, null));
-        manifest.put("layers", List.of(descriptor(LAYER_MEDIA_TYPE, content, Map.of(TITLE_ANNOTATION, fileName))));
-        manifest.put("annotations", annotations);
+        manifest.put("layers", List.of(descriptor(layerMediaType, content, layerAnnotations)));
+        if (annotations != null) {
+            manifest.put("annotations", annotations);
+        }
         try {
             byte[] bytes = JSON.writeValueAsBytes(manifest);
             return new Manifest(digest(bytes), bytes);

@@ -39,6 +39,28 @@ public class PackCatalog {
     }
 
     /**
+     * Claims the build's pack name for its team unless a team holds it already: the first team to
+     * publish a name owns it and its repositories. Called before anything is pushed.
+     *
+     * @return the team that owns the name now (the build's own when it was free)
+     * @throws CatalogUnavailableException when the database does not answer
+     */
+    public String claim(BuildCoordinates build) {
+        String name = build.pack().name();
+        try {
+            return VertxContextSupport.subscribeAndAwait(() -> Panache.withTransaction(() -> PackEntity.findByName(name)
+                            .flatMap(existing -> existing != null ? Uni.createFrom().item(existing.team)
+                                    : newPack(build).persist().replaceWith(build.team())))
+                    // Another build claimed the name between our lookup and insert (pack_name_unique): theirs stands.
+                    .onFailure().recoverWithUni(failure -> Panache.withSession(() -> PackEntity.findByName(name))
+                            .onItem().ifNull().failWith(failure).map(existing -> existing.team))
+                    .ifNoItem().after(TIMEOUT).fail());
+        } catch (Throwable e) {
+            throw new CatalogUnavailableException("claiming pack name " + name + " in the pack catalog failed: " + e, e);
+        }
+    }
+
+    /**
      * @throws CatalogUnavailableException when the database does not answer or refuses the write
      */
     public void record(ArtifactStored artifact, OsImage osImage, String reference, String manifestDigest) {
@@ -55,6 +77,13 @@ public class PackCatalog {
         return PackEntity.findByName(build.pack().name())
                 .flatMap(existing -> existing != null ? Uni.createFrom().item(existing)
                         : newPack(build).<PackEntity>persist())
+                // Never a version under another team's pack: the publisher checked the claim before pushing.
+                .invoke(pack -> {
+                    if (!pack.team.equals(build.team())) {
+                        throw new IllegalStateException("pack " + pack.name + " belongs to another team than "
+                                + build.team());
+                    }
+                })
                 .flatMap(pack -> PackVersionEntity.find(pack, build.pack().version())
                         .flatMap(version -> version != null ? Uni.createFrom().voidItem()
                                 : newVersion(pack, artifact, osImage, reference, manifestDigest).persist()

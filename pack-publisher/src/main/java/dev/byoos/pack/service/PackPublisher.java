@@ -22,10 +22,12 @@ import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.PackRenderer;
 import dev.byoos.pack.render.UnpublishablePackException;
+import dev.byoos.pack.signing.PackSigner;
 
 /**
  * Renders a stored artifact's pack, puts it in the registry exactly once per name:version, and
- * records it in the pack catalog.
+ * records it in the pack catalog, its manifest signed in cosign's convention ({@link PackSigner}). A pack name belongs to the team that first published it: another
+ * team's build of that name fails ({@value #NAME_TAKEN}) before anything is pushed.
  * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
  * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
  * written. A different manifest annotated with the same build id is this build's pack as an earlier
@@ -37,8 +39,12 @@ public class PackPublisher {
 
     public static final String PACK_REPOSITORY_SEGMENT = "spectro-packs/archive";
     public static final String VERSION_CONFLICT = "PACK_VERSION_CONFLICT";
+    /** The pack name belongs to another team, which published it first. */
+    public static final String NAME_TAKEN = "PACK_NAME_TAKEN";
     /** On every pack manifest: the build it was published for. */
     public static final String BUILD_ID_ANNOTATION = "byoos.dev/build-id";
+    /** On pack manifests of artifacts with signed provenance: where its DSSE envelope is. */
+    public static final String PROVENANCE_ANNOTATION = "byoos.dev/provenance";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = Logger.getLogger(PackPublisher.class);
 
@@ -55,6 +61,7 @@ public class PackPublisher {
     private final OciRegistryClient registry;
     private final PackCatalog catalog;
     private final PackRenderer renderer;
+    private final PackSigner signer;
     /**
      * Check-then-push of one name:version must not interleave with another build's, or both could
      * find the tag free. Across replicas the window remains; spec-service hands each pack version to
@@ -63,8 +70,9 @@ public class PackPublisher {
     private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
 
     public PackPublisher(PublisherConfig config, OciRegistryClient registry, PackCatalog catalog,
-            PackRenderer renderer) {
+            PackRenderer renderer, PackSigner signer) {
         this.config = config;
+        this.signer = signer;
         this.registry = registry;
         this.catalog = catalog;
         this.renderer = renderer;
@@ -81,11 +89,24 @@ public class PackPublisher {
     public Publication publish(ArtifactStored artifact) {
         String buildId = artifact.build().buildId();
         PackRenderer.RenderedPack pack = renderer.render(artifact);
+        // Before anything is pushed: a name, and the repositories named after it, are one team's.
+        if (!catalog.claim(artifact.build()).equals(artifact.build().team())) {
+            throw new UnpublishablePackException(NAME_TAKEN, BuildFailed.SPEC, false, "pack name " + pack.name()
+                    + " belongs to another team, which published it first; its repositories ("
+                    + repositoryFor(pack.name()) + ", edge/" + pack.name() + ") are theirs: submit the spec with "
+                    + "another spec.pack.name");
+        }
         String repository = repositoryFor(pack.name());
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put(BUILD_ID_ANNOTATION, buildId);
         annotations.put("byoos.dev/spec-digest", artifact.build().specDigest());
         annotations.put("byoos.dev/image-sha256", artifact.sha256());
+        if (artifact.attestation() != null) {
+            // The image's signed SLSA provenance (a DSSE envelope), beside the image in S3.
+            annotations.put(PROVENANCE_ANNOTATION, "s3://" + artifact.attestation().bucket() + "/"
+                    + artifact.attestation().key());
+            annotations.put(PROVENANCE_ANNOTATION + "-sha256", artifact.attestation().sha256());
+        }
         OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor(pack.fileName(), pack.archive(), annotations);
         String reference = registry.host() + "/" + repository + ":" + pack.version();
 
@@ -114,9 +135,22 @@ public class PackPublisher {
                             + existing.get().digest() + ", another build or spec); pack versions are immutable: "
                             + "submit the spec with a new spec.pack.version");
         }
+        signIfUnsigned(repository, publishedDigest);
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
         catalog.record(artifact, pack.osImage(), reference, publishedDigest);
         return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
+    }
+
+    /**
+     * Tags the manifest's cosign signature beside it, unless one is there already (ECDSA signatures
+     * differ each time: a redelivery keeps the first, which any key still listed verifies).
+     */
+    private void signIfUnsigned(String repository, String manifestDigest) {
+        String tag = PackSigner.signatureTag(manifestDigest);
+        if (registry.manifest(repository, tag).isEmpty()) {
+            PackSigner.Signature signature = signer.sign(registry.host() + "/" + repository, manifestDigest);
+            registry.push(repository, tag, signature.payload(), signature.manifest());
+        }
     }
 
     /** @return the manifest's annotation, or null when it has none or is no JSON object */

@@ -91,7 +91,11 @@ public class PackPublishing {
         } catch (UnpublishablePackException e) {
             LOG.warnf("build %s: %s: %s", build.buildId(), e.code(), e.getMessage());
             return new Failed(e.code(), e.getMessage(), e.retryable(), e.category(), attempts.get(),
-                    PackPublisher.VERSION_CONFLICT.equals(e.code()) ? PackMetrics.CONFLICT : PackMetrics.UNPUBLISHABLE);
+                    switch (e.code()) {
+                        case PackPublisher.VERSION_CONFLICT -> PackMetrics.CONFLICT;
+                        case PackPublisher.NAME_TAKEN -> PackMetrics.NAME_TAKEN;
+                        default -> PackMetrics.UNPUBLISHABLE;
+                    });
         } catch (RegistryException e) {
             LOG.warnf("build %s: registry refused the pack: %s", build.buildId(), e.getMessage());
             return new Failed("PACK_PUSH_REJECTED", "the registry refused the pack: " + e.getMessage(), true,

@@ -128,6 +128,36 @@ class ArtifactStoredConsumerTest {
     }
 
     @Test
+    void anotherTeamsPackNameIsRefusedBeforeAnythingIsPushedAndCounted() throws Exception {
+        String packName = "owned-" + UUID.randomUUID().toString().substring(0, 8);
+        String ownersBuild = UUID.randomUUID().toString();
+        send(artifact(ownersBuild, packName, "ab".repeat(32), "platform"));
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, ownersBuild, 1, TIMEOUT);
+
+        String intruder = "intruders-" + UUID.randomUUID().toString().substring(0, 8);
+        String intrudersBuild = UUID.randomUUID().toString();
+        ArtifactStored theirs = artifact(intrudersBuild, packName, "ef".repeat(32), intruder);
+        BuildCoordinates b = theirs.build();
+        send(new ArtifactStored(new BuildCoordinates(b.buildId(), b.team(), b.specName(), b.specVersion(),
+                b.specDigest(), b.os(), b.kubernetesVersion(), b.target(),
+                new BuildCoordinates.Pack(packName, "2.0.0", "Not theirs")), theirs.bucket(), theirs.key(),
+                theirs.uri(), theirs.sha256(), theirs.size(), theirs.format()));
+
+        BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, intrudersBuild, 1, TIMEOUT).get(0)
+                .value(), BuildFailed.class);
+        assertEquals(PackPublisher.NAME_TAKEN, failed.code());
+        assertEquals(BuildFailed.SPEC, failed.category());
+        assertFalse(failed.retryable());
+        assertTrue(failed.reason().contains("spec.pack.name"), failed.reason());
+        assertFalse(failed.reason().contains("platform"), "the owner is not named to another team: " + failed.reason());
+        awaitPacks(intruder, PackMetrics.NAME_TAKEN, 1);
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/byoos/spectro-packs/archive/"
+                + packName + "/manifests/2.0.0")).header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "nothing pushed under the owner's name");
+        assertTrue(kafka.recordsWithin(Topics.PACKS_PUBLISHED, intrudersBuild, Duration.ofSeconds(2)).isEmpty());
+    }
+
+    @Test
     void aTagHoldingThisBuildsPackAsAnEarlierReleaseRenderedItCountsAsPublished() throws Exception {
         String buildId = UUID.randomUUID().toString();
         String packName = "earlier-" + buildId.substring(0, 8);
