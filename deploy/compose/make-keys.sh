@@ -9,12 +9,25 @@
 #       principal's (the broker creates the users from it when it formats its storage)
 #   .devstack/kafka/<service>.env KAFKA_PASSWORD of that service's principal only
 #   .devstack/kafka/spec-submitter.properties  client settings for foreign systems submitting specs
-# PEM, PKCS#8 private keys and SubjectPublicKeyInfo public keys, as local-auth writes them. Kafka
-# passwords are random per checkout: nothing in the repository is a credential.
+#   .devstack/compose/datastores.env  PostgreSQL's and MinIO's credentials, as the services read them
+# PEM, PKCS#8 private keys and SubjectPublicKeyInfo public keys, as local-auth writes them. Kafka,
+# database and object storage passwords are random per checkout: nothing in the repository is a credential.
 # Run from the repository root: sh deploy/compose/make-keys.sh
 set -eu
 umask 077
-mkdir -p .devstack/auth .devstack/signing .devstack/kafka
+mkdir -p .devstack/auth .devstack/signing .devstack/kafka .devstack/compose
+if [ ! -f .devstack/compose/datastores.env ]; then
+  database=$(openssl rand -hex 24)
+  storage=$(openssl rand -hex 24)
+  {
+    echo "POSTGRES_PASSWORD=$database"
+    echo "BYOOS_DB_PASSWORD=$database"
+    echo "MINIO_ROOT_USER=byoos"
+    echo "MINIO_ROOT_PASSWORD=$storage"
+    echo "BYOOS_S3_ACCESS_KEY=byoos"
+    echo "BYOOS_S3_SECRET_KEY=$storage"
+  } > .devstack/compose/datastores.env
+fi
 if [ ! -f .devstack/kafka/broker.env ]; then
   password() { openssl rand -hex 24; }
   {

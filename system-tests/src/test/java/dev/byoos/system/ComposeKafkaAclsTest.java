@@ -1,6 +1,7 @@
 package dev.byoos.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.byoos.contract.TopicAccess;
@@ -47,9 +48,13 @@ class ComposeKafkaAclsTest {
     void everyServiceReadsOnlyItsOwnGeneratedPasswordAndTheBrokerRequiresItsOwn() throws IOException {
         String compose = Files.readString(root.resolve("docker-compose.yml"), StandardCharsets.UTF_8);
         for (String service : Set.of("spec-service", "build-worker", "artifact-service", "pack-publisher")) {
-            assertTrue(compose.contains("env_file: .devstack/kafka/" + service + ".env"), service);
+            assertTrue(compose.contains("env_file:\n      - .devstack/kafka/" + service + ".env\n"), service);
         }
         assertTrue(compose.contains("env_file: .devstack/kafka/broker.env"));
+        // No credential in the file itself: database and object storage passwords come from make-keys.sh too.
+        assertFalse(java.util.regex.Pattern.compile("(PASSWORD|SECRET_KEY|ACCESS_KEY): *\\S").matcher(compose).find(),
+                "a fixed credential in docker-compose.yml");
+        assertTrue(compose.contains("env_file: .devstack/compose/datastores.env"), "PostgreSQL's and MinIO's");
         String keys = Files.readString(root.resolve("deploy/compose/make-keys.sh"), StandardCharsets.UTF_8);
         assertTrue(keys.contains("openssl rand"), "passwords are generated");
         for (TopicAccess.Principal principal : TopicAccess.principals()) {

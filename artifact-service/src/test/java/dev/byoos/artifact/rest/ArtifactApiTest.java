@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.List;
@@ -143,7 +144,7 @@ class ArtifactApiTest {
     }
 
     @Test
-    void tokensThatAreMissingForgedOrExpiredAreRefused() throws Exception {
+    void tokensThatAreMissingForgedExpiredForAnotherAudienceOrTooOldAreRefused() throws Exception {
         given().get(ARTIFACTS).then().statusCode(401).header("WWW-Authenticate", "Bearer")
                 .contentType("application/problem+json");
         String forged = LocalTokens.in(work).mint("mallory", List.of("team-a"), List.of("admin"), Duration.ofHours(1));
@@ -152,6 +153,13 @@ class ArtifactApiTest {
         given().header("Authorization", "Bearer " + expired).get(ARTIFACTS).then().statusCode(401);
         given().header("Authorization", TestTokens.bearer("eve", "auditor", "team-a")).get(ARTIFACTS).then()
                 .statusCode(403).contentType("application/problem+json");
+        // Meant for another system, or issued longer ago than byoos.auth.max-token-age (12 hours) allows.
+        String otherAudience = TestTokens.issuer().mint("alice", List.of("team-a"), List.of("viewer"),
+                "another-installation", Instant.now(), Duration.ofHours(1));
+        given().header("Authorization", "Bearer " + otherAudience).get(ARTIFACTS).then().statusCode(401);
+        String old = TestTokens.issuer().mint("alice", List.of("team-a"), List.of("viewer"), LocalTokens.AUDIENCE,
+                Instant.now().minus(Duration.ofHours(13)), Duration.ofHours(24));
+        given().header("Authorization", "Bearer " + old).get(ARTIFACTS).then().statusCode(401);
         // The public key is public: offline verifiers need no token.
         given().get(ARTIFACTS + "/signing-key").then().statusCode(200).body(containsString("BEGIN PUBLIC KEY"));
     }
