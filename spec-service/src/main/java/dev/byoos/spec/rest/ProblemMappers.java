@@ -9,6 +9,7 @@ import dev.byoos.service.Problem;
 import dev.byoos.spec.service.BuildConflictException;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.service.PackNameTakenException;
+import dev.byoos.spec.service.TooLateToCancelException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
 /** spec-service's own errors as problem details; CommonProblemMappers covers the shared ones. */
@@ -29,6 +30,13 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response conflict(BuildConflictException e, UriInfo uri) {
         return respond(Problem.of(409, "build-conflict", "Conflict with the build's state", e.getMessage(),
+                uri.getPath()));
+    }
+
+    /** Its own type, so a client can tell "too late" from other conflicts without parsing the detail. */
+    @ServerExceptionMapper
+    public Response tooLateToCancel(TooLateToCancelException e, UriInfo uri) {
+        return respond(Problem.of(409, "too-late-to-cancel", "Too late to cancel the build", e.getMessage(),
                 uri.getPath()));
     }
 
