@@ -1,6 +1,7 @@
 package dev.byoos.spec.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,8 @@ class DatabaseOverloadTest {
     @Test
     void aSubmissionFindingEveryConnectionTakenIsAnswered503WithRetryAfter() throws Exception {
         String name = "overload-" + UUID.randomUUID().toString().substring(0, 8);
-        SqlConnection held = pool.getConnection().await().atMost(TIMEOUT);
+        // The relay and the consumers want the one connection too: try again until it is ours.
+        SqlConnection held = pool.getConnection().onFailure().retry().atMost(100).await().atMost(TIMEOUT);
         try {
             submit(name).statusCode(503)
                     .contentType("application/problem+json")
@@ -64,6 +66,11 @@ class DatabaseOverloadTest {
         } finally {
             held.closeAndAwait();
         }
-        submit(name).statusCode(201);
+        // Released, the connection is contended by the relay and the consumers too: a client that
+        // retries as told gets in.
+        await("a submission after the overload").atMost(TIMEOUT)
+                .until(() -> submit(name).extract().statusCode(), status -> status != 503);
+        given().header("Authorization", ADMIN).get("/api/v1/specs/" + name + "/versions/1?team=platform").then()
+                .statusCode(200);
     }
 }
