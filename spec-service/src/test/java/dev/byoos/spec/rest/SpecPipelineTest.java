@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
@@ -279,6 +280,35 @@ class SpecPipelineTest {
                 .body("cancelledBy", nullValue());
         assertEquals(0, count("select count(*) from outbox where message_key = '" + buildId + "' and event_type = '"
                 + EventTypes.BUILD_CANCELLED + "'"), "no worker is told to stop a build that is past them");
+    }
+
+    @Test
+    void aRequestKafkaRefusesIsSetAsideAndFailsItsBuildWithoutHoldingUpTheNextOne() throws Exception {
+        // Intake refuses a request this large (OutboxRecords); written straight into the outbox, it
+        // stands for one that gets past it. Its build is put back to ACCEPTED, as if never sent.
+        String stuck = submitAndGetBuildId("unsendable-" + shortId());
+        awaitState(stuck, "QUEUED");
+        String oversized = UUID.randomUUID().toString();
+        try (Connection connection = database.getConnection();
+                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
+                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, ?, now())")) {
+            connection.createStatement().executeUpdate("update build set state = 'ACCEPTED' where id = '" + stuck + "'");
+            insert.setString(1, oversized);
+            insert.setString(2, Topics.BUILDS_REQUESTED);
+            insert.setString(3, EventTypes.BUILD_REQUESTED);
+            insert.setString(4, stuck);
+            insert.setString(5, "{\"padding\":\"" + "x".repeat(1_100_000) + "\"}");
+            insert.executeUpdate();
+        }
+        String next = submitAndGetBuildId("after-unsendable-" + shortId());
+
+        awaitState(stuck, "FAILED").body("failure.code", equalTo("REQUEST_NOT_SENDABLE"))
+                .body("failure.category", equalTo("spec"));
+        assertEquals(1, count("select count(*) from outbox where event_id = '" + oversized
+                + "' and set_aside_at is not null and published_at is null"), "set aside, never marked sent");
+        awaitState(next, "QUEUED");
+        assertEquals(1, kafka.recordsWithin(Topics.BUILDS_REQUESTED, next, Duration.ofSeconds(3)).size(),
+                "the build beside it was sent once, not with every failed batch");
     }
 
     @Test
