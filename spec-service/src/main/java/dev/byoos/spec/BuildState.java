@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Where a build stands. States only move forward (by rank), and terminal states never change, so
- * late, duplicated or reordered events cannot move a build backwards or revive a finished one.
+ * late, duplicated or reordered events cannot move a build backwards or revive a finished one; the
+ * one exception is a cancel the pipeline overtook ({@link #advanceTo}).
  */
 public enum BuildState {
     /** Stored with its spec; the build request is in the outbox. */
@@ -22,7 +23,10 @@ public enum BuildState {
     PUBLISHED(5),
     /** A stage gave up; see the failure fields. Terminal. */
     FAILED(6),
-    /** A user cancelled the build before it finished. Terminal. */
+    /**
+     * A user cancelled the build before it was built. Terminal, unless the worker had finished the
+     * build before it heard of the cancel ({@link #advanceTo}).
+     */
     CANCELLED(6),
     /**
      * An identical spec for this target was already built and published; this build points at
@@ -61,8 +65,24 @@ public enum BuildState {
                 .toList();
     }
 
-    /** @return the state after an event that implies {@code next}, ignoring moves backwards */
+    /**
+     * Whether a cancel of a build in this state can still stop it: only before its image is built.
+     * From BUILT on, artifact-service and pack-publisher store and publish it whatever a cancel says.
+     */
+    public boolean canBeCancelled() {
+        return rank < BUILT.rank;
+    }
+
+    /**
+     * @return the state after an event that implies {@code next}, ignoring moves backwards. A
+     *         CANCELLED build follows an event that it was built (or stored, or published): the worker
+     *         finished before it heard of the cancel, the later stages store and publish the image,
+     *         and the read model must not claim CANCELLED while the registry holds the pack.
+     */
     public BuildState advanceTo(BuildState next) {
+        if (this == CANCELLED && !next.canBeCancelled() && next.isOnTheWayTo(PUBLISHED)) {
+            return next;
+        }
         if (isTerminal() || next.rank <= rank) {
             return this;
         }

@@ -87,6 +87,27 @@ public interface SpecServiceConfig {
         boolean enabled();
     }
 
+    /**
+     * How requests wait for a database connection. Bounded both ways, so that under overload a
+     * request is answered 503 with Retry-After quickly instead of queueing for the pool's default
+     * 30 s and failing with 500 (DatabasePool, ProblemMappers).
+     */
+    Database database();
+
+    interface Database {
+        /** How long an operation waits for a free connection before it fails as busy. */
+        @WithDefault("2s")
+        Duration acquireTimeout();
+
+        /** Operations that may wait for a connection at once; one more fails as busy at once. */
+        @WithDefault("256")
+        int maxWaiting();
+
+        /** The Retry-After of a 503 answered because the database was busy. */
+        @WithDefault("2s")
+        Duration retryAfter();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

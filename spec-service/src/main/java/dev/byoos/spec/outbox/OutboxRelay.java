@@ -27,6 +27,7 @@ import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.BuildState;
+import dev.byoos.spec.outbox.UnsendableRecords.Refusal;
 
 /**
  * Publishes outbox records to Kafka in insertion order and marks them published only after
@@ -37,6 +38,8 @@ import dev.byoos.spec.BuildState;
 public class OutboxRelay {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+    /** The stage a build fails in when its request cannot be sent: spec-service's intake. */
+    private static final String FAILURE_STAGE = "intake";
 
     private final MutinyEmitter<String> buildRequests;
     private final MutinyEmitter<String> cancellations;
@@ -86,11 +89,13 @@ public class OutboxRelay {
 
     /**
      * Sends a batch concurrently (each record has its own key, and Kafka keeps per-partition
-     * order), waits for every acknowledgement, then marks the batch published in one statement.
-     * If any send fails the transaction rolls back and the whole batch is sent again later:
-     * at-least-once, with stable event ids for the consumers to deduplicate.
+     * order), waits for every acknowledgement, then marks the batch published. A record Kafka
+     * refuses for good ({@link UnsendableRecords}) is set aside instead, and its build FAILED with
+     * {@code REQUEST_NOT_SENDABLE}: retried, it would fail the batch on every pass and resend the
+     * records beside it each time. Any other failure rolls the transaction back and the whole batch
+     * is sent again later: at-least-once, with stable event ids for the consumers to deduplicate.
      *
-     * @return how many records this batch published
+     * @return how many records this batch took out of the outbox
      */
     private Uni<Integer> relayBatch() {
         return Panache.withTransaction(() -> OutboxEntity.lockUnpublished(config.outbox().batchSize())
@@ -98,7 +103,7 @@ public class OutboxRelay {
     }
 
     private Uni<Integer> publish(List<OutboxEntity> records) {
-        List<Uni<Void>> sends = new ArrayList<>();
+        List<Uni<Refusal>> sends = new ArrayList<>();
         for (OutboxEntity record : records) {
             MutinyEmitter<String> emitter = switch (record.topic) {
                 case Topics.BUILDS_REQUESTED -> buildRequests;
@@ -112,18 +117,44 @@ public class OutboxRelay {
             }
             // Published later and elsewhere than written: the record's own trace context continues.
             sends.add(emitter.sendMessage(TraceContext.continuing(CloudEventMessages.withId(record.eventId,
-                    record.messageKey, record.eventType, record.payload), record.traceParent)));
+                    record.messageKey, record.eventType, record.payload), record.traceParent))
+                    .replaceWith((Refusal) null)
+                    .onFailure(UnsendableRecords::isFinal).recoverWithItem(UnsendableRecords::refusal));
         }
-        return Uni.join().all(sends).andFailFast().flatMap(acknowledged -> {
+        return Uni.join().all(sends).andFailFast().flatMap(refusals -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-            records.forEach(record -> record.publishedAt = now);
-            List<UUID> builds = records.stream().filter(record -> Topics.BUILDS_REQUESTED.equals(record.topic))
-                    .map(record -> UUID.fromString(record.messageKey)).toList();
-            if (builds.isEmpty()) {
-                return Uni.createFrom().item(0);
+            List<UUID> queued = new ArrayList<>();
+            Uni<Void> failed = Uni.createFrom().voidItem();
+            for (int i = 0; i < records.size(); i++) {
+                OutboxEntity record = records.get(i);
+                Refusal refusal = refusals.get(i);
+                boolean request = Topics.BUILDS_REQUESTED.equals(record.topic);
+                if (refusal == null) {
+                    record.publishedAt = now;
+                    if (request) {
+                        queued.add(UUID.fromString(record.messageKey));
+                    }
+                    continue;
+                }
+                LOG.errorf("outbox record %d (%s for %s) set aside: %s", record.id, record.eventType,
+                        record.messageKey, refusal.reason());
+                record.setAsideAt = now;
+                record.setAsideReason = refusal.reason();
+                if (request) {
+                    failed = failed.chain(() -> failUnsent(UUID.fromString(record.messageKey), refusal, now));
+                }
             }
-            return BuildEntity.update("state = ?1, updatedAt = ?2 where id in ?3 and state = ?4",
-                    BuildState.QUEUED, now, builds, BuildState.ACCEPTED);
+            return failed.chain(() -> queued.isEmpty() ? Uni.createFrom().item(0)
+                    : BuildEntity.update("state = ?1, updatedAt = ?2 where id in ?3 and state = ?4",
+                            BuildState.QUEUED, now, queued, BuildState.ACCEPTED));
         }).replaceWith(records.size());
+    }
+
+    /** A build whose request never reached Kafka fails; one that moved on meanwhile is left alone. */
+    private static Uni<Void> failUnsent(UUID buildId, Refusal refusal, OffsetDateTime now) {
+        return BuildEntity.update("state = ?1, failureStage = ?2, failureCode = ?3, failureReason = ?4,"
+                + " failureCategory = ?5, updatedAt = ?6 where id = ?7 and state = ?8", BuildState.FAILED,
+                FAILURE_STAGE, UnsendableRecords.REQUEST_NOT_SENDABLE, refusal.reason(), refusal.category(), now,
+                buildId, BuildState.ACCEPTED).replaceWithVoid();
     }
 }

@@ -33,6 +33,11 @@ public class OutboxEntity extends PanacheEntityBase {
     public OffsetDateTime createdAt;
     @Column(name = "published_at")
     public OffsetDateTime publishedAt;
+    /** When the relay gave up on the record because Kafka refuses it for good; never sent after. */
+    @Column(name = "set_aside_at")
+    public OffsetDateTime setAsideAt;
+    @Column(name = "set_aside_reason")
+    public String setAsideReason;
     /** The W3C traceparent of the request that wrote the record, continued when it is published. */
     @Column(name = "trace_parent")
     public String traceParent;
@@ -43,13 +48,14 @@ public class OutboxEntity extends PanacheEntityBase {
      */
     public static Uni<List<OutboxEntity>> lockUnpublished(int limit) {
         return getSession().flatMap(session -> session.createNativeQuery(
-                "select * from outbox where published_at is null order by id limit ?1 for update skip locked",
+                "select * from outbox where published_at is null and set_aside_at is null order by id limit ?1"
+                        + " for update skip locked",
                 OutboxEntity.class)
                 .setParameter(1, limit)
                 .getResultList());
     }
 
     public static Uni<Long> countUnpublished() {
-        return count("publishedAt is null");
+        return count("publishedAt is null and setAsideAt is null");
     }
 }

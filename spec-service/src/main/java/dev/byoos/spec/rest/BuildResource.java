@@ -121,7 +121,8 @@ public class BuildResource {
     @POST
     @Path("/{id}/cancel")
     @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Cancel an unfinished build; a running build stops within seconds and nothing is published")
+    @Operation(summary = "Cancel a build not yet BUILT; a running build stops within seconds and nothing is published; "
+            + "409 too-late-to-cancel from BUILT on")
     @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
     public Uni<BuildView.Summary> cancel(@PathParam("id") String id) {
         return cancellation.cancel(parse(id), caller.scope(), caller.subject()).map(BuildView.Summary::of);

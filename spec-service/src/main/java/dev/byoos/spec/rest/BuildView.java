@@ -13,10 +13,13 @@ import dev.byoos.spec.BuildState;
 /**
  * A build as the API shows it: its state across every stage, the current stage's progress, when it
  * entered each state, and the events that moved it.
+ *
+ * @param cancelTooLate true when a cancel was accepted but the worker had already finished the build,
+ *                      so it went on to be stored and published ({@link BuildState#advanceTo}); absent otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BuildView(String id, String team, Spec spec, Target target, int attempt, BuildState state,
-        String reusedFrom, String cancelledBy, Artifact artifact, BootTest bootTest, Pack pack, Progress progress,
+        String reusedFrom, String cancelledBy, Boolean cancelTooLate, Artifact artifact, BootTest bootTest, Pack pack, Progress progress,
         Failure failure,
         OffsetDateTime createdAt, OffsetDateTime updatedAt, List<Transition> transitions, List<TimelineEntry> timeline) {
 
@@ -100,6 +103,7 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
                 build.state,
                 build.reusedFrom == null ? null : build.reusedFrom.toString(),
                 build.cancelledBy,
+                build.cancelledBy != null && build.state != BuildState.CANCELLED ? Boolean.TRUE : null,
                 build.artifactUri == null ? null : new Artifact(build.artifactUri, build.artifactSha256, build.artifactSize),
                 BootTest.of(build),
                 build.packReference == null ? null : new Pack(build.packReference),

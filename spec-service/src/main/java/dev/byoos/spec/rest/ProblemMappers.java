@@ -5,14 +5,57 @@ import jakarta.ws.rs.core.UriInfo;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.impl.NoStackTraceThrowable;
+
+import dev.byoos.service.CommonProblemMappers;
 import dev.byoos.service.Problem;
+import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.BuildConflictException;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.service.PackNameTakenException;
+import dev.byoos.spec.service.TooLateToCancelException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
 /** spec-service's own errors as problem details; CommonProblemMappers covers the shared ones. */
 public class ProblemMappers {
+
+    /** The whole message of the failure the reactive pool's acquire timeout raises. */
+    private static final String POOL_TIMEOUT = "Timeout";
+
+    private final SpecServiceConfig config;
+
+    public ProblemMappers(SpecServiceConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * No database connection within {@code byoos.spec.database.acquire-timeout}, or too many requests
+     * already waiting for one (DatabasePool): the service is overloaded, not broken. 503 with
+     * Retry-After tells clients to come back instead of counting a server error.
+     */
+    @ServerExceptionMapper
+    public Response databaseBusy(ConnectionPoolTooBusyException e, UriInfo uri) {
+        return busy(e, uri);
+    }
+
+    /**
+     * The pool's acquire timeout fails with a bare {@code NoStackTraceThrowable("Timeout")} (Vert.x
+     * has no type for it); any other one is as unexpected as ever.
+     */
+    @ServerExceptionMapper
+    public Response vertxFailure(NoStackTraceThrowable e, UriInfo uri) {
+        return POOL_TIMEOUT.equals(e.getMessage()) ? busy(e, uri)
+                : new CommonProblemMappers().unexpected(new IllegalStateException(e), uri);
+    }
+
+    private Response busy(Throwable e, UriInfo uri) {
+        long retryAfter = Math.max(1, config.database().retryAfter().toSeconds());
+        return Response.fromResponse(respond(Problem.of(503, "database-busy", "Service busy",
+                "no database connection was free in time (" + e.getMessage() + "); retry after " + retryAfter + " s",
+                uri.getPath())))
+                .header("Retry-After", retryAfter).build();
+    }
 
     @ServerExceptionMapper
     public Response rejected(SpecRejectedException e, UriInfo uri) {
@@ -29,6 +72,13 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response conflict(BuildConflictException e, UriInfo uri) {
         return respond(Problem.of(409, "build-conflict", "Conflict with the build's state", e.getMessage(),
+                uri.getPath()));
+    }
+
+    /** Its own type, so a client can tell "too late" from other conflicts without parsing the detail. */
+    @ServerExceptionMapper
+    public Response tooLateToCancel(TooLateToCancelException e, UriInfo uri) {
+        return respond(Problem.of(409, "too-late-to-cancel", "Too late to cancel the build", e.getMessage(),
                 uri.getPath()));
     }
 

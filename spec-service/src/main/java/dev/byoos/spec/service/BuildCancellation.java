@@ -34,9 +34,13 @@ public class BuildCancellation {
     }
 
     /**
-     * Cancels an unfinished build: CANCELLED in the read model, and a {@code build.cancelled} event
-     * through the outbox (same transaction) that tells every worker to stop or skip it. Events the
-     * pipeline sends later for this build are recorded in its timeline but cannot revive it.
+     * Cancels a build that is not built yet: CANCELLED in the read model, and a {@code build.cancelled}
+     * event through the outbox (same transaction) that tells every worker to stop or skip it. Later
+     * events are recorded in its timeline; only one saying the worker finished it anyway moves it on
+     * ({@link BuildState#advanceTo}).
+     *
+     * @throws TooLateToCancelException (as the failure) once the build is BUILT or later, or finished:
+     *         nothing would stop its image from being stored and published
      */
     @WithSpan("build.cancel")
     public Uni<BuildEntity> cancel(@SpanAttribute("byoos.build.id") UUID buildId, TeamScope scope, String requestedBy) {
@@ -44,9 +48,8 @@ public class BuildCancellation {
         AtomicReference<BuildState> before = new AtomicReference<>();
         return Panache.withTransaction(() -> Transactions.lockVisibleBuild(buildId, scope).flatMap(build -> {
             before.set(build.state);
-            if (build.state.isTerminal()) {
-                return Uni.createFrom().failure(new BuildConflictException("build " + buildId + " is " + build.state
-                        + "; only unfinished builds can be cancelled"));
+            if (!build.state.canBeCancelled()) {
+                return Uni.createFrom().failure(new TooLateToCancelException(buildId, build.state));
             }
             build.state = BuildState.CANCELLED;
             build.forgetProgressOfPastStages();

@@ -3,6 +3,7 @@ package dev.byoos.spec.rest;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.hasItem;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
@@ -222,19 +224,91 @@ class SpecPipelineTest {
         assertEquals(buildId, cancelled.build().buildId());
         assertEquals("byoos-debian-12", cancelled.build().pack().name());
 
-        // The worker finished just before it heard of the cancellation: the build stays cancelled.
+        // A worker that had not started it yet reports late: the cancel still stops it.
         String marker = UUID.randomUUID().toString();
-        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, buildId, EventTypes.BUILD_COMPLETED, marker,
-                EventJson.write(new BuildCompleted(coordinates(buildId),
-                        new BuildCompleted.StagedObject("byoos-staging", "builds/x/disk.qcow2", SHA, 42, "qcow2"), "native", 5)));
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, marker,
+                EventJson.write(new BuildStarted(coordinates(buildId), "worker-b")));
         awaitCount("select count(*) from build_event where event_id = '" + marker + "'", 1);
         given().get("/api/v1/builds/" + buildId).then()
                 .body("state", equalTo("CANCELLED"))
                 .body("cancelledBy", equalTo("pipeline-test"))
+                .body("cancelTooLate", nullValue())
                 .body("timeline.type", hasItem(EventTypes.BUILD_CANCELLED));
 
         given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409);
         given().post("/api/v1/builds/" + buildId + "/retry").then().statusCode(202).body("attempt", equalTo(2));
+    }
+
+    @Test
+    void aCancelTheWorkerOvertookFollowsThePipelineAndSaysItCameTooLate() throws Exception {
+        String buildId = submitAndGetBuildId("cancel-late-" + shortId());
+        awaitState(buildId, "QUEUED");
+        given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(200).body("state", equalTo("CANCELLED"));
+
+        // The worker finished before it heard of the cancel: artifact-service stores the image and
+        // pack-publisher publishes it, so the build must not go on claiming CANCELLED.
+        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, buildId, EventTypes.BUILD_COMPLETED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildCompleted(coordinates(buildId),
+                        new BuildCompleted.StagedObject("byoos-staging", "builds/x/disk.qcow2", SHA, 42, "qcow2"), "native", 5)));
+        awaitState(buildId, "BUILT");
+        given().get("/api/v1/builds/" + buildId).then()
+                .body("cancelledBy", equalTo("pipeline-test"))
+                .body("cancelTooLate", equalTo(true))
+                .body("timeline.type", hasItem(EventTypes.BUILD_CANCELLED));
+
+        given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://byoos.dev/problems/too-late-to-cancel"));
+        given().post("/api/v1/builds/" + buildId + "/retry").then().statusCode(409);
+    }
+
+    @Test
+    void aBuiltBuildIsNotCancelledButRefusedWithTooLateToCancel() throws Exception {
+        String buildId = submitAndGetBuildId("cancel-built-" + shortId());
+        awaitState(buildId, "QUEUED");
+        kafka.sendCloudEvent(Topics.BUILDS_COMPLETED, buildId, EventTypes.BUILD_COMPLETED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildCompleted(coordinates(buildId),
+                        new BuildCompleted.StagedObject("byoos-staging", "builds/x/disk.qcow2", SHA, 42, "qcow2"), "native", 5)));
+        awaitState(buildId, "BUILT");
+
+        given().post("/api/v1/builds/" + buildId + "/cancel").then().statusCode(409)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://byoos.dev/problems/too-late-to-cancel"))
+                .body("detail", containsString("is BUILT"));
+        given().get("/api/v1/builds/" + buildId).then()
+                .body("state", equalTo("BUILT"))
+                .body("cancelledBy", nullValue());
+        assertEquals(0, count("select count(*) from outbox where message_key = '" + buildId + "' and event_type = '"
+                + EventTypes.BUILD_CANCELLED + "'"), "no worker is told to stop a build that is past them");
+    }
+
+    @Test
+    void aRequestKafkaRefusesIsSetAsideAndFailsItsBuildWithoutHoldingUpTheNextOne() throws Exception {
+        // Intake refuses a request this large (OutboxRecords); written straight into the outbox, it
+        // stands for one that gets past it. Its build is put back to ACCEPTED, as if never sent.
+        String stuck = submitAndGetBuildId("unsendable-" + shortId());
+        awaitState(stuck, "QUEUED");
+        String oversized = UUID.randomUUID().toString();
+        try (Connection connection = database.getConnection();
+                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
+                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, ?, now())")) {
+            connection.createStatement().executeUpdate("update build set state = 'ACCEPTED' where id = '" + stuck + "'");
+            insert.setString(1, oversized);
+            insert.setString(2, Topics.BUILDS_REQUESTED);
+            insert.setString(3, EventTypes.BUILD_REQUESTED);
+            insert.setString(4, stuck);
+            insert.setString(5, "{\"padding\":\"" + "x".repeat(1_100_000) + "\"}");
+            insert.executeUpdate();
+        }
+        String next = submitAndGetBuildId("after-unsendable-" + shortId());
+
+        awaitState(stuck, "FAILED").body("failure.code", equalTo("REQUEST_NOT_SENDABLE"))
+                .body("failure.category", equalTo("spec"));
+        assertEquals(1, count("select count(*) from outbox where event_id = '" + oversized
+                + "' and set_aside_at is not null and published_at is null"), "set aside, never marked sent");
+        awaitState(next, "QUEUED");
+        assertEquals(1, kafka.recordsWithin(Topics.BUILDS_REQUESTED, next, Duration.ofSeconds(3)).size(),
+                "the build beside it was sent once, not with every failed batch");
     }
 
     @Test

@@ -122,10 +122,18 @@ class BuildProjectionTest {
     @Test
     void aFinishedBuildStaysFinished() {
         BuildEntity cancelled = build(BuildState.CANCELLED);
-        assertEquals(BuildState.CANCELLED, apply(cancelled, started(), completed(), failed("LATE")));
+        assertEquals(BuildState.CANCELLED, apply(cancelled, started(), failed("LATE")));
         assertNull(cancelled.failureCode, "a failure after cancelling is not the build's failure");
         BuildEntity published = build(BuildState.PUBLISHED);
         assertEquals(BuildState.PUBLISHED, apply(published, failed("LATE")));
+    }
+
+    @Test
+    void aCancelledBuildTheWorkerFinishedAnywayFollowsItsArtifactAndPack() {
+        BuildEntity build = build(BuildState.CANCELLED);
+        assertEquals(BuildState.BUILT, apply(build, completed()), "the image is built and will be stored");
+        assertEquals(BuildState.PUBLISHED, apply(build, published(), stored()), "the registry holds its pack");
+        assertEquals(PACK, build.packReference);
     }
 
     @Test
