@@ -1,6 +1,8 @@
 package dev.byoos.artifact.config;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 
@@ -16,4 +18,11 @@ public interface SigningConfig {
     Path privateKeyFile();
 
     Path publicKeyFile();
+
+    /**
+     * Public keys (PEM) of pairs this service signed with before a rotation: artifacts signed with
+     * one of them still verify online. New signatures always use the current pair. See
+     * docs/packs.md, "Rotating the signing key".
+     */
+    Optional<List<Path>> previousPublicKeyFiles();
 }

@@ -193,12 +193,13 @@ public class ArtifactResource {
             return new Verification(artifact.sha256, measured.sha256(), measured.size(), artifact.size, false, null,
                     false, "the artifact was stored before artifacts were signed");
         }
-        if (!artifact.signatureKeyId.equals(signer.keyId())) {
+        if (!signer.knows(artifact.signatureKeyId)) {
             return new Verification(artifact.sha256, measured.sha256(), measured.size(), artifact.size, false,
                     artifact.signatureKeyId, false, "signed with key " + artifact.signatureKeyId
-                            + ", which this service no longer holds; verify offline with that public key");
+                            + ", which is neither this service's key nor one of its previous ones"
+                            + " (byoos.artifact.signing.previous-public-key-files); verify offline with that public key");
         }
-        boolean signatureValid = signer.verifies(measured.sha256(), artifact.signatureValue);
+        boolean signatureValid = signer.verifies(artifact.signatureKeyId, measured.sha256(), artifact.signatureValue);
         String detail = digestMatches && signatureValid ? "the stored bytes are the ones that were signed"
                 : "the stored bytes changed since they were signed (sha256 " + measured.sha256() + ", " + measured.size()
                         + " bytes; recorded " + artifact.sha256 + ", " + artifact.size + " bytes)";
