@@ -19,14 +19,19 @@ import java.util.Optional;
  *   <li>{@value #ENDPOINTS_ENV} (or system property {@value #ENDPOINTS_PROPERTY}) names the
  *       endpoints.properties of a stack that is already running: reuse it (fast repeated runs:
  *       {@code java -jar deploy/devstack/target/byoos-devstack.jar servers --data-dir DIR});</li>
- *   <li>a Docker engine answers: Testcontainers;</li>
+ *   <li>{@value #STACK_ENV}{@code =containers} and a Docker engine answers: Testcontainers;</li>
  *   <li>otherwise the devstack jar as a child JVM, stopped when this JVM exits.</li>
  * </ol>
+ * The devstack is the default even where a Docker engine runs: it needs only Java, and its Kafka
+ * has the SASL users and ACLs the services and tests expect. The container stack's Kafka has none
+ * yet, so tests that log in to Kafka refuse it with a clear message.
  */
 public final class TestStack {
 
     public static final String ENDPOINTS_ENV = "BYOOS_DEVSTACK_ENDPOINTS";
     public static final String ENDPOINTS_PROPERTY = "byoos.devstack.endpoints";
+    /** {@code containers} asks for the Testcontainers stack (needs a Docker engine). */
+    public static final String STACK_ENV = "BYOOS_TEST_STACK";
 
     private static Endpoints endpoints;
     /** A failed start is remembered: later test classes fail fast instead of waiting again. */
@@ -54,7 +59,9 @@ public final class TestStack {
 
     private static Endpoints resolve() {
         Path file = configuredEndpointsFile().orElseGet(
-                () -> ContainerStack.dockerAvailable() ? ContainerStack.start() : DevStackChild.start());
+                () -> "containers".equals(System.getenv(STACK_ENV)) && ContainerStack.dockerAvailable()
+                        ? ContainerStack.start()
+                        : DevStackChild.start());
         Endpoints running = load(file);
         // Quarkus loads test classes in a class loader per application, each with its own copy of
         // this class's statics; a JVM-wide system property lets those copies reuse this stack.
