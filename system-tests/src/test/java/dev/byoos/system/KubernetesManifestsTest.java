@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,14 +45,23 @@ import dev.byoos.contract.Topics;
  * topic the scaled service really consumes, bounded by that topic's partitions; NetworkPolicies
  * that deny by default and let each service reach exactly the endpoints its ConfigMap names; and
  * pods that meet the {@code restricted} Pod Security Standard, but for the worker's documented
- * exceptions. With kubectl on the PATH the manifests are read as {@code kubectl kustomize} renders them.
+ * exceptions; spec-service scaled on its request rate; a PodDisruptionBudget per service that lets a
+ * node drain; and shutdowns that fit their grace periods. With kubectl on the PATH the manifests are
+ * read as {@code kubectl kustomize} renders them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KubernetesManifestsTest {
 
     private static final List<String> SERVICES = List.of("spec-service", "build-worker", "artifact-service",
             "pack-publisher");
-    private static final Set<String> AUTOSCALED = Set.of("build-worker", "artifact-service", "pack-publisher");
+    /** The stages KEDA scales on their consumer group's lag. */
+    private static final Set<String> LAG_SCALED = Set.of("build-worker", "artifact-service", "pack-publisher");
+    /** The services with an API behind their Service: drained of requests before they stop. */
+    private static final Set<String> API_SERVICES = Set.of("spec-service", "artifact-service", "pack-publisher");
+    /** Quarkus's own settings a ConfigMap may set though application.properties does not name them. */
+    private static final Set<String> QUARKUS_SETTINGS = Set.of("QUARKUS_SHUTDOWN_TIMEOUT");
+    /** Kubernetes's default when a pod names no grace period. */
+    private static final int DEFAULT_GRACE_SECONDS = 30;
     private static final String WORKER = "build-worker";
     /** ConfigMap keys naming an endpoint a service connects to (host:port lists or URLs). */
     private static final List<String> ENDPOINTS = List.of("KAFKA_BOOTSTRAP_SERVERS", "BYOOS_DB_JDBC_URL",
@@ -174,7 +184,7 @@ class KubernetesManifestsTest {
                     .contains("username=\"${KAFKA_USERNAME:" + service + "}\" password=\"${KAFKA_PASSWORD}\""), service);
             assertEquals(service, TopicAccess.principal(service).name(), "a Kafka principal per service");
         }
-        for (JsonNode scaled : ofKind("ScaledObject")) {
+        for (JsonNode scaled : lagScaledObjects()) {
             String service = scaled.path("spec").path("scaleTargetRef").path("name").asText();
             JsonNode trigger = scaled.path("spec").path("triggers").get(0);
             assertEquals("scram_sha512", trigger.path("metadata").path("sasl").asText(), service);
@@ -209,6 +219,8 @@ class KubernetesManifestsTest {
             assertEquals("/q/metrics", pod.path("metadata").path("annotations").path("prometheus.io/path").asText());
             JsonNode container = pod.path("spec").path("containers").get(0);
             assertEquals(port, container.path("ports").get(0).path("containerPort").asText(), service);
+            // Readiness drops while a service waits out an outage (Kubernetes sends it no requests);
+            // liveness does not, or every outage would restart every pod.
             assertEquals("/q/health/live", container.path("livenessProbe").path("httpGet").path("path").asText());
             assertEquals("/q/health/ready", container.path("readinessProbe").path("httpGet").path("path").asText());
             assertEquals("/q/health/started", container.path("startupProbe").path("httpGet").path("path").asText());
@@ -221,7 +233,7 @@ class KubernetesManifestsTest {
     void everyConfigurationKeyIsOneTheServiceReads() throws IOException {
         for (String service : SERVICES) {
             Properties properties = applicationProperties(service);
-            Set<String> readable = new TreeSet<>();
+            Set<String> readable = new TreeSet<>(QUARKUS_SETTINGS);
             for (String key : properties.stringPropertyNames()) {
                 readable.add(environmentName(key.replaceFirst("^%[a-z]+\\.", "")));
                 Matcher reference = ENV_REFERENCE.matcher(properties.getProperty(key));
@@ -246,8 +258,8 @@ class KubernetesManifestsTest {
     void eachStageScalesOnTheLagOfAConsumerGroupItReallyUses() throws IOException {
         Map<String, Integer> partitions = Topics.all().stream()
                 .collect(Collectors.toMap(Topics.TopicSpec::name, Topics.TopicSpec::partitions));
-        List<JsonNode> scaledObjects = ofKind("ScaledObject");
-        assertEquals(AUTOSCALED, scaledObjects.stream()
+        List<JsonNode> scaledObjects = lagScaledObjects();
+        assertEquals(LAG_SCALED, scaledObjects.stream()
                 .map(scaled -> scaled.path("spec").path("scaleTargetRef").path("name").asText())
                 .collect(Collectors.toSet()));
         for (JsonNode scaled : scaledObjects) {
@@ -266,6 +278,72 @@ class KubernetesManifestsTest {
             assertTrue(1 <= min && min <= max, service + ": bounds " + min + ".." + max);
             assertTrue(max <= partitions.get(topic), service + ": replicas beyond " + topic + "'s "
                     + partitions.get(topic) + " partitions would sit idle");
+        }
+    }
+
+    @Test
+    void specServiceScalesOnItsApiRequestRateFromTheMonitoringPrometheus() {
+        JsonNode scaled = ofKind("ScaledObject").stream()
+                .filter(object -> object.path("spec").path("scaleTargetRef").path("name").asText().equals("spec-service"))
+                .findFirst().orElseThrow(() -> new AssertionError("spec-service has no ScaledObject"));
+        assertEquals("byoos", namespace(scaled));
+        JsonNode trigger = scaled.path("spec").path("triggers").get(0);
+        assertEquals("prometheus", trigger.path("type").asText());
+        // The Prometheus NetworkPolicies let scrape the services: namespace monitoring.
+        assertTrue(trigger.path("metadata").path("serverAddress").asText().matches("http://[a-z0-9-]+\\.monitoring\\.svc(:\\d+)?"),
+                trigger::toString);
+        String query = trigger.path("metadata").path("query").asText();
+        for (String part : List.of("rate(http_server_requests_seconds_count{", "app_kubernetes_io_name=\"spec-service\"",
+                "namespace=\"byoos\"", "uri=~\"/api/.*\"")) {
+            assertTrue(query.contains(part), "the query selects the API's requests (" + part + "), not probes' or scrapes': "
+                    + query);
+        }
+        assertTrue(Double.parseDouble(trigger.path("metadata").path("threshold").asText()) > 0, trigger::toString);
+        int min = scaled.path("spec").path("minReplicaCount").asInt();
+        assertTrue(2 <= min && min <= scaled.path("spec").path("maxReplicaCount").asInt(), "the API keeps two replicas or more");
+        assertTrue(named("Deployment", "spec-service").path("spec").path("replicas").isMissingNode(),
+                "a fixed replica count would undo the autoscaler's on every apply");
+    }
+
+    @Test
+    void everyDeploymentHasADisruptionBudgetThatLetsANodeDrain() {
+        for (JsonNode deployment : ofKind("Deployment")) {
+            String name = deployment.path("metadata").path("name").asText();
+            JsonNode selector = deployment.path("spec").path("selector").path("matchLabels");
+            List<JsonNode> budgets = ofKind("PodDisruptionBudget").stream()
+                    .filter(budget -> namespace(budget).equals(namespace(deployment))
+                            && budget.path("spec").path("selector").path("matchLabels").equals(selector))
+                    .toList();
+            assertEquals(1, budgets.size(), name + ": one PodDisruptionBudget with the Deployment's selector");
+            JsonNode budget = budgets.get(0).path("spec");
+            int fewest = minimumReplicas(deployment);
+            // At the fewest replicas the Deployment runs, an eviction must be allowed, or a drain
+            // blocks for good; and with two or more, one must stay.
+            int evictable = budget.has("maxUnavailable")
+                    ? Math.min(fewest, budget.path("maxUnavailable").asInt())
+                    : fewest - budget.path("minAvailable").asInt();
+            assertTrue(budget.path("maxUnavailable").isInt() || budget.path("minAvailable").isInt(),
+                    name + ": a count, not a percentage that rounds to nothing: " + budget);
+            assertTrue(evictable >= 1, name + ": at " + fewest + " replica(s) " + budget + " blocks every eviction");
+            assertTrue(fewest == 1 || evictable < fewest, name + ": " + budget + " lets every replica go at once");
+        }
+    }
+
+    @Test
+    void everyServiceStopsWithinItsGracePeriod() throws IOException {
+        for (String service : SERVICES) {
+            JsonNode pod = named("Deployment", service).path("spec").path("template").path("spec");
+            JsonNode container = pod.path("containers").get(0);
+            int grace = pod.path("terminationGracePeriodSeconds").asInt(DEFAULT_GRACE_SECONDS);
+            int preStop = container.path("lifecycle").path("preStop").path("sleep").path("seconds").asInt(0);
+            Optional<Duration> shutdown = shutdownTimeout(service);
+            if (API_SERVICES.contains(service)) {
+                assertTrue(preStop > 0, service + ": no preStop sleep, so requests reach it after SIGTERM");
+                assertTrue(shutdown.isPresent(), service + ": no quarkus.shutdown.timeout, so SIGTERM drops running requests");
+            }
+            long needed = preStop + shutdown.map(Duration::toSeconds).orElse(0L);
+            assertTrue(grace >= needed, service + ": terminationGracePeriodSeconds " + grace + " < preStop " + preStop
+                    + " s + quarkus.shutdown.timeout " + shutdown.orElse(Duration.ZERO).toSeconds() + " s");
         }
     }
 
@@ -369,6 +447,43 @@ class KubernetesManifestsTest {
         // DAC_READ_SEARCH would open open_by_handle_at to the pod (reading host files by handle).
         assertTrue(refused.containsAll(Set.of("open_by_handle_at", "kexec_load", "init_module", "finit_module", "bpf",
                 "perf_event_open", "ptrace", "keyctl", "userfaultfd", "io_uring_setup")), refused::toString);
+    }
+
+    /** The ScaledObjects with a Kafka lag trigger. */
+    private List<JsonNode> lagScaledObjects() {
+        return ofKind("ScaledObject").stream()
+                .filter(scaled -> "kafka".equals(scaled.path("spec").path("triggers").get(0).path("type").asText()))
+                .toList();
+    }
+
+    /** The fewest replicas a Deployment runs: its ScaledObject's minimum, else its replicas (default 1). */
+    private int minimumReplicas(JsonNode deployment) {
+        return ofKind("ScaledObject").stream()
+                .filter(scaled -> namespace(scaled).equals(namespace(deployment)) && scaled.path("spec")
+                        .path("scaleTargetRef").path("name").asText().equals(deployment.path("metadata").path("name").asText()))
+                .map(scaled -> scaled.path("spec").path("minReplicaCount").asInt())
+                .findFirst().orElse(deployment.path("spec").path("replicas").asInt(1));
+    }
+
+    /** quarkus.shutdown.timeout as the pod has it: its ConfigMap's over application.properties. */
+    private Optional<Duration> shutdownTimeout(String service) throws IOException {
+        String value = named("ConfigMap", service).path("data").path("QUARKUS_SHUTDOWN_TIMEOUT")
+                .asText(applicationProperties(service).getProperty("quarkus.shutdown.timeout", ""));
+        if (value.isBlank()) {
+            return Optional.empty();
+        }
+        // Quarkus reads "20s" (a number and a unit), "20" (seconds) or ISO-8601 "PT20S".
+        Matcher simple = Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(value);
+        if (!simple.matches()) {
+            return Optional.of(Duration.parse(value));
+        }
+        long amount = Long.parseLong(simple.group(1));
+        return Optional.of(switch (simple.group(2) == null ? "s" : simple.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofSeconds(amount);
+        });
     }
 
     /** Topic to consumer group of every incoming channel with a fixed group (not per instance). */
