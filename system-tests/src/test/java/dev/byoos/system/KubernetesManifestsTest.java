@@ -326,6 +326,8 @@ class KubernetesManifestsTest {
                     name + ": a count, not a percentage that rounds to nothing: " + budget);
             assertTrue(evictable >= 1, name + ": at " + fewest + " replica(s) " + budget + " blocks every eviction");
             assertTrue(fewest == 1 || evictable < fewest, name + ": " + budget + " lets every replica go at once");
+            // Every replica is unready while the service waits out an outage: a drain must not wait for it.
+            assertEquals("AlwaysAllow", budget.path("unhealthyPodEvictionPolicy").asText(), name);
         }
     }
 
