@@ -23,6 +23,8 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.DependencyFailures;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.messaging.resilience.Waiting;
 import dev.byoos.pack.observability.PackMetrics;
@@ -80,7 +82,9 @@ public class ArtifactStoredConsumer {
         try {
             outcome = publishing.publish(artifact, waiting -> announceWaiting(artifact, waiting));
         } catch (WaitAbandonedException e) {
-            LOG.infof("build %s: stopping while the registry is unavailable; left for redelivery", buildId);
+            LOG.infof("build %s: stopping while waiting for %s; left for redelivery", buildId,
+                    DependencyFailures.unavailable(e.getCause()).map(DependencyUnavailableException::dependency)
+                            .orElse("a dependency"));
             return new CompletableFuture<>();
         }
         if (outcome instanceof PackPublishing.Published done) {
@@ -115,7 +119,8 @@ public class ArtifactStoredConsumer {
             send(progress, CloudEventMessages.withId(UUID.randomUUID().toString(), buildId,
                     EventTypes.BUILD_PROGRESS, EventJson.write(announcement)));
         } catch (RuntimeException e) {
-            LOG.warnf("build %s: could not announce the wait for the registry: %s", buildId, e.getMessage());
+            LOG.warnf("build %s: could not announce the wait for the %s: %s", buildId, waiting.dependency(),
+                    e.getMessage());
         }
     }
 

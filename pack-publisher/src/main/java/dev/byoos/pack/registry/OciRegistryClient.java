@@ -10,6 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -46,6 +50,7 @@ public final class OciRegistryClient {
     private static final byte[] EMPTY_CONFIG = "{}".getBytes(StandardCharsets.UTF_8);
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_ERROR_TEXT = 200;
 
     /** Credentials for the registry (or its token realm). */
     public record Credentials(String username, String password) {
@@ -130,7 +135,7 @@ public final class OciRegistryClient {
         HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + tag))
                 .header("Content-Type", MANIFEST_MEDIA_TYPE)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())), HttpResponse.BodyHandlers.ofString());
-        expect(response, 201, "tagging " + repository + ":" + tag);
+        expect(response, 201, repository, "tagging " + repository + ":" + tag);
     }
 
     /** @return the manifest currently tagged, if any */
@@ -141,7 +146,7 @@ public final class OciRegistryClient {
         if (response.statusCode() == 404) {
             return Optional.empty();
         }
-        expect(response, 200, "reading manifest " + repository + ":" + tag);
+        expect(response, 200, repository, "reading manifest " + repository + ":" + tag);
         return Optional.of(new Manifest(digest(response.body()), response.body()));
     }
 
@@ -154,16 +159,17 @@ public final class OciRegistryClient {
         }
         HttpResponse<String> start = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/blobs/uploads/"))
                 .POST(HttpRequest.BodyPublishers.noBody()), HttpResponse.BodyHandlers.ofString());
-        expect(start, 202, "starting a blob upload to " + repository);
+        expect(start, 202, repository, "starting a blob upload");
         String location = start.headers().firstValue("Location")
-                .orElseThrow(() -> new RegistryException("blob upload to " + repository + " returned no Location"));
+                .orElseThrow(() -> new RegistryException("registry " + host() + " started a blob upload in repository "
+                        + repository + " without a Location", start.statusCode(), null));
         URI uploadUri = registry.resolve(location);
         String separator = uploadUri.getQuery() == null ? "?" : "&";
         URI target = URI.create(uploadUri + separator + "digest=" + URLEncoder.encode(digest, StandardCharsets.UTF_8));
         HttpResponse<String> put = send(repository, () -> HttpRequest.newBuilder(target)
                 .header("Content-Type", "application/octet-stream")
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(blob)), HttpResponse.BodyHandlers.ofString());
-        expect(put, 201, "uploading blob " + digest + " to " + repository);
+        expect(put, 201, repository, "uploading blob " + digest);
     }
 
     public static String digest(byte[] bytes) {
@@ -191,7 +197,9 @@ public final class OciRegistryClient {
 
     /**
      * Sends a request with the authorization last granted, and once more after answering a 401
-     * challenge. A second 401, or a 403, means the credentials are refused.
+     * challenge (a first request, or a token that expired). A second 401, or a 403, means the
+     * credentials are refused: that is permanent ({@link RegistryException}), as is every 4xx the
+     * caller does not expect. Only 5xx, 408 and 429 are waited out.
      */
     private <T> HttpResponse<T> send(String repository, Supplier<HttpRequest.Builder> request,
             HttpResponse.BodyHandler<T> body) {
@@ -202,43 +210,44 @@ public final class OciRegistryClient {
                 builder.header("Authorization", authorization);
             }
             HttpResponse<T> response = exchange(builder.build(), body);
-            if (response.statusCode() != 401 || attempt > 0) {
-                if (response.statusCode() == 401 || response.statusCode() == 403) {
-                    throw new RegistryUnavailableException("registry " + registry + " refused the "
-                            + (credentials.isPresent() ? "configured credentials" : "anonymous request")
-                            + " for " + response.request().method() + " " + response.request().uri().getPath()
-                            + " (HTTP " + response.statusCode() + ")");
-                }
-                if (response.statusCode() >= 500 || response.statusCode() == 429) {
-                    throw new RegistryUnavailableException("registry " + registry + " answered HTTP "
-                            + response.statusCode() + " to " + response.request().method() + " "
-                            + response.request().uri().getPath());
-                }
-                return response;
+            int status = response.statusCode();
+            if (status == 401 && attempt == 0) {
+                answer(repository, RegistryChallenge.parse(response.headers().firstValue("WWW-Authenticate").orElse(null))
+                        .orElseThrow(() -> new RegistryException("registry " + host() + " answered HTTP 401 without a "
+                                + "WWW-Authenticate challenge for repository " + repository, 401, errorCode(response))));
+                continue;
             }
-            answer(repository, RegistryChallenge.parse(response.headers().firstValue("WWW-Authenticate").orElse(null))
-                    .orElseThrow(() -> new RegistryUnavailableException("registry " + registry
-                            + " answered 401 without a WWW-Authenticate challenge")));
+            if (status == 401 || status == 403) {
+                throw refused(response, repository, "the " + (credentials.isPresent() ? "configured credentials"
+                        : "anonymous request") + " for " + response.request().method() + " "
+                        + response.request().uri().getPath());
+            }
+            if (status >= 500 || status == 408 || status == 429) {
+                throw new RegistryUnavailableException("registry " + host() + " answered HTTP " + status + " to "
+                        + response.request().method() + " " + response.request().uri().getPath(), retryAfter(response));
+            }
+            return response;
         }
     }
 
     /** Obtains the authorization the challenge asks for and remembers it for the repository's next requests. */
     private void answer(String repository, RegistryChallenge challenge) {
         switch (challenge.scheme()) {
-            case "basic" -> basicAuthorization = credentials.orElseThrow(() -> new RegistryUnavailableException("registry "
-                    + registry + " wants Basic credentials and none are configured (byoos.publisher.registry.username)"))
-                    .basicHeader();
-            case "bearer" -> bearerAuthorizations.put(repository, "Bearer " + fetchToken(challenge));
-            default -> throw new RegistryUnavailableException("registry " + registry
-                    + " wants an unsupported authentication scheme: " + challenge.scheme());
+            case "basic" -> basicAuthorization = credentials.orElseThrow(() -> new RegistryException("registry "
+                    + host() + " wants Basic credentials for repository " + repository
+                    + " and none are configured (byoos.publisher.registry.username)", 401, null)).basicHeader();
+            case "bearer" -> bearerAuthorizations.put(repository, "Bearer " + fetchToken(repository, challenge));
+            default -> throw new RegistryException("registry " + host() + " wants an unsupported authentication scheme "
+                    + "for repository " + repository + ": " + challenge.scheme(), 401, null);
         }
     }
 
     /** The distribution token protocol: GET realm?service=&scope= (with Basic credentials when configured). */
-    private String fetchToken(RegistryChallenge challenge) {
+    private String fetchToken(String repository, RegistryChallenge challenge) {
         String realm = challenge.param("realm");
         if (realm == null) {
-            throw new RegistryUnavailableException("registry " + registry + " sent a Bearer challenge without a realm");
+            throw new RegistryException("registry " + host() + " sent a Bearer challenge without a realm for repository "
+                    + repository, 401, null);
         }
         StringBuilder query = new StringBuilder();
         for (String name : List.of("service", "scope")) {
@@ -250,18 +259,26 @@ public final class OciRegistryClient {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(realm + query)).timeout(TIMEOUT).GET();
         credentials.ifPresent(c -> request.header("Authorization", c.basicHeader()));
         HttpResponse<String> response = exchange(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 200) {
-            throw new RegistryUnavailableException("token realm " + realm + " answered HTTP " + response.statusCode());
+        int status = response.statusCode();
+        if (status >= 500 || status == 408 || status == 429) {
+            throw new RegistryUnavailableException("token realm " + realm + " of registry " + host() + " answered HTTP "
+                    + status, retryAfter(response));
+        }
+        if (status != 200) {
+            throw refused(response, repository, "a token for scope " + challenge.param("scope") + " (token realm "
+                    + realm + ")");
         }
         try {
             JsonNode body = JSON.readTree(response.body());
             String token = body.path("token").asText(body.path("access_token").asText(""));
             if (token.isEmpty()) {
-                throw new RegistryUnavailableException("token realm " + realm + " answered without a token");
+                throw new RegistryException("token realm " + realm + " of registry " + host()
+                        + " answered without a token for repository " + repository, status, null);
             }
             return token;
         } catch (JsonProcessingException e) {
-            throw new RegistryUnavailableException("token realm " + realm + " answered no JSON: " + e.getMessage(), e);
+            throw new RegistryException("token realm " + realm + " of registry " + host() + " answered no JSON for "
+                    + "repository " + repository + ": " + e.getOriginalMessage(), status, null);
         }
     }
 
@@ -276,10 +293,57 @@ public final class OciRegistryClient {
         }
     }
 
-    private static void expect(HttpResponse<?> response, int status, String what) {
+    private void expect(HttpResponse<?> response, int status, String repository, String what) {
         if (response.statusCode() != status) {
-            Object body = response.body() instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : response.body();
-            throw new RegistryException(what + " answered HTTP " + response.statusCode() + ": " + body);
+            throw refused(response, repository, what);
+        }
+    }
+
+    /** The registry's refusal, with what its error body says (distribution's {@code {"errors":[{"code","message"}]}}). */
+    private RegistryException refused(HttpResponse<?> response, String repository, String what) {
+        String code = errorCode(response);
+        String message = errorField(response, "message");
+        return new RegistryException("registry " + host() + " refused " + what + " in repository " + repository
+                + ": HTTP " + response.statusCode() + (code == null ? "" : " " + code)
+                + (message == null ? "" : " (" + message + ")"), response.statusCode(), code);
+    }
+
+    private static String errorCode(HttpResponse<?> response) {
+        return errorField(response, "code");
+    }
+
+    /** A field of the first error in the body; bounded, as the registry's words end up in a build's reason. */
+    private static String errorField(HttpResponse<?> response, String field) {
+        Object body = response.body() instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : response.body();
+        if (!(body instanceof String text) || text.isBlank()) {
+            return null;
+        }
+        try {
+            JsonNode value = JSON.readTree(text).path("errors").path(0).path(field);
+            if (!value.isTextual() || value.asText().isBlank()) {
+                return null;
+            }
+            String said = value.asText().replaceAll("\\p{Cntrl}", " ");
+            return said.length() <= MAX_ERROR_TEXT ? said : said.substring(0, MAX_ERROR_TEXT) + "…";
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The {@code Retry-After} of a 429 or 503: delay-seconds or an HTTP date; null when absent or
+     * unreadable. The caller caps it.
+     */
+    private static Duration retryAfter(HttpResponse<?> response) {
+        String value = response.headers().firstValue("Retry-After").map(String::trim).orElse("");
+        if (value.matches("\\d{1,9}")) {
+            return Duration.ofSeconds(Long.parseLong(value));
+        }
+        try {
+            Duration until = Duration.between(Instant.now(), ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME));
+            return until.isNegative() ? Duration.ZERO : until;
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 }

@@ -68,10 +68,18 @@ public class PackVersionEntity extends PanacheEntityBase {
     @Column(name = "spec_digest")
     public String specDigest;
 
+    @Column(name = "claimed_at")
+    public OffsetDateTime claimedAt;
+    /** Null while the version is only claimed: its build has not pushed it yet. */
     @Column(name = "published_at")
     public OffsetDateTime publishedAt;
 
+    /** The version's row, claimed or published. */
     public static Uni<PackVersionEntity> find(PackEntity pack, String version) {
         return find("pack = ?1 and version = ?2", pack, version).firstResult();
+    }
+
+    public static Uni<PackVersionEntity> findPublished(PackEntity pack, String version) {
+        return find("pack = ?1 and version = ?2 and publishedAt is not null", pack, version).firstResult();
     }
 }

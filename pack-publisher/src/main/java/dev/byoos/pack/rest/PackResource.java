@@ -116,7 +116,7 @@ public class PackResource {
     @Operation(summary = "Every published version of one pack, oldest first")
     public Uni<List<VersionSummary>> versions(@PathParam("name") String name) {
         return visiblePack(name).flatMap(pack -> PackVersionEntity
-                .<PackVersionEntity>list("pack = ?1 order by publishedAt, version", pack)
+                .<PackVersionEntity>list("pack = ?1 and publishedAt is not null order by publishedAt, version", pack)
                 .map(versions -> versions.stream().map(version -> VersionSummary.of(pack, version)).toList()));
     }
 
@@ -126,7 +126,7 @@ public class PackResource {
     @WithSession
     @Operation(summary = "One published version with its lineage: the artifact, the build and the spec it came from")
     public Uni<PackVersion> version(@PathParam("name") String name, @PathParam("version") String version) {
-        return visiblePack(name).flatMap(pack -> PackVersionEntity.find(pack, version).map(found -> {
+        return visiblePack(name).flatMap(pack -> PackVersionEntity.findPublished(pack, version).map(found -> {
             if (found == null) {
                 throw new NotFoundException("pack " + name + " has no version " + version);
             }

@@ -19,6 +19,7 @@ import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.PackRenderer;
 import dev.byoos.pack.render.UnpublishablePackException;
@@ -26,13 +27,21 @@ import dev.byoos.pack.signing.PackSigner;
 
 /**
  * Renders a stored artifact's pack, puts it in the registry exactly once per name:version, and
- * records it in the pack catalog, its manifest signed in cosign's convention ({@link PackSigner}). A pack name belongs to the team that first published it: another
- * team's build of that name fails ({@value #NAME_TAKEN}) before anything is pushed.
- * The registry is the record: the rendered pack is reproducible, so when the tag already holds the
- * identical manifest (a redelivery, or a retry after a push whose answer was lost) nothing is
- * written. A different manifest annotated with the same build id is this build's pack as an earlier
- * release rendered it: published already. Any other manifest means the version is taken, and
- * nothing is overwritten.
+ * records it in the pack catalog, its manifest signed in cosign's convention ({@link PackSigner}).
+ * A pack name belongs to the team that first published it: another team's build of that name fails
+ * ({@value #NAME_TAKEN}) before anything is pushed.
+ *
+ * <p>A version belongs to the build that claimed it first in the catalog, before anything is
+ * pushed: the registry has no compare-and-set, so two replicas publishing one new tag (two builds of
+ * one name:version, or one build delivered to both after a rebalance) meet on the catalog's unique
+ * constraint instead. Another build's claim fails this one ({@value #VERSION_CONFLICT}); this
+ * build's own claim (a redelivery, here or on another replica) carries on.
+ *
+ * <p>The registry is the record of what was pushed: the rendered pack is reproducible, so when the
+ * tag already holds the identical manifest (a redelivery, or a retry after a push whose answer was
+ * lost) nothing is written. A different manifest annotated with the same build id is this build's
+ * pack as an earlier release rendered it: published already. Any other manifest means the version is
+ * taken, and nothing is overwritten.
  */
 @ApplicationScoped
 public class PackPublisher {
@@ -63,9 +72,8 @@ public class PackPublisher {
     private final PackRenderer renderer;
     private final PackSigner signer;
     /**
-     * Check-then-push of one name:version must not interleave with another build's, or both could
-     * find the tag free. Across replicas the window remains; spec-service hands each pack version to
-     * one spec version, so only a forced rebuild of the same spec can race there.
+     * Within a process, the check-then-push of one name:version runs once at a time, so one build
+     * delivered twice here pushes and signs once; across replicas the catalog's claim decides.
      */
     private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
 
@@ -81,9 +89,11 @@ public class PackPublisher {
     /**
      * One attempt; {@link PackPublishing} waits out the registry and the database around it.
      *
-     * @throws UnpublishablePackException for a pack that cannot be rendered, or a version conflict
+     * @throws UnpublishablePackException for a pack that cannot be rendered, a version conflict, or a
+     *         record the catalog refuses
+     * @throws RegistryException when the registry refuses the pack for good
      * @throws dev.byoos.pack.registry.RegistryUnavailableException while the registry cannot be used
-     * @throws PackCatalog.CatalogUnavailableException while the catalog's database cannot be written
+     * @throws PackCatalog.CatalogUnavailableException while the catalog's database cannot be used
      */
     @WithSpan
     public Publication publish(ArtifactStored artifact) {
@@ -110,34 +120,49 @@ public class PackPublisher {
         OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor(pack.fileName(), pack.archive(), annotations);
         String reference = registry.host() + "/" + repository + ":" + pack.version();
 
+        PackCatalog.VersionClaim claim = catalog.claimVersion(artifact, pack.osImage(), reference, manifest.digest());
+        if (!claim.buildId().equals(buildId) && !claim.manifestDigest().equals(manifest.digest())) {
+            throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false, "pack " + reference
+                    + " belongs to build " + claim.buildId() + ", which claimed it first"
+                    + (claim.published() ? " and published it (manifest " + claim.manifestDigest() + ")" : "")
+                    + "; nothing was pushed; pack versions are immutable: submit the spec with a new spec.pack.version");
+        }
         synchronized (tagLocks[Math.floorMod((repository + ":" + pack.version()).hashCode(), tagLocks.length)]) {
-            return publish(artifact, pack, repository, manifest, reference);
+            return publish(artifact, pack, repository, manifest, reference, claim);
         }
     }
 
     private Publication publish(ArtifactStored artifact, PackRenderer.RenderedPack pack, String repository,
-            OciRegistryClient.Manifest manifest, String reference) {
+            OciRegistryClient.Manifest manifest, String reference, PackCatalog.VersionClaim claim) {
         String buildId = artifact.build().buildId();
         Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
         String publishedDigest = manifest.digest();
-        if (existing.isEmpty()) {
-            registry.push(repository, pack.version(), pack.archive(), manifest);
-            LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
-        } else if (existing.get().digest().equals(manifest.digest())) {
-            LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
-        } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
-            publishedDigest = existing.get().digest();
-            LOG.infof("build %s: %s holds this build's pack as an earlier release rendered it (%s); announcing that one",
-                    buildId, reference, publishedDigest);
-        } else {
-            throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
-                    "pack " + reference + " already exists with different content (manifest "
-                            + existing.get().digest() + ", another build or spec); pack versions are immutable: "
-                            + "submit the spec with a new spec.pack.version");
+        try {
+            if (existing.isEmpty()) {
+                registry.push(repository, pack.version(), pack.archive(), manifest);
+                LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
+            } else if (existing.get().digest().equals(manifest.digest())) {
+                LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
+            } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
+                publishedDigest = existing.get().digest();
+                LOG.infof("build %s: %s holds this build's pack as an earlier release rendered it (%s); announcing "
+                        + "that one", buildId, reference, publishedDigest);
+            } else {
+                throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
+                        "pack " + reference + " already exists with different content (manifest "
+                                + existing.get().digest() + ", another build or spec); pack versions are immutable: "
+                                + "submit the spec with a new spec.pack.version");
+            }
+        } catch (UnpublishablePackException | RegistryException e) {
+            // Nothing of this build is tagged: a later build of the version must not find it claimed.
+            if (!claim.published()) {
+                catalog.release(artifact.build());
+            }
+            throw e;
         }
         signIfUnsigned(repository, publishedDigest);
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
-        catalog.record(artifact, pack.osImage(), reference, publishedDigest);
+        catalog.published(artifact, pack.osImage(), reference, publishedDigest);
         return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
     }
 

@@ -1,6 +1,9 @@
 package dev.byoos.pack.service;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,23 +20,30 @@ import dev.byoos.messaging.resilience.DependencyWait;
 import dev.byoos.messaging.resilience.StopSignal;
 import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.messaging.resilience.WaitListener;
+import dev.byoos.messaging.resilience.Waiting;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.pack.registry.RegistryException;
+import dev.byoos.pack.registry.RegistryUnavailableException;
 import dev.byoos.pack.render.UnpublishablePackException;
 
 /**
  * Publishes the pack of a stored artifact and says what became of it, for the consumer to announce.
  *
  * <p>A dependency that is down never fails the build: while the registry (or the catalog's
- * database) is unavailable, publishing waits with capped exponential backoff, tells the build what
- * it waits for ({@code registry} or {@code database}), and carries on when it returns. A pack that
- * cannot be published (nothing Palette could resolve, a taken version) or that the registry
- * refuses fails the build.
+ * database) is unavailable, publishing waits with capped exponential backoff (longer when the
+ * registry's {@code Retry-After} asks, up to the cap), tells the build what it waits for
+ * ({@code registry} or {@code database}), keeps the service not ready meanwhile, and carries on
+ * when it returns. A pack that cannot be published (nothing Palette could resolve, a taken
+ * version, a record the catalog refuses) or that the registry refuses fails the build at once.
  */
 @ApplicationScoped
 public class PackPublishing {
 
+    /** The registry refused the configured credentials, or what they may do (HTTP 401 after the challenge, 403). */
+    public static final String REGISTRY_ACCESS_DENIED = "REGISTRY_ACCESS_DENIED";
+    /** The registry refused a request for good (another 4xx than 401, 403, 408 and 429). */
+    public static final String PUSH_REJECTED = "PACK_PUSH_REJECTED";
     private static final Logger LOG = Logger.getLogger(PackPublishing.class);
 
     /** What became of a stored artifact's pack. */
@@ -58,18 +68,24 @@ public class PackPublishing {
 
     private final PackPublisher publisher;
     private final PackMetrics metrics;
+    private final WaitingDependencies waitingDependencies;
     private final Backoff backoff;
+    /** The longest a registry's {@code Retry-After} may hold a publication between attempts. */
+    private final Duration maxRetryAfter;
     /** Ends every wait when the service stops: the event is left unacknowledged, for redelivery. */
     private final StopSignal stopping = new StopSignal();
 
-    public PackPublishing(PackPublisher publisher, PackMetrics metrics, PublisherConfig config) {
+    public PackPublishing(PackPublisher publisher, PackMetrics metrics, WaitingDependencies waitingDependencies,
+            PublisherConfig config) {
         this.publisher = publisher;
         this.metrics = metrics;
+        this.waitingDependencies = waitingDependencies;
         this.backoff = new Backoff(config.retry().initialBackoff(), config.retry().maxBackoff());
+        this.maxRetryAfter = config.retry().maxBackoff();
     }
 
     /**
-     * Blocks for as long as a dependency is unavailable.
+     * Blocks for as long as a dependency is unavailable; meanwhile the service is not ready.
      *
      * @param waiting told of each wait, before it starts (to announce it)
      * @throws WaitAbandonedException when the service stops while waiting
@@ -78,16 +94,30 @@ public class PackPublishing {
     public Outcome publish(ArtifactStored artifact, WaitListener waiting) {
         BuildCoordinates build = artifact.build();
         AtomicInteger attempts = new AtomicInteger(1);
+        AtomicReference<String> waitingFor = new AtomicReference<>();
+        // A registry that says when to come back is left alone that long (capped), not less.
+        AtomicReference<Duration> nextPause = new AtomicReference<>(Duration.ZERO);
         // One wait per event: its listener speaks for this build.
         DependencyWait wait = new DependencyWait(backoff, pause -> {
+            Duration delay = retryAfter(pause.failure()).filter(asked -> asked.compareTo(pause.nextAttemptIn()) > 0)
+                    .orElse(pause.nextAttemptIn());
+            nextPause.set(delay);
             LOG.warnf("build %s: attempt %d: %s; next attempt in %s", build.buildId(), pause.attempt(),
-                    pause.failure().getMessage(), pause.nextAttemptIn());
+                    pause.failure().getMessage(), delay);
             metrics.waited(build, pause.dependency());
             attempts.set(pause.attempt() + 1);
-            waiting.waiting(pause);
+            String before = waitingFor.getAndSet(pause.dependency());
+            if (!pause.dependency().equals(before)) {
+                waitingDependencies.begin(pause.dependency());
+                if (before != null) {
+                    waitingDependencies.end(before);
+                }
+            }
+            waiting.waiting(new Waiting(pause.dependency(), pause.attempt(), pause.failure(), delay));
         });
         try {
-            return new Published(wait.call(() -> publisher.publish(artifact), stopping));
+            return new Published(wait.call(() -> publisher.publish(artifact), backoffDelay -> stopping.sleep(
+                    nextPause.get().compareTo(backoffDelay) > 0 ? nextPause.get() : backoffDelay)));
         } catch (UnpublishablePackException e) {
             LOG.warnf("build %s: %s: %s", build.buildId(), e.code(), e.getMessage());
             return new Failed(e.code(), e.getMessage(), e.retryable(), e.category(), attempts.get(),
@@ -98,9 +128,20 @@ public class PackPublishing {
                     });
         } catch (RegistryException e) {
             LOG.warnf("build %s: registry refused the pack: %s", build.buildId(), e.getMessage());
-            return new Failed("PACK_PUSH_REJECTED", "the registry refused the pack: " + e.getMessage(), true,
+            // Retryable: once an operator fixes the credentials or the registry's project, the same spec publishes.
+            return new Failed(e.accessDenied() ? REGISTRY_ACCESS_DENIED : PUSH_REJECTED, e.getMessage(), true,
                     BuildFailed.INFRASTRUCTURE, attempts.get(), PackMetrics.REJECTED);
+        } finally {
+            if (waitingFor.get() != null) {
+                waitingDependencies.end(waitingFor.get());
+            }
         }
+    }
+
+    private Optional<Duration> retryAfter(Throwable failure) {
+        return failure instanceof RegistryUnavailableException registry
+                ? registry.retryAfter().map(asked -> asked.compareTo(maxRetryAfter) > 0 ? maxRetryAfter : asked)
+                : Optional.empty();
     }
 
     @PreDestroy

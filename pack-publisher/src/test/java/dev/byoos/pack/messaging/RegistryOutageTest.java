@@ -2,6 +2,8 @@ package dev.byoos.pack.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -28,13 +30,18 @@ import io.quarkus.tls.TlsConfigurationRegistry;
 import io.restassured.RestAssured;
 
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
-import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.registry.RegistryException;
+import dev.byoos.pack.service.PackPublisher;
+import dev.byoos.pack.service.PackPublishing;
+import dev.byoos.pack.service.Replicas;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
@@ -134,5 +141,31 @@ class RegistryOutageTest {
         HttpResponse<String> manifest = manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization());
         assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
         RestAssured.given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    @Test
+    void refusedCredentialsFailTheBuildAtOnceNamingRegistryRepositoryStatusAndCode() throws Exception {
+        String packName = "refused-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = ArtifactStoredConsumerTest.artifact(UUID.randomUUID().toString(), packName,
+                "ab".repeat(32));
+        URI url = URI.create(AuthenticatedRegistryResource.registry.url());
+        PackPublisher publisher = Replicas.publisher(new OciRegistryClient(url, Optional.of(
+                new OciRegistryClient.Credentials(AuthenticatedRegistryResource.USERNAME, "not-the-password")),
+                Optional.of(registryTrust())));
+
+        RegistryException refused = assertThrows(RegistryException.class, () -> publisher.publish(artifact),
+                "refused credentials are no outage to wait out");
+        assertEquals(401, refused.status());
+        assertEquals(Optional.of("UNAUTHORIZED"), refused.errorCode());
+        assertTrue(refused.getMessage().contains("registry " + url.getAuthority()), refused.getMessage());
+        assertTrue(refused.getMessage().contains("repository byoos/spectro-packs/archive/" + packName), refused.getMessage());
+        assertTrue(refused.getMessage().contains("HTTP 401 UNAUTHORIZED"), refused.getMessage());
+
+        PackPublishing.Failed failed = assertInstanceOf(PackPublishing.Failed.class,
+                Replicas.publishing(publisher).publish(artifact, waiting -> { }));
+        assertEquals(PackPublishing.REGISTRY_ACCESS_DENIED, failed.code());
+        assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
+        assertEquals(1, failed.attempts());
+        assertEquals(404, manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization()).statusCode());
     }
 }
