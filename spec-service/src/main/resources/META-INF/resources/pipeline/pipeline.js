@@ -15,6 +15,11 @@ const MAX_FINISHED = 20;
 const RECONNECT_DELAYS_MS = [500, 1000, 2000, 5000];
 // Counts come from the server; after changes, they are reloaded at most this often.
 const STATS_REFRESH_MS = 2000;
+// Charts, stuck builds, dependencies and dead letters: reloaded this often while signed in.
+const HEALTH_REFRESH_MS = 5000;
+const DEAD_LETTER_LIMIT = 50;
+const OUTCOMES = ['PUBLISHED', 'REUSED', 'FAILED', 'CANCELLED'];
+const SVG = 'http://www.w3.org/2000/svg';
 
 const builds = new Map();   // id -> build as the API lists it
 let stream = null;          // the AbortController of the open stream
@@ -22,6 +27,7 @@ let reconnectAttempt = 0;
 let reloadWhenLive = false;  // after a reconnect: changes made while disconnected were missed
 let statsTimer = null;
 let openDetailId = null;
+let healthTimer = null;
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,6 +50,10 @@ class Unauthorized extends Error {}
 
 async function api(path) {
   const response = await fetch(API + path, { headers: { Authorization: 'Bearer ' + token() } });
+  return readResponse(response);
+}
+
+async function readResponse(response) {
   if (response.status === 401) throw new Unauthorized('the token was not accepted (expired or for another stack?)');
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
@@ -62,6 +72,8 @@ function setConnection(status) {
 
 function showSignIn(message) {
   stopStream();
+  clearInterval(healthTimer);
+  healthTimer = null;
   $('pipeline').hidden = true;
   $('sign-out').hidden = true;
   $('who').textContent = '';
@@ -93,6 +105,9 @@ async function start() {
   // The stream first, then the snapshot: a change made in between arrives on the stream, and the
   // newer version of a build (updatedAt) wins whichever comes first.
   openStream();
+  clearInterval(healthTimer);
+  healthTimer = setInterval(loadHealth, HEALTH_REFRESH_MS);
+  loadHealth();
   await loadSnapshot();
 }
 
@@ -306,6 +321,192 @@ function renderStats(summary) {
       element('td', {}, count.state),
       element('td', { class: 'current' }, count.current ?? '–'),
       element('td', { class: 'entered' }, count.entered))));
+}
+
+// ---- Health: dependencies, charts, stuck builds, dead letters -----------------------------------
+
+async function loadHealth() {
+  try {
+    renderHealth(await api('/pipeline/health'));
+  } catch (error) {
+    if (error instanceof Unauthorized) {
+      signInAgain(error);
+      return;
+    }
+    $('dependencies-checked').textContent = '(could not load: ' + error.message + ')';
+  }
+  await loadDeadLetters();
+}
+
+function renderHealth(health) {
+  renderDependencies(health.dependencies);
+  $('charts-window').textContent = `(window ${health.window}, until ${formatTime(health.until)})`;
+  $('charts-partial').hidden = !health.partial;
+  $('bucket').textContent = health.charts.bucket === 'PT1M' ? 'minute' : health.charts.bucket;
+  drawStackedBars($('chart-throughput'), 'throughput', health.charts.throughput.map((bucket) =>
+      ({ time: bucket.start, counts: bucket.finished })), OUTCOMES);
+  drawStackedBars($('chart-backlog'), 'backlog', health.charts.backlog.map((sample) =>
+      ({ time: sample.at, counts: sample.unfinished })), IN_FLIGHT);
+  drawLatency($('chart-latency'), health.charts.latency);
+  renderStuck(health);
+}
+
+function renderDependencies(dependencies) {
+  const checked = dependencies.map((dependency) => dependency.checkedAt).filter(Boolean).sort().pop();
+  $('dependencies-checked').textContent = checked ? `(checked ${formatTime(checked)})` : '(not checked yet)';
+  $('dependencies').replaceChildren(...dependencies.map((dependency) => {
+    const recovered = dependency.status === 'UP' && dependency.previous && dependency.previous !== 'UP'
+        && dependency.previous !== 'UNKNOWN';
+    const item = element('li', {
+      class: 'dependency', 'data-dependency': dependency.name, 'data-kind': dependency.kind,
+      'data-status': dependency.status, 'data-recovered': recovered ? 'true' : null
+    }, element('span', { class: 'dependency-name' }, dependency.name),
+        element('span', { class: 'dependency-status' }, dependency.status.replace('_', ' ').toLowerCase()));
+    if (recovered) {
+      item.append(element('span', { class: 'dependency-note' },
+          `recovered ${formatTime(dependency.since)} (was ${dependency.previous.replace('_', ' ').toLowerCase()})`));
+    } else if (dependency.status !== 'UP' && dependency.since) {
+      item.append(element('span', { class: 'dependency-note' }, `since ${formatTime(dependency.since)}`));
+    }
+    if (dependency.reason) item.append(element('span', { class: 'dependency-reason' }, dependency.reason));
+    return item;
+  }));
+}
+
+function svgElement(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** One bar per time bucket, stacked by key; each part carries its key and count (and a tooltip). */
+function drawStackedBars(container, name, columns, keys) {
+  const width = 360;
+  const height = 140;
+  const left = 28;
+  const bottom = 16;
+  const totals = columns.map((column) => keys.reduce((sum, key) => sum + (column.counts[key] || 0), 0));
+  const max = Math.max(1, ...totals);
+  const barWidth = (width - left) / Math.max(1, columns.length);
+  const chart = svgElement('svg', {
+    viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'stacked', 'data-chart': name,
+    'data-total': totals.reduce((sum, total) => sum + total, 0), 'data-latest': totals.length ? totals[totals.length - 1] : 0,
+    'aria-label': `${name}: ${totals.reduce((sum, total) => sum + total, 0)} in the window`
+  });
+  chart.append(svgElement('text', { x: 0, y: 10, class: 'axis' }, String(max)),
+      svgElement('text', { x: 0, y: height - bottom, class: 'axis' }, '0'),
+      svgElement('line', { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: 'axis-line' }));
+  if (columns.length) {
+    chart.append(svgElement('text', { x: left, y: height - 3, class: 'axis' }, formatTime(columns[0].time)),
+        svgElement('text', { x: width, y: height - 3, class: 'axis', 'text-anchor': 'end' },
+            formatTime(columns[columns.length - 1].time)));
+  }
+  const plot = height - bottom - 4;
+  columns.forEach((column, index) => {
+    let y = height - bottom;
+    for (const key of keys) {
+      const count = column.counts[key] || 0;
+      if (count === 0) continue;
+      const barHeight = (count / max) * plot;
+      y -= barHeight;
+      const bar = svgElement('rect', {
+        x: left + index * barWidth + 0.5, y, width: Math.max(1, barWidth - 1), height: barHeight,
+        class: 'bar', 'data-key': key, 'data-count': count
+      });
+      bar.append(svgElement('title', {}, `${formatTime(column.time)} ${key}: ${count}`));
+      chart.append(bar);
+    }
+  });
+  const legend = element('div', { class: 'legend' }, ...keys.map((key) =>
+      element('span', { class: 'legend-key', 'data-key': key }, key.toLowerCase())));
+  container.replaceChildren(chart, legend);
+}
+
+/** Per stage a p95 bar with the p50 bar over it, on one scale (the largest p95). */
+function drawLatency(container, stages) {
+  const width = 360;
+  const row = 20;
+  const left = 70;
+  const height = stages.length * row + 4;
+  const max = Math.max(1, ...stages.map((stage) => stage.p95Millis || 0));
+  const chart = svgElement('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'latency',
+    'data-chart': 'latency', 'aria-label': 'time per stage, p50 and p95' });
+  stages.forEach((stage, index) => {
+    const y = index * row + 2;
+    const group = svgElement('g', { class: 'stage', 'data-stage': stage.stage, 'data-samples': stage.samples,
+      'data-p50': stage.p50Millis ?? '', 'data-p95': stage.p95Millis ?? '' });
+    group.append(svgElement('text', { x: 0, y: y + 13, class: 'axis' }, stage.stage));
+    if (stage.samples > 0) {
+      const scale = (width - left - 110) / max;
+      group.append(svgElement('rect', { x: left, y: y + 2, width: Math.max(1, stage.p95Millis * scale), height: 14,
+        class: 'p95' }), svgElement('rect', { x: left, y: y + 2, width: Math.max(1, stage.p50Millis * scale),
+        height: 14, class: 'p50' }), svgElement('text', { x: width, y: y + 13, class: 'axis', 'text-anchor': 'end' },
+          `${formatDuration(stage.p50Millis)} / ${formatDuration(stage.p95Millis)} (${stage.samples})`));
+    } else {
+      group.append(svgElement('text', { x: left, y: y + 13, class: 'axis' }, 'no build left this stage'));
+    }
+    chart.append(group);
+  });
+  container.replaceChildren(chart);
+}
+
+function renderStuck(health) {
+  $('stuck-after').textContent = `(not final, no change for longer than ${health.stuckAfter})`;
+  $('stuck-none').hidden = health.stuck.length > 0;
+  $('stuck').hidden = health.stuck.length === 0;
+  $('stuck').tBodies[0].replaceChildren(...health.stuck.map((stuck) => element('tr', {
+    'data-build-id': stuck.build.id, 'data-state': stuck.build.state
+  }, element('td', {}, describe(stuck.build), element('div', { class: 'build-id' }, stuck.build.id)),
+      element('td', {}, stuck.build.state),
+      element('td', {}, stuck.stage),
+      element('td', {}, formatTime(stuck.lastChangedAt)),
+      element('td', { class: 'age' }, formatDuration(stuck.ageSeconds * 1000)))));
+}
+
+async function loadDeadLetters() {
+  let response;
+  try {
+    response = await fetch(`${API}/admin/dead-letters?limit=${DEAD_LETTER_LIMIT}`,
+        { headers: { Authorization: 'Bearer ' + token() } });
+  } catch (error) {
+    showDeadLetterState('error', 'Dead letters could not be loaded: ' + error.message);
+    return;
+  }
+  // Listing dead letters is an admin's; a spec-service without the endpoint answers 404.
+  if (response.status === 403 || response.status === 404) {
+    showDeadLetterState('not-available', 'Dead letters are not available to this viewer (they are listed for '
+        + 'admins, where this spec-service lists them).');
+    return;
+  }
+  try {
+    renderDeadLetters(await readResponse(response));
+  } catch (error) {
+    if (error instanceof Unauthorized) signInAgain(error);
+    else showDeadLetterState('error', 'Dead letters could not be loaded: ' + error.message);
+  }
+}
+
+function showDeadLetterState(state, message) {
+  $('dead-letters-section').dataset.state = state;
+  $('dead-letters-status').textContent = message;
+  $('dead-letters').hidden = state !== 'listed';
+}
+
+/** Renders GET /api/v1/admin/dead-letters: {"deadLetters": [{id, topic, partition, offset, ...}]}. */
+function renderDeadLetters(answer) {
+  const deadLetters = Array.isArray(answer.deadLetters) ? answer.deadLetters : [];
+  showDeadLetterState(deadLetters.length ? 'listed' : 'none', deadLetters.length
+      ? `The latest ${deadLetters.length} (at most ${DEAD_LETTER_LIMIT}).` : 'None.');
+  $('dead-letters').tBodies[0].replaceChildren(...deadLetters.map((letter) => element('tr', {
+    'data-dead-letter-id': letter.id, 'data-replayed': letter.replayedAt ? 'true' : 'false'
+  }, element('td', {}, formatTime(letter.timestamp)),
+      element('td', {}, `${letter.originalTopic ?? '?'} (${letter.topic} ${letter.partition}/${letter.offset})`),
+      element('td', {}, letter.consumerGroup ?? ''),
+      element('td', {}, [letter.eventType, letter.eventId].filter(Boolean).join(' ')),
+      element('td', { class: 'build-id' }, letter.buildId ?? ''),
+      element('td', { class: 'reason' }, letter.reason ?? ''),
+      element('td', {}, letter.replayedAt ? formatTime(letter.replayedAt) : 'no'))));
 }
 
 function formatTime(iso) {

@@ -167,6 +167,23 @@ final class LocalPipeline implements AutoCloseable {
         return build[0];
     }
 
+    /**
+     * Kills a service {@code up} started (kill -9, as a lost pod), leaving it down: the stack does
+     * not restart it.
+     *
+     * @param service its folder, e.g. {@code build-worker}
+     */
+    void kill(String service) {
+        String jar = root.resolve(service).resolve("target/quarkus-app/quarkus-run.jar").toString();
+        List<ProcessHandle> found = process.descendants()
+                .filter(child -> child.info().arguments().map(List::of).orElse(List.of()).contains(jar)).toList();
+        if (found.isEmpty()) {
+            throw new IllegalStateException("no running " + service + " under the stack's launcher");
+        }
+        found.forEach(ProcessHandle::destroyForcibly);
+        found.forEach(child -> child.onExit().join());
+    }
+
     private static Properties load(Path file) throws IOException {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

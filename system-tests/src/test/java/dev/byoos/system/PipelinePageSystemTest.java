@@ -13,12 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -38,9 +42,12 @@ import org.awaitility.core.ConditionTimeoutException;
  * The pipeline page in a real headless browser (Debian's chromium and chromium-driver) against the
  * whole local pipeline, services as separate processes: a viewer signs in with a token, sees the
  * build a submitter sends move through the stages live, drills into its timeline, and never sees
- * another team's build.
+ * another team's build; then sees what an SRE watches: charts with data, S3 marked down during an
+ * outage and recovered after, a stuck build once its worker is gone, and whether dead letters are
+ * listed to them. The worker is killed last: the tests run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PipelinePageSystemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,6 +55,26 @@ class PipelinePageSystemTest {
     private static final Duration PAGE_TIMEOUT = Duration.ofSeconds(30);
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Short, so that a build without a worker is listed as stuck within the test. */
+    private static final Duration STUCK_AFTER = Duration.ofSeconds(20);
+    /** The devstack's S3 outage switch in its data directory (DevStack.S3_OUTAGE_FILE; no devstack classes here). */
+    private static final String S3_OUTAGE_FILE = "s3-outage";
+    private static final Duration OUTAGE_TIMEOUT = Duration.ofSeconds(60);
+    private static final List<String> DEPENDENCIES = List.of("kafka", "postgresql", "s3", "registry", "spec-service",
+            "build-worker", "artifact-service", "pack-publisher");
+    /** A dead-letter listing as GET /api/v1/admin/dead-letters answers it, with a reason that is markup. */
+    private static final String DEAD_LETTERS = """
+            {"deadLetters": [
+              {"id": "dl-1", "topic": "byoos.builds.completed.dlq", "partition": 0, "offset": 7,
+               "originalTopic": "byoos.builds.completed", "consumerGroup": "artifact-service",
+               "timestamp": "2026-12-05T03:00:00Z", "reason": "<img src=x id=injected>not a CloudEvent",
+               "buildId": "7f2c0000-0000-0000-0000-000000000001", "eventType": "dev.byoos.build.completed",
+               "eventId": "e-1", "replayedAt": null},
+              {"id": "dl-2", "topic": "byoos.builds.failed.dlq", "partition": 1, "offset": 3,
+               "originalTopic": "byoos.builds.failed", "consumerGroup": "spec-service",
+               "timestamp": "2026-12-05T03:01:00Z", "reason": "unknown build id", "buildId": null,
+               "eventType": null, "eventId": null, "replayedAt": "2026-12-05T03:02:00Z"}
+            ]}""";
     private static final String TEAM = "platform";
     private static final String OTHER_TEAM = "elsewhere";
     /** Records every state each build card is shown in, as the page's DOM changes. */
@@ -69,7 +96,8 @@ class PipelinePageSystemTest {
     void start() throws Exception {
         assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "needs Debian's chromium and chromium-driver (./byoos test installs them)");
-        pipeline = LocalPipeline.start();
+        pipeline = LocalPipeline.start(Map.of("BYOOS_SPEC_PIPELINE_STUCK_AFTER", STUCK_AFTER.toString(),
+                "BYOOS_SPEC_PIPELINE_HEALTH_POLL_INTERVAL", "1s"));
         ChromeOptions options = new ChromeOptions()
                 .setBinary(CHROMIUM.toFile())
                 // --no-sandbox: the tests run as root in CI, where Chromium's sandbox refuses to start.
@@ -90,6 +118,7 @@ class PipelinePageSystemTest {
     }
 
     @Test
+    @Order(1)
     void aViewerWatchesTheirTeamsBuildMoveThroughEveryStageAndNeverSeesAnotherTeamsBuild() throws Exception {
         browser.get(pipeline.specService() + "/pipeline/");
         WebElement tokenField = waitFor(PAGE_TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
@@ -133,6 +162,102 @@ class PipelinePageSystemTest {
         browser.navigate().refresh();
         waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(card(ours), "data-state", "PUBLISHED"));
         assertTrue(browser.findElements(card(theirs)).isEmpty(), "the summary showed another team's build");
+    }
+
+    @Test
+    @Order(2)
+    void anSreSeesChartsWithDataADependencyDownAndRecoveredAStuckBuildAndWhetherDeadLettersAreListed()
+            throws Exception {
+        List<String> builds = List.of(submit(TEAM), submit(TEAM));
+        for (String build : builds) {
+            assertEquals("PUBLISHED", awaitFinished(build).path("state").asText());
+        }
+        openAs(pipeline.bearer("page-sre", "viewer", TEAM));
+
+        // Charts over the window, with the builds just published in them.
+        waitFor(PAGE_TIMEOUT).until(page -> number(page, "svg[data-chart='throughput']", "data-total") >= builds.size()
+                && number(page, "#chart-latency g[data-stage='queued']", "data-samples") >= builds.size()
+                && number(page, "#chart-latency g[data-stage='building']", "data-samples") >= builds.size());
+        assertTrue(browser.findElements(By.cssSelector("svg[data-chart='throughput'] rect[data-key='PUBLISHED']")).size() >= 1,
+                "the throughput chart draws the published builds");
+        assertTrue(browser.findElements(By.cssSelector("svg[data-chart='backlog']")).size() == 1);
+        String p95 = browser.findElement(By.cssSelector("#chart-latency g[data-stage='building']")).getAttribute("data-p95");
+        assertTrue(!p95.isEmpty() && Long.parseLong(p95) > 0, "building took time: p95 " + p95);
+
+        // Every dependency answers; then S3 goes down, is marked down, comes back and is shown recovered.
+        for (String dependency : DEPENDENCIES) {
+            waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(dependency(dependency), "data-status", "UP"));
+        }
+        Path outage = pipeline.dataDir.resolve(S3_OUTAGE_FILE);
+        Files.writeString(outage, "S3 is down until this file is deleted\n");
+        try {
+            waitFor(OUTAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(dependency("s3"), "data-status", "DOWN"));
+            assertTrue(browser.findElement(dependency("s3")).getText().contains("s3-"),
+                    "says which check saw S3 down: " + browser.findElement(dependency("s3")).getText());
+            assertEquals("UP", browser.findElement(dependency("kafka")).getAttribute("data-status"));
+        } finally {
+            Files.deleteIfExists(outage);
+        }
+        waitFor(OUTAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(dependency("s3"), "data-status", "UP"));
+        assertEquals("true", browser.findElement(dependency("s3")).getAttribute("data-recovered"));
+        assertTrue(browser.findElement(dependency("s3")).getText().contains("recovered"));
+
+        // This branch's spec-service lists no dead letters (404), and a viewer may not (403): not available, no error.
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(By.id("dead-letters-section"), "data-state",
+                "not-available"));
+        assertTrue(browser.findElement(By.id("dead-letters-status")).getText().contains("not available"));
+        // The rendering of the admin's listing, against a fixed answer of its shape; read in one go
+        // (the next refresh draws the not-available state again).
+        @SuppressWarnings("unchecked")
+        List<Object> rendered = (List<Object>) ((JavascriptExecutor) browser).executeScript("""
+                renderDeadLetters(JSON.parse(arguments[0]));
+                const rows = [...document.querySelectorAll('#dead-letters tbody tr')];
+                return [document.getElementById('dead-letters-section').dataset.state,
+                        rows.map(row => row.dataset.deadLetterId + ' ' + row.dataset.replayed),
+                        rows.map(row => row.textContent),
+                        document.querySelectorAll('#dead-letters img').length];
+                """, DEAD_LETTERS);
+        assertEquals("listed", rendered.get(0));
+        assertEquals(List.of("dl-1 false", "dl-2 true"), rendered.get(1));
+        String first = ((List<?>) rendered.get(2)).get(0).toString();
+        for (String shown : List.of("byoos.builds.completed", "artifact-service", "dev.byoos.build.completed",
+                "7f2c0000-0000-0000-0000-000000000001", "<img src=x id=injected>not a CloudEvent")) {
+            assertTrue(first.contains(shown), "the row shows " + shown + ": " + first);
+        }
+        assertEquals(0L, rendered.get(3), "a reason is shown as text, never as markup");
+
+        // The worker is gone: a build nobody takes is listed as stuck once silent for the threshold;
+        // another team's is not.
+        pipeline.kill("build-worker");
+        String stuck = submit(TEAM);
+        String theirs = submit(OTHER_TEAM);
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(dependency("build-worker"), "data-status", "DOWN"));
+        By stuckRow = By.cssSelector("#stuck tr[data-build-id='" + stuck + "']");
+        waitFor(STUCK_AFTER.plus(PAGE_TIMEOUT)).until(ExpectedConditions.visibilityOfElementLocated(stuckRow));
+        assertEquals("QUEUED", browser.findElement(stuckRow).getAttribute("data-state"));
+        assertTrue(browser.findElement(stuckRow).getText().contains("build-worker"), browser.findElement(stuckRow).getText());
+        assertTrue(browser.findElements(By.cssSelector("#stuck tr[data-build-id='" + theirs + "']")).isEmpty(),
+                "another team's stuck build is not shown to this team's viewer");
+    }
+
+    /** Opens the page signed in with {@code bearer} (as the sign-in form leaves it: the token in this tab's sessionStorage). */
+    private void openAs(String bearer) {
+        browser.get(pipeline.specService() + "/pipeline/");
+        ((JavascriptExecutor) browser).executeScript("sessionStorage.setItem('byoos.pipeline.token', arguments[0]);",
+                bearer.substring("Bearer ".length()));
+        browser.navigate().refresh();
+        waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(By.id("connection"), "data-status", "live"));
+    }
+
+    private static By dependency(String name) {
+        return By.cssSelector("#dependencies li[data-dependency='" + name + "']");
+    }
+
+    /** A number attribute of the first element matching {@code css}; -1 while there is none. */
+    private static long number(WebDriver page, String css, String attribute) {
+        List<WebElement> found = page.findElements(By.cssSelector(css));
+        String value = found.isEmpty() ? null : found.get(0).getAttribute(attribute);
+        return value == null || value.isEmpty() ? -1 : Long.parseLong(value);
     }
 
     /** Waits on the DOM; the page draws its cards again on every change, so an element found may be gone a moment later. */

@@ -139,6 +139,15 @@ public final class ServiceLauncher implements AutoCloseable {
                 builder.environment().putAll(environment(service, port, endpoints, repoRoot, scratch,
                         LocalTokens.in(authDirectory(dataDir)), LocalSigningKeys.in(signingDirectory(dataDir))));
                 builder.environment().put("BYOOS_KUBERNETES_MIRROR", mirror);
+                if (service == Service.SPEC_SERVICE) {
+                    // The pipeline page's dependency strip polls the other services' readiness.
+                    for (Service other : services) {
+                        if (other != Service.SPEC_SERVICE) {
+                            builder.environment().put("BYOOS_SPEC_PIPELINE_" + other.name(),
+                                    "http://127.0.0.1:" + ports[other.ordinal()]);
+                        }
+                    }
+                }
                 if (instance.number() > 1) {
                     // The first worker keeps its default name (HOSTNAME, or a random id per start);
                     // the others need their own, for build.started and their cancellations consumer group.

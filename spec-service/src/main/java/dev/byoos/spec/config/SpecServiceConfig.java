@@ -108,6 +108,34 @@ public interface SpecServiceConfig {
         Duration retryAfter();
     }
 
+    /** What the pipeline page ({@code /pipeline}) reports beside the builds: stuck builds and dependencies. */
+    Pipeline pipeline();
+
+    interface Pipeline {
+        /** A build not in a final state whose record has not changed for this long is listed as stuck. */
+        @WithDefault("15m")
+        Duration stuckAfter();
+
+        /** How often the other services' readiness and spec-service's own dependencies are checked. */
+        @WithDefault("10s")
+        Duration healthPollInterval();
+
+        /** How long one readiness request may take; a service that does not answer in time counts as down. */
+        @WithDefault("3s")
+        Duration healthTimeout();
+
+        /**
+         * The base URLs (no path) of the other services, whose {@code /q/health/ready} spec-service
+         * polls: their checks say whether S3, the registry and Kafka answer them. Polled server-side
+         * only, so the browser never needs to reach internal hosts. Unset: that service is not shown.
+         */
+        java.util.Optional<java.net.URI> buildWorker();
+
+        java.util.Optional<java.net.URI> artifactService();
+
+        java.util.Optional<java.net.URI> packPublisher();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

@@ -10,6 +10,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.BadRequestException;
@@ -33,9 +34,12 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.service.Caller;
 import dev.byoos.service.TeamScope;
+import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.service.BuildChangeFeed;
 import dev.byoos.spec.service.BuildChangeFeed.PipelineUpdate;
+import dev.byoos.spec.service.DependencyHealth;
+import dev.byoos.spec.service.PipelineCharts;
 import dev.byoos.spec.BuildState;
 
 /**
@@ -51,6 +55,14 @@ public class PipelineResource {
     static final Duration MAX_WINDOW = Duration.ofDays(7);
     static final int MAX_IN_FLIGHT = 200;
     static final int MAX_RECENT = 20;
+    static final int MAX_STUCK = 100;
+    /** State changes read for the charts: bounds what one request of a long window costs. */
+    static final int MAX_TRANSITIONS = 20_000;
+    /** Who moves a build on from each unfinished state. */
+    private static final Map<BuildState, String> STAGE_OF_STATE = new EnumMap<>(Map.of(
+            BuildState.ACCEPTED, "spec-service (outbox)", BuildState.QUEUED, "build-worker",
+            BuildState.BUILDING, "build-worker", BuildState.BUILT, "artifact-service",
+            BuildState.STORED, "pack-publisher"));
     /** Keeps idle streams open through proxies that close silent connections, and notices gone viewers. */
     static final Duration HEARTBEAT = Duration.ofSeconds(15);
     /** Changes a slow viewer may fall behind by before its stream ends (the page then reconnects and reloads). */
@@ -64,11 +76,16 @@ public class PipelineResource {
     private final Caller caller;
     private final JsonWebToken token;
     private final BuildChangeFeed feed;
+    private final DependencyHealth dependencies;
+    private final SpecServiceConfig config;
 
-    public PipelineResource(Caller caller, JsonWebToken token, BuildChangeFeed feed) {
+    public PipelineResource(Caller caller, JsonWebToken token, BuildChangeFeed feed, DependencyHealth dependencies,
+            SpecServiceConfig config) {
         this.caller = caller;
         this.token = token;
         this.feed = feed;
+        this.dependencies = dependencies;
+        this.config = config;
     }
 
     /**
@@ -91,6 +108,49 @@ public class PipelineResource {
     public record PipelineSummary(String window, OffsetDateTime since, List<StateCount> states,
             List<BuildResource.Listed> inFlight, List<BuildResource.Listed> recentFailures,
             List<BuildResource.Listed> recentlyFinished) {
+    }
+
+    /**
+     * A build not in a final state whose record (state or progress) has not changed for
+     * {@code byoos.spec.pipeline.stuck-after}.
+     *
+     * @param stage         who should move it next (the stage that works on builds in its state)
+     * @param lastChangedAt when its record last changed: the last event that moved or reported on it
+     * @param ageSeconds    how long ago that was
+     */
+    public record StuckBuild(BuildResource.Listed build, String stage, OffsetDateTime lastChangedAt, long ageSeconds) {
+    }
+
+    /**
+     * @param charts       throughput, backlog and stage latency over the window, of the caller's teams
+     * @param partial      the window held more state changes than are read ({@value #MAX_TRANSITIONS}): the
+     *                     charts cover the latest ones only
+     * @param stuckAfter   the stuck threshold (ISO-8601 duration)
+     * @param stuck        the caller's teams' stuck builds, longest silent first (at most {@value #MAX_STUCK})
+     * @param dependencies Kafka, PostgreSQL, S3, the registry and the services, as last checked
+     */
+    public record PipelineHealth(String window, OffsetDateTime since, OffsetDateTime until, PipelineCharts.Charts charts,
+            boolean partial, String stuckAfter, List<StuckBuild> stuck, List<DependencyHealth.Dependency> dependencies) {
+    }
+
+    @GET
+    @Path("/health")
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "Charts over the window (default PT1H): builds finished per bucket by outcome, unfinished "
+            + "builds by state, p50/p95 time per stage; stuck builds; whether each dependency answers")
+    public Uni<PipelineHealth> health(@QueryParam("team") String team, @QueryParam("window") String window) {
+        Duration length = window(window);
+        OffsetDateTime until = OffsetDateTime.now(ZoneOffset.UTC);
+        OffsetDateTime since = until.minus(length);
+        Duration stuckAfter = config.pipeline().stuckAfter();
+        Parameters parameters = new Parameters();
+        String teams = SpecQueries.teamCondition(caller.scope(), team, "b.team", parameters);
+        Map<String, Object> scoped = parameters.map();
+        return transitions(teams, scoped, since).flatMap(transitions -> stuck(teams, scoped, until, stuckAfter)
+                .map(stuck -> new PipelineHealth(length.toString(), since, until,
+                        PipelineCharts.of(transitions, since, until), transitions.size() >= MAX_TRANSITIONS,
+                        stuckAfter.toString(), stuck, dependencies.dependencies())));
     }
 
     @GET
@@ -155,6 +215,34 @@ public class PipelineResource {
         } catch (DateTimeParseException e) {
             throw new BadRequestException("window must be an ISO-8601 duration, e.g. PT1H");
         }
+    }
+
+    /**
+     * Every state change of the builds that were unfinished at some time since {@code since}: those
+     * unfinished now, and those that changed within the window (their earlier states included).
+     */
+    private static Uni<List<PipelineCharts.Transition>> transitions(String teams, Map<String, Object> scoped,
+            OffsetDateTime since) {
+        return Panache.getSession().flatMap(session -> {
+            var select = session.createSelectionQuery("select t.buildId, t.state, t.enteredAt, b.bootTestMillis "
+                    + "from BuildTransitionEntity t, BuildEntity b where b.id = t.buildId and " + teams
+                    + " and (b.state in :inFlight or exists (from BuildTransitionEntity w where w.buildId = b.id "
+                    + "and w.enteredAt >= :since)) order by t.enteredAt desc", Object[].class);
+            with(with(scoped, "inFlight", IN_FLIGHT), "since", since).forEach(select::setParameter);
+            return select.setMaxResults(MAX_TRANSITIONS).getResultList();
+        }).map(rows -> rows.stream().map(row -> new PipelineCharts.Transition((UUID) row[0], (BuildState) row[1],
+                (OffsetDateTime) row[2], (Long) row[3])).toList());
+    }
+
+    private static Uni<List<StuckBuild>> stuck(String teams, Map<String, Object> scoped, OffsetDateTime now,
+            Duration stuckAfter) {
+        return BuildEntity.<BuildEntity>find("from BuildEntity b join fetch b.spec where " + teams
+                + " and b.state in :inFlight and b.updatedAt < :silentSince order by b.updatedAt, b.id",
+                with(with(scoped, "inFlight", IN_FLIGHT), "silentSince", now.minus(stuckAfter)))
+                .range(0, MAX_STUCK - 1).list()
+                .map(builds -> builds.stream().map(build -> new StuckBuild(BuildResource.Listed.of(build),
+                        STAGE_OF_STATE.get(build.state), build.updatedAt,
+                        Duration.between(build.updatedAt, now).toSeconds())).toList());
     }
 
     private static Map<String, Object> with(Map<String, Object> parameters, String name, Object value) {

@@ -190,6 +190,51 @@ class PipelineViewTest {
     }
 
     @Test
+    void theHealthViewChartsListsStuckBuildsOfTheCallersTeamsOnlyAndReportsOwnDependencies() throws Exception {
+        String ours = submit(team);
+        String theirs = submit(otherTeam);
+        awaitState(ours, "QUEUED");
+        awaitState(theirs, "QUEUED");
+
+        // No worker consumes here: both builds fall silent in QUEUED (stuck-after is 2 s in tests).
+        await("build " + ours + " listed as stuck").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().auth().oauth2(token(team)).get("/api/v1/pipeline/health").then().statusCode(200)
+                        .extract().<List<String>>path("stuck.build.id").contains(ours));
+        given().auth().oauth2(token(team)).get("/api/v1/pipeline/health").then()
+                .body("stuckAfter", equalTo("PT2S"))
+                .body("stuck.build.id", not(hasItem(theirs)))
+                .body("stuck.find { it.build.id == '" + ours + "' }.stage", equalTo("build-worker"))
+                .body("stuck.find { it.build.id == '" + ours + "' }.build.state", equalTo("QUEUED"))
+                .body("charts.bucket", equalTo("PT1M"))
+                .body("charts.backlog[-1].unfinished.QUEUED", equalTo(1))
+                .body("charts.latency.find { it.stage == 'accepted' }.samples", equalTo(1));
+
+        kafka.sendCloudEvent(Topics.BUILDS_FAILED, ours, EventTypes.BUILD_FAILED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildFailed(coordinates(ours), "build", "SCRIPT_FAILED", "exit 3", false,
+                        BuildFailed.SPEC, 1)));
+        awaitState(ours, "FAILED");
+        given().auth().oauth2(token(team)).get("/api/v1/pipeline/health?window=PT10M").then().statusCode(200)
+                .body("stuck.build.id", not(hasItem(ours)))
+                .body("charts.throughput.finished.FAILED.sum()", equalTo(1))
+                .body("charts.backlog[-1].unfinished.QUEUED", equalTo(0))
+                .body("charts.latency.find { it.stage == 'queued' }.samples", equalTo(1));
+
+        // spec-service's own dependencies, from its readiness: no other service is configured here.
+        await("spec-service's dependencies checked").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().auth().oauth2(token(team)).get("/api/v1/pipeline/health").then()
+                        .extract().<List<String>>path("dependencies.name").contains("spec-service"));
+        given().auth().oauth2(token(team)).get("/api/v1/pipeline/health").then()
+                .body("dependencies.find { it.name == 'postgresql' }.status", equalTo("UP"))
+                .body("dependencies.find { it.name == 'kafka' }.status", equalTo("UP"))
+                .body("dependencies.find { it.name == 's3' }.status", equalTo("UNKNOWN"))
+                .body("dependencies.name", not(hasItem("build-worker")));
+
+        given().auth().oauth2(token(team)).get("/api/v1/pipeline/health?team=" + otherTeam).then().statusCode(403);
+        given().auth().oauth2(token(team)).get("/api/v1/pipeline/health?window=P30D").then().statusCode(400);
+        given().get("/api/v1/pipeline/health").then().statusCode(401);
+    }
+
+    @Test
     void theLiveStreamCarriesChangesOfTheCallersTeamsOnlyInTheListsShape() throws Exception {
         HttpClient client = HttpClient.newHttpClient();
         HttpResponse<InputStream> response = client.send(HttpRequest.newBuilder(events.toURI())
