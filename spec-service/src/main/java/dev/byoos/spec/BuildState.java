@@ -2,6 +2,7 @@ package dev.byoos.spec;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where a build stands. States only move forward (by rank), and terminal states never change, so
@@ -38,6 +39,20 @@ public enum BuildState {
 
     BuildState(int rank) {
         this.rank = rank;
+    }
+
+    /**
+     * Who moves a build on from this state: the process an SRE looks at when a build sits here too
+     * long. Empty for terminal states.
+     */
+    public Optional<String> awaitedFrom() {
+        return Optional.ofNullable(switch (this) {
+            case ACCEPTED -> "spec-service (outbox)";
+            case QUEUED, BUILDING -> "build-worker";
+            case BUILT -> "artifact-service";
+            case STORED -> "pack-publisher";
+            case PUBLISHED, FAILED, CANCELLED, REUSED -> null;
+        });
     }
 
     public boolean isTerminal() {

@@ -58,11 +58,6 @@ public class PipelineResource {
     static final int MAX_STUCK = 100;
     /** State changes read for the charts: bounds what one request of a long window costs. */
     static final int MAX_TRANSITIONS = 20_000;
-    /** Who moves a build on from each unfinished state. */
-    private static final Map<BuildState, String> STAGE_OF_STATE = new EnumMap<>(Map.of(
-            BuildState.ACCEPTED, "spec-service (outbox)", BuildState.QUEUED, "build-worker",
-            BuildState.BUILDING, "build-worker", BuildState.BUILT, "artifact-service",
-            BuildState.STORED, "pack-publisher"));
     /** Keeps idle streams open through proxies that close silent connections, and notices gone viewers. */
     static final Duration HEARTBEAT = Duration.ofSeconds(15);
     /** Changes a slow viewer may fall behind by before its stream ends (the page then reconnects and reloads). */
@@ -241,7 +236,7 @@ public class PipelineResource {
                 with(with(scoped, "inFlight", IN_FLIGHT), "silentSince", now.minus(stuckAfter)))
                 .range(0, MAX_STUCK - 1).list()
                 .map(builds -> builds.stream().map(build -> new StuckBuild(BuildResource.Listed.of(build),
-                        STAGE_OF_STATE.get(build.state), build.updatedAt,
+                        build.state.awaitedFrom().orElseThrow(), build.updatedAt,
                         Duration.between(build.updatedAt, now).toSeconds())).toList());
     }
 

@@ -32,6 +32,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -208,6 +210,10 @@ class PipelineViewTest {
                 .body("charts.bucket", equalTo("PT1M"))
                 .body("charts.backlog[-1].unfinished.QUEUED", equalTo(1))
                 .body("charts.latency.find { it.stage == 'accepted' }.samples", equalTo(1));
+        // The alert's gauge counts every team's stuck builds, by the stage that owes the next event.
+        await("both builds counted by byoos_builds_stuck").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> stuckGauge("build") >= 2);
+        assertTrue(stuckGauge("pack") >= 0, "every stage's series exists from the start");
 
         kafka.sendCloudEvent(Topics.BUILDS_FAILED, ours, EventTypes.BUILD_FAILED, UUID.randomUUID().toString(),
                 EventJson.write(new BuildFailed(coordinates(ours), "build", "SCRIPT_FAILED", "exit 3", false,
@@ -342,5 +348,13 @@ class PipelineViewTest {
 
     private static String shortId() {
         return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** {@code byoos_builds_stuck{stage}} as /q/metrics reports it now. */
+    private static double stuckGauge(String stage) {
+        Matcher value = Pattern.compile("(?m)^byoos_builds_stuck\\{[^}]*stage=\"" + stage + "\"[^}]*\\} (\\S+)$")
+                .matcher(given().get("/q/metrics").then().statusCode(200).extract().asString());
+        assertTrue(value.find(), "byoos_builds_stuck{stage=\"" + stage + "\"} is exported");
+        return Double.parseDouble(value.group(1));
     }
 }
