@@ -65,7 +65,8 @@ class KubernetesManifestsTest {
     private static final String WORKER = "build-worker";
     /** ConfigMap keys naming an endpoint a service connects to (host:port lists or URLs). */
     private static final List<String> ENDPOINTS = List.of("KAFKA_BOOTSTRAP_SERVERS", "BYOOS_DB_JDBC_URL",
-            "BYOOS_S3_ENDPOINT", "BYOOS_REGISTRY_URL");
+            "BYOOS_S3_ENDPOINT", "BYOOS_REGISTRY_URL", "BYOOS_SPEC_PIPELINE_BUILD_WORKER",
+            "BYOOS_SPEC_PIPELINE_ARTIFACT_SERVICE", "BYOOS_SPEC_PIPELINE_PACK_PUBLISHER");
     /**
      * The worker's departures from {@code restricted}, as docs/architecture.md ("Kubernetes") gives
      * them: root, for bubblewrap and for trees owned by every user, with these capabilities and no others.
@@ -374,7 +375,8 @@ class KubernetesManifestsTest {
                         URI uri = URI.create(endpoint.replaceFirst("^jdbc:", "").contains("://")
                                 ? endpoint.replaceFirst("^jdbc:", "") : "tcp://" + endpoint);
                         String[] host = uri.getHost().split("\\.");
-                        expected.add("TCP/" + uri.getPort() + " -> " + (host.length > 1 ? host[1] : namespace(deployment)));
+                        String peerNamespace = host.length > 1 ? host[1] : namespace(deployment);
+                        expected.add("TCP/" + podPort(host[0], peerNamespace, uri.getPort()) + " -> " + peerNamespace);
                     }
                 }
             }
@@ -389,13 +391,17 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void eachServiceIsReachableOnlyOnItsHttpPortFromTheIngressControllerOrPrometheus() {
+    void eachServiceIsReachableOnlyOnItsHttpPortFromTheIngressControllerPrometheusOrThePipelinePage() {
         for (String service : SERVICES) {
             JsonNode deployment = named("Deployment", service);
             String port = deployment.path("spec").path("template").path("spec").path("containers").get(0)
                     .path("ports").get(0).path("containerPort").asText();
             Set<String> allowed = allowed(deployment, "ingress", "from");
             assertTrue(allowed.contains("TCP/" + port + " -> monitoring"), service + ": Prometheus scrapes " + allowed);
+            if (!service.equals("spec-service")) {
+                assertTrue(allowed.contains("TCP/" + port + " -> byoos"),
+                        service + ": spec-service reads its readiness for the pipeline page " + allowed);
+            }
             assertEquals(Set.of("TCP/" + port), allowed.stream().map(rule -> rule.substring(0, rule.indexOf(' ')))
                     .collect(Collectors.toSet()), service + ": ingress " + allowed);
         }
@@ -562,6 +568,23 @@ class KubernetesManifestsTest {
             }
         }
         return violations;
+    }
+
+    /**
+     * The pod port behind {@code port} of the Service {@code name}, when one of ours is meant
+     * (NetworkPolicies see the pod's port); any other endpoint's port as it is.
+     */
+    private int podPort(String name, String namespace, int port) {
+        for (JsonNode service : ofKind("Service")) {
+            if (name.equals(service.path("metadata").path("name").asText()) && namespace.equals(namespace(service))) {
+                for (JsonNode servicePort : service.path("spec").path("ports")) {
+                    if (servicePort.path("port").asInt() == port) {
+                        return servicePort.path("targetPort").asInt(port);
+                    }
+                }
+            }
+        }
+        return port;
     }
 
     private String enforcedStandard(String namespace) {
