@@ -108,6 +108,20 @@ public interface SpecServiceConfig {
         Duration retryAfter();
     }
 
+    /**
+     * How the event consumers wait out a database outage (messaging's DependencyWait): capped
+     * exponential backoff, their partitions paused meanwhile, nothing dead-lettered for it.
+     */
+    Consumers consumers();
+
+    interface Consumers {
+        @WithDefault("500ms")
+        Duration initialBackoff();
+
+        @WithDefault("15s")
+        Duration maxBackoff();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")
