@@ -122,6 +122,36 @@ public interface SpecServiceConfig {
         Duration maxBackoff();
     }
 
+    /**
+     * How long rows that have done their work are kept (RowRetention): published outbox records
+     * and idempotency keys. One replica at a time deletes them, in small batches.
+     */
+    Retention retention();
+
+    interface Retention {
+        /** A published outbox record is deleted this long after Kafka acknowledged it. */
+        @WithDefault("7d")
+        Duration outbox();
+
+        /**
+         * An Idempotency-Key is forgotten this long after its first use; a repeat after that is a
+         * new request (of an identical spec: it gets the stored version's builds, as a resubmission).
+         */
+        @WithDefault("7d")
+        Duration idempotencyKeys();
+
+        /**
+         * How often a replica tries to purge, the first time one interval after it started; it skips
+         * the run while another replica purges.
+         */
+        @WithDefault("1h")
+        Duration interval();
+
+        /** Rows deleted per transaction, so a purge never holds many row locks or a long transaction. */
+        @WithDefault("500")
+        int batchSize();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")
