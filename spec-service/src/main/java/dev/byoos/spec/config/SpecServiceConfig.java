@@ -152,6 +152,23 @@ public interface SpecServiceConfig {
         int batchSize();
     }
 
+    /** The dead-letter admin API (DeadLetters). */
+    DeadLetters deadLetters();
+
+    interface DeadLetters {
+        /** Dead letters listed when the request names no limit. */
+        @WithDefault("50")
+        int defaultLimit();
+
+        /** The most dead letters one request may list. */
+        @WithDefault("500")
+        int maxLimit();
+
+        /** How long reading the dead-letter topics, or Kafka's acknowledgement of a replay, may take. */
+        @WithDefault("10s")
+        Duration kafkaTimeout();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")
