@@ -19,7 +19,9 @@ for spec in byoos.specs.submitted:3 byoos.specs.rejected:3 byoos.builds.requeste
 done
 
 # grant PRINCIPAL "CONSUMED TOPICS" "PRODUCED TOPICS": the produced ones include the dead-letter
-# topics of what a service consumes. ComposeKafkaAclsTest keeps these lines and TopicAccess in step.
+# topics of what a service consumes; spec-service also reads every dead-letter topic and writes every
+# topic one belongs to (the admin's dead-letter replay). ComposeKafkaAclsTest keeps these lines and
+# TopicAccess in step.
 grant() {
   principal=$1; consumes=$2; produces=$3
   for topic in $consumes; do
@@ -33,7 +35,7 @@ grant() {
   /opt/kafka/bin/kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config $ADMIN --add \
     --allow-principal "User:$principal" --operation Read --group "$principal" --resource-pattern-type prefixed
 }
-grant spec-service "byoos.specs.submitted byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published" "byoos.specs.rejected byoos.builds.requested byoos.builds.cancelled byoos.specs.submitted.dlq byoos.builds.started.dlq byoos.builds.progress.dlq byoos.builds.completed.dlq byoos.builds.failed.dlq byoos.artifacts.stored.dlq byoos.packs.published.dlq"
+grant spec-service "byoos.specs.submitted byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published byoos.specs.submitted.dlq byoos.specs.rejected.dlq byoos.builds.requested.dlq byoos.builds.started.dlq byoos.builds.progress.dlq byoos.builds.cancelled.dlq byoos.builds.completed.dlq byoos.builds.failed.dlq byoos.artifacts.stored.dlq byoos.packs.published.dlq" "byoos.specs.submitted byoos.specs.rejected byoos.builds.requested byoos.builds.started byoos.builds.progress byoos.builds.cancelled byoos.builds.completed byoos.builds.failed byoos.artifacts.stored byoos.packs.published byoos.specs.submitted.dlq byoos.builds.started.dlq byoos.builds.progress.dlq byoos.builds.completed.dlq byoos.builds.failed.dlq byoos.artifacts.stored.dlq byoos.packs.published.dlq"
 grant build-worker "byoos.builds.requested byoos.builds.cancelled" "byoos.builds.started byoos.builds.progress byoos.builds.completed byoos.builds.failed byoos.builds.requested.dlq byoos.builds.cancelled.dlq"
 grant artifact-service "byoos.builds.requested byoos.builds.completed byoos.packs.published" "byoos.artifacts.stored byoos.builds.progress byoos.builds.failed byoos.builds.requested.dlq byoos.builds.completed.dlq byoos.packs.published.dlq"
 grant pack-publisher "byoos.artifacts.stored" "byoos.packs.published byoos.builds.progress byoos.builds.failed byoos.artifacts.stored.dlq"

@@ -48,11 +48,11 @@ public final class TopicAccess {
     /** The pipeline's principals; the broker's own and the operators' admin principal are super users instead. */
     public static List<Principal> principals() {
         return List.of(
-                principal(SPEC_SERVICE,
+                replayingDeadLetters(principal(SPEC_SERVICE,
                         Set.of(Topics.SPECS_SUBMITTED, Topics.BUILDS_STARTED, Topics.BUILDS_PROGRESS,
                                 Topics.BUILDS_COMPLETED, Topics.BUILDS_FAILED, Topics.ARTIFACTS_STORED,
                                 Topics.PACKS_PUBLISHED),
-                        Set.of(Topics.SPECS_REJECTED, Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED)),
+                        Set.of(Topics.SPECS_REJECTED, Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED))),
                 principal(BUILD_WORKER,
                         Set.of(Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED),
                         Set.of(Topics.BUILDS_STARTED, Topics.BUILDS_PROGRESS, Topics.BUILDS_COMPLETED,
@@ -72,6 +72,23 @@ public final class TopicAccess {
         Set<String> written = new TreeSet<>(produces);
         consumes.forEach(topic -> written.add(Topics.deadLetter(topic)));
         return new Principal(name, consumes, written);
+    }
+
+    /**
+     * spec-service's dead-letter admin API reads every dead-letter topic (without a consumer group)
+     * and replays a record to the topic it was dead-lettered from, so it also writes every topic a
+     * dead-letter topic belongs to. Reading a dead-letter topic adds no dead-letter topic of its own.
+     */
+    private static Principal replayingDeadLetters(Principal principal) {
+        Set<String> consumes = new TreeSet<>(principal.consumes());
+        Set<String> produces = new TreeSet<>(principal.produces());
+        for (Topics.TopicSpec topic : Topics.all()) {
+            if (topic.name().endsWith(Topics.DLQ_SUFFIX)) {
+                consumes.add(topic.name());
+                produces.add(topic.name().substring(0, topic.name().length() - Topics.DLQ_SUFFIX.length()));
+            }
+        }
+        return new Principal(principal.name(), consumes, produces);
     }
 
     public static Principal principal(String name) {

@@ -136,6 +136,67 @@ public interface SpecServiceConfig {
         java.util.Optional<java.net.URI> packPublisher();
     }
 
+    /**
+     * How the event consumers wait out a database outage (messaging's DependencyWait): capped
+     * exponential backoff, their partitions paused meanwhile, nothing dead-lettered for it.
+     */
+    Consumers consumers();
+
+    interface Consumers {
+        @WithDefault("500ms")
+        Duration initialBackoff();
+
+        @WithDefault("15s")
+        Duration maxBackoff();
+    }
+
+    /**
+     * How long rows that have done their work are kept (RowRetention): published outbox records
+     * and idempotency keys. One replica at a time deletes them, in small batches.
+     */
+    Retention retention();
+
+    interface Retention {
+        /** A published outbox record is deleted this long after Kafka acknowledged it. */
+        @WithDefault("7d")
+        Duration outbox();
+
+        /**
+         * An Idempotency-Key is forgotten this long after its first use; a repeat after that is a
+         * new request (of an identical spec: it gets the stored version's builds, as a resubmission).
+         */
+        @WithDefault("7d")
+        Duration idempotencyKeys();
+
+        /**
+         * How often a replica tries to purge, the first time one interval after it started; it skips
+         * the run while another replica purges.
+         */
+        @WithDefault("1h")
+        Duration interval();
+
+        /** Rows deleted per transaction, so a purge never holds many row locks or a long transaction. */
+        @WithDefault("500")
+        int batchSize();
+    }
+
+    /** The dead-letter admin API (DeadLetters). */
+    DeadLetters deadLetters();
+
+    interface DeadLetters {
+        /** Dead letters listed when the request names no limit. */
+        @WithDefault("50")
+        int defaultLimit();
+
+        /** The most dead letters one request may list. */
+        @WithDefault("500")
+        int maxLimit();
+
+        /** How long reading the dead-letter topics, or Kafka's acknowledgement of a replay, may take. */
+        @WithDefault("10s")
+        Duration kafkaTimeout();
+    }
+
     interface Outbox {
         /** How often the relay looks for records a crash left unpublished. */
         @WithDefault("1s")

@@ -24,6 +24,7 @@ import dev.byoos.spec.service.BuildReadModel;
  * Feeds every stage's events to the build read model ({@link BuildReadModel}): decodes each record,
  * acknowledges it once its change is committed, and nacks it (so it lands in the topic's
  * dead-letter topic) when it is not a well-formed event of the expected type or cannot be applied.
+ * A database outage is neither: the record waits for PostgreSQL ({@link ConsumerWaits}).
  */
 @ApplicationScoped
 public class PipelineEventsConsumer {
@@ -31,34 +32,36 @@ public class PipelineEventsConsumer {
     private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
 
     private final BuildReadModel readModel;
+    private final ConsumerWaits waits;
 
-    public PipelineEventsConsumer(BuildReadModel readModel) {
+    public PipelineEventsConsumer(BuildReadModel readModel, ConsumerWaits waits) {
         this.readModel = readModel;
+        this.waits = waits;
     }
 
     @Incoming(Topics.BUILDS_STARTED)
     public Uni<Void> onBuildStarted(Message<String> message) {
-        return handle(message, EventTypes.BUILD_STARTED);
+        return handle(message, Topics.BUILDS_STARTED, EventTypes.BUILD_STARTED);
     }
 
     @Incoming(Topics.BUILDS_COMPLETED)
     public Uni<Void> onBuildCompleted(Message<String> message) {
-        return handle(message, EventTypes.BUILD_COMPLETED);
+        return handle(message, Topics.BUILDS_COMPLETED, EventTypes.BUILD_COMPLETED);
     }
 
     @Incoming(Topics.BUILDS_FAILED)
     public Uni<Void> onBuildFailed(Message<String> message) {
-        return handle(message, EventTypes.BUILD_FAILED);
+        return handle(message, Topics.BUILDS_FAILED, EventTypes.BUILD_FAILED);
     }
 
     @Incoming(Topics.ARTIFACTS_STORED)
     public Uni<Void> onArtifactStored(Message<String> message) {
-        return handle(message, EventTypes.ARTIFACT_STORED);
+        return handle(message, Topics.ARTIFACTS_STORED, EventTypes.ARTIFACT_STORED);
     }
 
     @Incoming(Topics.PACKS_PUBLISHED)
     public Uni<Void> onPackPublished(Message<String> message) {
-        return handle(message, EventTypes.PACK_PUBLISHED);
+        return handle(message, Topics.PACKS_PUBLISHED, EventTypes.PACK_PUBLISHED);
     }
 
     @Incoming(Topics.BUILDS_PROGRESS)
@@ -66,20 +69,20 @@ public class PipelineEventsConsumer {
         return settle(Uni.createFrom().deferred(() -> {
             IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, EventTypes.BUILD_PROGRESS);
             BuildProgress report = EventJson.read(message.getPayload(), BuildProgress.class);
-            return readModel.recordProgress(report, occurredAt(cloudEvent));
+            return waits.run(Topics.BUILDS_PROGRESS, () -> readModel.recordProgress(report, occurredAt(cloudEvent)));
         }), message, EventTypes.BUILD_PROGRESS);
     }
 
-    private Uni<Void> handle(Message<String> message, String expectedType) {
+    private Uni<Void> handle(Message<String> message, String channel, String expectedType) {
         return settle(Uni.createFrom().deferred(() -> {
             IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, expectedType);
             BuildUpdate update = BuildUpdate.parse(expectedType, message.getPayload());
-            return readModel.record(cloudEvent.getId(), expectedType, cloudEvent.getSource().toString(),
-                    occurredAt(cloudEvent), update);
+            return waits.run(channel, () -> readModel.record(cloudEvent.getId(), expectedType,
+                    cloudEvent.getSource().toString(), occurredAt(cloudEvent), update));
         }), message, expectedType);
     }
 
-    /** Acknowledges the message once its work is committed; dead-letters it when the work fails. */
+    /** Acknowledges the message once its work is committed; dead-letters it when the work fails for good. */
     private static Uni<Void> settle(Uni<?> work, Message<String> message, String type) {
         return work
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))

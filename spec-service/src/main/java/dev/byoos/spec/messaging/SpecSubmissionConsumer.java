@@ -39,7 +39,7 @@ import dev.byoos.spec.validation.SpecReader;
  * exactly as if it had been POSTed (resubmitting it is harmless); anything else is answered on
  * {@value Topics#SPECS_REJECTED} (UNAUTHENTICATED, FORBIDDEN, or every violation of the spec) and
  * stores nothing. Only a record that is not a spec submission at all (no CloudEvent, wrong type)
- * goes to the dead-letter topic.
+ * goes to the dead-letter topic; a database outage is waited out ({@link ConsumerWaits}).
  */
 @ApplicationScoped
 public class SpecSubmissionConsumer {
@@ -52,13 +52,15 @@ public class SpecSubmissionConsumer {
     private final SpecReader reader;
     private final SpecIntake intake;
     private final MutinyEmitter<String> rejections;
+    private final ConsumerWaits waits;
 
     public SpecSubmissionConsumer(SubmissionAuthenticator authenticator, SpecReader reader, SpecIntake intake,
-            @Channel(Topics.SPECS_REJECTED) MutinyEmitter<String> rejections) {
+            @Channel(Topics.SPECS_REJECTED) MutinyEmitter<String> rejections, ConsumerWaits waits) {
         this.authenticator = authenticator;
         this.reader = reader;
         this.intake = intake;
         this.rejections = rejections;
+        this.waits = waits;
     }
 
     /**
@@ -86,7 +88,7 @@ public class SpecSubmissionConsumer {
             } catch (SpecRejectedException e) {
                 return reject(submission, e);
             }
-            return intake.accept(spec)
+            return waits.run(Topics.SPECS_SUBMITTED, () -> intake.accept(spec))
                     .invoke(accepted -> LOG.infof("submission %s from %s by %s: spec %s/%s version %d",
                             submission.id(), submission.source(), submitter.principal(), accepted.spec().team,
                             accepted.spec().name, accepted.spec().version))

@@ -1,0 +1,63 @@
+package dev.byoos.spec.service;
+
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.util.Set;
+
+import org.hibernate.exception.JDBCConnectionException;
+
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.impl.NoStackTraceThrowable;
+import io.vertx.sqlclient.ClosedConnectionException;
+import io.vertx.sqlclient.DatabaseException;
+
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
+
+/**
+ * Which database failures are an outage (the work succeeds unchanged once PostgreSQL is back) and
+ * not the work's own fault: the server refusing or dropping connections (stopped, restarting, shut
+ * down by an operator, out of connection slots) and no pool connection within
+ * {@code byoos.spec.database.acquire-timeout}. The last one answers a REST request 503, but a
+ * consumer must wait it out: the pool starves exactly when the server is slow or gone. Everything
+ * else (a constraint violation, a record contradicting the build) is permanent.
+ */
+public final class DatabaseOutages {
+
+    /** The name the waits, the logs and readiness give PostgreSQL. */
+    public static final String DATABASE = "database";
+
+    /** The whole message of the failure the pool's acquire timeout raises (Vert.x has no type for it). */
+    private static final String POOL_TIMEOUT = "Timeout";
+    /**
+     * SQLSTATEs of an outage outside class 08 (connection exception): admin_shutdown,
+     * crash_shutdown, cannot_connect_now (starting up or shutting down), too_many_connections.
+     */
+    private static final Set<String> OUTAGE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    /** Deep enough for Hibernate Reactive's and Mutiny's wrapping, bounded against cause loops. */
+    private static final int MAX_DEPTH = 16;
+
+    private DatabaseOutages() {
+    }
+
+    public static boolean isOutage(Throwable failure) {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++, cause = cause.getCause()) {
+            if (cause instanceof ConnectException || cause instanceof ClosedConnectionException
+                    || cause instanceof ConnectionPoolTooBusyException || cause instanceof JDBCConnectionException
+                    || cause instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(cause.getMessage())) {
+                return true;
+            }
+            String state = cause instanceof DatabaseException database ? database.getSqlState()
+                    : cause instanceof SQLException sql ? sql.getSQLState() : null;
+            if (state != null && (state.startsWith("08") || OUTAGE_STATES.contains(state))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code failure} as the transient failure DependencyWait waits out. */
+    public static DependencyUnavailableException unavailable(Throwable failure) {
+        return new DependencyUnavailableException(DATABASE, "PostgreSQL is unavailable: " + failure, failure);
+    }
+}
