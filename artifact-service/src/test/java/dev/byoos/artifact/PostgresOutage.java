@@ -11,7 +11,7 @@ import dev.byoos.testsupport.TestStack;
 
 /**
  * Takes the service's database away from it until closed, as a server going down does: every
- * session of the database is ended ("terminating connection due to administrator command",
+ * session of the service (its reactive client's) is ended ("terminating connection due to administrator command",
  * SQLSTATE 57P01) and new connections are refused ("database ... is not currently accepting
  * connections"). test-support has no PostgreSQL outage switch yet, and the stack's server cannot be
  * restarted from a test running as root ({@code pg_ctl} refuses root), so the outage is the
@@ -28,8 +28,10 @@ public final class PostgresOutage implements AutoCloseable {
     public static PostgresOutage begin() throws SQLException {
         try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
             statement.execute("ALTER DATABASE " + DATABASE + " ALLOW_CONNECTIONS false");
+            // The service's sessions only: the test JVM's own JDBC pool (the tests' DataSource) keeps its
+            // connections, which later tests still use.
             statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + DATABASE
-                    + "' AND pid <> pg_backend_pid()");
+                    + "' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'PostgreSQL JDBC%'");
         }
         return new PostgresOutage();
     }
