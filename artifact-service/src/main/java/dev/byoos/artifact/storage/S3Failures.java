@@ -12,11 +12,13 @@ import io.minio.errors.ErrorResponseException;
 public final class S3Failures {
 
     /**
-     * 4xx codes that still pass with time: throttling, a request that timed out, and a conditional
-     * request whose object changed after it was measured (the retry measures it again).
+     * Codes that say "not now" whatever status carries them (the same list as build-worker's shared
+     * classifier in storage-support), and a conditional request whose object changed after it was
+     * measured: this service's copy is conditional on the measured ETag, and the retry measures again.
      */
     private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "Throttling", "ThrottlingException",
-            "RequestTimeout", "RequestLimitExceeded", "TooManyRequests", "PreconditionFailed");
+            "RequestLimitExceeded", "TooManyRequests", "RequestTimeout", "ServiceUnavailable", "InternalError",
+            "OperationAborted", "XMinioServerNotInitialized", "PreconditionFailed");
     private static final Set<Integer> TRANSIENT_STATUSES = Set.of(408, 412, 429);
 
     private S3Failures() {
