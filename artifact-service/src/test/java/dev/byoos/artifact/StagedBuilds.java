@@ -9,6 +9,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
+import org.junit.jupiter.api.Assertions;
+
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
@@ -16,6 +18,7 @@ import io.minio.PutObjectArgs;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -113,6 +116,20 @@ public final class StagedBuilds implements AutoCloseable {
         return kafka.awaitRecords(Topics.ARTIFACTS_STORED, buildId, count, timeout).stream()
                 .map(record -> EventJson.read(record.value(), ArtifactStored.class))
                 .toList();
+    }
+
+    /**
+     * Waits for two {@code build.progress} notices of the build (the stage failed to reach
+     * {@code dependency}, backed off and tried again), each from this stage and naming it.
+     */
+    public void awaitWaitingNotices(String buildId, String dependency) {
+        List<BuildProgress> waiting = kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, 2, TIMEOUT).stream()
+                .map(record -> EventJson.read(record.value(), BuildProgress.class))
+                .toList();
+        for (BuildProgress progress : waiting) {
+            Assertions.assertEquals("artifact", progress.stage());
+            Assertions.assertEquals(dependency, progress.waitingFor());
+        }
     }
 
     /** sha256 of an object, read back by this client. */

@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 
+import dev.byoos.artifact.repository.DatabaseFailures.DatabaseUnavailableException;
 import dev.byoos.artifact.service.ArtifactIntake;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildProgress;
@@ -22,6 +23,7 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.messaging.resilience.Waiting;
 
 /**
@@ -30,9 +32,9 @@ import dev.byoos.messaging.resilience.Waiting;
  * artifact.
  *
  * <ul>
- *   <li>While S3 is unreachable the event waits, never dead-lettered; each failed attempt announces
- *       {@code build.progress} waiting for {@code s3}. The partition waits with it: later builds
- *       could not be stored either.</li>
+ *   <li>While S3 or the database is unreachable the event waits, never dead-lettered; each failed
+ *       attempt announces {@code build.progress} waiting for {@code s3} or {@code database}. The
+ *       partition waits with it: later builds could not be stored either.</li>
  *   <li>The message is acknowledged only after the outcome event was written. Malformed events are
  *       dead-lettered to {@code byoos.builds.completed.dlq}.</li>
  * </ul>
@@ -44,7 +46,7 @@ public class BuildCompletedConsumer {
 
     private final MutinyEmitter<String> stored;
     private final MutinyEmitter<String> failures;
-    /** Waits for S3; sent without holding the wait for the broker's answer. */
+    /** Waits for S3 or the database; sent without holding the wait for the broker's answer. */
     private final MutinyEmitter<String> progress;
     private final ArtifactIntake intake;
 
@@ -65,6 +67,8 @@ public class BuildCompletedConsumer {
                             .flatMap(outcome -> announce(event, outcome).invoke(() -> intake.counted(outcome)));
                 })
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
+                // The service stops mid-wait: neither done nor failed, the record is delivered again.
+                .onFailure(WaitAbandonedException.class).recoverWithItem(() -> null)
                 .onFailure().recoverWithUni(failure -> {
                     LOG.warnf("dead-lettering build.completed: %s", failure.getMessage());
                     return Uni.createFrom().completionStage(message.nack(failure));
@@ -106,8 +110,9 @@ public class BuildCompletedConsumer {
 
     /** Informational: a lost progress event changes nothing, so a failure to send one is only logged. */
     private void announceWaiting(BuildCompleted event, Waiting waiting) {
+        String what = DatabaseUnavailableException.DEPENDENCY.equals(waiting.dependency()) ? "The database" : "S3";
         BuildProgress announcement = new BuildProgress(event.build(), ArtifactIntake.STAGE, "verify", 0,
-                waiting.dependency(), "S3 is unavailable (attempt " + waiting.attempt()
+                waiting.dependency(), what + " is unavailable (attempt " + waiting.attempt()
                         + "); the artifact is stored as soon as it returns");
         progress.sendMessage(CloudEventMessages.withId(UUID.randomUUID().toString(), event.build().buildId(),
                         EventTypes.BUILD_PROGRESS, EventJson.write(announcement)))

@@ -16,11 +16,14 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
 
 /**
  * Hands every {@code build.requested} to {@link BuildRecords}: what a later {@code build.completed}
  * is checked against. A consumer group of its own (the worker's requests are not consumed away from
- * it). Malformed events are dead-lettered to {@code byoos.builds.requested.dlq}.
+ * it). While the database is down the record waits (and the partition with it), never
+ * dead-lettered; malformed events, and a database error that is no outage, are dead-lettered to
+ * {@code byoos.builds.requested.dlq}.
  */
 @ApplicationScoped
 public class BuildRequestedConsumer {
@@ -37,6 +40,8 @@ public class BuildRequestedConsumer {
     public Uni<Void> onBuildRequested(Message<String> message) {
         return Uni.createFrom().deferred(() -> records.remember(parse(message).build()))
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
+                // The service stops mid-wait: neither done nor failed, the record is delivered again.
+                .onFailure(WaitAbandonedException.class).recoverWithItem(() -> null)
                 .onFailure().recoverWithUni(failure -> {
                     LOG.warnf("dead-lettering build.requested: %s", failure.getMessage());
                     return Uni.createFrom().completionStage(message.nack(failure));

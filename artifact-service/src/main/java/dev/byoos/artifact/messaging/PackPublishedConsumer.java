@@ -16,10 +16,12 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
 
 /**
  * Hands every {@code pack.published} to {@link PackReferences}, so retention keeps the artifacts
- * published packs point at. Malformed events are dead-lettered to {@code byoos.packs.published.dlq}.
+ * published packs point at. While the database is down the record waits, never dead-lettered;
+ * malformed events are dead-lettered to {@code byoos.packs.published.dlq}.
  */
 @ApplicationScoped
 public class PackPublishedConsumer {
@@ -36,6 +38,8 @@ public class PackPublishedConsumer {
     public Uni<Void> onPackPublished(Message<String> message) {
         return Uni.createFrom().deferred(() -> references.record(parse(message)))
                 .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
+                // The service stops mid-wait: neither done nor failed, the record is delivered again.
+                .onFailure(WaitAbandonedException.class).recoverWithItem(() -> null)
                 .onFailure().recoverWithUni(failure -> {
                     LOG.warnf("dead-lettering pack.published: %s", failure.getMessage());
                     return Uni.createFrom().completionStage(message.nack(failure));

@@ -18,6 +18,14 @@ public class ProblemMappers {
                 .header("Retry-After", "30").build();
     }
 
+    /** S3 refuses this service's own request (its credentials, its bucket): an operator must act. */
+    @ServerExceptionMapper
+    public Response storageRefused(ArtifactStore.StorageRefusedException e, UriInfo uri) {
+        return Problem.of(502, "storage-refused", "Artifact storage refused the request",
+                "S3 refused the request (" + e.s3Code() + "); an operator must fix the storage configuration",
+                uri.getPath()).toResponse();
+    }
+
     @ServerExceptionMapper
     public Response storedObjectMissing(ArtifactStore.ObjectMissingException e, UriInfo uri) {
         return Problem.of(410, "artifact-gone", "The artifact's object is gone from storage", e.getMessage(),

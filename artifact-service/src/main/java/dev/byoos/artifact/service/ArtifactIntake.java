@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,16 +22,19 @@ import io.vertx.mutiny.core.Vertx;
 
 import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.artifact.repository.ArtifactEntity;
+import dev.byoos.artifact.repository.ObjectLocks;
 import dev.byoos.artifact.service.ArtifactPromoter.Promoted;
 import dev.byoos.artifact.service.ArtifactPromoter.StagedObjectRejectedException;
 import dev.byoos.artifact.signing.ArtifactSigner;
 import dev.byoos.artifact.signing.ProvenanceAttestations;
 import dev.byoos.artifact.storage.ArtifactStore;
+import dev.byoos.artifact.storage.ArtifactStore.StorageRefusedException;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildCompleted.StagedObject;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.messaging.resilience.Backoff;
-import dev.byoos.messaging.resilience.DependencyWait;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.messaging.resilience.WaitListener;
 import dev.byoos.storage.S3Settings;
 
@@ -46,8 +51,10 @@ import dev.byoos.storage.S3Settings;
  *       {@link UntrustedEventException}: counted, dead-lettered by the consumer, nothing recorded or signed.</li>
  *   <li>Idempotent on the build id (unique constraint): a build recorded already is announced again
  *       as it was recorded, without copying anything.</li>
- *   <li>While S3 is unreachable the promotion waits with capped exponential backoff, for as long as
- *       it takes; the caller is told of each wait.</li>
+ *   <li>While S3 or the database is unreachable the work waits with capped exponential backoff,
+ *       for as long as it takes; the caller is told of each wait. A permanent refusal (S3 access
+ *       denied, no such bucket; a constraint violation) fails the build at once.</li>
+ *   <li>Once the build is recorded (or failed here) its staged objects are removed.</li>
  * </ul>
  */
 @ApplicationScoped
@@ -56,7 +63,14 @@ public class ArtifactIntake {
     /** The stage a build fails at here ({@code build.failed}). */
     public static final String STAGE = "artifact";
 
+    /** build.failed codes of the permanent failures of this stage's dependencies. */
+    public static final String STORAGE_REFUSED = "STORAGE_REFUSED";
+    public static final String DATABASE_REFUSED = "DATABASE_REFUSED";
+
     private static final Logger LOG = Logger.getLogger(ArtifactIntake.class);
+    private static final String ARTIFACT_BUILD_UNIQUE = "artifact_build_unique";
+    /** Retention taking a reused object twice in a row for one build is rare; more is a fault. */
+    private static final int MAX_RETIRED_RETRIES = 3;
 
     /** What became of a completed build. */
     public sealed interface Outcome permits Stored, Rejected {
@@ -91,9 +105,12 @@ public class ArtifactIntake {
     private final BuildRecords records;
     private final ProvenanceAttestations attestations;
     private final ArtifactStore store;
+    private final DependencyWaits waits;
 
     public ArtifactIntake(ArtifactPromoter promoter, ArtifactSigner signer, ArtifactMetrics metrics, Vertx vertx,
-            S3Settings s3, BuildRecords records, ProvenanceAttestations attestations, ArtifactStore store) {
+            S3Settings s3, BuildRecords records, ProvenanceAttestations attestations, ArtifactStore store,
+            DependencyWaits waits) {
+        this.waits = waits;
         this.attestations = attestations;
         this.store = store;
         this.backoff = new Backoff(s3.retry().initialBackoff(), s3.retry().maxBackoff());
@@ -115,14 +132,16 @@ public class ArtifactIntake {
     public Uni<Outcome> store(BuildCompleted event, WaitListener waiting) {
         UUID buildId = UUID.fromString(event.build().buildId());
         // Past the check the event's coordinates are the request's own: everything below may use them.
-        return records.requested(buildId)
+        return waits.database(() -> records.requested(buildId), waiting)
                 .invoke(requested -> SourceCheck.check(event, requested, stagingBucket))
                 .onFailure(UntrustedEventException.class)
                 .invoke(failure -> metrics.refused(((UntrustedEventException) failure).code()))
-                .flatMap(checked -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId)))
+                .flatMap(checked -> waits.database(() -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId)),
+                        waiting))
                 .flatMap(existing -> existing != null
                         ? Uni.createFrom().item(new Stored(ArtifactAnnouncements.of(event, existing), null))
-                        : storeNew(event, buildId, waiting));
+                        : storeNew(event, buildId, waiting))
+                .call(outcome -> removeStaged(event));
     }
 
     /**
@@ -151,14 +170,82 @@ public class ArtifactIntake {
         // The promotion time is the successful attempt's: waiting out an S3 outage is counted apart.
         AtomicReference<Duration> promotion = new AtomicReference<>(Duration.ZERO);
         return promoteWaitingForStorage(event, attempts, promotion, waiting)
-                .flatMap(written -> record(event, buildId, written))
+                .flatMap(written -> waits.database(() -> record(event, buildId, written), waiting))
+                // Retention took an object this build found promoted already: promote it again.
+                .onFailure(ObjectRetiredException.class).retry().atMost(MAX_RETIRED_RETRIES)
                 .<Outcome>map(artifact -> new Stored(ArtifactAnnouncements.of(event, artifact), promotion.get()))
                 .onFailure(StagedObjectRejectedException.class).recoverWithItem(failure -> {
                     StagedObjectRejectedException rejected = (StagedObjectRejectedException) failure;
                     LOG.warnf("build %s: %s", buildId, rejected.getMessage());
-                    return new Rejected(new BuildFailed(event.build(), STAGE, rejected.code(), rejected.getMessage(),
-                            false, BuildFailed.BUILDER, attempts.get()), event.image().format());
+                    return rejected(event, rejected.code(), rejected.getMessage(), BuildFailed.BUILDER, attempts);
+                })
+                .onFailure(StorageRefusedException.class).recoverWithItem(failure -> {
+                    LOG.warnf("build %s: %s", buildId, failure.getMessage());
+                    return rejected(event, STORAGE_REFUSED, failure.getMessage(), BuildFailed.INFRASTRUCTURE, attempts);
+                })
+                .onFailure(ArtifactIntake::isDatabaseRefusal).recoverWithItem(failure -> {
+                    LOG.warnf("build %s: the database refused its artifact: %s", buildId, failure.getMessage());
+                    return rejected(event, DATABASE_REFUSED, "the database refused the artifact record of build "
+                            + buildId + ": " + failure.getMessage(), BuildFailed.INFRASTRUCTURE, attempts);
                 });
+    }
+
+    private static Rejected rejected(BuildCompleted event, String code, String reason, String category,
+            AtomicInteger attempts) {
+        return new Rejected(new BuildFailed(event.build(), STAGE, code, reason, false, category, attempts.get()),
+                event.image().format());
+    }
+
+    /**
+     * A database error that is no outage (those were waited out) while recording: a constraint
+     * violation other than the build's own duplicate, a value out of range. Anything else that
+     * failed here is a fault of this service, left to the dead-letter topic.
+     */
+    private static boolean isDatabaseRefusal(Throwable failure) {
+        if (failure instanceof WaitAbandonedException) {
+            return false;
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof io.vertx.sqlclient.DatabaseException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The staged objects are this attempt's own keys ({@link SourceCheck}: under the build's prefix;
+     * another attempt stages under its own): once the build is recorded, or failed here, nothing
+     * needs them, and an identical build reuses the promoted copy, never these. A failure to delete
+     * is only logged; the staging bucket's lifecycle rule is the backstop.
+     */
+    private Uni<Void> removeStaged(BuildCompleted event) {
+        Context context = vertx.getOrCreateContext();
+        return vertx.executeBlocking(Uni.createFrom().item(() -> {
+                    for (StagedObject staged : stagedObjects(event)) {
+                        try {
+                            store.deleteStaged(staged.bucket(), staged.key());
+                        } catch (RuntimeException e) {
+                            LOG.warnf("build %s: staged %s/%s not removed (the lifecycle rule will): %s",
+                                    event.build().buildId(), staged.bucket(), staged.key(), e.getMessage());
+                        }
+                    }
+                    return null;
+                }))
+                .emitOn(command -> context.runOnContext(command))
+                .replaceWithVoid();
+    }
+
+    private static List<StagedObject> stagedObjects(BuildCompleted event) {
+        List<StagedObject> staged = new ArrayList<>();
+        staged.add(event.image());
+        if (event.sbom() != null) {
+            staged.add(event.sbom());
+        }
+        if (event.log() != null) {
+            staged.add(event.log());
+        }
+        return staged;
     }
 
     /**
@@ -168,15 +255,8 @@ public class ArtifactIntake {
      */
     private Uni<Promotion> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
             AtomicReference<Duration> promotion, WaitListener waiting) {
-        Context context = vertx.getOrCreateContext();
         // One wait per event: its listener speaks for this build.
-        DependencyWait wait = new DependencyWait(backoff, pause -> {
-            LOG.warnf("build %s: S3 unavailable (attempt %d), retrying: %s", event.build().buildId(), pause.attempt(),
-                    pause.failure().getMessage());
-            metrics.storageUnavailable(event.build(), event.image().format());
-            waiting.waiting(pause);
-        });
-        return wait.<Promotion>retrying(() -> vertx.executeBlocking(Uni.createFrom().item(() -> {
+        return waits.<Promotion>waitingOut(backoff, () -> vertx.executeBlocking(Uni.createFrom().item(() -> {
                     attempts.incrementAndGet();
                     long started = System.nanoTime();
                     Promoted promoted = promoter.promote(event);
@@ -185,21 +265,66 @@ public class ArtifactIntake {
                     store.put(attestation.key(), attestation.envelope());
                     promotion.set(Duration.ofNanos(System.nanoTime() - started));
                     return new Promotion(promoted, attestation);
-                })))
-                .emitOn(command -> context.runOnContext(command));
+                })), pause -> {
+                    LOG.warnf("build %s: S3 unavailable (attempt %d), retrying: %s", event.build().buildId(),
+                            pause.attempt(), pause.failure().getMessage());
+                    metrics.storageUnavailable(event.build(), event.image().format());
+                    waiting.waiting(pause);
+                });
     }
 
+    /**
+     * Records the artifact. Its row is written first, then the keys of the objects it points at are
+     * locked ({@link ObjectLocks}) and checked to be still there: retention deletes an object only
+     * under the same lock when no artifact points at it, so an object this build found promoted by an
+     * identical build is either still there and now referenced, or gone and promoted again
+     * ({@link ObjectRetiredException}).
+     */
     private Uni<ArtifactEntity> record(BuildCompleted event, UUID buildId, Promotion promotion) {
         ArtifactEntity artifact = newArtifact(event, buildId, promotion.promoted());
         artifact.attestationKey = promotion.attestation().key();
         artifact.attestationSha256 = promotion.attestation().sha256();
         artifact.attestationSize = (long) promotion.attestation().envelope().length;
-        return Panache.withTransaction(artifact::persist)
+        Context context = vertx.getOrCreateContext();
+        List<ArtifactPromoter.Stored> objects = promotion.promoted().objects();
+        return Panache.withTransaction(() -> artifact.<ArtifactEntity>persist()
+                        .call(Panache::flush)
+                        .call(() -> ObjectLocks.lock(objects.stream().map(ArtifactPromoter.Stored::key).toList()))
+                        .call(() -> vertx.executeBlocking(Uni.createFrom().item(() -> missing(objects)))
+                                .emitOn(command -> context.runOnContext(command))
+                                .invoke(missing -> {
+                                    if (!missing.isEmpty()) {
+                                        throw new ObjectRetiredException(buildId, missing);
+                                    }
+                                })))
                 .replaceWith(artifact)
                 // Another consumer may have recorded the build between our lookup and this insert
                 // (a redelivery during a rebalance): the unique build id refused ours, theirs stands.
-                .onFailure().recoverWithUni(failure -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
+                .onFailure(ArtifactIntake::isDuplicateBuild)
+                .recoverWithUni(failure -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
                         .onItem().ifNull().failWith(failure));
+    }
+
+    private List<String> missing(List<ArtifactPromoter.Stored> objects) {
+        return objects.stream().filter(object -> !store.holds(object.key(), object.size()))
+                .map(ArtifactPromoter.Stored::key).toList();
+    }
+
+    /** The unique build id refused a second artifact of the build (SQLSTATE 23505 on artifact_build_unique). */
+    private static boolean isDuplicateBuild(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof io.vertx.pgclient.PgException pg) {
+                return "23505".equals(pg.getSqlState()) && pg.getMessage().contains(ARTIFACT_BUILD_UNIQUE);
+            }
+        }
+        return false;
+    }
+
+    /** Retention deleted an object this build found promoted before it could point at it. */
+    static class ObjectRetiredException extends RuntimeException {
+        ObjectRetiredException(UUID buildId, List<String> keys) {
+            super("build " + buildId + ": retention deleted " + keys + " before the build pointed at it");
+        }
     }
 
     private ArtifactEntity newArtifact(BuildCompleted event, UUID buildId, Promoted promoted) {

@@ -1,5 +1,9 @@
 package dev.byoos.artifact.service;
 
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
@@ -30,6 +34,11 @@ public class ArtifactPromoter {
 
     /** @param sbom null when the build made none; @param log likewise */
     public record Promoted(Stored image, Stored sbom, Stored log) {
+
+        /** The stored objects the artifact points at. */
+        public List<Stored> objects() {
+            return Stream.of(image, sbom, log).filter(Objects::nonNull).toList();
+        }
     }
 
     /**

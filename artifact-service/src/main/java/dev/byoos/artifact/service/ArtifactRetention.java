@@ -15,10 +15,12 @@ import org.jboss.logging.Logger;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Context;
 import io.vertx.mutiny.core.Vertx;
 
 import dev.byoos.artifact.config.RetentionConfig;
 import dev.byoos.artifact.repository.ArtifactEntity;
+import dev.byoos.artifact.repository.ObjectLocks;
 import dev.byoos.artifact.storage.ArtifactStore;
 
 /**
@@ -27,8 +29,12 @@ import dev.byoos.artifact.storage.ArtifactStore;
  * (image, SBOM, log) is deleted only when no remaining artifact points at it, since identical
  * content is stored once for every build that made it.
  *
- * <p>Records go first, in one transaction, then the objects: a failure in between leaves objects
- * without records (space, reported), never records without objects.
+ * <p>Records go first, in one transaction, then the objects, each in a transaction of its own that
+ * holds the object's lock ({@link ObjectLocks}) and deletes it only if still no artifact points at
+ * it. A build that found the object promoted by an identical build and skipped its copy records
+ * itself under the same lock after checking the object is there: it either keeps the object alive
+ * or sees it gone and copies it again. A failure between records and objects leaves objects without
+ * records (space, reported), never records without objects.
  */
 @ApplicationScoped
 public class ArtifactRetention {
@@ -53,7 +59,7 @@ public class ArtifactRetention {
 
     private final RetentionConfig config;
     private final ArtifactStore store;
-    /** Object deletions block: they run on a worker thread, after the records' transaction. */
+    /** Object deletions block: they run on a worker thread, each in its object's locked transaction. */
     private final Vertx vertx;
 
     /** An artifact retention deletes. */
@@ -91,8 +97,46 @@ public class ArtifactRetention {
                         .flatMap(objects -> (expired.isEmpty() ? Uni.createFrom().item(0L)
                                 : ArtifactEntity.delete("id in ?1", ids(expired)))
                                 .replaceWith(new Selection(expired, objects)))))
-                .flatMap(selection -> vertx.executeBlocking(Uni.createFrom().item(() -> deleteObjects(selection.objects())))
-                        .map(failed -> plan(cutoff, selection.expired(), selection.objects(), failed, false)));
+                .flatMap(selection -> deleteObjects(selection.objects()).map(deletion -> plan(cutoff,
+                        selection.expired(), deletion.unreferenced(), deletion.failed(), false)));
+    }
+
+    /**
+     * The objects no artifact pointed at when their turn came, and those of them whose deletion
+     * failed; an object an artifact took up meanwhile is in neither.
+     */
+    private record Deletion(List<String> unreferenced, List<String> failed) {
+    }
+
+    private Uni<Deletion> deleteObjects(List<String> keys) {
+        Deletion deletion = new Deletion(new ArrayList<>(), new ArrayList<>());
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        for (String key : keys) {
+            chain = chain.flatMap(previous -> deleteUnreferenced(key, deletion));
+        }
+        return chain.replaceWith(deletion);
+    }
+
+    /** Deletes {@code key} under its lock, unless an artifact recorded since the run began points at it. */
+    private Uni<Void> deleteUnreferenced(String key, Deletion deletion) {
+        Context context = vertx.getOrCreateContext();
+        return Panache.withTransaction(() -> ObjectLocks.lock(List.of(key))
+                .flatMap(locked -> ObjectLocks.references(key))
+                .flatMap(references -> {
+                    if (references > 0) {
+                        LOG.infof("retention: %s is kept, an artifact recorded since points at it", key);
+                        return Uni.createFrom().voidItem();
+                    }
+                    return vertx.executeBlocking(Uni.createFrom().item(() -> delete(key)))
+                            .emitOn(command -> context.runOnContext(command))
+                            .invoke(deleted -> {
+                                deletion.unreferenced().add(key);
+                                if (!deleted) {
+                                    deletion.failed().add(key);
+                                }
+                            })
+                            .replaceWithVoid();
+                }));
     }
 
     private record Selection(List<ArtifactEntity> expired, List<String> objects) {
@@ -135,17 +179,14 @@ public class ArtifactRetention {
                 });
     }
 
-    private List<String> deleteObjects(List<String> keys) {
-        List<String> failed = new ArrayList<>();
-        for (String key : keys) {
-            try {
-                store.delete(key);
-            } catch (RuntimeException e) {
-                LOG.warnf("retention: could not delete %s (its record is gone): %s", key, e.getMessage());
-                failed.add(key);
-            }
+    private boolean delete(String key) {
+        try {
+            store.delete(key);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warnf("retention: could not delete %s (its record is gone): %s", key, e.getMessage());
+            return false;
         }
-        return failed;
     }
 
     private Plan plan(OffsetDateTime cutoff, List<ArtifactEntity> expired, List<String> objects, List<String> failed,

@@ -7,6 +7,9 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.jboss.logging.Logger;
+
+import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Context;
@@ -25,23 +28,34 @@ import dev.byoos.contract.EventJson;
 @ApplicationScoped
 public class BuildRecords {
 
+    private static final Logger LOG = Logger.getLogger(BuildRecords.class);
+
     private final Vertx vertx;
     private final BuildRecordConfig config;
+    private final DependencyWaits waits;
 
-    public BuildRecords(Vertx vertx, BuildRecordConfig config) {
+    public BuildRecords(Vertx vertx, BuildRecordConfig config, DependencyWaits waits) {
         this.vertx = vertx;
         this.config = config;
+        this.waits = waits;
     }
 
-    /** Keeps the first request of a build; a redelivered (or repeated) request changes nothing. */
+    /**
+     * Keeps the first request of a build; a redelivered (or repeated) request changes nothing. While
+     * the database is down it waits (and the partition with it): the request is never dropped.
+     */
+    @WithSpan
     public Uni<Void> remember(BuildCoordinates build) {
         UUID buildId = UUID.fromString(build.buildId());
-        return Panache.withTransaction(() -> BuildRecordEntity.findByBuild(buildId)
-                        .flatMap(existing -> existing != null ? Uni.createFrom().voidItem()
-                                : newRecord(buildId, build).persist().replaceWithVoid()))
-                // Two consumers of a rebalancing partition may insert the same build: the first stands.
-                .onFailure().recoverWithUni(failure -> Panache.withSession(() -> BuildRecordEntity.findByBuild(buildId))
-                        .onItem().ifNull().failWith(failure).replaceWithVoid());
+        return waits.database(() -> Panache.withTransaction(() -> BuildRecordEntity.findByBuild(buildId)
+                                .flatMap(existing -> existing != null ? Uni.createFrom().voidItem()
+                                        : newRecord(buildId, build).persist().replaceWithVoid()))
+                        // Two consumers of a rebalancing partition may insert the same build: the first stands.
+                        .onFailure().recoverWithUni(failure -> Panache.withSession(
+                                        () -> BuildRecordEntity.findByBuild(buildId))
+                                .onItem().ifNull().failWith(failure).replaceWithVoid()),
+                waiting -> LOG.warnf("build %s: request not recorded, %s unavailable (attempt %d), retrying: %s",
+                        buildId, waiting.dependency(), waiting.attempt(), waiting.failure().getMessage()));
     }
 
     /**

@@ -6,6 +6,8 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.jboss.logging.Logger;
+
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
@@ -20,10 +22,29 @@ import dev.byoos.contract.PackPublished;
 @ApplicationScoped
 public class PackReferences {
 
-    /** @param event a valid pack.published (build id a UUID) */
+    private static final Logger LOG = Logger.getLogger(PackReferences.class);
+
+    private final DependencyWaits waits;
+
+    public PackReferences(DependencyWaits waits) {
+        this.waits = waits;
+    }
+
+    /**
+     * Waits while the database is down: a lost reference would let retention delete what a
+     * published pack points at.
+     *
+     * @param event a valid pack.published (build id a UUID)
+     */
     @WithSpan
     public Uni<Void> record(PackPublished event) {
         UUID buildId = UUID.fromString(event.build().buildId());
+        return waits.database(() -> insert(event, buildId),
+                waiting -> LOG.warnf("build %s: pack reference not recorded, %s unavailable (attempt %d), retrying: %s",
+                        buildId, waiting.dependency(), waiting.attempt(), waiting.failure().getMessage()));
+    }
+
+    private static Uni<Void> insert(PackPublished event, UUID buildId) {
         UUID id = PackReferenceEntity.idOf(buildId, event.reference());
         return Panache.withTransaction(() -> PackReferenceEntity.<PackReferenceEntity>findById(id)
                 .flatMap(existing -> {

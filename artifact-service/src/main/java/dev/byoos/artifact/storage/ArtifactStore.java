@@ -36,7 +36,8 @@ public class ArtifactStore {
 
     /** Large enough that hashing, not the number of read calls, bounds the throughput. */
     private static final int READ_BUFFER_BYTES = 1024 * 1024;
-    private static final Set<String> ABSENT = Set.of("NoSuchKey", "NoSuchObject", "NoSuchBucket");
+    /** An absent object; a missing bucket is no such answer but a permanent error ({@link S3Failures}). */
+    private static final Set<String> ABSENT = Set.of("NoSuchKey", "NoSuchObject");
 
     private final MinioClient client;
     private final String artifactsBucket;
@@ -76,6 +77,7 @@ public class ArtifactStore {
      *
      * @throws ObjectMissingException     when the object does not exist
      * @throws StorageUnavailableException when S3 fails; retrying later may succeed
+     * @throws StorageRefusedException     when S3 refuses the request for good (access denied, no such bucket)
      */
     public Measured measure(String bucket, String key) {
         String location = bucket + "/" + key;
@@ -107,7 +109,7 @@ public class ArtifactStore {
     public String promote(String sourceBucket, String sourceKey, Measured verified) {
         String key = contentAddress(verified.sha256());
         String location = sourceBucket + "/" + sourceKey;
-        return call("promoting " + location + " to " + key, () -> {
+        return call("promoting " + location + " to " + artifactsBucket + "/" + key, () -> {
             if (sizeOf(key) == verified.size()) {
                 return key;
             }
@@ -155,6 +157,27 @@ public class ArtifactStore {
         }, location);
     }
 
+    /**
+     * @return whether the artifacts bucket holds {@code key} with {@code size} bytes right now: an
+     *         artifact about to be recorded checks that retention did not take its object meanwhile
+     */
+    public boolean holds(String key, long size) {
+        String location = artifactsBucket + "/" + key;
+        return call("checking " + location, () -> sizeOf(key) == size, location);
+    }
+
+    /**
+     * Deletes an object a build staged, once its content was promoted (or the build failed here);
+     * deleting one that is already gone succeeds.
+     */
+    public void deleteStaged(String stagingBucket, String key) {
+        String location = stagingBucket + "/" + key;
+        call("deleting " + location, () -> {
+            client.removeObject(RemoveObjectArgs.builder().bucket(stagingBucket).object(key).build());
+            return key;
+        }, location);
+    }
+
     public static String contentAddress(String sha256) {
         return "sha256/" + sha256;
     }
@@ -185,8 +208,10 @@ public class ArtifactStore {
     }
 
     /**
-     * Runs one S3 operation and sorts its failures: an absent object is final, anything else (no
-     * connection, a timeout, a 5xx, a version that changed under a conditional request) may pass.
+     * Runs one S3 operation and sorts its failures: an absent object and a refusal S3 will repeat
+     * (access denied, no such bucket, any 4xx but throttling and timeouts: {@link S3Failures}) are
+     * final; anything else (no connection, a timeout, a 5xx, throttling, a version that changed under
+     * a conditional request) may pass.
      */
     private static <T> T call(String what, S3Call<T> operation, String location) {
         try {
@@ -195,7 +220,13 @@ public class ArtifactStore {
             if (ABSENT.contains(e.errorResponse().code())) {
                 throw new ObjectMissingException(location);
             }
+            if (!S3Failures.isTransient(e)) {
+                throw new StorageRefusedException(what, e.errorResponse().code(), e);
+            }
             throw new StorageUnavailableException(what, e);
+        } catch (IllegalArgumentException e) {
+            // The MinIO client checks names before sending: an invalid bucket name never becomes valid.
+            throw new StorageRefusedException(what, "InvalidBucketName", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StorageUnavailableException(what, e);
@@ -212,7 +243,27 @@ public class ArtifactStore {
         }
     }
 
-    /** S3 could not be reached or refused the request; retrying later may succeed. */
+    /**
+     * S3 refused the request and will refuse it again (access denied, no such bucket, an invalid
+     * bucket name or credentials): waiting changes nothing.
+     */
+    public static class StorageRefusedException extends RuntimeException {
+
+        private final String s3Code;
+
+        /** @param what the operation with its bucket and key, e.g. {@code reading byoos-staging/builds/…} */
+        public StorageRefusedException(String what, String s3Code, Throwable cause) {
+            super("S3 refused " + what + ": " + s3Code + " (" + cause.getMessage() + ")", cause);
+            this.s3Code = s3Code;
+        }
+
+        /** S3's error code, e.g. {@code AccessDenied}, {@code NoSuchBucket}. */
+        public String s3Code() {
+            return s3Code;
+        }
+    }
+
+    /** S3 could not be reached or answered "not now" (5xx, throttling); retrying later may succeed. */
     public static class StorageUnavailableException extends DependencyUnavailableException {
 
         /** What work waits for while S3 is unavailable ({@code build.progress} waitingFor). */

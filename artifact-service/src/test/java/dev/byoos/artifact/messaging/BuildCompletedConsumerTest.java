@@ -152,6 +152,44 @@ class BuildCompletedConsumerTest {
     }
 
     @Test
+    void theStagedObjectsAreRemovedOnceRecordedAndNothingAnotherAttemptOrAnIdenticalBuildNeeds() throws Exception {
+        byte[] content = StagedBuilds.uniqueContent("staged and removed");
+        BuildCompleted first = builds.stage("platform", "node", "qcow2", content,
+                new Extras(StagedBuilds.uniqueContent("sbom"), StagedBuilds.uniqueContent("log"), null, null, null));
+        // Another attempt of the same build, still staging under its own keys.
+        String otherAttempt = "builds/" + first.build().buildId() + "/attempt-2/disk.qcow2";
+        builds.s3.putObject(PutObjectArgs.builder().bucket(first.image().bucket()).object(otherAttempt)
+                .stream(new ByteArrayInputStream(content), content.length, -1).build());
+
+        ArtifactStored stored = builds.store(first);
+
+        assertFalse(staged(first.image()), "the image's staged copy is removed once promoted");
+        assertFalse(staged(first.sbom()));
+        assertFalse(staged(first.log()));
+        assertTrue(exists(first.image().bucket(), otherAttempt), "another attempt's object is not this one's to remove");
+        // An identical build finds the promoted copy, not the removed staged one, and loses nothing.
+        BuildCompleted twin = builds.stage("team-b", "twin", "qcow2", content, Extras.NONE);
+        ArtifactStored second = builds.store(twin);
+        assertEquals(stored.key(), second.key());
+        assertEquals(StagedBuilds.sha256(content), builds.sha256Of(second.bucket(), second.key()));
+        assertFalse(staged(twin.image()));
+    }
+
+    private boolean staged(BuildCompleted.StagedObject object) throws Exception {
+        return exists(object.bucket(), object.key());
+    }
+
+    private boolean exists(String bucket, String key) throws Exception {
+        try {
+            builds.s3.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+            return true;
+        } catch (io.minio.errors.ErrorResponseException e) {
+            assertEquals("NoSuchKey", e.errorResponse().code(), e::getMessage);
+            return false;
+        }
+    }
+
+    @Test
     void countsStoredRejectedAndRedeliveredArtifactsWithTheBytesAndTimeOfEachPromotion() throws Exception {
         String team = "metrics-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> artifact = Map.of("team", team, "cloud", "qemu", "format", "qcow2");

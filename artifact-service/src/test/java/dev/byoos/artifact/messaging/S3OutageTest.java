@@ -1,10 +1,11 @@
 package dev.byoos.artifact.messaging;
 
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.List;
 
 import javax.sql.DataSource;
 
@@ -20,17 +21,17 @@ import dev.byoos.artifact.Rows;
 import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
+import dev.byoos.artifact.health.OutageReadiness;
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCompleted;
-import dev.byoos.contract.BuildProgress;
-import dev.byoos.contract.EventJson;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.TestStack;
 
 /**
  * The devstack's S3 really goes away (connections refused) and comes back on the same port: a
- * build that completes meanwhile waits, says so, and is stored once when S3 returns.
+ * build that completes meanwhile waits, says so (and readiness names what it waits for), and is
+ * stored once when S3 returns.
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
@@ -49,15 +50,9 @@ class S3OutageTest {
 
             try (AutoCloseable outage = TestStack.s3Outage()) {
                 builds.send(completed);
-                // Two waiting notices: the stage failed to reach S3, backed off and tried again.
-                List<BuildProgress> waiting = builds.kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, 2,
-                        StagedBuilds.TIMEOUT).stream()
-                        .map(record -> EventJson.read(record.value(), BuildProgress.class))
-                        .toList();
-                for (BuildProgress progress : waiting) {
-                    assertEquals("artifact", progress.stage());
-                    assertEquals("s3", progress.waitingFor());
-                }
+                builds.awaitWaitingNotices(buildId, "s3");
+                given().get("/q/health/ready").then().statusCode(503).body("checks.find { it.name == '"
+                        + OutageReadiness.NAME + "' }.data.waitingFor-s3", greaterThan(0));
             }
 
             ArtifactStored stored = builds.awaitStored(buildId, 1, Duration.ofMinutes(2)).get(0);

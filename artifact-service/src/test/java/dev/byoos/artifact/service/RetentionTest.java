@@ -15,6 +15,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -36,6 +38,7 @@ import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
 import dev.byoos.artifact.StagedBuilds.Extras;
 import dev.byoos.contract.ArtifactStored;
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
@@ -108,6 +111,95 @@ class RetentionTest {
         assertFalse(exists(versions.get(2)));
         assertTrue(exists(versions.get(1)), "the other spec's artifact still needs it");
         assertTrue(exists(versions.get(0)), "a published pack references it");
+    }
+
+    /**
+     * An identical build found the expired artifact's object and skipped its copy, but had not
+     * recorded itself when retention deleted that object: it must copy again, never point at nothing.
+     * Its insert is held back by an uncommitted row with its build id until retention has run.
+     */
+    @Test
+    void anIdenticalBuildThatSkippedItsCopyButRecordsAfterRetentionDeletedTheObjectCopiesItAgain() throws Exception {
+        String spec = "race-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] shared = StagedBuilds.uniqueContent("raced");
+        ArtifactStored expired = storeExpired(spec, shared);
+        BuildCompleted twin = builds.stage("team-b", spec + "-twin", "qcow2", shared, Extras.NONE);
+
+        try (Connection blocker = database.getConnection()) {
+            blocker.setAutoCommit(false);
+            blocker.createStatement().executeUpdate(placeholderArtifact(twin.build().buildId()));
+            builds.send(twin);
+            awaitBlocked("insert into artifact");
+
+            JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then()
+                    .statusCode(200).extract().jsonPath();
+            assertEquals(Set.of(expired.build().buildId()), buildsOf(run, spec));
+            blocker.rollback();
+        }
+
+        ArtifactStored stored = builds.awaitStored(twin.build().buildId(), 1, StagedBuilds.TIMEOUT).get(0);
+        assertEquals(expired.key(), stored.key());
+        assertTrue(exists(stored), "the twin's artifact points at an object that exists");
+        assertEquals(StagedBuilds.sha256(shared), builds.sha256Of(stored.bucket(), stored.key()));
+    }
+
+    /**
+     * Retention chose the expired artifact's object (no record pointed at it) and is held back while
+     * an identical build, skipping its copy, records itself: the object must stay.
+     */
+    @Test
+    void anObjectAnIdenticalBuildRecordedWhileRetentionWasUnderWayIsKept() throws Exception {
+        String spec = "race-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] shared = StagedBuilds.uniqueContent("kept");
+        ArtifactStored expired = storeExpired(spec, shared);
+        BuildCompleted twin = builds.stage("team-b", spec + "-twin", "qcow2", shared, Extras.NONE);
+
+        CompletableFuture<JsonPath> run;
+        try (Connection blocker = database.getConnection()) {
+            blocker.setAutoCommit(false);
+            blocker.createStatement().executeQuery("select id from artifact where build_id = '"
+                    + expired.build().buildId() + "' for update");
+            run = CompletableFuture.supplyAsync(() -> given().header("Authorization", ADMIN)
+                    .post("/api/v1/retention/runs").then().statusCode(200).extract().jsonPath());
+            awaitBlocked("delete from artifact");
+
+            ArtifactStored stored = builds.store(twin);
+            assertEquals(expired.key(), stored.key());
+            blocker.rollback();
+        }
+
+        JsonPath result = run.get(StagedBuilds.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(Set.of(expired.build().buildId()), buildsOf(result, spec));
+        assertFalse(result.getList("objects").contains(expired.key()), "the twin points at it now");
+        assertTrue(exists(expired), "the object the twin points at is still there");
+        assertEquals(StagedBuilds.sha256(shared), builds.sha256Of(expired.bucket(), expired.key()));
+    }
+
+    /** Stores {@code content} as an artifact of {@code spec} that the next run deletes (two newer ones, ten days old). */
+    private ArtifactStored storeExpired(String spec, byte[] content) throws Exception {
+        ArtifactStored expired = builds.store(builds.stage("team-a", spec, "qcow2", content, Extras.NONE));
+        execute("update artifact set created_at = now() - interval '10 days' where build_id = '"
+                + expired.build().buildId() + "'");
+        for (int i = 0; i < 2; i++) {
+            builds.store(builds.stage("team-a", spec, "qcow2", StagedBuilds.uniqueContent("newer " + i), Extras.NONE));
+        }
+        return expired;
+    }
+
+    /** A row with the build's id, never committed: the service's insert of that build waits for it. */
+    private static String placeholderArtifact(String buildId) {
+        return "insert into artifact (id, build_id, team, spec_name, spec_version, spec_digest, target_cloud, format, "
+                + "target_format, sha256, size_bytes, bucket, object_key, staged_key, builder, created_at) values ('"
+                + UUID.randomUUID() + "', '" + buildId + "', 'placeholder', 'placeholder', 1, '" + "0".repeat(64)
+                + "', 'qemu', 'qcow2', 'qcow2', '" + "0".repeat(64) + "', 0, 'placeholder', 'placeholder', "
+                + "'placeholder', 'placeholder', now())";
+    }
+
+    /** Waits until a statement of the service starting with {@code statement} waits for a lock. */
+    private void awaitBlocked(String statement) {
+        await(statement + " waiting for a lock").atMost(StagedBuilds.TIMEOUT).pollInterval(Duration.ofMillis(100))
+                .until(() -> count("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                        + "and datname = 'artifact_service' and query ilike '" + statement + "%'") > 0);
     }
 
     @Test

@@ -1,0 +1,42 @@
+package dev.byoos.artifact.repository;
+
+import java.util.Collection;
+import java.util.List;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Transaction-scoped PostgreSQL advisory locks on stored objects' keys. Retention deletes an object
+ * only while holding its key's lock and seeing no artifact that points at it; an artifact that
+ * reuses an object is recorded only while holding the same lock and seeing the object still there.
+ * One of the two goes first, and the other sees what it did.
+ */
+public final class ObjectLocks {
+
+    /** {@code pg_advisory_xact_lock} returns void: counting its one row gives Hibernate a type to read. */
+    private static final String LOCK = "select count(*) from (select pg_advisory_xact_lock(hashtextextended(?1, 0))) locked";
+
+    private ObjectLocks() {
+    }
+
+    /**
+     * Locks every key until the current transaction ends, in one order for every caller (no deadlock
+     * between two that lock several). Must run inside a transaction.
+     */
+    public static Uni<Void> lock(Collection<String> keys) {
+        List<String> ordered = keys.stream().distinct().sorted().toList();
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        for (String key : ordered) {
+            chain = chain.flatMap(locked -> Panache.getSession()
+                    .flatMap(session -> session.createNativeQuery(LOCK, Long.class).setParameter(1, key).getSingleResult())
+                    .replaceWithVoid());
+        }
+        return chain;
+    }
+
+    /** How many artifacts point at {@code key} (as image, SBOM or log). */
+    public static Uni<Long> references(String key) {
+        return ArtifactEntity.count("objectKey = ?1 or sbomKey = ?1 or logKey = ?1", key);
+    }
+}

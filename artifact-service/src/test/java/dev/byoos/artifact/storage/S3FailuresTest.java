@@ -1,0 +1,140 @@
+package dev.byoos.artifact.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+
+import dev.byoos.artifact.storage.ArtifactStore.StorageRefusedException;
+import dev.byoos.artifact.storage.ArtifactStore.StorageUnavailableException;
+import dev.byoos.messaging.resilience.DependencyFailures;
+import dev.byoos.storage.S3Settings;
+import dev.byoos.testsupport.Endpoints;
+import dev.byoos.testsupport.TestStack;
+
+/**
+ * What the test stack's real S3 answers, sorted: refusals that repeat (bad credentials, a missing or
+ * invalid bucket) are final and name the bucket, key and S3 code; an S3 that is down is an outage.
+ */
+class S3FailuresTest {
+
+    private final Endpoints endpoints = TestStack.endpoints();
+
+    @Test
+    void badCredentialsAMissingBucketAndAnInvalidBucketNameAreRefusedForGoodNamingBucketKeyAndCode() throws Exception {
+        String key = "builds/" + UUID.randomUUID() + "/attempt-1/disk.qcow2";
+        byte[] content = "staged\n".getBytes(StandardCharsets.UTF_8);
+        client(endpoints.s3SecretKey()).putObject(PutObjectArgs.builder().bucket(endpoints.s3StagingBucket())
+                .object(key).stream(new ByteArrayInputStream(content), content.length, -1).build());
+
+        StorageRefusedException badSecret = assertThrows(StorageRefusedException.class,
+                () -> store("not-the-secret").measure(endpoints.s3StagingBucket(), key));
+        assertRefusal(badSecret, endpoints.s3StagingBucket() + "/" + key);
+
+        // A HEAD has no body to name the missing bucket (it reads as a missing object); a write does.
+        String missingBucket = "byoos-missing-" + UUID.randomUUID().toString().substring(0, 8);
+        StorageRefusedException noBucket = assertThrows(StorageRefusedException.class,
+                () -> store(endpoints.s3SecretKey(), missingBucket).put("provenance/x.intoto.json", content));
+        assertEquals("NoSuchBucket", noBucket.s3Code());
+        assertRefusal(noBucket, missingBucket + "/provenance/x.intoto.json");
+
+        StorageRefusedException invalidName = assertThrows(StorageRefusedException.class,
+                () -> store(endpoints.s3SecretKey()).measure("Invalid_Bucket!", key));
+        assertEquals("InvalidBucketName", invalidName.s3Code());
+        assertRefusal(invalidName, "Invalid_Bucket!/" + key);
+    }
+
+    @Test
+    void anS3ThatIsDownIsAnOutage() throws Exception {
+        String key = "builds/" + UUID.randomUUID() + "/attempt-1/disk.qcow2";
+        try (AutoCloseable outage = TestStack.s3Outage()) {
+            StorageUnavailableException down = assertThrows(StorageUnavailableException.class,
+                    () -> store(endpoints.s3SecretKey()).measure(endpoints.s3StagingBucket(), key));
+            assertTrue(DependencyFailures.isTransient(down));
+        }
+    }
+
+    @Test
+    void serverErrorsThrottlingAndTimeoutsPassEveryOtherClientErrorIsPermanent() {
+        assertTrue(S3Failures.isTransient(500, "InternalError"));
+        assertTrue(S3Failures.isTransient(503, "SlowDown"));
+        assertTrue(S3Failures.isTransient(400, "RequestTimeout"));
+        assertTrue(S3Failures.isTransient(429, null));
+        assertTrue(S3Failures.isTransient(408, null));
+        assertTrue(S3Failures.isTransient(412, "PreconditionFailed"), "the object changed: measured again");
+        assertFalse(S3Failures.isTransient(403, "AccessDenied"));
+        assertFalse(S3Failures.isTransient(404, "NoSuchBucket"));
+        assertFalse(S3Failures.isTransient(400, "InvalidBucketName"));
+        assertFalse(S3Failures.isTransient(403, "InvalidAccessKeyId"));
+        assertFalse(S3Failures.isTransient(403, "SignatureDoesNotMatch"));
+        assertFalse(S3Failures.isTransient(400, "EntityTooLarge"));
+    }
+
+    private static void assertRefusal(StorageRefusedException refused, String location) {
+        assertFalse(DependencyFailures.isTransient(refused), "never waited out");
+        assertTrue(refused.getMessage().contains(location), refused::getMessage);
+        assertTrue(refused.getMessage().contains(refused.s3Code()), refused::getMessage);
+    }
+
+    private ArtifactStore store(String secretKey) {
+        return store(secretKey, endpoints.s3ArtifactsBucket());
+    }
+
+    private ArtifactStore store(String secretKey, String artifactsBucket) {
+        return new ArtifactStore(client(secretKey), settings(artifactsBucket));
+    }
+
+    private MinioClient client(String secretKey) {
+        return MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
+                .credentials(endpoints.s3AccessKey(), secretKey).build();
+    }
+
+    /** Only the artifacts bucket is read by the store's constructor. */
+    private S3Settings settings(String artifactsBucket) {
+        return new S3Settings() {
+            @Override
+            public String endpoint() {
+                return endpoints.s3Endpoint();
+            }
+
+            @Override
+            public String region() {
+                return endpoints.s3Region();
+            }
+
+            @Override
+            public String accessKey() {
+                return endpoints.s3AccessKey();
+            }
+
+            @Override
+            public String secretKey() {
+                return endpoints.s3SecretKey();
+            }
+
+            @Override
+            public String stagingBucket() {
+                return endpoints.s3StagingBucket();
+            }
+
+            @Override
+            public String artifactsBucket() {
+                return artifactsBucket;
+            }
+
+            @Override
+            public Retry retry() {
+                return null;
+            }
+        };
+    }
+}
