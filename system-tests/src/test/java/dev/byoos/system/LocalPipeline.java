@@ -95,7 +95,11 @@ final class LocalPipeline implements AutoCloseable {
         return start(name, services, Map.of());
     }
 
-    private static LocalPipeline start(String name, String services, Map<String, String> environment)
+    /**
+     * @param name        names the stack's data directory
+     * @param environment added to the stack's environment, inherited by the services it starts
+     */
+    static LocalPipeline start(String name, String services, Map<String, String> environment)
             throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("byoos.repo.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("deploy/devstack/target/byoos-devstack.jar");

@@ -69,44 +69,85 @@ public final class TestStack {
         return running;
     }
 
-    /** The devstack's name for its S3 outage switch (DevStack.S3_OUTAGE_FILE; no devstack classes here). */
-    static final String S3_OUTAGE_FILE = "s3-outage";
-    private static final Duration OUTAGE_SWITCH_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * The servers with an outage switch; each is named as the devstack names its switch file
+     * ({@code DevStack.OUTAGE_FILE_SUFFIX}; no devstack classes here).
+     */
+    public enum Server {
+        KAFKA("kafka"), POSTGRES("postgres"), S3("s3"), REGISTRY("registry");
+
+        private final String switchName;
+
+        Server(String switchName) {
+            this.switchName = switchName;
+        }
+
+        String outageFile() {
+            return switchName + "-outage";
+        }
+
+        /** Where the server listens: its connections are refused during an outage. */
+        InetSocketAddress address(Endpoints endpoints) {
+            return switch (this) {
+                case KAFKA -> {
+                    URI broker = URI.create("kafka://" + endpoints.kafkaBootstrapServers().split(",")[0]);
+                    yield new InetSocketAddress(broker.getHost(), broker.getPort());
+                }
+                case POSTGRES -> new InetSocketAddress(endpoints.postgresHost(), endpoints.postgresPort());
+                case S3 -> socketOf(URI.create(endpoints.s3Endpoint()));
+                case REGISTRY -> socketOf(URI.create(endpoints.registryUrl()));
+            };
+        }
+
+        private static InetSocketAddress socketOf(URI url) {
+            return new InetSocketAddress(url.getHost(), url.getPort());
+        }
+    }
+
+    /** Starting a broker or a postmaster again takes longer than S3's proxy on a loaded machine. */
+    private static final Duration OUTAGE_SWITCH_TIMEOUT = Duration.ofSeconds(90);
+
+    /** {@link #outage(Server)} of S3. */
+    public static AutoCloseable s3Outage() {
+        return outage(Server.S3);
+    }
 
     /**
-     * Takes the stack's S3 down until the returned outage is closed: connections are refused, and
-     * every object is still there when it comes back on the same port. Both directions return only
-     * once S3 is seen down, or up again. Needs a devstack (child or already running), which
-     * watches its data directory for the switch; a Testcontainers stack has none.
+     * Takes one of the stack's servers down until the returned outage is closed: connections are
+     * refused, and every record, row, object and image is still there when it comes back on the
+     * same port. Both directions return only once the server is seen down, or up again. Needs a
+     * devstack (child or already running), which watches its data directory for the switch; a
+     * Testcontainers stack has none.
      */
-    public static synchronized AutoCloseable s3Outage() {
+    public static synchronized AutoCloseable outage(Server server) {
         Endpoints running = endpoints();
         if (running.devstackPid() == ProcessHandle.current().pid()) {
-            throw new IllegalStateException("the test stack runs in containers, which have no S3 outage switch; "
+            throw new IllegalStateException("the test stack runs in containers, which have no outage switches; "
                     + "run this test against a devstack (" + ENDPOINTS_ENV + ", or without a Docker engine)");
         }
-        Path outageFile = Path.of(System.getProperty(ENDPOINTS_PROPERTY)).toAbsolutePath().resolveSibling(S3_OUTAGE_FILE);
-        URI s3 = URI.create(running.s3Endpoint());
+        Path outageFile = Path.of(System.getProperty(ENDPOINTS_PROPERTY)).toAbsolutePath()
+                .resolveSibling(server.outageFile());
+        InetSocketAddress address = server.address(running);
         try {
-            Files.writeString(outageFile, "S3 is down until this file is deleted\n");
+            Files.writeString(outageFile, server + " is down until this file is deleted\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        awaitListening(s3, false);
+        awaitListening(server, address, false);
         return () -> {
             Files.deleteIfExists(outageFile);
-            awaitListening(s3, true);
+            awaitListening(server, address, true);
         };
     }
 
-    private static void awaitListening(URI endpoint, boolean listening) {
-        await("S3 at " + endpoint + " going " + (listening ? "up" : "down")).atMost(OUTAGE_SWITCH_TIMEOUT)
-                .pollInterval(Duration.ofMillis(50)).until(() -> accepts(endpoint) == listening);
+    private static void awaitListening(Server server, InetSocketAddress address, boolean listening) {
+        await(server + " at " + address + " going " + (listening ? "up" : "down")).atMost(OUTAGE_SWITCH_TIMEOUT)
+                .pollInterval(Duration.ofMillis(50)).until(() -> accepts(address) == listening);
     }
 
-    private static boolean accepts(URI endpoint) {
+    private static boolean accepts(InetSocketAddress address) {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 1000);
+            socket.connect(address, 1000);
             return true;
         } catch (IOException refused) {
             return false;

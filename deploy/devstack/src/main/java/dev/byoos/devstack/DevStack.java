@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -30,11 +33,15 @@ import org.slf4j.LoggerFactory;
 public final class DevStack implements AutoCloseable {
 
     /**
-     * While a file of this name exists in the data directory, S3 refuses connections as in an
-     * outage, its data kept; removing the file brings it back on the same port. Tests of how the
-     * services ride out an S3 outage create and delete it (test-support's {@code TestStack.s3Outage()}).
+     * While a file named {@code <server>}{@value #OUTAGE_FILE_SUFFIX} exists in the data directory,
+     * that server (kafka, postgres, s3, registry) is down as in an outage: stopped, its data kept;
+     * removing the file brings it back on the same port with the same data. Tests of how the
+     * services ride out an outage and the fault-injection suite create and delete these files
+     * (test-support's {@code TestStack.outage(...)}).
      */
-    public static final String S3_OUTAGE_FILE = "s3-outage";
+    public static final String OUTAGE_FILE_SUFFIX = "-outage";
+    /** The servers with an outage switch, by the name their switch file starts with. */
+    public static final List<String> OUTAGE_SERVERS = List.of("kafka", "postgres", "s3", "registry");
     private static final Duration OUTAGE_SWITCH_POLL = Duration.ofMillis(100);
 
     /** How long one server may take to start, formatting and creating its topics/databases/buckets included. */
@@ -78,8 +85,10 @@ public final class DevStack implements AutoCloseable {
         try {
             // Readers take the file's presence as "ready": an old one must never be seen.
             Files.deleteIfExists(dataDir.endpointsFile());
-            // An outage switch left behind by a killed test must not start the stack without S3.
-            Files.deleteIfExists(dataDir.root().resolve(S3_OUTAGE_FILE));
+            // An outage switch left behind by a killed test must not start the stack without a server.
+            for (String server : OUTAGE_SERVERS) {
+                Files.deleteIfExists(dataDir.root().resolve(server + OUTAGE_FILE_SUFFIX));
+            }
             log.info("Starting the dev stack in {}", dataDir.root());
             List<RunningServer> servers = startServers(dataDir, progress, log);
             stack = new DevStack(dataDir, lock, servers, endpointsOf(servers));
@@ -88,7 +97,7 @@ public final class DevStack implements AutoCloseable {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(stack.shutdownHook);
-        stack.watchS3OutageSwitch();
+        stack.watchOutageSwitches();
         try {
             stack.endpoints.writeAtomically(dataDir.endpointsFile());
         } catch (IOException | RuntimeException e) {
@@ -112,34 +121,44 @@ public final class DevStack implements AutoCloseable {
         return endpoints;
     }
 
-    /** Suspends and resumes S3 as {@value #S3_OUTAGE_FILE} appears and disappears; a daemon thread. */
-    private void watchS3OutageSwitch() {
-        S3Server s3 = find(servers, S3Server.class);
-        Path outageFile = dataDir.root().resolve(S3_OUTAGE_FILE);
+    /** Suspends and resumes each server as its outage file appears and disappears; one daemon thread. */
+    private void watchOutageSwitches() {
+        Map<String, Suspendable> switchable = Map.of(
+                "kafka", find(servers, KafkaServer.class),
+                "postgres", find(servers, PostgresServer.class),
+                "s3", find(servers, S3Server.class),
+                "registry", find(servers, RegistryServer.class));
         Logger log = LoggerFactory.getLogger(DevStack.class);
         Thread watcher = new Thread(() -> {
-            boolean suspended = false;
+            Set<String> suspended = new HashSet<>();
             while (!closed.get()) {
                 try {
                     Thread.sleep(OUTAGE_SWITCH_POLL.toMillis());
                 } catch (InterruptedException e) {
                     return;
                 }
-                boolean wanted = Files.exists(outageFile);
-                try {
-                    if (wanted && !suspended) {
-                        s3.suspend();
-                        log.info("S3 suspended: {} exists", outageFile);
-                    } else if (!wanted && suspended) {
-                        s3.resume();
-                        log.info("S3 resumed");
+                for (String name : OUTAGE_SERVERS) {
+                    Path outageFile = dataDir.root().resolve(name + OUTAGE_FILE_SUFFIX);
+                    boolean wanted = Files.exists(outageFile);
+                    if (wanted == suspended.contains(name) || closed.get()) {
+                        continue;
                     }
-                    suspended = wanted;
-                } catch (Exception e) {
-                    log.warn("could not {} S3; trying again", wanted ? "suspend" : "resume", e);
+                    try {
+                        if (wanted) {
+                            switchable.get(name).suspend();
+                            suspended.add(name);
+                            log.info("{} suspended: {} exists", name, outageFile);
+                        } else {
+                            switchable.get(name).resume();
+                            suspended.remove(name);
+                            log.info("{} resumed", name);
+                        }
+                    } catch (Exception e) {
+                        log.warn("could not {} {}; trying again", wanted ? "suspend" : "resume", name, e);
+                    }
                 }
             }
-        }, "devstack-s3-outage-switch");
+        }, "devstack-outage-switches");
         watcher.setDaemon(true);
         watcher.start();
     }

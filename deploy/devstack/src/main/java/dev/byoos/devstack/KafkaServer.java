@@ -40,20 +40,46 @@ import org.slf4j.LoggerFactory;
  * A single-node Apache Kafka in KRaft mode (broker and controller in this JVM), with SASL/SCRAM
  * users and ACLs: each service may read and write only its own topics ({@link TopicAccess}).
  */
-final class KafkaServer implements AutoCloseable {
+final class KafkaServer implements AutoCloseable, Suspendable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaServer.class);
     private static final int NODE_ID = 1;
     private static final long ADMIN_TIMEOUT_MS = 30_000;
 
-    private final KafkaRaftServer server;
+    /** Null while suspended. */
+    private KafkaRaftServer server;
+    private final Properties config;
     private final String bootstrapServers;
     private final KafkaCredentials credentials;
 
-    private KafkaServer(KafkaRaftServer server, String bootstrapServers, KafkaCredentials credentials) {
+    private KafkaServer(KafkaRaftServer server, Properties config, String bootstrapServers, KafkaCredentials credentials) {
         this.server = server;
+        this.config = config;
         this.bootstrapServers = bootstrapServers;
         this.credentials = credentials;
+    }
+
+    /**
+     * Shuts the broker (and its controller) down as a crash of the whole cluster would look to
+     * clients; the log directory and its committed offsets stay.
+     */
+    @Override
+    public synchronized void suspend() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
+    }
+
+    /** A new broker on the same ports, log directory and users: topics, offsets and ACLs are as they were. */
+    @Override
+    public synchronized void resume() {
+        if (server == null) {
+            KafkaRaftServer resumed = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
+            resumed.startup();
+            server = resumed;
+        }
     }
 
     /**
@@ -91,7 +117,7 @@ final class KafkaServer implements AutoCloseable {
 
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
         String bootstrapServers = Ports.LOOPBACK + ":" + brokerPort;
-        KafkaServer kafka = new KafkaServer(server, bootstrapServers, credentials);
+        KafkaServer kafka = new KafkaServer(server, config, bootstrapServers, credentials);
         try {
             server.startup();
             kafka.createTopicsAndAcls(Topics.all(), TopicAccess.principals());
@@ -270,7 +296,6 @@ final class KafkaServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.shutdown();
-        server.awaitShutdown();
+        suspend();
     }
 }

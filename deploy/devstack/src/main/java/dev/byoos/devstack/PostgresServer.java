@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** PostgreSQL from zonky's embedded binaries, with a data directory that survives restarts. */
-final class PostgresServer implements AutoCloseable {
+final class PostgresServer implements AutoCloseable, Suspendable {
 
     static final String USERNAME = "postgres";
     /** initdb sets up trust authentication on loopback: any password is accepted. */
@@ -27,10 +27,32 @@ final class PostgresServer implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STALE_SERVER_STOP_TIMEOUT = Duration.ofSeconds(30);
 
-    private final EmbeddedPostgres postgres;
+    private final EmbeddedPostgres.Builder builder;
+    private final int port;
+    /** Null while suspended. */
+    private EmbeddedPostgres postgres;
 
-    private PostgresServer(EmbeddedPostgres postgres) {
+    private PostgresServer(EmbeddedPostgres.Builder builder, EmbeddedPostgres postgres) {
+        this.builder = builder;
+        this.port = postgres.getPort();
         this.postgres = postgres;
+    }
+
+    /** Stops the postmaster (fast shutdown: open sessions are cut, as in an outage); the data directory stays. */
+    @Override
+    public synchronized void suspend() throws IOException {
+        if (postgres != null) {
+            postgres.close();
+            postgres = null;
+        }
+    }
+
+    /** The postmaster again, on the same data directory and port. */
+    @Override
+    public synchronized void resume() throws IOException {
+        if (postgres == null) {
+            postgres = builder.start();
+        }
     }
 
     static PostgresServer start(Path dir, Path logsDir) throws Exception {
@@ -39,19 +61,19 @@ final class PostgresServer implements AutoCloseable {
         Files.createDirectories(pgdata);
         int port = Ports.stable(dir, 1)[0];
         Path logFile = logsDir.resolve("postgres.log");
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                .setDataDirectory(pgdata)
+                .setCleanDataDirectory(false)
+                .setPort(port)
+                .setServerConfig("listen_addresses", Ports.LOOPBACK)
+                .setPGStartupWait(STARTUP_TIMEOUT)
+                // DevStack stops the servers in order from its own shutdown hook.
+                .setRegisterShutdownHook(false)
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         EmbeddedPostgres postgres;
         try {
-            postgres = EmbeddedPostgres.builder()
-                    .setDataDirectory(pgdata)
-                    .setCleanDataDirectory(false)
-                    .setPort(port)
-                    .setServerConfig("listen_addresses", Ports.LOOPBACK)
-                    .setPGStartupWait(STARTUP_TIMEOUT)
-                    // DevStack stops the servers in order from its own shutdown hook.
-                    .setRegisterShutdownHook(false)
-                    .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                    .start();
+            postgres = builder.start();
         } catch (IOException | RuntimeException | Error e) {
             // A postmaster that started but never answered would otherwise outlive us.
             try {
@@ -61,7 +83,7 @@ final class PostgresServer implements AutoCloseable {
             }
             throw e;
         }
-        PostgresServer server = new PostgresServer(postgres);
+        PostgresServer server = new PostgresServer(builder, postgres);
         try {
             server.createDatabases();
         } catch (SQLException | RuntimeException e) {
@@ -89,7 +111,7 @@ final class PostgresServer implements AutoCloseable {
     }
 
     int port() {
-        return postgres.getPort();
+        return port;
     }
 
     private static Path pgdata(Path dir) {
@@ -114,6 +136,6 @@ final class PostgresServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        postgres.close();
+        suspend();
     }
 }

@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** An OCI registry: CNCF Distribution (Debian's {@code docker-registry}) as a child process. */
-final class RegistryServer implements AutoCloseable {
+final class RegistryServer implements AutoCloseable, Suspendable {
 
     static final Path BINARY = Path.of("/usr/bin/docker-registry");
 
@@ -27,13 +27,17 @@ final class RegistryServer implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
 
-    private final Process process;
+    private final ProcessBuilder command;
     private final Path pidFile;
+    private final Path logFile;
     private final String url;
+    /** Null while suspended. */
+    private Process process;
 
-    private RegistryServer(Process process, Path pidFile, String url) {
-        this.process = process;
+    private RegistryServer(ProcessBuilder command, Path pidFile, Path logFile, String url) {
+        this.command = command;
         this.pidFile = pidFile;
+        this.logFile = logFile;
         this.url = url;
     }
 
@@ -47,17 +51,13 @@ final class RegistryServer implements AutoCloseable {
         Files.writeString(configFile, config(storage, port), StandardCharsets.UTF_8);
 
         Path logFile = logsDir.resolve("registry.log");
-        Process process = new ProcessBuilder(BINARY.toString(), "serve", configFile.toString())
+        ProcessBuilder command = new ProcessBuilder(BINARY.toString(), "serve", configFile.toString())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .start();
-        // Recorded so a later start can stop it if this JVM dies without cleaning up.
-        Path pidFile = dir.resolve(PID_FILE);
-        Files.writeString(pidFile, process.pid() + "\n", StandardCharsets.UTF_8);
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         String url = "http://" + Ports.LOOPBACK + ":" + port;
-        RegistryServer registry = new RegistryServer(process, pidFile, url);
+        RegistryServer registry = new RegistryServer(command, dir.resolve(PID_FILE), logFile, url);
         try {
-            registry.awaitReady(logFile);
+            registry.resume();
         } catch (Exception e) {
             try {
                 registry.close();
@@ -141,8 +141,37 @@ final class RegistryServer implements AutoCloseable {
         }
     }
 
+    /** Starts the process and waits until it answers; on the same port and storage every time. */
+    @Override
+    public synchronized void resume() throws IOException, InterruptedException {
+        if (process != null) {
+            return;
+        }
+        process = command.start();
+        // Recorded so a later start can stop it if this JVM dies without cleaning up.
+        Files.writeString(pidFile, process.pid() + "\n", StandardCharsets.UTF_8);
+        awaitReady();
+    }
+
+    /** Stops the process (SIGTERM, then SIGKILL); what it stored stays. */
+    @Override
+    public synchronized void suspend() throws IOException {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            Processes.awaitExit(process.toHandle(), STOP_TIMEOUT, "registry");
+        } catch (IllegalStateException e) {
+            LOG.warn("The registry ignored SIGTERM; killing it", e);
+            process.destroyForcibly();
+        }
+        process = null;
+        Files.deleteIfExists(pidFile);
+    }
+
     /** Polls {@code GET /v2/} until it answers 200. */
-    private void awaitReady(Path logFile) throws IOException, InterruptedException {
+    private void awaitReady() throws IOException, InterruptedException {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/v2/"))
                 .timeout(Duration.ofSeconds(2))
@@ -174,13 +203,6 @@ final class RegistryServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        process.destroy();
-        try {
-            Processes.awaitExit(process.toHandle(), STOP_TIMEOUT, "registry");
-        } catch (IllegalStateException e) {
-            LOG.warn("The registry ignored SIGTERM; killing it", e);
-            process.destroyForcibly();
-        }
-        Files.deleteIfExists(pidFile);
+        suspend();
     }
 }

@@ -21,7 +21,7 @@ import org.jclouds.filesystem.reference.FilesystemConstants;
 import org.jclouds.s3.reference.S3Constants;
 
 /** An S3 API (S3Proxy) in front of jclouds' filesystem blob store, with AWS V2/V4 authentication. */
-final class S3Server implements AutoCloseable {
+final class S3Server implements AutoCloseable, Suspendable {
 
     static final String REGION = "us-east-1";
     static final String STAGING_BUCKET = "byoos-staging";
@@ -55,14 +55,16 @@ final class S3Server implements AutoCloseable {
      * Stops answering (connections are refused) while keeping every object, as an S3 outage
      * would; {@link #resume()} serves again on the same port with the same data.
      */
-    synchronized void suspend() throws Exception {
+    @Override
+    public synchronized void suspend() throws Exception {
         if (proxy != null) {
             proxy.stop();
             proxy = null;
         }
     }
 
-    synchronized void resume() throws Exception {
+    @Override
+    public synchronized void resume() throws Exception {
         if (proxy == null) {
             S3Proxy resumed = proxy(storage.getBlobStore(), endpoint, secretKey);
             resumed.start();

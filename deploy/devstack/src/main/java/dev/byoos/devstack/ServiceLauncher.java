@@ -67,14 +67,34 @@ public final class ServiceLauncher implements AutoCloseable {
         }
     }
 
-    private record Running(Instance instance, Process process, int port, Path log) {
+    /** One service's process, replaced by a new one started the same way when it dies unexpectedly. */
+    private static final class Running {
+        final Instance instance;
+        final ProcessBuilder command;
+        final int port;
+        final Path log;
+        volatile Process process;
+
+        Running(Instance instance, ProcessBuilder command, int port, Path log, Process process) {
+            this.instance = instance;
+            this.command = command;
+            this.port = port;
+            this.log = log;
+            this.process = process;
+        }
+
         String url() {
             return "http://127.0.0.1:" + port;
         }
     }
 
+    /** As a supervisor (Kubernetes, systemd) would wait before starting a crashed service again. */
+    private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
+
     private final List<Running> running = new ArrayList<>();
     private final Path dataDir;
+    /** Set once {@link #close()} begins: a service that exits then was stopped, not crashed. */
+    private boolean closing;
 
     private ServiceLauncher(Path dataDir) {
         this.dataDir = dataDir;
@@ -154,13 +174,16 @@ public final class ServiceLauncher implements AutoCloseable {
                     builder.environment().put("BYOOS_WORKER_INSTANCE_NAME", instance.name() + "-" + UUID.randomUUID());
                 }
                 Process process = builder.start();
-                launcher.running.add(new Running(instance, process, port, log));
+                // A restarted process adds to the log of the one that died.
+                builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+                launcher.running.add(new Running(instance, builder, port, log, process));
                 progress.printf("  started %-16s pid %-7d http://127.0.0.1:%d  (log: %s)%n", instance.name(),
                         process.pid(), port, repoRoot.relativize(log.toAbsolutePath()));
             }
             launcher.writePids();
             launcher.awaitReady(progress);
             launcher.writeServicesFile();
+            launcher.running.forEach(service -> launcher.supervise(service, progress));
             return launcher;
         } catch (IOException | InterruptedException | RuntimeException e) {
             launcher.close();
@@ -292,6 +315,35 @@ public final class ServiceLauncher implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a service again, on the same port with the same environment, when its process exits
+     * while the launcher is not stopping (killed, crashed, out of memory), as Kubernetes restarts a
+     * pod's container; a normal stop ({@link #close()}) restarts nothing. The fault-injection
+     * suite's kill -9 of a service relies on it.
+     */
+    private void supervise(Running service, PrintStream progress) {
+        Process watched = service.process;
+        watched.onExit().thenRun(() -> {
+            try {
+                Thread.sleep(RESTART_DELAY.toMillis());
+                synchronized (this) {
+                    if (closing) {
+                        return;
+                    }
+                    service.process = service.command.start();
+                    writePids();
+                }
+                progress.printf("  restarted %-14s pid %-7d (pid %d exited with %d)%n", service.instance.name(),
+                        service.process.pid(), watched.pid(), watched.exitValue());
+                supervise(service, progress);
+            } catch (IOException e) {
+                progress.printf("  could not restart %s: %s%n", service.instance.name(), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     private void writeServicesFile() throws IOException {
         Path file = dataDir.resolve(SERVICES_FILE);
         Path temporary = file.resolveSibling(SERVICES_FILE + ".tmp");
@@ -341,6 +393,7 @@ public final class ServiceLauncher implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closing = true;
         for (Running service : running) {
             service.process.destroy();
         }

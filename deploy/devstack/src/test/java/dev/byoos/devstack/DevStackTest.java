@@ -12,7 +12,10 @@ import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -173,8 +176,66 @@ class DevStackTest {
         assertEquals(200, response.statusCode());
     }
 
+    /**
+     * The fault-injection suite's outages: each server is down while its switch file exists and
+     * back on the same port, with what it held, once the file is gone.
+     */
     @Test
     @Order(6)
+    void everyServerGoesDownOnItsOutageSwitchAndComesBackWithItsData() throws Exception {
+        Map<String, Integer> ports = Map.of(
+                "kafka", Integer.parseInt(endpoints.kafkaBootstrapServers().substring(
+                        endpoints.kafkaBootstrapServers().lastIndexOf(':') + 1)),
+                "postgres", endpoints.postgresPort(),
+                "s3", URI.create(endpoints.s3Endpoint()).getPort(),
+                "registry", URI.create(endpoints.registryUrl()).getPort());
+        for (String server : DevStack.OUTAGE_SERVERS) {
+            Path outageFile = dataDir.resolve(server + DevStack.OUTAGE_FILE_SUFFIX);
+            Files.writeString(outageFile, "down");
+            awaitListening(server, ports.get(server), false);
+            Files.delete(outageFile);
+            awaitListening(server, ports.get(server), true);
+        }
+
+        try (Admin admin = Admin.create(kafkaConfig(KafkaCredentials.ADMIN, Map.of()))) {
+            assertTrue(admin.listTopics().names().get(60, TimeUnit.SECONDS).contains(Topics.BUILDS_REQUESTED));
+        }
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafkaConfig(TopicAccess.BUILD_WORKER, Map.of(
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName())))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.BUILDS_REQUESTED).stream()
+                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            assertEquals("build-1", pollOne(consumer).key(), "the record written before the outage, read as build-worker");
+        }
+        assertTheRowWrittenEarlierIsThere();
+        assertArrayEquals(OBJECT_CONTENT, readObject(s3Client()));
+        registryAnswersTheV2Probe();
+    }
+
+    private static void awaitListening(String server, int port, boolean listening) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (accepts(port) != listening) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(server + " still " + (listening ? "down" : "up") + " after 60 s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** A connection, not a bind: binding the port while the server comes back could take it from the server. */
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(Ports.LOOPBACK, port), 1000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
+    @Test
+    @Order(7)
     void closeStopsEveryServerAndFreesItsPorts() {
         stack.close();
         stack = null;
@@ -191,20 +252,24 @@ class DevStackTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void warmRestartKeepsTheData() throws Exception {
         String firstSecret = endpoints.s3SecretKey();
         stack = DevStack.start(dataDir);
         endpoints = stack.endpoints();
 
         assertEquals(firstSecret, endpoints.s3SecretKey(), "S3 credentials are generated once per data dir");
+        assertTheRowWrittenEarlierIsThere();
+        assertArrayEquals(OBJECT_CONTENT, readObject(s3Client()));
+    }
+
+    private static void assertTheRowWrittenEarlierIsThere() throws SQLException {
         try (Connection connection = connect("spec_service");
                 Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("select id from survives_restart")) {
             assertTrue(result.next());
             assertEquals(42, result.getInt(1));
         }
-        assertArrayEquals(OBJECT_CONTENT, readObject(s3Client()));
     }
 
     private static ConsumerRecord<String, String> pollOne(KafkaConsumer<String, String> consumer) {
