@@ -121,6 +121,41 @@ public interface WorkerConfig {
     Retry retry();
 
     /**
+     * How many earlier attempts at a build may have ended without a result (their worker killed:
+     * out of memory, evicted, kill -9) before the next attempt fails the build (WORKER_CRASHED)
+     * instead of running it again. 3: one or two deaths are what a node drain or a rolling update
+     * does to any build; a third in a row says the build itself takes its worker down, and every
+     * further try would cost another worker and a lease expiry.
+     */
+    @WithDefault("3")
+    int maxCrashedAttempts();
+
+    /**
+     * How long, after SIGTERM, the builds in progress may run on to finish; those still running then
+     * are stopped and handed back: their requests stay unacknowledged and their leases are given up,
+     * so the next worker starts them at once. Kubernetes' terminationGracePeriodSeconds must exceed
+     * it by the time a hand-back takes (deploy/kubernetes/build-worker.yaml: 120 s for 90 s).
+     */
+    @WithDefault("90s")
+    Duration shutdownGracePeriod();
+
+    /**
+     * The wait of every step of handling a request (the lease, the completion check, the staging
+     * uploads, the sends to Kafka) while S3 or Kafka is out: it tries again with capped exponential
+     * backoff for as long as the outage lasts, rather than failing or dead-lettering the request.
+     */
+    OutageWait outageWait();
+
+    interface OutageWait {
+
+        @WithDefault("1s")
+        Duration initialBackoff();
+
+        @WithDefault("30s")
+        Duration maxBackoff();
+    }
+
+    /**
      * What one script or package installation may use, each run in its own bubblewrap sandbox (see
      * docs/security.md). A run that breaks a limit is stopped and its build fails with the limit's code.
      */

@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -17,18 +19,22 @@ import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.worker.service.BuildEvents;
 import dev.byoos.worker.service.ProgressReporter;
 
 /**
  * Sends the worker's build events as CloudEvents keyed by build id. A stage's results (started,
- * completed, failed) are sent and waited for: the request is acknowledged only once Kafka has them.
+ * completed, failed) are sent and waited for: the request is acknowledged only once Kafka has them;
+ * one Kafka does not take is an outage the service waits out.
  * Progress goes out without waiting ({@link BuildProgressReporter}).
  */
 @ApplicationScoped
 public class BuildEventPublisher implements BuildEvents {
 
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
+    /** What a build waits for while Kafka does not take its events. */
+    static final String KAFKA = "kafka";
 
     private final MutinyEmitter<String> starts;
     private final MutinyEmitter<String> completions;
@@ -72,7 +78,28 @@ public class BuildEventPublisher implements BuildEvents {
         return new BuildProgressReporter(progressEvents, build, System::nanoTime);
     }
 
+    /**
+     * @throws DependencyUnavailableException {@code kafka}, when Kafka did not take the event (down,
+     *         no leader, timed out): the service waits it out. Only what no broker would ever take
+     *         (too large, unserialisable) fails as it is.
+     */
     private static void send(MutinyEmitter<String> emitter, Message<String> event) {
-        emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
+        try {
+            emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
+        } catch (RuntimeException e) {
+            if (refusedForGood(e)) {
+                throw e;
+            }
+            throw new DependencyUnavailableException(KAFKA, "Kafka did not take the event: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean refusedForGood(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RecordTooLargeException || cause instanceof SerializationException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -2,6 +2,7 @@ package dev.byoos.worker.messaging;
 
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,13 +19,15 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.worker.observability.WorkerMetrics;
+import dev.byoos.worker.service.BuildHandedBackException;
 import dev.byoos.worker.service.BuildService;
 
 /**
  * Takes build requests off Kafka, one build slot each, and hands them to the {@link BuildService}.
  * A request is acknowledged (and its offset committed) only once the build's outcome was announced,
- * so a worker that dies mid-build leaves the request to be redelivered; a malformed request, or one
- * whose outcome could not be recorded, goes to the dead-letter topic.
+ * so a worker that dies mid-build leaves the request to be redelivered, and one that shuts down
+ * leaves the requests it handed back unacknowledged; a malformed request goes to the dead-letter
+ * topic. An outage of S3 or Kafka is waited out in the service and never dead-letters a request.
  */
 @ApplicationScoped
 public class BuildRequestConsumer {
@@ -54,9 +57,14 @@ public class BuildRequestConsumer {
         try (WorkerMetrics.Slot slot = metrics.occupySlot()) {
             builds.build(request, requestedAt);
             return message.ack();
+        } catch (BuildHandedBackException e) {
+            // Neither acknowledged nor dead-lettered: the offset stays uncommitted, and once this
+            // worker's consumer has left the group the next worker gets the request again.
+            LOG.infof("%s; its request is left unacknowledged for the next worker", e.getMessage());
+            return new CompletableFuture<>();
         } catch (RuntimeException e) {
-            // Only a failure to record the outcome lands here; the request goes to the dead-letter topic.
-            LOG.errorf(e, "build %s: could not record the outcome", request.build().buildId());
+            // A request the worker cannot handle at all (an invalid build id, a bug); outages are waited out.
+            LOG.errorf(e, "build %s: dead-lettering its request", request.build().buildId());
             return message.nack(e);
         }
     }

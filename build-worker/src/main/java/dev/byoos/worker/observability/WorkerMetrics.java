@@ -33,6 +33,7 @@ public class WorkerMetrics {
     public static final String FAILURES = "byoos.build.failures";
     public static final String RETRIES = "byoos.build.retries";
     public static final String LEASES_LOST = "byoos.build.leases.lost";
+    public static final String DEPENDENCY_WAITS = "byoos.dependency.waits";
     public static final String SLOTS = "byoos.worker.slots";
     public static final String SLOTS_BUSY = "byoos.worker.slots.busy";
 
@@ -98,6 +99,12 @@ public class WorkerMetrics {
     public void leaseLost(BuildCoordinates build) {
         Counter.builder(LEASES_LOST).description("Build attempts that lost their lease to a later attempt and"
                 + " abandoned their result").tags(tags(build)).register(registry).increment();
+    }
+
+    /** A step of handling a request met an outage of {@code dependency} ({@code s3}, {@code kafka}) and waits. */
+    public void waited(String dependency) {
+        Counter.builder(DEPENDENCY_WAITS).description("Pauses of request handling waiting out an outage, by dependency")
+                .tags("dependency", dependency).register(registry).increment();
     }
 
     public void uploaded(BuildCoordinates build, long bytes) {

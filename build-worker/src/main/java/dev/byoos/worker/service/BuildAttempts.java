@@ -48,14 +48,16 @@ public class BuildAttempts {
     private final ImageBuild imageBuild;
     private final BuildEvents events;
     private final WorkerMetrics metrics;
+    private final OutageWaits outages;
 
     BuildAttempts(WorkerConfig config, ScratchSpace scratch, ImageBuild imageBuild, BuildEvents events,
-            WorkerMetrics metrics) {
+            WorkerMetrics metrics, OutageWaits outages) {
         this.config = config;
         this.scratch = scratch;
         this.imageBuild = imageBuild;
         this.events = events;
         this.metrics = metrics;
+        this.outages = outages;
     }
 
     /**
@@ -104,6 +106,10 @@ public class BuildAttempts {
         } catch (BuildCancelledException | LeaseLostException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
+            if (build.cancellation().handedBack()) {
+                // Whatever stopping the build broke is no failure of the build: it is handed back.
+                throw new BuildCancelledException();
+            }
             FailureClassifier.Failure failure = FailureClassifier.classify(
                     e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e);
             boolean last = !failure.retryable() || attempt >= config.retry().maxAttempts()
@@ -138,17 +144,19 @@ public class BuildAttempts {
      */
     private String stopped(RunningBuild build, int attempts) {
         build.lease().throwIfLost();
+        if (build.cancellation().handedBack()) {
+            throw new BuildHandedBackException(build.buildId(), "the worker shut down before it finished");
+        }
         if (!build.cancellation().timedOut()) {
             LOG.infof("build %s: stopped, it was cancelled", build.buildId());
             return WorkerMetrics.CANCELLED;
         }
-        build.lease().confirm();
         LOG.warnf("build %s: out of time after %s", build.buildId(), config.buildTimeout());
         String reason = "the build did not finish within " + readable(config.buildTimeout())
                 + " (byoos.worker.build-timeout) and was stopped while in phase '" + build.progress().currentPhase()
                 + "'; every script stays within its own timeout, so downloads or the worker were too"
                 + " slow: retry, or ask the operators for more time";
-        events.failed(new BuildFailed(build.coordinates(), STAGE, "BUILD_TIMEOUT", reason, true,
+        announceFailure(build, new BuildFailed(build.coordinates(), STAGE, "BUILD_TIMEOUT", reason, true,
                 BuildFailed.INFRASTRUCTURE, attempts));
         metrics.failed(build.coordinates(), BuildFailed.INFRASTRUCTURE, "BUILD_TIMEOUT");
         return WorkerMetrics.FAILED;
@@ -158,6 +166,9 @@ public class BuildAttempts {
     private String failed(RunningBuild build, FailureClassifier.Failure failure, RuntimeException attemptFailure,
             int attempts) {
         build.lease().throwIfLost();
+        if (build.cancellation().handedBack()) {
+            throw new BuildHandedBackException(build.buildId(), "the worker shut down before it finished");
+        }
         if (failure.category().equals(BuildFailed.BUILDER)) {
             LOG.errorf(attemptFailure.getCause() != null ? attemptFailure.getCause() : attemptFailure,
                     "build %s failed: %s", build.buildId(), failure.code());
@@ -173,11 +184,26 @@ public class BuildAttempts {
             // A build cancelled by its user while it failed has no failure to report: it is cancelled.
             return WorkerMetrics.CANCELLED;
         }
-        build.lease().confirm();
-        events.failed(new BuildFailed(build.coordinates(), STAGE, failure.code(), reason, failure.retryable(),
-                failure.category(), attempts));
+        announceFailure(build, new BuildFailed(build.coordinates(), STAGE, failure.code(), reason,
+                failure.retryable(), failure.category(), attempts));
         metrics.failed(build.coordinates(), failure.category(), failure.code());
         return WorkerMetrics.FAILED;
+    }
+
+    /**
+     * The fence, then the event, each waiting out an S3 or Kafka outage: a build that failed stays
+     * failed until it is said. Only the worker's shutdown ends the wait (the build is handed back).
+     */
+    private void announceFailure(RunningBuild build, BuildFailed failed) {
+        try {
+            outages.run("the build's failure", build.buildId(), build.progress(), () -> false, () -> {
+                build.lease().confirm();
+                events.failed(failed);
+            });
+        } catch (WaitAbandonedException e) {
+            throw new BuildHandedBackException(build.buildId(), "the worker shut down before it could say the build"
+                    + " failed");
+        }
     }
 
     /** @throws BuildException INFRASTRUCTURE INSUFFICIENT_DISK, retried like any other infrastructure failure */

@@ -8,12 +8,24 @@ package dev.byoos.worker.service;
 public final class BuildLease {
 
     private final BuildLeases leases;
+    private final int crashedBefore;
     private LeaseClaim claim;
     private boolean lost;
 
     BuildLease(BuildLeases leases, LeaseClaim claim) {
+        this(leases, claim, 0);
+    }
+
+    /** @param crashedBefore how many earlier attempts held the build and ended without a word */
+    BuildLease(BuildLeases leases, LeaseClaim claim, int crashedBefore) {
         this.leases = leases;
         this.claim = claim;
+        this.crashedBefore = crashedBefore;
+    }
+
+    /** How many earlier attempts at the build died with their workers (held it, ended without a result). */
+    public int crashedBefore() {
+        return crashedBefore;
     }
 
     public String buildId() {

@@ -33,7 +33,9 @@ import dev.byoos.worker.storage.StagingStore;
  * lists the build's claims. Of two claimants for one attempt number, the one that lists later
  * sees the other's claim, so at most one sees itself alone: only that one holds the attempt. A
  * claimant also loses when a later attempt exists or an earlier one is still live. Losers delete
- * their claim; held attempts stay (as RELEASED when they end), so attempt numbers only grow.
+ * their claim; held attempts stay (as RELEASED when they end, HANDED_BACK when their worker stops
+ * them unfinished), so attempt numbers only grow, and a HELD claim that expired is an attempt whose
+ * worker died: {@link BuildLease#crashedBefore()} counts them.
  *
  * <p>A held claim expires {@code byoos.worker.lease.duration} after its last renewal; a later
  * claimant then takes the build over with the next attempt number. An attempt that sees a later
@@ -124,8 +126,12 @@ public class BuildLeases {
                 if (alone) {
                     LeaseClaim held = mine.with(LeaseClaim.State.HELD, expiry());
                     write(held);
-                    LOG.debugf("build %s: attempt %d is this worker's", buildId, held.attempt());
-                    return new Acquired(new BuildLease(this, held));
+                    Instant decided = clock.instant();
+                    int crashed = (int) after.all().stream()
+                            .filter(claim -> claim.attempt() < held.attempt() && claim.crashed(decided)).count();
+                    LOG.debugf("build %s: attempt %d is this worker's (%d earlier attempts crashed)", buildId,
+                            held.attempt(), crashed);
+                    return new Acquired(new BuildLease(this, held, crashed));
                 }
                 staging.delete(key(mine));
             }
@@ -138,7 +144,7 @@ public class BuildLeases {
     void confirm(BuildLease lease) {
         // One renewal at a time per lease (heartbeat and build thread), and none after the release.
         synchronized (lease) {
-            if (lease.claim().state() == LeaseClaim.State.RELEASED) {
+            if (lease.claim().state() != LeaseClaim.State.HELD) {
                 return;
             }
             confirmHeld(lease);
@@ -180,17 +186,29 @@ public class BuildLeases {
 
     /** Marks the attempt ended; a failure is logged, not thrown: the claim expires on its own. */
     void release(BuildLease lease) {
+        end(lease, LeaseClaim.State.RELEASED);
+    }
+
+    /**
+     * Gives the build back unfinished (the worker shuts down): the next claimant takes it over at once
+     * instead of waiting for the lease to expire, and counts it neither as an end nor as a crash.
+     */
+    void handBack(BuildLease lease) {
+        end(lease, LeaseClaim.State.HANDED_BACK);
+    }
+
+    private void end(BuildLease lease, LeaseClaim.State state) {
         synchronized (lease) {
             if (lease.lost()) {
                 return;
             }
-            LeaseClaim released = lease.claim().with(LeaseClaim.State.RELEASED, clock.millis());
+            LeaseClaim released = lease.claim().with(state, clock.millis());
             lease.update(released);
             try {
                 write(released);
             } catch (RuntimeException e) {
-                LOG.warnf("build %s: could not release the lease of attempt %d (it expires in %s): %s", lease.buildId(),
-                        lease.attempt(), duration, e.getMessage());
+                LOG.warnf("build %s: could not mark attempt %d %s (its lease expires in %s): %s", lease.buildId(),
+                        lease.attempt(), state, duration, e.getMessage());
             }
         }
     }

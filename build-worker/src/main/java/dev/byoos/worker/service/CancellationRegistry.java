@@ -3,6 +3,7 @@ package dev.byoos.worker.service;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -59,6 +60,16 @@ public class CancellationRegistry {
         }
         running.put(buildId, cancellation);
         return cancellation;
+    }
+
+    /** Stops every build running here and marks it handed back (the worker shuts down). */
+    public void handBackAll() {
+        List<BuildCancellation> runningBuilds;
+        synchronized (this) {
+            runningBuilds = List.copyOf(running.values());
+        }
+        // Outside the lock, like a cancellation: stopping kills process trees.
+        runningBuilds.forEach(BuildCancellation::handBack);
     }
 
     public synchronized void untrack(String buildId) {

@@ -2,6 +2,7 @@ package dev.byoos.worker.service;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -12,8 +13,10 @@ import io.opentelemetry.instrumentation.annotations.WithSpan;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
+import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.registry.OciImagePusher;
 
@@ -22,7 +25,9 @@ import dev.byoos.worker.registry.OciImagePusher;
  * to the registry, the outputs staged, the completion recorded and announced. Past the completion
  * record the build counts as done; until then a cancellation stops it. Before each write others
  * can see (the push, the staged outputs, the record and the event) the attempt confirms its lease:
- * an attempt that another worker took over stops there ({@link LeaseLostException}).
+ * an attempt that another worker took over stops there ({@link LeaseLostException}). Each of those
+ * writes waits out an S3 or Kafka outage ({@link OutageWaits}) instead of failing the attempt: the
+ * image is built, only its storage waits.
  */
 @ApplicationScoped
 public class ImageBuild {
@@ -32,13 +37,15 @@ public class ImageBuild {
     private final Builders builders;
     private final BuildOutputs outputs;
     private final BuildEvents events;
+    private final OutageWaits outages;
     private final String builderVersion;
 
-    ImageBuild(Builders builders, BuildOutputs outputs, BuildEvents events,
+    ImageBuild(Builders builders, BuildOutputs outputs, BuildEvents events, OutageWaits outages,
             @ConfigProperty(name = "quarkus.application.version") String builderVersion) {
         this.builders = builders;
         this.outputs = outputs;
         this.events = events;
+        this.outages = outages;
         this.builderVersion = builderVersion;
     }
 
@@ -57,11 +64,11 @@ public class ImageBuild {
         BuildCompleted.OciImage ociImage = null;
         if (edge) {
             // The tag is shared by every attempt: only the lease holder moves it.
-            build.lease().confirm();
+            waitOut(build, "the lease check before the push", () -> build.lease().confirm());
             ociImage = push(build, image, workDir);
         }
-        build.lease().confirm();
-        BuildOutputs.Staged staged = outputs.stage(build, image);
+        waitOut(build, "the lease check before staging", () -> build.lease().confirm());
+        BuildOutputs.Staged staged = waitOut(build, "the staging of the outputs", () -> outputs.stage(build, image));
         BuildCompleted completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
                 Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
                 staged.log(), new BuildCompleted.Provenance(builderVersion, build.startedAt().toString(),
@@ -70,13 +77,36 @@ public class ImageBuild {
         // Last point of return: past the completion record the build counts as done.
         cancellation.throwIfCancelled();
         // The fence: the record and the event are written only while this attempt holds the lease.
-        build.lease().confirm();
-        // The record is written before the event: if we die in between, the redelivered
-        // request finds it and re-sends the same event (same id) instead of building again.
-        outputs.recordCompletion(completed);
-        events.completed(completed);
+        waitOut(build, "the completion record", () -> {
+            build.lease().confirm();
+            // The record is written before the event: if we die in between, the redelivered
+            // request finds it and re-sends the same event (same id) instead of building again.
+            outputs.recordCompletion(completed);
+        });
+        // Done past the record: only the worker's shutdown ends this wait, and the next worker re-sends it.
+        outages.run("the completion's announcement", build.buildId(), build.progress(), () -> false,
+                () -> events.completed(completed));
         LOG.infof("build %s: staged %s (%d bytes, sha256 %s)%s", build.buildId(), staged.image().key(),
                 staged.image().size(), staged.image().sha256(), image.fromCache() ? " from the image cache" : "");
+    }
+
+    /**
+     * A step that waits out an S3 or Kafka outage for as long as it lasts, rather than failing the
+     * attempt; a cancellation, the build's timeout or the worker's shutdown ends the wait as a stop.
+     */
+    private <T> T waitOut(RunningBuild build, String step, Supplier<T> action) {
+        try {
+            return outages.call(step, build.buildId(), build.progress(), build.cancellation()::isCancelled, action);
+        } catch (WaitAbandonedException e) {
+            throw new BuildCancelledException();
+        }
+    }
+
+    private void waitOut(RunningBuild build, String step, Runnable action) {
+        waitOut(build, step, () -> {
+            action.run();
+            return null;
+        });
     }
 
     private BuildCompleted.OciImage push(RunningBuild build, Builder.BuiltImage image, Path workDir) {

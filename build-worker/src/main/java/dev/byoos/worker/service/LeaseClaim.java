@@ -19,12 +19,22 @@ record LeaseClaim(String buildId, long attempt, String worker, String claimId, S
         /** The attempt that runs the build. */
         HELD,
         /** The attempt ended and announced its outcome (or nothing, when cancelled). */
-        RELEASED
+        RELEASED,
+        /**
+         * The attempt stopped without an outcome because its worker shut down, and gave the build
+         * back: not live (the next attempt starts at once), no end of the build, and no crash.
+         */
+        HANDED_BACK
     }
 
-    /** Whether the claim still counts at {@code now}: not released and not expired. */
+    /** Whether the claim still counts at {@code now}: held or being decided, and not expired. */
     boolean live(Instant now) {
-        return state != State.RELEASED && now.toEpochMilli() < expiresAt;
+        return (state == State.CLAIMED || state == State.HELD) && now.toEpochMilli() < expiresAt;
+    }
+
+    /** An attempt that held the build and ended without a word: its worker died (killed, OOM, evicted). */
+    boolean crashed(Instant now) {
+        return state == State.HELD && !live(now);
     }
 
     LeaseClaim with(State newState, long newExpiresAt) {

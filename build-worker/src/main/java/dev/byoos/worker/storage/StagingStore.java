@@ -23,9 +23,9 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
-import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 
+import dev.byoos.storage.S3Failures;
 import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.core.BuildException;
 
@@ -38,6 +38,10 @@ import dev.byoos.worker.builder.core.BuildException;
 public class StagingStore {
 
     static final long PART_SIZE = 16L * 1024 * 1024;
+    /** S3 cannot be reached or answers "not now": waited out. */
+    public static final String STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE";
+    /** S3 refused the request for good (access denied, no such bucket): the build fails at once. */
+    public static final String STORAGE_REFUSED = "STORAGE_REFUSED";
 
     private final MinioClient client;
     private final String bucket;
@@ -125,12 +129,10 @@ public class StagingStore {
     public Optional<String> getText(String key) {
         try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
             return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (ErrorResponseException e) {
-            if ("NoSuchKey".equals(e.errorResponse().code())) {
+        } catch (Exception e) {
+            if (S3Failures.classify(e).kind() == S3Failures.Kind.ABSENT) {
                 return Optional.empty();
             }
-            throw unavailable("read of " + key, e);
-        } catch (Exception e) {
             throw unavailable("read of " + key, e);
         }
     }
@@ -158,12 +160,22 @@ public class StagingStore {
         }
     }
 
+    /**
+     * An outage (no connection, 5xx, 408, 429, throttling) is STORAGE_UNAVAILABLE, which the worker
+     * waits out; anything else S3 refuses (access denied, no such bucket, an invalid name) is
+     * STORAGE_REFUSED, which waiting cannot fix: the build fails at once, naming the key and S3's code.
+     */
     private BuildException unavailable(String what, Exception e) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }
-        return new BuildException(BuildException.Kind.INFRASTRUCTURE, "STORAGE_UNAVAILABLE",
-                "S3 " + what + " in bucket " + bucket + " failed: " + e.getMessage(), e);
+        S3Failures.S3Failure failure = S3Failures.classify(e);
+        if (failure.permanent()) {
+            return new BuildException(BuildException.Kind.WORKER_SETUP, STORAGE_REFUSED, "S3 refused the " + what
+                    + " in bucket " + bucket + ": " + failure.describe() + "; waiting cannot help: the staging bucket"
+                    + " (byoos.s3.staging-bucket) or the worker's S3 credentials must be fixed", e);
+        }
+        return new BuildException(BuildException.Kind.INFRASTRUCTURE, STORAGE_UNAVAILABLE,
+                "S3 " + what + " in bucket " + bucket + " failed: " + failure.describe(), e);
     }
-
 }

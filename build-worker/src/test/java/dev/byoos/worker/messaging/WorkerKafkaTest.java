@@ -17,6 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import io.minio.GetObjectArgs;
+import io.restassured.RestAssured;
+import io.restassured.path.json.JsonPath;
 import io.minio.MinioClient;
 
 import dev.byoos.contract.BuildCoordinates;
@@ -105,6 +107,16 @@ abstract class WorkerKafkaTest {
                 return committed != null && committed.offset() > request.offset();
             });
         }
+    }
+
+    /**
+     * What the worker's readiness says it waits for ({@code s3}, {@code kafka}), with the check's
+     * status: {@code "UP "} while it waits for nothing, {@code "DOWN s3"} while it waits out S3.
+     */
+    static String readinessWaits() {
+        JsonPath ready = RestAssured.get("/q/health/ready").jsonPath();
+        String check = "checks.find { it.name == 'dependency-waits' }";
+        return ready.getString(check + ".status") + " " + ready.getString(check + ".data.waitingFor");
     }
 
     /** The sha256 of what S3 holds under the key, read back with a client of the test's own. */

@@ -1,6 +1,7 @@
 package dev.byoos.worker.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Clock;
@@ -24,6 +25,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
@@ -69,10 +71,12 @@ class LeaseAcrossWorkersTest {
     @Inject
     WorkerMetrics metrics;
     @Inject
+    OutageWaits outages;
+    @Inject
     Tracer tracer;
 
     /** A request whose post script is {@code script}: a path, unique to the test, so the test can see it run. */
-    private static BuildRequested request(String buildId, String script) {
+    static BuildRequested request(String buildId, String script) {
         return new BuildRequested(new BuildCoordinates(buildId, "platform", "node", 1, "cd".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
@@ -105,7 +109,7 @@ class LeaseAcrossWorkersTest {
             kafka.awaitRecords(Topics.BUILDS_STARTED, buildId, 1, TIMEOUT);
             Processes.awaitStarted(script, TIMEOUT);
             BuildService secondWorker = new BuildService(config, new CancellationRegistry(config), outputs, attempts,
-                    events, otherWorker("second-worker", Clock.systemUTC()), metrics, tracer);
+                    events, otherWorker("second-worker", Clock.systemUTC()), metrics, outages, tracer);
 
             // Returns once the first worker's attempt ended, having built nothing itself.
             secondWorker.build(request, Optional.empty());
@@ -156,6 +160,57 @@ class LeaseAcrossWorkersTest {
             } finally {
                 successor.release(takenOver.lease());
             }
+        }
+    }
+
+    @Test
+    void aBuildWhoseAttemptsKilledThreeWorkersFailsAsWorkerCrashedInsteadOfKillingTheNext() {
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            String buildId = UUID.randomUUID().toString();
+            // Three workers took the build in turn and died with it: each lease expired unreleased.
+            crashAttempts(buildId, config.maxCrashedAttempts());
+
+            send(kafka, request(buildId, "/bin/true"));
+
+            BuildFailed failed = EventJson.read(kafka.awaitRecords(Topics.BUILDS_FAILED, buildId, 1, TIMEOUT).get(0)
+                    .value(), BuildFailed.class);
+            assertEquals("WORKER_CRASHED", failed.code());
+            assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
+            assertEquals(3, failed.attempts());
+            assertTrue(failed.reason().startsWith("3 attempts at this build ended without a result"), failed.reason());
+            assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_STARTED, buildId, QUIET), "not built again");
+            assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_COMPLETED, buildId, QUIET));
+            // The failing attempt released its lease: a redelivery finds it ended rather than crashed.
+            BuildLeases.Acquired next = (BuildLeases.Acquired) otherWorker("next", Clock.systemUTC())
+                    .tryAcquire(buildId, 0);
+            assertEquals(5, next.lease().attempt());
+            assertEquals(3, next.lease().crashedBefore());
+        }
+    }
+
+    @Test
+    void twoCrashedAttemptsAreNotEnoughToGiveUpOnABuild() {
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            String buildId = UUID.randomUUID().toString();
+            crashAttempts(buildId, config.maxCrashedAttempts() - 1);
+
+            send(kafka, request(buildId, "/bin/true"));
+
+            BuildCompleted completed = EventJson.read(
+                    kafka.awaitRecords(Topics.BUILDS_COMPLETED, buildId, 1, TIMEOUT).get(0).value(), BuildCompleted.class);
+            assertEquals("builds/" + buildId + "/attempt-" + config.maxCrashedAttempts() + "/disk.qcow2",
+                    completed.image().key());
+        }
+    }
+
+    /** Attempts 1 to {@code count} of the build, each taken over from the last and left to expire, long ago. */
+    private void crashAttempts(String buildId, int count) {
+        for (int crash = 1; crash <= count; crash++) {
+            // Each a lease duration after the last one's expiry, the last one's a lease duration ago.
+            Clock then = shifted(config.lease().duration().multipliedBy(-(count - crash + 2L)));
+            BuildLeases.Acquired died = (BuildLeases.Acquired) otherWorker("crashed-" + crash, then)
+                    .tryAcquire(buildId, 0);
+            assertEquals(crash, died.lease().attempt());
         }
     }
 }

@@ -14,6 +14,7 @@ public final class BuildCancellation {
 
     private boolean cancelled;
     private boolean timedOut;
+    private boolean handedBack;
     private Process running;
     private final List<BuildCancellation> children = new ArrayList<>();
 
@@ -42,6 +43,20 @@ public final class BuildCancellation {
     public synchronized void timeOut() {
         timedOut = true;
         cancel();
+    }
+
+    /**
+     * Stops the build because its worker shuts down: it stops the way a cancelled build does, but the
+     * worker neither reports it nor acknowledges its request, so the next worker builds it.
+     */
+    public synchronized void handBack() {
+        handedBack = true;
+        cancel();
+    }
+
+    /** Whether the build was stopped by {@link #handBack()}. */
+    public synchronized boolean handedBack() {
+        return handedBack;
     }
 
     /** Whether the build was stopped by {@link #timeOut()} rather than by its user. */
