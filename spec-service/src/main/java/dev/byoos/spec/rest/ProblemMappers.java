@@ -1,5 +1,6 @@
 package dev.byoos.spec.rest;
 
+import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 
@@ -12,6 +13,7 @@ import dev.byoos.service.CommonProblemMappers;
 import dev.byoos.service.Problem;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.BuildConflictException;
+import dev.byoos.spec.service.DatabaseOutages;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.service.PackNameTakenException;
 import dev.byoos.spec.service.TooLateToCancelException;
@@ -47,6 +49,29 @@ public class ProblemMappers {
     public Response vertxFailure(NoStackTraceThrowable e, UriInfo uri) {
         return POOL_TIMEOUT.equals(e.getMessage()) ? busy(e, uri)
                 : new CommonProblemMappers().unexpected(new IllegalStateException(e), uri);
+    }
+
+    /**
+     * PostgreSQL stopped, restarting or refusing connections (DatabaseOutages): nothing was
+     * stored, and the same request succeeds once it is back, so 503 with Retry-After rather than a
+     * server error. Wins over CommonProblemMappers' RuntimeException mapper (higher priority) and
+     * catches the checked connection failures no other mapper sees; any other failure is as
+     * unexpected as ever.
+     */
+    @ServerExceptionMapper(priority = Priorities.USER - 100)
+    public Response databaseUnavailable(Throwable e, UriInfo uri) {
+        if (!DatabaseOutages.isOutage(e)) {
+            return new CommonProblemMappers().unexpected(
+                    e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e), uri);
+        }
+        if (e instanceof ConnectionPoolTooBusyException || POOL_TIMEOUT.equals(e.getMessage())) {
+            return busy(e, uri);
+        }
+        long retryAfter = Math.max(1, config.database().retryAfter().toSeconds());
+        return Response.fromResponse(respond(Problem.of(503, "database-unavailable", "Service unavailable",
+                "the database is unavailable, nothing was stored; retry after " + retryAfter + " s",
+                uri.getPath())))
+                .header("Retry-After", retryAfter).build();
     }
 
     private Response busy(Throwable e, UriInfo uri) {

@@ -23,6 +23,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 
 import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.TestStack;
 import dev.byoos.testsupport.TestTokens;
 
 /** Overload on the real database: a request that cannot get a connection is told to come back, not failed. */
@@ -72,5 +73,23 @@ class DatabaseOverloadTest {
                 .until(() -> submit(name).extract().statusCode(), status -> status != 503);
         given().header("Authorization", ADMIN).get("/api/v1/specs/" + name + "/versions/1?team=platform").then()
                 .statusCode(200);
+    }
+
+    @Test
+    void aSubmissionWhileTheDatabaseIsDownIsAnswered503WithRetryAfterAndStoresNothing() throws Exception {
+        String name = "outage-" + UUID.randomUUID().toString().substring(0, 8);
+        try (AutoCloseable outage = TestStack.outage(TestStack.Server.POSTGRES)) {
+            submit(name).statusCode(503)
+                    .contentType("application/problem+json")
+                    .header("Retry-After", "3")
+                    .body("type", equalTo("https://byoos.dev/problems/database-unavailable"));
+        }
+        // Back on the same port: the pool reconnects, and the spec the outage refused was not kept.
+        await("the spec-service answering after the outage").atMost(Duration.ofMinutes(2))
+                .until(() -> given().header("Authorization", ADMIN)
+                        .get("/api/v1/specs/" + name + "/versions/1?team=platform").then().extract().statusCode(),
+                        status -> status == 404);
+        await("a submission after the outage").atMost(Duration.ofMinutes(2))
+                .until(() -> submit(name).extract().statusCode(), status -> status == 201);
     }
 }
