@@ -24,6 +24,7 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
 
 import dev.byoos.messaging.resilience.DependencyUnavailableException;
+import dev.byoos.storage.S3Failures;
 import dev.byoos.storage.S3Settings;
 
 /**
@@ -209,9 +210,9 @@ public class ArtifactStore {
 
     /**
      * Runs one S3 operation and sorts its failures: an absent object and a refusal S3 will repeat
-     * (access denied, no such bucket, any 4xx but throttling and timeouts: {@link S3Failures}) are
-     * final; anything else (no connection, a timeout, a 5xx, throttling, a version that changed under
-     * a conditional request) may pass.
+     * (access denied, no such bucket, any 4xx but throttling and timeouts: storage-support's
+     * {@link S3Failures}, the rules every service shares) are final; anything else (no connection, a
+     * timeout, a 5xx, throttling, a version that changed under a conditional request) may pass.
      */
     private static <T> T call(String what, S3Call<T> operation, String location) {
         try {
@@ -220,7 +221,7 @@ public class ArtifactStore {
             if (ABSENT.contains(e.errorResponse().code())) {
                 throw new ObjectMissingException(location);
             }
-            if (!S3Failures.isTransient(e)) {
+            if (!mayPass(e)) {
                 throw new StorageRefusedException(what, e.errorResponse().code(), e);
             }
             throw new StorageUnavailableException(what, e);
@@ -234,6 +235,15 @@ public class ArtifactStore {
             // I/O errors, and the MinIO client's checked exceptions (malformed responses).
             throw new StorageUnavailableException(what, e);
         }
+    }
+
+    /**
+     * Whether S3's refusal may pass if asked again: an outage by the shared rules, or this store's
+     * conditional copy finding the object changed after it was measured (412: the retry measures again).
+     */
+    static boolean mayPass(ErrorResponseException refusal) {
+        return S3Failures.classify(refusal).outage() || refusal.response() != null && refusal.response().code() == 412
+                || "PreconditionFailed".equals(refusal.errorResponse().code());
     }
 
     /** The object does not exist. */

@@ -13,6 +13,11 @@ import org.junit.jupiter.api.Test;
 
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.ErrorResponse;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
 
 import dev.byoos.artifact.storage.ArtifactStore.StorageRefusedException;
 import dev.byoos.artifact.storage.ArtifactStore.StorageUnavailableException;
@@ -64,19 +69,23 @@ class S3FailuresTest {
     }
 
     @Test
-    void serverErrorsThrottlingAndTimeoutsPassEveryOtherClientErrorIsPermanent() {
-        assertTrue(S3Failures.isTransient(500, "InternalError"));
-        assertTrue(S3Failures.isTransient(503, "SlowDown"));
-        assertTrue(S3Failures.isTransient(400, "RequestTimeout"));
-        assertTrue(S3Failures.isTransient(429, null));
-        assertTrue(S3Failures.isTransient(408, null));
-        assertTrue(S3Failures.isTransient(412, "PreconditionFailed"), "the object changed: measured again");
-        assertFalse(S3Failures.isTransient(403, "AccessDenied"));
-        assertFalse(S3Failures.isTransient(404, "NoSuchBucket"));
-        assertFalse(S3Failures.isTransient(400, "InvalidBucketName"));
-        assertFalse(S3Failures.isTransient(403, "InvalidAccessKeyId"));
-        assertFalse(S3Failures.isTransient(403, "SignatureDoesNotMatch"));
-        assertFalse(S3Failures.isTransient(400, "EntityTooLarge"));
+    void serverErrorsThrottlingTimeoutsAndAChangedObjectPassEveryOtherClientErrorIsPermanent() {
+        assertTrue(ArtifactStore.mayPass(refusal(500, "InternalError")));
+        assertTrue(ArtifactStore.mayPass(refusal(503, "SlowDown")));
+        assertTrue(ArtifactStore.mayPass(refusal(429, "TooManyRequests")));
+        assertTrue(ArtifactStore.mayPass(refusal(412, "PreconditionFailed")), "the object changed: measured again");
+        assertFalse(ArtifactStore.mayPass(refusal(403, "AccessDenied")));
+        assertFalse(ArtifactStore.mayPass(refusal(404, "NoSuchBucket")));
+        assertFalse(ArtifactStore.mayPass(refusal(403, "SignatureDoesNotMatch")));
+        assertFalse(ArtifactStore.mayPass(refusal(400, "EntityTooLarge")));
+    }
+
+    private static ErrorResponseException refusal(int status, String code) {
+        Response response = new Response.Builder()
+                .request(new Request.Builder().url("http://s3.test/bucket/key").build())
+                .protocol(Protocol.HTTP_1_1).code(status).message("status " + status).build();
+        return new ErrorResponseException(new ErrorResponse(code, "m", "bucket", "key", "resource", "request", "host"),
+                response, "");
     }
 
     private static void assertRefusal(StorageRefusedException refused, String location) {
