@@ -31,6 +31,9 @@ import dev.byoos.spec.service.BuildProjection.BuildUpdate;
 @ApplicationScoped
 public class BuildReadModel {
 
+    /** SQLSTATE foreign_key_violation: an event's build id names no build. */
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
+
     private final BuildMetrics metrics;
 
     public BuildReadModel(BuildMetrics metrics) {
@@ -49,6 +52,9 @@ public class BuildReadModel {
         UUID buildId = buildId(update.coordinates().buildId());
         return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(eventId, buildId, type, source,
                 occurredAt, update.summary())
+                // The timeline's foreign key is the check that the build exists, at no cost to known ones.
+                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
+                .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
                 .flatMap(first -> first ? project(buildId, update, occurredAt)
                         : Uni.createFrom().<BuildTransition>nullItem()))
                 // Counted after the commit: a redelivery finds the event id recorded and moves nothing.

@@ -47,13 +47,28 @@ public final class DatabaseOutages {
                     || cause instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(cause.getMessage())) {
                 return true;
             }
-            String state = cause instanceof DatabaseException database ? database.getSqlState()
-                    : cause instanceof SQLException sql ? sql.getSQLState() : null;
+            String state = sqlStateOf(cause);
             if (state != null && (state.startsWith("08") || OUTAGE_STATES.contains(state))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether PostgreSQL refused {@code failure}'s statement with SQLSTATE {@code state}, at any depth of wrapping. */
+    public static boolean hasSqlState(Throwable failure, String state) {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++, cause = cause.getCause()) {
+            if (state.equals(sqlStateOf(cause))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String sqlStateOf(Throwable failure) {
+        return failure instanceof DatabaseException database ? database.getSqlState()
+                : failure instanceof SQLException sql ? sql.getSQLState() : null;
     }
 
     /** {@code failure} as the transient failure DependencyWait waits out. */

@@ -169,6 +169,17 @@ class SpecPipelineTest {
     }
 
     @Test
+    void anEventOfABuildThisServiceNeverCreatedIsDeadLetteredAsAnUnknownBuild() throws Exception {
+        String unknown = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, unknown, EventTypes.BUILD_STARTED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildStarted(coordinates(unknown), "worker-1")));
+        ConsumerRecord<String, String> deadLetter = kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_STARTED),
+                unknown, 1, TIMEOUT).get(0);
+        assertEquals("unknown build " + unknown, new String(deadLetter.headers().lastHeader("dead-letter-reason").value(),
+                StandardCharsets.UTF_8), "the reason is the check's, not a database error");
+    }
+
+    @Test
     void appliesEachEventOnceAndDeadLettersMalformedOnesWithoutStopping() throws Exception {
         Map<String, String> packsPublished = Map.of("topic", Topics.PACKS_PUBLISHED);
         double deadLettersBefore = metrics().sum("byoos_dead_letters_total", packsPublished);
