@@ -38,7 +38,6 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -104,7 +103,12 @@ public class FaultBench {
     /** The state a service works on, so that its kill lands mid-work: mid-build, mid-promotion, mid-push. */
     static final Map<String, String> WORKING_STATE = Map.of("build-worker", "BUILDING", "artifact-service", "BUILT",
             "pack-publisher", "STORED");
-    static final Duration REWIND = Duration.ofSeconds(60);
+    /**
+     * Records each partition of a rewound group is moved back by. A count, not a time: a consumer
+     * whose commits trail its work (a throttled commit, a paused partition) may have committed
+     * nothing of the last minute, and a rewind by time then moves it back by nothing.
+     */
+    static final int REWIND_RECORDS = 20;
     static final Duration RECOVERY_WAIT = Duration.ofMinutes(3);
     static final Duration MID_WORK_WAIT = Duration.ofSeconds(30);
     static final int OVERSIZED_BYTES = 900_000;
@@ -408,7 +412,8 @@ public class FaultBench {
 
     /**
      * Duplicate deliveries: the service is killed, each of its groups emptied of the dead member
-     * and moved back {@link #REWIND}; the restarted service reads everything since again.
+     * and each partition moved back {@link #REWIND_RECORDS} records; the restarted service reads
+     * them again.
      */
     void rewind(String service) throws Exception {
         List<String> groups = GROUPS.get(service);
@@ -416,7 +421,6 @@ public class FaultBench {
             throw new IllegalArgumentException("unknown service " + service + "; known: " + GROUPS.keySet());
         }
         killHard(service, "to rewind its consumer groups");
-        long since = Instant.now().minus(REWIND).toEpochMilli();
         try (Admin admin = Admin.create(kafka)) {
             for (String group : groups) {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
@@ -430,17 +434,13 @@ public class FaultBench {
                 } catch (Exception e) {
                     // Already empty.
                 }
-                Map<TopicPartition, OffsetSpec> query = new LinkedHashMap<>();
-                committed.keySet().forEach(partition -> query.put(partition, OffsetSpec.forTimestamp(since)));
                 Map<TopicPartition, OffsetAndMetadata> rewound = new LinkedHashMap<>();
-                admin.listOffsets(query).all().get(30, TimeUnit.SECONDS).forEach((partition, info) -> {
-                    long offset = info.offset() < 0 ? committed.get(partition).offset() : info.offset();
-                    rewound.put(partition, new OffsetAndMetadata(Math.min(offset, committed.get(partition).offset())));
-                });
+                committed.forEach((partition, offset) -> rewound.put(partition,
+                        new OffsetAndMetadata(Math.max(0, offset.offset() - REWIND_RECORDS))));
                 admin.alterConsumerGroupOffsets(group, rewound).all().get(30, TimeUnit.SECONDS);
                 long records = rewound.entrySet().stream()
                         .mapToLong(e -> committed.get(e.getKey()).offset() - e.getValue().offset()).sum();
-                log("rewound %s by %d records (%d s)", group, records, REWIND.toSeconds());
+                log("rewound %s by %d records", group, records);
             }
         }
         awaitRestarted(service);
