@@ -202,7 +202,7 @@ class PipelinePageSystemTest {
         assertEquals("true", browser.findElement(dependency("s3")).getAttribute("data-recovered"));
         assertTrue(browser.findElement(dependency("s3")).getText().contains("recovered"));
 
-        // This branch's spec-service lists no dead letters (404), and a viewer may not (403): not available, no error.
+        // A viewer may not list dead letters (403): not available, no error.
         waitFor(PAGE_TIMEOUT).until(ExpectedConditions.attributeToBe(By.id("dead-letters-section"), "data-state",
                 "not-available"));
         assertTrue(browser.findElement(By.id("dead-letters-status")).getText().contains("not available"));
@@ -225,6 +225,11 @@ class PipelinePageSystemTest {
             assertTrue(first.contains(shown), "the row shows " + shown + ": " + first);
         }
         assertEquals(0L, rendered.get(3), "a reason is shown as text, never as markup");
+        // An admin's page shows what spec-service's dead-letter API answers (some or none).
+        openAs(pipeline.bearer("page-admin", "admin"));
+        waitFor(PAGE_TIMEOUT).until(page -> List.of("listed", "none")
+                .contains(page.findElement(By.id("dead-letters-section")).getAttribute("data-state")));
+        openAs(pipeline.bearer("page-sre", "viewer", TEAM));
 
         // The worker is gone: a build nobody takes is listed as stuck once silent for the threshold;
         // another team's is not.
