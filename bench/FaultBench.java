@@ -627,13 +627,20 @@ public class FaultBench {
         explain("lost", lost);
         explain("duplicated", duplicated);
         explain("stuck", stuck);
+        // Intake under faults answers 201, 4xx or 503 with Retry-After, or finds spec-service restarting
+        // (no answer); a 5xx other than 503 is a failure the suite reports as such.
+        long serverErrors = statuses.entrySet().stream().filter(e -> e.getKey() >= 500 && e.getKey() != 503)
+                .mapToLong(e -> e.getValue().longValue()).sum();
+        if (serverErrors > 0) {
+            System.out.printf("server errors at intake: %d (answers %s)%n", serverErrors, new TreeMap<>(statuses));
+        }
         System.out.println("fault log:");
         faultLog.forEach(line -> System.out.println("  " + line));
         System.out.printf("longest recovery after: %s%n", longestFault);
         System.out.printf("%s%d, builds %d: published exactly once %d, failed with a reason %d, lost %d, duplicated %d,"
                 + " stuck %d, longest recovery %.0f s%n", RESULT_PREFIX, faults, accepted.size(), published, failed,
                 lost.size(), duplicated.size(), stuck.size(), longestRecovery);
-        return lost.isEmpty() && duplicated.isEmpty() && stuck.isEmpty();
+        return lost.isEmpty() && duplicated.isEmpty() && stuck.isEmpty() && serverErrors == 0;
     }
 
     /** No accepted build changed state for {@link #IDLE}: whatever is not final now is not progressing. */

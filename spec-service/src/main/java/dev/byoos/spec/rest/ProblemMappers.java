@@ -54,11 +54,12 @@ public class ProblemMappers {
     /**
      * PostgreSQL stopped, restarting or refusing connections (DatabaseOutages): nothing was
      * stored, and the same request succeeds once it is back, so 503 with Retry-After rather than a
-     * server error. Wins over CommonProblemMappers' RuntimeException mapper (higher priority) and
-     * catches the checked connection failures no other mapper sees; any other failure is as
-     * unexpected as ever.
+     * server error. Mapped for RuntimeException (the pool's ClosedConnectionException, Hibernate's
+     * wrappers: a mapper is chosen by the nearest type first, so this one must name RuntimeException
+     * to win over CommonProblemMappers' by priority) and for Exception (the checked connection
+     * failures no other mapper sees); any other failure is as unexpected as ever.
      */
-    @ServerExceptionMapper(priority = Priorities.USER - 100)
+    @ServerExceptionMapper(value = { RuntimeException.class, Exception.class }, priority = Priorities.USER - 100)
     public Response databaseUnavailable(Throwable e, UriInfo uri) {
         if (!DatabaseOutages.isOutage(e)) {
             return new CommonProblemMappers().unexpected(
