@@ -112,6 +112,8 @@ public class FaultBench {
     static final Duration RECOVERY_WAIT = Duration.ofMinutes(3);
     static final Duration MID_WORK_WAIT = Duration.ofSeconds(30);
     static final int OVERSIZED_BYTES = 900_000;
+    /** One submission in this many is a real build, the rest synthetic. */
+    static final int REAL_EVERY = 15;
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern SHA256 = Pattern.compile("\"sha256\"\\s*:\\s*\"[0-9a-f]{64}\"");
     static final Pattern TEAM = Pattern.compile("\"team\"\\s*:\\s*\"[^\"]*\"");
@@ -123,6 +125,8 @@ public class FaultBench {
     final Endpoints endpoints;
     final String authorization;
     final String team;
+    /** The team whose builds are real (the worker's synthetic builder builds only {@link #team}'s). */
+    final String realTeam;
     final Duration outage;
     final Duration submitInterval;
     final Duration settle;
@@ -131,6 +135,9 @@ public class FaultBench {
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     final String template;
+    final String realTemplate;
+    /** Accepted builds that were built for real: every {@value #REAL_EVERY}th submission. */
+    final Set<String> realBuilds = ConcurrentHashMap.newKeySet();
     final String run = "faults-" + Long.toString(System.currentTimeMillis() / 1000, 36);
 
     /** Build id → when its spec was accepted. */
@@ -145,6 +152,7 @@ public class FaultBench {
         dataDir = Path.of(args[0]).toAbsolutePath();
         authorization = "Bearer " + args[1];
         team = args[2];
+        realTeam = team + "-real";
         outage = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 30);
         submitInterval = Duration.ofMillis(args.length > 5 ? Long.parseLong(args[5]) : 1000);
         settle = Duration.ofSeconds(args.length > 6 ? Long.parseLong(args[6]) : 180);
@@ -157,7 +165,9 @@ public class FaultBench {
         // The harness writes poison and rewinds groups: the stack's admin principal.
         kafka.putAll(endpoints.kafkaCredentials().clientConfig(KafkaCredentials.ADMIN));
         kafka.put("bootstrap.servers", endpoints.kafkaBootstrapServers());
-        template = Files.readString(Path.of("examples/debian-12-qemu.yaml")).replace("team: platform", "team: " + team);
+        String example = Files.readString(Path.of("examples/debian-12-qemu.yaml"));
+        template = example.replace("team: platform", "team: " + team);
+        realTemplate = example.replace("team: platform", "team: " + realTeam);
     }
 
     public static void main(String[] args) throws Exception {
@@ -225,10 +235,12 @@ public class FaultBench {
     /** One new spec (its own name and pack: a new build, never a reused one); its build id when accepted. */
     Optional<String> submitOne() {
         String name;
+        boolean real;
         synchronized (this) {
+            real = submitted % REAL_EVERY == REAL_EVERY - 1;
             name = run + "-" + submitted++;
         }
-        String spec = template.replace("name: debian-12-node", "name: " + name)
+        String spec = (real ? realTemplate : template).replace("name: debian-12-node", "name: " + name)
                 .replace("name: byoos-debian-12\n", "name: " + name + "\n");
         try {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(specService + "/api/v1/specs"))
@@ -239,6 +251,9 @@ public class FaultBench {
             if (response.statusCode() == 201) {
                 String id = JSON.readTree(response.body()).path("builds").get(0).path("id").asText();
                 accepted.put(id, Instant.now());
+                if (real) {
+                    realBuilds.add(id);
+                }
                 return Optional.of(id);
             }
         } catch (IOException e) {
@@ -338,9 +353,10 @@ public class FaultBench {
         long deadline = System.nanoTime() + MID_WORK_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             try (Connection db = database("spec_service");
-                    PreparedStatement query = db.prepareStatement("select count(*) from build where state = ? and team = ?")) {
+                    PreparedStatement query = db.prepareStatement("select count(*) from build where state = ? and team in (?, ?)")) {
                 query.setString(1, state);
                 query.setString(2, team);
+                query.setString(3, realTeam);
                 try (ResultSet rows = query.executeQuery()) {
                     if (rows.next() && rows.getInt(1) > 0) {
                         return true;
@@ -576,6 +592,7 @@ public class FaultBench {
         }
         boolean idle = idle(builds);
         int published = 0;
+        int realPublished = 0;
         int failed = 0;
         List<String> lost = new ArrayList<>();
         List<String> duplicated = new ArrayList<>();
@@ -600,6 +617,9 @@ public class FaultBench {
                             lost.add(id + ": PUBLISHED but " + missing.get());
                         } else {
                             published++;
+                            if (realBuilds.contains(id)) {
+                                realPublished++;
+                            }
                         }
                     }
                     case "FAILED", "CANCELLED" -> {
@@ -634,6 +654,8 @@ public class FaultBench {
         if (serverErrors > 0) {
             System.out.printf("server errors at intake: %d (answers %s)%n", serverErrors, new TreeMap<>(statuses));
         }
+        System.out.printf("real builds (the native builder, a skeleton base): %d accepted, %d published exactly once%n",
+                realBuilds.size(), realPublished);
         System.out.println("fault log:");
         faultLog.forEach(line -> System.out.println("  " + line));
         System.out.printf("longest recovery after: %s%n", longestFault);
@@ -699,8 +721,9 @@ public class FaultBench {
         }
         try (Connection db = database("spec_service");
                 PreparedStatement query = db.prepareStatement("select id::text, state, updated_at, failure_code,"
-                        + " failure_reason, pack_reference from build where team = ?")) {
+                        + " failure_reason, pack_reference from build where team in (?, ?)")) {
             query.setString(1, team);
+            query.setString(2, realTeam);
             try (ResultSet rows = query.executeQuery()) {
                 while (rows.next()) {
                     String id = rows.getString(1);

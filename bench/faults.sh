@@ -23,11 +23,14 @@ build_time="${3:-3s}"
 export QUARKUS_PROFILE=bench
 export BYOOS_WORKER_SYNTHETIC_BUILDER_ENABLED=true
 export BYOOS_WORKER_SYNTHETIC_BUILDER_BUILD_TIME="$build_time"
+# Only team bench's builds are synthetic: every 15th spec is team bench-real's, built for real.
+export BYOOS_WORKER_SYNTHETIC_BUILDER_TEAMS=bench
 # Eight synthetic builds at once per worker (as bench/load.sh): it keeps up with one spec a second.
 export SMALLRYE_MESSAGING_WORKER_BUILDS_MAX_CONCURRENCY=8
 . bench/stack.sh
 data=target/bench-faults
 start_stack "$data"
+token=$(java -jar deploy/devstack/target/byoos-devstack.jar token --data-dir "$data" --team bench,bench-real --role submitter)
 echo "faults: $faults; outages of $outage s, synthetic build time $build_time;" \
   "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 java -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp deploy/devstack/target/byoos-devstack.jar \

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -44,9 +46,12 @@ class FaultSystemTest {
                         "QUARKUS_PROFILE", "bench",
                         "BYOOS_WORKER_SYNTHETIC_BUILDER_ENABLED", "true",
                         "BYOOS_WORKER_SYNTHETIC_BUILDER_BUILD_TIME", "2s",
+                        // Only this team's builds are synthetic: the suite's every 15th spec (its team
+                        // TEAM-real) is built for real, from the skeleton base.
+                        "BYOOS_WORKER_SYNTHETIC_BUILDER_TEAMS", TEAM,
                         // Eight synthetic builds at once (as bench/load.sh): the worker keeps up with the stream.
                         "SMALLRYE_MESSAGING_WORKER_BUILDS_MAX_CONCURRENCY", "8"))) {
-            String token = pipeline.bearer("fault-suite", "submitter", TEAM).substring("Bearer ".length());
+            String token = pipeline.bearer("fault-suite", "submitter", TEAM, TEAM + "-real").substring("Bearer ".length());
             Path output = pipeline.dataDir.resolve("fault-bench.log");
             Process harness = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                     .toString(), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
@@ -69,6 +74,8 @@ class FaultSystemTest {
                     .orElseThrow(() -> new AssertionError("the fault suite printed no result line:\n" + report));
             assertTrue(line.contains("lost 0, duplicated 0, stuck 0"), line + "\n" + report);
             assertEquals(0, harness.exitValue(), report);
+            Matcher real = Pattern.compile("real builds .*: (\\d+) accepted, (\\d+) published exactly once").matcher(report);
+            assertTrue(real.find() && Integer.parseInt(real.group(2)) > 0, "no real build went through the faults:\n" + report);
         }
     }
 }

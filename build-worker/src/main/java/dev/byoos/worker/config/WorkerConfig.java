@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -274,6 +275,13 @@ public interface WorkerConfig {
         /** How long each synthetic build sleeps, to saturate a worker at a known rate. */
         @WithDefault("0s")
         Duration buildTime();
+
+        /**
+         * The teams whose native builds are synthetic; every other team's are built for real.
+         * Unset: all of them (bench/load.sh). The fault suite mixes a few real builds into its
+         * synthetic stream this way.
+         */
+        Optional<Set<String>> teams();
     }
 
     /** The boot smoke test of images whose base has a kernel. */

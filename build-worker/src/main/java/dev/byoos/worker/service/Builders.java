@@ -1,8 +1,11 @@
 package dev.byoos.worker.service;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.inject.Provider;
 
 import io.quarkus.runtime.Startup;
@@ -26,19 +29,35 @@ import dev.byoos.worker.registry.OciImagePusher;
 @ApplicationScoped
 public class Builders {
 
-    private final Builder nativeBuilder;
+    private final Supplier<? extends Builder> nativeBuilder;
+    /** Stands in for the native builder when a benchmark asks for it (off by default). */
+    private final Optional<Builder> syntheticBuilder;
+    /** The teams the synthetic builder builds for; empty: every team. */
+    private final Set<String> syntheticTeams;
     private final Builder imageBuilder;
     /** Empty where no registry is configured. */
     private final Optional<OciImagePusher> registry;
 
+    @Inject
     Builders(WorkerConfig config, Provider<NativeBuilder> nativeBuilder, ImageBuilderExecutor imageBuilder,
             Optional<OciImagePusher> registry) {
-        // The synthetic builder stands in for the native one when a benchmark asks for it (off by default).
-        this.nativeBuilder = config.syntheticBuilder().enabled()
-                ? SyntheticBuilder.forBenchmark(config.syntheticBuilder().buildTime())
-                : nativeBuilder.get();
+        this(config.syntheticBuilder().enabled()
+                ? Optional.of(SyntheticBuilder.forBenchmark(config.syntheticBuilder().buildTime()))
+                : Optional.empty(),
+                config.syntheticBuilder().teams().orElse(Set.of()), nativeBuilder::get, imageBuilder, registry);
+    }
+
+    Builders(Optional<Builder> syntheticBuilder, Set<String> syntheticTeams, Supplier<? extends Builder> nativeBuilder,
+            Builder imageBuilder, Optional<OciImagePusher> registry) {
+        this.syntheticBuilder = syntheticBuilder;
+        this.syntheticTeams = Set.copyOf(syntheticTeams);
+        this.nativeBuilder = nativeBuilder;
         this.imageBuilder = imageBuilder;
         this.registry = registry;
+        // Set up now unless every build is synthetic, so a worker that cannot have it fails to start.
+        if (syntheticBuilder.isEmpty() || !this.syntheticTeams.isEmpty()) {
+            nativeBuilder.get();
+        }
     }
 
     /**
@@ -49,7 +68,9 @@ public class Builders {
      */
     Builder forRequest(BuildRequested request) {
         return switch (request.builder()) {
-            case BuildRequested.NATIVE -> nativeBuilder;
+            case BuildRequested.NATIVE -> syntheticBuilder
+                    .filter(synthetic -> syntheticTeams.isEmpty() || syntheticTeams.contains(request.build().team()))
+                    .orElseGet(nativeBuilder::get);
             case BuildRequested.IMAGE_BUILDER -> imageBuilder;
             default -> throw new BuildException(BuildException.Kind.BAD_INPUT, "BUILDER_NOT_SUPPORTED",
                     "this worker has no builder '" + request.builder() + "'", null);
