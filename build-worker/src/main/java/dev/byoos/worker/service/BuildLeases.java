@@ -238,12 +238,28 @@ public class BuildLeases {
             long attempt = Long.parseLong(match.group(1));
             highest = Math.max(highest, attempt);
             keys.add(key.substring(prefix.length()));
-            staging.getText(key).flatMap(text -> parse(key, text))
+            readClaim(prefix, key).flatMap(text -> parse(key, text))
                     .filter(claim -> claim.attempt() == attempt && buildId.equals(claim.buildId()))
                     .ifPresent(claims::add);
         }
         claims.sort(Comparator.comparingLong(LeaseClaim::attempt));
         return new Claims(claims, keys, highest);
+    }
+
+    /**
+     * A listed claim's text; empty when it was withdrawn between the listing and the read (a racing
+     * worker giving up its claim). S3 answers that read NoSuchKey; S3Proxy's filesystem store answers
+     * 500, so a failed read counts as a withdrawal only when the key is no longer listed.
+     */
+    private Optional<String> readClaim(String prefix, String key) {
+        try {
+            return staging.getText(key);
+        } catch (RuntimeException failure) {
+            if (!staging.list(prefix).contains(key)) {
+                return Optional.empty();
+            }
+            throw failure;
+        }
     }
 
     private static Optional<LeaseClaim> parse(String key, String text) {
