@@ -5,19 +5,13 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -45,11 +39,7 @@ import dev.byoos.testsupport.TestTokens;
  * database (readiness says so) and is applied once it is back, instead of being dead-lettered.
  *
  * <p>The outage is the test stack's own PostgreSQL server stopped and started again on the same
- * data directory and port: a fast shutdown (SIGINT to the postmaster named in
- * {@code postmaster.pid}, what {@code pg_ctl stop -m fast} sends) and a start from the command line
- * the server recorded in {@code postmaster.opts}. Not pg_ctl: it refuses to run as root, and as
- * root the stack (zonky's embedded PostgreSQL) runs the server in a user namespace of its own
- * ({@code unshare -U}), which this test does too.
+ * data directory and port (the devstack's outage switch, {@link TestStack#outage}).
  */
 @QuarkusTest
 @TestProfile(DatabaseOutageTest.ShortBackoff.class)
@@ -81,17 +71,13 @@ class DatabaseOutageTest {
 
         String eventId = UUID.randomUUID().toString();
         try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
-            Postgres postgres = Postgres.ofTestStack();
-            postgres.stop();
-            try {
+            try (AutoCloseable outage = TestStack.outage(TestStack.Server.POSTGRES)) {
                 kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, eventId,
                         EventJson.write(new BuildStarted(coordinates(buildId), "worker-1")));
                 // Waiting, and saying what for, rather than dead-lettering.
                 await("readiness naming the database").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
                         .until(() -> given().get("/q/health/ready").then().extract()
                                 .path("checks.find { it.name == 'event-consumers' }.data.waitingFor"), "database"::equals);
-            } finally {
-                postgres.start();
             }
             awaitState(buildId, "BUILDING");
             given().get("/q/health/ready").then().statusCode(200)
@@ -117,54 +103,5 @@ class DatabaseOutageTest {
         return new BuildCoordinates(buildId, "platform", "outage", 1, "ab".repeat(32),
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));
-    }
-
-    /** The test stack's PostgreSQL server, found beside the stack's endpoints file. */
-    record Postgres(Path pgdata, Path log, String host, int port) {
-
-        private static final Pattern QUOTED = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"|(\\S+)");
-
-        static Postgres ofTestStack() {
-            Endpoints endpoints = TestStack.endpoints();
-            Path root = Path.of(System.getProperty(TestStack.ENDPOINTS_PROPERTY)).toAbsolutePath().getParent();
-            return new Postgres(root.resolve("postgres/pgdata"), root.resolve("logs/postgres.log"),
-                    endpoints.postgresHost(), endpoints.postgresPort());
-        }
-
-        void stop() throws IOException {
-            long pid = Long.parseLong(Files.readAllLines(pgdata.resolve("postmaster.pid")).get(0).trim());
-            ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
-            // SIGINT: a fast shutdown, every session ended at once.
-            new ProcessBuilder("kill", "-INT", Long.toString(pid)).inheritIO().start().onExit().join();
-            postmaster.onExit().join();
-            await("PostgreSQL stopped").atMost(TIMEOUT).until(() -> !accepts());
-        }
-
-        /** Starts the server as it last ran (postmaster.opts), its output appended to the stack's log. */
-        void start() throws IOException {
-            List<String> command = new ArrayList<>();
-            if ("root".equals(System.getProperty("user.name"))) {
-                // PostgreSQL refuses to run as root; in a user namespace of its own it is no one.
-                command.addAll(List.of("unshare", "-U"));
-            }
-            Matcher word = QUOTED.matcher(Files.readString(pgdata.resolve("postmaster.opts")).trim());
-            while (word.find()) {
-                command.add(word.group(1) != null ? word.group(1) : word.group(2));
-            }
-            Process server = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            // It outlives this JVM's stack unless stopped with it: the stack stops only the server it started.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> server.toHandle().destroy()));
-            await("PostgreSQL started").atMost(TIMEOUT).pollInterval(Duration.ofMillis(100)).until(this::accepts);
-        }
-
-        private boolean accepts() {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(host, port), 1000);
-                return true;
-            } catch (IOException refused) {
-                return false;
-            }
-        }
     }
 }
