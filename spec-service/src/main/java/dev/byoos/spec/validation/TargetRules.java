@@ -25,11 +25,11 @@ final class TargetRules implements SpecRule {
     /** Clouds whose images are normally built inside the cloud, by Kubernetes Image Builder. */
     static final Set<String> IMAGE_BUILDER_BY_DEFAULT = Set.of("aws", "azure", "vsphere");
     /**
-     * What this installation's builders can build today, per builder. Everything else in
-     * BUILDER_FORMATS is a valid spec that is rejected as not buildable yet (TARGET_NOT_BUILDABLE),
-     * so nobody waits for a build that cannot start.
+     * What this installation's builders can build today, per builder: the native builder every
+     * format it writes. Everything else in BUILDER_FORMATS is a valid spec that is rejected as not
+     * buildable here (TARGET_NOT_BUILDABLE), so nobody waits for a build that cannot start.
      */
-    static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, Set.of("qcow2", "raw", "oci"));
+    static final Map<String, Set<String>> BUILDABLE_FORMATS = Map.of(NATIVE, BUILDER_FORMATS.get(NATIVE));
     /**
      * What the workers' image-builder executor builds inside the clouds, once an installation runs it
      * (byoos.spec.image-builder.enabled): AMIs, Azure VHDs and vSphere templates.
@@ -125,7 +125,9 @@ final class TargetRules implements SpecRule {
         if (!buildableFormats.getOrDefault(builder, Set.of()).contains(format)) {
             violations.add(at, Violation.TARGET_NOT_BUILDABLE, "a " + format + " image for " + cloud + " by the "
                     + builder + " builder is a valid target, but this installation cannot build it yet; buildable now: "
-                    + new TreeMap<>(buildableFormats));
+                    + new TreeMap<>(buildableFormats)
+                    + (!NATIVE.equals(builder) && buildableFormats.get(NATIVE).contains(format)
+                            ? "; set builder: native to build it here" : ""));
         } else if (IMAGE_BUILDER.equals(builder) && "fips".equals(imageType)) {
             violations.add(at, Violation.TARGET_NOT_BUILDABLE,
                     "fips images need image-builder's FIPS branch, which the workers do not run yet");

@@ -162,6 +162,34 @@ class SpecValidatorTest {
     }
 
     @Test
+    void theNativeBuilderTakesEveryPaletteCloudButAwsWhoseAmisExistOnlyInsideAws() {
+        ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", """
+                    - cloud: azure
+                      builder: native
+                      azure:
+                        storageLocation: westeurope
+                    - cloud: vsphere
+                      builder: native
+                      vsphere:
+                        folder: /dc1/vm/byoos
+                    - cloud: gcp
+                    - cloud: maas
+                    - cloud: edge
+                """.indent(2)));
+        assertEquals(List.of("vhd", "ova", "gcp-tar", "tgz", "oci"),
+                spec.spec().targets().stream().map(ImageSpec.Target::format).toList());
+        assertEquals(List.of("native"), spec.spec().targets().stream().map(ImageSpec.Target::builder).distinct().toList());
+        // vSphere and Azure default to image-builder; where no worker runs it the refusal says how to build natively.
+        Violation vsphere = violations(VALID.replace("    - cloud: qemu\n", "    - cloud: vsphere\n")).get(0);
+        assertEquals(Violation.TARGET_NOT_BUILDABLE, vsphere.code());
+        assertTrue(vsphere.message().endsWith("set builder: native to build it here"), vsphere.message());
+        Violation aws = violations(VALID.replace("    - cloud: qemu\n",
+                "    - cloud: aws\n      builder: native\n      aws:\n        regions: [eu-west-1]\n")).get(0);
+        assertEquals("/spec/targets/0/builder", aws.pointer());
+        assertEquals(Violation.NOT_ALLOWED, aws.code());
+    }
+
+    @Test
     void acceptsPaletteEdgeTargetsAsNativeOciImagesBesideAQemuDisk() {
         ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", "    - cloud: qemu\n    - cloud: edge\n"));
         ImageSpec.Target edge = spec.spec().targets().get(1);
