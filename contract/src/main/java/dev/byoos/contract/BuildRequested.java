@@ -193,7 +193,7 @@ public record BuildRequested(
      * @param awsRegions           regions the AMI is copied to; the first is where it is built
      * @param azureStorageLocation the Azure location the VHD is stored in
      * @param vsphereFolder        the vSphere folder the template is put in
-     * @param vsphereTemplateName  the template's name ({@code r_u-...})
+     * @param vsphereTemplateName  the template's name in vCenter (default {@code r_u-...})
      */
     public record CloudParameters(List<String> awsRegions, String azureStorageLocation, String vsphereFolder,
             String vsphereTemplateName) {

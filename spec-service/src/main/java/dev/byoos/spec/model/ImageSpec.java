@@ -63,7 +63,7 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
     public record Azure(String storageLocation) {
     }
 
-    /** @param templateName the OVA/template name; Palette expects the {@code r_u-} prefix */
+    /** @param templateName the template's name in vCenter once the OVA is imported (any vCenter name; default r_u-...) */
     public record Vsphere(String folder, String templateName) {
     }
 

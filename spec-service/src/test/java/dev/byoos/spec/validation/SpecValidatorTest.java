@@ -190,6 +190,18 @@ class SpecValidatorTest {
     }
 
     @Test
+    void aPackVersionWithBuildMetadataIsRefusedSayingWhyBecauseTheTagMustEqualPackJsonsVersion() {
+        Violation refused = violations(VALID.replace("version: 1.0.0", "version: 1.0.0+build.7")).get(0);
+        assertEquals("/spec/pack/version", refused.pointer());
+        assertEquals(Violation.INVALID_FORMAT, refused.code());
+        assertTrue(refused.message().contains("an OCI tag cannot hold '+'"), refused.message());
+        // Any vCenter name is a template name; r_u- is only the default.
+        ImageSpec named = validate(VALID.replace("    - cloud: qemu\n",
+                "    - cloud: vsphere\n      builder: native\n      vsphere:\n        templateName: rhel-8-kube-v1.30.4\n"));
+        assertEquals("rhel-8-kube-v1.30.4", named.spec().targets().get(0).vsphere().templateName());
+    }
+
+    @Test
     void acceptsPaletteEdgeTargetsAsNativeOciImagesBesideAQemuDisk() {
         ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", "    - cloud: qemu\n    - cloud: edge\n"));
         ImageSpec.Target edge = spec.spec().targets().get(1);
