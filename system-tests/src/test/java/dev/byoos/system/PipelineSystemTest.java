@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -414,11 +413,6 @@ class PipelineSystemTest {
     }
 
     private String run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).directory(scratch.toFile()).start();
-        byte[] out = process.getInputStream().readAllBytes();
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(2, TimeUnit.MINUTES), String.join(" ", command) + " timed out");
-        assertEquals(0, process.exitValue(), String.join(" ", command) + " failed: " + err);
-        return new String(out, StandardCharsets.UTF_8);
+        return Commands.run(scratch, command);
     }
 }

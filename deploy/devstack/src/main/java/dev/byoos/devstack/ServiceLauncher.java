@@ -226,6 +226,13 @@ public final class ServiceLauncher implements AutoCloseable {
         return dataDir.resolve("signing");
     }
 
+    /**
+     * The local stack has no Azure: azure packs name their VHD under this container, on a host in
+     * the reserved {@code .invalid} domain (RFC 2606), so the URL never resolves, nobody can
+     * register it, and a reader sees at once that the VHD was never copied anywhere.
+     */
+    static final String AZURE_VHD_PLACEHOLDER = "https://devstack-has-no-azure.invalid/vhds";
+
     static Map<String, String> environment(Service service, int port, Endpoints endpoints, Path repoRoot, Path scratch,
             LocalTokens tokens, LocalSigningKeys signing) {
         Map<String, String> env = new LinkedHashMap<>();
@@ -261,6 +268,9 @@ public final class ServiceLauncher implements AutoCloseable {
                 .toString());
         // Verified Kubernetes artifacts by sha256, kept with the stack's data.
         env.put("BYOOS_KUBERNETES_CACHE_DIR", scratch.resolveSibling("kubernetes-components").toString());
+        if (service == Service.PACK_PUBLISHER) {
+            env.put("BYOOS_AZURE_VHD_BASE_URL", AZURE_VHD_PLACEHOLDER);
+        }
         return env;
     }
 
