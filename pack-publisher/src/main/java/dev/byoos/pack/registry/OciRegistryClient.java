@@ -112,11 +112,20 @@ public final class OciRegistryClient {
      */
     public static Manifest manifestFor(String layerMediaType, byte[] content, Map<String, String> layerAnnotations,
             Map<String, String> annotations) {
+        return manifest(List.of(descriptor(layerMediaType, content, layerAnnotations)), annotations);
+    }
+
+    /** The manifest {@code oras push <reference>} writes without files: the empty config and no layer. */
+    public static Manifest emptyArtifact() {
+        return manifest(List.of(), null);
+    }
+
+    private static Manifest manifest(List<Map<String, Object>> layers, Map<String, String> annotations) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("schemaVersion", 2);
         manifest.put("mediaType", MANIFEST_MEDIA_TYPE);
         manifest.put("config", descriptor(CONFIG_MEDIA_TYPE, EMPTY_CONFIG, null));
-        manifest.put("layers", List.of(descriptor(layerMediaType, content, layerAnnotations)));
+        manifest.put("layers", layers);
         if (annotations != null) {
             manifest.put("annotations", annotations);
         }
@@ -132,10 +141,35 @@ public final class OciRegistryClient {
     public void push(String repository, String tag, byte[] content, Manifest manifest) {
         uploadBlobIfMissing(repository, EMPTY_CONFIG);
         uploadBlobIfMissing(repository, content);
+        tag(repository, tag, manifest);
+    }
+
+    /** Uploads the config blob (when missing) and tags {@link #emptyArtifact()}. */
+    public void pushEmptyArtifact(String repository, String tag) {
+        uploadBlobIfMissing(repository, EMPTY_CONFIG);
+        tag(repository, tag, emptyArtifact());
+    }
+
+    private void tag(String repository, String tag, Manifest manifest) {
         HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + tag))
                 .header("Content-Type", MANIFEST_MEDIA_TYPE)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())), HttpResponse.BodyHandlers.ofString());
         expect(response, 201, repository, "tagging " + repository + ":" + tag);
+    }
+
+    /**
+     * @return whether the repository exists: it lists its tags. A repository created empty (ECR's
+     *         {@code create-repository}) exists; on registries that create repositories on push, one
+     *         exists once something was pushed to it.
+     */
+    public boolean repositoryExists(String repository) {
+        HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/tags/list"))
+                .GET(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return false;
+        }
+        expect(response, 200, repository, "listing the tags of " + repository);
+        return true;
     }
 
     /** @return the manifest currently tagged, if any */
@@ -299,13 +333,23 @@ public final class OciRegistryClient {
         }
     }
 
-    /** The registry's refusal, with what its error body says (distribution's {@code {"errors":[{"code","message"}]}}). */
+    /**
+     * The registry's refusal, with what its error body says (distribution's {@code {"errors":[{"code","message"}]}}).
+     * A write answered 404 {@code NAME_UNKNOWN} is a repository the registry lacks and will not create
+     * ({@link RepositoryMissingException}); reads of a repository not pushed to yet answer the same,
+     * and are no refusal.
+     */
     private RegistryException refused(HttpResponse<?> response, String repository, String what) {
         String code = errorCode(response);
         String message = errorField(response, "message");
-        return new RegistryException("registry " + host() + " refused " + what + " in repository " + repository
+        String refusal = "registry " + host() + " refused " + what + " in repository " + repository
                 + ": HTTP " + response.statusCode() + (code == null ? "" : " " + code)
-                + (message == null ? "" : " (" + message + ")"), response.statusCode(), code);
+                + (message == null ? "" : " (" + message + ")");
+        String method = response.request().method();
+        if (response.statusCode() == 404 && "NAME_UNKNOWN".equals(code) && !method.equals("GET") && !method.equals("HEAD")) {
+            return new RepositoryMissingException(host(), repository, refusal, response.statusCode());
+        }
+        return new RegistryException(refusal, response.statusCode(), code);
     }
 
     private static String errorCode(HttpResponse<?> response) {

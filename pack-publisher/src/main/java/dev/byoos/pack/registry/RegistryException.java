@@ -4,9 +4,10 @@ import java.util.Optional;
 
 /**
  * The registry refused a request for a reason that waiting does not cure: credentials refused (401
- * after answering the challenge, or 403), a repository or upload it does not know (404 where the
- * repository should exist), or any other 4xx but 408 and 429. The message names the registry, the
- * repository, the HTTP status and the registry's own error code (distribution's JSON error body).
+ * after answering the challenge, or 403), a repository it lacks and does not create on push
+ * ({@link RepositoryMissingException}), an upload it does not know, or any other 4xx but 408 and
+ * 429. The message names the registry, the repository, the HTTP status and the registry's own error
+ * code (distribution's JSON error body).
  */
 public class RegistryException extends RuntimeException {
 

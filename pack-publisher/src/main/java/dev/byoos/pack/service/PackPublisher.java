@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -42,11 +43,17 @@ import dev.byoos.pack.signing.PackSigner;
  * lost) nothing is written. A different manifest annotated with the same build id is this build's
  * pack as an earlier release rendered it: published already. Any other manifest means the version is
  * taken, and nothing is overwritten.
+ *
+ * <p>Palette's OCI pack registry flows expect the base repository
+ * {@code <base content path>/spectro-packs/archive} besides each pack's repository below it; the
+ * publisher sees to it once per process, before the first pack ({@link #ensureBaseRepository()}).
  */
 @ApplicationScoped
 public class PackPublisher {
 
     public static final String PACK_REPOSITORY_SEGMENT = "spectro-packs/archive";
+    /** The tag of the empty artifact that creates the base repository: {@code oras push}'s default tag. */
+    public static final String BASE_REPOSITORY_TAG = "latest";
     public static final String VERSION_CONFLICT = "PACK_VERSION_CONFLICT";
     /** The pack name belongs to another team, which published it first. */
     public static final String NAME_TAKEN = "PACK_NAME_TAKEN";
@@ -76,6 +83,8 @@ public class PackPublisher {
      * delivered twice here pushes and signs once; across replicas the catalog's claim decides.
      */
     private final Object[] tagLocks = Stream.generate(Object::new).limit(64).toArray();
+    /** Set once the base repository was found or created: one registry per process, so once per process. */
+    private final AtomicBoolean baseRepositoryReady = new AtomicBoolean();
 
     public PackPublisher(PublisherConfig config, OciRegistryClient registry, PackCatalog catalog,
             PackRenderer renderer, PackSigner signer) {
@@ -106,6 +115,7 @@ public class PackPublisher {
                     + repositoryFor(pack.name()) + ", edge/" + pack.name() + ") are theirs: submit the spec with "
                     + "another spec.pack.name");
         }
+        ensureBaseRepository();
         String repository = repositoryFor(pack.name());
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put(BUILD_ID_ANNOTATION, buildId);
@@ -167,6 +177,30 @@ public class PackPublisher {
     }
 
     /**
+     * Makes sure the base repository exists, as Palette's guides for adding a pack to an OCI registry
+     * have it before any pack ("Add a Pack to a Basic OCI Registry": {@code oras push} of an empty
+     * artifact to it; "Add a Pack to an ECR Registry": {@code aws ecr create-repository}). A
+     * repository that lists its tags is left as it is, whatever it holds (an ECR repository created
+     * empty, an operator's own push); otherwise the empty artifact is tagged
+     * {@value #BASE_REPOSITORY_TAG}, which creates it where the registry creates repositories on push.
+     * Where it does not, the push fails with {@link dev.byoos.pack.registry.RepositoryMissingException}
+     * before any version is claimed. Two threads may both look the first time: both would push the
+     * same manifest.
+     */
+    private void ensureBaseRepository() {
+        if (baseRepositoryReady.get()) {
+            return;
+        }
+        String repository = baseRepository();
+        if (!registry.repositoryExists(repository)) {
+            registry.pushEmptyArtifact(repository, BASE_REPOSITORY_TAG);
+            LOG.infof("created the base repository %s/%s:%s Palette's pack registry expects", registry.host(),
+                    repository, BASE_REPOSITORY_TAG);
+        }
+        baseRepositoryReady.set(true);
+    }
+
+    /**
      * Tags the manifest's cosign signature beside it, unless one is there already (ECDSA signatures
      * differ each time: a redelivery keeps the first, which any key still listed verifies).
      */
@@ -189,7 +223,12 @@ public class PackPublisher {
     }
 
     String repositoryFor(String packName) {
+        return baseRepository() + "/" + packName;
+    }
+
+    /** {@code <base-path>/spectro-packs/archive}: the namespace Palette expects every pack repository in. */
+    String baseRepository() {
         String base = config.registry().basePath().replaceAll("^/+|/+$", "");
-        return (base.isEmpty() ? "" : base + "/") + PACK_REPOSITORY_SEGMENT + "/" + packName;
+        return (base.isEmpty() ? "" : base + "/") + PACK_REPOSITORY_SEGMENT;
     }
 }

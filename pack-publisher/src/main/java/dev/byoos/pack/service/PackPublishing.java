@@ -25,6 +25,7 @@ import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.observability.PackMetrics;
 import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.registry.RegistryUnavailableException;
+import dev.byoos.pack.registry.RepositoryMissingException;
 import dev.byoos.pack.render.UnpublishablePackException;
 
 /**
@@ -44,6 +45,11 @@ public class PackPublishing {
     public static final String REGISTRY_ACCESS_DENIED = "REGISTRY_ACCESS_DENIED";
     /** The registry refused a request for good (another 4xx than 401, 403, 408 and 429). */
     public static final String PUSH_REJECTED = "PACK_PUSH_REJECTED";
+    /**
+     * A repository the pack goes to does not exist and the registry does not create it on push (404
+     * NAME_UNKNOWN to a write, as ECR answers): an operator creates it first (docs/packs.md).
+     */
+    public static final String REPOSITORY_MISSING = "PACK_REPOSITORY_MISSING";
     private static final Logger LOG = Logger.getLogger(PackPublishing.class);
 
     /** What became of a stored artifact's pack. */
@@ -128,9 +134,11 @@ public class PackPublishing {
                     });
         } catch (RegistryException e) {
             LOG.warnf("build %s: registry refused the pack: %s", build.buildId(), e.getMessage());
-            // Retryable: once an operator fixes the credentials or the registry's project, the same spec publishes.
-            return new Failed(e.accessDenied() ? REGISTRY_ACCESS_DENIED : PUSH_REJECTED, e.getMessage(), true,
-                    BuildFailed.INFRASTRUCTURE, attempts.get(), PackMetrics.REJECTED);
+            // Retryable: once an operator fixes the credentials or creates the repository, the same spec publishes.
+            String code = e instanceof RepositoryMissingException ? REPOSITORY_MISSING
+                    : e.accessDenied() ? REGISTRY_ACCESS_DENIED : PUSH_REJECTED;
+            return new Failed(code, e.getMessage(), true, BuildFailed.INFRASTRUCTURE, attempts.get(),
+                    PackMetrics.REJECTED);
         } finally {
             if (waitingFor.get() != null) {
                 waitingDependencies.end(waitingFor.get());

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -148,6 +149,41 @@ class PublishedPackPullTest {
         assertEquals(osImageDigest, sha256(osManifest.body()));
         JsonNode layer = JSON.readTree(osManifest.body()).path("layers").get(0);
         assertEquals(layer.path("digest").asText(), sha256(blob(repositoryAndTag[0], layer.path("digest").asText())));
+    }
+
+    /**
+     * Palette's OCI pack registry guides create {@code <base content path>/spectro-packs/archive}
+     * before any pack repository (by pushing an empty artifact where the registry creates
+     * repositories on push); its sync lists the packs below it.
+     */
+    @Test
+    void afterAPublishTheBaseRepositoryIsListedAndHoldsAnEmptyArtifact() throws Exception {
+        String packName = "pull-base-" + UUID.randomUUID().toString().substring(0, 8);
+        publish(artifact(packName, "maas", "tgz", List.of(), null));
+
+        String base = "byoos/spectro-packs/archive";
+        assertTrue(catalog().contains(base), "the registry's catalog lists " + base);
+        HttpResponse<byte[]> response = get("/v2/" + base + "/manifests/latest", OCI_MANIFEST);
+        assertEquals(200, response.statusCode());
+        JsonNode manifest = JSON.readTree(response.body());
+        assertEquals(OCI_MANIFEST, manifest.path("mediaType").asText());
+        assertEquals("application/vnd.unknown.config.v1+json", manifest.path("config").path("mediaType").asText());
+        assertEquals("{}", new String(blob(base, manifest.path("config").path("digest").asText()), StandardCharsets.UTF_8));
+        assertEquals(0, manifest.path("layers").size(), "an empty artifact, as `oras push <base repository>` writes");
+    }
+
+    /** Every repository of {@code /v2/_catalog}, following its {@code Link} pages. */
+    private List<String> catalog() throws Exception {
+        List<String> repositories = new ArrayList<>();
+        String next = "/v2/_catalog?n=100";
+        while (next != null) {
+            HttpResponse<byte[]> page = get(next, "application/json");
+            assertEquals(200, page.statusCode());
+            JSON.readTree(page.body()).path("repositories").forEach(name -> repositories.add(name.asText()));
+            next = page.headers().firstValue("Link").map(link -> link.substring(link.indexOf('<') + 1, link.indexOf('>')))
+                    .orElse(null);
+        }
+        return repositories;
     }
 
     private PackPublished publish(ArtifactStored artifact) {

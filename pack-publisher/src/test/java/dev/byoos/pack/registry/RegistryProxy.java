@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -21,7 +22,8 @@ import com.sun.net.httpserver.HttpServer;
  * does only under load or misconfiguration: it answers chosen requests with a status of the test's
  * choosing (429 with Retry-After, 408, 404 with a distribution error body), and it can hold the
  * reads of one manifest until two publishers have both read it, the interleaving two replicas
- * racing for one new tag can meet.
+ * racing for one new tag can meet. It can also act as a registry that lacks a repository and does
+ * not create it on push (ECR), and it records which requests it saw.
  */
 public final class RegistryProxy implements AutoCloseable {
 
@@ -38,6 +40,8 @@ public final class RegistryProxy implements AutoCloseable {
     private final Queue<Refusal> refusals = new ConcurrentLinkedQueue<>();
     private volatile String heldPath;
     private volatile CountDownLatch held = new CountDownLatch(0);
+    private volatile String missingRepository;
+    private final Queue<String> requests = new ConcurrentLinkedQueue<>();
 
     private RegistryProxy(URI registry) throws IOException {
         this.registry = registry;
@@ -69,6 +73,19 @@ public final class RegistryProxy implements AutoCloseable {
         held = new CountDownLatch(readers);
     }
 
+    /**
+     * Every request on {@code repository} itself (its tags, manifests and blobs; not repositories
+     * below it) is answered as ECR answers for a repository nobody created: 404 NAME_UNKNOWN.
+     */
+    public void lackRepository(String repository) {
+        missingRepository = repository;
+    }
+
+    /** {@code METHOD path} of every request so far, in order. */
+    public List<String> requests() {
+        return List.copyOf(requests);
+    }
+
     public void release() {
         while (held.getCount() > 0) {
             held.countDown();
@@ -78,6 +95,19 @@ public final class RegistryProxy implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getPath();
+            requests.add(method + " " + path);
+            if (missingRepository != null && path.matches("/v2/" + Pattern.quote(missingRepository)
+                    + "/(tags|manifests|blobs)/.*")) {
+                byte[] body = ("{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"The repository with name '"
+                        + missingRepository + "' does not exist\"}]}").getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(404, "HEAD".equals(method) ? -1 : body.length);
+                if (!"HEAD".equals(method)) {
+                    exchange.getResponseBody().write(body);
+                }
+                return;
+            }
             for (Refusal refusal : refusals) {
                 if (refusal.method().equals(method) && refusals.remove(refusal)) {
                     if (refusal.retryAfter() != null) {
@@ -90,7 +120,7 @@ public final class RegistryProxy implements AutoCloseable {
                     return;
                 }
             }
-            if ("GET".equals(method) && exchange.getRequestURI().getPath().equals(heldPath)) {
+            if ("GET".equals(method) && path.equals(heldPath)) {
                 CountDownLatch latch = held;
                 latch.countDown();
                 latch.await();

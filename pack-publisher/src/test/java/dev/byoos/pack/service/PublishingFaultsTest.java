@@ -64,6 +64,8 @@ class PublishingFaultsTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final String VERSION = "1.0.0";
+    /** What Palette's pack registry flows expect under the base content path. */
+    static final String BASE_REPOSITORY = "byoos/spectro-packs/archive";
 
     @ConfigProperty(name = "byoos.publisher.registry.url")
     String registryUrl;
@@ -227,26 +229,66 @@ class PublishingFaultsTest {
     }
 
     @Test
-    void aRepositoryTheRegistryDoesNotKnowFailsTheBuildAtOnceNamingRegistryRepositoryStatusAndCode() throws Exception {
+    void aPackRepositoryTheRegistryLacksFailsTheBuildAtOnceNamingItAndChangesNothing() throws Exception {
         String packName = "unknown-" + UUID.randomUUID().toString().substring(0, 8);
         ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
         try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
-            proxy.refuseNext("POST", 404, null,
-                    "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name not known to registry\"}]}");
+            // As ECR answers for a repository nobody created: it never creates one on push.
+            proxy.lackRepository(repository(packName));
             List<Waiting> waits = new CopyOnWriteArrayList<>();
             PackPublishing.Outcome outcome = publishing(replica(proxy.url())).publish(artifact, waits::add);
 
             PackPublishing.Failed failed = assertInstanceOf(PackPublishing.Failed.class, outcome);
-            assertEquals(PackPublishing.PUSH_REJECTED, failed.code());
+            assertEquals(PackPublishing.REPOSITORY_MISSING, failed.code());
             assertEquals(BuildFailed.INFRASTRUCTURE, failed.category());
+            assertTrue(failed.retryable(), "publishes once an operator created the repository");
             assertEquals(1, failed.attempts());
             assertTrue(waits.isEmpty(), "not waited for: " + waits);
             assertTrue(failed.reason().contains("registry " + URI.create(proxy.url()).getAuthority()), failed.reason());
             assertTrue(failed.reason().contains("repository " + repository(packName)), failed.reason());
             assertTrue(failed.reason().contains("HTTP 404 NAME_UNKNOWN"), failed.reason());
+            assertTrue(failed.reason().contains("create it first"), failed.reason());
             assertEquals(Optional.empty(), taggedDigest(packName));
             assertEquals(List.of(), catalogRows(packName), "the version's claim is given back");
         }
+    }
+
+    @Test
+    void aBaseRepositoryTheRegistryLacksFailsTheBuildBeforeThePackIsClaimedOrPushed() throws Exception {
+        String packName = "nobase-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            proxy.lackRepository(BASE_REPOSITORY);
+            PackPublishing.Outcome outcome = publishing(replica(proxy.url())).publish(artifact, waiting -> { });
+
+            PackPublishing.Failed failed = assertInstanceOf(PackPublishing.Failed.class, outcome);
+            assertEquals(PackPublishing.REPOSITORY_MISSING, failed.code());
+            assertTrue(failed.reason().contains("repository " + BASE_REPOSITORY + ":"), failed.reason());
+            assertEquals(List.of(), proxy.requests().stream().filter(request -> request.contains(repository(packName)))
+                    .toList(), "nothing of the pack is read or pushed");
+            assertEquals(List.of(), catalogRows(packName), "no version is claimed");
+        }
+    }
+
+    @Test
+    void theBaseRepositoryIsSeenToOncePerProcessNotPerPack() throws Exception {
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            PackPublishing replica = publishing(replica(proxy.url()));
+            assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact(UUID.randomUUID().toString(),
+                    "once-a-" + UUID.randomUUID().toString().substring(0, 8), "ab".repeat(32), "node"), waiting -> { }));
+            List<String> first = baseRepositoryRequests(proxy);
+            assertEquals("GET /v2/" + BASE_REPOSITORY + "/tags/list", first.get(0), first.toString());
+
+            assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact(UUID.randomUUID().toString(),
+                    "once-b-" + UUID.randomUUID().toString().substring(0, 8), "ab".repeat(32), "node"), waiting -> { }));
+            assertEquals(first, baseRepositoryRequests(proxy), "the second pack leaves the base repository alone");
+        }
+    }
+
+    private static List<String> baseRepositoryRequests(RegistryProxy proxy) {
+        return proxy.requests().stream()
+                .filter(request -> request.matches("\\S+ /v2/" + BASE_REPOSITORY + "/(tags|manifests|blobs)/.*"))
+                .toList();
     }
 
     @Test
