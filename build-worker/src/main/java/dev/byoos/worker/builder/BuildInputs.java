@@ -45,7 +45,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 3;
+    static final int OUTPUT_VERSION = 4;
 
     /** The layers in the order {@link ImageCustomizer} applies them, each with what it is made of. */
     static Map<String, Object> layers(BuildRequested request, Optional<KubernetesComponentSource.Components> kubernetes) {
@@ -98,6 +98,10 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
                 .append("\nos=").append(build.os().name()).append(' ').append(build.os().version())
                 .append("\nkubernetes=").append(build.kubernetesVersion())
                 .append("\nboot-test=").append(bootTested).append('\n');
+        if (request.cloud().vsphereTemplateName() != null) {
+            // An OVA's files and its descriptor are named after the template.
+            image.append("vsphere-template=").append(request.cloud().vsphereTemplateName()).append('\n');
+        }
         if (OciImageFormat.NAME.equals(build.target().format())) {
             // An OCI image's config names its spec and build (labels), so it is this build's alone.
             image.append("labels=").append(build.team()).append('/').append(build.specName()).append('@')

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
@@ -165,6 +166,8 @@ public final class NativeBuilder implements Builder {
         }
         // Refused before any work: an unbuildable format must not cost an unpack and a disk.
         ImageFormat format = ImageFormats.forName(request.build().target().format());
+        // Named from the request alone, so a cached image reports them as a built one does.
+        List<BuildCompleted.CloudImage> cloudImages = format.cloudImages(request);
         // Fetched first: the artifacts' hashes are part of the image key.
         Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
         BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), kubernetes, builderVersion + " " + ID,
@@ -174,7 +177,8 @@ public final class NativeBuilder implements Builder {
             ImageCache.Hit hit = cached.get();
             log.phase("cached", 90, "image cache: hit " + inputs.imageKey() + ", built " + hit.builtAt()
                     + " from the same inputs; nothing to build");
-            return new BuiltImage(hit.image(), hit.format(), hit.bootTest(), hit.sbom(), inputs.inputs(), true);
+            return new BuiltImage(hit.image(), hit.format(), hit.bootTest(), hit.sbom(), inputs.inputs(), true,
+                    cloudImages);
         }
         log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
 
@@ -203,7 +207,8 @@ public final class NativeBuilder implements Builder {
             if (cachedTree.isEmpty()) {
                 trees.store(inputs.treeKey(), rootfs, sbom, log);
             }
-            return built;
+            return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(), false,
+                    cloudImages);
         } finally {
             pending.forEach(TreeCache.Pending::close);
         }
@@ -269,13 +274,15 @@ public final class NativeBuilder implements Builder {
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
         Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
-        FormatContext context = new FormatContext(request.build(), rootfs.root(), workDir, commands, fixed, () -> {
+        Supplier<Path> assembleDisk = () -> {
             log.line("assembling the disk");
             DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, fixed, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
                     + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
             return raw;
-        });
+        };
+        FormatContext context = new FormatContext(request.build(), request.cloud(), rootfs.root(), workDir, commands,
+                fixed, assembleDisk);
         Optional<String> noBootTest = reasonNotToBootTest(kernel.isPresent(), format.name());
         if (noBootTest.isPresent()) {
             log.phase("image", 50, "writing the " + format.name() + " image");

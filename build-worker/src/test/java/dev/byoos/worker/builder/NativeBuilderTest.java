@@ -43,6 +43,16 @@ public class NativeBuilderTest {
         return new BuildRequested(coordinates, base, files);
     }
 
+    /** A native vSphere (OVA) build request with these cloud parameters (template name, folder). */
+    public static BuildRequested vsphereRequest(String base, List<BuildRequested.FileCustomization> files,
+            BuildRequested.CloudParameters cloud) {
+        BuildCoordinates build = request("ova", base, files).build();
+        return new BuildRequested(new BuildCoordinates(build.buildId(), build.team(), build.specName(),
+                build.specVersion(), build.specDigest(), build.os(), build.kubernetesVersion(),
+                new BuildCoordinates.Target("vsphere", "ova"), build.pack()), new BuildRequested.BaseImage(base), files,
+                BuildRequested.STANDARD, null, null, null, null, null, null, BuildRequested.NATIVE, cloud, null);
+    }
+
     private final BuildLog log = new BuildLog();
 
     @Test

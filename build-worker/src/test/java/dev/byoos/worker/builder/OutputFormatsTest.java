@@ -30,6 +30,7 @@ import org.w3c.dom.Document;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
@@ -45,6 +46,7 @@ import dev.byoos.worker.builder.process.CommandRunner;
 class OutputFormatsTest {
 
     static final long MIB = 1024 * 1024;
+    static final long GIB = 1024 * MIB;
     static final String BASE = "debian-12-skeleton";
     /** Palette's vSphere template name for debian 12 with Kubernetes 1.30.4 (see NativeBuilderTest.request). */
     static final String TEMPLATE = "r_u-debian-12-k-1304";
@@ -106,6 +108,11 @@ class OutputFormatsTest {
         assertEquals(virtualSize, footer.getLong(48), "the footer's current size");
         assertEquals(2, footer.getInt(60), "disk type 2: fixed");
 
+        assertEquals(virtualSize, Files.size(workDir.resolve("disk.raw")));
+        assertTrue(run("qemu-img", "compare", "-f", "raw", "-F", "vpc", workDir.resolve("disk.raw").toString(),
+                image.file().toString()).contains("Images are identical"),
+                "the VHD holds the raw disk, sector for sector");
+
         ImageInspector inside = ImageInspector.open(image.file(), "vpc", readBack);
         assertEquals("role=worker\n", inside.cat(NODE_CONF.path()));
         assertEquals("4242:4343", inside.owner(NODE_CONF.path()));
@@ -148,6 +155,101 @@ class OutputFormatsTest {
         assertEquals("streamOptimized", info.path("format-specific").path("data").path("create-type").asText());
         ImageInspector inside = ImageInspector.open(readBack.resolve(vmdk), "vmdk", readBack);
         assertEquals("role=worker\n", inside.cat(NODE_CONF.path()));
+        assertEquals(List.of(new BuildCompleted.CloudImage("vsphere", null, TEMPLATE)), image.cloudImages(),
+                "without a folder the template is at the top");
+    }
+
+    /**
+     * An OVA for the spec's own template name and folder, read as vSphere and ovftool read it: the
+     * members in VMware's order, the descriptor's required sections, ids and hardware, and a
+     * streamOptimized disk that converts back to the raw disk byte for byte. build.completed names
+     * the template in its folder, the shape image-builder builds report.
+     */
+    @Test
+    void ovaNamedAfterTheSpecsTemplateHasVmwaresLayoutAndReportsItsTemplatePath() throws Exception {
+        String template = "r_u-node-pool.a";
+        BuildRequested request = vsphere(new BuildRequested.CloudParameters(null, null, "/dc1/vm/byoos/", template));
+        Builder.BuiltImage image = nativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
+                new BuildCancellation());
+
+        assertEquals(List.of(new BuildCompleted.CloudImage("vsphere", null, "/dc1/vm/byoos/" + template)),
+                image.cloudImages());
+        assertEquals(template + ".ova", image.file().getFileName().toString());
+        String ovf = template + ".ovf";
+        String vmdk = template + "-disk-0.vmdk";
+        assertEquals(List.of(ovf, template + ".mf", vmdk), run("tar", "-tf", image.file().toString()).lines().toList());
+        run("tar", "-xf", image.file().toString(), "-C", readBack.toString());
+        assertEquals("SHA256(" + ovf + ")= " + sha256sum(readBack.resolve(ovf)) + "\nSHA256(" + vmdk + ")= "
+                + sha256sum(readBack.resolve(vmdk)) + "\n", Files.readString(readBack.resolve(template + ".mf")));
+
+        Document descriptor = parse(readBack.resolve(ovf));
+        XPath xpath = XPathFactory.newInstance().newXPath();
+        String envelope = "/*[local-name()='Envelope' and namespace-uri()='http://schemas.dmtf.org/ovf/envelope/1']";
+        String system = envelope + "/*[local-name()='VirtualSystem']";
+        String hardware = system + "/*[local-name()='VirtualHardwareSection']";
+        String fileId = xpath.evaluate(envelope + "/*[local-name()='References']/*[local-name()='File']"
+                + "[@*[local-name()='href']='" + vmdk + "']/@*[local-name()='id']", descriptor);
+        assertFalse(fileId.isEmpty(), "References lists the disk file");
+        String disk = envelope + "/*[local-name()='DiskSection']/*[local-name()='Disk']";
+        assertEquals(fileId, xpath.evaluate(disk + "/@*[local-name()='fileRef']", descriptor));
+        long rawSize = Files.size(workDir.resolve("disk.raw"));
+        assertEquals(String.valueOf(rawSize), xpath.evaluate(disk + "/@*[local-name()='capacity']", descriptor));
+        assertEquals("http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized",
+                xpath.evaluate(disk + "/@*[local-name()='format']", descriptor));
+        assertEquals("VM Network", xpath.evaluate(envelope + "/*[local-name()='NetworkSection']"
+                + "/*[local-name()='Network']/@*[local-name()='name']", descriptor));
+        assertEquals(template, xpath.evaluate(system + "/@*[local-name()='id']", descriptor));
+        assertEquals(template, xpath.evaluate(system + "/*[local-name()='Name']", descriptor));
+        assertFalse(xpath.evaluate(system + "/*[local-name()='OperatingSystemSection']/@*[local-name()='id']",
+                descriptor).isEmpty(), "an OperatingSystemSection with its CIM id");
+        assertTrue(xpath.evaluate(hardware + "/*[local-name()='System']/*[local-name()='VirtualSystemType']",
+                descriptor).matches("vmx-[0-9]+"), "a vSphere hardware version");
+        for (String resourceType : List.of("3", "4", "6", "17", "10")) {
+            assertEquals(1.0, (Double) xpath.evaluate("count(" + hardware + "/*[local-name()='Item']"
+                    + "[*[local-name()='ResourceType']='" + resourceType + "'])", descriptor, XPathConstants.NUMBER),
+                    "one item of resource type " + resourceType + " (CPU, memory, SCSI controller, disk, NIC)");
+        }
+        String diskItem = hardware + "/*[local-name()='Item'][*[local-name()='ResourceType']='17']";
+        String diskId = xpath.evaluate(disk + "/@*[local-name()='diskId']", descriptor);
+        assertEquals("ovf:/disk/" + diskId, xpath.evaluate(diskItem + "/*[local-name()='HostResource']", descriptor));
+        assertEquals(xpath.evaluate(hardware + "/*[local-name()='Item'][*[local-name()='ResourceType']='6']"
+                + "/*[local-name()='InstanceID']", descriptor), xpath.evaluate(diskItem + "/*[local-name()='Parent']",
+                        descriptor), "the disk hangs off the controller");
+
+        JsonNode info = json.readTree(run("qemu-img", "info", "--output=json", "-f", "vmdk",
+                readBack.resolve(vmdk).toString()));
+        assertEquals("streamOptimized", info.at("/format-specific/data/create-type").asText(), info.toString());
+        assertEquals(rawSize, info.path("virtual-size").asLong());
+        Path back = readBack.resolve("back.raw");
+        run("qemu-img", "convert", "-f", "vmdk", "-O", "raw", readBack.resolve(vmdk).toString(), back.toString());
+        assertEquals(sha256sum(workDir.resolve("disk.raw")), sha256sum(back), "the VMDK holds the raw disk");
+    }
+
+    /** A template path that climbs out of its folder names another template: refused before any work. */
+    @Test
+    void aVsphereFolderWithDotDotIsRefusedBeforeAnyWork() throws IOException {
+        BuildRequested request = vsphere(new BuildRequested.CloudParameters(null, null, "/dc1/vm/../other", null));
+        BuildException failure = assertThrows(BuildException.class, () -> nativeBuilder(TestBases.EXAMPLE_BASES)
+                .build(request, workDir, log, new BuildCancellation()));
+
+        assertEquals("INVALID_VSPHERE_FOLDER", failure.code());
+        assertEquals(BuildException.Kind.BAD_INPUT, failure.kind());
+        try (var left = Files.list(workDir)) {
+            assertEquals(List.of(), left.toList(), "nothing was unpacked or assembled");
+        }
+    }
+
+    /** A template name that is not one Palette looks for, or not a safe file name, is refused before any work. */
+    @Test
+    void aTemplateNameWithASlashIsRefusedBeforeAnyWork() throws IOException {
+        BuildRequested request = vsphere(new BuildRequested.CloudParameters(null, null, null, "r_u-a/../../etc"));
+        BuildException failure = assertThrows(BuildException.class, () -> nativeBuilder(TestBases.EXAMPLE_BASES)
+                .build(request, workDir, log, new BuildCancellation()));
+
+        assertEquals("INVALID_TEMPLATE_NAME", failure.code());
+        try (var left = Files.list(workDir)) {
+            assertEquals(List.of(), left.toList(), "nothing was unpacked or assembled");
+        }
     }
 
     @Test
@@ -159,9 +261,16 @@ class OutputFormatsTest {
         assertArrayEquals("ustar  \0".getBytes(StandardCharsets.US_ASCII), firstTarMagic(image.file(), true),
                 "GCE image import requires the oldgnu tar format");
 
+        List<String> listing = run("tar", "--numeric-owner", "-tvzf", image.file().toString()).lines().toList();
+        assertEquals(1, listing.size(), String.join("\n", listing));
+        assertTrue(listing.get(0).startsWith("-"), "a regular file: " + listing.get(0));
+
         run("tar", "-xzf", image.file().toString(), "-C", readBack.toString());
         Path disk = readBack.resolve("disk.raw");
-        assertTrue(run("sfdisk", "--dump", disk.toString()).contains("label: gpt"));
+        assertEquals(0, Files.size(disk) % GIB, "GCE takes whole GiB only: " + Files.size(disk));
+        assertEquals(sha256sum(workDir.resolve("disk.raw")), sha256sum(disk), "the member is the raw disk");
+        assertTrue(run("sfdisk", "--verify", disk.toString()).contains("No errors detected"),
+                "the backup GPT is at the grown disk's end");
         assertEquals("role=worker\n", ImageInspector.open(disk, "raw", readBack).cat(NODE_CONF.path()));
     }
 
@@ -178,6 +287,46 @@ class OutputFormatsTest {
         assertTrue(nodeConf.startsWith("-rw-r----- 4242/4343 "), nodeConf);
         run("tar", "-xzf", image.file().toString(), "-C", readBack.toString(), "." + NODE_CONF.path());
         assertEquals("role=worker\n", Files.readString(readBack.resolve("." + NODE_CONF.path())));
+    }
+
+    /**
+     * A base with a kernel, as MAAS deploys it from a {@code filetype=tgz} upload: relative paths,
+     * numeric owners, the kernel and initrd in /boot, the base's symbolic links as links and its /dev
+     * node where it was.
+     */
+    @Test
+    void tgzOfABaseWithAKernelKeepsBootLinksAndDev(@TempDir Path bases) throws IOException {
+        Path base = kernelBase(bases);
+        Builder.BuiltImage image = nativeBuilder(bases).build(NativeBuilderTest.request("tgz", base.getFileName()
+                .toString(), List.of(NODE_CONF)), workDir, log, new BuildCancellation());
+
+        List<String> listing = run("tar", "--numeric-owner", "-tvzf", image.file().toString()).lines().toList();
+        List<String> names = listing.stream().map(line -> line.split("\\s+", 6)[5]).toList();
+        assertTrue(names.stream().allMatch(name -> name.equals("./") || name.startsWith("./")), "relative: " + names);
+        assertTrue(has(listing, "-rw-r--r-- 0/0 ", " ./boot/vmlinuz-6.1.0-test-amd64"), String.join("\n", listing));
+        assertTrue(has(listing, "-rw-r--r-- 0/0 ", " ./boot/initrd.img-6.1.0-test-amd64"), String.join("\n", listing));
+        assertTrue(has(listing, "lrwxrwxrwx 0/0 ", " ./vmlinuz -> boot/vmlinuz-6.1.0-test-amd64"),
+                String.join("\n", listing));
+        assertTrue(has(listing, "crw-rw-rw- 0/0 ", " ./dev/null"), String.join("\n", listing));
+        assertTrue(has(listing, "-rw-r----- 4242/4343 ", " ." + NODE_CONF.path()), String.join("\n", listing));
+        assertTrue(has(listing, "-", " ./etc/os-release"), String.join("\n", listing));
+    }
+
+    /**
+     * A device node outside /dev (a spec's script could make one) would give whoever opens it on the
+     * deployed machine its raw disks: the root tarball is refused.
+     */
+    @Test
+    void tgzWithADeviceNodeOutsideDevFailsItsCheck(@TempDir Path bases) throws IOException {
+        Path base = kernelBase(bases);
+        run("mknod", "-m", "666", base.resolve("etc/disk").toString(), "b", "7", "0");
+
+        BuildException failure = assertThrows(BuildException.class, () -> nativeBuilder(bases).build(
+                NativeBuilderTest.request("tgz", base.getFileName().toString(), List.of()), workDir, log,
+                new BuildCancellation()));
+
+        assertEquals("OUTPUT_CHECK_FAILED", failure.code());
+        assertTrue(failure.getMessage().contains("device nodes outside /dev: [/etc/disk]"), failure.getMessage());
     }
 
     @Test
@@ -247,6 +396,36 @@ class OutputFormatsTest {
         Builder.BuiltImage again = new NativeBuilder(NativeBuilder.Settings.localBasesOnly(TestBases.EXAMPLE_BASES)).build(request, secondWorkDir, log,
                 new BuildCancellation());
         assertEquals(sha256sum(image.file()), sha256sum(again.file()), "the same request makes the same archive");
+    }
+
+    private static boolean has(List<String> listing, String start, String end) {
+        return listing.stream().anyMatch(line -> line.startsWith(start) && line.endsWith(end));
+    }
+
+    /**
+     * The skeleton base with what a Debian kernel package leaves: kernel and initrd in /boot, the
+     * {@code /vmlinuz} link, the boot loader, and /dev/null.
+     */
+    private Path kernelBase(Path bases) throws IOException {
+        Path base = bases.resolve("debian-12-kernel");
+        run("cp", "-a", "--", TestBases.EXAMPLE_BASES.resolve(BASE).toString(), base.toString());
+        Path boot = Files.createDirectories(base.resolve("boot"));
+        Files.writeString(boot.resolve("vmlinuz-6.1.0-test-amd64"), "not a kernel\n");
+        Files.writeString(boot.resolve("initrd.img-6.1.0-test-amd64"), "not an initrd\n");
+        Files.createSymbolicLink(base.resolve("vmlinuz"), Path.of("boot/vmlinuz-6.1.0-test-amd64"));
+        Files.writeString(Files.createDirectories(base.resolve("usr/lib/systemd/boot/efi"))
+                .resolve("systemd-bootx64.efi"), "not a boot loader\n");
+        run("mknod", "-m", "666", Files.createDirectories(base.resolve("dev")).resolve("null").toString(), "c", "1",
+                "3");
+        return base;
+    }
+
+    private static NativeBuilder nativeBuilder(Path bases) {
+        return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases));
+    }
+
+    private static BuildRequested vsphere(BuildRequested.CloudParameters cloud) {
+        return NativeBuilderTest.vsphereRequest(BASE, List.of(NODE_CONF), cloud);
     }
 
     /** The blob a descriptor names, after checking its size and sha256 against the descriptor. */

@@ -70,10 +70,14 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
     }
 
+    /** build.completed names the template in the spec's folder, as image-builder's vSphere builds do. */
     @Test
-    void anOvaIsStagedUnderThePaletteTemplateName() throws Exception {
+    void anOvaIsStagedUnderThePaletteTemplateNameAndReportsItsTemplatePath() throws Exception {
         String buildId = UUID.randomUUID().toString();
-        send(request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("vsphere", "ova")),
+        BuildRequested plain = request(buildId, "debian-12-skeleton", new BuildCoordinates.Target("vsphere", "ova"));
+        send(new BuildRequested(plain.build(), plain.base(), plain.files(), BuildRequested.STANDARD, null, null, null,
+                null, null, null, BuildRequested.NATIVE,
+                new BuildRequested.CloudParameters(null, null, "/dc1/vm/byoos", null), null),
                 UUID.randomUUID().toString());
 
         BuildCompleted completed = EventJson.read(
@@ -81,6 +85,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertEquals("ova", completed.image().format());
         assertEquals("builds/" + buildId + "/attempt-1/r_u-debian-12-k-1304.ova", completed.image().key());
         assertEquals(sha256Of(completed.image().bucket(), completed.image().key()), completed.image().sha256());
+        assertEquals(List.of(new BuildCompleted.CloudImage("vsphere", null, "/dc1/vm/byoos/r_u-debian-12-k-1304")),
+                completed.cloudImages());
     }
 
     @Test

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
@@ -30,6 +31,7 @@ public final class FormatContext {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BuildCoordinates build;
+    private final BuildRequested.CloudParameters cloud;
     private final Path tree;
     private final Path workDir;
     private final CommandRunner commands;
@@ -38,12 +40,14 @@ public final class FormatContext {
     private Path disk;
 
     /**
+     * @param cloud         the target's cloud parameters (a vSphere template's name)
      * @param fixed         the one time and the ids the output holds, so the same tree writes the same bytes
      * @param diskAssembler assembles the raw disk into the scratch directory; called at most once
      */
-    public FormatContext(BuildCoordinates build, Path tree, Path workDir, CommandRunner commands,
-            Reproducibility fixed, Supplier<Path> diskAssembler) {
+    public FormatContext(BuildCoordinates build, BuildRequested.CloudParameters cloud, Path tree, Path workDir,
+            CommandRunner commands, Reproducibility fixed, Supplier<Path> diskAssembler) {
         this.build = build;
+        this.cloud = cloud;
         this.tree = tree;
         this.workDir = workDir;
         this.commands = commands;
@@ -53,6 +57,10 @@ public final class FormatContext {
 
     public BuildCoordinates build() {
         return build;
+    }
+
+    public BuildRequested.CloudParameters cloud() {
+        return cloud;
     }
 
     /** The customized root filesystem tree, owners and modes as the image will have them. */
@@ -81,6 +89,26 @@ public final class FormatContext {
             disk = diskAssembler.get();
         }
         return disk;
+    }
+
+    /**
+     * Grows the raw disk to the next multiple of {@code unit} bytes, for clouds that take only disks of
+     * whole MiB (Azure) or GiB (GCE), and moves the backup GPT to the disk's new last sectors, where
+     * firmware and the clouds' import checks look for it. Only formats that are not boot-tested may
+     * call this: the boot test reads the disk while the format writes.
+     *
+     * @return the disk's size afterwards
+     */
+    long growDiskToMultipleOf(long unit) {
+        Path raw = disk();
+        long size = size(raw);
+        long grown = (size + unit - 1) / unit * unit;
+        if (grown != size) {
+            run(WRITE_TIMEOUT, "qemu-img", "resize", "-f", "raw", raw.toString(), String.valueOf(grown));
+            run(WRITE_TIMEOUT, "sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--relocate", "gpt-bak-std",
+                    raw.toString());
+        }
+        return grown;
     }
 
     String run(Duration timeout, String... command) {

@@ -14,6 +14,7 @@ import java.util.zip.GZIPInputStream;
 /**
  * The GCE image import format: a gzip'd tar holding the raw disk as {@code disk.raw}, written in GNU
  * oldgnu format (GCE rejects other tar flavours), sparse so the empty parts of the disk cost nothing.
+ * GCE takes only disks of a whole number of GiB, so the disk is grown to the next one first.
  * Holes are found by reading the disk for zero blocks ({@code --hole-detection=raw}), not by asking
  * the scratch filesystem where it allocated blocks, so the archive is the same on any filesystem.
  */
@@ -25,6 +26,7 @@ final class GcpTarFormat implements ImageFormat {
     /** oldgnu's magic and version fields (header offset 257): "ustar", two spaces, NUL. */
     static final byte[] OLDGNU_MAGIC = "ustar  \0".getBytes(StandardCharsets.US_ASCII);
     static final int MAGIC_OFFSET = 257;
+    static final long GIB = 1024L * 1024L * 1024L;
 
     @Override
     public String name() {
@@ -33,6 +35,7 @@ final class GcpTarFormat implements ImageFormat {
 
     @Override
     public Path write(FormatContext context) {
+        context.growDiskToMultipleOf(GIB);
         Path disk = context.disk();
         Path output = context.workDir().resolve(FILE_NAME);
         // The member is named disk.raw whatever the scratch file is called: GCE looks for that name only.
@@ -50,6 +53,9 @@ final class GcpTarFormat implements ImageFormat {
                 output.toString()).strip();
         String[] fields = listing.split("\\s+");
         long diskSize = FormatContext.size(context.disk());
+        if (diskSize % GIB != 0) {
+            throw FormatContext.checkFailed(name(), "the disk is " + diskSize + " bytes, not a whole number of GiB");
+        }
         if (listing.contains("\n") || !MEMBER.equals(fields[fields.length - 1])
                 || Long.parseLong(fields[2]) != diskSize) {
             throw FormatContext.checkFailed(name(), "expected only " + MEMBER + " of " + diskSize

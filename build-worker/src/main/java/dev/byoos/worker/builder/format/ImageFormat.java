@@ -1,6 +1,10 @@
 package dev.byoos.worker.builder.format;
 
 import java.nio.file.Path;
+import java.util.List;
+
+import dev.byoos.contract.BuildCompleted;
+import dev.byoos.contract.BuildRequested;
 
 /**
  * One output format of the native builder: how the customized image is written as a single file,
@@ -11,6 +15,18 @@ public interface ImageFormat {
 
     /** The name build requests use ({@code build.target.format}) and build.completed reports. */
     String name();
+
+    /**
+     * The images an output of this format becomes inside a cloud once imported, for build.completed's
+     * {@code cloudImages}; none for most formats. Called before any work, so a request that cannot
+     * name them is refused at once.
+     *
+     * @throws dev.byoos.worker.builder.core.BuildException BAD_INPUT when the request's cloud parameters cannot
+     *         name them
+     */
+    default List<BuildCompleted.CloudImage> cloudImages(BuildRequested request) {
+        return List.of();
+    }
 
     /** Writes the image into the build's scratch directory; returns the file to stage. */
     Path write(FormatContext context);

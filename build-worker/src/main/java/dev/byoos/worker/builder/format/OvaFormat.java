@@ -21,13 +21,16 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 
 /**
  * A vSphere OVA: an OVF descriptor, its SHA256 manifest and a streamOptimized VMDK, in a ustar
  * archive with the descriptor first (vSphere reads the archive as a stream and needs the descriptor
- * before the disk). Everything is named after the template Palette looks for:
+ * before the disk), then the manifest, then the disk: the order VMware's tools write. Everything is
+ * named after the spec's vSphere template name, by default the one Palette looks for:
  * {@code r_u-<os>-<os version>-k-<kubernetes version>}, dots removed.
  *
  * <p>qemu-img gives the VMDK a random content id ({@code CID}, in its descriptor); it is replaced by
@@ -51,15 +54,29 @@ final class OvaFormat implements ImageFormat {
         return "ova";
     }
 
-    /** The default template name spec-service documents for vSphere targets. */
-    static String templateName(BuildCoordinates build) {
-        String name = "r_u-" + build.os().name() + "-" + build.os().version().replace(".", "") + "-k-"
-                + build.kubernetesVersion().replace(".", "");
+    /**
+     * The spec's template name, or the default spec-service documents for vSphere targets when the
+     * request names none (requests from before it was sent).
+     *
+     * @throws BuildException BAD_INPUT INVALID_TEMPLATE_NAME for a name Palette would not find or that
+     *                        is not safe as a file name and in XML
+     */
+    static String templateName(BuildCoordinates build, BuildRequested.CloudParameters cloud) {
+        String requested = cloud.vsphereTemplateName();
+        String name = requested != null ? requested : "r_u-" + build.os().name() + "-"
+                + build.os().version().replace(".", "") + "-k-" + build.kubernetesVersion().replace(".", "");
         if (!TEMPLATE_NAME.matcher(name).matches()) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "INVALID_TEMPLATE_NAME",
                     "'" + name + "' is not a vSphere template name Palette accepts (" + TEMPLATE_NAME + ")", null);
         }
         return name;
+    }
+
+    /** The template the OVA becomes once imported into the spec's folder, named before any work. */
+    @Override
+    public List<BuildCompleted.CloudImage> cloudImages(BuildRequested request) {
+        return List.of(VsphereTemplatePath.of(request.cloud().vsphereFolder(),
+                templateName(request.build(), request.cloud())));
     }
 
     /** The members in archive order: descriptor, manifest, disk. */
@@ -75,7 +92,7 @@ final class OvaFormat implements ImageFormat {
 
     @Override
     public Path write(FormatContext context) {
-        String templateName = templateName(context.build());
+        String templateName = templateName(context.build(), context.cloud());
         Members members = Members.of(templateName);
         Path staging = createDirectory(context.workDir().resolve("ova"));
         Path disk = context.disk();
@@ -109,7 +126,7 @@ final class OvaFormat implements ImageFormat {
      */
     @Override
     public void verify(Path output, FormatContext context) {
-        Members members = Members.of(templateName(context.build()));
+        Members members = Members.of(templateName(context.build(), context.cloud()));
         List<String> listed = context.run(FormatContext.CHECK_TIMEOUT, "tar", "-tf", output.toString())
                 .lines().toList();
         if (!listed.equals(members.inOrder())) {

@@ -39,16 +39,8 @@ final class VhdFormat implements ImageFormat {
 
     @Override
     public Path write(FormatContext context) {
+        context.growDiskToMultipleOf(DiskImageAssembler.MIB);
         Path disk = context.disk();
-        long size = FormatContext.size(disk);
-        long wholeMebibytes = (size + DiskImageAssembler.MIB - 1) / DiskImageAssembler.MIB * DiskImageAssembler.MIB;
-        if (wholeMebibytes != size) {
-            context.run(FormatContext.WRITE_TIMEOUT, "qemu-img", "resize", "-f", "raw", disk.toString(),
-                    String.valueOf(wholeMebibytes));
-            // The backup GPT must sit in the disk's last sectors; growing the disk left it behind.
-            context.run(FormatContext.WRITE_TIMEOUT, "sfdisk", "--quiet", "--no-reread", "--no-tell-kernel",
-                    "--relocate", "gpt-bak-std", disk.toString());
-        }
         Path output = context.workDir().resolve("disk.vhd");
         context.run(FormatContext.WRITE_TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "vpc",
                 "-o", "subformat=fixed,force_size=on", disk.toString(), output.toString());

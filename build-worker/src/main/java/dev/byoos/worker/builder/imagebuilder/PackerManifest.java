@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCompleted.CloudImage;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.format.VsphereTemplatePath;
 
 /**
  * Reads what Packer's manifest post-processor wrote: {@code {"builds": [{"name", "builder_type",
@@ -62,11 +63,7 @@ public final class PackerManifest {
             switch (cloud) {
                 case "aws" -> images.addAll(amis(artifactId));
                 case "azure" -> images.add(new CloudImage(cloud, request.cloud().azureStorageLocation(), artifactId));
-                case "vsphere" -> {
-                    String folder = request.cloud().vsphereFolder();
-                    images.add(new CloudImage(cloud, null, folder == null ? artifactId
-                            : folder.replaceAll("/+$", "") + "/" + artifactId));
-                }
+                case "vsphere" -> images.add(VsphereTemplatePath.of(request.cloud().vsphereFolder(), artifactId));
                 default -> throw invalid("there is no cloud image for a " + cloud + " target");
             }
         }

@@ -107,6 +107,32 @@ class ImageCacheTest {
         assertFalse(build(builder, request("raw", "hello\n")).image().fromCache(), "another format");
     }
 
+    /**
+     * The template name is in an OVA's file names and descriptor, so another name is another image;
+     * the folder is not in the file, so another folder is a hit that still reports its own path.
+     */
+    @Test
+    void anOvaForAnotherTemplateIsBuiltAgainAndAHitReportsItsOwnFolder() throws IOException {
+        NativeBuilder builder = builder(PLENTY);
+        Builder.BuiltImage first = build(builder, ova("/dc1/a", "r_u-pool-a")).image();
+        Built otherFolder = build(builder, ova("/dc1/b", "r_u-pool-a"));
+        Built otherName = build(builder, ova("/dc1/a", "r_u-pool-b"));
+
+        assertFalse(first.fromCache());
+        assertTrue(otherFolder.image().fromCache(), otherFolder.log());
+        assertEquals(List.of(new BuildCompleted.CloudImage("vsphere", null, "/dc1/b/r_u-pool-a")),
+                otherFolder.image().cloudImages());
+        assertFalse(otherName.image().fromCache(), otherName.log());
+        assertEquals("r_u-pool-b.ova", otherName.image().file().getFileName().toString());
+        assertEquals(List.of(new BuildCompleted.CloudImage("vsphere", null, "/dc1/a/r_u-pool-b")),
+                otherName.image().cloudImages());
+    }
+
+    private static BuildRequested ova(String folder, String templateName) {
+        return NativeBuilderTest.vsphereRequest(TestBases.BUSYBOX, List.of(),
+                new BuildRequested.CloudParameters(null, null, folder, templateName));
+    }
+
     @Test
     void aChangedBaseIsBuiltAgain() throws IOException {
         NativeBuilder builder = builder(PLENTY);

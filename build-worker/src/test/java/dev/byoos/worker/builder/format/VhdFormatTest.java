@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.core.Sha256;
@@ -38,7 +39,7 @@ class VhdFormatTest {
     @Test
     void roundsTheDiskUpToWholeMebibytesAndKeepsItsPartitionTableValid() throws IOException {
         Path disk = oddDisk();
-        FormatContext context = new FormatContext(BUILD, workDir, workDir, commands, FIXED, () -> disk);
+        FormatContext context = context(disk);
         ImageFormat vhd = ImageFormats.forName("vhd");
 
         Path output = vhd.write(context);
@@ -61,11 +62,11 @@ class VhdFormatTest {
     void theFooterHoldsTheSourceDateAndTheTreesIdWithAValidChecksum() throws IOException, InterruptedException {
         Path disk = oddDisk();
         ImageFormat vhd = ImageFormats.forName("vhd");
-        Path first = vhd.write(new FormatContext(BUILD, workDir, workDir, commands, FIXED, () -> disk));
+        Path first = vhd.write(context(disk));
         Path kept = Files.move(first, workDir.resolve("first.vhd"));
         // The footer counts seconds: the second write must fall into another one.
         Thread.sleep(1100);
-        FormatContext context = new FormatContext(BUILD, workDir, workDir, commands, FIXED, () -> disk);
+        FormatContext context = context(disk);
         Path second = vhd.write(context);
         vhd.verify(second, context);
 
@@ -83,6 +84,11 @@ class VhdFormatTest {
             sum += i >= VhdFormat.CHECKSUM_OFFSET && i < VhdFormat.CHECKSUM_OFFSET + 4 ? 0 : footer.get(i) & 0xff;
         }
         assertEquals(~sum, footer.getInt(VhdFormat.CHECKSUM_OFFSET), "the specification's checksum");
+    }
+
+    private FormatContext context(Path disk) {
+        return new FormatContext(BUILD, BuildRequested.CloudParameters.NONE, workDir, workDir, commands, FIXED,
+                () -> disk);
     }
 
     /** A GPT disk of 3 MiB and 512 bytes. */
