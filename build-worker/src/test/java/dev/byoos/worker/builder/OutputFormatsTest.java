@@ -167,7 +167,7 @@ class OutputFormatsTest {
      */
     @Test
     void ovaNamedAfterTheSpecsTemplateHasVmwaresLayoutAndReportsItsTemplatePath() throws Exception {
-        String template = "r_u-node-pool.a";
+        String template = "node-pool.kube-v1.30.4";
         BuildRequested request = vsphere(new BuildRequested.CloudParameters(null, null, "/dc1/vm/byoos/", template));
         Builder.BuiltImage image = nativeBuilder(TestBases.EXAMPLE_BASES).build(request, workDir, log,
                 new BuildCancellation());

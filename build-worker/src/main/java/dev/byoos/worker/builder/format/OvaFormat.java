@@ -30,7 +30,7 @@ import dev.byoos.worker.builder.core.BuildException;
  * A vSphere OVA: an OVF descriptor, its SHA256 manifest and a streamOptimized VMDK, in a ustar
  * archive with the descriptor first (vSphere reads the archive as a stream and needs the descriptor
  * before the disk), then the manifest, then the disk: the order VMware's tools write. Everything is
- * named after the spec's vSphere template name, by default the one Palette looks for:
+ * named after the spec's vSphere template name, by default the one Palette's own OVA import uses:
  * {@code r_u-<os>-<os version>-k-<kubernetes version>}, dots removed.
  *
  * <p>qemu-img gives the VMDK a random content id ({@code CID}, in its descriptor); it is replaced by
@@ -39,8 +39,11 @@ import dev.byoos.worker.builder.core.BuildException;
  */
 final class OvaFormat implements ImageFormat {
 
-    /** What spec-service accepts as a vSphere template name; it also keeps the name XML- and path-safe. */
-    static final Pattern TEMPLATE_NAME = Pattern.compile("r_u-[A-Za-z0-9._-]{1,76}");
+    /**
+     * What spec-service accepts as a vSphere template name (any vCenter name of these characters;
+     * r_u- is only the default); it also keeps the name XML- and path-safe.
+     */
+    static final Pattern TEMPLATE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
     static final String VMDK_SUBFORMAT = "streamOptimized";
     /** A sparse VMDK's header: its magic, and where its embedded descriptor is (little-endian sector numbers). */
     private static final int VMDK_MAGIC = 0x564d444b;
@@ -58,7 +61,7 @@ final class OvaFormat implements ImageFormat {
      * The spec's template name, or the default spec-service documents for vSphere targets when the
      * request names none (requests from before it was sent).
      *
-     * @throws BuildException BAD_INPUT INVALID_TEMPLATE_NAME for a name Palette would not find or that
+     * @throws BuildException BAD_INPUT INVALID_TEMPLATE_NAME for a name vCenter would not take or that
      *                        is not safe as a file name and in XML
      */
     static String templateName(BuildCoordinates build, BuildRequested.CloudParameters cloud) {
@@ -67,7 +70,7 @@ final class OvaFormat implements ImageFormat {
                 + build.os().version().replace(".", "") + "-k-" + build.kubernetesVersion().replace(".", "");
         if (!TEMPLATE_NAME.matcher(name).matches()) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "INVALID_TEMPLATE_NAME",
-                    "'" + name + "' is not a vSphere template name Palette accepts (" + TEMPLATE_NAME + ")", null);
+                    "'" + name + "' is not a vSphere template name spec-service accepts (" + TEMPLATE_NAME + ")", null);
         }
         return name;
     }
