@@ -14,7 +14,7 @@ import dev.byoos.contract.BuildFailed;
  * Decides, per target cloud, what a pack hands Palette as the OS image: the value of
  * {@code pack.osImageOverride} for {@code generic-byoi} packs, the OS image reference for
  * {@code edge-native-byoi} packs. The rules, including the ones Palette's documentation leaves
- * open (GCP, MAAS), are in docs/packs.md; every value is checked against the form its
+ * open (GCP, MAAS, OpenStack), are in docs/packs.md; every value is checked against the form its
  * infrastructure accepts, so a pack never points Palette at something it cannot resolve.
  */
 public final class OsImageLocator {
@@ -25,18 +25,27 @@ public final class OsImageLocator {
     static final Pattern AWS_REGION = Pattern.compile("[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]");
     static final Pattern AZURE_VHD_URL = Pattern.compile("https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~%/-]+[.][vV][hH][dD]");
     /**
+     * A vSphere folder or template name's characters: vCenter allows more (escaping '/', '\' and
+     * '%'), but these are safe in every file and format a pack is written to.
+     */
+    private static final String VSPHERE_CHAR = "A-Za-z0-9 ()._-";
+    /** A name's first character: no '.' (so no '.' or '..' segment) and no space. */
+    private static final String VSPHERE_FIRST = "A-Za-z0-9()_-";
+    /**
      * A vSphere template path: optional folders, then the template's name (vCenter allows 80
      * characters). Any name is accepted, except that an {@code .ova} reference must carry the
      * {@code r_u-} prefix Palette's OVA import flow looks for; "does not end in .ova" is spelt out
      * character by character because RE2 has no look-ahead.
      */
-    static final Pattern VSPHERE_TEMPLATE_PATH = Pattern.compile("/?(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,79}/){0,32}"
-            + "(?:r_u-[A-Za-z0-9._-]{1,72}[.][oO][vV][aA]"
-            + "|[A-Za-z0-9_-][A-Za-z0-9._-]{0,3}"
-            + "|[A-Za-z0-9_-][A-Za-z0-9._-]{0,75}(?:[A-Za-z0-9_-][A-Za-z0-9._-]{3}"
-            + "|[A-Za-z0-9._-][A-NP-Za-np-z0-9._-][A-Za-z0-9._-]{2}"
-            + "|[A-Za-z0-9._-]{2}[A-UW-Za-uw-z0-9._-][A-Za-z0-9._-]"
-            + "|[A-Za-z0-9._-]{3}[B-Zb-z0-9._-]))");
+    static final Pattern VSPHERE_TEMPLATE_PATH = Pattern.compile(
+            "/?(?:[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,79}/)*(?:"
+                    + "r_u-[" + VSPHERE_CHAR + "]{1,72}[.][oO][vV][aA]"
+                    + "|[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,3}"
+                    + "|[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,75}(?:"
+                    + "[ " + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{3}"
+                    + "|[" + VSPHERE_CHAR + "][A-NP-Za-np-z0-9 ()._-][" + VSPHERE_CHAR + "]{2}"
+                    + "|[" + VSPHERE_CHAR + "]{2}[A-UW-Za-uw-z0-9 ()._-][" + VSPHERE_CHAR + "]"
+                    + "|[" + VSPHERE_CHAR + "]{3}[B-Zb-z0-9 ()._-]))");
     static final Pattern GCE_IMAGE_NAME = Pattern.compile("[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?");
     static final Pattern GCE_IMAGE_PATH = Pattern.compile(
             "projects/[a-z][-a-z0-9.:]{4,61}[a-z0-9]/global/images/" + GCE_IMAGE_NAME.pattern());
@@ -148,16 +157,25 @@ public final class OsImageLocator {
         if (reported.isEmpty()) {
             throw missing(artifact, "vSphere template path");
         }
-        String reportedPath = reported.get(0).id();
-        String path = reportedPath.contains("/") ? reportedPath
-                : settings.vsphereTemplateFolder().map(folder -> folder.replaceAll("/+$", "") + "/" + reportedPath)
-                        .orElse(reportedPath);
+        String path = reported.get(0).id();
         if (!VSPHERE_TEMPLATE_PATH.matcher(path).matches()) {
             throw invalid(artifact, "vSphere template '" + path + "'",
-                    "a template path of folders and a name of letters, digits, '.', '_' and '-' (at most 80), "
+                    "a template path of folders and a name of letters, digits, spaces, '(', ')', '.', '_' and '-' "
+                            + "(at most 80), "
                             + "e.g. /Datacenter/vm/byoos/rhel-8-kube-v1.30.4; an .ova reference must start with r_u-");
         }
-        return path;
+        if (path.contains("/") || settings.vsphereTemplateFolder().isEmpty()) {
+            return path;
+        }
+        String folder = settings.vsphereTemplateFolder().get();
+        String inFolder = folder.replaceAll("/+$", "") + "/" + path;
+        if (!VSPHERE_TEMPLATE_PATH.matcher(inFolder).matches()) {
+            throw new UnpublishablePackException("VSPHERE_TEMPLATE_FOLDER_INVALID", BuildFailed.INFRASTRUCTURE, true,
+                    "byoos.publisher.targets.vsphere-template-folder '" + folder + "' is not a vSphere folder path "
+                            + "(folders of letters, digits, spaces, '(', ')', '.', '_' and '-', e.g. /Datacenter/vm/byoos); "
+                            + "an operator must correct it, then retry the build");
+        }
+        return inFolder;
     }
 
     /**

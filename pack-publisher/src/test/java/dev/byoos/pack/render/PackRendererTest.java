@@ -154,12 +154,13 @@ class PackRendererTest {
     @Test
     void vsphereTakesAnyTemplateNameButAnOvaReferenceNeedsTheRuPrefix() {
         for (String accepted : List.of("rhel-8-kube-v1.30.4", "/Datacenter/vm/sp-docs/rhel-8-kube-v1.30.4",
-                "folder/r_u-2004-0-k-1243-0-new.ova", "r_u-debian-12-k-1304", "a", "nova", "x.ovf", "n".repeat(80))) {
+                "folder/r_u-2004-0-k-1243-0-new.ova", "r_u-debian-12-k-1304", "a", "nova", "x.ovf", "n".repeat(80),
+                "/My DC/vm/Golden images (prod)/rhel 8")) {
             assertEquals(accepted.contains("/") ? accepted : "/Datacenter/vm/byoos/" + accepted,
                     renderer.render(vsphere(accepted)).osImage().reference(), accepted);
         }
         for (String refused : List.of("debian-12.ova", "/DC/vm/node.OVA", ".ova", "/DC/../vm/r_u-x", "/DC//vm/x",
-                "/DC/vm/", "with space", "n".repeat(81), "/DC/vm/x\"\nkey: y")) {
+                "/DC/vm/", " leading-space", "/DC/ vm/x", "n".repeat(81), "/DC/vm/x\"\nkey: y", "/DC/vm/50%")) {
             assertEquals("CLOUD_IMAGE_INVALID", assertThrows(UnpublishablePackException.class,
                     () -> renderer.render(vsphere(refused)), refused).code(), refused);
         }
@@ -172,6 +173,10 @@ class PackRendererTest {
                 renderer.render(vsphere("DC/vm/specfolder/node-template")).osImage().reference());
         assertEquals("node-template",
                 new PackRenderer(TargetSettings.none()).render(vsphere("node-template")).osImage().reference());
+        UnpublishablePackException e = assertThrows(UnpublishablePackException.class, () -> new PackRenderer(
+                new TargetSettings(Optional.empty(), Optional.empty(), Optional.of("/DC/../vm"))).render(vsphere("node")));
+        assertEquals("VSPHERE_TEMPLATE_FOLDER_INVALID", e.code());
+        assertEquals(BuildFailed.INFRASTRUCTURE, e.category());
     }
 
     @Test
