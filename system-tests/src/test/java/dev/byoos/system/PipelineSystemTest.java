@@ -203,7 +203,9 @@ class PipelineSystemTest {
         assertEquals("1.0.0", packJson.path("version").asText());
         assertEquals("os", packJson.path("layer").asText());
         String values = new String(pack.get("byoos-debian-12-1.0.0/values.yaml"), StandardCharsets.UTF_8);
-        assertTrue(values.contains("osImageOverride: \"" + artifactUri + "\""), values);
+        // A qemu image is imported into OpenStack's Glance under <pack name>-<version>, sanitised.
+        assertEquals("openstack", packJson.path("cloudTypes").get(0).asText());
+        assertTrue(values.contains("osImageOverride: \"byoos-debian-12-1-0-0\""), values);
         assertTrue(values.contains("osName: \"debian\""), values);
         assertTrue(values.contains("osVersion: \"12\""), values);
         assertTrue(pack.containsKey("byoos-debian-12-1.0.0/README.md"));

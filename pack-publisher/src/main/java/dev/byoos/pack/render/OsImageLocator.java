@@ -1,6 +1,5 @@
 package dev.byoos.pack.render;
 
-import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -15,31 +14,71 @@ import dev.byoos.contract.BuildFailed;
  * Decides, per target cloud, what a pack hands Palette as the OS image: the value of
  * {@code pack.osImageOverride} for {@code generic-byoi} packs, the OS image reference for
  * {@code edge-native-byoi} packs. The rules, including the ones Palette's documentation leaves
- * open (GCP, MAAS), are in docs/packs.md; every value is checked against the form its
+ * open (GCP, MAAS, OpenStack), are in docs/packs.md; every value is checked against the form its
  * infrastructure accepts, so a pack never points Palette at something it cannot resolve.
  */
 public final class OsImageLocator {
 
+    // Every pattern is also written into the pack's schema.yaml, which Palette evaluates with RE2:
+    // character classes instead of backslash escapes, no look-around.
     static final Pattern AMI_ID = Pattern.compile("ami-(?:[0-9a-f]{8}|[0-9a-f]{17})");
-    static final Pattern AWS_REGION = Pattern.compile("[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d");
-    /** vSphere: Palette finds BYOOS templates by this prefix; the same rule spec-service and build-worker apply. */
-    static final Pattern VSPHERE_TEMPLATE_NAME = Pattern.compile("r_u-[A-Za-z0-9._-]{1,76}");
+    static final Pattern AWS_REGION = Pattern.compile("[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]");
+    static final Pattern AZURE_VHD_URL = Pattern.compile("https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~%/-]+[.][vV][hH][dD]");
+    /**
+     * A vSphere folder or template name's characters: vCenter allows more (escaping '/', '\' and
+     * '%'), but these are safe in every file and format a pack is written to.
+     */
+    private static final String VSPHERE_CHAR = "A-Za-z0-9 ()._-";
+    /** A name's first character: no '.' (so no '.' or '..' segment) and no space. */
+    private static final String VSPHERE_FIRST = "A-Za-z0-9()_-";
+    /**
+     * A vSphere template path: optional folders, then the template's name (vCenter allows 80
+     * characters). Any name is accepted, except that an {@code .ova} reference must carry the
+     * {@code r_u-} prefix Palette's OVA import flow looks for; "does not end in .ova" is spelt out
+     * character by character because RE2 has no look-ahead.
+     */
+    static final Pattern VSPHERE_TEMPLATE_PATH = Pattern.compile(
+            "/?(?:[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,79}/)*(?:"
+                    + "r_u-[" + VSPHERE_CHAR + "]{1,72}[.][oO][vV][aA]"
+                    + "|[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,3}"
+                    + "|[" + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{0,75}(?:"
+                    + "[ " + VSPHERE_FIRST + "][" + VSPHERE_CHAR + "]{3}"
+                    + "|[" + VSPHERE_CHAR + "][A-NP-Za-np-z0-9 ()._-][" + VSPHERE_CHAR + "]{2}"
+                    + "|[" + VSPHERE_CHAR + "]{2}[A-UW-Za-uw-z0-9 ()._-][" + VSPHERE_CHAR + "]"
+                    + "|[" + VSPHERE_CHAR + "]{3}[B-Zb-z0-9 ()._-]))");
     static final Pattern GCE_IMAGE_NAME = Pattern.compile("[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?");
     static final Pattern GCE_IMAGE_PATH = Pattern.compile(
             "projects/[a-z][-a-z0-9.:]{4,61}[a-z0-9]/global/images/" + GCE_IMAGE_NAME.pattern());
     static final Pattern MAAS_CUSTOM_IMAGE = Pattern.compile("custom/[a-z0-9][a-z0-9._-]{0,62}");
+    /** A Glance image name as {@code openstack image create} is given it (Glance allows 255 characters). */
+    static final Pattern GLANCE_IMAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
     static final Pattern OCI_DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
-    static final Pattern OCI_REFERENCE = Pattern.compile("[A-Za-z0-9.-]+(?::\\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+"
+    static final Pattern OCI_REFERENCE = Pattern.compile("[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+"
             + "(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?");
+
+    /** The pattern a cloud type's {@code osImageOverride} (or, for Edge, its {@code system.uri}) must match. */
+    static Pattern referencePattern(String cloudType) {
+        return switch (cloudType) {
+            case "aws" -> AMI_ID;
+            case "azure" -> AZURE_VHD_URL;
+            case "vsphere" -> VSPHERE_TEMPLATE_PATH;
+            case "gcp" -> Pattern.compile(GCE_IMAGE_NAME.pattern() + "|" + GCE_IMAGE_PATH.pattern());
+            case "maas" -> MAAS_CUSTOM_IMAGE;
+            case "openstack" -> GLANCE_IMAGE_NAME;
+            case "edge-native" -> OCI_REFERENCE;
+            default -> throw new IllegalArgumentException("no reference pattern for cloud type " + cloudType);
+        };
+    }
 
     /**
      * @param kind        which Palette pack this one stands in for
      * @param cloudType   the Palette cloud type in {@code pack.json}
      * @param reference   what Palette resolves: {@code osImageOverride}, or the Edge OS image reference
      * @param digest      the Edge OS image's manifest digest; null for generic packs
-     * @param alternatives the other regions' images (AWS AMIs are regional), for the README
+     * @param region      the AWS region {@code reference} lives in (AMIs are regional); null elsewhere
+     * @param alternatives the other regions' images, for pack.json and the README
      */
-    public record OsImage(PackKind kind, String cloudType, String reference, String digest,
+    public record OsImage(PackKind kind, String cloudType, String reference, String digest, String region,
             List<CloudImage> alternatives) {
     }
 
@@ -58,8 +97,8 @@ public final class OsImageLocator {
             case "vsphere" -> generic("vsphere", vsphere(artifact));
             case "gcp" -> generic("gcp", gcp(artifact));
             case "maas" -> generic("maas", maas(artifact));
-            // No Palette cloud of its own: the pack points at the stored image itself.
-            case "qemu" -> generic("custom", artifact.uri());
+            // A qcow2/raw disk is what OpenStack's image service takes: the pack names it in Glance.
+            case "qemu" -> generic("openstack", openstack(artifact));
             case "edge" -> edge(artifact);
             default -> throw new UnpublishablePackException("TARGET_NOT_PUBLISHABLE", BuildFailed.BUILDER, false,
                     "no Palette pack is defined for target cloud '" + cloud + "'");
@@ -67,7 +106,7 @@ public final class OsImageLocator {
     }
 
     private static OsImage generic(String cloudType, String reference) {
-        return new OsImage(PackKind.GENERIC_BYOI, cloudType, reference, null, List.of());
+        return new OsImage(PackKind.GENERIC_BYOI, cloudType, reference, null, null, List.of());
     }
 
     /** An AMI only exists in its region: the first region the builder reports is the pack's, the others are listed. */
@@ -83,7 +122,8 @@ public final class OsImageLocator {
                         "an AMI id (ami- and 8 or 17 hex digits) with its region, e.g. ami-0f4804aff4cf9c5a2 in us-east-1");
             }
         }
-        return new OsImage(PackKind.GENERIC_BYOI, "aws", amis.get(0).id(), null, amis.subList(1, amis.size()));
+        return new OsImage(PackKind.GENERIC_BYOI, "aws", amis.get(0).id(), null, amis.get(0).region(),
+                amis.subList(1, amis.size()));
     }
 
     /** Palette takes a VHD blob URL, not a gallery image id. */
@@ -99,9 +139,7 @@ public final class OsImageLocator {
                     "the build reports no VHD blob URL and pack-publisher has no byoos.publisher.targets.azure-vhd-base-url "
                             + "to derive one from; an operator must configure it, then retry the build");
         }
-        URI uri = parse(url);
-        if (uri == null || !"https".equals(uri.getScheme()) || uri.getHost() == null
-                || !uri.getPath().toLowerCase(Locale.ROOT).endsWith(".vhd")) {
+        if (!AZURE_VHD_URL.matcher(url).matches()) {
             throw invalid(artifact, "Azure image '" + url + "'",
                     "an https blob URL of a .vhd, e.g. https://account.blob.core.windows.net/vhds/node.vhd "
                             + "(Palette does not take gallery image ids)");
@@ -109,26 +147,35 @@ public final class OsImageLocator {
         return url;
     }
 
-    /** A template path whose last segment carries the {@code r_u-} prefix Palette looks for. */
+    /**
+     * The template path the build reports ({@code [<folder>/]<templateName>}, as the template exists
+     * once imported). A path without a folder gets the installation's template folder, when one is
+     * set, so that Palette is given the full inventory path; the spec's folder always wins.
+     */
     private String vsphere(ArtifactStored artifact) {
         List<CloudImage> reported = reported(artifact, "vsphere");
-        String path;
-        if (!reported.isEmpty()) {
-            path = reported.get(0).id();
-        } else {
-            BuildCoordinates build = artifact.build();
-            // The name build-worker gives the OVA it writes.
-            String template = "r_u-" + build.os().name() + "-" + build.os().version().replace(".", "") + "-k-"
-                    + build.kubernetesVersion().replace(".", "") + ".ova";
-            path = settings.vsphereTemplateFolder().map(folder -> folder.replaceAll("/+$", "") + "/" + template)
-                    .orElse(template);
+        if (reported.isEmpty()) {
+            throw missing(artifact, "vSphere template path");
         }
-        String name = path.substring(path.lastIndexOf('/') + 1);
-        if (!VSPHERE_TEMPLATE_NAME.matcher(name).matches() || List.of(path.split("/")).contains("..")) {
+        String path = reported.get(0).id();
+        if (!VSPHERE_TEMPLATE_PATH.matcher(path).matches()) {
             throw invalid(artifact, "vSphere template '" + path + "'",
-                    "a template path whose name starts with r_u-, e.g. /Datacenter/vm/byoos/r_u-rhel-8-k-1304");
+                    "a template path of folders and a name of letters, digits, spaces, '(', ')', '.', '_' and '-' "
+                            + "(at most 80), "
+                            + "e.g. /Datacenter/vm/byoos/rhel-8-kube-v1.30.4; an .ova reference must start with r_u-");
         }
-        return path;
+        if (path.contains("/") || settings.vsphereTemplateFolder().isEmpty()) {
+            return path;
+        }
+        String folder = settings.vsphereTemplateFolder().get();
+        String inFolder = folder.replaceAll("/+$", "") + "/" + path;
+        if (!VSPHERE_TEMPLATE_PATH.matcher(inFolder).matches()) {
+            throw new UnpublishablePackException("VSPHERE_TEMPLATE_FOLDER_INVALID", BuildFailed.INFRASTRUCTURE, true,
+                    "byoos.publisher.targets.vsphere-template-folder '" + folder + "' is not a vSphere folder path "
+                            + "(folders of letters, digits, spaces, '(', ')', '.', '_' and '-', e.g. /Datacenter/vm/byoos); "
+                            + "an operator must correct it, then retry the build");
+        }
+        return inFolder;
     }
 
     /**
@@ -157,6 +204,20 @@ public final class OsImageLocator {
         return image;
     }
 
+    /**
+     * The Glance image the stored qcow2/raw disk is imported as: the name the build reports (cloud
+     * {@code openstack}), otherwise {@code <pack name>-<version>} sanitised as for GCP.
+     */
+    private static String openstack(ArtifactStored artifact) {
+        List<CloudImage> reported = reported(artifact, "openstack");
+        String image = !reported.isEmpty() ? reported.get(0).id() : imageName(artifact.build().pack(), 255);
+        if (!GLANCE_IMAGE_NAME.matcher(image).matches()) {
+            throw invalid(artifact, "OpenStack image '" + image + "'",
+                    "a Glance image name of letters, digits, '.', '_' and '-', e.g. byoos-rhel-8-1-0-0");
+        }
+        return image;
+    }
+
     private static OsImage edge(ArtifactStored artifact) {
         OciImage image = artifact.ociImage();
         if (image == null) {
@@ -166,7 +227,8 @@ public final class OsImageLocator {
             throw invalid(artifact, "OCI image '" + image.reference() + "' (" + image.digest() + ")",
                     "host/repository:tag with a sha256 manifest digest");
         }
-        return new OsImage(PackKind.EDGE_NATIVE_BYOI, "edge-native", image.reference(), image.digest(), List.of());
+        return new OsImage(PackKind.EDGE_NATIVE_BYOI, "edge-native", image.reference(), image.digest(), null,
+                List.of());
     }
 
     /** {@code <pack name>-<version>}, lower case, with anything outside {@code [a-z0-9-]} as '-'. */
@@ -192,13 +254,5 @@ public final class OsImageLocator {
     private static UnpublishablePackException invalid(ArtifactStored artifact, String what, String expected) {
         return new UnpublishablePackException("CLOUD_IMAGE_INVALID", BuildFailed.BUILDER, false,
                 "the " + artifact.build().target().cloud() + " build reported " + what + "; Palette expects " + expected);
-    }
-
-    private static URI parse(String url) {
-        try {
-            return URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 }

@@ -26,8 +26,8 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.pack.render.OsImageLocator.OsImage;
 
 /**
- * Renders the Palette OS pack for one stored image: pack.json, values.yaml, README.md and
- * logo.png in a folder {@code <name>-<version>/}, packed as {@code <name>-<version>.tar.gz}.
+ * Renders the Palette OS pack for one stored image: pack.json, values.yaml, schema.yaml, README.md
+ * and logo.png in a folder {@code <name>-<version>/}, packed as {@code <name>-<version>.tar.gz}.
  * Cloud targets get a {@code generic-byoi} pack, Edge targets an {@code edge-native-byoi} pack
  * (docs/packs.md). The archive is byte-for-byte reproducible — entries in name order, fixed times,
  * owners and modes, a gzip header without timestamp — so rendering the same event twice yields the
@@ -39,6 +39,7 @@ public final class PackRenderer {
     public static final String VALUES_YAML = "values.yaml";
     public static final String README_MD = "README.md";
     public static final String LOGO_PNG = "logo.png";
+    public static final String SCHEMA_YAML = "schema.yaml";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final byte[] LOGO = loadLogo();
@@ -60,9 +61,11 @@ public final class PackRenderer {
         OsImage osImage = locator.locate(artifact);
         Map<String, byte[]> files = new TreeMap<>();
         files.put(PACK_JSON, utf8(packJson(build, artifact, osImage)));
-        files.put(VALUES_YAML, utf8(osImage.kind() == PackKind.EDGE_NATIVE_BYOI
-                ? edgeValuesYaml(osImage) : genericValuesYaml(build, osImage)));
-        files.put(README_MD, utf8(readme(build, artifact, osImage)));
+        String values = PackValues.values(osImage.kind(), osImage.reference(), build.os().name(), build.os().version());
+        files.put(VALUES_YAML, utf8(values));
+        files.put(SCHEMA_YAML, utf8(PackValues.schema(osImage.kind(), osImage.cloudType())));
+        ClusterProfileLayer layer = new ClusterProfileLayer(build.pack().name(), build.pack().version(), values);
+        files.put(README_MD, utf8(readme(build, artifact, osImage, layer)));
         files.put(LOGO_PNG, LOGO);
         String folder = build.pack().name() + "-" + build.pack().version();
         return new RenderedPack(build.pack().name(), build.pack().version(), folder + ".tar.gz",
@@ -76,9 +79,15 @@ public final class PackRenderer {
         pack.put("version", build.pack().version());
         pack.put("layer", "os");
         pack.put("cloudTypes", List.of(osImage.cloudType()));
+        pack.put("constraints", Map.of("dependencies", List.of(kubernetesDependency(osImage.kind(), build))));
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("osName", build.os().name());
         annotations.put("osVersion", build.os().version());
+        if (osImage.region() != null) {
+            // The annotation Palette's own AWS OS packs use for the AMI's region; every region's AMI follows.
+            annotations.put("cloudRegion", osImage.region());
+            annotations.put("byoos.dev/aws-amis", awsAmis(osImage));
+        }
         annotations.put("byoos.dev/pack-kind", osImage.kind().paletteName());
         annotations.put("byoos.dev/kubernetes-version", build.kubernetesVersion());
         annotations.put("byoos.dev/image-sha256", artifact.sha256());
@@ -97,38 +106,32 @@ public final class PackRenderer {
         }
     }
 
-    private static String genericValuesYaml(BuildCoordinates build, OsImage osImage) {
-        StringBuilder values = new StringBuilder("# Bring Your Own OS (generic-byoi): the node image this pack deploys.\n");
-        if (!osImage.alternatives().isEmpty()) {
-            values.append("# osImageOverride is the AMI in the first region built; clusters in another region\n")
-                    .append("# override it with that region's AMI:\n");
-            for (CloudImage other : osImage.alternatives()) {
-                values.append("#   ").append(other.region()).append(": ").append(other.id()).append('\n');
-            }
-        }
-        return values.append("pack:\n")
-                .append("  osImageOverride: ").append(quote(osImage.reference())).append('\n')
-                .append("  osName: ").append(quote(build.os().name())).append('\n')
-                .append("  osVersion: ").append(quote(build.os().version())).append('\n')
-                .toString();
-    }
-
     /**
-     * Palette Edge installs the OS image named by {@code options.system.uri}; listing it under
-     * {@code pack.content.images} lets Palette pre-load it for air-gapped sites. Registry credentials
-     * ({@code providerCredentials}) belong to the cluster profile, never to a published pack.
+     * The image holds kubeadm and kubelet of exactly one Kubernetes version, so the profile's
+     * Kubernetes pack must be that version: min = max, required.
      */
-    private static String edgeValuesYaml(OsImage osImage) {
-        return "# Bring Your Own OS for Edge (edge-native-byoi): the OS image this pack installs.\n"
-                + "pack:\n"
-                + "  content:\n"
-                + "    images:\n"
-                + "      - image: " + quote(osImage.reference()) + "\n"
-                + "options:\n"
-                + "  system.uri: " + quote(osImage.reference()) + "\n";
+    private static Map<String, String> kubernetesDependency(PackKind kind, BuildCoordinates build) {
+        String version = build.kubernetesVersion().replaceFirst("^v", "");
+        Map<String, String> dependency = new LinkedHashMap<>();
+        dependency.put("packName", kind.kubernetesPack());
+        dependency.put("layer", "k8s");
+        dependency.put("minVersion", version);
+        dependency.put("maxVersion", version);
+        dependency.put("type", "required");
+        return dependency;
     }
 
-    private static String readme(BuildCoordinates build, ArtifactStored artifact, OsImage osImage) {
+    /** {@code <region>=<ami>} for every region built, the pack's own first, comma-separated. */
+    private static String awsAmis(OsImage osImage) {
+        StringBuilder amis = new StringBuilder(osImage.region()).append('=').append(osImage.reference());
+        for (CloudImage other : osImage.alternatives()) {
+            amis.append(',').append(other.region()).append('=').append(other.id());
+        }
+        return amis.toString();
+    }
+
+    private static String readme(BuildCoordinates build, ArtifactStored artifact, OsImage osImage,
+            ClusterProfileLayer layer) {
         StringBuilder readme = new StringBuilder()
                 .append("# ").append(build.pack().displayName()).append("\n\n")
                 .append("A Bring Your Own OS pack (layer `os`, like Palette's `").append(osImage.kind().paletteName())
@@ -142,10 +145,26 @@ public final class PackRenderer {
                     .append(row("manifest digest", code(osImage.digest())));
         } else {
             readme.append(row("osImageOverride", code(osImage.reference())));
+        }
+        if (osImage.region() != null) {
+            readme.append("\nAn AMI exists in one region. `osImageOverride` is the AMI in `").append(osImage.region())
+                    .append("` (pack.json `cloudRegion`); a cluster profile for another region overrides it with")
+                    .append(" that region's AMI:\n\n| region | AMI |\n|---|---|\n")
+                    .append(row(osImage.region(), code(osImage.reference())));
             for (CloudImage other : osImage.alternatives()) {
-                readme.append(row("AMI in " + other.region(), code(other.id())));
+                readme.append(row(other.region(), code(other.id())));
             }
         }
+        readme.append("\n## Cluster profile layer\n\n")
+                .append("The OS layer that uses this pack. It names this pack in the BYOOS Factory registry (added to\n")
+                .append("Palette as a pack registry), not Palette's public `").append(osImage.kind().paletteName())
+                .append("`: only this pack carries\nthe Kubernetes constraint (`").append(osImage.kind().kubernetesPack())
+                .append("` ").append(build.kubernetesVersion().replaceFirst("^v", ""))
+                .append("), the schema that checks overrides, and the provenance below.\n")
+                .append("Replace the `<…>` placeholders with your registry's uid or name in Palette.\n\n")
+                .append("Palette API (an entry of the cluster profile's `spec.template.packs`):\n\n```json\n")
+                .append(layer.paletteApiLayerJson()).append("\n```\n\n")
+                .append("Terraform (`spectrocloud` provider):\n\n```hcl\n").append(layer.terraform()).append("```\n");
         readme.append("\n## Provenance\n\n")
                 .append("| | |\n|---|---|\n")
                 .append(row("team", build.team()))
@@ -187,11 +206,6 @@ public final class PackRenderer {
 
     private static String code(String value) {
         return "`" + value + "`";
-    }
-
-    /** A YAML double-quoted scalar: the values are free text as far as YAML is concerned. */
-    private static String quote(String value) {
-        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static byte[] utf8(String text) {

@@ -2,6 +2,7 @@ package dev.byoos.pack.rest;
 
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.BadRequestException;
@@ -21,6 +22,9 @@ import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.pack.render.ClusterProfileLayer;
+import dev.byoos.pack.render.PackKind;
+import dev.byoos.pack.render.PackValues;
 import dev.byoos.pack.repository.PackEntity;
 import dev.byoos.pack.repository.PackVersionEntity;
 import dev.byoos.service.Caller;
@@ -109,6 +113,23 @@ public class PackResource {
                 packs.stream().map(PackSummary::of).toList(), paging.index, paging.size, total)));
     }
 
+    /**
+     * The cluster-profile OS layer for one version, as the pack's README gives it.
+     *
+     * @param references       what the layer names: always this custom pack (see {@link ClusterProfileLayer})
+     * @param paletteApiLayer  the entry of a cluster profile's {@code spec.template.packs}
+     * @param terraform        the data sources and {@code pack {}} block of a {@code spectrocloud_cluster_profile}
+     */
+    public record ProfileLayer(String pack, String version, String references, Map<String, String> paletteApiLayer,
+            String terraform) {
+        static ProfileLayer of(PackEntity pack, PackVersionEntity v) {
+            String values = PackValues.values(PackKind.ofPaletteName(v.packKind), v.osImageOverride, v.osName,
+                    v.osVersion);
+            ClusterProfileLayer layer = new ClusterProfileLayer(pack.name, v.version, values);
+            return new ProfileLayer(pack.name, v.version, "custom-pack", layer.paletteApiLayer(), layer.terraform());
+        }
+    }
+
     @GET
     @Path("/{name}/versions")
     @Produces(MediaType.APPLICATION_JSON)
@@ -126,11 +147,28 @@ public class PackResource {
     @WithSession
     @Operation(summary = "One published version with its lineage: the artifact, the build and the spec it came from")
     public Uni<PackVersion> version(@PathParam("name") String name, @PathParam("version") String version) {
+        return published(name, version).map(found -> PackVersion.of(found.pack(), found.version()));
+    }
+
+    @GET
+    @Path("/{name}/versions/{version}/cluster-profile-layer")
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "The cluster-profile OS layer that uses one published version: Palette API pack entry and "
+            + "Terraform pack block")
+    public Uni<ProfileLayer> clusterProfileLayer(@PathParam("name") String name, @PathParam("version") String version) {
+        return published(name, version).map(found -> ProfileLayer.of(found.pack(), found.version()));
+    }
+
+    private record Published(PackEntity pack, PackVersionEntity version) {
+    }
+
+    private Uni<Published> published(String name, String version) {
         return visiblePack(name).flatMap(pack -> PackVersionEntity.findPublished(pack, version).map(found -> {
             if (found == null) {
                 throw new NotFoundException("pack " + name + " has no version " + version);
             }
-            return PackVersion.of(pack, found);
+            return new Published(pack, found);
         }));
     }
 

@@ -50,6 +50,7 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.pack.render.PackCentralRules;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
@@ -90,16 +91,19 @@ class PublishedPackPullTest {
     @CsvSource({
         "aws,     ami,     aws,     ami-0f4804aff4cf9c5a2",
         "azure,   vhd,     azure,   https://byoostest.blob.core.windows.net/vhds/<sha>.vhd",
-        "vsphere, ova,     vsphere, r_u-debian-12-k-1304.ova",
+        "vsphere, ova,     vsphere, r_u-debian-12-k-1304",
         "gcp,     gcp-tar, gcp,     <name>-1-0-0",
         "maas,    tgz,     maas,    custom/<name>-1-0-0",
-        "qemu,    qcow2,   custom,  s3://byoos-artifacts/sha256/<sha>",
+        "qemu,    qcow2,   openstack, <name>-1-0-0",
     })
     void aGenericPackPullsWithEveryFileInPlace(String cloud, String format, String cloudType, String expectedOverride)
             throws Exception {
         String packName = "pull-" + cloud + "-" + UUID.randomUUID().toString().substring(0, 8);
-        List<CloudImage> cloudImages = cloud.equals("aws")
-                ? List.of(new CloudImage("aws", "us-east-1", "ami-0f4804aff4cf9c5a2")) : List.of();
+        List<CloudImage> cloudImages = switch (cloud) {
+            case "aws" -> List.of(new CloudImage("aws", "us-east-1", "ami-0f4804aff4cf9c5a2"));
+            case "vsphere" -> List.of(new CloudImage("vsphere", null, "r_u-debian-12-k-1304"));
+            default -> List.of();
+        };
         ArtifactStored artifact = artifact(packName, cloud, format, cloudImages, null);
         PackPublished published = publish(artifact);
         String osImageOverride = expectedOverride.replace("<name>", packName).replace("<sha>", SHA);
@@ -114,6 +118,7 @@ class PublishedPackPullTest {
                 + "  osName: \"debian\"\n"
                 + "  osVersion: \"12\"\n", new String(files.get("values.yaml"), StandardCharsets.UTF_8));
         assertReadme(files, artifact, "| osImageOverride | `" + osImageOverride + "` |");
+        assertEquals(List.of(), PackCentralRules.violations(files));
     }
 
     @Test
@@ -139,8 +144,16 @@ class PublishedPackPullTest {
                 + "    images:\n"
                 + "      - image: \"" + osImageReference + "\"\n"
                 + "options:\n"
-                + "  system.uri: \"" + osImageReference + "\"\n", values);
+                + "  system.uri: \"" + osImageReference + "\"\n"
+                + "  system.registry: \"" + URI.create(registryUrl).getAuthority() + "\"\n"
+                + "  system.repo: \"" + osRepository + "\"\n"
+                + "  system.k8sDistribution: \"kubeadm\"\n"
+                + "  system.osName: \"debian\"\n"
+                + "  system.osVersion: \"12\"\n"
+                + "  system.peVersion: \"\"\n"
+                + "  system.customTag: \"1.0.0\"\n", values);
         assertReadme(files, artifact, "| system.uri | `" + osImageReference + "` |");
+        assertEquals(List.of(), PackCentralRules.violations(files));
 
         // The reference the pack hands Palette resolves to the very image the build pushed.
         String[] repositoryAndTag = osImageReference.substring(osImageReference.indexOf('/') + 1).split(":");
@@ -226,7 +239,8 @@ class PublishedPackPullTest {
                 }
             }
         }
-        assertEquals(List.of("README.md", "logo.png", "pack.json", "values.yaml"), List.copyOf(files.keySet()));
+        assertEquals(List.of("README.md", "logo.png", "pack.json", "schema.yaml", "values.yaml"),
+                List.copyOf(files.keySet()));
         assertArrayEquals(Files.readAllBytes(Path.of("src/main/resources/pack/logo.png")), files.get("logo.png"));
         return files;
     }

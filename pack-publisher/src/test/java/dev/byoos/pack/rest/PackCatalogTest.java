@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -27,6 +28,8 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
+import dev.byoos.pack.render.PackRenderer;
+import dev.byoos.pack.render.TargetSettings;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.TestTokens;
@@ -82,10 +85,10 @@ class PackCatalogTest {
                 .body("pack.version", equalTo("1.0.0"))
                 .body("pack.team", equalTo("team-a"))
                 .body("pack.kind", equalTo("generic-byoi"))
-                .body("pack.cloudType", equalTo("custom"))
+                .body("pack.cloudType", equalTo("openstack"))
                 .body("pack.reference", equalTo(alicePublished.reference()))
                 .body("pack.manifestDigest", equalTo(alicePublished.manifestDigest()))
-                .body("pack.osImageOverride", equalTo("s3://byoos-artifacts/sha256/" + SHA))
+                .body("pack.osImageOverride", equalTo(alicePack + "-1-0-0"))
                 .body("artifact.sha256", equalTo(SHA))
                 .body("artifact.uri", equalTo("s3://byoos-artifacts/sha256/" + SHA))
                 .body("artifact.size", equalTo(2048))
@@ -100,6 +103,30 @@ class PackCatalogTest {
                 .body("spec.digest", equalTo(build.specDigest()));
         given().header("Authorization", ALICE_VIEWER).get("/api/v1/packs/" + alicePack + "/versions/9.9.9").then()
                 .statusCode(404).contentType("application/problem+json");
+    }
+
+    @Test
+    void aVersionServesItsClusterProfileLayerWithThePacksOwnValuesToItsTeamOnly() {
+        String values = new String(new PackRenderer(TargetSettings.none()).render(aliceArtifact).files()
+                .get(PackRenderer.VALUES_YAML), StandardCharsets.UTF_8);
+        given().header("Authorization", ALICE_VIEWER)
+                .get("/api/v1/packs/" + alicePack + "/versions/1.0.0/cluster-profile-layer").then()
+                .statusCode(200)
+                .body("pack", equalTo(alicePack))
+                .body("version", equalTo("1.0.0"))
+                .body("references", equalTo("custom-pack"))
+                .body("paletteApiLayer.name", equalTo(alicePack))
+                .body("paletteApiLayer.tag", equalTo("1.0.0"))
+                .body("paletteApiLayer.type", equalTo("spectro"))
+                .body("paletteApiLayer.layer", equalTo("os"))
+                .body("paletteApiLayer.values", equalTo(values))
+                .body("terraform", containsString("data \"spectrocloud_pack\" \"byoos_os\" {\n  name         = \""
+                        + alicePack + "\"\n  version      = \"1.0.0\"\n"));
+        given().header("Authorization", ALICE_VIEWER)
+                .get("/api/v1/packs/" + alicePack + "/versions/9.9.9/cluster-profile-layer").then().statusCode(404);
+        given().header("Authorization", ALICE_VIEWER)
+                .get("/api/v1/packs/" + bobPack + "/versions/1.0.0/cluster-profile-layer").then().statusCode(404)
+                .contentType("application/problem+json");
     }
 
     @Test
@@ -139,7 +166,8 @@ class PackCatalogTest {
     @Test
     void callersWithoutATokenOrARoleAreRefused() {
         for (String path : List.of("/api/v1/packs", "/api/v1/packs/" + alicePack + "/versions",
-                "/api/v1/packs/" + alicePack + "/versions/1.0.0")) {
+                "/api/v1/packs/" + alicePack + "/versions/1.0.0",
+                "/api/v1/packs/" + alicePack + "/versions/1.0.0/cluster-profile-layer")) {
             given().get(path).then().statusCode(401).header("WWW-Authenticate", "Bearer")
                     .contentType("application/problem+json");
             given().header("Authorization", NO_ROLE).get(path).then().statusCode(403)
@@ -152,7 +180,8 @@ class PackCatalogTest {
     @Test
     void theCatalogApiIsDescribedInOpenApi() {
         given().get("/q/openapi?format=json").then().statusCode(200)
-                .body("paths", org.hamcrest.Matchers.hasKey("/api/v1/packs/{name}/versions/{version}"));
+                .body("paths", org.hamcrest.Matchers.hasKey("/api/v1/packs/{name}/versions/{version}"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/api/v1/packs/{name}/versions/{version}/cluster-profile-layer"));
     }
 
     private PackPublished publish(ArtifactStored artifact, int expectedAnnouncements) {
