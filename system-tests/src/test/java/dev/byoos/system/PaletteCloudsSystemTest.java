@@ -267,6 +267,61 @@ class PaletteCloudsSystemTest {
     }
 
     /**
+     * Each pack requires the Kubernetes pack of exactly the version built into the image (PXK for
+     * clouds, PXK-E for Edge), and its schema.yaml makes Palette check an override of the image
+     * reference.
+     */
+    @Test
+    void everyPackIsPairedWithItsKubernetesVersionAndConstrainsAnOverrideOfItsImage() {
+        String kubernetes = spec.path("kubernetes").path("version").asText();
+        assertAll(CLOUDS.stream().map(cloud -> () -> {
+            Path pack = pulledPack(cloud);
+            JsonNode dependencies = JSON.readTree(pack.resolve("pack.json").toFile()).path("constraints").path("dependencies");
+            assertEquals(1, dependencies.size(), cloud + ": " + dependencies);
+            JsonNode k8s = dependencies.get(0);
+            assertEquals(cloud.equals("edge") ? "edge-k8s" : "kubernetes", k8s.path("packName").asText(), cloud);
+            assertEquals("k8s", k8s.path("layer").asText(), cloud);
+            assertEquals("required", k8s.path("type").asText(), cloud);
+            assertEquals(kubernetes, k8s.path("minVersion").asText(), cloud);
+            assertEquals(kubernetes, k8s.path("maxVersion").asText(), cloud);
+
+            JsonNode schema = YAML.readTree(pack.resolve("schema.yaml").toFile());
+            String checked = cloud.equals("edge") ? "options.system.uri" : "pack.osImageOverride";
+            String constraint = schema.path(checked).path("schema").asText();
+            assertTrue(constraint.contains("required") && constraint.contains("format"), cloud + ": " + schema);
+        }));
+    }
+
+    /**
+     * The OS layer a team pastes into Palette: the catalog serves the Palette API pack entry and the
+     * Terraform block for each published version, with exactly the values the pulled pack holds, and
+     * the pack's README carries the same.
+     */
+    @Test
+    void theCatalogServesEachPacksClusterProfileLayerWithThePacksOwnValues() {
+        assertAll(CLOUDS.stream().map(cloud -> () -> {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+                    pipeline.services.getProperty("pack-publisher.url") + "/api/v1/packs/" + packName(cloud)
+                            + "/versions/" + version + "/cluster-profile-layer"))
+                    .header("Authorization", pipeline.bearer("system-test", "viewer", "platform")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), cloud + ": " + response.body());
+            JsonNode layer = JSON.readTree(response.body());
+            JsonNode entry = layer.path("paletteApiLayer");
+            Path pack = pulledPack(cloud);
+            assertEquals(packName(cloud), entry.path("name").asText(), cloud);
+            assertEquals(version, entry.path("tag").asText(), cloud);
+            assertEquals("os", entry.path("layer").asText(), cloud);
+            assertEquals(Files.readString(pack.resolve("values.yaml")), entry.path("values").asText(), cloud);
+            String terraform = layer.path("terraform").asText();
+            assertTrue(terraform.contains("name         = \"" + packName(cloud) + "\"")
+                    && terraform.contains("version      = \"" + version + "\""), cloud + ": " + terraform);
+            String readme = Files.readString(pack.resolve("README.md"));
+            assertTrue(readme.contains(terraform.strip()), cloud + ": the README carries the Terraform block");
+        }));
+    }
+
+    /**
      * What each pack hands Palette, per cloud (docs/packs.md, "Per target"). Kept apart from the
      * structural rules above: this is the part of the pack contract that changes with Palette's
      * pack shapes.
@@ -306,6 +361,14 @@ class PaletteCloudsSystemTest {
                 String systemUri = options.has("system.uri") ? options.path("system.uri").asText()
                         : options.path("system").path("uri").asText();
                 assertEquals(pushed, systemUri, values.toPrettyString());
+                // The keys Palette Edge's builder (CanvOS) emits, filled from the pushed image and the build.
+                assertEquals(registryHost(), options.path("system.registry").asText(), values.toPrettyString());
+                assertEquals("byoos/edge/" + packName("edge"), options.path("system.repo").asText());
+                assertEquals(version, options.path("system.customTag").asText());
+                assertEquals("kubeadm", options.path("system.k8sDistribution").asText());
+                assertEquals(spec.path("os").path("name").asText(), options.path("system.osName").asText());
+                assertEquals(spec.path("os").path("version").asText(), options.path("system.osVersion").asText());
+                assertTrue(options.has("system.peVersion"), values.toPrettyString());
             }
             default -> throw new AssertionError("no Palette values known for " + cloud);
         }
