@@ -29,6 +29,9 @@ public final class BuildProjection {
 
         BuildCoordinates coordinates();
 
+        /** The event itself, as its contract record. */
+        Object event();
+
         /** One line for the build's timeline. */
         String summary();
 

@@ -13,9 +13,11 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildProgress;
+import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.PipelineStage;
+import dev.byoos.spec.notify.Deliveries;
 import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.observability.BuildMetrics.BuildTransition;
 import dev.byoos.spec.repository.BuildEntity;
@@ -35,14 +37,17 @@ public class BuildReadModel {
     private static final String FOREIGN_KEY_VIOLATION = "23503";
 
     private final BuildMetrics metrics;
+    private final Deliveries notifications;
 
-    public BuildReadModel(BuildMetrics metrics) {
+    public BuildReadModel(BuildMetrics metrics, Deliveries notifications) {
         this.metrics = metrics;
+        this.notifications = notifications;
     }
 
     /**
      * Records a stage's event in the build's timeline and, the first time it is delivered, projects
-     * it onto the build.
+     * it onto the build and queues it for the build's team's notification subscriptions, in the same
+     * transaction: a redelivered event notifies nobody again.
      *
      * @throws MalformedEventException (as the failure) when the event names a build this service never created
      */
@@ -56,6 +61,8 @@ public class BuildReadModel {
                 .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
                 .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
                 .flatMap(first -> first ? project(buildId, update, occurredAt)
+                        .call(transition -> notifications.enqueue(transition.team(), eventId, type, source,
+                                occurredAt, buildId.toString(), EventJson.write(update.event())))
                         : Uni.createFrom().<BuildTransition>nullItem()))
                 // Counted after the commit: a redelivery finds the event id recorded and moves nothing.
                 .invoke(transition -> {

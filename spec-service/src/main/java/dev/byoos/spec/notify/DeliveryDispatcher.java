@@ -1,0 +1,215 @@
+package dev.byoos.spec.notify;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Sends queued deliveries ({@link Deliveries}) on a thread of its own, so that a slow or absent
+ * receiver delays only other deliveries, never an event consumer. Each pass claims the due
+ * deliveries (skipping those another replica holds, and leasing them for as long as sending them
+ * may take), POSTs each as a signed structured-mode CloudEvent, and records the attempt with its
+ * outcome in the same statement that schedules the next one: capped exponential backoff, FAILED
+ * after {@code max-attempts}.
+ */
+@ApplicationScoped
+public class DeliveryDispatcher {
+
+    public static final String TIMESTAMP_HEADER = "X-Byoos-Timestamp";
+    public static final String DELIVERY_HEADER = "X-Byoos-Delivery";
+    public static final String SIGNATURE_HEADER = "X-Byoos-Signature";
+    public static final String CONTENT_TYPE = "application/cloudevents+json";
+
+    private static final Logger LOG = Logger.getLogger(DeliveryDispatcher.class);
+    /** Errors are logged per attempt and shown by the API; a receiver's text is never stored in full. */
+    private static final int MAX_ERROR_LENGTH = 500;
+
+    private final Pool pool;
+    private final NotificationConfig config;
+    private final ReceiverUrls urls;
+    private final HttpClient http;
+    private ScheduledExecutorService executor;
+
+    public DeliveryDispatcher(Pool pool, NotificationConfig config) {
+        this.pool = pool;
+        this.config = config;
+        this.urls = new ReceiverUrls(config.allowedHosts().orElse(List.of()));
+        // Redirects are not followed: a receiver could otherwise send the service to an internal address.
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(config.timeout()).build();
+    }
+
+    void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
+        executor = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "notification-dispatcher");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long every = config.pollInterval().toMillis();
+        executor.scheduleWithFixedDelay(this::dispatchDue, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        if (executor != null) {
+            executor.shutdownNow();
+        }
+    }
+
+    private record Claimed(UUID id, Instant due, String payload, int roundAttempts, String url, String secret) {
+        static Claimed of(Row row) {
+            return new Claimed(row.getUUID("id"), row.getOffsetDateTime("due_at").toInstant(), row.getString("payload"),
+                    row.getInteger("round_attempts"), row.getString("url"), row.getString("secret"));
+        }
+    }
+
+    /** One pass; a failure is logged and the next pass tries again (an escaping one would stop the loop). */
+    void dispatchDue() {
+        try {
+            for (Claimed delivery : claim()) {
+                send(delivery);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("notification dispatch pass failed, retrying in %s: %s", config.pollInterval(), e.toString());
+        }
+    }
+
+    /** The due deliveries, oldest first, leased (their next attempt moved past the time sending them may take). */
+    private List<Claimed> claim() {
+        Duration lease = config.timeout().multipliedBy(config.batchSize() + 1L);
+        List<Claimed> claimed = new ArrayList<>();
+        pool.preparedQuery("""
+                with due as (
+                    select id, next_attempt_at from notification_delivery
+                    where state = 'PENDING' and next_attempt_at <= now()
+                    order by next_attempt_at, id limit $1 for update skip locked)
+                update notification_delivery d set next_attempt_at = now() + make_interval(secs => $2)
+                from due, notification_subscription s
+                where d.id = due.id and s.id = d.subscription_id
+                returning d.id, due.next_attempt_at as due_at, d.payload, d.round_attempts, s.url, s.secret""")
+                .execute(Tuple.of(config.batchSize(), lease.toMillis() / 1000.0))
+                .await().atMost(config.timeout())
+                .forEach(row -> claimed.add(Claimed.of(row)));
+        claimed.sort(Comparator.comparing(Claimed::due).thenComparing(Claimed::id));
+        return claimed;
+    }
+
+    private void send(Claimed delivery) {
+        Integer status = null;
+        String error = null;
+        Optional<String> refusal = urls.refusal(delivery.url());
+        if (refusal.isPresent()) {
+            error = "not sent: " + refusal.get();
+        } else {
+            String timestamp = Long.toString(Instant.now().getEpochSecond());
+            HttpRequest request = HttpRequest.newBuilder(URI.create(delivery.url())).timeout(config.timeout())
+                    .header("Content-Type", CONTENT_TYPE)
+                    .header(TIMESTAMP_HEADER, timestamp)
+                    .header(DELIVERY_HEADER, delivery.id().toString())
+                    .header(SIGNATURE_HEADER, signature(delivery.secret(), timestamp, delivery.payload()))
+                    .POST(HttpRequest.BodyPublishers.ofString(delivery.payload(), StandardCharsets.UTF_8))
+                    .build();
+            // The request timeout ends at the answer's headers; waiting on the future bounds the body
+            // too, so a receiver that trickles an endless answer cannot hold the dispatcher.
+            CompletableFuture<HttpResponse<Void>> answer = http.sendAsync(request,
+                    HttpResponse.BodyHandlers.discarding());
+            try {
+                status = answer.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS).statusCode();
+                if (status / 100 != 2) {
+                    error = "HTTP " + status + (status / 100 == 3 ? " (redirects are not followed)" : "");
+                }
+            } catch (InterruptedException e) {
+                answer.cancel(true);
+                Thread.currentThread().interrupt();
+                return;
+            } catch (TimeoutException e) {
+                answer.cancel(true);
+                error = "no complete answer within " + config.timeout();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                error = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+            }
+        }
+        record(delivery, status, error);
+    }
+
+    /** The attempt, and the delivery's next state, in one statement. */
+    private void record(Claimed delivery, Integer status, String error) {
+        boolean delivered = error == null;
+        int round = delivery.roundAttempts() + 1;
+        Duration backoff = backoff(round, config.initialBackoff(), config.maxBackoff());
+        if (!delivered) {
+            LOG.infof("notification delivery %s attempt failed (%s); %s", delivery.id(), error,
+                    round >= config.maxAttempts() ? "giving up" : "next in " + backoff);
+        }
+        pool.preparedQuery("""
+                with attempt as (
+                    update notification_delivery set attempts = attempts + 1, round_attempts = round_attempts + 1,
+                        state = case when $2 then 'DELIVERED' when round_attempts + 1 >= $3 then 'FAILED' else 'PENDING' end,
+                        delivered_at = case when $2 then now() else delivered_at end,
+                        next_attempt_at = now() + make_interval(secs => $4)
+                    where id = $1 returning id, attempts)
+                insert into notification_attempt (delivery_id, number, status, error)
+                select id, attempts, $5, $6 from attempt""")
+                .execute(Tuple.from(List.of(delivery.id(), delivered, config.maxAttempts(), backoff.toMillis() / 1000.0))
+                        .addInteger(status).addString(error == null ? null : abbreviate(error)))
+                .await().atMost(config.timeout());
+    }
+
+    /** The wait after the {@code round}th failed attempt: doubling from {@code initial}, at most {@code max}. */
+    static Duration backoff(int round, Duration initial, Duration max) {
+        Duration wait = initial;
+        for (int i = 1; i < round && wait.compareTo(max) < 0; i++) {
+            wait = wait.multipliedBy(2);
+        }
+        return wait.compareTo(max) > 0 ? max : wait;
+    }
+
+    /** {@code sha256=} and the hex HMAC-SHA256, keyed with the secret's UTF-8 bytes, of {@code timestamp.body}. */
+    public static String signature(String secret, String timestamp, String body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return "sha256=" + HexFormat.of().formatHex(mac.doFinal((timestamp + "." + body)
+                    .getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
+    private static String abbreviate(String error) {
+        return error.length() <= MAX_ERROR_LENGTH ? error : error.substring(0, MAX_ERROR_LENGTH) + "…";
+    }
+}
