@@ -202,6 +202,15 @@ class SpecValidatorTest {
     }
 
     @Test
+    void aPackVersionPolicyIsPatchOrMinorOrAbsent() {
+        assertEquals(null, validate(VALID).spec().pack().versionPolicy());
+        assertEquals("minor", validate(VALID.replace("version: 1.0.0", "version: 1.0.0\n    versionPolicy: minor"))
+                .spec().pack().versionPolicy());
+        Violation refused = violations(VALID.replace("version: 1.0.0", "version: 1.0.0\n    versionPolicy: major")).get(0);
+        assertEquals("/spec/pack/versionPolicy", refused.pointer());
+    }
+
+    @Test
     void acceptsPaletteEdgeTargetsAsNativeOciImagesBesideAQemuDisk() {
         ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", "    - cloud: qemu\n    - cloud: edge\n"));
         ImageSpec.Target edge = spec.spec().targets().get(1);
