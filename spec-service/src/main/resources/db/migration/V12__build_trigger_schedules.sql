@@ -40,3 +40,24 @@ begin
     return null;
 end
 $$;
+
+-- A spec's schedules (SpecSchedules): a 5-field Unix cron expression read in an IANA time zone.
+-- next_fire_at is the claim: a replica fires a schedule only if its update from the next_fire_at it
+-- read to the following one changes a row, so each firing happens once across replicas. A paused
+-- schedule keeps its row; resuming computes next_fire_at afresh, so firings missed meanwhile do not
+-- all happen at once.
+create table spec_schedule (
+    id             uuid          primary key,
+    team           varchar(63)   not null,
+    spec_name      varchar(253)  not null,
+    cron           varchar(100)  not null,
+    time_zone      varchar(64)   not null,
+    paused         boolean       not null default false,
+    next_fire_at   timestamptz   not null,
+    last_fired_at  timestamptz,
+    last_outcome   varchar(1000),
+    created_by     varchar(256)  not null,
+    created_at     timestamptz   not null
+);
+create index spec_schedule_by_spec on spec_schedule (team, spec_name);
+create index spec_schedule_due on spec_schedule (next_fire_at) where not paused;
