@@ -29,6 +29,8 @@ import java.util.Map;
  * @param cloud          (added later) the target's cloud parameters, for builders that build inside the cloud
  * @param kubernetes     (added later) the Kubernetes components the native builder installs, at these
  *                       versions; absent in events from before it was added, and then none are installed
+ * @param trigger        (added later) why the build exists, one of {@link #TRIGGERS}; absent (null) in
+ *                       events from before it was added. Informational: no stage acts differently on it
  */
 public record BuildRequested(
         BuildCoordinates build,
@@ -43,7 +45,15 @@ public record BuildRequested(
         List<Script> scripts,
         String builder,
         CloudParameters cloud,
-        Kubernetes kubernetes) {
+        Kubernetes kubernetes,
+        String trigger) {
+
+    /**
+     * Why a build exists: a submission through the API, a submission by event, a webhook, a
+     * schedule, a changed base, a Kubernetes patch release, or a retry of a failed build.
+     */
+    public static final List<String> TRIGGERS = List.of("manual", "event", "webhook", "schedule", "base-updated",
+            "kubernetes-patch", "retry");
 
     public static final String STANDARD = "standard";
     public static final String NATIVE = "native";
@@ -63,6 +73,18 @@ public record BuildRequested(
         scripts = scripts == null ? List.of() : List.copyOf(scripts);
         builder = builder == null ? NATIVE : builder;
         cloud = cloud == null ? CloudParameters.NONE : cloud;
+        if (trigger != null && !TRIGGERS.contains(trigger)) {
+            throw new IllegalArgumentException("trigger must be one of " + TRIGGERS);
+        }
+    }
+
+    /** A build request without a trigger (the shape before the trigger was added). */
+    public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files, String imageType,
+            List<String> packages, List<User> users, Map<String, String> sysctl, List<String> kernelModules,
+            List<CaCertificate> caCertificates, List<Script> scripts, String builder, CloudParameters cloud,
+            Kubernetes kubernetes) {
+        this(build, base, files, imageType, packages, users, sysctl, kernelModules, caCertificates, scripts, builder,
+                cloud, kubernetes, null);
     }
 
     /** A build request for the native builder, without cloud parameters. */
@@ -70,12 +92,12 @@ public record BuildRequested(
             List<String> packages, List<User> users, Map<String, String> sysctl, List<String> kernelModules,
             List<CaCertificate> caCertificates, List<Script> scripts) {
         this(build, base, files, imageType, packages, users, sysctl, kernelModules, caCertificates, scripts, null, null,
-                null);
+                null, null);
     }
 
     /** A build request with a base and files only (the walking skeleton's shape). */
     public BuildRequested(BuildCoordinates build, BaseImage base, List<FileCustomization> files) {
-        this(build, base, files, STANDARD, null, null, null, null, null, null, null, null, null);
+        this(build, base, files, STANDARD, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**

@@ -52,7 +52,8 @@ class ContractTest {
                         List.of())),
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
                         List.of(), "standard", List.of("curl"), null, null, null, null, null, BuildRequested.IMAGE_BUILDER,
-                        new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null), null)),
+                        new BuildRequested.CloudParameters(List.of("eu-west-1", "us-east-1"), null, null, null), null,
+                        "schedule")),
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(),
                         BuildRequested.BaseImage.of(new BuildRequested.Tarball("https://images.example.com/base.tar.gz", SHA)),
                         List.of(), "standard", null, null, null, null, null, null, null, null,
@@ -128,6 +129,24 @@ class ContractTest {
         assertEquals(BuildRequested.NATIVE, read.builder());
         assertEquals(BuildRequested.CloudParameters.NONE, read.cloud());
         assertEquals(null, read.kubernetes(), "a request from before the Kubernetes components installs none");
+        assertEquals(null, read.trigger(), "a request from before the trigger says none");
+    }
+
+    @Test
+    void everyBuildTriggerOfTheRecordIsTheSchemasAndNoOtherReads() throws IOException {
+        JsonNode documented;
+        try (InputStream in = ContractTest.class.getResourceAsStream("/byoos/contract/events.schema.json")) {
+            documented = JSON.readTree(in).path("$defs").path("BuildRequested").path("properties").path("trigger")
+                    .path("enum");
+        }
+        Set<String> schemaTriggers = new TreeSet<>();
+        documented.forEach(value -> schemaTriggers.add(value.asText()));
+        assertEquals(new TreeSet<>(BuildRequested.TRIGGERS), schemaTriggers);
+        String unknown = EventJson.write(new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"), List.of(),
+                "standard", null, null, null, null, null, null, null, null, null, "retry"))
+                .replace("\"retry\"", "\"because-i-said-so\"");
+        assertFalse(schema("BuildRequested").validate(JSON.readTree(unknown)).isEmpty());
+        assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(unknown, BuildRequested.class));
     }
 
     @Test

@@ -262,7 +262,8 @@ function isFinished(build) {
 
 function describe(build) {
   return `${build.spec} v${build.specVersion} · ${build.target.cloud}/${build.target.format}`
-      + (build.attempt > 1 ? ` · attempt ${build.attempt}` : '') + ` · ${build.team}`;
+      + (build.attempt > 1 ? ` · attempt ${build.attempt}` : '') + ` · ${build.team}`
+      + (build.trigger ? ` · ${build.trigger}` : '');
 }
 
 function buildCard(build) {

@@ -180,6 +180,23 @@ public interface SpecServiceConfig {
         int batchSize();
     }
 
+    /** Spec schedules (SpecSchedules). */
+    Schedules schedules();
+
+    interface Schedules {
+        /** How often each replica looks for due schedules; a firing happens once whichever replica claims it. */
+        @WithDefault("30s")
+        Duration tickInterval();
+
+        /** The shortest time between two firings a schedule may ask for: each firing rebuilds every target. */
+        @WithDefault("1h")
+        Duration minInterval();
+
+        /** Due schedules one tick claims at most; the rest wait for the next tick. */
+        @WithDefault("20")
+        int batchSize();
+    }
+
     /** The dead-letter admin API (DeadLetters). */
     DeadLetters deadLetters();
 

@@ -26,6 +26,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
@@ -88,7 +89,7 @@ public class SpecSubmissionConsumer {
             } catch (SpecRejectedException e) {
                 return reject(submission, e);
             }
-            return waits.run(Topics.SPECS_SUBMITTED, () -> intake.accept(spec))
+            return waits.run(Topics.SPECS_SUBMITTED, () -> intake.accept(spec, BuildTrigger.EVENT))
                     .invoke(accepted -> LOG.infof("submission %s from %s by %s: spec %s/%s version %d",
                             submission.id(), submission.source(), submitter.principal(), accepted.spec().team,
                             accepted.spec().name, accepted.spec().version))

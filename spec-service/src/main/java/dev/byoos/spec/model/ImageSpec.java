@@ -3,6 +3,8 @@ package dev.byoos.spec.model;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.byoos.contract.BuildRequested.CaCertificate;
 import dev.byoos.contract.BuildRequested.Debootstrap;
 import dev.byoos.contract.BuildRequested.FileCustomization;
@@ -76,6 +78,17 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
         }
     }
 
-    public record Pack(String name, String version, String displayName) {
+    /**
+     * @param versionPolicy {@code patch}, {@code minor}, or null (none): how a rebuild the factory
+     *                      starts itself numbers the next pack version ({@code PackVersionPolicy}).
+     *                      Left out of the stored JSON when absent, so the digests of specs stored
+     *                      before the field existed stay what they were
+     */
+    public record Pack(String name, String version, String displayName,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String versionPolicy) {
+
+        public Pack withVersion(String next) {
+            return new Pack(name, next, displayName, versionPolicy);
+        }
     }
 }

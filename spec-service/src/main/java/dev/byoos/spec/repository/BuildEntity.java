@@ -44,6 +44,9 @@ public class BuildEntity extends PanacheEntityBase {
     public String targetCloud;
     @Column(name = "target_format")
     public String targetFormat;
+    /** Why the build exists: a {@link dev.byoos.spec.BuildTrigger}'s wire value. */
+    @Column(name = "build_trigger")
+    public String trigger;
     /** 1 for the first build of a target; a resubmitted identical spec retries a failed target as attempt n+1. */
     public int attempt;
     @Enumerated(EnumType.STRING)

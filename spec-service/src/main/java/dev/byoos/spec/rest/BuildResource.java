@@ -48,15 +48,15 @@ public class BuildResource {
     /**
      * A build in a list: what it is, where it stands, its current stage's progress and its failure,
      * without its timeline. The pipeline page's live stream sends builds in this shape too
-     * ({@code build_changed()} in the V5 migration).
+     * ({@code build_changed()} in the V5 migration, with the trigger since V12).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Listed(String id, String team, String spec, int specVersion, BuildView.Target target, int attempt,
-            BuildState state, BuildView.Progress progress, BuildView.Failure failure, OffsetDateTime createdAt,
+            String trigger, BuildState state, BuildView.Progress progress, BuildView.Failure failure, OffsetDateTime createdAt,
             OffsetDateTime updatedAt, String href) {
         static Listed of(BuildEntity build) {
             return new Listed(build.id.toString(), build.team, build.spec.name, build.spec.version,
-                    new BuildView.Target(build.targetCloud, build.targetFormat), build.attempt, build.state,
+                    new BuildView.Target(build.targetCloud, build.targetFormat), build.attempt, build.trigger, build.state,
                     BuildView.Progress.of(build), BuildView.Failure.of(build), build.createdAt, build.updatedAt,
                     "/api/v1/builds/" + build.id);
         }

@@ -14,11 +14,13 @@ import dev.byoos.spec.BuildState;
  * A build as the API shows it: its state across every stage, the current stage's progress, when it
  * entered each state, and the events that moved it.
  *
+ * @param trigger       why the build exists: manual, event, webhook, schedule, base-updated,
+ *                      kubernetes-patch or retry
  * @param cancelTooLate true when a cancel was accepted but the worker had already finished the build,
  *                      so it went on to be stored and published ({@link BuildState#advanceTo}); absent otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record BuildView(String id, String team, Spec spec, Target target, int attempt, BuildState state,
+public record BuildView(String id, String team, Spec spec, Target target, int attempt, String trigger, BuildState state,
         String reusedFrom, String cancelledBy, Boolean cancelTooLate, Artifact artifact, BootTest bootTest, Pack pack, Progress progress,
         Failure failure,
         OffsetDateTime createdAt, OffsetDateTime updatedAt, List<Transition> transitions, List<TimelineEntry> timeline) {
@@ -88,10 +90,11 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
 
     /** The short form listed in a submission's response; {@code reusedFrom} only for REUSED builds. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Summary(String id, Target target, int attempt, BuildState state, String reusedFrom, String href) {
+    public record Summary(String id, Target target, int attempt, String trigger, BuildState state, String reusedFrom,
+            String href) {
         static Summary of(BuildEntity build) {
             return new Summary(build.id.toString(), new Target(build.targetCloud, build.targetFormat), build.attempt,
-                    build.state, build.reusedFrom == null ? null : build.reusedFrom.toString(), "/api/v1/builds/" + build.id);
+                    build.trigger, build.state, build.reusedFrom == null ? null : build.reusedFrom.toString(), "/api/v1/builds/" + build.id);
         }
     }
 
@@ -100,6 +103,7 @@ public record BuildView(String id, String team, Spec spec, Target target, int at
                 new Spec(build.spec.name, build.spec.version, build.spec.digest),
                 new Target(build.targetCloud, build.targetFormat),
                 build.attempt,
+                build.trigger,
                 build.state,
                 build.reusedFrom == null ? null : build.reusedFrom.toString(),
                 build.cancelledBy,

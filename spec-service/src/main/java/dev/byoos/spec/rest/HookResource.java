@@ -32,6 +32,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.HookDeliveries;
 import dev.byoos.spec.service.SpecIntake;
@@ -149,7 +150,7 @@ public class HookResource {
     }
 
     private Uni<Response> rebuild(String team, String spec, boolean force) {
-        return intake.rebuild(team, spec, force, null)
+        return intake.rebuild(team, spec, force, null, BuildTrigger.WEBHOOK)
                 .map(accepted -> Response.accepted(SpecResource.Submission.of(accepted)).build());
     }
 

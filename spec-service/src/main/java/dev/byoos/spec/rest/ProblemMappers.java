@@ -15,6 +15,7 @@ import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.BuildConflictException;
 import dev.byoos.spec.service.DatabaseOutages;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
+import dev.byoos.spec.service.NoVersionPolicyException;
 import dev.byoos.spec.service.PackNameTakenException;
 import dev.byoos.spec.service.TooLateToCancelException;
 import dev.byoos.spec.validation.SpecRejectedException;
@@ -98,6 +99,12 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response conflict(BuildConflictException e, UriInfo uri) {
         return respond(Problem.of(409, "build-conflict", "Conflict with the build's state", e.getMessage(),
+                uri.getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response noVersionPolicy(NoVersionPolicyException e, UriInfo uri) {
+        return respond(Problem.of(409, "no-version-policy", "The spec states no pack version policy", e.getMessage(),
                 uri.getPath()));
     }
 

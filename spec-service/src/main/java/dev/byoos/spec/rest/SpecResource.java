@@ -21,6 +21,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.service.Caller;
 import dev.byoos.spec.service.CanonicalSpecs;
@@ -73,8 +74,8 @@ public class SpecResource {
         // Parse and validate before touching the database: a rejected spec writes nothing.
         ImageSpec spec = reader.read(body, formatOf(contentType));
         caller.requireTeam(spec.metadata().team());
-        var accepting = idempotencyKey == null ? intake.accept(spec, force)
-                : intake.accept(spec, checkKey(idempotencyKey), force);
+        var accepting = idempotencyKey == null ? intake.accept(spec, force, BuildTrigger.MANUAL)
+                : intake.accept(spec, checkKey(idempotencyKey), force, BuildTrigger.MANUAL);
         return accepting.map(accepted -> {
             Submission submission = Submission.of(accepted);
             return Response.status(accepted.newVersion() ? Response.Status.CREATED : Response.Status.OK)

@@ -23,7 +23,8 @@ final class BuildRequests {
         return new BuildRequested(coordinates(spec, specEntity, build), baseImage(spec.spec().os().base()),
                 customizations.files(), spec.spec().imageType(), customizations.packages(), customizations.users(),
                 customizations.sysctl(), customizations.kernelModules(), customizations.caCertificates(),
-                customizations.scripts(), target.builder(), cloudParameters(target), spec.spec().kubernetes());
+                customizations.scripts(), target.builder(), cloudParameters(target), spec.spec().kubernetes(),
+                build.trigger);
     }
 
     /** One target per cloud (the validator makes sure), so the build's cloud names its target. */

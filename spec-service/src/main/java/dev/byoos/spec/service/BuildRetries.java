@@ -13,6 +13,7 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.service.TeamScope;
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
 
@@ -49,7 +50,7 @@ public class BuildRetries {
                                 }
                                 ImageSpec spec = CanonicalSpecs.read(build.spec);
                                 BuildEntity retry = SpecBuilds.newBuild(build.spec, BuildRequests.target(spec, build),
-                                        build.attempt + 1, now);
+                                        build.attempt + 1, now, BuildTrigger.RETRY);
                                 return retry.<BuildEntity>persist()
                                         .flatMap(ignored -> OutboxRecords.buildRequested(spec, build.spec, retry, now)
                                                 .persist())

@@ -10,6 +10,7 @@ import java.util.UUID;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.BuildState;
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
@@ -26,11 +27,12 @@ final class SpecBuilds {
     }
 
     /** Creates a new version's builds and their build requests. */
-    static Uni<SpecIntake.Accepted> forNewVersion(ImageSpec spec, SpecEntity specEntity, OffsetDateTime now) {
+    static Uni<SpecIntake.Accepted> forNewVersion(ImageSpec spec, SpecEntity specEntity, OffsetDateTime now,
+            BuildTrigger trigger) {
         List<BuildEntity> builds = new ArrayList<>();
         List<OutboxEntity> outbox = new ArrayList<>();
         for (ImageSpec.Target target : spec.spec().targets()) {
-            BuildEntity build = newBuild(specEntity, target, 1, now);
+            BuildEntity build = newBuild(specEntity, target, 1, now, trigger);
             builds.add(build);
             outbox.add(OutboxRecords.buildRequested(spec, specEntity, build, now));
         }
@@ -45,7 +47,8 @@ final class SpecBuilds {
      * cancelled one is built again as the next attempt; a published one yields a REUSED build
      * pointing at its artifact and pack, unless {@code force} asks for a new build.
      */
-    static Uni<SpecIntake.Accepted> forResubmission(ImageSpec spec, SpecEntity existing, boolean force) {
+    static Uni<SpecIntake.Accepted> forResubmission(ImageSpec spec, SpecEntity existing, boolean force,
+            BuildTrigger trigger) {
         OffsetDateTime now = OffsetDateTime.now(java.time.ZoneOffset.UTC);
         return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous -> {
             Map<String, BuildEntity> latestByCloud = latestByCloud(previous);
@@ -58,7 +61,7 @@ final class SpecBuilds {
                     builds.add(latest);
                     continue;
                 }
-                BuildEntity next = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now);
+                BuildEntity next = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now, trigger);
                 BuildEntity published = latest == null ? null
                         : latest.state == BuildState.PUBLISHED ? latest
                         : latest.state == BuildState.REUSED ? reusedSource(previous, latest) : null;
@@ -86,7 +89,8 @@ final class SpecBuilds {
         return latestByCloud;
     }
 
-    static BuildEntity newBuild(SpecEntity spec, ImageSpec.Target target, int attempt, OffsetDateTime now) {
+    static BuildEntity newBuild(SpecEntity spec, ImageSpec.Target target, int attempt, OffsetDateTime now,
+            BuildTrigger trigger) {
         BuildEntity build = new BuildEntity();
         build.id = UUID.randomUUID();
         build.spec = spec;
@@ -94,6 +98,7 @@ final class SpecBuilds {
         build.targetCloud = target.cloud();
         build.targetFormat = target.format();
         build.attempt = attempt;
+        build.trigger = trigger.wire();
         build.state = BuildState.ACCEPTED;
         build.createdAt = now;
         build.updatedAt = now;

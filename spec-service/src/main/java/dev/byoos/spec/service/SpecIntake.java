@@ -14,6 +14,7 @@ import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.IdempotencyKeyEntity;
@@ -50,16 +51,19 @@ public class SpecIntake {
      * creates no new version: its builds are returned as they are, except that a target whose
      * build failed is built again as the next attempt. This makes resubmission safe to repeat.
      */
-    public Uni<Accepted> accept(ImageSpec spec) {
-        return accept(spec, false);
+    public Uni<Accepted> accept(ImageSpec spec, BuildTrigger trigger) {
+        return accept(spec, false, trigger);
     }
 
-    /** @param force build every target again even when an identical spec's target is already published */
+    /**
+     * @param force   build every target again even when an identical spec's target is already published
+     * @param trigger why the builds this creates exist
+     */
     @WithSpan("spec.accept")
-    public Uni<Accepted> accept(ImageSpec spec, @SpanAttribute("byoos.force") boolean force) {
+    public Uni<Accepted> accept(ImageSpec spec, @SpanAttribute("byoos.force") boolean force, BuildTrigger trigger) {
         String document = CanonicalSpecs.canonicalJson(spec);
         String digest = CanonicalSpecs.sha256(document);
-        return Panache.withTransaction(() -> store(spec, document, digest, force))
+        return Panache.withTransaction(() -> store(spec, document, digest, force, trigger))
                 .invoke(accepted -> afterCommit.created(accepted.created()));
     }
 
@@ -70,7 +74,8 @@ public class SpecIntake {
      * refused.
      */
     @WithSpan("spec.accept")
-    public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey, @SpanAttribute("byoos.force") boolean force) {
+    public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey, @SpanAttribute("byoos.force") boolean force,
+            BuildTrigger trigger) {
         String document = CanonicalSpecs.canonicalJson(spec);
         String digest = CanonicalSpecs.sha256(document);
         String team = spec.metadata().team();
@@ -81,7 +86,7 @@ public class SpecIntake {
                     if (recorded != null) {
                         return replay(recorded, digest);
                     }
-                    return store(spec, document, digest, force)
+                    return store(spec, document, digest, force, trigger)
                             .call(accepted -> record(team, idempotencyKey, accepted));
                 }))
                 .onFailure(Transactions::isUniqueViolation).transform(failure -> new BuildConflictException(
@@ -96,12 +101,14 @@ public class SpecIntake {
      * @param idempotencyKey null, or a key under which a repeat of this request changes nothing
      */
     @WithSpan("spec.rebuild")
-    public Uni<Accepted> rebuild(String team, String name, boolean force, String idempotencyKey) {
+    public Uni<Accepted> rebuild(String team, String name, boolean force, String idempotencyKey,
+            BuildTrigger trigger) {
         return Panache.withSession(() -> SpecEntity.latest(team, name))
                 .onItem().ifNull().failWith(() -> new NotFoundException("team " + team + " has no spec " + name))
                 .flatMap(latest -> {
                     ImageSpec spec = CanonicalSpecs.read(latest);
-                    return idempotencyKey == null ? accept(spec, force) : accept(spec, idempotencyKey, force);
+                    return idempotencyKey == null ? accept(spec, force, trigger)
+                            : accept(spec, idempotencyKey, force, trigger);
                 });
     }
 
@@ -110,7 +117,8 @@ public class SpecIntake {
      * resubmission of that version; anything else becomes the next version, once the pack rules
      * hold. Either way the pack name must be the team's own.
      */
-    private static Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force) {
+    private static Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force,
+            BuildTrigger trigger) {
         String packVersion = spec.spec().pack().version();
         return PackNames.claim(spec.metadata().team(), spec.spec().pack().name())
                 .flatMap(claimed -> SpecEntity.relatedVersions(spec.metadata().team(), spec.metadata().name(), digest,
@@ -118,7 +126,7 @@ public class SpecIntake {
                 .flatMap(related -> {
                     SpecEntity identical = related.stream().filter(v -> v.digest.equals(digest)).findFirst().orElse(null);
                     if (identical != null) {
-                        return SpecBuilds.forResubmission(spec, identical, force);
+                        return SpecBuilds.forResubmission(spec, identical, force, trigger);
                     }
                     SpecEntity latest = related.stream().max(Comparator.comparingInt(v -> v.version)).orElse(null);
                     SpecEntity packVersionOwner = related.stream()
@@ -126,7 +134,7 @@ public class SpecIntake {
                     PackHistory.check(latest, packVersionOwner, spec);
                     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
                     return SpecBuilds.forNewVersion(spec, newVersion(spec, document, digest,
-                            latest == null ? 1 : latest.version + 1, now), now);
+                            latest == null ? 1 : latest.version + 1, now), now, trigger);
                 });
     }
 

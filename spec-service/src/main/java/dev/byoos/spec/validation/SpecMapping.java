@@ -102,7 +102,8 @@ final class SpecMapping {
     }
 
     private static ImageSpec.Pack pack(JsonNode node) {
-        return new ImageSpec.Pack(text(node, "name"), text(node, "version"), text(node, "displayName"));
+        return new ImageSpec.Pack(text(node, "name"), text(node, "version"), text(node, "displayName"),
+                text(node, "versionPolicy"));
     }
 
     /** Four octal digits, as the worker's chmod and the stored spec expect. */

@@ -166,7 +166,7 @@ class AuthMatrixTest {
 
         String delivery = "delivery-" + UUID.randomUUID();
         hook("ci", query, now, delivery, body, sign("ci", query, now, delivery, body)).statusCode(202)
-                .body("builds[0].attempt", equalTo(2));
+                .body("builds[0].attempt", equalTo(2)).body("builds[0].trigger", equalTo("webhook"));
         // The same delivery played again, byte for byte: refused, no further build.
         hook("ci", query, now, delivery, body, sign("ci", query, now, delivery, body)).statusCode(409)
                 .contentType("application/problem+json");

@@ -116,8 +116,9 @@ class SpecPipelineTest {
         BuildRequested requested = EventJson.read(request.value(), BuildRequested.class);
         assertEquals(buildId, requested.build().buildId());
         assertEquals("native", requested.builder(), "the target's builder travels with the request");
+        assertEquals("manual", requested.trigger(), "a spec submitted through the API is a manual build");
 
-        awaitState(buildId, "QUEUED");
+        awaitState(buildId, "QUEUED").body("trigger", equalTo("manual"));
         assertEquals(0, count("select count(*) from outbox where published_at is null and message_key = '" + buildId + "'"));
     }
 
@@ -495,7 +496,7 @@ class SpecPipelineTest {
         awaitCount("select count(*) from image_spec where name = '" + marker + "'", 1);
         assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"));
         assertEquals(1, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
-                + name + "'"));
+                + name + "' and b.build_trigger = 'event'"), "a spec submitted by event makes an event build");
     }
 
     @Test
@@ -558,7 +559,7 @@ class SpecPipelineTest {
 
         given().get("/api/v1/builds?team=" + team + "&since=" + before).then().statusCode(200)
                 .body("total", equalTo(3))
-                .body("items[0].spec", equalTo("beta"));
+                .body("items[0].spec", equalTo("beta")).body("items[0].trigger", equalTo("manual"));
         given().get("/api/v1/builds?team=" + team + "&size=2&page=1").then().statusCode(200)
                 .body("items.size()", equalTo(1));
         given().get("/api/v1/builds?team=" + team + "&state=FAILED").then().statusCode(200).body("total", equalTo(0));
@@ -579,10 +580,12 @@ class SpecPipelineTest {
         awaitState(failed, "FAILED").body("failure.code", equalTo("TOOL_TIMEOUT"));
 
         String retry = given().post("/api/v1/builds/" + failed + "/retry").then().statusCode(202)
-                .body("attempt", equalTo(2))
+                .body("attempt", equalTo(2)).body("trigger", equalTo("retry"))
                 .extract().path("id");
         kafka.awaitRecords(Topics.BUILDS_REQUESTED, retry, 1, TIMEOUT);
-        awaitState(retry, "QUEUED");
+        awaitState(retry, "QUEUED").body("trigger", equalTo("retry"));
+        assertEquals("retry", EventJson.read(kafka.awaitRecords(Topics.BUILDS_REQUESTED, retry, 1, TIMEOUT).get(0).value(),
+                BuildRequested.class).trigger());
         given().post("/api/v1/builds/" + failed + "/retry").then().statusCode(409)
                 .body("detail", org.hamcrest.Matchers.containsString(retry));
         given().post("/api/v1/builds/" + UUID.randomUUID() + "/retry").then().statusCode(404);

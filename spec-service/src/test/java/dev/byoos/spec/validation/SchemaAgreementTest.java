@@ -63,6 +63,7 @@ class SchemaAgreementTest {
                 valid.replace("  targets:\n    - cloud: qemu\n", "  targets: []\n"),
                 valid.replace("/etc/motd", "etc/motd"),
                 valid.replace("version: 1.0.0", "version: v1"),
+                valid.replace("version: 1.0.0", "version: 1.0.0\n    versionPolicy: nightly"),
                 valid.replace("version: 1.30.4", "version: 1.30.4\n    docker: 1.0.0"),
                 InvalidSpecCorpus.FULL.replace("stage: post", "stage: during"),
                 InvalidSpecCorpus.FULL.replace("net.ipv4.ip_forward", "ip_forward"),

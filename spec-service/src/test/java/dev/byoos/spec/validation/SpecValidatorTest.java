@@ -1,6 +1,7 @@
 package dev.byoos.spec.validation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -199,6 +200,17 @@ class SpecValidatorTest {
         ImageSpec named = validate(VALID.replace("    - cloud: qemu\n",
                 "    - cloud: vsphere\n      builder: native\n      vsphere:\n        templateName: rhel-8-kube-v1.30.4\n"));
         assertEquals("rhel-8-kube-v1.30.4", named.spec().targets().get(0).vsphere().templateName());
+    }
+
+    @Test
+    void aPackVersionPolicyIsPatchOrMinorOrAbsent() {
+        assertEquals(null, validate(VALID).spec().pack().versionPolicy());
+        // Absent, it is not stored: the digests of specs stored before the field stay what they were.
+        assertFalse(dev.byoos.spec.service.CanonicalSpecs.canonicalJson(validate(VALID)).contains("versionPolicy"));
+        assertEquals("minor", validate(VALID.replace("version: 1.0.0", "version: 1.0.0\n    versionPolicy: minor"))
+                .spec().pack().versionPolicy());
+        Violation refused = violations(VALID.replace("version: 1.0.0", "version: 1.0.0\n    versionPolicy: major")).get(0);
+        assertEquals("/spec/pack/versionPolicy", refused.pointer());
     }
 
     @Test
