@@ -62,7 +62,8 @@ public final class TopicAccess {
                         Set.of(Topics.ARTIFACTS_STORED, Topics.BUILDS_PROGRESS, Topics.BUILDS_FAILED)),
                 principal(PACK_PUBLISHER,
                         Set.of(Topics.ARTIFACTS_STORED),
-                        Set.of(Topics.PACKS_PUBLISHED, Topics.BUILDS_PROGRESS, Topics.BUILDS_FAILED)),
+                        Set.of(Topics.PACKS_PUBLISHED, Topics.PACKS_RETIRED, Topics.BUILDS_PROGRESS,
+                                Topics.BUILDS_FAILED)),
                 // The submitter consumes no dead-letter topic: it only reads rejections, as a client.
                 new Principal(SPEC_SUBMITTER, Set.of(Topics.SPECS_REJECTED), Set.of(Topics.SPECS_SUBMITTED)));
     }
