@@ -14,6 +14,8 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.resilience.DependencyUnavailableException;
+import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.repository.PackRetirements;
 import dev.byoos.pack.repository.PackRetirements.Action;
 import dev.byoos.pack.repository.PackRetirements.Retired;
@@ -21,8 +23,9 @@ import dev.byoos.pack.repository.VersionLifecycle;
 import dev.byoos.service.TeamScope;
 
 /**
- * Deprecates and revokes published pack versions: records the action in the catalog, then
- * announces it on {@value Topics#PACKS_RETIRED}. The announcement is sent on every request, the
+ * Deprecates and revokes published pack versions: records the action in the catalog, marks a
+ * revocation in the registry ({@link RevocationMarker}), then announces it on
+ * {@value Topics#PACKS_RETIRED}. The marker and the announcement are made on every request, the
  * repeated ones included, with the CloudEvent id of the first (stable per build and type): a send
  * that failed after the catalog was written is made good by repeating the request, and consumers
  * see one event id however often it comes.
@@ -36,10 +39,13 @@ public class PackRetiring {
     private static final Logger LOG = Logger.getLogger(PackRetiring.class);
 
     private final PackRetirements retirements;
+    private final RevocationMarker marker;
     private final MutinyEmitter<String> retired;
 
-    public PackRetiring(PackRetirements retirements, @Channel(Topics.PACKS_RETIRED) MutinyEmitter<String> retired) {
+    public PackRetiring(PackRetirements retirements, RevocationMarker marker,
+            @Channel(Topics.PACKS_RETIRED) MutinyEmitter<String> retired) {
         this.retirements = retirements;
+        this.marker = marker;
         this.retired = retired;
     }
 
@@ -47,7 +53,8 @@ public class PackRetiring {
      * @param actor who asks (the token's name), recorded with the action
      * @param scope the caller's teams: another team's pack is not found
      * @throws BadRequestException         a missing, blank or overlong reason
-     * @throws ServiceUnavailableException the action is recorded but its event could not be sent
+     * @throws ServiceUnavailableException the action is recorded but the registry could not be marked or
+     *         its event not be sent
      */
     @WithSpan
     public VersionLifecycle retire(String pack, String version, Action action, String reason, String actor,
@@ -60,8 +67,20 @@ public class PackRetiring {
         if (outcome.changed()) {
             LOG.infof("%s:%s %s by %s: %s", pack, version, action.label(), actor, outcome.announcement().reason());
         }
+        if (action == Action.REVOKED) {
+            markInRegistry(outcome);
+        }
         announce(action, outcome);
         return outcome.lifecycle();
+    }
+
+    private void markInRegistry(Retired outcome) {
+        try {
+            marker.mark(outcome.reference(), outcome.announcement());
+        } catch (RegistryException | DependencyUnavailableException e) {
+            throw new ServiceUnavailableException(outcome.reference() + " is recorded as revoked, but the registry "
+                    + "could not be marked (" + e.getMessage() + "); repeat the request to mark it");
+        }
     }
 
     private void announce(Action action, Retired outcome) {
