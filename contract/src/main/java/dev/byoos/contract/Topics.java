@@ -28,7 +28,7 @@ public final class Topics {
     public static final String ARTIFACTS_STORED = "byoos.artifacts.stored";
     /** Published by pack-publisher; consumed by spec-service. */
     public static final String PACKS_PUBLISHED = "byoos.packs.published";
-    /** Pack versions deprecated or revoked; published by pack-publisher. */
+    /** Pack versions deprecated or revoked; published by pack-publisher, consumed by artifact-service and spec-service. */
     public static final String PACKS_RETIRED = "byoos.packs.retired";
 
     /** Suffix of every consumer's dead-letter topic: {@code <topic>.dlq}. */

@@ -13,6 +13,8 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildProgress;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.PipelineStage;
@@ -63,6 +65,24 @@ public class BuildReadModel {
                         metrics.transitioned(transition);
                     }
                 })
+                .replaceWithVoid();
+    }
+
+    /**
+     * A pack version of the build was deprecated or revoked: recorded in the build's timeline (once
+     * per event id), where an identical spec's resubmission looks before reusing the build
+     * ({@link SpecBuilds}). The build's state does not change: it was published.
+     */
+    @WithSpan("build.record-retirement")
+    public Uni<Void> recordRetirement(@SpanAttribute("byoos.event.id") String eventId, String type, String source,
+            OffsetDateTime occurredAt, PackRetired retired) {
+        UUID buildId = buildId(retired.buildId());
+        return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(eventId, buildId, type, source,
+                occurredAt, "pack " + retired.pack() + ":" + retired.version() + " "
+                        + (EventTypes.PACK_REVOKED.equals(type) ? "revoked" : "deprecated") + " by " + retired.actor()
+                        + ": " + retired.reason()))
+                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
+                .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
                 .replaceWithVoid();
     }
 
