@@ -59,9 +59,11 @@ public class PackRetiring {
     @WithSpan
     public VersionLifecycle retire(String pack, String version, Action action, String reason, String actor,
             TeamScope scope) {
-        if (reason == null || reason.isBlank() || reason.length() > MAX_REASON_LENGTH) {
+        // Control characters would forge lines in logs and in the build timeline that repeat the reason.
+        if (reason == null || reason.isBlank() || reason.length() > MAX_REASON_LENGTH
+                || reason.codePoints().anyMatch(Character::isISOControl)) {
             throw new BadRequestException("a " + action.label() + " version needs a reason: a non-blank \"reason\" "
-                    + "of at most " + MAX_REASON_LENGTH + " characters");
+                    + "of at most " + MAX_REASON_LENGTH + " characters, without control characters");
         }
         Retired outcome = retirements.retire(pack, version, action, reason.strip(), actor, scope);
         if (outcome.changed()) {

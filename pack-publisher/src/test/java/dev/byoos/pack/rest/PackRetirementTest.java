@@ -119,6 +119,7 @@ class PackRetirementTest {
         given().header("Authorization", ADMIN).contentType(ContentType.JSON).body("{}")
                 .post(versionPath() + "/revocation").then().statusCode(400);
         post(ADMIN, "revocation", "x".repeat(1001)).statusCode(400);
+        post(ADMIN, "revocation", "kernel\nINFO forged log line").statusCode(400);
         given().header("Authorization", ALICE_VIEWER).get("/api/v1/packs/" + pack + "/audit").then().statusCode(200)
                 .body("$", hasSize(1));
 
