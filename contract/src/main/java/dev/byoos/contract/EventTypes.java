@@ -17,6 +17,10 @@ public final class EventTypes {
     public static final String BUILD_FAILED = "dev.byoos.build.failed.v1";
     public static final String ARTIFACT_STORED = "dev.byoos.artifact.stored.v1";
     public static final String PACK_PUBLISHED = "dev.byoos.pack.published.v1";
+    /** A submitter of the owning team deprecated a published pack version. */
+    public static final String PACK_DEPRECATED = "dev.byoos.pack.deprecated.v1";
+    /** An administrator revoked a published pack version: it must not be used, and is never reused. */
+    public static final String PACK_REVOKED = "dev.byoos.pack.revoked.v1";
 
     private EventTypes() {
     }

@@ -51,18 +51,20 @@ public final class TopicAccess {
                 replayingDeadLetters(principal(SPEC_SERVICE,
                         Set.of(Topics.SPECS_SUBMITTED, Topics.BUILDS_STARTED, Topics.BUILDS_PROGRESS,
                                 Topics.BUILDS_COMPLETED, Topics.BUILDS_FAILED, Topics.ARTIFACTS_STORED,
-                                Topics.PACKS_PUBLISHED),
+                                Topics.PACKS_PUBLISHED, Topics.PACKS_RETIRED),
                         Set.of(Topics.SPECS_REJECTED, Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED))),
                 principal(BUILD_WORKER,
                         Set.of(Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED),
                         Set.of(Topics.BUILDS_STARTED, Topics.BUILDS_PROGRESS, Topics.BUILDS_COMPLETED,
                                 Topics.BUILDS_FAILED)),
                 principal(ARTIFACT_SERVICE,
-                        Set.of(Topics.BUILDS_REQUESTED, Topics.BUILDS_COMPLETED, Topics.PACKS_PUBLISHED),
+                        Set.of(Topics.BUILDS_REQUESTED, Topics.BUILDS_COMPLETED, Topics.PACKS_PUBLISHED,
+                                Topics.PACKS_RETIRED),
                         Set.of(Topics.ARTIFACTS_STORED, Topics.BUILDS_PROGRESS, Topics.BUILDS_FAILED)),
                 principal(PACK_PUBLISHER,
                         Set.of(Topics.ARTIFACTS_STORED),
-                        Set.of(Topics.PACKS_PUBLISHED, Topics.BUILDS_PROGRESS, Topics.BUILDS_FAILED)),
+                        Set.of(Topics.PACKS_PUBLISHED, Topics.PACKS_RETIRED, Topics.BUILDS_PROGRESS,
+                                Topics.BUILDS_FAILED)),
                 // The submitter consumes no dead-letter topic: it only reads rejections, as a client.
                 new Principal(SPEC_SUBMITTER, Set.of(Topics.SPECS_REJECTED), Set.of(Topics.SPECS_SUBMITTED)));
     }

@@ -28,6 +28,8 @@ public final class Topics {
     public static final String ARTIFACTS_STORED = "byoos.artifacts.stored";
     /** Published by pack-publisher; consumed by spec-service. */
     public static final String PACKS_PUBLISHED = "byoos.packs.published";
+    /** Pack versions deprecated or revoked; published by pack-publisher, consumed by artifact-service and spec-service. */
+    public static final String PACKS_RETIRED = "byoos.packs.retired";
 
     /** Suffix of every consumer's dead-letter topic: {@code <topic>.dlq}. */
     public static final String DLQ_SUFFIX = ".dlq";
@@ -55,7 +57,8 @@ public final class Topics {
                 new TopicSpec(BUILDS_COMPLETED, 6),
                 new TopicSpec(BUILDS_FAILED, 3),
                 new TopicSpec(ARTIFACTS_STORED, 6),
-                new TopicSpec(PACKS_PUBLISHED, 3));
+                new TopicSpec(PACKS_PUBLISHED, 3),
+                new TopicSpec(PACKS_RETIRED, 3));
         var withDlq = new java.util.ArrayList<>(main);
         for (TopicSpec topic : main) {
             withDlq.add(new TopicSpec(deadLetter(topic.name()), 1));

@@ -95,7 +95,9 @@ class ContractTest {
                 Arguments.of("SpecRejected", new SpecRejected("submission-1", "urn:ci:pipeline",
                         List.of(new SpecRejected.Violation("/metadata/name", "INVALID_FORMAT", "not a DNS label")))),
                 Arguments.of("PackPublished", new PackPublished(coordinates(),
-                        "registry:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + SHA, "s3://artifacts/sha256/" + SHA)));
+                        "registry:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + SHA, "s3://artifacts/sha256/" + SHA)),
+                Arguments.of("PackRetired", new PackRetired("p", "1.0.0", "platform", "b-1", "sha256:" + SHA, SHA,
+                        "CVE-2026-0001 in the kernel", "root", "2026-12-05T07:00:00Z")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -112,7 +114,7 @@ class ContractTest {
     void anEventMissingARequiredFieldIsRejectedByTheSchemaAndTheRecords(String definition, Object event)
             throws IOException {
         ObjectNode payload = (ObjectNode) JSON.readTree(EventJson.write(event));
-        payload.remove(payload.has("build") ? "build" : "submissionId");
+        payload.remove(payload.has("build") ? "build" : payload.has("pack") ? "pack" : "submissionId");
         assertFalse(schema(definition).validate(payload).isEmpty());
         assertThrows(EventJson.MalformedEventException.class, () -> EventJson.read(payload.toString(), event.getClass()));
     }
@@ -198,7 +200,8 @@ class ContractTest {
         asyncApi.path("components").path("messages").forEach(message -> documentedTypes.add(message.path("name").asText()));
         assertEquals(new TreeSet<>(Set.of(EventTypes.SPEC_SUBMITTED, EventTypes.SPEC_REJECTED, EventTypes.BUILD_REQUESTED,
                 EventTypes.BUILD_STARTED, EventTypes.BUILD_PROGRESS, EventTypes.BUILD_CANCELLED, EventTypes.BUILD_COMPLETED, EventTypes.BUILD_FAILED,
-                EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED)), documentedTypes);
+                EventTypes.ARTIFACT_STORED, EventTypes.PACK_PUBLISHED, EventTypes.PACK_DEPRECATED,
+                EventTypes.PACK_REVOKED)), documentedTypes);
         Set<String> documentedTopics = new TreeSet<>();
         asyncApi.path("channels").forEach(channel -> documentedTopics.add(channel.path("address").asText()));
         Set<String> codeTopics = new TreeSet<>();

@@ -71,7 +71,9 @@ class DashboardPrometheusSystemTest {
             throw new AssertionError("prometheus is missing: install the Debian package prometheus (.ci/run does)", missing);
         }
         prometheusUrl = URI.create("http://127.0.0.1:" + port);
+        // Until it listens, connections are refused: on a loaded machine that can outlast the first polls.
         await("Prometheus ready").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(250))
+                .ignoreException(java.net.ConnectException.class)
                 .until(() -> {
                     assertTrue(prometheus.isAlive(), () -> "prometheus exited: " + log(home));
                     return get("/-/ready").statusCode() == 200;

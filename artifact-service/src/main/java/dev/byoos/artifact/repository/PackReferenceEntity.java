@@ -26,6 +26,13 @@ public class PackReferenceEntity extends PanacheEntityBase {
     public String manifestDigest;
     @Column(name = "recorded_at")
     public OffsetDateTime recordedAt;
+    @Column(name = "deprecated_at")
+    public OffsetDateTime deprecatedAt;
+    /** Once set, this reference no longer keeps the build's artifact from retention. */
+    @Column(name = "revoked_at")
+    public OffsetDateTime revokedAt;
+    @Column(name = "revocation_reason")
+    public String revocationReason;
 
     public static UUID idOf(UUID buildId, String reference) {
         return UUID.nameUUIDFromBytes((buildId + "|" + reference).getBytes(StandardCharsets.UTF_8));

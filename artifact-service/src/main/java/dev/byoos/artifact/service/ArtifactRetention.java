@@ -43,7 +43,8 @@ public class ArtifactRetention {
 
     /**
      * Ranks each artifact within its team, spec and target, newest first, and keeps the expired
-     * ones beyond the newest {@code :keep} that no pack references.
+     * ones beyond the newest {@code :keep} that no pack references (a revoked pack references nothing;
+     * a deprecated one still does).
      */
     private static final String EXPIRED = """
             select ranked.id from (
@@ -54,7 +55,8 @@ public class ArtifactRetention {
             ) ranked
             where ranked.newest_first > :keep
               and ranked.created_at < :cutoff
-              and not exists (select 1 from pack_reference p where p.build_id = ranked.build_id)
+              and not exists (select 1 from pack_reference p
+                              where p.build_id = ranked.build_id and p.revoked_at is null)
             """;
 
     private final RetentionConfig config;

@@ -42,6 +42,7 @@ import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.TestTokens;
@@ -57,6 +58,7 @@ class RetentionTest {
 
     static final String ADMIN = TestTokens.bearer("root", "admin");
     static final String VIEWER = TestTokens.bearer("carol", "viewer", "team-a");
+    static final String PACK_MANIFEST = "sha256:" + "ab".repeat(32);
 
     @Inject
     DataSource database;
@@ -216,9 +218,45 @@ class RetentionTest {
         assertEquals(1, count("select count(*) from pack_reference where build_id = '" + buildId + "'"));
     }
 
+    @Test
+    void aDeprecatedPacksArtifactIsKeptLikeAnyPublishedOneButARevokedPacksIsNot() throws Exception {
+        String spec = "retired-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored expired = storeExpired(spec, StagedBuilds.uniqueContent("retired"));
+        String buildId = expired.build().buildId();
+        publishPack(expired);
+        awaitPackReference(buildId);
+        assertEquals(Set.of(), buildsOf(plan(), spec), "a published pack keeps its artifact");
+
+        retirePack(expired, EventTypes.PACK_DEPRECATED);
+        awaitReferenceMarked(buildId, "deprecated_at");
+        assertEquals(Set.of(), buildsOf(plan(), spec), "a deprecated pack still keeps it");
+
+        retirePack(expired, EventTypes.PACK_REVOKED);
+        awaitReferenceMarked(buildId, "revoked_at");
+        assertEquals(Set.of(buildId), buildsOf(plan(), spec), "a revoked pack keeps nothing");
+    }
+
+    private static JsonPath plan() {
+        return given().header("Authorization", ADMIN).get("/api/v1/retention/plan").then().statusCode(200)
+                .extract().jsonPath();
+    }
+
+    private void retirePack(ArtifactStored stored, String type) {
+        PackRetired retired = new PackRetired("p", "1.0.0", "team-a", stored.build().buildId(), PACK_MANIFEST,
+                stored.sha256(), "withdrawn", "root", "2026-12-05T07:00:00Z");
+        builds.kafka.sendCloudEvent(Topics.PACKS_RETIRED, stored.build().buildId(), type,
+                UUID.randomUUID().toString(), EventJson.write(retired));
+    }
+
+    private void awaitReferenceMarked(String buildId, String column) {
+        await(column + " of " + buildId + " recorded").atMost(StagedBuilds.TIMEOUT).pollInterval(Duration.ofMillis(100))
+                .until(() -> count("select count(*) from pack_reference where build_id = '" + buildId + "' and "
+                        + column + " is not null") > 0);
+    }
+
     private void publishPack(ArtifactStored stored) {
         PackPublished published = new PackPublished(stored.build(),
-                "127.0.0.1:5000/byoos/spectro-packs/archive/p:1.0.0", "sha256:" + "ab".repeat(32), stored.uri());
+                "127.0.0.1:5000/byoos/spectro-packs/archive/p:1.0.0", PACK_MANIFEST, stored.uri());
         builds.kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, stored.build().buildId(), EventTypes.PACK_PUBLISHED,
                 UUID.randomUUID().toString(), EventJson.write(published));
     }

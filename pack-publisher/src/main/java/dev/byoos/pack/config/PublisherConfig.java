@@ -26,6 +26,18 @@ public interface PublisherConfig {
 
     Signing signing();
 
+    Revocation revocation();
+
+    /** What revoking a pack version does in the registry besides tagging its {@code .revoked} marker. */
+    interface Revocation {
+        /**
+         * Also delete the version's pack manifest, so its tag no longer resolves (the registry must
+         * allow deletes). Off by default: clusters that pinned the version keep pulling it.
+         */
+        @WithDefault("false")
+        boolean removeTag();
+    }
+
     interface Registry {
         /**
          * The registry's base URL: {@code https://harbor.example.com} (TLS) or

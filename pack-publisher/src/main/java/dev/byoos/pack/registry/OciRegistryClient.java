@@ -115,15 +115,41 @@ public final class OciRegistryClient {
         return manifest(List.of(descriptor(layerMediaType, content, layerAnnotations)), annotations);
     }
 
+    /**
+     * An OCI artifact that refers to another manifest ({@code subject}), as OCI 1.1 referrers are: one
+     * layer of {@code artifactType} holding {@code content}. Registries without the referrers API find
+     * it by the tag the caller gives it (the tag-schema fallback, {@code sha256-<hex>.<suffix>}).
+     *
+     * @param subject the manifest referred to, as read from the registry (its digest and size)
+     */
+    public static Manifest referrer(String artifactType, byte[] content, Manifest subject,
+            Map<String, String> annotations) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("artifactType", artifactType);
+        Map<String, Object> subjectDescriptor = new LinkedHashMap<>();
+        subjectDescriptor.put("mediaType", MANIFEST_MEDIA_TYPE);
+        subjectDescriptor.put("digest", subject.digest());
+        subjectDescriptor.put("size", subject.bytes().length);
+        fields.put("subject", subjectDescriptor);
+        return manifest(List.of(descriptor(artifactType, content, null)), annotations, fields);
+    }
+
     /** The manifest {@code oras push <reference>} writes without files: the empty config and no layer. */
     public static Manifest emptyArtifact() {
         return manifest(List.of(), null);
     }
 
     private static Manifest manifest(List<Map<String, Object>> layers, Map<String, String> annotations) {
+        return manifest(layers, annotations, Map.of());
+    }
+
+    /** @param fields further top-level fields (artifactType, subject) */
+    private static Manifest manifest(List<Map<String, Object>> layers, Map<String, String> annotations,
+            Map<String, Object> fields) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("schemaVersion", 2);
         manifest.put("mediaType", MANIFEST_MEDIA_TYPE);
+        manifest.putAll(fields);
         manifest.put("config", descriptor(CONFIG_MEDIA_TYPE, EMPTY_CONFIG, null));
         manifest.put("layers", layers);
         if (annotations != null) {
@@ -182,6 +208,24 @@ public final class OciRegistryClient {
         }
         expect(response, 200, repository, "reading manifest " + repository + ":" + tag);
         return Optional.of(new Manifest(digest(response.body()), response.body()));
+    }
+
+    /**
+     * Deletes the manifest {@code digest}, and with it every tag that names it (the distribution API
+     * deletes manifests by digest; a registry that refuses deletes answers 405, distribution unless
+     * {@code storage.delete.enabled: true}).
+     *
+     * @return false when the manifest was gone already
+     */
+    public boolean deleteManifest(String repository, String digest) {
+        HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository
+                + "/manifests/" + digest)).DELETE(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return false;
+        }
+        expect(response, 202, repository, "deleting manifest " + digest + " (a registry must allow deletes for "
+                + "this: distribution's storage.delete.enabled: true)");
+        return true;
     }
 
     private void uploadBlobIfMissing(String repository, byte[] blob) {

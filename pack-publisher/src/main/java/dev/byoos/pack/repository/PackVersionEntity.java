@@ -1,6 +1,7 @@
 package dev.byoos.pack.repository;
 
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -74,9 +75,29 @@ public class PackVersionEntity extends PanacheEntityBase {
     @Column(name = "published_at")
     public OffsetDateTime publishedAt;
 
+    /** Set once, when a submitter of the team deprecated the version; null otherwise. */
+    @Column(name = "deprecated_at")
+    public OffsetDateTime deprecatedAt;
+    @Column(name = "deprecated_by")
+    public String deprecatedBy;
+    @Column(name = "deprecation_reason")
+    public String deprecationReason;
+    /** Set once, when an administrator revoked the version; never cleared. */
+    @Column(name = "revoked_at")
+    public OffsetDateTime revokedAt;
+    @Column(name = "revoked_by")
+    public String revokedBy;
+    @Column(name = "revocation_reason")
+    public String revocationReason;
+
     /** The version's row, claimed or published. */
     public static Uni<PackVersionEntity> find(PackEntity pack, String version) {
         return find("pack = ?1 and version = ?2", pack, version).firstResult();
+    }
+
+    /** The pack's published versions, oldest first. */
+    public static Uni<List<PackVersionEntity>> listPublished(PackEntity pack) {
+        return list("pack = ?1 and publishedAt is not null order by publishedAt, version", pack);
     }
 
     public static Uni<PackVersionEntity> findPublished(PackEntity pack, String version) {

@@ -1,14 +1,18 @@
 package dev.byoos.pack.rest;
 
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -25,14 +29,19 @@ import io.smallrye.mutiny.Uni;
 import dev.byoos.pack.render.ClusterProfileLayer;
 import dev.byoos.pack.render.PackKind;
 import dev.byoos.pack.render.PackValues;
+import dev.byoos.pack.repository.PackAuditEntity;
 import dev.byoos.pack.repository.PackEntity;
+import dev.byoos.pack.repository.PackRetirements;
 import dev.byoos.pack.repository.PackVersionEntity;
+import dev.byoos.pack.repository.VersionLifecycle;
+import dev.byoos.pack.service.PackRetiring;
 import dev.byoos.service.Caller;
 import dev.byoos.service.TeamScope;
 
 /**
  * The pack catalog: published packs, their versions, and each version's lineage
- * (pack → artifact → build → spec). Scoped to the caller's teams: another team's pack looks absent.
+ * (pack → artifact → build → spec), its deprecations and revocations, and the audit trail of them.
+ * Scoped to the caller's teams: another team's pack looks absent.
  */
 @Path("/api/v1/packs")
 @RolesAllowed({ Caller.VIEWER, Caller.SUBMITTER, Caller.ADMIN })
@@ -42,9 +51,11 @@ public class PackResource {
     static final int MAX_PAGE_SIZE = 200;
 
     private final Caller caller;
+    private final PackRetiring retiring;
 
-    public PackResource(Caller caller) {
+    public PackResource(Caller caller, PackRetiring retiring) {
         this.caller = caller;
+        this.retiring = retiring;
     }
 
     public record PageOf<T>(List<T> items, int page, int size, long total) {
@@ -58,16 +69,18 @@ public class PackResource {
     }
 
     public record VersionSummary(String version, String reference, String manifestDigest, String artifactSha256,
-            String buildId, OffsetDateTime publishedAt, String href) {
+            String buildId, OffsetDateTime publishedAt, String state, String href) {
         static VersionSummary of(PackEntity pack, PackVersionEntity version) {
             return new VersionSummary(version.version, version.reference, version.manifestDigest,
                     version.artifactSha256, version.buildId, version.publishedAt,
+                    VersionLifecycle.of(version).state(),
                     "/api/v1/packs/" + pack.name + "/versions/" + version.version);
         }
     }
 
     /** One version and where it came from, link by link. */
-    public record PackVersion(Pack pack, Artifact artifact, Build build, Spec spec, OffsetDateTime publishedAt) {
+    public record PackVersion(Pack pack, Artifact artifact, Build build, Spec spec, OffsetDateTime publishedAt,
+            VersionLifecycle lifecycle) {
 
         public record Pack(String name, String displayName, String version, String team, String kind,
                 String cloudType, String reference, String manifestDigest, String osImageOverride, String osName,
@@ -94,7 +107,7 @@ public class PackResource {
                             v.sbomUri),
                     new Build(v.buildId, v.targetCloud),
                     new Spec(v.specTeam, v.specName, v.specVersion, v.specDigest),
-                    v.publishedAt);
+                    v.publishedAt, VersionLifecycle.of(v));
         }
     }
 
@@ -136,8 +149,7 @@ public class PackResource {
     @WithSession
     @Operation(summary = "Every published version of one pack, oldest first")
     public Uni<List<VersionSummary>> versions(@PathParam("name") String name) {
-        return visiblePack(name).flatMap(pack -> PackVersionEntity
-                .<PackVersionEntity>list("pack = ?1 and publishedAt is not null order by publishedAt, version", pack)
+        return visiblePack(name).flatMap(pack -> PackVersionEntity.listPublished(pack)
                 .map(versions -> versions.stream().map(version -> VersionSummary.of(pack, version)).toList()));
     }
 
@@ -158,6 +170,64 @@ public class PackResource {
             + "Terraform pack block")
     public Uni<ProfileLayer> clusterProfileLayer(@PathParam("name") String name, @PathParam("version") String version) {
         return published(name, version).map(found -> ProfileLayer.of(found.pack(), found.version()));
+    }
+
+    /** The body of a deprecation or revocation. */
+    public record RetirementRequest(String reason) {
+    }
+
+    @POST
+    @Path("/{name}/versions/{version}/deprecation")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
+    @Operation(summary = "Deprecates a published version (a submitter of the owning team; reason required); "
+            + "announces dev.byoos.pack.deprecated.v1; repeating it changes nothing")
+    public VersionLifecycle deprecate(@PathParam("name") String name, @PathParam("version") String version,
+            RetirementRequest request) {
+        return retire(name, version, PackRetirements.Action.DEPRECATED, request);
+    }
+
+    @POST
+    @Path("/{name}/versions/{version}/revocation")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Caller.ADMIN)
+    @Operation(summary = "Revokes a published version (admin; reason required): marked in the catalog and in the "
+            + "registry, announces dev.byoos.pack.revoked.v1; never undone, repeating it changes nothing")
+    public VersionLifecycle revoke(@PathParam("name") String name, @PathParam("version") String version,
+            RetirementRequest request) {
+        return retire(name, version, PackRetirements.Action.REVOKED, request);
+    }
+
+    /** A lifecycle action on one version: publishing (from the catalog), deprecation, revocation. */
+    public record AuditEntry(String version, String action, String actor, String reason, String buildId,
+            OffsetDateTime at) {
+    }
+
+    @GET
+    @Path("/{name}/audit")
+    @Produces(MediaType.APPLICATION_JSON)
+    @WithSession
+    @Operation(summary = "Every lifecycle action on the pack's versions, oldest first: published, deprecated, revoked")
+    public Uni<List<AuditEntry>> audit(@PathParam("name") String name) {
+        // One session runs one query at a time: the versions, then the recorded actions.
+        return visiblePack(name).flatMap(pack -> PackVersionEntity.listPublished(pack)
+                .flatMap(versions -> PackAuditEntity.<PackAuditEntity>list("pack = ?1", pack).map(actions -> {
+                    List<AuditEntry> entries = new ArrayList<>();
+                    versions.forEach(v -> entries.add(new AuditEntry(v.version, "published", null, null, v.buildId,
+                            v.publishedAt)));
+                    actions.forEach(a -> entries.add(new AuditEntry(a.version, a.action, a.actor, a.reason, null,
+                            a.at)));
+                    entries.sort(Comparator.comparing(AuditEntry::at));
+                    return entries;
+                })));
+    }
+
+    private VersionLifecycle retire(String name, String version, PackRetirements.Action action,
+            RetirementRequest request) {
+        return retiring.retire(name, version, action, request == null ? null : request.reason(), caller.subject(),
+                caller.scope());
     }
 
     private record Published(PackEntity pack, PackVersionEntity version) {

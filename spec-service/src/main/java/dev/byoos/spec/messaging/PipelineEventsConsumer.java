@@ -15,6 +15,7 @@ import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.spec.service.BuildProjection.BuildUpdate;
@@ -62,6 +63,24 @@ public class PipelineEventsConsumer {
     @Incoming(Topics.PACKS_PUBLISHED)
     public Uni<Void> onPackPublished(Message<String> message) {
         return handle(message, Topics.PACKS_PUBLISHED, EventTypes.PACK_PUBLISHED);
+    }
+
+    /**
+     * A deprecated or revoked pack version goes into its build's timeline; a revoked one is never
+     * reused by an identical spec ({@link dev.byoos.spec.service.SpecIntake}).
+     */
+    @Incoming(Topics.PACKS_RETIRED)
+    public Uni<Void> onPackRetired(Message<String> message) {
+        return settle(Uni.createFrom().deferred(() -> {
+            boolean deprecated = message.getMetadata(IncomingCloudEventMetadata.class)
+                    .map(cloudEvent -> EventTypes.PACK_DEPRECATED.equals(cloudEvent.getType())).orElse(false);
+            // Any other type (or none) fails here and is dead-lettered.
+            IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message,
+                    deprecated ? EventTypes.PACK_DEPRECATED : EventTypes.PACK_REVOKED);
+            PackRetired retired = EventJson.read(message.getPayload(), PackRetired.class);
+            return waits.run(Topics.PACKS_RETIRED, () -> readModel.recordRetirement(cloudEvent.getId(),
+                    cloudEvent.getType(), cloudEvent.getSource().toString(), occurredAt(cloudEvent), retired));
+        }), message, "pack retirement");
     }
 
     @Incoming(Topics.BUILDS_PROGRESS)

@@ -8,15 +8,13 @@ import dev.byoos.contract.EventTypes;
 public final class NotificationTypes {
 
     /**
-     * Published by the deprecate/revoke and base-watch work of issue #17; named here so that teams
-     * can subscribe before their producers are wired to {@code Deliveries.enqueue}.
+     * For the base watcher of issue #17, which does not exist yet: teams can subscribe before it
+     * produces the event.
      */
-    public static final String PACK_DEPRECATED = "dev.byoos.pack.deprecated.v1";
-    public static final String PACK_REVOKED = "dev.byoos.pack.revoked.v1";
     public static final String BASE_UPDATED = "dev.byoos.spec.base-updated.v1";
 
     public static final List<String> ALL = List.of(EventTypes.BUILD_FAILED, EventTypes.PACK_PUBLISHED,
-            PACK_DEPRECATED, PACK_REVOKED, BASE_UPDATED);
+            EventTypes.PACK_DEPRECATED, EventTypes.PACK_REVOKED, BASE_UPDATED);
 
     private NotificationTypes() {
     }

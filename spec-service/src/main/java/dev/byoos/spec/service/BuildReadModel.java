@@ -14,6 +14,8 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.PipelineStage;
@@ -70,6 +72,31 @@ public class BuildReadModel {
                         metrics.transitioned(transition);
                     }
                 })
+                .replaceWithVoid();
+    }
+
+    /**
+     * A pack version of the build was deprecated or revoked: recorded in the build's timeline (once
+     * per event id), where an identical spec's resubmission looks before reusing the build
+     * ({@link SpecBuilds}), and queued for the team's subscriptions in the same transaction. The
+     * build's state does not change: it was published.
+     */
+    @WithSpan("build.record-retirement")
+    public Uni<Void> recordRetirement(@SpanAttribute("byoos.event.id") String eventId, String type, String source,
+            OffsetDateTime occurredAt, PackRetired retired) {
+        UUID buildId = buildId(retired.buildId());
+        String summary = "pack " + retired.pack() + ":" + retired.version() + " "
+                + (EventTypes.PACK_REVOKED.equals(type) ? "revoked" : "deprecated") + " by " + retired.actor()
+                + ": " + retired.reason();
+        return Panache.withTransaction(() -> BuildEventEntity.recordFirstDelivery(eventId, buildId, type, source,
+                occurredAt, summary)
+                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
+                .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
+                // The build's own team is told, once per event id; never a team the event names.
+                .flatMap(first -> first ? BuildEntity.<BuildEntity>findById(buildId)
+                        .flatMap(build -> notifications.enqueue(build.team, eventId, type, source, occurredAt,
+                                buildId.toString(), EventJson.write(retired)))
+                        : Uni.createFrom().voidItem()))
                 .replaceWithVoid();
     }
 

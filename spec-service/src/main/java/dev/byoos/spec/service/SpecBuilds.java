@@ -5,14 +5,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.contract.EventTypes;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.repository.SpecEntity;
 
@@ -45,41 +49,57 @@ final class SpecBuilds {
     /**
      * A resubmitted spec version, per target: a build in progress is returned as it is; a failed or
      * cancelled one is built again as the next attempt; a published one yields a REUSED build
-     * pointing at its artifact and pack, unless {@code force} asks for a new build.
+     * pointing at its artifact and pack, unless {@code force} asks for a new build or its pack
+     * version was revoked (then it is built again).
      */
     static Uni<SpecIntake.Accepted> forResubmission(ImageSpec spec, SpecEntity existing, boolean force,
             BuildTrigger trigger) {
         OffsetDateTime now = OffsetDateTime.now(java.time.ZoneOffset.UTC);
-        return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous -> {
-            Map<String, BuildEntity> latestByCloud = latestByCloud(previous);
-            List<BuildEntity> builds = new ArrayList<>();
-            List<BuildEntity> created = new ArrayList<>();
-            List<OutboxEntity> outbox = new ArrayList<>();
-            for (ImageSpec.Target target : spec.spec().targets()) {
-                BuildEntity latest = latestByCloud.get(target.cloud());
-                if (latest != null && !latest.state.isTerminal()) {
-                    builds.add(latest);
-                    continue;
-                }
-                BuildEntity next = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now, trigger);
-                BuildEntity published = latest == null ? null
-                        : latest.state == BuildState.PUBLISHED ? latest
-                        : latest.state == BuildState.REUSED ? reusedSource(previous, latest) : null;
-                if (published != null && !force) {
-                    reuse(next, published);
-                } else {
-                    outbox.add(OutboxRecords.buildRequested(spec, existing, next, now));
-                }
-                builds.add(next);
-                created.add(next);
+        return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous ->
+                revokedAmong(previous).flatMap(revoked -> resubmit(spec, existing, force, trigger, now, previous,
+                        revoked)));
+    }
+
+    /** The builds whose pack version was revoked (pack.revoked in their timeline): never reused. */
+    private static Uni<Set<UUID>> revokedAmong(List<BuildEntity> builds) {
+        if (builds.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        return BuildEventEntity.<BuildEventEntity>list("buildId in ?1 and eventType = ?2",
+                builds.stream().map(build -> build.id).toList(), EventTypes.PACK_REVOKED)
+                .map(events -> events.stream().map(event -> event.buildId).collect(Collectors.toSet()));
+    }
+
+    private static Uni<SpecIntake.Accepted> resubmit(ImageSpec spec, SpecEntity existing, boolean force,
+            BuildTrigger trigger, OffsetDateTime now, List<BuildEntity> previous, Set<UUID> revoked) {
+        Map<String, BuildEntity> latestByCloud = latestByCloud(previous);
+        List<BuildEntity> builds = new ArrayList<>();
+        List<BuildEntity> created = new ArrayList<>();
+        List<OutboxEntity> outbox = new ArrayList<>();
+        for (ImageSpec.Target target : spec.spec().targets()) {
+            BuildEntity latest = latestByCloud.get(target.cloud());
+            if (latest != null && !latest.state.isTerminal()) {
+                builds.add(latest);
+                continue;
             }
-            if (created.isEmpty()) {
-                return Uni.createFrom().item(new SpecIntake.Accepted(existing, builds, false, List.of()));
+            BuildEntity next = newBuild(existing, target, latest == null ? 1 : latest.attempt + 1, now, trigger);
+            BuildEntity published = latest == null ? null
+                    : latest.state == BuildState.PUBLISHED ? latest
+                    : latest.state == BuildState.REUSED ? reusedSource(previous, latest) : null;
+            if (published != null && !force && !revoked.contains(published.id)) {
+                reuse(next, published);
+            } else {
+                outbox.add(OutboxRecords.buildRequested(spec, existing, next, now));
             }
-            return BuildEntity.persist(created)
-                    .flatMap(ignored -> outbox.isEmpty() ? Uni.createFrom().voidItem() : OutboxEntity.persist(outbox))
-                    .map(ignored -> new SpecIntake.Accepted(existing, builds, false, created));
-        });
+            builds.add(next);
+            created.add(next);
+        }
+        if (created.isEmpty()) {
+            return Uni.createFrom().item(new SpecIntake.Accepted(existing, builds, false, List.of()));
+        }
+        return BuildEntity.persist(created)
+                .flatMap(ignored -> outbox.isEmpty() ? Uni.createFrom().voidItem() : OutboxEntity.persist(outbox))
+                .map(ignored -> new SpecIntake.Accepted(existing, builds, false, created));
     }
 
     /** Each target's latest attempt, from a spec version's builds ordered by attempt. */

@@ -49,6 +49,7 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -189,6 +190,33 @@ class NotificationsTest {
         assertEquals(1, received.stream().map(Received::delivery).distinct().count(), "one delivery id throughout");
     }
 
+    /**
+     * A revoked pack version reaches the subscriptions of the team whose build made it, once per
+     * event id, whatever team the event's data names.
+     */
+    @Test
+    void aRevokedPackIsDeliveredToTheBuildsTeamOnceWhateverTeamTheEventNames() throws Exception {
+        subscribe(submitter, team, url("/revoked"), List.of(EventTypes.PACK_REVOKED)).statusCode(201);
+        String buildId = submitBuild();
+        String revocation = UUID.randomUUID().toString();
+        String event = EventJson.write(new PackRetired("pack-" + team, "1.0.0", "intruders", buildId,
+                "sha256:" + "ef".repeat(32), "ab".repeat(32), "CVE in the kernel", "security-admin",
+                OffsetDateTime.now().toString()));
+        kafka.sendCloudEvent(Topics.PACKS_RETIRED, buildId, EventTypes.PACK_REVOKED, revocation, OffsetDateTime.now(), event);
+        kafka.sendCloudEvent(Topics.PACKS_RETIRED, buildId, EventTypes.PACK_REVOKED, revocation, OffsetDateTime.now(), event);
+
+        await("revocation delivered").atMost(TIMEOUT).until(() -> accepted(revocation) == 1);
+        Received delivered = received.stream().filter(r -> revocation.equals(r.event().path("id").asText()))
+                .findFirst().orElseThrow();
+        assertEquals("/revoked", delivered.path());
+        assertEquals(EventTypes.PACK_REVOKED, delivered.event().path("type").asText());
+        assertEquals(buildId, delivered.event().path("subject").asText());
+        assertEquals("CVE in the kernel", delivered.event().path("data").path("reason").asText());
+        String subscription = subscriptionOf(team);
+        assertEquals(1, given().header("Authorization", submitter).get(SUBSCRIPTIONS + "/" + subscription + "/deliveries")
+                .then().statusCode(200).extract().jsonPath().getList("").size(), "one delivery per event id");
+    }
+
     private String url(String path) {
         return "http://127.0.0.1:" + receiver.getAddress().getPort() + path;
     }
@@ -243,12 +271,12 @@ class NotificationsTest {
     @Test
     void aSubscriptionIsSeenAndDeletedOnlyWithinItsTeamAndItsSecretIsShownOnce() {
         String id = subscribe(TEAM_A_SUBMITTER, "notify-a", "http://127.0.0.1:1/hook",
-                List.of(EventTypes.BUILD_FAILED, NotificationTypes.PACK_REVOKED)).statusCode(201)
+                List.of(EventTypes.BUILD_FAILED, EventTypes.PACK_REVOKED)).statusCode(201)
                 .body("secret", notNullValue()).body("team", equalTo("notify-a")).extract().path("id");
         String listed = "find { it.id == '" + id + "' }";
 
         given().header("Authorization", TEAM_A_VIEWER).get(SUBSCRIPTIONS).then().statusCode(200)
-                .body(listed + ".eventTypes", equalTo(List.of(EventTypes.BUILD_FAILED, NotificationTypes.PACK_REVOKED)))
+                .body(listed + ".eventTypes", equalTo(List.of(EventTypes.BUILD_FAILED, EventTypes.PACK_REVOKED)))
                 .body(listed + ".secret", nullValue());
         given().header("Authorization", TEAM_B_SUBMITTER).get(SUBSCRIPTIONS).then().statusCode(200)
                 .body("id", not(hasItem(id)));

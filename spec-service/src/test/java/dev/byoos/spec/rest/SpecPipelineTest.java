@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.URI;
@@ -49,6 +49,7 @@ import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
+import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.testsupport.DevStackResource;
@@ -368,6 +369,26 @@ class SpecPipelineTest {
                 .extract().path("builds[0].id");
         kafka.awaitRecords(Topics.BUILDS_REQUESTED, forced, 1, TIMEOUT);
         awaitState(forced, "QUEUED");
+    }
+
+    @Test
+    void anIdenticalSpecWhosePackWasRevokedIsBuiltAgainNotReused() throws Exception {
+        String name = "revoked-" + shortId();
+        String buildId = submitAndGetBuildId(name);
+        awaitState(buildId, "QUEUED");
+        publish(buildId);
+        String revocation = UUID.randomUUID().toString();
+        kafka.sendCloudEvent(Topics.PACKS_RETIRED, buildId, EventTypes.PACK_REVOKED, revocation,
+                EventJson.write(new PackRetired("p", "1.0.0", "platform", buildId, "sha256:" + SHA, SHA,
+                        "CVE-2026-0001 in the kernel", "root", "2026-12-05T07:00:00Z")));
+        awaitCount("select count(*) from build_event where event_id = '" + revocation + "'", 1);
+        given().get("/api/v1/builds/" + buildId).then().body("state", equalTo("PUBLISHED"));
+
+        String rebuilt = submit(exampleSpec(name)).statusCode(200)
+                .body("builds[0].state", equalTo("ACCEPTED"))
+                .body("builds[0].reusedFrom", nullValue())
+                .extract().path("builds[0].id");
+        kafka.awaitRecords(Topics.BUILDS_REQUESTED, rebuilt, 1, TIMEOUT);
     }
 
     @Test
