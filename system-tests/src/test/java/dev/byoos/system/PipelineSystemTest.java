@@ -75,7 +75,10 @@ class PipelineSystemTest {
         pipeline = LocalPipeline.start(Map.of(
                 "QUARKUS_OTEL_SDK_DISABLED", "false",
                 "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector.endpoint(),
-                "QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms"));
+                "QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms",
+                // The notification receiver below listens on loopback, over http, and fails once.
+                "BYOOS_SPEC_NOTIFICATIONS_ALLOWED_HOSTS", "127.0.0.1",
+                "BYOOS_SPEC_NOTIFICATIONS_INITIAL_BACKOFF", "1s"));
     }
 
     @AfterAll
@@ -314,6 +317,105 @@ class PipelineSystemTest {
         assertEquals(Map.of("/metadata/name", "INVALID_FORMAT", "/spec/customizations/files/0/path", "UNSAFE_PATH"), codes);
         assertEquals(specsBefore, count("image_spec"), "no spec stored");
         assertEquals(outboxBefore, count("outbox"), "no build requested");
+    }
+
+    /**
+     * Issue #17's judged flow on the local stack: a spec with a patch policy is published as 1.0.0;
+     * running its schedule publishes 1.0.1 (trigger {@code schedule}); revoking 1.0.0 puts a marker
+     * beside it in the registry, and the identical spec is then refused rather than reused; a
+     * subscribed receiver that fails once gets every event, signed, once per event id.
+     */
+    @Test
+    void aScheduleRunPublishesThePatchVersionARevokedVersionIsMarkedAndNeverReusedAndAReceiverHearsItSigned()
+            throws Exception {
+        String unique = Long.toHexString(System.nanoTime());
+        String specName = "patching-" + unique;
+        String packName = "byoos-patching-" + unique;
+        String spec = Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                .replace("name: debian-12-node", "name: " + specName)
+                .replace("name: byoos-debian-12", "name: " + packName)
+                .replace("    version: 1.0.0\n", "    version: 1.0.0\n    versionPolicy: patch\n");
+        try (NotificationReceiver receiver = NotificationReceiver.start(1)) {
+            HttpResponse<String> subscribed = post("/api/v1/subscriptions", "application/json", JSON.writeValueAsBytes(
+                    Map.of("team", "platform", "url", receiver.url(), "eventTypes",
+                            List.of("dev.byoos.pack.published.v1", "dev.byoos.pack.revoked.v1"))));
+            assertEquals(201, subscribed.statusCode(), subscribed.body());
+            String secret = JSON.readTree(subscribed.body()).path("secret").asText();
+
+            HttpResponse<String> submitted = post("/api/v1/specs", "application/yaml", spec.getBytes(StandardCharsets.UTF_8));
+            assertEquals(201, submitted.statusCode(), submitted.body());
+            JsonNode first = pipeline.awaitFinalState(JSON.readTree(submitted.body()).path("builds").get(0).path("id").asText());
+            assertEquals("PUBLISHED", first.path("state").asText(), first.toPrettyString());
+
+            String schedules = "/api/v1/specs/" + specName + "/schedules";
+            HttpResponse<String> scheduled = post(schedules + "?team=platform", "application/json",
+                    "{\"cron\":\"0 3 * * 1\",\"timeZone\":\"Europe/Berlin\"}".getBytes(StandardCharsets.UTF_8));
+            assertEquals(201, scheduled.statusCode(), scheduled.body());
+            HttpResponse<String> ran = post(schedules + "/" + JSON.readTree(scheduled.body()).path("id").asText()
+                    + "/runs?team=platform", "application/json", new byte[0]);
+            assertEquals(202, ran.statusCode(), ran.body());
+            JsonNode scheduledBuild = pipeline.awaitFinalState(JSON.readTree(ran.body()).path("builds").get(0).path("id").asText());
+            assertEquals("PUBLISHED", scheduledBuild.path("state").asText(), scheduledBuild.toPrettyString());
+            assertEquals("schedule", scheduledBuild.path("trigger").asText());
+            String repository = "byoos/spectro-packs/archive/" + packName;
+            assertEquals(registryHost() + "/" + repository + ":1.0.1", scheduledBuild.path("pack").path("reference").asText());
+            registryGet("/v2/" + repository + "/manifests/1.0.1", "application/vnd.oci.image.manifest.v1+json");
+
+            HttpResponse<String> revoked = http.send(HttpRequest.newBuilder(URI.create(
+                    pipeline.services.getProperty("pack-publisher.url") + "/api/v1/packs/" + packName
+                            + "/versions/1.0.0/revocation"))
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", pipeline.bearer("system-test-admin", "admin", "platform"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"CVE-2026-0001 in the kernel\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertTrue(revoked.statusCode() / 100 == 2, revoked.statusCode() + ": " + revoked.body());
+            // The registry: a marker tag beside the revoked manifest, whose subject is that manifest.
+            String revokedDigest = sha256(registryGet("/v2/" + repository + "/manifests/1.0.0",
+                    "application/vnd.oci.image.manifest.v1+json"));
+            String marker = "sha256-" + revokedDigest + ".revoked";
+            List<String> tags = new java.util.ArrayList<>();
+            JSON.readTree(registryGet("/v2/" + repository + "/tags/list", "application/json")).path("tags")
+                    .forEach(tag -> tags.add(tag.asText()));
+            assertTrue(tags.contains(marker), "tags: " + tags);
+            assertEquals("sha256:" + revokedDigest, JSON.readTree(registryGet("/v2/" + repository + "/manifests/" + marker,
+                    "application/vnd.oci.image.manifest.v1+json")).path("subject").path("digest").asText());
+
+            // The identical spec is refused once spec-service has heard of the revocation: never reused.
+            await("the revoked version refused").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> {
+                        HttpResponse<String> again = post("/api/v1/specs", "application/yaml",
+                                spec.getBytes(StandardCharsets.UTF_8));
+                        assertEquals(409, again.statusCode(), again.body());
+                        assertTrue(JSON.readTree(again.body()).path("type").asText().endsWith("pack-version-revoked"),
+                                again.body());
+                    });
+
+            // The receiver: 1.0.0 and 1.0.1 published, 1.0.0 revoked; each signed, each event id accepted once.
+            await("three notifications").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> receiver.accepted().size() >= 3);
+            Map<String, String> events = new java.util.TreeMap<>();
+            for (NotificationReceiver.Request request : receiver.accepted()) {
+                assertEquals(NotificationReceiver.signature(secret, request.timestamp(), request.body()), request.signature(),
+                        "the signature covers the timestamp and the body");
+                JsonNode event = JSON.readTree(request.body());
+                boolean published = event.path("type").asText().endsWith("published.v1");
+                JsonNode pack = published ? event.path("data").path("build").path("pack") : event.path("data");
+                if (!(published ? pack.path("name") : pack.path("pack")).asText().equals(packName)) {
+                    continue; // another test's pack of the same team
+                }
+                String version = pack.path("version").asText();
+                assertEquals(null, events.put(event.path("id").asText(), event.path("type").asText() + " " + version),
+                        "event " + event.path("id") + " accepted twice");
+            }
+            assertEquals(List.of("dev.byoos.pack.published.v1 1.0.0", "dev.byoos.pack.published.v1 1.0.1",
+                    "dev.byoos.pack.revoked.v1 1.0.0"), events.values().stream().sorted().toList(), events.toString());
+            assertEquals(1, receiver.received() - receiver.accepted().size(), "the one refused attempt was retried");
+            HttpResponse<String> unsubscribed = http.send(HttpRequest.newBuilder(URI.create(pipeline.specService()
+                    + JSON.readTree(subscribed.body()).path("href").asText()))
+                    .header("Authorization", pipeline.bearer("system-test", "submitter", "platform")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, unsubscribed.statusCode(), unsubscribed.body());
+        }
     }
 
     private HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {

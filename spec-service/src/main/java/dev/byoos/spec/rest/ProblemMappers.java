@@ -17,6 +17,7 @@ import dev.byoos.spec.service.DatabaseOutages;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.service.NoVersionPolicyException;
 import dev.byoos.spec.service.PackNameTakenException;
+import dev.byoos.spec.service.PackVersionRevokedException;
 import dev.byoos.spec.service.TooLateToCancelException;
 import dev.byoos.spec.validation.SpecRejectedException;
 
@@ -105,6 +106,12 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response noVersionPolicy(NoVersionPolicyException e, UriInfo uri) {
         return respond(Problem.of(409, "no-version-policy", "The spec states no pack version policy", e.getMessage(),
+                uri.getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response packVersionRevoked(PackVersionRevokedException e, UriInfo uri) {
+        return respond(Problem.of(409, "pack-version-revoked", "The spec version's pack was revoked", e.getMessage(),
                 uri.getPath()));
     }
 

@@ -89,6 +89,20 @@ public class ScheduleResource {
         return schedules.resume(team, name, parse(id));
     }
 
+    @POST
+    @Path("/{id}/runs")
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
+    @Operation(summary = "Run a schedule now: the next pack version is built at once (trigger schedule); "
+            + "its times are unchanged")
+    public Uni<Response> runNow(@PathParam("name") String name, @PathParam("id") String id,
+            @QueryParam("team") String team) {
+        requireTeam(team);
+        return schedules.runNow(team, name, parse(id), caller.subject())
+                .map(accepted -> Response.status(Response.Status.ACCEPTED)
+                        .location(URI.create("/api/v1/specs/" + name + "/versions/" + accepted.spec().version))
+                        .entity(SpecResource.Submission.of(accepted)).build());
+    }
+
     @DELETE
     @Path("/{id}")
     @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })

@@ -5,10 +5,12 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -25,6 +27,7 @@ import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.service.Caller;
 import dev.byoos.spec.service.CanonicalSpecs;
+import dev.byoos.spec.service.NextPackVersionRebuilds;
 import dev.byoos.spec.service.SpecIntake;
 import dev.byoos.spec.validation.SpecParser;
 import dev.byoos.spec.validation.SpecRejectedException;
@@ -41,11 +44,13 @@ public class SpecResource {
     private final SpecReader reader;
     private final SpecIntake intake;
     private final Caller caller;
+    private final NextPackVersionRebuilds nextPackVersion;
 
-    public SpecResource(SpecReader reader, SpecIntake intake, Caller caller) {
+    public SpecResource(SpecReader reader, SpecIntake intake, Caller caller, NextPackVersionRebuilds nextPackVersion) {
         this.reader = reader;
         this.intake = intake;
         this.caller = caller;
+        this.nextPackVersion = nextPackVersion;
     }
 
     /** The submitted spec and the builds it started (or, for an identical resubmission, already has). */
@@ -83,6 +88,23 @@ public class SpecResource {
                     .entity(submission)
                     .build();
         });
+    }
+
+    @POST
+    @Path("/{name}/rebuilds")
+    @Produces(MediaType.APPLICATION_JSON)
+    @RolesAllowed({ Caller.SUBMITTER, Caller.ADMIN })
+    @Operation(summary = "Rebuild a spec now as its next pack version (per spec.pack.versionPolicy): what a "
+            + "schedule does, on demand; the way to replace a revoked pack version")
+    public Uni<Response> rebuildNextPackVersion(@PathParam("name") String name, @QueryParam("team") String team) {
+        if (team == null || team.isBlank()) {
+            throw new BadRequestException("?team= is required: a spec name is its team's own");
+        }
+        caller.requireTeam(team);
+        return nextPackVersion.rebuild(team, name, BuildTrigger.MANUAL)
+                .map(accepted -> Response.status(Response.Status.ACCEPTED)
+                        .location(URI.create("/api/v1/specs/" + name + "/versions/" + accepted.spec().version))
+                        .entity(Submission.of(accepted)).build());
     }
 
     /** The outcome of a dry run: the spec as it would be stored, with defaults applied. */

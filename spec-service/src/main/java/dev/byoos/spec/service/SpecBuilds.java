@@ -49,8 +49,9 @@ final class SpecBuilds {
     /**
      * A resubmitted spec version, per target: a build in progress is returned as it is; a failed or
      * cancelled one is built again as the next attempt; a published one yields a REUSED build
-     * pointing at its artifact and pack, unless {@code force} asks for a new build or its pack
-     * version was revoked (then it is built again).
+     * pointing at its artifact and pack, unless {@code force} asks for a new build. A version whose
+     * published pack was revoked is refused ({@link PackVersionRevokedException}): never reused, and
+     * a new build could not publish the same immutable pack version again.
      */
     static Uni<SpecIntake.Accepted> forResubmission(ImageSpec spec, SpecEntity existing, boolean force,
             BuildTrigger trigger) {
@@ -86,7 +87,11 @@ final class SpecBuilds {
             BuildEntity published = latest == null ? null
                     : latest.state == BuildState.PUBLISHED ? latest
                     : latest.state == BuildState.REUSED ? reusedSource(previous, latest) : null;
-            if (published != null && !force && !revoked.contains(published.id)) {
+            if (published != null && revoked.contains(published.id)) {
+                throw new PackVersionRevokedException(existing.team, existing.name, existing.version,
+                        published.packReference);
+            }
+            if (published != null && !force) {
                 reuse(next, published);
             } else {
                 outbox.add(OutboxRecords.buildRequested(spec, existing, next, now));

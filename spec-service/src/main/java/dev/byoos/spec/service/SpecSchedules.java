@@ -100,6 +100,21 @@ public class SpecSchedules {
         return existing(team, specName, id).flatMap(schedule -> store.delete(id)).replaceWithVoid();
     }
 
+    /**
+     * Fires a schedule now, outside its times ("run now"), as the ticker would: the next pack
+     * version per the spec's policy, trigger {@code schedule}. Its own times are left as they are.
+     *
+     * @throws NotFoundException        when the spec has no such schedule (or the team no such spec)
+     * @throws NoVersionPolicyException when the spec's latest version no longer states a policy
+     */
+    @WithSpan("schedule.run-now")
+    public Uni<SpecIntake.Accepted> runNow(String team, String specName, UUID id, String actor) {
+        return existing(team, specName, id)
+                .flatMap(schedule -> rebuilds.rebuild(team, specName, BuildTrigger.SCHEDULE))
+                .call(accepted -> store.recordOutcome(id, "run now by " + actor + ": spec version "
+                        + accepted.spec().version + ", pack " + accepted.spec().packVersion));
+    }
+
     @Scheduled(every = "${byoos.spec.schedules.tick-interval}", delayed = "${byoos.spec.schedules.tick-interval}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {

@@ -372,7 +372,7 @@ class SpecPipelineTest {
     }
 
     @Test
-    void anIdenticalSpecWhosePackWasRevokedIsBuiltAgainNotReused() throws Exception {
+    void anIdenticalSpecWhosePackWasRevokedIsRefusedNeitherReusedNorBuiltAgain() throws Exception {
         String name = "revoked-" + shortId();
         String buildId = submitAndGetBuildId(name);
         awaitState(buildId, "QUEUED");
@@ -384,11 +384,15 @@ class SpecPipelineTest {
         awaitCount("select count(*) from build_event where event_id = '" + revocation + "'", 1);
         given().get("/api/v1/builds/" + buildId).then().body("state", equalTo("PUBLISHED"));
 
-        String rebuilt = submit(exampleSpec(name)).statusCode(200)
-                .body("builds[0].state", equalTo("ACCEPTED"))
-                .body("builds[0].reusedFrom", nullValue())
-                .extract().path("builds[0].id");
-        kafka.awaitRecords(Topics.BUILDS_REQUESTED, rebuilt, 1, TIMEOUT);
+        for (String force : List.of("false", "true")) {
+            given().contentType("application/yaml").queryParam("force", force)
+                    .body(exampleSpec(name).getBytes(StandardCharsets.UTF_8))
+                    .post("/api/v1/specs").then().statusCode(409).contentType("application/problem+json")
+                    .body("type", containsString("pack-version-revoked"))
+                    .body("detail", containsString("revoked"))
+                    .body("detail", containsString("/rebuilds"));
+        }
+        assertEquals(1, count("select count(*) from build b join image_spec s on b.spec_id = s.id where s.name = '" + name + "'"), "nothing was built again");
     }
 
     @Test

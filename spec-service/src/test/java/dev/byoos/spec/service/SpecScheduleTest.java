@@ -144,4 +144,41 @@ class SpecScheduleTest {
         assertEquals("spec version 2, pack 1.0.1",
                 store.list("platform", spec).await().atMost(TIMEOUT).get(0).lastOutcome());
     }
+
+    @Test
+    void runNowBuildsTheNextPackVersionAtOnceLeavesTheTimesAloneAndIsTheTeamsOwn() throws Exception {
+        String spec = specName("sched-now");
+        SpecSchedule daily = dailySchedule(spec);
+
+        post(OTHER_TEAM, spec, daily.id().toString(), "runs").statusCode(403);
+        post(VIEWER, spec, daily.id().toString(), "runs").statusCode(403);
+        post(SUBMITTER, spec, UUID.randomUUID().toString(), "runs").statusCode(404);
+        given().header("Authorization", VIEWER).get("/api/v1/specs/" + spec + "/versions/2?team=platform").then()
+                .statusCode(404);
+
+        post(SUBMITTER, spec, daily.id().toString(), "runs").statusCode(202)
+                .body("version", equalTo(2)).body("builds[0].trigger", equalTo("schedule"));
+        given().header("Authorization", VIEWER).get("/api/v1/specs/" + spec + "/versions/2?team=platform").then()
+                .statusCode(200).body("document.spec.pack.version", equalTo("1.0.1"));
+        SpecSchedule after = store.list("platform", spec).await().atMost(TIMEOUT).get(0);
+        assertEquals(daily.nextFireAt().toInstant(), after.nextFireAt().toInstant(), "its times are unchanged");
+        assertTrue(after.lastOutcome().endsWith("spec version 2, pack 1.0.1"), after.lastOutcome());
+    }
+
+    @Test
+    void aRebuildOnDemandTakesTheNextPackVersionAndNeedsAPolicy() throws Exception {
+        String spec = specName("rebuild-now");
+        NextPackVersionRebuildsTest.submit(NextPackVersionRebuildsTest.specWithPolicy(spec, "minor"));
+        String unpolicied = specName("rebuild-none");
+        NextPackVersionRebuildsTest.submit(NextPackVersionRebuildsTest.specWithPolicy(unpolicied, null));
+        String rebuilds = "/api/v1/specs/%s/rebuilds?team=platform";
+
+        given().header("Authorization", OTHER_TEAM).post(rebuilds.formatted(spec)).then().statusCode(403);
+        given().header("Authorization", SUBMITTER).post(rebuilds.formatted(unpolicied)).then().statusCode(409)
+                .body("type", containsString("no-version-policy"));
+        given().header("Authorization", SUBMITTER).post(rebuilds.formatted(spec)).then().statusCode(202)
+                .body("version", equalTo(2)).body("builds[0].trigger", equalTo("manual"));
+        given().header("Authorization", VIEWER).get("/api/v1/specs/" + spec + "/versions/2?team=platform").then()
+                .statusCode(200).body("document.spec.pack.version", equalTo("1.1.0"));
+    }
 }
