@@ -169,6 +169,13 @@ public interface SpecServiceConfig {
         Duration idempotencyKeys();
 
         /**
+         * A notification delivery that was delivered or gave up is deleted, with its attempt log,
+         * this long after it was queued; pending ones are kept however old.
+         */
+        @WithDefault("30d")
+        Duration deliveries();
+
+        /**
          * How often a replica tries to purge, the first time one interval after it started; it skips
          * the run while another replica purges.
          */

@@ -19,7 +19,9 @@ import dev.byoos.spec.config.SpecServiceConfig;
 /**
  * Deletes rows whose work is done once they are older than {@code byoos.spec.retention.*}:
  * published outbox records (Kafka acknowledged them; consumers deduplicate by event id, not by
- * this table) and Idempotency-Keys. Every replica schedules a run, but each batch first takes a
+ * this table), Idempotency-Keys, and notification deliveries that were delivered or gave up (with
+ * their attempt logs; a pending one is never deleted, and redelivering a purged one is no longer
+ * possible). Every replica schedules a run, but each batch first takes a
  * transaction-scoped PostgreSQL advisory lock without waiting: while one replica purges, the others
  * skip their run instead of racing it. Small batches keep each transaction short, so intake and
  * the relay never wait behind a purge. Unsent and set-aside outbox records are never deleted.
@@ -40,8 +42,12 @@ public class RowRetention {
             delete from idempotency_key where (team, key) in (
                 select team, key from idempotency_key where created_at < $1 limit $2)""";
 
+    private static final String FINISHED_DELIVERIES = """
+            delete from notification_delivery where id in (
+                select id from notification_delivery where state <> 'PENDING' and created_at < $1 limit $2)""";
+
     /** What a run deleted. */
-    public record Purged(long outboxRecords, long idempotencyKeys) {
+    public record Purged(long outboxRecords, long idempotencyKeys, long deliveries) {
     }
 
     private final Pool pool;
@@ -56,9 +62,9 @@ public class RowRetention {
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> scheduled() {
         return purge().invoke(purged -> {
-            if (purged.outboxRecords() + purged.idempotencyKeys() > 0) {
-                LOG.infof("retention: deleted %d published outbox records and %d idempotency keys",
-                        purged.outboxRecords(), purged.idempotencyKeys());
+            if (purged.outboxRecords() + purged.idempotencyKeys() + purged.deliveries() > 0) {
+                LOG.infof("retention: deleted %d published outbox records, %d idempotency keys and %d finished "
+                        + "notification deliveries", purged.outboxRecords(), purged.idempotencyKeys(), purged.deliveries());
             }
         }).onFailure().invoke(failure -> LOG.warnf("retention run failed; the next one retries: %s", failure))
                 .onFailure().recoverWithNull().replaceWithVoid();
@@ -69,7 +75,8 @@ public class RowRetention {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return deleteAll(OUTBOX, now.minus(config.outbox()))
                 .flatMap(outbox -> deleteAll(IDEMPOTENCY_KEYS, now.minus(config.idempotencyKeys()))
-                        .map(keys -> new Purged(outbox, keys)));
+                        .flatMap(keys -> deleteAll(FINISHED_DELIVERIES, now.minus(config.deliveries()))
+                                .map(deliveries -> new Purged(outbox, keys, deliveries))));
     }
 
     private Uni<Long> deleteAll(String delete, OffsetDateTime cutoff) {

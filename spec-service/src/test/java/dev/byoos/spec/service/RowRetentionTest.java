@@ -52,11 +52,17 @@ class RowRetentionTest {
         outbox(run + "-old-set-aside", "now() - interval '8 days'", "null", "now() - interval '8 days'");
         idempotencyKey(run + "-old", specId, "now() - interval '8 days'");
         idempotencyKey(run + "-recent", specId, "now() - interval '1 day'");
+        // Deliveries: 30 days (the default); a pending one stays however old.
+        String subscription = subscription(run);
+        delivery(subscription, run + "-old-delivered", "DELIVERED", "now() - interval '31 days'");
+        delivery(subscription, run + "-old-failed", "FAILED", "now() - interval '31 days'");
+        delivery(subscription, run + "-old-pending", "PENDING", "now() - interval '31 days'");
+        delivery(subscription, run + "-recent-delivered", "DELIVERED", "now() - interval '29 days'");
 
         // While another replica holds the purge lock, this one deletes nothing.
         try (Connection other = database.getConnection(); Statement lock = other.createStatement()) {
             lock.execute("select pg_advisory_lock(" + RowRetention.PURGE_LOCK + ")");
-            assertEquals(new RowRetention.Purged(0, 0), retention.purge().await().atMost(TIMEOUT));
+            assertEquals(new RowRetention.Purged(0, 0, 0), retention.purge().await().atMost(TIMEOUT));
             assertEquals(List.of(run + "-old-published", run + "-old-set-aside", run + "-old-unsent",
                     run + "-recent-published"), outboxEvents(run));
             lock.execute("select pg_advisory_unlock(" + RowRetention.PURGE_LOCK + ")");
@@ -65,6 +71,27 @@ class RowRetentionTest {
         retention.purge().await().atMost(TIMEOUT);
         assertEquals(List.of(run + "-old-set-aside", run + "-old-unsent", run + "-recent-published"), outboxEvents(run));
         assertEquals(List.of(run + "-recent"), keys(run));
+        assertEquals(List.of(run + "-old-pending", run + "-recent-delivered"),
+                strings("select event_id from notification_delivery where event_id like '" + run + "-%' order by event_id"));
+        assertEquals(List.of("1", "1"), strings("select count(*)::text from notification_attempt a join notification_delivery d"
+                + " on d.id = a.delivery_id where d.event_id like '" + run + "-%' group by d.id"),
+                "the purged deliveries' attempts went with them");
+    }
+
+    private String subscription(String run) throws Exception {
+        String id = UUID.randomUUID().toString();
+        update("insert into notification_subscription (id, team, url, event_types, secret, created_by) values ('" + id
+                + "', 'platform', 'https://hooks.example.com/" + run + "', '{dev.byoos.build.failed.v1}', 's', 'test')");
+        return id;
+    }
+
+    private void delivery(String subscription, String eventId, String state, String createdAt) throws Exception {
+        String id = UUID.randomUUID().toString();
+        // Not due for a day: the dispatcher leaves the pending one alone while the test looks.
+        update("insert into notification_delivery (id, subscription_id, event_id, event_type, payload, state, created_at,"
+                + " next_attempt_at) values ('" + id + "', '" + subscription + "', '" + eventId
+                + "', 'dev.byoos.build.failed.v1', '{}', '" + state + "', " + createdAt + ", now() + interval '1 day')");
+        update("insert into notification_attempt (delivery_id, number, status) values ('" + id + "', 1, 500)");
     }
 
     private String submittedSpecId(String name) throws Exception {
