@@ -59,6 +59,13 @@ public class Main {
         CommandLine commandLine = new CommandLine(main);
         commandLine.addSubcommand("completion", new AutoComplete.GenerateCompletion());
         commandLine.setOut(out).setErr(err).setCaseInsensitiveEnumValuesAllowed(true);
+        // A usage error is one line too, with where to look, rather than the whole usage text.
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            CommandLine failed = exception.getCommandLine();
+            failed.getErr().println("byoos: " + exception.getMessage());
+            failed.getErr().println("  see: " + failed.getCommandSpec().qualifiedName() + " --help");
+            return ExitCodes.USAGE;
+        });
         commandLine.setExecutionExceptionHandler((exception, failed, parsed) -> {
             Output output = main.output();
             if (exception instanceof CliException failure) {

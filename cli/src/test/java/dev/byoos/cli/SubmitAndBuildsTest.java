@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -111,7 +112,11 @@ class SubmitAndBuildsTest {
             assertEquals(ExitCodes.NOT_FOUND, factory.run("packs", "show", "no-such-pack").exitCode());
             assertEquals(ExitCodes.USAGE, factory.run("builds", "get", "../../admin").exitCode(),
                     "a build id is a UUID, never a path");
-            assertEquals(ExitCodes.USAGE, factory.run("submit").exitCode());
+            StubFactory.Run usage = factory.run("submit");
+            assertEquals(ExitCodes.USAGE, usage.exitCode());
+            assertEquals(List.of("byoos: Missing required parameter: 'FILE'", "  see: byoos submit --help"),
+                    usage.err().lines().toList());
+            assertEquals(ExitCodes.USAGE, factory.run("builds").exitCode(), "a group needs its subcommand");
             StubFactory.Run unauthorized = factory.run("builds", "get", BUILD);
             assertTrue(unauthorized.err().startsWith("byoos: GET /api/v1/builds/" + BUILD + ": HTTP 401 Unauthorized (check BYOOS_TOKEN"),
                     unauthorized.err());
