@@ -76,6 +76,10 @@ public class Api {
      * and it may name a host (S3) that must never see the caller's bearer token.
      */
     public InputStream download(URI presigned) {
+        if (!"https".equals(presigned.getScheme()) && !"http".equals(presigned.getScheme())) {
+            throw new CliException(ExitCodes.UNAVAILABLE, "the factory answered a download URL that is not http(s): "
+                    + presigned.getScheme() + ":");
+        }
         HttpRequest request = HttpRequest.newBuilder(presigned).GET().build();
         HttpResponse<InputStream> response = exchange(request, HttpResponse.BodyHandlers.ofInputStream(),
                 "download from " + presigned.getHost());

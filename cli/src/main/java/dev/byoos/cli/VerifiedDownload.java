@@ -84,7 +84,15 @@ class VerifiedDownload {
             long size = 0;
             try (InputStream body = api.download(presigned); OutputStream file = Files.newOutputStream(partial)) {
                 byte[] buffer = new byte[1 << 16];
+                long expected = artifact.path("size").asLong();
                 for (int read; (read = body.read(buffer)) > 0; size += read) {
+                    if (size + read > expected) {
+                        // Stop at once: a download that runs past the recorded size is not the artifact,
+                        // and must not fill the disk before the digest says so.
+                        throw new CliException(ExitCodes.NOT_VERIFIED, "the download of " + sha256 + " is larger than the "
+                                + expected + " bytes recorded for it: not the artifact asked for; nothing was written to "
+                                + target);
+                    }
                     digest.update(buffer, 0, read);
                     verifier.update(buffer, 0, read);
                     file.write(buffer, 0, read);

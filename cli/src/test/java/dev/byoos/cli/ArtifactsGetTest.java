@@ -101,6 +101,23 @@ class ArtifactsGetTest {
     }
 
     @Test
+    void aDownloadLongerThanTheRecordedSizeIsCutOffAndNothingIsWritten() throws Exception {
+        KeyPair key = keyPair();
+        byte[] longer = new byte[IMAGE.length + (1 << 20)];
+        System.arraycopy(IMAGE, 0, longer, 0, IMAGE.length);
+        Path target = directory.resolve("image.qcow2");
+        try (StubFactory factory = factory(longer, key, sign(key, IMAGE))) {
+            StubFactory.Run run = factory.run("artifacts", "get", sha256(), "-o", target.toString());
+
+            assertEquals(ExitCodes.NOT_VERIFIED, run.exitCode());
+            assertTrue(run.err().contains("is larger than the " + IMAGE.length + " bytes recorded for it"), run.err());
+        }
+        try (var left = Files.list(directory)) {
+            assertEquals(0, left.count(), "neither the file nor a partial download");
+        }
+    }
+
+    @Test
     void aSignatureThatDoesNotVerifyIsRefusedAndNothingIsWritten() throws Exception {
         KeyPair key = keyPair();
         Path target = directory.resolve("image.qcow2");
