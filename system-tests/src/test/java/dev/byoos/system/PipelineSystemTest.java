@@ -21,12 +21,16 @@ import java.time.Duration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -416,6 +420,68 @@ class PipelineSystemTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(204, unsubscribed.statusCode(), unsubscribed.body());
         }
+    }
+
+    @Test
+    void theCliSubmitsAndWaitsForThePackDownloadsTheVerifiedImageAndRejectsAnInvalidSpecInOneLine() throws Exception {
+        // The example under its own spec and pack names: resubmitting the example itself would turn
+        // another test's first submission (201) into an identical resubmission (200), by test order.
+        String unique = Long.toHexString(System.nanoTime());
+        Path spec = scratch.resolve("cli-example.yaml");
+        Files.writeString(spec, Files.readString(pipeline.root.resolve("examples/debian-12-qemu.yaml"))
+                .replace("name: debian-12-node", "name: cli-" + unique)
+                .replace("name: byoos-debian-12", "name: byoos-cli-" + unique));
+        String token = pipeline.bearer("system-test-cli", "submitter", "platform").substring("Bearer ".length());
+
+        CliRun submitted = cli(token, "submit", spec.toString(), "--wait");
+
+        assertEquals(0, submitted.exitCode(), submitted.err());
+        String packReference = registryHost() + "/byoos/spectro-packs/archive/byoos-cli-" + unique + ":1.0.0";
+        assertTrue(submitted.out().contains("\npack      " + packReference + "\n"), submitted.out());
+        Matcher sha256Line = Pattern.compile("\nsha256    ([0-9a-f]{64})\n")
+                .matcher(submitted.out());
+        assertTrue(sha256Line.find(), submitted.out());
+        String sha256 = sha256Line.group(1);
+
+        Path image = scratch.resolve("cli-image.qcow2");
+        CliRun downloaded = cli(token, "artifacts", "get", sha256, "-o", image.toString());
+        assertEquals(0, downloaded.exitCode(), downloaded.err());
+        assertTrue(downloaded.out().contains("sha256    " + sha256 + " (verified)"), downloaded.out());
+        assertEquals(sha256, sha256(image), "the file the CLI wrote is the artifact");
+
+        Path invalid = scratch.resolve("cli-invalid.yaml");
+        Files.writeString(invalid, Files.readString(spec).replace("name: cli-" + unique, "name: Not_A_Label"));
+        CliRun rejected = cli(token, "submit", invalid.toString(), "--wait");
+        assertEquals(3, rejected.exitCode(), rejected.out() + rejected.err());
+        List<String> lines = rejected.err().lines().toList();
+        assertEquals("byoos: POST /api/v1/specs: HTTP 400 The image spec was rejected: 1 violation(s); nothing was stored",
+                lines.get(0));
+        assertTrue(lines.get(1).startsWith("  /metadata/name  INVALID_FORMAT  "), rejected.err());
+        for (CliRun run : List.of(submitted, downloaded, rejected)) {
+            assertFalse((run.out() + run.err()).contains(token), "the token is never printed");
+        }
+    }
+
+    private record CliRun(int exitCode, String out, String err) {
+    }
+
+    /** The packaged {@code byoos} CLI, configured the way a CI job is: by environment only. */
+    private CliRun cli(String token, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", pipeline.root.resolve("cli/target/byoos-cli.jar").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(scratch.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("BYOOS_"));
+        builder.environment().putAll(Map.of("BYOOS_URL", pipeline.specService(),
+                "BYOOS_ARTIFACTS_URL", pipeline.services.getProperty("artifact-service.url"),
+                "BYOOS_PACKS_URL", pipeline.services.getProperty("pack-publisher.url"),
+                "BYOOS_TOKEN", token,
+                "BYOOS_CONFIG", scratch.resolve("no-cli-config").toString()));
+        Path out = Files.createTempFile(scratch, "cli", ".out");
+        Path err = Files.createTempFile(scratch, "cli", ".err");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(process.waitFor(10, TimeUnit.MINUTES), "byoos " + String.join(" ", args) + " ended");
+        return new CliRun(process.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     private HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {

@@ -1,0 +1,82 @@
+package dev.byoos.cli;
+
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.byoos.spec.model.ImageSpec;
+import dev.byoos.spec.validation.SpecParser;
+import dev.byoos.spec.validation.SpecRejectedException;
+import dev.byoos.spec.validation.SpecValidator;
+import dev.byoos.spec.validation.Violation;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "validate", description = "Check an image spec offline with spec-service's own JSON Schema and rules "
+        + "(default host allow-list); --online asks the factory instead (its installation's allow-list and builders). "
+        + "Exit 0 valid, 3 rejected.")
+class ValidateCommand extends CliCommand {
+
+    /** The spec as the server shows it: absent fields are left out, not null. */
+    private static final ObjectMapper WITHOUT_NULLS = Api.JSON.copy().setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+    @Parameters(paramLabel = "FILE", description = "the ImageSpec (.yaml, .yml or .json)")
+    Path file;
+
+    @Option(names = "--online", description = "dry run on the factory (POST /api/v1/specs/validate): needs BYOOS_URL and a token")
+    boolean online;
+
+    @Override
+    public Integer call() {
+        Main main = main();
+        Output output = main.output();
+        SpecFiles document = SpecFiles.read(file);
+        JsonNode validated;
+        if (online) {
+            validated = main.api().post(main.settings().requireSpecService(), "/api/v1/specs/validate",
+                    document.contentType(), document.content()).body();
+        } else {
+            validated = offline(document);
+        }
+        if (output.json()) {
+            output.print(validated);
+        } else {
+            JsonNode metadata = validated.path("spec").path("metadata");
+            output.line(file + ": valid (" + metadata.path("team").asText() + "/" + metadata.path("name").asText() + ", "
+                    + validated.path("spec").path("spec").path("targets").size() + " target(s))");
+        }
+        return ExitCodes.OK;
+    }
+
+    /** The server's parser and validator, run here: the same verdict, violation for violation. */
+    private JsonNode offline(SpecFiles document) {
+        try {
+            ImageSpec accepted = new SpecValidator().validate(new SpecParser().parse(document.content(),
+                    document.json() ? SpecParser.Format.JSON : SpecParser.Format.YAML));
+            ObjectNode result = Api.JSON.createObjectNode();
+            result.put("valid", true);
+            result.set("spec", WITHOUT_NULLS.valueToTree(accepted));
+            return result;
+        } catch (SpecRejectedException rejected) {
+            // The shape of the server's 400 (RFC 9457 with violations), so scripts read one format.
+            ObjectNode problem = Api.JSON.createObjectNode();
+            problem.put("title", "The image spec was rejected");
+            problem.put("status", 400);
+            problem.put("detail", rejected.violations().size() + " violation(s)");
+            ArrayNode violations = problem.putArray("violations");
+            for (Violation violation : rejected.violations()) {
+                violations.addObject().put("pointer", violation.pointer()).put("code", violation.code())
+                        .put("message", violation.message());
+            }
+            throw new CliException(ExitCodes.REJECTED, file + ": the image spec was rejected: "
+                    + rejected.violations().size() + " violation(s), first: " + rejected.violations().get(0).pointer() + " "
+                    + rejected.violations().get(0).message(), problem, rejected);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.byoos.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+class ValidateCommandTest {
+
+    private static final Path HOME = Path.of("/nonexistent-home");
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void everyExampleIsValidOfflineWithoutAnySettings() throws Exception {
+        try (var examples = Files.list(Path.of("../examples"))) {
+            for (Path example : examples.filter(file -> file.toString().endsWith(".yaml")).toList()) {
+                StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", example.toString());
+                assertEquals(ExitCodes.OK, run.exitCode(), example + ": " + run.err());
+            }
+        }
+    }
+
+    @Test
+    void anInvalidSpecIsRejectedOfflineWithTheServersPointersAndCodes() throws Exception {
+        Path spec = directory.resolve("bad.yaml");
+        Files.writeString(spec, Files.readString(Path.of("../examples/debian-12-qemu.yaml"))
+                .replace("name: debian-12-node", "name: Not_A_Label")
+                .replace("targets:", "colour: blue\n  targets:"));
+
+        StubFactory.Run text = StubFactory.run(Map.of(), HOME, "validate", spec.toString());
+        StubFactory.Run json = StubFactory.run(Map.of(), HOME, "validate", spec.toString(), "--output", "json");
+
+        assertEquals(ExitCodes.REJECTED, text.exitCode());
+        assertTrue(text.err().startsWith("byoos: " + spec + ": the image spec was rejected: 2 violation(s), first: /metadata/name"),
+                text.err());
+        assertTrue(text.err().contains("\n  /spec/colour  UNKNOWN_FIELD  "), text.err());
+        JsonNode problem = Api.JSON.readTree(json.out());
+        assertEquals("INVALID_FORMAT", problem.path("violations").get(0).path("code").asText());
+    }
+
+    @Test
+    void theValidSpecIsShownWithItsDefaultsAsJson() throws Exception {
+        StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-qemu.yaml", "--output", "json");
+
+        assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+        JsonNode result = Api.JSON.readTree(run.out());
+        assertTrue(result.path("valid").asBoolean());
+        assertEquals("debian-12-node", result.path("spec").path("metadata").path("name").asText());
+    }
+}
