@@ -47,7 +47,8 @@ public class NextPackVersionRebuilds {
         }
         ImageSpec.Spec body = spec.spec();
         ImageSpec.Spec next = new ImageSpec.Spec(body.os(), body.kubernetes(), body.imageType(), body.targets(),
-                body.customizations(), pack.withVersion(PackVersionPolicy.next(pack.version(), pack.versionPolicy())));
+                body.customizations(), pack.withVersion(PackVersionPolicy.next(pack.version(), pack.versionPolicy())),
+                body.updates());
         return new ImageSpec(spec.apiVersion(), spec.kind(), spec.metadata(), next);
     }
 }

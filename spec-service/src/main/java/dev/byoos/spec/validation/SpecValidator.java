@@ -53,7 +53,7 @@ public class SpecValidator {
     SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder) {
         KubernetesSupportMatrix matrix = KubernetesSupportMatrix.load();
         this.rules = List.of(new OsRules(new HostRules(hosts)), new KubernetesRules(matrix),
-                new TargetRules(imageBuilder), new CustomizationRules(clock));
+                new TargetRules(imageBuilder), new CustomizationRules(clock), new UpdateRules());
         this.mapping = new SpecMapping(matrix);
     }
 
