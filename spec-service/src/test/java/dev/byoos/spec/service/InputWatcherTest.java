@@ -325,6 +325,26 @@ class InputWatcherTest {
     }
 
     @Test
+    void aMirrorThatTricklesItsAnswerIsCutOffAtTheTimeoutWhateverItsHeadersSaid() throws Exception {
+        mirror.createContext(prefix + "/slow/", exchange -> {
+            exchange.sendResponseHeaders(200, 1000);
+            exchange.getResponseBody().write('D');
+            exchange.getResponseBody().flush();
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        ReleaseFiles impatient = new ReleaseFiles(new HostPolicy(List.of("127.0.0.1")), Duration.ofMillis(500),
+                MAX_RELEASE_BYTES);
+        ReleaseFiles.Unobservable cutOff = assertThrows(ReleaseFiles.Unobservable.class,
+                () -> impatient.observe(mirrorUrl("slow"), "bookworm"));
+        assertEquals("timeout", cutOff.reason(), cutOff.getMessage());
+    }
+
+    @Test
     void aHigherKubernetesPatchRebuildsOnceWithThePatchAndItsDefaultsAndNotifiesOnce() throws Exception {
         String rebuilt = name("watch-k8s");
         NextPackVersionRebuildsTest.submit(NextPackVersionRebuildsTest.specWithPolicy(rebuilt, "patch")
