@@ -204,6 +204,34 @@ public interface SpecServiceConfig {
         int batchSize();
     }
 
+    /** The input watcher (InputWatcher): changed debootstrap bases and new Kubernetes patch releases. */
+    Watch watch();
+
+    interface Watch {
+        /** Whether this replica runs the watcher at all; with it off here, another replica may still. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often the inputs are checked; each check is made by one replica, whichever claims it. */
+        @WithDefault("15m")
+        Duration interval();
+
+        /** How long connecting to a mirror, and its whole answer, may take. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** The largest InRelease/Release file read; a larger answer is an error, not an observation. */
+        @WithDefault("4194304")
+        int maxReleaseBytes();
+    }
+
+    /**
+     * A Kubernetes support matrix file (the bundled byoos/kubernetes-support-matrix.json's format)
+     * that replaces the bundled one, so operators can add a patch release without a new version of
+     * the service. Read at start. Unset: the bundled matrix.
+     */
+    java.util.Optional<java.nio.file.Path> kubernetesSupportMatrixFile();
+
     /** The dead-letter admin API (DeadLetters). */
     DeadLetters deadLetters();
 

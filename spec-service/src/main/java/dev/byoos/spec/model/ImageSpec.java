@@ -31,9 +31,28 @@ public record ImageSpec(String apiVersion, String kind, Metadata metadata, Spec 
     public record Metadata(String name, String team, Map<String, String> labels, String description) {
     }
 
-    /** @param imageType {@code standard} or {@code fips} */
+    /**
+     * @param imageType {@code standard} or {@code fips}
+     * @param updates   what the input watcher does on a changed input; null when the spec has no
+     *                  {@code updates} (nothing is watched), left out of the stored JSON then, so the
+     *                  digests of specs stored before the field existed stay what they were
+     */
     public record Spec(OperatingSystem os, Kubernetes kubernetes, String imageType, List<Target> targets,
-            Customizations customizations, Pack pack) {
+            Customizations customizations, Pack pack, @JsonInclude(JsonInclude.Include.NON_NULL) Updates updates) {
+    }
+
+    /**
+     * What the input watcher ({@code InputWatcher}) does when one of the spec's inputs changes.
+     *
+     * @param base              {@link #NONE}, {@link #NOTIFY} or {@link #REBUILD}: on a change of the
+     *                          debootstrap suite's Release file
+     * @param kubernetesPatches the same, on a higher patch release of the spec's Kubernetes minor
+     */
+    public record Updates(String base, String kubernetesPatches) {
+
+        public static final String NONE = "none";
+        public static final String NOTIFY = "notify";
+        public static final String REBUILD = "rebuild";
     }
 
     public record OperatingSystem(String name, String version, Base base) {

@@ -7,14 +7,14 @@ import dev.byoos.contract.EventTypes;
 /** The event types a team can subscribe to. */
 public final class NotificationTypes {
 
-    /**
-     * For the base watcher of issue #17, which does not exist yet: teams can subscribe before it
-     * produces the event.
-     */
+    /** The input watcher saw a spec's debootstrap base change (its suite's Release file). */
     public static final String BASE_UPDATED = "dev.byoos.spec.base-updated.v1";
 
+    /** The input watcher saw a higher Kubernetes patch release of a spec's minor in the support matrix. */
+    public static final String KUBERNETES_PATCH = "dev.byoos.spec.kubernetes-patch.v1";
+
     public static final List<String> ALL = List.of(EventTypes.BUILD_FAILED, EventTypes.PACK_PUBLISHED,
-            EventTypes.PACK_DEPRECATED, EventTypes.PACK_REVOKED, BASE_UPDATED);
+            EventTypes.PACK_DEPRECATED, EventTypes.PACK_REVOKED, BASE_UPDATED, KUBERNETES_PATCH);
 
     private NotificationTypes() {
     }

@@ -47,10 +47,15 @@ public final class CanonicalSpecs {
 
     /** The spec a stored version holds. */
     static ImageSpec read(SpecEntity spec) {
+        return read(spec.id.toString(), spec.document);
+    }
+
+    /** The spec a stored document holds; {@code id} names it in the error when it cannot be read. */
+    static ImageSpec read(String id, String document) {
         try {
-            return CANONICAL.readValue(spec.document, ImageSpec.class);
+            return CANONICAL.readValue(document, ImageSpec.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored spec " + spec.id + " cannot be read back", e);
+            throw new IllegalStateException("stored spec " + id + " cannot be read back", e);
         }
     }
 }

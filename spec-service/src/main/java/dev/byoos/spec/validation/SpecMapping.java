@@ -34,7 +34,14 @@ final class SpecMapping {
         return new ImageSpec(ImageSpec.API_VERSION, ImageSpec.KIND, metadata(root.get("metadata")),
                 new ImageSpec.Spec(os, kubernetes, imageType == null ? BuildRequested.STANDARD : imageType,
                         list(spec.get("targets"), target -> target(target, os, kubernetes)),
-                        customizations(spec.get("customizations")), pack(spec.get("pack"))));
+                        customizations(spec.get("customizations")), pack(spec.get("pack")),
+                        updates(spec.get("updates"))));
+    }
+
+    private static ImageSpec.Updates updates(JsonNode node) {
+        return node == null || node.isNull() ? null : new ImageSpec.Updates(
+                textOr(node, "base", ImageSpec.Updates.NONE),
+                textOr(node, "kubernetesPatches", ImageSpec.Updates.NONE));
     }
 
     private static ImageSpec.Metadata metadata(JsonNode node) {

@@ -40,9 +40,9 @@ public class SpecValidator {
     }
 
     @Inject
-    public SpecValidator(SpecServiceConfig config) {
+    public SpecValidator(SpecServiceConfig config, KubernetesSupportMatrix matrix) {
         this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
-                config.imageBuilder().enabled());
+                config.imageBuilder().enabled(), matrix);
     }
 
     SpecValidator(HostPolicy hosts, Clock clock) {
@@ -51,9 +51,12 @@ public class SpecValidator {
 
     /** @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted) */
     SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder) {
-        KubernetesSupportMatrix matrix = KubernetesSupportMatrix.load();
+        this(hosts, clock, imageBuilder, KubernetesSupportMatrix.load());
+    }
+
+    private SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder, KubernetesSupportMatrix matrix) {
         this.rules = List.of(new OsRules(new HostRules(hosts)), new KubernetesRules(matrix),
-                new TargetRules(imageBuilder), new CustomizationRules(clock));
+                new TargetRules(imageBuilder), new CustomizationRules(clock), new UpdateRules());
         this.mapping = new SpecMapping(matrix);
     }
 

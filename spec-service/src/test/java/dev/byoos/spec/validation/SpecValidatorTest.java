@@ -214,6 +214,30 @@ class SpecValidatorTest {
     }
 
     @Test
+    void watchedInputsAreOptInAndARebuildNeedsAPolicyAndABaseWatchADebootstrapBase() {
+        String debootstrap = VALID.replace("      local: debian-12-skeleton\n",
+                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.debian.org/debian\n");
+        String policy = "version: 1.0.0\n    versionPolicy: patch";
+        assertEquals(null, validate(VALID).spec().updates());
+        // Absent, it is not stored: the digests of specs stored before the field stay what they were.
+        assertFalse(dev.byoos.spec.service.CanonicalSpecs.canonicalJson(validate(VALID)).contains("updates"));
+        assertEquals(new ImageSpec.Updates("rebuild", "none"), validate(debootstrap.replace("version: 1.0.0", policy)
+                + "  updates:\n    base: rebuild\n").spec().updates());
+        assertEquals(new ImageSpec.Updates("none", "notify"),
+                validate(VALID + "  updates:\n    kubernetesPatches: notify\n").spec().updates());
+
+        List<Violation> unpolicied = violations(debootstrap + "  updates:\n    base: rebuild\n    kubernetesPatches: rebuild\n");
+        assertEquals(List.of("/spec/updates/base", "/spec/updates/kubernetesPatches"),
+                unpolicied.stream().map(Violation::pointer).toList());
+        assertTrue(unpolicied.stream().allMatch(v -> v.code().equals(Violation.NOT_ALLOWED)
+                && v.message().contains("versionPolicy")), unpolicied.toString());
+        Violation local = violations(VALID + "  updates:\n    base: notify\n").get(0);
+        assertEquals("/spec/updates/base", local.pointer());
+        assertTrue(local.message().contains("debootstrap"), local.message());
+        assertEquals("/spec/updates/base", violations(VALID + "  updates:\n    base: always\n").get(0).pointer());
+    }
+
+    @Test
     void acceptsPaletteEdgeTargetsAsNativeOciImagesBesideAQemuDisk() {
         ImageSpec spec = validate(VALID.replace("    - cloud: qemu\n", "    - cloud: qemu\n    - cloud: edge\n"));
         ImageSpec.Target edge = spec.spec().targets().get(1);
