@@ -386,6 +386,10 @@ class KubernetesManifestsTest {
             if (applicationProperties(service).containsKey("byoos.worker.allowed-mirror-hosts")) {
                 expected.addAll(Set.of("TCP/80 -> ipBlock", "TCP/443 -> ipBlock")); // package mirrors, tarball bases
             }
+            if (applicationProperties(service).containsKey("byoos.spec.watch.interval")
+                    || applicationProperties(service).containsKey("byoos.spec.notifications.poll-interval")) {
+                expected.addAll(Set.of("TCP/80 -> ipBlock", "TCP/443 -> ipBlock")); // watched mirrors, receivers
+            }
             assertEquals(expected, allowed(deployment, "egress", "to"), service + ": egress");
         }
     }
