@@ -2,7 +2,9 @@ package dev.byoos.spec.validation;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -42,7 +44,7 @@ public class SpecValidator {
     @Inject
     public SpecValidator(SpecServiceConfig config) {
         this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
-                config.imageBuilder().enabled());
+                config.imageBuilder().enabled(), defaultBases(config.defaultMirrors()));
     }
 
     SpecValidator(HostPolicy hosts, Clock clock) {
@@ -51,10 +53,25 @@ public class SpecValidator {
 
     /** @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted) */
     SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder) {
+        this(hosts, clock, imageBuilder, DefaultBases.none());
+    }
+
+    /**
+     * @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted)
+     * @param defaults     the base Debian and Ubuntu specs without one get
+     */
+    SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder, DefaultBases defaults) {
         KubernetesSupportMatrix matrix = KubernetesSupportMatrix.load();
-        this.rules = List.of(new OsRules(new HostRules(hosts)), new KubernetesRules(matrix),
+        this.rules = List.of(new OsRules(new HostRules(hosts), defaults), new KubernetesRules(matrix),
                 new TargetRules(imageBuilder), new CustomizationRules(clock));
-        this.mapping = new SpecMapping(matrix);
+        this.mapping = new SpecMapping(matrix, defaults);
+    }
+
+    private static DefaultBases defaultBases(SpecServiceConfig.DefaultMirrors mirrors) {
+        Map<String, String> configured = new HashMap<>();
+        mirrors.debian().ifPresent(mirror -> configured.put("debian", mirror));
+        mirrors.ubuntu().ifPresent(mirror -> configured.put("ubuntu", mirror));
+        return new DefaultBases(configured);
     }
 
     /** @throws SpecRejectedException with every violation, in document order, when the spec is not acceptable */
