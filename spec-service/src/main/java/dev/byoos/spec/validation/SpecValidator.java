@@ -14,6 +14,7 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
+import io.quarkus.runtime.Startup;
 
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.model.ImageSpec;
@@ -26,6 +27,7 @@ import dev.byoos.spec.model.ImageSpec;
  * a typo must never be ignored.
  */
 @ApplicationScoped
+@Startup // built at startup, so a malformed byoos.spec.default-mirrors setting stops the service at once
 public class SpecValidator {
 
     /** Codes that make a value unusable: the rules do not reason from it. */
