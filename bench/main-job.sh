@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks README command 1 (`./byoos run --once`) on this machine:
 #   cold: no local stack data (.devstack wiped), a source touched so the command rebuilds the services
+#         (the workers' debootstrap base cache, ~/.cache/byoos/debootstrap-bases, is kept: the bootable
+#         Debian example's base is made once per machine)
 #   warm: the same command again: build up to date, data kept (the unchanged spec's build is reused)
 # and the example spec's submit-to-published time from the cold run. Prints a Markdown table.
 # Usage: bench/main-job.sh [runs]   (default 3 runs of each)

@@ -1,6 +1,7 @@
 package dev.byoos.artifact.storage;
 
 import java.io.InputStream;
+import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
@@ -23,6 +25,7 @@ import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
 
+import dev.byoos.artifact.config.DownloadConfig;
 import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.storage.S3Failures;
 import dev.byoos.storage.S3Settings;
@@ -41,11 +44,31 @@ public class ArtifactStore {
     private static final Set<String> ABSENT = Set.of("NoSuchKey", "NoSuchObject");
 
     private final MinioClient client;
+    /** Signs download URLs for the endpoint users reach; signing needs no call to S3. */
+    private final MinioClient presigner;
     private final String artifactsBucket;
 
-    public ArtifactStore(MinioClient client, S3Settings settings) {
+    @Inject
+    public ArtifactStore(MinioClient client, S3Settings settings, DownloadConfig downloads) {
+        this(client, downloads.publicEndpoint().map(endpoint -> presigner(endpoint, settings.region(),
+                settings.accessKey(), settings.secretKey())).orElse(client), settings.artifactsBucket());
+    }
+
+    /** @param presigner the client whose endpoint presigned URLs name */
+    ArtifactStore(MinioClient client, MinioClient presigner, String artifactsBucket) {
         this.client = client;
-        this.artifactsBucket = settings.artifactsBucket();
+        this.presigner = presigner;
+        this.artifactsBucket = artifactsBucket;
+    }
+
+    /**
+     * A client for the public endpoint with the service's credentials, used only to sign. The region
+     * is given, so the client never asks the endpoint for it: presigning makes no network call, and
+     * the public endpoint need not be reachable from inside the cluster.
+     */
+    static MinioClient presigner(URI publicEndpoint, String region, String accessKey, String secretKey) {
+        return MinioClient.builder().endpoint(publicEndpoint.toString()).region(region)
+                .credentials(accessKey, secretKey).build();
     }
 
     public String artifactsBucket() {
@@ -138,10 +161,13 @@ public class ArtifactStore {
                 () -> client.getObject(GetObjectArgs.builder().bucket(artifactsBucket).object(key).build()), location);
     }
 
-    /** A URL that downloads a stored artifact without credentials until {@code expiry} has passed. */
+    /**
+     * A URL that downloads a stored artifact without credentials until {@code expiry} has passed,
+     * on the public endpoint when one is set ({@code byoos.artifact.downloads.public-endpoint}).
+     */
     public String presignedDownload(String key, Duration expiry) {
         String location = artifactsBucket + "/" + key;
-        return call("presigning " + location, () -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+        return call("presigning " + location, () -> presigner.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
                 .method(Method.GET)
                 .bucket(artifactsBucket)
                 .object(key)

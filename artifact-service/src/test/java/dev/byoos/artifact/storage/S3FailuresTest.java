@@ -22,7 +22,6 @@ import okhttp3.Response;
 import dev.byoos.artifact.storage.ArtifactStore.StorageRefusedException;
 import dev.byoos.artifact.storage.ArtifactStore.StorageUnavailableException;
 import dev.byoos.messaging.resilience.DependencyFailures;
-import dev.byoos.storage.S3Settings;
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.TestStack;
 
@@ -99,51 +98,11 @@ class S3FailuresTest {
     }
 
     private ArtifactStore store(String secretKey, String artifactsBucket) {
-        return new ArtifactStore(client(secretKey), settings(artifactsBucket));
+        return new ArtifactStore(client(secretKey), client(secretKey), artifactsBucket);
     }
 
     private MinioClient client(String secretKey) {
         return MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
                 .credentials(endpoints.s3AccessKey(), secretKey).build();
-    }
-
-    /** Only the artifacts bucket is read by the store's constructor. */
-    private S3Settings settings(String artifactsBucket) {
-        return new S3Settings() {
-            @Override
-            public String endpoint() {
-                return endpoints.s3Endpoint();
-            }
-
-            @Override
-            public String region() {
-                return endpoints.s3Region();
-            }
-
-            @Override
-            public String accessKey() {
-                return endpoints.s3AccessKey();
-            }
-
-            @Override
-            public String secretKey() {
-                return endpoints.s3SecretKey();
-            }
-
-            @Override
-            public String stagingBucket() {
-                return endpoints.s3StagingBucket();
-            }
-
-            @Override
-            public String artifactsBucket() {
-                return artifactsBucket;
-            }
-
-            @Override
-            public Retry retry() {
-                return null;
-            }
-        };
     }
 }

@@ -57,7 +57,7 @@ public final class Main {
                 commands:
                   run [--once] [--spec FILE] [--data-dir DIR] [--root DIR] [--kubernetes-mirror M]
                       the main job: start the servers (data in DIR, default ROOT/.devstack) and the
-                      four services, submit FILE (default examples/debian-12-qemu.yaml), follow it
+                      four services, submit FILE (default examples/debian-12-minimal.yaml), follow it
                       to a published pack and print the results; then serve until Ctrl-C, or with
                       --once stop and exit 0 if every build published its pack (1 otherwise)
                   up --data-dir DIR [--root DIR] [--services NAME,...] [--build-workers N]

@@ -27,7 +27,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 final class RunCommand {
 
-    static final String DEFAULT_SPEC = "examples/debian-12-qemu.yaml";
+    /** A bootable Debian from the default mirror, boot-tested: what a newcomer should see first. */
+    static final String DEFAULT_SPEC = "examples/debian-12-minimal.yaml";
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
     private static final Set<String> TERMINAL_STATES = Set.of("PUBLISHED", "REUSED", "FAILED", "CANCELLED");
     /** The main job acts as the local stack's operator: an admin token, valid for the run. */

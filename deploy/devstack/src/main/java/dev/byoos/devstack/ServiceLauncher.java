@@ -160,6 +160,8 @@ public final class ServiceLauncher implements AutoCloseable {
                         LocalTokens.in(authDirectory(dataDir)), LocalSigningKeys.in(signingDirectory(dataDir))));
                 builder.environment().put("BYOOS_KUBERNETES_MIRROR", mirror);
                 if (service == Service.SPEC_SERVICE) {
+                    // Debian or Ubuntu specs without a base bootstrap from this machine's own mirror, unless the operator set one.
+                    DefaultMirrors.environment().forEach(builder.environment()::putIfAbsent);
                     // The pipeline page's dependency strip polls the other services' readiness.
                     for (Service other : services) {
                         if (other != Service.SPEC_SERVICE) {

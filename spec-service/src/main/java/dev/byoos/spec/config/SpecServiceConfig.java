@@ -18,6 +18,20 @@ public interface SpecServiceConfig {
     java.util.Optional<java.util.List<String>> allowedHosts();
 
     /**
+     * The mirror a Debian or Ubuntu spec without {@code os.base} bootstraps its release's suite from,
+     * per distribution (an http(s) archive URL, validation's DefaultBases). Unset: such specs must
+     * name a base. No public mirror is written into the factory; the devstack fills these from its
+     * machine's apt sources.
+     */
+    DefaultMirrors defaultMirrors();
+
+    interface DefaultMirrors {
+        java.util.Optional<String> debian();
+
+        java.util.Optional<String> ubuntu();
+    }
+
+    /**
      * Webhook sources by name ({@code POST /api/v1/hooks/<name>}), each with its shared secret and
      * the teams whose specs it may rebuild. No sources are configured by default.
      */

@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * The rules of {@code /spec/os} and {@code /spec/imageType}: which distributions a base kind and a
- * FIPS image fit, where bases come from, and which base kinds this installation can build from.
+ * FIPS image fit, where bases come from, which base kinds this installation can build from, and
+ * whether a spec without a base gets a default one ({@link DefaultBases}).
  */
 final class OsRules implements SpecRule {
 
@@ -17,9 +18,11 @@ final class OsRules implements SpecRule {
     private static final String BASE = "/spec/os/base";
 
     private final HostRules hosts;
+    private final DefaultBases defaults;
 
-    OsRules(HostRules hosts) {
+    OsRules(HostRules hosts, DefaultBases defaults) {
         this.hosts = hosts;
+        this.defaults = defaults;
     }
 
     @Override
@@ -28,6 +31,10 @@ final class OsRules implements SpecRule {
         if ("fips".equals(spec.text("/spec/imageType")) && os != null && !FIPS_OS.contains(os)) {
             violations.add("/spec/imageType", Violation.NOT_ALLOWED, os + " has no FIPS 140-validated modules; "
                     + "fips images are for " + sorted(FIPS_OS));
+        }
+        String version = spec.text("/spec/os/version");
+        if (spec.node(BASE) == null && os != null && version != null && defaults.base(os, version).isEmpty()) {
+            violations.add(BASE, Violation.REQUIRED, defaults.whyNone(os, version));
         }
         List<String> kinds = spec.fieldNames(BASE);
         if (kinds.size() != 1) {

@@ -14,16 +14,19 @@ import dev.byoos.spec.model.ImageSpec;
 
 /**
  * Turns an accepted document into an {@link ImageSpec}, filling in every default: the one place a
- * spec's defaults live (formats and builders per cloud, component versions from the support
- * matrix, file modes and owners, script timeouts, the vSphere template name). Only documents the
- * schema and the rules accepted reach it, so every value read here is present and well-formed.
+ * spec's defaults live (the base of a Debian or Ubuntu spec without one, formats and builders per
+ * cloud, component versions from the support matrix, file modes and owners, script timeouts, the
+ * vSphere template name, the pack's display name). Only documents the schema and the rules
+ * accepted reach it, so every value read here is present and well-formed.
  */
 final class SpecMapping {
 
     private final KubernetesSupportMatrix matrix;
+    private final DefaultBases defaultBases;
 
-    SpecMapping(KubernetesSupportMatrix matrix) {
+    SpecMapping(KubernetesSupportMatrix matrix, DefaultBases defaultBases) {
         this.matrix = matrix;
+        this.defaultBases = defaultBases;
     }
 
     ImageSpec imageSpec(JsonNode root) {
@@ -51,8 +54,13 @@ final class SpecMapping {
                 text(node, "description"));
     }
 
-    private static ImageSpec.OperatingSystem os(JsonNode node) {
+    /** A Debian or Ubuntu spec without a base gets its default one (OsRules refused the others). */
+    private ImageSpec.OperatingSystem os(JsonNode node) {
         JsonNode base = node.get("base");
+        if (base == null || base.isNull()) {
+            return new ImageSpec.OperatingSystem(text(node, "name"), text(node, "version"), new ImageSpec.Base(null,
+                    defaultBases.base(text(node, "name"), text(node, "version")).orElseThrow(), null, null));
+        }
         JsonNode debootstrap = base.get("debootstrap");
         JsonNode tarball = base.get("tarball");
         JsonNode image = base.get("image");
@@ -109,8 +117,8 @@ final class SpecMapping {
     }
 
     private static ImageSpec.Pack pack(JsonNode node) {
-        return new ImageSpec.Pack(text(node, "name"), text(node, "version"), text(node, "displayName"),
-                text(node, "versionPolicy"));
+        return new ImageSpec.Pack(text(node, "name"), text(node, "version"),
+                textOr(node, "displayName", text(node, "name")), text(node, "versionPolicy"));
     }
 
     /** Four octal digits, as the worker's chmod and the stored spec expect. */

@@ -2,7 +2,9 @@ package dev.byoos.spec.validation;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -12,6 +14,7 @@ import jakarta.inject.Inject;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
+import io.quarkus.runtime.Startup;
 
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.model.ImageSpec;
@@ -24,6 +27,7 @@ import dev.byoos.spec.model.ImageSpec;
  * a typo must never be ignored.
  */
 @ApplicationScoped
+@Startup // built at startup, so a malformed byoos.spec.default-mirrors setting stops the service at once
 public class SpecValidator {
 
     /** Codes that make a value unusable: the rules do not reason from it. */
@@ -42,7 +46,7 @@ public class SpecValidator {
     @Inject
     public SpecValidator(SpecServiceConfig config, KubernetesSupportMatrix matrix) {
         this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
-                config.imageBuilder().enabled(), matrix);
+                config.imageBuilder().enabled(), matrix, defaultBases(config.defaultMirrors()));
     }
 
     SpecValidator(HostPolicy hosts, Clock clock) {
@@ -51,13 +55,29 @@ public class SpecValidator {
 
     /** @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted) */
     SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder) {
-        this(hosts, clock, imageBuilder, KubernetesSupportMatrix.load());
+        this(hosts, clock, imageBuilder, DefaultBases.none());
     }
 
-    private SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder, KubernetesSupportMatrix matrix) {
-        this.rules = List.of(new OsRules(new HostRules(hosts)), new KubernetesRules(matrix),
+    /**
+     * @param imageBuilder whether the workers run the image-builder executor (cloud builds accepted)
+     * @param defaults     the base Debian and Ubuntu specs without one get
+     */
+    SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder, DefaultBases defaults) {
+        this(hosts, clock, imageBuilder, KubernetesSupportMatrix.load(), defaults);
+    }
+
+    private SpecValidator(HostPolicy hosts, Clock clock, boolean imageBuilder, KubernetesSupportMatrix matrix,
+            DefaultBases defaults) {
+        this.rules = List.of(new OsRules(new HostRules(hosts), defaults), new KubernetesRules(matrix),
                 new TargetRules(imageBuilder), new CustomizationRules(clock), new UpdateRules());
-        this.mapping = new SpecMapping(matrix);
+        this.mapping = new SpecMapping(matrix, defaults);
+    }
+
+    private static DefaultBases defaultBases(SpecServiceConfig.DefaultMirrors mirrors) {
+        Map<String, String> configured = new HashMap<>();
+        mirrors.debian().ifPresent(mirror -> configured.put("debian", mirror));
+        mirrors.ubuntu().ifPresent(mirror -> configured.put("ubuntu", mirror));
+        return new DefaultBases(configured);
     }
 
     /** @throws SpecRejectedException with every violation, in document order, when the spec is not acceptable */

@@ -487,6 +487,13 @@ class SpecPipelineTest {
                 .body("valid", equalTo(true))
                 .body("spec.spec.kubernetes.containerd", equalTo("1.7.13"))
                 .body("spec.spec.targets[0].format", equalTo("qcow2"));
+        // A spec without base or display name: the dry run shows the ones it would be stored with.
+        given().contentType("application/yaml").body(Files.readAllBytes(Path.of("..", "examples", "debian-12-tiny.yaml")))
+                .when().post("/api/v1/specs/validate").then()
+                .statusCode(200)
+                .body("spec.spec.os.base.debootstrap.suite", equalTo("bookworm"))
+                .body("spec.spec.os.base.debootstrap.mirror", equalTo("http://127.0.0.1:9/debian")) // %test's default
+                .body("spec.spec.pack.displayName", equalTo("byoos-debian-12-tiny"));
         given().contentType("application/yaml").body("kind: Nope\n".getBytes(StandardCharsets.UTF_8))
                 .when().post("/api/v1/specs/validate").then()
                 .statusCode(400)

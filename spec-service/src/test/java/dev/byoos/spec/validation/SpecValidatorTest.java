@@ -51,6 +51,27 @@ class SpecValidatorTest {
                 displayName: Debian (BYOOS)
             """;
 
+    /** A default Debian mirror as the devstack sets it from its machine's apt sources; never contacted here. */
+    static final String DEFAULT_DEBIAN_MIRROR = "http://debian-mirror.invalid/debian";
+
+    /** A validator of an installation with default mirrors, as the devstack runs it. */
+    static SpecValidator withDefaultMirrors() {
+        return new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), java.time.Clock.systemUTC(), false,
+                new DefaultBases(java.util.Map.of("debian", DEFAULT_DEBIAN_MIRROR,
+                        "ubuntu", "https://ubuntu-mirror.invalid/ubuntu")));
+    }
+
+    /** The least a Debian spec says: no base, no display name (examples/debian-12-tiny.yaml). */
+    static final Path TEN_LINES = Path.of("..", "examples", "debian-12-tiny.yaml");
+
+    private static String tenLines() {
+        try {
+            return Files.readString(TEN_LINES);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private ImageSpec validate(String yaml) {
         return validator.validate(parser.parse(yaml.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML));
     }
@@ -64,6 +85,53 @@ class SpecValidatorTest {
         ImageSpec spec = validate(VALID);
         assertEquals("qcow2", spec.spec().targets().get(0).format(), "qemu defaults to qcow2");
         assertEquals("0644", spec.spec().customizations().files().get(0).mode(), "files default to 0644");
+    }
+
+    @Test
+    void aTenLineDebianSpecGetsDebootstrapFromTheDefaultMirrorAndItsPackNameAsDisplayName() {
+        ImageSpec spec = withDefaultMirrors().validate(parser.parse(tenLines().getBytes(StandardCharsets.UTF_8),
+                SpecParser.Format.YAML));
+        assertEquals(new ImageSpec.Base(null, new BuildRequested.Debootstrap("bookworm", DEFAULT_DEBIAN_MIRROR), null,
+                null), spec.spec().os().base());
+        assertEquals("byoos-debian-12-tiny", spec.spec().pack().displayName());
+        // The stored form carries both, so a later change of the default mirror changes no stored spec.
+        String stored = dev.byoos.spec.service.CanonicalSpecs.canonicalJson(spec);
+        assertTrue(stored.contains("\"debootstrap\":{\"mirror\":\"" + DEFAULT_DEBIAN_MIRROR + "\",\"suite\":\"bookworm\"}"),
+                stored);
+        assertTrue(stored.contains("\"displayName\":\"byoos-debian-12-tiny\""), stored);
+        // Each release its own suite, each distribution its own mirror.
+        ImageSpec noble = withDefaultMirrors().validate(parser.parse(tenLines().replace("name: debian, version: \"12\"",
+                "name: ubuntu, version: \"24.04\"").getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML));
+        assertEquals(new BuildRequested.Debootstrap("noble", "https://ubuntu-mirror.invalid/ubuntu"),
+                noble.spec().os().base().debootstrap());
+    }
+
+    @Test
+    void aSpecWithoutABaseIsRefusedAtTheBaseWhereNoDefaultFits() {
+        // No default mirror configured (the default validator): the violation names the setting.
+        List<Violation> unconfigured = violations(tenLines());
+        assertEquals(1, unconfigured.size(), unconfigured::toString);
+        assertEquals("/spec/os/base", unconfigured.get(0).pointer());
+        assertEquals(Violation.REQUIRED, unconfigured.get(0).code());
+        assertTrue(unconfigured.get(0).message().contains("byoos.spec.default-mirrors.debian"), unconfigured::toString);
+        // Other distributions, and releases debootstrap is not set up for, still name their base.
+        for (String os : List.of("name: rockylinux, version: \"9\"", "name: debian, version: \"10\"")) {
+            List<Violation> refused = assertThrows(SpecRejectedException.class, () -> withDefaultMirrors().validate(
+                    parser.parse(tenLines().replace("name: debian, version: \"12\"", os).getBytes(StandardCharsets.UTF_8),
+                            SpecParser.Format.YAML))).violations();
+            assertEquals(List.of("/spec/os/base"), refused.stream().map(Violation::pointer).toList(), os);
+            assertEquals(Violation.REQUIRED, refused.get(0).code());
+        }
+    }
+
+    @Test
+    void aDefaultMirrorMustBeAnHttpUrlWithoutCredentials() {
+        for (String mirror : List.of("ftp://mirror.invalid/debian", "https://u:p@mirror.invalid/debian", "mirror")) {
+            assertThrows(IllegalArgumentException.class, () -> new DefaultBases(java.util.Map.of("debian", mirror)),
+                    mirror);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> new DefaultBases(java.util.Map.of("rockylinux", "https://mirror.invalid/rocky")));
     }
 
     @Test
@@ -81,7 +149,7 @@ class SpecValidatorTest {
             assertTrue(specs.size() >= 2, "examples/ holds the example specs");
             for (Path file : specs) {
                 var format = file.toString().endsWith(".json") ? SpecParser.Format.JSON : SpecParser.Format.YAML;
-                validator.validate(parser.parse(Files.readAllBytes(file), format));
+                withDefaultMirrors().validate(parser.parse(Files.readAllBytes(file), format));
             }
         }
     }
