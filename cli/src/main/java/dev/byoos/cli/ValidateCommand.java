@@ -50,6 +50,11 @@ class ValidateCommand extends CliCommand {
             JsonNode metadata = validated.path("spec").path("metadata");
             output.line(file + ": valid (" + metadata.path("team").asText() + "/" + metadata.path("name").asText() + ", "
                     + validated.path("spec").path("spec").path("targets").size() + " target(s))");
+            if (validated.path("spec").path("spec").path("os").path("base").path("debootstrap").path("mirror").asText()
+                    .startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR)) {
+                output.line("  base: debootstrap from the server's default mirror (not known offline; "
+                        + "validate --online shows it)");
+            }
         }
         return ExitCodes.OK;
     }
@@ -57,7 +62,7 @@ class ValidateCommand extends CliCommand {
     /** The server's parser and validator, run here: the same verdict, violation for violation. */
     private JsonNode offline(SpecFiles document) {
         try {
-            ImageSpec accepted = new SpecValidator().validate(new SpecParser().parse(document.content(),
+            ImageSpec accepted = SpecValidator.offline().validate(new SpecParser().parse(document.content(),
                     document.json() ? SpecParser.Format.JSON : SpecParser.Format.YAML));
             ObjectNode result = Api.JSON.createObjectNode();
             result.put("valid", true);

@@ -56,4 +56,17 @@ class ValidateCommandTest {
         assertTrue(result.path("valid").asBoolean());
         assertEquals("debian-12-node", result.path("spec").path("metadata").path("name").asText());
     }
+
+    @Test
+    void aSpecWithoutABaseIsValidOfflineAndSaysTheServerPicksItsMirror() throws Exception {
+        StubFactory.Run text = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-tiny.yaml");
+        StubFactory.Run json = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-tiny.yaml",
+                "--output", "json");
+
+        assertEquals(ExitCodes.OK, text.exitCode(), text.err());
+        assertTrue(text.out().contains("base: debootstrap from the server's default mirror"), text.out());
+        JsonNode base = Api.JSON.readTree(json.out()).path("spec").path("spec").path("os").path("base");
+        assertEquals("bookworm", base.path("debootstrap").path("suite").asText(), base.toString());
+        assertTrue(base.path("debootstrap").path("mirror").asText().endsWith(".invalid/debian"), base.toString());
+    }
 }

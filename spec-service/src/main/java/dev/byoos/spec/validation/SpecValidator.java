@@ -43,6 +43,23 @@ public class SpecValidator {
         this(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), Clock.systemUTC());
     }
 
+    /** Where {@link #offline()} puts the base the server would fill in from its own default mirror. */
+    public static final String OFFLINE_DEFAULT_MIRROR = "https://installation-default-mirror.invalid/";
+
+    /**
+     * A validator for tools that run without the server (the CLI's offline {@code validate}): the
+     * default host allow-list, and for a Debian or Ubuntu spec without a base the suite the server
+     * would pick from a placeholder mirror ({@link #OFFLINE_DEFAULT_MIRROR} + the distribution), as
+     * the installation's default mirror cannot be known offline. The placeholder's {@code .invalid}
+     * name never resolves, so it cannot be mistaken for a real mirror.
+     */
+    public static SpecValidator offline() {
+        Map<String, String> placeholders = new HashMap<>();
+        DefaultBases.SUITES.keySet().forEach(os -> placeholders.put(os, OFFLINE_DEFAULT_MIRROR + os));
+        return new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), Clock.systemUTC(), false,
+                new DefaultBases(placeholders));
+    }
+
     @Inject
     public SpecValidator(SpecServiceConfig config, KubernetesSupportMatrix matrix) {
         this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
