@@ -20,6 +20,7 @@ import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.base.DownloadTrust;
+import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.cache.ImageCache;
@@ -49,8 +50,11 @@ public class BuilderProducer {
 
     @Produces
     @Singleton
-    DebootstrapBases debootstrapBases(WorkerConfig config) {
-        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()));
+    DebootstrapBases debootstrapBases(WorkerConfig config, TlsConfigurationRegistry tls) {
+        WorkerConfig.Downloads downloads = config.downloads();
+        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
+                new SuiteReleases(new SuiteReleases.Settings(downloadTls(tls), Optional.empty(),
+                        SuiteReleases.DEFAULT_MAX_BYTES, downloads.connectTimeout(), downloads.readTimeout())));
     }
 
     @Produces
