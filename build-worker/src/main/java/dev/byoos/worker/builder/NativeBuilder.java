@@ -172,7 +172,8 @@ public final class NativeBuilder implements Builder {
         Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
         // A debootstrap base's suite is read from its mirror once: the key and the tree agree on it.
         Optional<DebootstrapBases.Suite> suite = Optional.ofNullable(request.base().debootstrap())
-                .map(debootstrap -> debootstrapBases().resolve(debootstrap, log, cancellation));
+                .map(debootstrap -> debootstrapBases().resolve(debootstrap, request.build().os().name(), log,
+                        cancellation));
         BuildInputs inputs = BuildInputs.of(request, baseInputs(request.base(), suite), kubernetes,
                 builderVersion + " " + ID, bootTest.enabled());
         Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir, log);

@@ -107,7 +107,7 @@ class BootableImageTest {
 
         assertFalse(log.toString().contains("$ debootstrap"), "debootstrap ran again: " + log);
         DebootstrapBases.Suite bookworm = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS)
-                .resolve(BOOKWORM, new BuildLog(), new BuildCancellation());
+                .resolve(BOOKWORM, "debian", new BuildLog(), new BuildCancellation());
         assertTrue(log.toString().contains(bookworm.key() + " (bookworm from " + TestBases.DEBIAN_MIRROR + ", Release "
                 + bookworm.release().sha256() + "): cached"), log.toString());
         assertEquals(BootSmokeTest.SKIPPED, second.bootTest().result());
@@ -147,7 +147,7 @@ class BootableImageTest {
     void aDiskThatCannotBootFailsTheBuildWithTheLastConsoleLines() throws IOException {
         // An initrd that is not one: the kernel cannot load the virtio disk driver and panics.
         DebootstrapBases bases = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS);
-        Path base = bases.checkout(bases.resolve(BOOKWORM, log, new BuildCancellation()), workDir,
+        Path base = bases.checkout(bases.resolve(BOOKWORM, "debian", log, new BuildCancellation()), workDir,
                 new CommandRunner(log, new BuildCancellation()), log, new BuildCancellation()).root();
         String initrd;
         try (Stream<Path> boot = Files.list(base.resolve("boot"))) {

@@ -67,7 +67,7 @@ class SandboxedPackagesTest {
 
     private RootFilesystem bookworm() {
         DebootstrapBases bases = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, List.of(mirrorHost));
-        return bases.checkout(bases.resolve(BootableImageTest.BOOKWORM, log, cancellation), workDir, commands, log,
+        return bases.checkout(bases.resolve(BootableImageTest.BOOKWORM, "debian", log, cancellation), workDir, commands, log,
                 cancellation);
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Map;
 import java.util.Optional;
 
 import dev.byoos.worker.builder.base.DebootstrapBases;
@@ -14,6 +15,7 @@ import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 
@@ -66,7 +68,7 @@ public final class TestBases {
     /** Copies the example bases and adds the busybox and dpkg bases: a bases directory for the worker. */
     /** debootstrap bases in {@code cacheDir} from {@code mirrorHosts}, their Release files read with {@link #RELEASES}. */
     public static DebootstrapBases debootstrapBases(Path cacheDir, Collection<String> mirrorHosts) {
-        return new DebootstrapBases(cacheDir, mirrorHosts, new SuiteReleases(RELEASES));
+        return new DebootstrapBases(cacheDir, mirrorHosts, new SuiteReleases(RELEASES), PackageNetwork.direct(), Map.of());
     }
 
     public static Path catalog(Path basesDir) {

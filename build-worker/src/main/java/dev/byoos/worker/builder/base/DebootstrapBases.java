@@ -1,17 +1,21 @@
 package dev.byoos.worker.builder.base;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
@@ -48,26 +52,45 @@ public final class DebootstrapBases {
     private static final Pattern SUITE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
     private static final Duration DEBOOTSTRAP_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(5);
+    private static final String WGETRC = "debootstrap.wgetrc";
+    private static final String CA_BUNDLE = "debootstrap-ca.pem";
 
     private final BaseCache cache;
     private final AllowedHosts allowedMirrorHosts;
     private final SuiteReleases releases;
+    private final PackageNetwork network;
+    private final Map<String, String> mirrors;
 
-    public DebootstrapBases(Path cacheDir, Collection<String> allowedMirrorHosts, SuiteReleases releases) {
+    /**
+     * @param network how debootstrap reaches the mirror (proxy) and which extra CAs it trusts
+     * @param mirrors the mirror that replaces a spec's, by distribution ({@code byoos.worker.packages.mirrors})
+     */
+    public DebootstrapBases(Path cacheDir, Collection<String> allowedMirrorHosts, SuiteReleases releases,
+            PackageNetwork network, Map<String, String> mirrors) {
         this.cache = new BaseCache(cacheDir);
         this.allowedMirrorHosts = new AllowedHosts(allowedMirrorHosts);
         this.releases = releases;
+        this.network = network;
+        this.mirrors = Map.copyOf(mirrors);
     }
 
     /**
-     * Reads the suite's current Release file from the mirror: what the base's key is made of.
+     * Reads the suite's current Release file from the mirror: what the base's key is made of. The
+     * mirror is the spec's, or the one this worker uses for {@code os} instead.
      *
+     * @param os the spec's operating system name ({@code debian}, {@code ubuntu})
      * @throws BuildException BAD_INPUT HOST_NOT_ALLOWED, INVALID_MIRROR, INVALID_SUITE, SUITE_NOT_FOUND,
      *                        RELEASE_REFUSED or RELEASE_TOO_LARGE; INFRASTRUCTURE DEBOOTSTRAP_FAILED
      *                        when the mirror cannot be reached
      */
-    public Suite resolve(BuildRequested.Debootstrap base, BuildLog log, BuildCancellation cancellation) {
+    public Suite resolve(BuildRequested.Debootstrap base, String os, BuildLog log, BuildCancellation cancellation) {
         String mirror = checkedMirror(base.mirror());
+        String replacement = mirrors.get(os);
+        if (replacement != null) {
+            log.line("debootstrap mirror " + mirror + " replaced by " + checkedMirror(replacement)
+                    + " (byoos.worker.packages.mirrors." + os + ")");
+            mirror = checkedMirror(replacement);
+        }
         if (!SUITE.matcher(base.suite()).matches()) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "INVALID_SUITE",
                     "'" + base.suite() + "' is not a Debian or Ubuntu suite name", null);
@@ -103,6 +126,29 @@ public final class DebootstrapBases {
                 + "\nvariant=" + VARIANT + "\npackages=" + String.join(",", BOOT_PACKAGES) + "\n");
     }
 
+    /**
+     * debootstrap's downloads (wget, on the worker) through the organisation's proxy and trusting
+     * its CAs: {@code env} and the variables, or nothing when neither is set. The CA bundle and wget's
+     * configuration go beside the tree in the partial entry, and are removed before it is kept.
+     */
+    private List<String> environment(String mirrorHost, Path partial) throws IOException {
+        List<String> variables = new ArrayList<>();
+        network.proxyFor(mirrorHost).ifPresent(proxy -> {
+            String url = "http://" + proxy.getHostString() + ":" + proxy.getPort();
+            variables.addAll(List.of("http_proxy=" + url, "https_proxy=" + url));
+        });
+        if (network.hasCaCertificates()) {
+            Path bundle = Files.writeString(partial.resolve(CA_BUNDLE), network.trustBundle());
+            Path wgetrc = Files.writeString(partial.resolve(WGETRC), "ca_certificate = " + bundle + "\n");
+            variables.add("WGETRC=" + wgetrc);
+        }
+        if (variables.isEmpty()) {
+            return List.of();
+        }
+        variables.add(0, "env");
+        return variables;
+    }
+
     /** @return the mirror URL without a trailing slash, so equal mirrors share a key */
     private String checkedMirror(String mirror) {
         allowedMirrorHosts.checkedUrl(mirror, Set.of("http", "https"), "INVALID_MIRROR", "mirror");
@@ -112,8 +158,10 @@ public final class DebootstrapBases {
     private void make(Suite suite, Path partial, Path workDir, CommandRunner commands) throws IOException {
         Path root = partial.resolve("rootfs");
         try {
-            commands.run(DEBOOTSTRAP_TIMEOUT, workDir, null, "debootstrap", "--variant=" + VARIANT,
-                    "--include=" + String.join(",", BOOT_PACKAGES), suite.suite(), root.toString(), suite.mirror());
+            List<String> command = new ArrayList<>(environment(URI.create(suite.mirror()).getHost(), partial));
+            command.addAll(List.of("debootstrap", "--variant=" + VARIANT, "--include=" + String.join(",", BOOT_PACKAGES),
+                    suite.suite(), root.toString(), suite.mirror()));
+            commands.run(DEBOOTSTRAP_TIMEOUT, workDir, null, command.toArray(String[]::new));
         } catch (BuildException e) {
             if (!"TOOL_FAILED".equals(e.code())) {
                 throw e;
@@ -121,6 +169,8 @@ public final class DebootstrapBases {
             // Mostly an unreachable or inconsistent mirror: worth retrying later.
             throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "DEBOOTSTRAP_FAILED", e.getMessage(), e);
         }
+        Files.deleteIfExists(partial.resolve(WGETRC));
+        Files.deleteIfExists(partial.resolve(CA_BUNDLE));
         // The downloaded packages are ~100 MB every build would copy for nothing.
         commands.run(TOOL_TIMEOUT, workDir, null, "chroot", root.toString(), "apt-get", "clean");
         // debootstrap copies the worker's host name into the tree.

@@ -33,6 +33,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.process.BuildCancellation;
 
@@ -180,11 +181,30 @@ class DebootstrapReleaseTest {
     @Test
     void aMirrorOnAHostTheWorkerDoesNotAllowIsNotAsked() {
         serve(IN_RELEASE, BOOKWORM_RELEASE);
-        DebootstrapBases bases = new DebootstrapBases(cacheDir, List.of("mirror.invalid"), new SuiteReleases(settings()));
+        DebootstrapBases bases = new DebootstrapBases(cacheDir, List.of("mirror.invalid"), new SuiteReleases(settings()),
+                PackageNetwork.direct(), Map.of());
 
         assertFailure(BuildException.Kind.BAD_INPUT, "HOST_NOT_ALLOWED", () -> bases.resolve(
-                new BuildRequested.Debootstrap("bookworm", mirrorUrl() + "/debian"), log, new BuildCancellation()));
+                new BuildRequested.Debootstrap("bookworm", mirrorUrl() + "/debian"), "debian", log, new BuildCancellation()));
         assertFalse(requests.containsKey(IN_RELEASE));
+    }
+
+    @Test
+    void theWorkersMirrorForTheDistributionReplacesTheSpecsAndIsWhatTheKeyNames() {
+        serve("/organisation/dists/bookworm/InRelease", BOOKWORM_RELEASE);
+        DebootstrapBases bases = new DebootstrapBases(cacheDir, List.of("127.0.0.1", "localhost"),
+                new SuiteReleases(settings()), PackageNetwork.direct(),
+                Map.of("debian", mirrorUrl() + "/organisation"));
+
+        DebootstrapBases.Suite suite = bases.resolve(new BuildRequested.Debootstrap("bookworm", "http://localhost:"
+                + mirror.getAddress().getPort() + "/debian"), "debian", log, new BuildCancellation());
+
+        assertEquals(mirrorUrl() + "/organisation", suite.mirror());
+        assertEquals(DebootstrapBases.key("bookworm", mirrorUrl() + "/organisation", Sha256.of(BOOKWORM_RELEASE)),
+                suite.key());
+        assertFalse(requests.containsKey(IN_RELEASE), "the spec's mirror was asked");
+        assertTrue(log.toString().contains("replaced by " + mirrorUrl() + "/organisation"
+                + " (byoos.worker.packages.mirrors.debian)"), log.toString());
     }
 
     private DebootstrapBases.Suite resolve() {
@@ -192,8 +212,9 @@ class DebootstrapReleaseTest {
     }
 
     private DebootstrapBases.Suite resolve(String mirrorUrl, SuiteReleases.Settings settings) {
-        return new DebootstrapBases(cacheDir, List.of("127.0.0.1"), new SuiteReleases(settings))
-                .resolve(new BuildRequested.Debootstrap("bookworm", mirrorUrl), log, new BuildCancellation());
+        return new DebootstrapBases(cacheDir, List.of("127.0.0.1"), new SuiteReleases(settings), PackageNetwork.direct(),
+                Map.of())
+                .resolve(new BuildRequested.Debootstrap("bookworm", mirrorUrl), "debian", log, new BuildCancellation());
     }
 
     private static SuiteReleases.Settings settings() {
