@@ -11,6 +11,7 @@ import java.util.Optional;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.EventJson;
+import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.format.OciImageFormat;
@@ -25,7 +26,7 @@ import dev.byoos.worker.builder.rootfs.RootFilesystem;
  * and the target they make the image's content key, under which {@link ImageCache} keeps the
  * finished image.
  *
- * @param inputs   the base first, then the layers in the order they are applied (the Kubernetes
+ * @param inputs   the base first (a debootstrap base followed by its suite's Release file), then the layers in the order they are applied (the Kubernetes
  *                 layer followed by each of its release artifacts), then the source date epoch
  *                 ({@code source-date-epoch:<seconds>}, its sha256 that of the decimal seconds): the
  *                 one time of every file and timestamp in the image
@@ -68,14 +69,13 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
 
     /**
      * @param base           the base, already hashed ({@link #localBase}, {@link #debootstrapBase},
-     *                       {@link #tarballBase})
+     *                       {@link #tarballBase}): one input, or a debootstrap base and its Release file
      * @param builderVersion the worker's version and the builder's id: a new worker never serves an older one's images
      * @param bootTested     whether the boot test is on: a cached image keeps the boot outcome it was built with
      */
-    public static BuildInputs of(BuildRequested request, BuildCompleted.Input base,
+    public static BuildInputs of(BuildRequested request, List<BuildCompleted.Input> base,
             Optional<KubernetesComponentSource.Components> kubernetes, String builderVersion, boolean bootTested) {
-        List<BuildCompleted.Input> inputs = new ArrayList<>();
-        inputs.add(base);
+        List<BuildCompleted.Input> inputs = new ArrayList<>(base);
         layers(request, kubernetes).forEach((name, content) -> {
             inputs.add(new BuildCompleted.Input("layer:" + name, Sha256.of(EventJson.write(content)), null));
             if ("kubernetes-components".equals(name)) {
@@ -152,9 +152,15 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
         return layer;
     }
 
-    /** A debootstrap base is known by its cache key: what it is made from, not its (unreproducible) bytes. */
-    static BuildCompleted.Input debootstrapBase(BuildRequested.Debootstrap base, String cacheKey) {
-        return new BuildCompleted.Input("base:debootstrap/" + base.suite(), cacheKey, base.mirror());
+    /**
+     * A debootstrap base is known by its cache key: what it is made from, not its (unreproducible)
+     * bytes. The suite's Release file it was made after is an input of its own, so the provenance
+     * names the state of the suite.
+     */
+    static List<BuildCompleted.Input> debootstrapBase(DebootstrapBases.Suite suite) {
+        return List.of(new BuildCompleted.Input("base:debootstrap/" + suite.suite(), suite.key(), suite.mirror()),
+                new BuildCompleted.Input("base:debootstrap/" + suite.suite() + "/release", suite.release().sha256(),
+                        suite.release().url()));
     }
 
     /** A tarball base is known by its pinned digest: the worker refuses any archive with another. */

@@ -170,8 +170,12 @@ public final class NativeBuilder implements Builder {
         List<BuildCompleted.CloudImage> cloudImages = format.cloudImages(request);
         // Fetched first: the artifacts' hashes are part of the image key.
         Optional<KubernetesComponentSource.Components> kubernetes = kubernetesComponents.fetch(request.kubernetes(), log);
-        BuildInputs inputs = BuildInputs.of(request, baseInput(request.base()), kubernetes, builderVersion + " " + ID,
-                bootTest.enabled());
+        // A debootstrap base's suite is read from its mirror once: the key and the tree agree on it.
+        Optional<DebootstrapBases.Suite> suite = Optional.ofNullable(request.base().debootstrap())
+                .map(debootstrap -> debootstrapBases().resolve(debootstrap, request.build().os().name(), log,
+                        cancellation));
+        BuildInputs inputs = BuildInputs.of(request, baseInputs(request.base(), suite), kubernetes,
+                builderVersion + " " + ID, bootTest.enabled());
         Optional<ImageCache.Hit> cached = cache.lookup(inputs.imageKey(), workDir, log);
         if (cached.isPresent()) {
             ImageCache.Hit hit = cached.get();
@@ -197,7 +201,8 @@ public final class NativeBuilder implements Builder {
                 sbom = cachedTree.get().sbom();
             } else {
                 log.line("tree cache: " + (trees.enabled() ? "miss " : "off, key ") + inputs.treeKey());
-                rootfs = customizedTree(request, kubernetes, inputs, workDir, commands, log, cancellation, pending);
+                rootfs = customizedTree(request, suite, kubernetes, inputs, workDir, commands, log, cancellation,
+                        pending);
                 sbom = workDir.resolve(SBOM_FILE);
             }
             BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
@@ -220,7 +225,7 @@ public final class NativeBuilder implements Builder {
      * (into {@code pending}: kept once the build succeeds), and
      * taken from the {@link TreeCache} when only later layers changed.
      */
-    private RootFilesystem customizedTree(BuildRequested request,
+    private RootFilesystem customizedTree(BuildRequested request, Optional<DebootstrapBases.Suite> suite,
             Optional<KubernetesComponentSource.Components> kubernetes, BuildInputs inputs, Path workDir,
             CommandRunner commands, BuildLog log, BuildCancellation cancellation, List<TreeCache.Pending> pending) {
         boolean keepInstalled = ImageCustomizer.installsSomethingSlow(request);
@@ -239,7 +244,7 @@ public final class NativeBuilder implements Builder {
             customizer = new ImageCustomizer(rootfs, commands, sandbox, log, cancellation);
         } else {
             log.phase("base", 5, "preparing the base root filesystem");
-            rootfs = baseTree(request.base(), workDir, commands, log, cancellation);
+            rootfs = baseTree(request.base(), suite, workDir, commands, log, cancellation);
             log.phase("layers", 25, "applying the spec's customization layers");
             customizer = new ImageCustomizer(rootfs, commands, sandbox, log, cancellation);
             installed = customizer.install(request, kubernetes);
@@ -332,16 +337,18 @@ public final class NativeBuilder implements Builder {
         }
     }
 
-    private BuildCompleted.Input baseInput(BuildRequested.BaseImage base) {
+    /** The base, and for a debootstrap base the suite's Release file it was made after. */
+    private List<BuildCompleted.Input> baseInputs(BuildRequested.BaseImage base,
+            Optional<DebootstrapBases.Suite> suite) {
         if (base.local() != null) {
-            return BuildInputs.localBase(basesDir, base.local());
+            return List.of(BuildInputs.localBase(basesDir, base.local()));
         }
         if (base.tarball() != null) {
             // Refused here already, so that not even a cached image is served for such a URL.
             tarballBases().check(base.tarball());
-            return BuildInputs.tarballBase(base.tarball());
+            return List.of(BuildInputs.tarballBase(base.tarball()));
         }
-        return BuildInputs.debootstrapBase(base.debootstrap(), debootstrapBases().contentKey(base.debootstrap()));
+        return BuildInputs.debootstrapBase(suite.orElseThrow());
     }
 
     private DebootstrapBases debootstrapBases() {
@@ -354,8 +361,8 @@ public final class NativeBuilder implements Builder {
                 "TARBALL_NOT_AVAILABLE", "this builder takes bases from its local catalog only", null));
     }
 
-    private RootFilesystem baseTree(BuildRequested.BaseImage base, Path workDir, CommandRunner commands, BuildLog log,
-            BuildCancellation cancellation) {
+    private RootFilesystem baseTree(BuildRequested.BaseImage base, Optional<DebootstrapBases.Suite> suite,
+            Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
         if (base.local() != null) {
             return RootFilesystem.unpack(basesDir, base.local(), workDir, commands);
         }
@@ -365,11 +372,8 @@ public final class NativeBuilder implements Builder {
             tarballBases().verify(base.tarball(), copy.root(), workDir, log);
             return copy;
         }
-        Path tree = debootstrapBases().obtain(base.debootstrap(), workDir, commands, log, cancellation);
-        RootFilesystem copy = RootFilesystem.copyOf(tree, base.debootstrap().suite(), workDir, commands);
         // The copy is checked, not the entry: what the build uses is what was verified.
-        debootstrapBases().verify(base.debootstrap(), copy.root(), workDir, log);
-        return copy;
+        return debootstrapBases().checkout(suite.orElseThrow(), workDir, commands, log, cancellation);
     }
 
     /** @return why this image is not boot-tested, or empty when it is */

@@ -1,8 +1,10 @@
 package dev.byoos.worker.config;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -36,6 +38,37 @@ public interface WorkerConfig {
 
     /** Downloads of tarball bases. */
     Downloads downloads();
+
+    /**
+     * How builds reach package mirrors from inside an organisation's network: debootstrap, the
+     * suite's Release file, and apt-get or dnf in the image (through the sandbox's proxy).
+     */
+    Packages packages();
+
+    interface Packages {
+
+        /**
+         * The organisation's HTTP proxy, {@code http://host:port} (no credentials): every connection
+         * to a mirror goes through it (CONNECT for https), except to the hosts in {@link #noProxy()}.
+         */
+        Optional<URI> proxy();
+
+        /** Mirror hosts reached directly although a proxy is set (exact names). */
+        Optional<List<String>> noProxy();
+
+        /**
+         * PEM files of CAs trusted, on top of the worker machine's own, while packages are downloaded:
+         * a TLS-intercepting proxy's, an internal mirror's. Never left in an image.
+         */
+        Optional<List<Path>> caCertificates();
+
+        /**
+         * A debootstrap mirror per distribution ({@code debian}, {@code ubuntu}: the spec's
+         * {@code os.name}) that replaces the one a spec names: where public mirrors cannot be reached,
+         * every base comes from the organisation's mirror. Its host must be allowed too.
+         */
+        Map<String, String> mirrors();
+    }
 
     interface Downloads {
 

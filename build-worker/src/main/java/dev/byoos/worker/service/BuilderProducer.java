@@ -1,6 +1,7 @@
 package dev.byoos.worker.service;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -20,10 +21,12 @@ import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.base.DownloadTrust;
+import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.cache.ImageCache;
 import dev.byoos.worker.builder.cache.TreeCache;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.imagebuilder.ImageBuilderExecutor;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
@@ -49,8 +52,25 @@ public class BuilderProducer {
 
     @Produces
     @Singleton
-    DebootstrapBases debootstrapBases(WorkerConfig config) {
-        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()));
+    DebootstrapBases debootstrapBases(WorkerConfig config, PackageNetwork network) {
+        WorkerConfig.Downloads downloads = config.downloads();
+        // The Release file comes from the same mirror as the packages: the same proxy, the same CAs.
+        Optional<SSLContext> tls = network.hasCaCertificates()
+                ? Optional.of(DownloadTrust.trustingAlso(network.trustStore()))
+                : Optional.empty();
+        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
+                new SuiteReleases(new SuiteReleases.Settings(tls, network.proxy().map(proxy -> network.proxySelector()),
+                        SuiteReleases.DEFAULT_MAX_BYTES, downloads.connectTimeout(), downloads.readTimeout())),
+                network, config.packages().mirrors());
+    }
+
+    /** {@code byoos.worker.packages.*}: refused at startup when the proxy or a CA file is not usable. */
+    @Produces
+    @Singleton
+    PackageNetwork packageNetwork(WorkerConfig config) {
+        WorkerConfig.Packages packages = config.packages();
+        return PackageNetwork.of(packages.proxy(), packages.noProxy().orElse(List.of()),
+                packages.caCertificates().orElse(List.of()));
     }
 
     @Produces
@@ -101,10 +121,10 @@ public class BuilderProducer {
     @Singleton
     NativeBuilder nativeBuilder(WorkerConfig config, DebootstrapBases debootstrap, TarballBases tarballs,
             BootSmokeTest bootTest, ImageCache images, TreeCache trees, KubernetesComponentSource kubernetes,
-            @ConfigProperty(name = "quarkus.application.version") String builderVersion) {
+            PackageNetwork network, @ConfigProperty(name = "quarkus.application.version") String builderVersion) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(config.basesDir().toAbsolutePath().normalize())
                 .withRemoteBases(debootstrap, tarballs).withBootTest(bootTest).withCaches(images, trees)
-                .withKubernetesComponents(kubernetes).withBuilderVersion(builderVersion).withSandbox(sandbox(config)));
+                .withKubernetesComponents(kubernetes).withBuilderVersion(builderVersion).withSandbox(sandbox(config, network)));
     }
 
     @Produces
@@ -124,10 +144,10 @@ public class BuilderProducer {
                 registry.basePath(), registry.username(), registry.password(), registry.caCertificate())));
     }
 
-    private static Sandbox sandbox(WorkerConfig config) {
+    private static Sandbox sandbox(WorkerConfig config, PackageNetwork network) {
         WorkerConfig.Sandbox limits = config.sandbox();
         return new Sandbox(new Sandbox.Settings(new SandboxLimits(limits.memoryBytes(), limits.processes(),
                 limits.cpuTime(), limits.fileBytes(), limits.outputBytes(), limits.treeBytes(), limits.treeFiles()),
-                Set.copyOf(AptSourceHosts.expand(config.allowedMirrorHosts()))));
+                Set.copyOf(AptSourceHosts.expand(config.allowedMirrorHosts())), network));
     }
 }

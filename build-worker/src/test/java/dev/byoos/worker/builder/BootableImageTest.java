@@ -62,7 +62,7 @@ class BootableImageTest {
 
     private NativeBuilder builder(BootSmokeTest.Settings boot) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(localBases)
-                .withRemoteBases(new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
+                .withRemoteBases(TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
                         new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withBootTest(new BootSmokeTest(boot)));
     }
@@ -106,8 +106,10 @@ class BootableImageTest {
                 Files.createDirectories(workDir.resolve("second")), log, new BuildCancellation());
 
         assertFalse(log.toString().contains("$ debootstrap"), "debootstrap ran again: " + log);
-        assertTrue(log.toString().contains(DebootstrapBases.key("bookworm", TestBases.DEBIAN_MIRROR) + " (bookworm from "
-                + TestBases.DEBIAN_MIRROR + "): cached"), log.toString());
+        DebootstrapBases.Suite bookworm = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS)
+                .resolve(BOOKWORM, "debian", new BuildLog(), new BuildCancellation());
+        assertTrue(log.toString().contains(bookworm.key() + " (bookworm from " + TestBases.DEBIAN_MIRROR + ", Release "
+                + bookworm.release().sha256() + "): cached"), log.toString());
         assertEquals(BootSmokeTest.SKIPPED, second.bootTest().result());
         assertEquals("disabled on this worker (byoos.worker.boot-test.enabled=false)", second.bootTest().detail());
     }
@@ -144,8 +146,9 @@ class BootableImageTest {
     @Test
     void aDiskThatCannotBootFailsTheBuildWithTheLastConsoleLines() throws IOException {
         // An initrd that is not one: the kernel cannot load the virtio disk driver and panics.
-        Path base = new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS).obtain(BOOKWORM, workDir,
-                new CommandRunner(log, new BuildCancellation()), log, new BuildCancellation());
+        DebootstrapBases bases = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS);
+        Path base = bases.checkout(bases.resolve(BOOKWORM, "debian", log, new BuildCancellation()), workDir,
+                new CommandRunner(log, new BuildCancellation()), log, new BuildCancellation()).root();
         String initrd;
         try (Stream<Path> boot = Files.list(base.resolve("boot"))) {
             initrd = boot.map(file -> file.getFileName().toString()).filter(name -> name.startsWith("initrd.img-"))

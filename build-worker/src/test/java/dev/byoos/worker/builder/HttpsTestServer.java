@@ -58,17 +58,8 @@ public final class HttpsTestServer implements AutoCloseable {
         keytool("-exportcert", "-rfc", "-alias", "server", "-keystore", keyStore.toString(), "-storepass",
                 STORE_PASSWORD, "-file", caCertificate.toString());
 
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keyStore)) {
-            keys.load(in, STORE_PASSWORD.toCharArray());
-        }
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, STORE_PASSWORD.toCharArray());
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(keyManagers.getKeyManagers(), null, null);
-
         server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        server.setHttpsConfigurator(new HttpsConfigurator(serverTls(keyStore, STORE_PASSWORD)));
         server.setExecutor(handlers);
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
@@ -78,6 +69,19 @@ public final class HttpsTestServer implements AutoCloseable {
             }
         });
         server.start();
+    }
+
+    /** A server's TLS context from its key and certificate in a PKCS12 file. */
+    static SSLContext serverTls(Path pkcs12, String password) throws IOException, GeneralSecurityException {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(pkcs12)) {
+            keys.load(in, password.toCharArray());
+        }
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keyManagers.init(keys, password.toCharArray());
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(keyManagers.getKeyManagers(), null, null);
+        return tls;
     }
 
     /** The PEM of the server's certificate: a client that trusts it reaches the server. */

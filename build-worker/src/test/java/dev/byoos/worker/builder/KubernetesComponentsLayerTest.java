@@ -278,12 +278,12 @@ class KubernetesComponentsLayerTest {
         KubernetesComponentSource source = TestKubernetesMirror.source(mirror, cacheDir);
         BuildRequested request = request("raw", TestKubernetesMirror.RELEASE);
         BuildCompleted.Input base = BuildInputs.localBase(bases, TestBases.BUSYBOX);
-        BuildInputs before = BuildInputs.of(request, base, source.fetch(request.kubernetes(), log), "test", false);
-        assertEquals(before, BuildInputs.of(request, base, source.fetch(request.kubernetes(), log), "test", false),
+        BuildInputs before = BuildInputs.of(request, List.of(base), source.fetch(request.kubernetes(), log), "test", false);
+        assertEquals(before, BuildInputs.of(request, List.of(base), source.fetch(request.kubernetes(), log), "test", false),
                 "the same mirror, the same key");
 
         TestKubernetesMirror.republish(mirror, TestKubernetesMirror.KUBEADM, "#!/bin/sh\necho patched kubeadm\n");
-        BuildInputs after = BuildInputs.of(request, base, source.fetch(request.kubernetes(), log), "test", false);
+        BuildInputs after = BuildInputs.of(request, List.of(base), source.fetch(request.kubernetes(), log), "test", false);
 
         assertNotEquals(before.imageKey(), after.imageKey());
         assertNotEquals(before.inputs().get(2).sha256(), after.inputs().get(2).sha256(), "the layer's own hash");

@@ -66,9 +66,9 @@ class SandboxedPackagesTest {
     }
 
     private RootFilesystem bookworm() {
-        Path base = new DebootstrapBases(TestBases.DEBOOTSTRAP_CACHE, List.of(mirrorHost))
-                .obtain(BootableImageTest.BOOKWORM, workDir, commands, log, cancellation);
-        return RootFilesystem.copyOf(base, "bookworm", workDir, commands);
+        DebootstrapBases bases = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, List.of(mirrorHost));
+        return bases.checkout(bases.resolve(BootableImageTest.BOOKWORM, "debian", log, cancellation), workDir, commands, log,
+                cancellation);
     }
 
     private ImageCustomizer customizer(RootFilesystem rootfs, Set<String> mirrors) {

@@ -6,11 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
 import java.util.Optional;
 
+import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 
@@ -33,6 +38,9 @@ public final class TestBases {
     public static final Path DEBOOTSTRAP_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos",
             "debootstrap-bases");
     public static final String DEBIAN_MIRROR = "http://deb.debian.org/debian";
+    /** Release files of test mirrors: the Java runtime's CAs, no proxy, short timeouts. */
+    public static final SuiteReleases.Settings RELEASES = new SuiteReleases.Settings(Optional.empty(), Optional.empty(),
+            SuiteReleases.DEFAULT_MAX_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30));
     /** Downloads of tarball bases in tests that build from other bases: no private CA, small and short. */
     public static final TarballDownloader.Settings DOWNLOADS = new TarballDownloader.Settings(Optional.empty(),
             1L << 30, Duration.ofSeconds(10), Duration.ofSeconds(10));
@@ -58,6 +66,11 @@ public final class TestBases {
     }
 
     /** Copies the example bases and adds the busybox and dpkg bases: a bases directory for the worker. */
+    /** debootstrap bases in {@code cacheDir} from {@code mirrorHosts}, their Release files read with {@link #RELEASES}. */
+    public static DebootstrapBases debootstrapBases(Path cacheDir, Collection<String> mirrorHosts) {
+        return new DebootstrapBases(cacheDir, mirrorHosts, new SuiteReleases(RELEASES), PackageNetwork.direct(), Map.of());
+    }
+
     public static Path catalog(Path basesDir) {
         run(Duration.ofMinutes(1), "cp", "-a", "--", EXAMPLE_BASES + "/.", basesDir.toString());
         busyboxBase(basesDir);

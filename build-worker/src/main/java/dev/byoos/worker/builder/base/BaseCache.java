@@ -13,10 +13,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import dev.byoos.worker.builder.core.BuildException;
@@ -24,6 +26,7 @@ import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
+import dev.byoos.worker.builder.rootfs.RootFilesystem;
 
 /**
  * Base trees kept by content key, each in {@code <dir>/<key>/rootfs}, made once and shared by
@@ -32,7 +35,8 @@ import dev.byoos.worker.builder.process.CommandRunner;
  *
  * <p>One maker per key at a time: threads of one worker wait on an in-process lock (file locks
  * belong to the whole JVM, so they cannot order its threads), and worker processes sharing the
- * directory wait on a lock file next to the entry. Entries never expire.
+ * directory wait on a lock file next to the entry. Entries made by {@link #checkout} belong to a
+ * lineage and are removed once superseded by a newer entry of it; the others never expire.
  *
  * <p>Each entry records the {@link Sha256#ofTree} digest of its tree ({@value #DIGEST_FILE}),
  * taken when it was made. A build copies the tree and {@link #verify verifies its copy} against
@@ -48,6 +52,8 @@ final class BaseCache {
     }
 
     static final String DIGEST_FILE = "tree.sha256";
+    /** What the entries that supersede each other share ({@link #checkout}); absent in entries that never expire. */
+    static final String LINEAGE_FILE = "lineage";
     private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration LOCK_POLL = Duration.ofMillis(500);
     private static final Map<Path, ReentrantLock> IN_PROCESS_LOCKS = new ConcurrentHashMap<>();
@@ -65,39 +71,124 @@ final class BaseCache {
      */
     Path obtain(String key, String description, Maker maker, Path workDir, BuildLog log,
             BuildCancellation cancellation) {
-        Path entry = dir.resolve(key);
         Path tree = tree(key);
         if (Files.isDirectory(tree)) {
             log.line(description + ": cached");
             return tree;
         }
-        ReentrantLock threads = IN_PROCESS_LOCKS.computeIfAbsent(entry, path -> new ReentrantLock());
-        awaitLock(threads, cancellation);
-        try (FileChannel lockFile = openLockFile(key); FileLock processes = awaitLock(lockFile, cancellation)) {
+        return locked(key, cancellation, () -> {
             // Whoever held the lock before us may have made it.
             if (Files.isDirectory(tree)) {
                 log.line(description + ": made by a concurrent build, reusing it");
-                return tree;
+            } else {
+                make(key, Optional.empty(), description, maker, workDir, log);
             }
-            log.line(description + ": not cached, making it");
-            // Cleaning up must work in a cancelled build too: it gets a runner of its own.
-            CommandRunner cleanup = new CommandRunner(log, new BuildCancellation());
+            return tree;
+        });
+    }
+
+    /**
+     * Copies the entry {@code key} into the build as {@code name}, making it first when the cache
+     * does not have it yet, and {@link #verify verifies} the copy. Entries of one lineage (the same
+     * suite and mirror) supersede each other: once the copy is made, the others are removed, unless
+     * a build is copying one of them right now (it holds that entry's locks; the next checkout
+     * removes it).
+     *
+     * @param lineage what the entries that supersede each other share, a file name's worth of text
+     */
+    RootFilesystem checkout(String key, String lineage, String description, Maker maker, String name, Path workDir,
+            CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+        Path tree = tree(key);
+        // Copied under the entry's locks, so that no other build removes it half way through the copy.
+        RootFilesystem copy = locked(key, cancellation, () -> {
+            if (Files.isDirectory(tree)) {
+                log.line(description + ": cached");
+            } else {
+                make(key, Optional.of(lineage), description, maker, workDir, log);
+            }
+            RootFilesystem copied = RootFilesystem.copyOf(tree, name, workDir, commands);
+            verify(key, description, copied.root(), workDir, log);
+            return copied;
+        });
+        evictSuperseded(key, lineage, workDir, log);
+        return copy;
+    }
+
+    /** Runs {@code work} holding the entry's in-process lock and its lock file. */
+    private <T> T locked(String key, BuildCancellation cancellation, Supplier<T> work) {
+        ReentrantLock threads = IN_PROCESS_LOCKS.computeIfAbsent(dir.resolve(key), path -> new ReentrantLock());
+        awaitLock(threads, cancellation);
+        try (FileChannel lockFile = openLockFile(key); FileLock processes = awaitLock(lockFile, cancellation)) {
+            return work.get();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            threads.unlock();
+        }
+    }
+
+    /** Makes the entry {@code key} in a partial directory and renames it into place; the caller holds its locks. */
+    private void make(String key, Optional<String> lineage, String description, Maker maker, Path workDir,
+            BuildLog log) {
+        log.line(description + ": not cached, making it");
+        // Cleaning up must work in a cancelled build too: it gets a runner of its own.
+        CommandRunner cleanup = new CommandRunner(log, new BuildCancellation());
+        Path partial = dir.resolve("." + key + ".partial-" + UUID.randomUUID());
+        try {
             removeLeftovers(key, workDir, cleanup);
-            Path partial = dir.resolve("." + key + ".partial-" + UUID.randomUUID());
             try {
                 maker.make(Files.createDirectories(partial));
                 Files.writeString(partial.resolve(DIGEST_FILE), Sha256.ofTree(partial.resolve("rootfs")) + "\n");
-                Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE);
+                if (lineage.isPresent()) {
+                    Files.writeString(partial.resolve(LINEAGE_FILE), lineage.get() + "\n");
+                }
+                Files.move(partial, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 if (Files.exists(partial)) {
                     remove(partial, workDir, cleanup);
                 }
             }
-            return tree;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            threads.unlock();
+        }
+    }
+
+    /**
+     * Removes the entries of {@code lineage} other than {@code key}, each only if its locks are free
+     * at once: a build holding them is making or copying that entry, and a later checkout removes it.
+     */
+    private void evictSuperseded(String key, String lineage, Path workDir, BuildLog log) {
+        List<Path> superseded;
+        try (Stream<Path> entries = Files.list(dir)) {
+            superseded = entries.filter(entry -> !entry.getFileName().toString().startsWith(".")
+                    && !entry.getFileName().toString().equals(key) && lineage.equals(lineageOf(entry))).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (Path entry : superseded) {
+            String other = entry.getFileName().toString();
+            ReentrantLock threads = IN_PROCESS_LOCKS.computeIfAbsent(entry, path -> new ReentrantLock());
+            if (!threads.tryLock()) {
+                continue;
+            }
+            try (FileChannel lockFile = openLockFile(other); FileLock processes = lockFile.tryLock()) {
+                if (processes != null) {
+                    discard(other, workDir, log);
+                    log.line("base cache: removed " + other + ", superseded by " + key);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                threads.unlock();
+            }
+        }
+    }
+
+    private static String lineageOf(Path entry) {
+        try {
+            return Files.readString(entry.resolve(LINEAGE_FILE)).strip();
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -122,16 +213,21 @@ final class BaseCache {
         }
         log.line(description + ": the cached tree's digest is " + copied + ", recorded " + recorded
                 + "; discarding the entry");
+        discard(key, workDir, log);
+        throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "BASE_CACHE_CORRUPT", description
+                + " in the worker's cache no longer matches the digest recorded when it was made; it was"
+                + " discarded and will be made again", null);
+    }
+
+    /** Moves the entry out of the way at once (atomically), then removes it. */
+    private void discard(String key, Path workDir, BuildLog log) {
         Path discarded = dir.resolve("." + key + ".discarded-" + UUID.randomUUID());
         try {
-            Files.move(entry, discarded, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(dir.resolve(key), discarded, StandardCopyOption.ATOMIC_MOVE);
             remove(discarded, workDir, new CommandRunner(log, new BuildCancellation()));
         } catch (IOException e) {
             // Another build discarded it first: the next attempt makes it again all the same.
         }
-        throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "BASE_CACHE_CORRUPT", description
-                + " in the worker's cache no longer matches the digest recorded when it was made; it was"
-                + " discarded and will be made again", null);
     }
 
     private Path tree(String key) {

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
@@ -43,12 +44,15 @@ final class ImageShell {
     /** Debian and RPM package names; never an option (no leading '-'), never shell syntax. */
     private static final Pattern PACKAGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9+._-]*");
     private static final List<String> COMMAND_DIRECTORIES = List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin");
+    /** What apt and dnf print when the worker's mirror proxy refuses a host: no later try will succeed. */
+    private static final Pattern MIRROR_REFUSED = Pattern.compile("403\\s+Forbidden|status code: 403");
+    /** What apt and dnf print when a mirror's TLS certificate does not chain to a CA they trust. */
+    private static final Pattern MIRROR_UNTRUSTED = Pattern.compile(
+            "Certificate verification failed|certificate is NOT trusted|SSL certificate problem|Curl error \\(60\\)");
     /**
      * What apt and dnf print when the mirror cannot be reached (as opposed to a package that does
      * not exist): the spec is fine, the network or the mirror is not, and a later try may succeed.
      */
-    /** What apt and dnf print when the worker's mirror proxy refuses a host: no later try will succeed. */
-    private static final Pattern MIRROR_REFUSED = Pattern.compile("403\\s+Forbidden|status code: 403");
     private static final Pattern MIRROR_UNREACHABLE = Pattern.compile(
             "Temporary failure resolving|Could not resolve|Could not connect to|Failed to fetch"
                     + "|Connection (failed|refused|timed out)|Cannot download repomd\\.xml"
@@ -83,7 +87,7 @@ final class ImageShell {
      *
      * @throws BuildException BAD_INPUT NO_PACKAGE_MANAGER, PACKAGES_FAILED (a package that does not
      *                        exist, a failing maintainer script), MIRROR_NOT_ALLOWED or PACKAGES_TIMEOUT; INFRASTRUCTURE
-     *                        PACKAGE_MIRROR_UNREACHABLE
+     *                        PACKAGE_MIRROR_UNREACHABLE; WORKER_SETUP MIRROR_CERTIFICATE_UNTRUSTED
      */
     void installPackages(List<String> packages) {
         if (packages.isEmpty()) {
@@ -96,17 +100,33 @@ final class ImageShell {
             }
         }
         String names = String.join(" ", packages);
+        PackageNetwork network = sandbox.network();
+        // The installation's own bundle (the worker's CAs and the extra ones), removed with it: the
+        // image's trust store is not touched, so nothing of the organisation's stays in the image.
+        String bundle = "/byoos-" + UUID.randomUUID() + "-ca.pem";
         String script;
         if (hasCommand("apt-get")) {
-            script = "set -e\napt-get" + APT_THROUGH_PROXY + " update\napt-get" + APT_THROUGH_PROXY
-                    + " install -y --no-install-recommends " + names + "\napt-get clean\n";
+            String apt = "apt-get" + APT_THROUGH_PROXY
+                    + (network.hasCaCertificates() ? " -o Acquire::https::CaInfo=" + bundle : "");
+            script = "set -e\n" + apt + " update\n" + apt + " install -y --no-install-recommends " + names
+                    + "\napt-get clean\n";
         } else if (hasCommand("dnf")) {
-            script = "set -e\ndnf" + DNF_THROUGH_PROXY + " install -y " + names + "\ndnf clean all\n";
+            script = "set -e\ndnf" + DNF_THROUGH_PROXY + (network.hasCaCertificates() ? " --setopt=sslcacert=" + bundle
+                    : "") + " install -y " + names + "\ndnf clean all\n";
         } else {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "NO_PACKAGE_MANAGER",
                     "base " + rootfs.baseName() + " has no package manager; packages cannot be installed", null);
         }
-        run("package installation", script, PACKAGES_TIMEOUT, PACKAGES, Sandbox.Network.PACKAGE_MIRRORS);
+        if (network.hasCaCertificates()) {
+            rootfs.write(bundle, network.trustBundle(), "0644", 0, 0);
+        }
+        try {
+            run("package installation", script, PACKAGES_TIMEOUT, PACKAGES, Sandbox.Network.PACKAGE_MIRRORS);
+        } finally {
+            if (network.hasCaCertificates()) {
+                rootfs.delete(bundle);
+            }
+        }
     }
 
     private void run(String what, String content, Duration timeout, String codePrefix, Sandbox.Network network) {
@@ -134,6 +154,12 @@ final class ImageShell {
                 throw new BuildException(BuildException.Kind.BAD_INPUT, "MIRROR_NOT_ALLOWED",
                         what + " asked for a package mirror this worker does not allow"
                                 + " (byoos.worker.allowed-mirror-hosts; the base's sources name it): "
+                                + CommandRunner.lastLines(exit.output()), null);
+            }
+            if (exit.code() != 0 && codePrefix.equals(PACKAGES) && MIRROR_UNTRUSTED.matcher(exit.output()).find()) {
+                throw new BuildException(BuildException.Kind.WORKER_SETUP, "MIRROR_CERTIFICATE_UNTRUSTED",
+                        what + " does not trust a package mirror's certificate (behind a TLS-intercepting proxy, or"
+                                + " a mirror with a private CA: give the CA to byoos.worker.packages.ca-certificates): "
                                 + CommandRunner.lastLines(exit.output()), null);
             }
             if (exit.code() != 0 && codePrefix.equals(PACKAGES) && MIRROR_UNREACHABLE.matcher(exit.output()).find()) {

@@ -16,19 +16,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * The only way out of a package installation's sandbox: an HTTP proxy on a Unix socket that lets
  * through plain HTTP requests and CONNECT tunnels to the allowed mirror hosts, and answers 403 to
  * anything else. It runs in the worker (which resolves the names), so the sandbox needs no DNS and
- * no route anywhere; nothing in a spec widens the list. One proxy per run, closed with it.
+ * no route anywhere; nothing in a spec widens the list. Behind an organisation's proxy
+ * ({@code byoos.worker.packages.proxy}) it reaches the allowed hosts through that one: CONNECT for
+ * tunnels, absolute URLs for plain HTTP. One proxy per run, closed with it.
  */
 final class MirrorProxy implements AutoCloseable {
 
@@ -44,6 +48,7 @@ final class MirrorProxy implements AutoCloseable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Predicate<String> hostAllowed;
+    private final Function<String, Optional<InetSocketAddress>> upstreamProxy;
     private final Consumer<String> refusals;
     private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
     private final Set<ByteChannel> open = ConcurrentHashMap.newKeySet();
@@ -55,12 +60,16 @@ final class MirrorProxy implements AutoCloseable {
 
     /**
      * @param socket      where to listen; created now, deleted on close
-     * @param hostAllowed whether a host (lower case) is an allowed mirror
-     * @param refusals    told of each request refused, for the build log
+     * @param hostAllowed   whether a host (lower case) is an allowed mirror
+     * @param upstreamProxy the organisation's proxy to reach a host (lower case) through, unresolved;
+     *                      empty to connect to it directly
+     * @param refusals      told of each request refused, for the build log
      */
-    MirrorProxy(Path socket, Predicate<String> hostAllowed, Consumer<String> refusals) throws IOException {
+    MirrorProxy(Path socket, Predicate<String> hostAllowed, Function<String, Optional<InetSocketAddress>> upstreamProxy,
+            Consumer<String> refusals) throws IOException {
         this.socket = socket;
         this.hostAllowed = hostAllowed;
+        this.upstreamProxy = upstreamProxy;
         this.refusals = refusals;
         this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
@@ -123,7 +132,12 @@ final class MirrorProxy implements AutoCloseable {
         if (!allowed(client, host)) {
             return;
         }
-        try (SocketChannel upstream = connect(host, port)) {
+        Optional<InetSocketAddress> via = upstreamProxy.apply(name(host));
+        try (SocketChannel upstream = via.isPresent() ? connect(via.get().getHostString(), via.get().getPort())
+                : connect(host, port)) {
+            if (via.isPresent() && !tunnelThrough(upstream, client, host + ":" + port)) {
+                return;
+            }
             write(client, "HTTP/1.1 200 Connection established\r\n\r\n");
             Thread back = new Thread(() -> relay(upstream, client), "mirror-proxy-tunnel");
             back.setDaemon(true);
@@ -153,7 +167,10 @@ final class MirrorProxy implements AutoCloseable {
             return;
         }
         int port = uri.getPort() < 0 ? 80 : uri.getPort();
+        Optional<InetSocketAddress> via = upstreamProxy.apply(name(uri.getHost()));
+        // A proxy takes the absolute URL (origin included), a server the path alone.
         StringBuilder upstreamRequest = new StringBuilder(method).append(' ')
+                .append(via.isPresent() ? "http://" + uri.getRawAuthority() : "")
                 .append(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                 .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(uri.getHost()).append(uri.getPort() < 0 ? "" : ":" + port).append("\r\n");
@@ -165,14 +182,36 @@ final class MirrorProxy implements AutoCloseable {
         }
         // One request per connection: the response then ends where the mirror closes.
         upstreamRequest.append("Connection: close\r\n\r\n");
-        try (SocketChannel upstream = connect(uri.getHost(), port)) {
+        try (SocketChannel upstream = via.isPresent() ? connect(via.get().getHostString(), via.get().getPort())
+                : connect(uri.getHost(), port)) {
             write(upstream, upstreamRequest.toString());
             relay(upstream, client);
         }
     }
 
+    /**
+     * Asks the organisation's proxy on {@code upstream} for a tunnel to {@code authority}.
+     *
+     * @return whether it opened one; if not, the client has been told (502) why
+     */
+    private boolean tunnelThrough(SocketChannel upstream, SocketChannel client, String authority) throws IOException {
+        write(upstream, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+        String status = readHead(upstream).split("\r\n")[0];
+        String[] parts = status.split(" ");
+        if (parts.length >= 2 && parts[1].equals("200")) {
+            return true;
+        }
+        answer(client, 502, "Bad Gateway", "byoos mirror proxy: the proxy (byoos.worker.packages.proxy) refused a"
+                + " tunnel to " + authority + ": " + status);
+        return false;
+    }
+
+    private static String name(String host) {
+        return host.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+    }
+
     private boolean allowed(SocketChannel client, String host) throws IOException {
-        String name = host.toLowerCase(Locale.ROOT).replaceAll("^\\[|\\]$", "");
+        String name = name(host);
         if (hostAllowed.test(name)) {
             return true;
         }

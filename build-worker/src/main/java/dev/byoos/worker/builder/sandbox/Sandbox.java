@@ -19,6 +19,7 @@ import java.util.stream.Collectors;
 
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
@@ -39,7 +40,8 @@ import dev.byoos.worker.builder.process.CommandRunner;
  *
  * <p>Network: {@link Network#NONE} (scripts) has a network namespace with only a loopback device;
  * {@link Network#PACKAGE_MIRRORS} (package installation) joins a {@link MirrorBridge} whose only
- * exit is the worker's {@link MirrorProxy}, which lets through the allowed mirror hosts alone.
+ * exit is the worker's {@link MirrorProxy}, which lets through the allowed mirror hosts alone (through
+ * the organisation's proxy, when the worker has one: {@link PackageNetwork}).
  *
  * <p>No user namespace: the worker runs as root, and mapping the tree's root to root changes
  * nothing, while mapping it to another user would leave the package manager unable to own files as
@@ -84,11 +86,18 @@ public final class Sandbox {
     /**
      * @param limits      what one run may use
      * @param mirrorHosts the hosts a package installation may reach (lower case)
+     * @param network     how the worker reaches those hosts (the organisation's proxy) and which extra
+     *                    CAs a package installation trusts
      */
-    public record Settings(SandboxLimits limits, Set<String> mirrorHosts) {
+    public record Settings(SandboxLimits limits, Set<String> mirrorHosts, PackageNetwork network) {
         public Settings {
             mirrorHosts = mirrorHosts.stream().map(host -> host.toLowerCase(Locale.ROOT))
                     .collect(Collectors.toUnmodifiableSet());
+        }
+
+        /** Mirrors reached directly, no extra CAs. */
+        public Settings(SandboxLimits limits, Set<String> mirrorHosts) {
+            this(limits, mirrorHosts, PackageNetwork.direct());
         }
     }
 
@@ -100,6 +109,11 @@ public final class Sandbox {
 
     public SandboxLimits limits() {
         return settings.limits();
+    }
+
+    /** How package installations reach the mirrors, and the extra CAs they trust. */
+    public PackageNetwork network() {
+        return settings.network();
     }
 
     /**
@@ -116,7 +130,7 @@ public final class Sandbox {
             Duration timeout, CommandRunner commands, BuildLog log) {
         checkMountPoints(root);
         try (ResourceGroup group = ResourceGroup.create(ResourceGroup.CGROUP_ROOT, ownCgroups(), settings.limits());
-                Egress egress = network == Network.PACKAGE_MIRRORS ? Egress.open(settings.mirrorHosts(), log) : null) {
+                Egress egress = network == Network.PACKAGE_MIRRORS ? Egress.open(settings, log) : null) {
             List<String> argv = new ArrayList<>();
             if (group.capped()) {
                 argv.addAll(List.of("sh", "-c", JOIN_CGROUPS, "sandbox-join", Integer.toString(group.procsFiles().size())));
@@ -255,13 +269,14 @@ public final class Sandbox {
     /** A run's way to the mirrors: the proxy in the worker and the bridge into the sandbox's network. */
     private record Egress(Path directory, MirrorProxy proxy, MirrorBridge bridge) implements AutoCloseable {
 
-        static Egress open(Set<String> mirrorHosts, BuildLog log) {
+        static Egress open(Settings settings, BuildLog log) {
             Path directory;
             MirrorProxy proxy;
             try {
                 // A short path: a Unix socket's name must fit in 108 bytes.
                 directory = Files.createTempDirectory("byoos-mirror-");
-                proxy = new MirrorProxy(directory.resolve("proxy.sock"), mirrorHosts::contains, log::line);
+                proxy = new MirrorProxy(directory.resolve("proxy.sock"), settings.mirrorHosts()::contains,
+                        settings.network()::proxyFor, log::line);
             } catch (IOException e) {
                 throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "SANDBOX_FAILED",
                         "cannot open the package mirror proxy: " + e.getMessage(), e);

@@ -120,7 +120,7 @@ class TarballBasesTest {
 
     private NativeBuilder builder(List<String> allowedHosts) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(fixtures.resolve("bases"))
-                .withRemoteBases(new DebootstrapBases(baseCacheDir, List.of()), tarballBases(allowedHosts)));
+                .withRemoteBases(TestBases.debootstrapBases(baseCacheDir, List.of()), tarballBases(allowedHosts)));
     }
 
     private Builder.BuiltImage build(BuildRequested.Tarball base, Path dir) {

@@ -54,7 +54,7 @@ class ImageCacheTest {
 
     private NativeBuilder builder(long cacheBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
-                .withRemoteBases(new DebootstrapBases(scratch.resolve("debootstrap"), List.of()),
+                .withRemoteBases(TestBases.debootstrapBases(scratch.resolve("debootstrap"), List.of()),
                         new TarballBases(scratch.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(new ImageCache(cacheDir, cacheBytes), TreeCache.disabled()).withBuilderVersion("test-1"));
     }

@@ -52,7 +52,7 @@ class TreeCacheTest {
 
     private NativeBuilder builder(Path treeCache, long treeBytes) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(bases)
-                .withRemoteBases(new DebootstrapBases(work.resolve("debootstrap"), List.of()),
+                .withRemoteBases(TestBases.debootstrapBases(work.resolve("debootstrap"), List.of()),
                         new TarballBases(work.resolve("debootstrap"), List.of(), TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
                 .withCaches(ImageCache.disabled(), new TreeCache(treeCache, treeBytes)).withBuilderVersion("test-1"));
     }
@@ -220,9 +220,9 @@ class TreeCacheTest {
     @Test
     void theTreeKeyIgnoresTheTargetButTheImageKeyDoesNot() {
         var base = new dev.byoos.contract.BuildCompleted.Input("base:local/x", "a".repeat(64), null);
-        BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
-        BuildInputs raw = BuildInputs.of(request("raw", "hello\n"), base, java.util.Optional.empty(), "test-1", true);
-        BuildInputs otherMotd = BuildInputs.of(request("raw", "bye\n"), base, java.util.Optional.empty(), "test-1", true);
+        BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), List.of(base), java.util.Optional.empty(), "test-1", true);
+        BuildInputs raw = BuildInputs.of(request("raw", "hello\n"), List.of(base), java.util.Optional.empty(), "test-1", true);
+        BuildInputs otherMotd = BuildInputs.of(request("raw", "bye\n"), List.of(base), java.util.Optional.empty(), "test-1", true);
 
         assertEquals(qcow2.treeKey(), raw.treeKey());
         assertNotEquals(qcow2.imageKey(), raw.imageKey());

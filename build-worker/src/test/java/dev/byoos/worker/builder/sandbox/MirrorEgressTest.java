@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import dev.byoos.worker.builder.TestBases;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
 
@@ -80,5 +84,41 @@ class MirrorEgressTest {
         assertEquals(1, requests.get(), "the mirror served the allowed request alone");
         assertTrue(log.toString().contains("mirror proxy: refused 127.0.0.1, not an allowed package mirror"), log.toString());
         assertTrue(log.toString().contains("mirror proxy: refused other.invalid"), log.toString());
+    }
+
+    @Test
+    void behindTheOrganisationsProxyTheAllowedMirrorsAreReachedThroughItExceptThoseReachedDirectly() throws IOException {
+        List<String> proxied = new CopyOnWriteArrayList<>();
+        HttpServer organisationProxy = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        organisationProxy.createContext("/", exchange -> {
+            proxied.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            byte[] body = "through the organisation's proxy\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        organisationProxy.start();
+        try {
+            int port = mirror.getAddress().getPort();
+            Path root = TestBases.catalog(bases).resolve(TestBases.BUSYBOX);
+            // mirror.invalid resolves nowhere: only the proxy can answer for it.
+            PackageNetwork network = new PackageNetwork(Optional.of(URI.create("http://127.0.0.1:"
+                    + organisationProxy.getAddress().getPort())), Set.of("localhost"), "");
+            Sandbox sandbox = new Sandbox(new Sandbox.Settings(SandboxLimits.defaults(),
+                    Set.of("mirror.invalid", "localhost"), network));
+            String script = "wget -q -O - http://mirror.invalid/pool/hello.deb; echo proxied=$?\n"
+                    + "wget -q -O - http://localhost:" + port + "/pool/hello.deb; echo direct=$?\n";
+
+            CommandRunner.Exit exit = sandbox.run(root, List.of("/bin/sh", "-c", script),
+                    Map.of("PATH", "/bin", "http_proxy", Sandbox.PROXY_URL), Sandbox.Network.PACKAGE_MIRRORS,
+                    Duration.ofMinutes(1), new CommandRunner(log, new BuildCancellation()), log);
+
+            assertTrue(exit.output().contains("through the organisation's proxy\nproxied=0"), exit.output());
+            assertEquals(List.of("GET http://mirror.invalid/pool/hello.deb"), proxied);
+            assertTrue(exit.output().contains("the mirror's package\ndirect=0"), exit.output());
+            assertEquals(1, requests.get(), "the no-proxy host was reached directly");
+        } finally {
+            organisationProxy.stop(0);
+        }
     }
 }
