@@ -10,6 +10,7 @@
 #   .devstack/kafka/<service>.env KAFKA_PASSWORD of that service's principal only
 #   .devstack/kafka/spec-submitter.properties  client settings for foreign systems submitting specs
 #   .devstack/compose/datastores.env  PostgreSQL's and MinIO's credentials, as the services read them
+#   .devstack/compose/spec-service.env  the AES-256 key spec-service encrypts notification secrets under
 # PEM, PKCS#8 private keys and SubjectPublicKeyInfo public keys, as local-auth writes them. Kafka,
 # database and object storage passwords are random per checkout: nothing in the repository is a credential.
 # Run from the repository root: sh deploy/compose/make-keys.sh
@@ -27,6 +28,9 @@ if [ ! -f .devstack/compose/datastores.env ]; then
     echo "BYOOS_S3_ACCESS_KEY=byoos"
     echo "BYOOS_S3_SECRET_KEY=$storage"
   } > .devstack/compose/datastores.env
+fi
+if [ ! -f .devstack/compose/spec-service.env ]; then
+  echo "BYOOS_SPEC_NOTIFICATIONS_SECRET_KEY=$(openssl rand -base64 32)" > .devstack/compose/spec-service.env
 fi
 if [ ! -f .devstack/kafka/broker.env ]; then
   password() { openssl rand -hex 24; }

@@ -12,9 +12,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -162,6 +165,7 @@ public final class ServiceLauncher implements AutoCloseable {
                 if (service == Service.SPEC_SERVICE) {
                     // Debian or Ubuntu specs without a base bootstrap from this machine's own mirror, unless the operator set one.
                     DefaultMirrors.environment().forEach(builder.environment()::putIfAbsent);
+                    builder.environment().put("BYOOS_SPEC_NOTIFICATIONS_SECRET_KEY", notificationSecretKey(dataDir));
                     // The pipeline page's dependency strip polls the other services' readiness.
                     for (Service other : services) {
                         if (other != Service.SPEC_SERVICE) {
@@ -216,6 +220,23 @@ public final class ServiceLauncher implements AutoCloseable {
         String configured = System.getenv(JVM_OPTIONS_ENV);
         return configured == null || configured.isBlank() ? QUICK_START_JVM_OPTIONS
                 : List.of(configured.trim().split("\\s+"));
+    }
+
+    /**
+     * The key spec-service encrypts subscriptions' signing secrets under: random per stack, kept
+     * with the stack's data (owner-readable only) so that its database's secrets still decrypt
+     * after a restart.
+     */
+    static String notificationSecretKey(Path dataDir) throws IOException {
+        Path file = dataDir.resolve("notifications").resolve("secret-key");
+        if (!Files.isRegularFile(file)) {
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            Files.createDirectories(file.getParent());
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, Base64.getEncoder().encodeToString(key));
+        }
+        return Files.readString(file).trim();
     }
 
     /** Where the stack keeps the key pair its bearer tokens are signed with ({@link LocalTokens}). */

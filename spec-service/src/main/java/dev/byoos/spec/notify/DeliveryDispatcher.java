@@ -61,11 +61,15 @@ public class DeliveryDispatcher {
     private final NotificationConfig config;
     private final ReceiverUrls urls;
     private final HttpClient http;
+    private final SecretCipher cipher;
+    private final Subscriptions subscriptions;
     private ScheduledExecutorService executor;
 
-    public DeliveryDispatcher(Pool pool, NotificationConfig config) {
+    public DeliveryDispatcher(Pool pool, NotificationConfig config, SecretCipher cipher, Subscriptions subscriptions) {
         this.pool = pool;
         this.config = config;
+        this.cipher = cipher;
+        this.subscriptions = subscriptions;
         this.urls = new ReceiverUrls(config.allowedHosts().orElse(List.of()));
         // Redirects are not followed: a receiver could otherwise send the service to an internal address.
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -88,10 +92,13 @@ public class DeliveryDispatcher {
         }
     }
 
-    private record Claimed(UUID id, Instant due, String payload, int roundAttempts, String url, String secret) {
+    /** {@code secret} as stored: encrypted ({@link SecretCipher}), or in plain text if written before that. */
+    private record Claimed(UUID id, Instant due, String payload, int roundAttempts, UUID subscription, String url,
+            String secret) {
         static Claimed of(Row row) {
             return new Claimed(row.getUUID("id"), row.getOffsetDateTime("due_at").toInstant(), row.getString("payload"),
-                    row.getInteger("round_attempts"), row.getString("url"), row.getString("secret"));
+                    row.getInteger("round_attempts"), row.getUUID("subscription_id"), row.getString("url"),
+                    row.getString("secret"));
         }
     }
 
@@ -118,7 +125,8 @@ public class DeliveryDispatcher {
                 update notification_delivery d set next_attempt_at = now() + make_interval(secs => $2)
                 from due, notification_subscription s
                 where d.id = due.id and s.id = d.subscription_id
-                returning d.id, due.next_attempt_at as due_at, d.payload, d.round_attempts, s.url, s.secret""")
+                returning d.id, due.next_attempt_at as due_at, d.payload, d.round_attempts, d.subscription_id, s.url,
+                    s.secret""")
                 .execute(Tuple.of(config.batchSize(), lease.toMillis() / 1000.0))
                 .await().atMost(config.timeout())
                 .forEach(row -> claimed.add(Claimed.of(row)));
@@ -130,6 +138,15 @@ public class DeliveryDispatcher {
         Integer status = null;
         String error = null;
         Optional<String> refusal = urls.refusal(delivery.url());
+        String secret = null;
+        if (refusal.isEmpty()) {
+            try {
+                secret = secret(delivery);
+            } catch (SecretCipher.UnreadableSecretException e) {
+                refusal = Optional.of("subscription " + delivery.subscription() + " has no usable signing secret: "
+                        + e.getMessage() + " (delete it and subscribe again)");
+            }
+        }
         if (refusal.isPresent()) {
             error = "not sent: " + refusal.get();
         } else {
@@ -138,7 +155,7 @@ public class DeliveryDispatcher {
                     .header("Content-Type", CONTENT_TYPE)
                     .header(TIMESTAMP_HEADER, timestamp)
                     .header(DELIVERY_HEADER, delivery.id().toString())
-                    .header(SIGNATURE_HEADER, signature(delivery.secret(), timestamp, delivery.payload()))
+                    .header(SIGNATURE_HEADER, signature(secret, timestamp, delivery.payload()))
                     .POST(HttpRequest.BodyPublishers.ofString(delivery.payload(), StandardCharsets.UTF_8))
                     .build();
             // The request timeout ends at the answer's headers; waiting on the future bounds the body
@@ -163,6 +180,19 @@ public class DeliveryDispatcher {
             }
         }
         record(delivery, status, error);
+    }
+
+    /**
+     * The subscription's secret in clear; one still in plain text or under a previous key is stored
+     * again under the current key first (only if the row is unchanged: another replica may be first).
+     */
+    private String secret(Claimed delivery) {
+        SecretCipher.Opened opened = cipher.open(delivery.subscription(), delivery.secret());
+        if (opened.stale()) {
+            subscriptions.reseal(delivery.subscription(), delivery.secret(), opened.secret())
+                    .await().atMost(config.timeout());
+        }
+        return opened.secret();
     }
 
     /** The attempt, and the delivery's next state, in one statement. */

@@ -18,6 +18,15 @@ public interface NotificationConfig {
      */
     Optional<List<String>> allowedHosts();
 
+    /**
+     * The AES-256 key (32 bytes, base64) subscriptions' signing secrets are encrypted under in the
+     * database ({@link SecretCipher}). Required: without it the service refuses to start.
+     */
+    Optional<String> secretKey();
+
+    /** Keys that were {@code secret-key} before a rotation: they still decrypt, never encrypt. Unset: none. */
+    Optional<List<String>> previousSecretKeys();
+
     /** How often the dispatcher looks for deliveries that are due. */
     @WithDefault("1s")
     Duration pollInterval();

@@ -1,6 +1,7 @@
 package dev.byoos.spec.notify;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -10,12 +11,16 @@ import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.NotFoundException;
+
+import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -25,8 +30,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import dev.byoos.service.TeamScope;
 
 /**
- * Teams' notification subscriptions: created with a secret shown once, listed and deleted within
- * the caller's teams. Another team's subscription is reported as absent, so ids cannot be probed.
+ * Teams' notification subscriptions: created with a secret shown once (and stored only encrypted,
+ * {@link SecretCipher}), listed and deleted within the caller's teams. Another team's subscription is reported as absent, so ids cannot be probed.
  */
 @ApplicationScoped
 public class Subscriptions {
@@ -34,12 +39,59 @@ public class Subscriptions {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String COLUMNS = "id, team, url, event_types, created_by, created_at";
 
+    private static final Logger LOG = Logger.getLogger(Subscriptions.class);
+
     private final Pool pool;
     private final ReceiverUrls urls;
+    private final SecretCipher cipher;
+    private final Duration timeout;
 
-    public Subscriptions(Pool pool, NotificationConfig config) {
+    public Subscriptions(Pool pool, NotificationConfig config, SecretCipher cipher) {
         this.pool = pool;
         this.urls = new ReceiverUrls(config.allowedHosts().orElse(List.of()));
+        this.cipher = cipher;
+        this.timeout = config.timeout();
+    }
+
+    /**
+     * Encrypts, once at start, every secret not yet under the current key: those stored in plain
+     * text before secrets were encrypted, and those under a previous key. A secret that does not
+     * decrypt is left as it is (its deliveries record why). Also makes a missing or malformed key
+     * stop the start. The dispatcher does the same for a secret it meets, so a row another replica
+     * wrote meanwhile under an older key is caught too.
+     */
+    void onStart(@Observes StartupEvent event) {
+        int sealed = resealAll();
+        if (sealed > 0) {
+            LOG.infof("encrypted %d notification subscription secret(s) under key %s", sealed, cipher.currentKeyId());
+        }
+    }
+
+    /** The start-up pass: how many secrets it stored anew under the current key. */
+    int resealAll() {
+        int sealed = 0;
+        for (Row row : pool.preparedQuery("select id, secret from notification_subscription where secret not like $1")
+                .execute(Tuple.of(SecretCipher.VERSION + ":" + cipher.currentKeyId() + ":%"))
+                .await().atMost(timeout)) {
+            UUID id = row.getUUID("id");
+            try {
+                SecretCipher.Opened opened = cipher.open(id, row.getString("secret"));
+                reseal(id, row.getString("secret"), opened.secret()).await().atMost(timeout);
+                sealed++;
+            } catch (SecretCipher.UnreadableSecretException e) {
+                LOG.warnf("notification subscription %s keeps its stored secret: %s", id, e.getMessage());
+            }
+        }
+        return sealed;
+    }
+
+    /**
+     * Stores {@code secret} sealed under the current key in place of {@code stored}, unless the row
+     * changed meanwhile (another replica resealed it first).
+     */
+    Uni<Void> reseal(UUID id, String stored, String secret) {
+        return pool.preparedQuery("update notification_subscription set secret = $3 where id = $1 and secret = $2")
+                .execute(Tuple.of(id, stored, cipher.seal(id, secret))).replaceWithVoid();
     }
 
     /** A subscription as listed; {@code secret} only in the answer that created it. */
@@ -69,9 +121,11 @@ public class Subscriptions {
             RANDOM.nextBytes(key);
             String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(key);
             String[] types = new LinkedHashSet<>(request.eventTypes()).toArray(String[]::new);
+            UUID id = UUID.randomUUID();
+            // Only the answer carries the secret in clear; the row holds it encrypted, bound to the id.
             return pool.preparedQuery("insert into notification_subscription (id, team, url, event_types, secret, "
                     + "created_by) values ($1, $2, $3, $4, $5, $6) returning " + COLUMNS)
-                    .execute(Tuple.from(List.of(UUID.randomUUID(), request.team(), request.url(), types, secret,
+                    .execute(Tuple.from(List.of(id, request.team(), request.url(), types, cipher.seal(id, secret),
                             createdBy)))
                     .map(rows -> Subscription.of(rows.iterator().next(), secret));
         });

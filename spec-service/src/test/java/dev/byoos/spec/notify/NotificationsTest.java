@@ -9,7 +9,9 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,6 +32,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
+import jakarta.inject.Inject;
+
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +48,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
@@ -73,6 +79,14 @@ class NotificationsTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+    @ConfigProperty(name = "byoos.spec.notifications.secret-key")
+    String secretKey;
+    @ConfigProperty(name = "byoos.spec.notifications.previous-secret-keys")
+    String previousSecretKey;
+    @Inject
+    Pool pool;
+    @Inject
+    Subscriptions subscriptions;
 
     KafkaTestClient kafka;
     HttpServer receiver;
@@ -215,6 +229,119 @@ class NotificationsTest {
         String subscription = subscriptionOf(team);
         assertEquals(1, given().header("Authorization", submitter).get(SUBSCRIPTIONS + "/" + subscription + "/deliveries")
                 .then().statusCode(200).extract().jsonPath().getList("").size(), "one delivery per event id");
+    }
+
+    @Test
+    void theDatabaseHoldsTheSecretOnlyEncryptedAndDeliveriesAreSignedWithTheSecretShownAtCreation() throws Exception {
+        String secret = subscribe(submitter, team, url("/sealed"), List.of(EventTypes.BUILD_FAILED)).statusCode(201)
+                .extract().path("secret");
+        UUID subscription = UUID.fromString(subscriptionOf(team));
+        String stored = storedSecret(subscription);
+        assertTrue(stored.startsWith("v1:"), stored);
+        assertFalse(stored.contains(secret), stored);
+        assertEquals(secret, new SecretCipher(secretKey, List.of()).open(subscription, stored).secret());
+
+        Received delivered = deliverAnEvent();
+        assertEquals(hmac(secret, delivered.timestamp() + "." + delivered.body()), delivered.signature());
+    }
+
+    @Test
+    void aSecretCopiedFromAnotherTeamsSubscriptionDoesNotDecryptAndTheDeliveryFailsSayingWhy() throws Exception {
+        String otherTeam = team + "-other";
+        subscribe(TestTokens.bearer("notify-other", "submitter", otherTeam), otherTeam, url("/other"),
+                List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        subscribe(submitter, team, url("/moved"), List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID subscription = UUID.fromString(subscriptionOf(team));
+        String copied = storedSecret(UUID.fromString(subscriptionOf(otherTeam)));
+        setStoredSecret(subscription, copied);
+
+        sendFailed(submitBuild(), UUID.randomUUID().toString());
+        String deliveries = SUBSCRIPTIONS + "/" + subscription + "/deliveries";
+        await("given up").atMost(TIMEOUT).until(() -> given().header("Authorization", submitter).get(deliveries)
+                .then().extract().path("[0].state"), "FAILED"::equals);
+        List<String> errors = given().header("Authorization", submitter).get(deliveries).then().statusCode(200)
+                .extract().path("[0].log.error");
+        assertEquals(4, errors.size(), errors.toString());
+        for (String error : errors) {
+            assertTrue(error.startsWith("not sent: subscription " + subscription + " has no usable signing secret: ")
+                    && error.contains("does not decrypt for subscription " + subscription), error);
+        }
+        assertTrue(received.stream().noneMatch(r -> r.path().equals("/moved")), "nothing sent unsigned or missigned");
+        assertEquals(copied, storedSecret(subscription), "left as it was");
+    }
+
+    @Test
+    void aSecretStoredInPlainTextBeforeEncryptionStillSignsAndIsEncryptedAtItsFirstDelivery() throws Exception {
+        subscribe(submitter, team, url("/legacy"), List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID subscription = UUID.fromString(subscriptionOf(team));
+        String legacy = "legacy-" + UUID.randomUUID();
+        setStoredSecret(subscription, legacy);
+
+        Received delivered = deliverAnEvent();
+        assertEquals(hmac(legacy, delivered.timestamp() + "." + delivered.body()), delivered.signature());
+        assertEncryptedUnderTheCurrentKey(subscription, legacy);
+    }
+
+    @Test
+    void aSecretUnderThePreviousKeyStillSignsAfterRotationAndIsEncryptedUnderTheCurrentKey() throws Exception {
+        subscribe(submitter, team, url("/rotated"), List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID subscription = UUID.fromString(subscriptionOf(team));
+        String secret = "rotated-" + UUID.randomUUID();
+        setStoredSecret(subscription, new SecretCipher(previousSecretKey, List.of()).seal(subscription, secret));
+
+        Received delivered = deliverAnEvent();
+        assertEquals(hmac(secret, delivered.timestamp() + "." + delivered.body()), delivered.signature());
+        assertEncryptedUnderTheCurrentKey(subscription, secret);
+    }
+
+    @Test
+    void theStartUpPassEncryptsPlainTextAndPreviousKeySecretsAndLeavesAnUnreadableOneAlone() {
+        subscribe(submitter, team, url("/plain"), List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID plain = UUID.fromString(subscriptionOf(team));
+        String otherTeam = team + "-rotated";
+        subscribe(TestTokens.bearer("notify-other", "submitter", otherTeam), otherTeam, url("/rotated"),
+                List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID rotated = UUID.fromString(subscriptionOf(otherTeam));
+        String unreadableTeam = team + "-unreadable";
+        subscribe(TestTokens.bearer("notify-other", "submitter", unreadableTeam), unreadableTeam, url("/unreadable"),
+                List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID unreadable = UUID.fromString(subscriptionOf(unreadableTeam));
+        setStoredSecret(plain, "plain-secret");
+        setStoredSecret(rotated, new SecretCipher(previousSecretKey, List.of()).seal(rotated, "rotated-secret"));
+        // Sealed for another subscription under a previous key: neither opens nor is overwritten.
+        String moved = new SecretCipher(previousSecretKey, List.of()).seal(plain, "someone-elses");
+        setStoredSecret(unreadable, moved);
+
+        assertTrue(subscriptions.resealAll() >= 2);
+        assertEncryptedUnderTheCurrentKey(plain, "plain-secret");
+        assertEncryptedUnderTheCurrentKey(rotated, "rotated-secret");
+        assertEquals(moved, storedSecret(unreadable));
+    }
+
+    /** Sends a build.failed event of the team; the request the receiver accepted for it. */
+    private Received deliverAnEvent() throws IOException {
+        String eventId = UUID.randomUUID().toString();
+        sendFailed(submitBuild(), eventId);
+        await("delivered").atMost(TIMEOUT).until(() -> accepted(eventId) == 1);
+        return received.stream().filter(r -> eventId.equals(r.event().path("id").asText())).findFirst().orElseThrow();
+    }
+
+    private void assertEncryptedUnderTheCurrentKey(UUID subscription, String secret) {
+        String stored = storedSecret(subscription);
+        assertFalse(stored.contains(secret), stored);
+        assertEquals(new SecretCipher.Opened(secret, false),
+                new SecretCipher(secretKey, List.of()).open(subscription, stored), "sealed under the current key only");
+    }
+
+    private String storedSecret(UUID subscription) {
+        return pool.preparedQuery("select secret from notification_subscription where id = $1")
+                .execute(Tuple.of(subscription)).await().atMost(TIMEOUT).iterator().next().getString("secret");
+    }
+
+    /** Writes the column as an older installation, or an attacker with SQL access, would have. */
+    private void setStoredSecret(UUID subscription, String stored) {
+        pool.preparedQuery("update notification_subscription set secret = $2 where id = $1")
+                .execute(Tuple.of(subscription, stored)).await().atMost(TIMEOUT);
     }
 
     private String url(String path) {
