@@ -61,9 +61,19 @@ public class Subscriptions {
      * wrote meanwhile under an older key is caught too.
      */
     void onStart(@Observes StartupEvent event) {
-        int sealed = resealAll();
+        String keyId = cipher.currentKeyId(); // a missing or malformed key stops the start here
+        int sealed;
+        try {
+            sealed = resealAll();
+        } catch (RuntimeException e) {
+            // The database busy or away at start must not keep the service down: the dispatcher
+            // reseals each secret it meets, so the pass is an optimisation, not a requirement.
+            LOG.warnf("the start-up pass over notification secrets did not finish (the dispatcher encrypts each "
+                    + "secret it uses): %s", e.toString());
+            return;
+        }
         if (sealed > 0) {
-            LOG.infof("encrypted %d notification subscription secret(s) under key %s", sealed, cipher.currentKeyId());
+            LOG.infof("encrypted %d notification subscription secret(s) under key %s", sealed, keyId);
         }
     }
 
