@@ -16,8 +16,11 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -38,12 +41,13 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * Sends queued deliveries ({@link Deliveries}) on a thread of its own, so that a slow or absent
- * receiver delays only other deliveries, never an event consumer. Each pass claims the due
- * deliveries (skipping those another replica holds, and leasing them for as long as sending them
- * may take), POSTs each as a signed structured-mode CloudEvent, and records the attempt with its
- * outcome in the same statement that schedules the next one: capped exponential backoff, FAILED
- * after {@code max-attempts}.
+ * Sends queued deliveries ({@link Deliveries}) on threads of its own, so that a slow or absent
+ * receiver never delays an event consumer, and delays no other subscription's deliveries either:
+ * up to {@code concurrency} attempts are in flight at once, at most one per subscription. A
+ * polling thread claims due deliveries for the free slots (leasing each for as long as sending and
+ * recording it may take) and hands each to a sender thread, which POSTs it as a signed
+ * structured-mode CloudEvent and records the attempt with its outcome in the same statement that
+ * schedules the next one: capped exponential backoff, FAILED after {@code max-attempts}.
  */
 @ApplicationScoped
 public class DeliveryDispatcher {
@@ -63,7 +67,11 @@ public class DeliveryDispatcher {
     private final HttpClient http;
     private final SecretCipher cipher;
     private final Subscriptions subscriptions;
-    private ScheduledExecutorService executor;
+    /** One per attempt in flight on this replica; the polling thread claims only as many deliveries as are free. */
+    private final Semaphore slots;
+    /** Claims; a single thread, so passes never overlap. */
+    private ScheduledExecutorService poller;
+    private ExecutorService senders;
 
     public DeliveryDispatcher(Pool pool, NotificationConfig config, SecretCipher cipher, Subscriptions subscriptions) {
         this.pool = pool;
@@ -74,21 +82,35 @@ public class DeliveryDispatcher {
         // Redirects are not followed: a receiver could otherwise send the service to an internal address.
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(config.timeout()).build();
+        this.slots = new Semaphore(config.concurrency());
     }
 
     void onStart(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
-        executor = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "notification-dispatcher");
-            thread.setDaemon(true);
-            return thread;
-        });
+        poller = Executors.newSingleThreadScheduledExecutor(task -> daemon(task, "notification-dispatcher"));
+        senders = Executors.newFixedThreadPool(config.concurrency(), task -> daemon(task, "notification-sender"));
         long every = config.pollInterval().toMillis();
-        executor.scheduleWithFixedDelay(this::dispatchDue, every, every, TimeUnit.MILLISECONDS);
+        poller.scheduleWithFixedDelay(this::dispatchDue, every, every, TimeUnit.MILLISECONDS);
     }
 
-    void onShutdown(@Observes ShutdownEvent event) {
-        if (executor != null) {
-            executor.shutdownNow();
+    private static Thread daemon(Runnable task, String name) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /**
+     * Claims no more, and gives the attempts in flight one timeout to finish and be recorded. One
+     * still running then is interrupted unrecorded: its lease expires and a replica sends it again
+     * (receivers deduplicate by the CloudEvent id), so no delivery is lost.
+     */
+    void onShutdown(@Observes ShutdownEvent event) throws InterruptedException {
+        if (poller == null) {
+            return;
+        }
+        poller.shutdownNow();
+        senders.shutdown();
+        if (!senders.awaitTermination(config.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            senders.shutdownNow();
         }
     }
 
@@ -102,32 +124,80 @@ public class DeliveryDispatcher {
         }
     }
 
-    /** One pass; a failure is logged and the next pass tries again (an escaping one would stop the loop). */
+    /**
+     * One pass on the polling thread: claims a delivery for every free slot and hands each to a
+     * sender, whose end frees the slot and starts another pass (so a queue drains without waiting
+     * for the poll interval). A failure is logged and the next pass tries again (an escaping one
+     * would stop the loop).
+     */
     void dispatchDue() {
         try {
-            for (Claimed delivery : claim()) {
-                send(delivery);
+            int free = slots.availablePermits();
+            if (free == 0) {
+                return;
             }
+            for (Claimed delivery : claim(free)) {
+                // Only this thread acquires, so the permit counted above is still there.
+                slots.acquireUninterruptibly();
+                senders.execute(() -> sendAndFreeSlot(delivery));
+            }
+        } catch (RejectedExecutionException e) {
+            // Shutting down: what was claimed but not started is leased, and sent again once the lease expires.
         } catch (RuntimeException e) {
             LOG.warnf("notification dispatch pass failed, retrying in %s: %s", config.pollInterval(), e.toString());
         }
     }
 
-    /** The due deliveries, oldest first, leased (their next attempt moved past the time sending them may take). */
-    private List<Claimed> claim() {
-        Duration lease = config.timeout().multipliedBy(config.batchSize() + 1L);
+    /** On a sender thread. An attempt not recorded (the database failed) is sent again when its lease expires. */
+    private void sendAndFreeSlot(Claimed delivery) {
+        try {
+            send(delivery);
+        } catch (RuntimeException e) {
+            LOG.warnf("notification delivery %s attempt not recorded, retried when its lease expires: %s",
+                    delivery.id(), e.toString());
+        } finally {
+            slots.release();
+            try {
+                poller.execute(this::dispatchDue);
+            } catch (RejectedExecutionException e) {
+                // Shutting down: no more passes.
+            }
+        }
+    }
+
+    /**
+     * Up to {@code limit} due deliveries, oldest first, each of a subscription with no attempt in
+     * flight on any replica, and of such a subscription only its oldest due delivery: a receiver
+     * gets one attempt at a time, the earliest queued first. Each is leased: its next
+     * attempt moved past the time sending and recording it may take, and marked in flight until
+     * then. Claims are serialized across replicas by a transaction-scoped advisory lock, so each
+     * sees the leases every earlier one took; row locks skipped besides (a row being recorded).
+     */
+    private List<Claimed> claim(int limit) {
+        // Sending takes at most one timeout, recording it at most another; the third is slack.
+        Duration lease = config.timeout().multipliedBy(3);
         List<Claimed> claimed = new ArrayList<>();
-        pool.preparedQuery("""
-                with due as (
-                    select id, next_attempt_at from notification_delivery
-                    where state = 'PENDING' and next_attempt_at <= now()
-                    order by next_attempt_at, id limit $1 for update skip locked)
-                update notification_delivery d set next_attempt_at = now() + make_interval(secs => $2)
-                from due, notification_subscription s
-                where d.id = due.id and s.id = d.subscription_id
-                returning d.id, due.next_attempt_at as due_at, d.payload, d.round_attempts, d.subscription_id, s.url,
-                    s.secret""")
-                .execute(Tuple.of(config.batchSize(), lease.toMillis() / 1000.0))
+        pool.withTransaction(connection -> connection.query(
+                        "select pg_advisory_xact_lock(hashtext('byoos.notification-claim'))").execute()
+                .chain(() -> connection.preparedQuery("""
+                        with heads as (
+                            select distinct on (d.subscription_id) d.id from notification_delivery d
+                            where d.state = 'PENDING' and d.next_attempt_at <= now()
+                              and not exists (select 1 from notification_delivery f
+                                  where f.subscription_id = d.subscription_id and f.state = 'PENDING'
+                                    and f.leased_until > now())
+                            order by d.subscription_id, d.created_at, d.id),
+                        due as (
+                            select id, next_attempt_at from notification_delivery
+                            where id in (select id from heads) and state = 'PENDING' and next_attempt_at <= now()
+                            order by next_attempt_at, id limit $1 for update skip locked)
+                        update notification_delivery d set next_attempt_at = now() + make_interval(secs => $2),
+                            leased_until = now() + make_interval(secs => $2)
+                        from due, notification_subscription s
+                        where d.id = due.id and s.id = d.subscription_id
+                        returning d.id, due.next_attempt_at as due_at, d.payload, d.round_attempts, d.subscription_id,
+                             s.url, s.secret""")
+                        .execute(Tuple.of(limit, lease.toMillis() / 1000.0))))
                 .await().atMost(config.timeout())
                 .forEach(row -> claimed.add(Claimed.of(row)));
         claimed.sort(Comparator.comparing(Claimed::due).thenComparing(Claimed::id));
@@ -209,7 +279,7 @@ public class DeliveryDispatcher {
                     update notification_delivery set attempts = attempts + 1, round_attempts = round_attempts + 1,
                         state = case when $2 then 'DELIVERED' when round_attempts + 1 >= $3 then 'FAILED' else 'PENDING' end,
                         delivered_at = case when $2 then now() else delivered_at end,
-                        next_attempt_at = now() + make_interval(secs => $4)
+                        next_attempt_at = now() + make_interval(secs => $4), leased_until = null
                     where id = $1 returning id, attempts)
                 insert into notification_attempt (delivery_id, number, status, error)
                 select id, attempts, $5, $6 from attempt""")

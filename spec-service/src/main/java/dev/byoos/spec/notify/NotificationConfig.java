@@ -31,9 +31,12 @@ public interface NotificationConfig {
     @WithDefault("1s")
     Duration pollInterval();
 
-    /** Deliveries one dispatcher pass claims, sent one after another. */
-    @WithDefault("20")
-    int batchSize();
+    /**
+     * Attempts this replica has in flight at most, each to a different subscription: a receiver
+     * that answers slowly holds one of them, never the others.
+     */
+    @WithDefault("8")
+    int concurrency();
 
     /** How long connecting to a receiver and its whole answer may take. */
     @WithDefault("10s")
