@@ -79,9 +79,11 @@ class ValidateCommand extends CliCommand {
                 violations.addObject().put("pointer", violation.pointer()).put("code", violation.code())
                         .put("message", violation.message());
             }
+            // A document that does not parse has no pointer: its violation is about the whole file.
+            Violation first = rejected.violations().get(0);
             throw new CliException(ExitCodes.REJECTED, file + ": the image spec was rejected: "
-                    + rejected.violations().size() + " violation(s), first: " + rejected.violations().get(0).pointer() + " "
-                    + rejected.violations().get(0).message(), problem, rejected);
+                    + rejected.violations().size() + " violation(s), first: "
+                    + (first.pointer().isEmpty() ? "" : first.pointer() + " ") + first.message(), problem, rejected);
         }
     }
 }

@@ -48,6 +48,18 @@ class ValidateCommandTest {
     }
 
     @Test
+    void aSyntaxErrorIsOneLineThatSaysWhere() throws Exception {
+        Path spec = directory.resolve("broken.yaml");
+        Files.writeString(spec, "apiVersion: byoos.dev/v1alpha1\nkind: [ImageSpec\n");
+
+        StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", spec.toString());
+
+        assertEquals(ExitCodes.REJECTED, run.exitCode());
+        assertTrue(run.err().startsWith("byoos: " + spec + ": the image spec was rejected: 1 violation(s), first: "
+                + "not a valid YAML document: line 3, column 1: "), run.err());
+    }
+
+    @Test
     void theValidSpecIsShownWithItsDefaultsAsJson() throws Exception {
         StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-qemu.yaml", "--output", "json");
 
