@@ -57,6 +57,7 @@ class ValidateCommandTest {
         assertEquals(ExitCodes.REJECTED, run.exitCode());
         assertTrue(run.err().startsWith("byoos: " + spec + ": the image spec was rejected: 1 violation(s), first: "
                 + "not a valid YAML document: line 3, column 1: "), run.err());
+        assertTrue(run.err().contains("\n  MALFORMED_DOCUMENT  not a valid YAML document: line 3, column 1: "), run.err());
     }
 
     @Test
