@@ -50,10 +50,14 @@ class ValidateCommand extends CliCommand {
             JsonNode metadata = validated.path("spec").path("metadata");
             output.line(file + ": valid (" + metadata.path("team").asText() + "/" + metadata.path("name").asText() + ", "
                     + validated.path("spec").path("spec").path("targets").size() + " target(s))");
-            if (validated.path("spec").path("spec").path("os").path("base").path("debootstrap").path("mirror").asText()
-                    .startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR)) {
+            // A spec without a base gets the factory's default mirror: say which, when it is known.
+            JsonNode debootstrap = validated.path("spec").path("spec").path("os").path("base").path("debootstrap");
+            String mirror = debootstrap.path("mirror").asText();
+            if (mirror.startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR)) {
                 output.line("  base: debootstrap from the server's default mirror (not known offline; "
                         + "validate --online shows it)");
+            } else if (!mirror.isEmpty()) {
+                output.line("  base: debootstrap " + debootstrap.path("suite").asText() + " from " + mirror);
             }
         }
         return ExitCodes.OK;
