@@ -3,6 +3,7 @@ package dev.byoos.cli;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
 import java.util.UUID;
@@ -70,14 +71,15 @@ class BuildsCommand {
                 output.print(page);
                 return ExitCodes.OK;
             }
-            output.line(String.format("%-36s  %-10s  %-24s  %-16s  %s", "BUILD", "STATE", "SPEC", "TARGET", "CREATED"));
+            List<List<String>> rows = new ArrayList<>();
+            rows.add(List.of("BUILD", "STATE", "SPEC", "TARGET", "CREATED"));
             for (JsonNode build : page.path("items")) {
-                output.line(String.format("%-36s  %-10s  %-24s  %-16s  %s", build.path("id").asText(),
-                        build.path("state").asText(), build.path("team").asText() + "/" + build.path("spec").asText() + ":"
-                                + build.path("specVersion").asInt(),
+                rows.add(List.of(build.path("id").asText(), build.path("state").asText(),
+                        build.path("team").asText() + "/" + build.path("spec").asText() + ":" + build.path("specVersion").asInt(),
                         build.path("target").path("cloud").asText() + "/" + build.path("target").path("format").asText(),
                         build.path("createdAt").asText()));
             }
+            output.table(rows);
             output.note(page.path("items").size() + " of " + page.path("total").asLong() + " (page " + page.path("page").asInt()
                     + ")");
             return ExitCodes.OK;

@@ -1,6 +1,7 @@
 package dev.byoos.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,6 +49,28 @@ public class Output {
         out.flush();
     }
 
+    /**
+     * Rows under a header, each column as wide as its widest cell: a team's spec names have no
+     * fixed length, and a fixed width shifted every later column of a long one.
+     */
+    public void table(List<List<String>> rows) {
+        int columns = rows.get(0).size();
+        int[] widths = new int[columns];
+        for (List<String> row : rows) {
+            for (int column = 0; column < columns; column++) {
+                widths[column] = Math.max(widths[column], row.get(column).length());
+            }
+        }
+        for (List<String> row : rows) {
+            StringBuilder text = new StringBuilder();
+            for (int column = 0; column < columns - 1; column++) {
+                text.append(String.format("%-" + widths[column] + "s  ", row.get(column)));
+            }
+            out.println(text.append(row.get(columns - 1)));
+        }
+        out.flush();
+    }
+
     public void line(String text) {
         out.println(text);
         out.flush();
@@ -71,7 +94,9 @@ public class Output {
                 print(problem);
             } else {
                 for (JsonNode violation : problem.path("violations")) {
-                    err.printf("  %s  %s  %s%n", violation.path("pointer").asText(), violation.path("code").asText(),
+                    // A whole-document violation (one that does not parse) has the empty pointer.
+                    String pointer = violation.path("pointer").asText();
+                    err.printf("  %s%s  %s%n", pointer.isEmpty() ? "" : pointer + "  ", violation.path("code").asText(),
                             violation.path("message").asText());
                 }
             }

@@ -2,6 +2,8 @@ package dev.byoos.cli;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -39,11 +41,12 @@ class PacksCommand {
                 output.print(page);
                 return ExitCodes.OK;
             }
-            output.line(String.format("%-32s  %-16s  %s", "PACK", "TEAM", "DISPLAY NAME"));
+            List<List<String>> rows = new ArrayList<>();
+            rows.add(List.of("PACK", "TEAM", "DISPLAY NAME"));
             for (JsonNode pack : page.path("items")) {
-                output.line(String.format("%-32s  %-16s  %s", pack.path("name").asText(), pack.path("team").asText(),
-                        pack.path("displayName").asText()));
+                rows.add(List.of(pack.path("name").asText(), pack.path("team").asText(), pack.path("displayName").asText()));
             }
+            output.table(rows);
             return ExitCodes.OK;
         }
     }
@@ -66,11 +69,12 @@ class PacksCommand {
             if (output.json()) {
                 output.print(answer);
             } else if (version == null) {
-                output.line(String.format("%-12s  %-10s  %s", "VERSION", "STATE", "REFERENCE"));
+                List<List<String>> rows = new ArrayList<>();
+                rows.add(List.of("VERSION", "STATE", "REFERENCE"));
                 for (JsonNode each : answer) {
-                    output.line(String.format("%-12s  %-10s  %s", each.path("version").asText(), each.path("state").asText(),
-                            each.path("reference").asText()));
+                    rows.add(List.of(each.path("version").asText(), each.path("state").asText(), each.path("reference").asText()));
                 }
+                output.table(rows);
             } else {
                 output.field("pack", answer.path("pack").path("reference").asText());
                 output.field("kind", answer.path("pack").path("kind").asText() + " (" + answer.path("pack").path("cloudType").asText() + ")");

@@ -50,10 +50,14 @@ class ValidateCommand extends CliCommand {
             JsonNode metadata = validated.path("spec").path("metadata");
             output.line(file + ": valid (" + metadata.path("team").asText() + "/" + metadata.path("name").asText() + ", "
                     + validated.path("spec").path("spec").path("targets").size() + " target(s))");
-            if (validated.path("spec").path("spec").path("os").path("base").path("debootstrap").path("mirror").asText()
-                    .startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR)) {
+            // A spec without a base gets the factory's default mirror: say which, when it is known.
+            JsonNode debootstrap = validated.path("spec").path("spec").path("os").path("base").path("debootstrap");
+            String mirror = debootstrap.path("mirror").asText();
+            if (mirror.startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR)) {
                 output.line("  base: debootstrap from the server's default mirror (not known offline; "
                         + "validate --online shows it)");
+            } else if (!mirror.isEmpty()) {
+                output.line("  base: debootstrap " + debootstrap.path("suite").asText() + " from " + mirror);
             }
         }
         return ExitCodes.OK;
@@ -79,9 +83,11 @@ class ValidateCommand extends CliCommand {
                 violations.addObject().put("pointer", violation.pointer()).put("code", violation.code())
                         .put("message", violation.message());
             }
+            // A document that does not parse has no pointer: its violation is about the whole file.
+            Violation first = rejected.violations().get(0);
             throw new CliException(ExitCodes.REJECTED, file + ": the image spec was rejected: "
-                    + rejected.violations().size() + " violation(s), first: " + rejected.violations().get(0).pointer() + " "
-                    + rejected.violations().get(0).message(), problem, rejected);
+                    + rejected.violations().size() + " violation(s), first: "
+                    + (first.pointer().isEmpty() ? "" : first.pointer() + " ") + first.message(), problem, rejected);
         }
     }
 }

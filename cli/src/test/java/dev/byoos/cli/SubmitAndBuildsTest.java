@@ -185,6 +185,27 @@ class SubmitAndBuildsTest {
     }
 
     @Test
+    void buildsListKeepsItsColumnsAlignedForLongSpecNames() throws Exception {
+        String item = """
+                {"id":"%s","state":"PUBLISHED","team":"platform","spec":"%s","specVersion":1,
+                 "target":{"cloud":"qemu","format":"qcow2"},"createdAt":"2026-12-05T10:44:30Z"}""";
+        try (StubFactory factory = new StubFactory()) {
+            factory.on("GET /api/v1/builds?page=0&size=20", 200, """
+                    {"items":[%s,%s],"page":0,"size":20,"total":2}""".formatted(item.formatted(BUILD, "a"),
+                    item.formatted(BUILD, "debian-12-minimal-with-a-long-name")));
+
+            StubFactory.Run run = factory.run("builds", "list");
+
+            assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+            List<String> lines = run.out().lines().toList();
+            assertEquals(3, lines.size(), run.out());
+            int created = lines.get(0).indexOf("CREATED");
+            assertEquals(created, lines.get(1).indexOf("2026-12-05"), run.out());
+            assertEquals(created, lines.get(2).indexOf("2026-12-05"), run.out());
+        }
+    }
+
+    @Test
     void completionPrintsABashCompletionScriptForEveryCommand() {
         StubFactory.Run run = StubFactory.run(Map.of(), Path.of("/nonexistent-home"), "completion");
         assertEquals(ExitCodes.OK, run.exitCode(), run.err());

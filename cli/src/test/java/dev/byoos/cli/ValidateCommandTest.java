@@ -48,6 +48,33 @@ class ValidateCommandTest {
     }
 
     @Test
+    void aSyntaxErrorIsOneLineThatSaysWhere() throws Exception {
+        Path spec = directory.resolve("broken.yaml");
+        Files.writeString(spec, "apiVersion: byoos.dev/v1alpha1\nkind: [ImageSpec\n");
+
+        StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", spec.toString());
+
+        assertEquals(ExitCodes.REJECTED, run.exitCode());
+        assertTrue(run.err().startsWith("byoos: " + spec + ": the image spec was rejected: 1 violation(s), first: "
+                + "not a valid YAML document: line 3, column 1: "), run.err());
+        assertTrue(run.err().contains("\n  MALFORMED_DOCUMENT  not a valid YAML document: line 3, column 1: "), run.err());
+    }
+
+    @Test
+    void onlineValidationNamesTheMirrorTheFactoryChose() throws Exception {
+        try (StubFactory factory = new StubFactory()) {
+            factory.on("POST /api/v1/specs/validate", 200, """
+                    {"valid":true,"spec":{"metadata":{"team":"platform","name":"debian-12-tiny"},"spec":{"targets":[{}],
+                     "os":{"base":{"debootstrap":{"suite":"bookworm","mirror":"https://mirror.corp.example/debian"}}}}}}""");
+
+            StubFactory.Run run = factory.run("validate", "--online", "../examples/debian-12-tiny.yaml");
+
+            assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+            assertTrue(run.out().contains("\n  base: debootstrap bookworm from https://mirror.corp.example/debian"), run.out());
+        }
+    }
+
+    @Test
     void theValidSpecIsShownWithItsDefaultsAsJson() throws Exception {
         StubFactory.Run run = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-qemu.yaml", "--output", "json");
 

@@ -99,7 +99,8 @@ final class RunCommand {
         }
         out.printf("  spec %s/%s version %d (digest %s)%s%n", body.path("team").asText(), body.path("name").asText(),
                 body.path("version").asInt(), body.path("digest").asText().substring(0, 12),
-                body.path("newVersion").asBoolean() ? "" : ", identical to the stored version: showing its builds");
+                body.path("newVersion").asBoolean() ? ""
+                        : ", identical to the stored version: builds in progress are followed, published targets reused");
         List<String> buildIds = new ArrayList<>();
         body.path("builds").forEach(build -> buildIds.add(build.path("id").asText()));
 

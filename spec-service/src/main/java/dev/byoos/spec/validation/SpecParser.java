@@ -11,12 +11,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.events.AliasEvent;
 import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.events.NodeEvent;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,6 +95,12 @@ public class SpecParser {
             if (e instanceof SpecRejectedException rejected) {
                 throw rejected;
             }
+            if (e instanceof JsonProcessingException located && located.getLocation() != null
+                    && located.getLocation() != JsonLocation.NA) {
+                // The original message, without Jackson's second line that repeats the location.
+                throw malformed("not a valid " + format + " document: line " + located.getLocation().getLineNr()
+                        + ", column " + located.getLocation().getColumnNr() + ": " + firstLine(located.getOriginalMessage()));
+            }
             throw malformed("not a valid " + format + " document: " + firstLine(e.getMessage()));
         }
     }
@@ -107,6 +117,14 @@ public class SpecParser {
                     throw malformed("YAML anchors and aliases are not supported" + line + "; write the values out");
                 }
             }
+        } catch (MarkedYAMLException e) {
+            // SnakeYAML's first line is only the context ("while parsing a flow node"); the author
+            // needs where and what: the problem's line and column (1-based, as editors count).
+            Mark where = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
+            throw malformed("not a valid YAML document: " + (where == null ? ""
+                    : "line " + (where.getLine() + 1) + ", column " + (where.getColumn() + 1) + ": ")
+                    + firstLine(problem));
         } catch (IOException | YAMLException e) {
             throw malformed("not a valid YAML document: " + firstLine(e.getMessage()));
         }

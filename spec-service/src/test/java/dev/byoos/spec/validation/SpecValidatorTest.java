@@ -370,6 +370,23 @@ class SpecValidatorTest {
     }
 
     @Test
+    void aYamlSyntaxErrorSaysWhereAndWhat() {
+        List<Violation> violations = violations(VALID.replace("name: node", "name: [node"));
+        assertEquals(Violation.MALFORMED_DOCUMENT, violations.get(0).code());
+        String message = violations.get(0).message();
+        assertTrue(message.matches("not a valid YAML document: line \\d+, column \\d+: .*expected.*"), message);
+    }
+
+    @Test
+    void aJsonSyntaxErrorSaysWhere() {
+        List<Violation> violations = assertThrows(SpecRejectedException.class,
+                () -> new SpecParser().parse("{\"kind\": \"ImageSpec\",\n \"spec\": [}".getBytes(StandardCharsets.UTF_8),
+                        SpecParser.Format.JSON)).violations();
+        String message = violations.get(0).message();
+        assertTrue(message.startsWith("not a valid JSON document: line 2, column "), message);
+    }
+
+    @Test
     void rejectsAnEmptyDocument() {
         assertEquals(Violation.MALFORMED_DOCUMENT, violations("").get(0).code());
     }
