@@ -67,6 +67,14 @@ public class BuildLeases {
     record Ended(LeaseClaim released) implements Acquisition {
     }
 
+    /**
+     * An earlier attempt of the build built another request under the same build id: this one is
+     * forged or corrupted (spec-service sends one request per build id, repeated only as it was),
+     * and building it would announce an outcome that contradicts the build's record.
+     */
+    record Contradicted(LeaseClaim earlier) implements Acquisition {
+    }
+
     private final StagingStore staging;
     private final String worker;
     private final Duration duration;
@@ -98,9 +106,23 @@ public class BuildLeases {
      *                        INFRASTRUCTURE STORAGE_UNAVAILABLE when S3 fails
      */
     Acquisition tryAcquire(String buildId, long waitedFor) {
+        return tryAcquire(buildId, waitedFor, null);
+    }
+
+    /**
+     * @param request the sha256 of the request's build coordinates: a build whose earlier attempt
+     *                recorded another one is {@link Contradicted}; null checks nothing
+     */
+    Acquisition tryAcquire(String buildId, long waitedFor, String request) {
         requireKeySafe(buildId);
         while (true) {
             Claims before = claims(buildId);
+            Optional<LeaseClaim> other = before.all().stream()
+                    .filter(claim -> request != null && claim.request() != null && !request.equals(claim.request()))
+                    .findFirst();
+            if (other.isPresent()) {
+                return new Contradicted(other.get());
+            }
             Instant now = clock.instant();
             Optional<LeaseClaim> ended = before.all().stream()
                     .filter(claim -> waitedFor > 0 && claim.attempt() >= waitedFor
@@ -117,7 +139,7 @@ public class BuildLeases {
             }
             if (before.live(now).isEmpty()) {
                 LeaseClaim mine = new LeaseClaim(buildId, before.highestAttempt() + 1, worker,
-                        UUID.randomUUID().toString(), LeaseClaim.State.CLAIMED, expiry());
+                        UUID.randomUUID().toString(), LeaseClaim.State.CLAIMED, expiry(), request);
                 write(mine);
                 Claims after = claims(buildId);
                 boolean alone = after.highestAttempt() == mine.attempt()

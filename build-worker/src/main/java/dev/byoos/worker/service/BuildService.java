@@ -1,7 +1,11 @@
 package dev.byoos.worker.service;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +28,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.contract.BuildStarted;
+import dev.byoos.contract.EventJson;
 import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
@@ -187,7 +192,7 @@ public class BuildService {
         ProgressReporter progress = events.progress(request.build());
         Optional<BuildLease> lease;
         try {
-            lease = awaitLease(buildId, progress);
+            lease = awaitLease(buildId, requestDigest(request), progress);
         } catch (WaitAbandonedException e) {
             if (cancellations.isCancelled(buildId)) {
                 return;
@@ -226,18 +231,31 @@ public class BuildService {
         }
     }
 
+    /** The sha256 of the request's build coordinates: what every attempt of the build must agree on. */
+    static String requestDigest(BuildRequested request) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(EventJson.write(request.build()).getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
      * @return this worker's lease on the build; empty when the build was left to another worker's
      *         attempt, which has ended meanwhile, or was cancelled while this delivery waited
      */
-    private Optional<BuildLease> awaitLease(String buildId, ProgressReporter progress) {
+    private Optional<BuildLease> awaitLease(String buildId, String request, ProgressReporter progress) {
         long waitedFor = 0;
         while (true) {
             long waitingFor = waitedFor;
             BuildLeases.Acquisition acquisition = outages.call("the lease", buildId, progress,
-                    () -> cancellations.isCancelled(buildId), () -> leases.tryAcquire(buildId, waitingFor));
+                    () -> cancellations.isCancelled(buildId), () -> leases.tryAcquire(buildId, waitingFor, request));
             if (acquisition instanceof BuildLeases.Acquired acquired) {
                 return Optional.of(acquired.lease());
+            }
+            if (acquisition instanceof BuildLeases.Contradicted contradicted) {
+                throw new RequestContradictsBuildException(buildId, contradicted.earlier().attempt());
             }
             if (acquisition instanceof BuildLeases.Ended ended) {
                 LOG.infof("build %s: attempt %d on %s ended and announced the outcome; this delivery is done", buildId,

@@ -10,8 +10,11 @@ import java.time.Instant;
  * @param worker    the instance that wrote it ({@code byoos.worker.instance-name}), for people reading it
  * @param claimId   unique per claim, so that two claims never share a key
  * @param expiresAt epoch milliseconds; a claim not renewed by then may be taken over
+ * @param request   the sha256 of the build's coordinates as the claimant's request named them (null in
+ *                  claims written before it was recorded): every attempt of a build builds the same request
  */
-record LeaseClaim(String buildId, long attempt, String worker, String claimId, State state, long expiresAt) {
+record LeaseClaim(String buildId, long attempt, String worker, String claimId, State state, long expiresAt,
+        String request) {
 
     enum State {
         /** Written, not yet confirmed as the only claim: a claimant between writing and checking. */
@@ -38,7 +41,7 @@ record LeaseClaim(String buildId, long attempt, String worker, String claimId, S
     }
 
     LeaseClaim with(State newState, long newExpiresAt) {
-        return new LeaseClaim(buildId, attempt, worker, claimId, newState, newExpiresAt);
+        return new LeaseClaim(buildId, attempt, worker, claimId, newState, newExpiresAt, request);
     }
 
     boolean sameClaim(LeaseClaim other) {

@@ -95,6 +95,27 @@ class BuildLeasesTest {
     }
 
     @Test
+    void aRequestContradictingTheOneAnEarlierAttemptBuiltIsRefusedWhetherThatAttemptLivesOrEnded() {
+        String buildId = UUID.randomUUID().toString();
+        String real = "a".repeat(64);
+        String forged = "b".repeat(64);
+        BuildLease first = assertInstanceOf(BuildLeases.Acquired.class, worker("first").tryAcquire(buildId, 0, real))
+                .lease();
+
+        BuildLeases.Contradicted whileLive = assertInstanceOf(BuildLeases.Contradicted.class,
+                worker("second").tryAcquire(buildId, 0, forged));
+        assertEquals(first.attempt(), whileLive.earlier().attempt());
+        assertInstanceOf(BuildLeases.Held.class, worker("second").tryAcquire(buildId, 0, real),
+                "the same request waits for the live attempt as before");
+
+        first.confirm();
+        worker("first").release(first);
+        assertInstanceOf(BuildLeases.Contradicted.class, worker("third").tryAcquire(buildId, 0, forged),
+                "an ended attempt still names the build's request");
+        assertInstanceOf(BuildLeases.Acquired.class, worker("third").tryAcquire(buildId, 0, real));
+    }
+
+    @Test
     void aLiveHolderIsLeftAloneByALaterClaimant() {
         String buildId = UUID.randomUUID().toString();
         BuildLease first = acquire(worker("first"), buildId);
