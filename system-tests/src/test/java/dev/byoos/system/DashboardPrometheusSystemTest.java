@@ -17,16 +17,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,11 +38,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * (PipelineSystemTest) do not show a query that selects nothing or only NaN.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(SharedPipeline.class)
-@Order(SharedPipeline.ORDER)
 class DashboardPrometheusSystemTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> SERVICES = List.of("spec-service", "build-worker", "artifact-service",
+            "pack-publisher");
     /**
      * Long enough for Micrometer's Kafka binder to register the per-partition lag series (on its
      * refresh, once a minute, after a consumer's first fetch) and for a few scrapes after that.
@@ -56,8 +55,8 @@ class DashboardPrometheusSystemTest {
     private URI prometheusUrl;
 
     @BeforeAll
-    void startPipelineAndPrometheus(LocalPipeline shared) throws Exception {
-        pipeline = shared;
+    void startPipelineAndPrometheus() throws Exception {
+        pipeline = LocalPipeline.start("prometheus", String.join(",", SERVICES));
         Path home = Files.createDirectories(pipeline.dataDir.resolve("prometheus"));
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
@@ -88,6 +87,9 @@ class DashboardPrometheusSystemTest {
             if (!prometheus.waitFor(30, TimeUnit.SECONDS)) {
                 prometheus.destroyForcibly();
             }
+        }
+        if (pipeline != null) {
+            pipeline.close();
         }
     }
 
@@ -141,7 +143,7 @@ class DashboardPrometheusSystemTest {
     /** Scrapes the four services every second, and loads the repository's alert rules. */
     private String scrapeConfiguration() {
         StringBuilder targets = new StringBuilder();
-        for (String service : SharedPipeline.SERVICES) {
+        for (String service : SERVICES) {
             URI url = URI.create(pipeline.services.getProperty(service + ".url"));
             targets.append("      - targets: [\"").append(url.getAuthority()).append("\"]\n")
                     .append("        labels: {service: ").append(service).append("}\n");

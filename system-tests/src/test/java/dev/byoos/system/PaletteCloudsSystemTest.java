@@ -31,11 +31,10 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -52,8 +51,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
  * of Spectro Cloud's pack-central validator (validator/pack-schema.json, validate-packs.sh).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(SharedPipeline.class)
-@Order(SharedPipeline.ORDER)
 class PaletteCloudsSystemTest {
 
     private static final String EXAMPLE = "examples/debian-12-clouds.yaml";
@@ -85,8 +82,8 @@ class PaletteCloudsSystemTest {
     static Path scratch;
 
     @BeforeAll
-    void buildTheSpecForEveryCloud(LocalPipeline shared) throws Exception {
-        pipeline = shared;
+    void buildTheSpecForEveryCloud() throws Exception {
+        pipeline = LocalPipeline.start("clouds", "spec-service,build-worker,artifact-service,pack-publisher");
         byte[] example = Files.readAllBytes(pipeline.root.resolve(EXAMPLE));
         spec = YAML.readTree(example).path("spec");
         version = spec.path("pack").path("version").asText();
@@ -99,6 +96,13 @@ class PaletteCloudsSystemTest {
         for (JsonNode summary : JSON.readTree(submitted.body()).path("builds")) {
             JsonNode build = pipeline.awaitFinalState(summary.path("id").asText());
             builds.put(build.path("target").path("cloud").asText(), build);
+        }
+    }
+
+    @AfterAll
+    void stopPipeline() throws Exception {
+        if (pipeline != null) {
+            pipeline.close();
         }
     }
 
