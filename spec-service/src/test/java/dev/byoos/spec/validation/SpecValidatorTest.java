@@ -284,7 +284,8 @@ class SpecValidatorTest {
     @Test
     void watchedInputsAreOptInAndARebuildNeedsAPolicyAndABaseWatchADebootstrapBase() {
         String debootstrap = VALID.replace("      local: debian-12-skeleton\n",
-                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.debian.org/debian\n");
+                "      debootstrap:\n        suite: bookworm\n        mirror: https://" + HostPolicy.DEFAULT_ALLOWED.get(0)
+                        + "/debian\n");
         String policy = "version: 1.0.0\n    versionPolicy: patch";
         assertEquals(null, validate(VALID).spec().updates());
         // Absent, it is not stored: the digests of specs stored before the field stay what they were.
