@@ -84,6 +84,9 @@ public class LoadBench {
     static final int FLOOR_PARTITIONS = 6;
     /** How long the harness waits for the last build after the last submission. */
     static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
+    /** After the last build: time for throttled commits and lingering work to finish, then the idle window. */
+    static final Duration IDLE_SETTLE = Duration.ofSeconds(10);
+    static final Duration IDLE_WINDOW = Duration.ofSeconds(30);
 
     static final Pattern SPEC_NAME = Pattern.compile("\"specName\"\\s*:\\s*\"([^\"]+)\"");
     static final Pattern DURATION_MILLIS = Pattern.compile("\"durationMillis\"\\s*:\\s*(\\d+)");
@@ -124,7 +127,20 @@ public class LoadBench {
             boolean allFinished = pipeline.awaitFinished(measured, DRAIN_TIMEOUT);
             floor.awaitDelivered(total, Duration.ofSeconds(30));
             report(measured, pipeline, floor, rate, allFinished);
-            cpu.report();
+            double pipelineCpuSeconds = cpu.report();
+            long published = pipeline.publishedCount(measured);
+            System.out.printf(Locale.ROOT, "pipeline CPU per published build (every process but the harness and"
+                    + " other work): %.1f ms (%d builds)%n", 1000 * pipelineCpuSeconds / Math.max(1, published), published);
+
+            // Idle: what the pipeline burns with nothing to do (pollers, heartbeats, metrics), after a pause
+            // for the last commits and lingering work to settle.
+            Thread.sleep(IDLE_SETTLE.toMillis());
+            CpuAccount idle = CpuAccount.start(dataDir);
+            Thread.sleep(IDLE_WINDOW.toMillis());
+            System.out.printf("%nidle, %d s after the last build:", IDLE_SETTLE.toSeconds());
+            double idleCpuSeconds = idle.report();
+            System.out.printf(Locale.ROOT, "pipeline CPU while idle: %.1f ms per second%n",
+                    1000 * idleCpuSeconds / IDLE_WINDOW.toSeconds());
         }
     }
 
@@ -244,6 +260,10 @@ public class LoadBench {
                 Thread.sleep(100);
             }
             return false;
+        }
+
+        long publishedCount(Submissions submissions) {
+            return submissions.accepted().stream().filter(name -> events(name).containsKey(PUBLISHED)).count();
         }
 
         boolean finished(String specName) {
@@ -398,6 +418,7 @@ public class LoadBench {
      */
     record CpuAccount(Map<String, String> labels, Instant startedAt, Map<Long, Long> ticksAtStart) {
 
+        static final String OTHER_PROCESSES = "other processes on the machine";
         /** USER_HZ: /proc reports CPU time in these ticks (100 on Linux). */
         static final double TICKS_PER_SECOND = 100;
 
@@ -420,7 +441,8 @@ public class LoadBench {
             return new CpuAccount(labels, Instant.now(), ticksByProcess());
         }
 
-        void report() {
+        /** Prints the table; returns the CPU-seconds of the pipeline's processes (not the harness, not other work). */
+        double report() {
             Map<Long, Long> now = ticksByProcess();
             double seconds = Duration.between(startedAt, Instant.now()).toNanos() / 1e9;
             Map<String, Double> byLabel = new TreeMap<>();
@@ -432,6 +454,9 @@ public class LoadBench {
             byLabel.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                     .forEach(e -> System.out.printf(Locale.ROOT, "  %-50s %7.1f CPU-s  %5.1f %%%n", e.getKey(),
                             e.getValue(), 100 * e.getValue() / (seconds * cores)));
+            return byLabel.entrySet().stream()
+                    .filter(e -> !e.getKey().equals(labels.get("LoadBench")) && !e.getKey().equals(OTHER_PROCESSES))
+                    .mapToDouble(Map.Entry::getValue).sum();
         }
 
         private String label(long pid) {
@@ -444,7 +469,7 @@ public class LoadBench {
                     return label.get();
                 }
             }
-            return "other processes on the machine";
+            return OTHER_PROCESSES;
         }
 
         private static String commandLine(long pid) {
