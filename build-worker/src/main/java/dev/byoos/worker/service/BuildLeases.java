@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -116,7 +118,7 @@ public class BuildLeases {
     Acquisition tryAcquire(String buildId, long waitedFor, String request) {
         requireKeySafe(buildId);
         while (true) {
-            Claims before = claims(buildId);
+            Claims before = claims(buildId, Map.of());
             Optional<LeaseClaim> other = before.all().stream()
                     .filter(claim -> request != null && claim.request() != null && !request.equals(claim.request()))
                     .findFirst();
@@ -141,7 +143,10 @@ public class BuildLeases {
                 LeaseClaim mine = new LeaseClaim(buildId, before.highestAttempt() + 1, worker,
                         UUID.randomUUID().toString(), LeaseClaim.State.CLAIMED, expiry(), request);
                 write(mine);
-                Claims after = claims(buildId);
+                // Ended claims are never written again, and ours is as we wrote it: only the rest is read again.
+                Map<String, LeaseClaim> known = new HashMap<>(before.ended());
+                known.put(key(mine), mine);
+                Claims after = claims(buildId, known);
                 boolean alone = after.highestAttempt() == mine.attempt()
                         && after.live(clock.instant()).stream().allMatch(mine::sameClaim)
                         && after.keysAt(mine.attempt()) == 1;
@@ -186,7 +191,8 @@ public class BuildLeases {
                 lease.update(renewal);
             }
             LeaseClaim renewed = lease.claim();
-            Claims claims = claims(current.buildId());
+            // Our claim is listed or not; its content is what this attempt last wrote.
+            Claims claims = claims(current.buildId(), Map.of(key(renewed), renewed));
             Optional<LeaseClaim> later = claims.all().stream()
                     .filter(claim -> claim.attempt() > current.attempt() && claim.state() != LeaseClaim.State.CLAIMED)
                     .findFirst();
@@ -236,10 +242,18 @@ public class BuildLeases {
     }
 
     /** The claims of one build as S3 holds them now; unreadable claims count for their attempt number only. */
-    private record Claims(List<LeaseClaim> all, List<String> keys, long highestAttempt) {
+    private record Claims(List<LeaseClaim> all, List<String> keys, long highestAttempt, Map<String, LeaseClaim> byKey) {
 
         List<LeaseClaim> live(Instant now) {
             return all.stream().filter(claim -> claim.live(now)).toList();
+        }
+
+        /** RELEASED or HANDED_BACK: their attempts ended, and their workers never write them again. */
+        Map<String, LeaseClaim> ended() {
+            Map<String, LeaseClaim> ended = new HashMap<>(byKey);
+            ended.values().removeIf(claim -> claim.state() != LeaseClaim.State.RELEASED
+                    && claim.state() != LeaseClaim.State.HANDED_BACK);
+            return ended;
         }
 
         long keysAt(long attempt) {
@@ -247,8 +261,14 @@ public class BuildLeases {
         }
     }
 
-    private Claims claims(String buildId) {
+    /**
+     * @param known claims by key whose content cannot have changed since this worker read or wrote
+     *              it: each is not read again where its key is listed (one GET less per claim), and
+     *              counts for nothing where its key is no longer listed
+     */
+    private Claims claims(String buildId, Map<String, LeaseClaim> known) {
         String prefix = prefix(buildId);
+        Map<String, LeaseClaim> byKey = new HashMap<>();
         List<LeaseClaim> claims = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         long highest = 0;
@@ -260,12 +280,16 @@ public class BuildLeases {
             long attempt = Long.parseLong(match.group(1));
             highest = Math.max(highest, attempt);
             keys.add(key.substring(prefix.length()));
-            readClaim(prefix, key).flatMap(text -> parse(key, text))
-                    .filter(claim -> claim.attempt() == attempt && buildId.equals(claim.buildId()))
-                    .ifPresent(claims::add);
+            Optional<LeaseClaim> claim = known.containsKey(key) ? Optional.of(known.get(key))
+                    : readClaim(prefix, key).flatMap(text -> parse(key, text))
+                            .filter(read -> read.attempt() == attempt && buildId.equals(read.buildId()));
+            claim.ifPresent(present -> {
+                claims.add(present);
+                byKey.put(key, present);
+            });
         }
         claims.sort(Comparator.comparingLong(LeaseClaim::attempt));
-        return new Claims(claims, keys, highest);
+        return new Claims(claims, keys, highest, byKey);
     }
 
     /**

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -32,13 +33,15 @@ import dev.byoos.worker.storage.StagingStore;
 class BuildLeasesTest {
 
     private static final Duration DURATION = Duration.ofMinutes(1);
+    private static MinioClient s3;
     private static StagingStore staging;
 
     @BeforeAll
     static void connect() {
         Endpoints endpoints = TestStack.endpoints();
-        staging = new StagingStore(MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
-                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build(), endpoints.s3StagingBucket());
+        s3 = MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build();
+        staging = new StagingStore(s3, endpoints.s3StagingBucket());
     }
 
     private static BuildLeases worker(String name) {
@@ -168,6 +171,39 @@ class BuildLeasesTest {
 
         assertInstanceOf(BuildLeases.Ended.class, waiting.tryAcquire(buildId, waitedFor));
         assertEquals(lease.attempt() + 1, acquire(worker("later"), buildId).attempt());
+    }
+
+    /** Counts the claims read back from S3: each read is a round trip per claim and per look. */
+    private static final class CountingReads extends StagingStore {
+
+        final List<String> reads = new ArrayList<>();
+
+        CountingReads() {
+            super(s3, staging.bucket());
+        }
+
+        @Override
+        public Optional<String> getText(String key) {
+            reads.add(key);
+            return super.getText(key);
+        }
+    }
+
+    @Test
+    void noClaimIsReadBackThatThisWorkerWroteOrThatAnEarlierLookSawEnded() {
+        String buildId = UUID.randomUUID().toString();
+        CountingReads firstReads = new CountingReads();
+        BuildLeases first = new BuildLeases(firstReads, "first", DURATION, Clock.systemUTC());
+        BuildLease lease = acquire(first, buildId);
+        lease.confirm();
+        first.release(lease);
+        CountingReads laterReads = new CountingReads();
+
+        BuildLease later = acquire(new BuildLeases(laterReads, "later", DURATION, Clock.systemUTC()), buildId);
+
+        assertEquals(List.of(), firstReads.reads, "its own claim, as it wrote it");
+        assertEquals(1, laterReads.reads.size(), "the released claim once, its own never: " + laterReads.reads);
+        assertEquals(lease.attempt() + 1, later.attempt());
     }
 
     @Test
