@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -30,6 +32,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
+import io.smallrye.jwt.auth.principal.JWTParser;
 
 import dev.byoos.localauth.LocalTokens;
 import dev.byoos.testsupport.DevStackResource;
@@ -51,6 +54,9 @@ class AuthMatrixTest {
 
     @Inject
     DataSource database;
+
+    @Inject
+    JWTParser tokens;
 
     @TempDir
     Path otherKeys;
@@ -123,6 +129,21 @@ class AuthMatrixTest {
         given().header("Authorization", "Bearer " + expired).get("/api/v1/builds/" + aliceBuild).then().statusCode(401);
         // The schema is public documentation.
         given().get("/api/v1/schema").then().statusCode(200);
+    }
+
+    @Test
+    void aVerifiedTokenIsCachedButAnEditedCopyOfItIsRefused() throws Exception {
+        String raw = ALICE.substring("Bearer ".length());
+        // The same token answers from the verified-token cache: one verification, one principal.
+        assertSame(tokens.parse(raw), tokens.parse(raw));
+        given().header("Authorization", ALICE).get("/api/v1/builds/" + aliceBuild).then().statusCode(200);
+
+        String[] parts = raw.split("\\.");
+        String claims = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
+        String asAdmin = claims.replace("\"groups\":[\"submitter\"]", "\"groups\":[\"admin\"]");
+        String edited = parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(asAdmin.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        given().header("Authorization", "Bearer " + edited).get("/api/v1/builds/" + bobBuild).then().statusCode(401);
     }
 
     @Test
