@@ -264,9 +264,20 @@ public interface SpecServiceConfig {
     }
 
     interface Outbox {
-        /** How often the relay looks for records a crash left unpublished. */
+        /**
+         * How often the relay looks again while records are left unpublished (Kafka unreachable, a
+         * pass failed).
+         */
         @WithDefault("1s")
         Duration pollInterval();
+
+        /**
+         * How often the relay looks at an outbox it left empty, for records another replica committed
+         * and then crashed before relaying: every commit on this replica relays at once, so nothing
+         * else can be waiting there.
+         */
+        @WithDefault("15s")
+        Duration idlePollInterval();
 
         /** Records locked and published per transaction. */
         @WithDefault("100")

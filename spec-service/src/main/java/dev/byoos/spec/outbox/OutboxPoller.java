@@ -1,5 +1,6 @@
 package dev.byoos.spec.outbox;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.Priority;
@@ -14,24 +15,32 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.repository.OutboxEntity;
 
 /**
  * Polls the outbox for records that were not relayed right after their commit (a crash, a Kafka
- * outage). The scheduler starts before the messaging channels are wired, so the relay (and its
- * emitter) is only looked up once the application has started.
+ * outage): every {@code poll-interval} while the relay may have left some, otherwise every
+ * {@code idle-poll-interval} (another replica's crash is all that can leave records then), so an
+ * idle service does not query the database every second. The first tick after start always looks.
+ * The scheduler starts before the messaging channels are wired, so the relay (and its emitter) is
+ * only looked up once the application has started.
  */
 @ApplicationScoped
 public class OutboxPoller {
 
     private final Instance<OutboxRelay> relay;
     private final BuildMetrics metrics;
+    private final Duration idlePollInterval;
     private final AtomicBoolean started = new AtomicBoolean();
+    /** When the last pass started (System.nanoTime()); null before the first. */
+    private volatile Long lastPass;
 
-    public OutboxPoller(Instance<OutboxRelay> relay, BuildMetrics metrics) {
+    public OutboxPoller(Instance<OutboxRelay> relay, BuildMetrics metrics, SpecServiceConfig config) {
         this.relay = relay;
         this.metrics = metrics;
+        this.idlePollInterval = config.outbox().idlePollInterval();
     }
 
     /** Observed after the default priority, i.e. after reactive messaging has started. */
@@ -48,8 +57,21 @@ public class OutboxPoller {
         if (!started.get()) {
             return Uni.createFrom().voidItem();
         }
+        long now = System.nanoTime();
+        if (!due(lastPass, now, relay.get().mayHaveUnpublished(), idlePollInterval)) {
+            return Uni.createFrom().voidItem();
+        }
+        lastPass = now;
         // The backlog left after a pass: records the relay could not publish (Kafka unreachable).
         return relay.get().relayAll().eventually(() -> Panache.withSession(OutboxEntity::countUnpublished)
                 .invoke(metrics::outboxBacklog));
+    }
+
+    /**
+     * @param lastPass when the previous pass started (nanoTime), null before the first
+     * @return whether a tick at {@code now} looks at the outbox
+     */
+    static boolean due(Long lastPass, long now, boolean mayHaveUnpublished, Duration idlePollInterval) {
+        return lastPass == null || mayHaveUnpublished || now - lastPass >= idlePollInterval.toNanos();
     }
 }

@@ -47,6 +47,8 @@ public class OutboxRelay {
     private final SpecServiceConfig config;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean requestedWhileRunning = new AtomicBoolean();
+    /** Cleared only by a pass that emptied the outbox; set again by a pass that failed. */
+    private final AtomicBoolean mayHaveUnpublished = new AtomicBoolean(true);
 
     public OutboxRelay(@Channel(Topics.BUILDS_REQUESTED) MutinyEmitter<String> buildRequests,
             @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx,
@@ -79,12 +81,22 @@ public class OutboxRelay {
                 .repeat().until(published -> published < config.outbox().batchSize())
                 .collect().last()
                 .replaceWithVoid()
+                .invoke(() -> mayHaveUnpublished.set(false))
+                .onFailure().invoke(() -> mayHaveUnpublished.set(true))
                 .eventually(() -> {
                     running.set(false);
                     if (requestedWhileRunning.getAndSet(false)) {
                         relaySoon();
                     }
                 });
+    }
+
+    /**
+     * False when this replica's last pass left the outbox empty and none failed since: what is
+     * committed here afterwards is relayed right after its commit ({@link #relaySoon}).
+     */
+    public boolean mayHaveUnpublished() {
+        return mayHaveUnpublished.get();
     }
 
     /**
