@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -51,6 +52,9 @@ public final class OciRegistryClient {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ERROR_TEXT = 200;
+    /** What a registry answers (HTTP 400) to a manifest naming a blob the repository lacks. */
+    private static final Set<String> BLOB_UNKNOWN_CODES = Set.of("MANIFEST_BLOB_UNKNOWN", "BLOB_UNKNOWN");
+    private static final int MAX_CONFIG_BLOB_HOLDERS = 10_000;
 
     /** Credentials for the registry (or its token realm). */
     public record Credentials(String username, String password) {
@@ -69,6 +73,12 @@ public final class OciRegistryClient {
     private volatile String basicAuthorization;
     /** Bearer tokens are scoped to a repository: the last one granted per repository, reused until challenged again. */
     private final Map<String, String> bearerAuthorizations = new ConcurrentHashMap<>();
+    /**
+     * Repositories this client put the empty config blob every pack manifest names in: each push
+     * would otherwise upload it again. A manifest the registry refuses for a missing blob forgets the
+     * repository ({@link #tag}). Bounded: forgetting costs one upload of two bytes.
+     */
+    private final Set<String> configBlobHolders = ConcurrentHashMap.newKeySet();
 
     /** @param tls trusts the registry's certificate authority; the JVM's trust store when empty */
     public OciRegistryClient(URI registry, Optional<Credentials> credentials, Optional<SSLContext> tls) {
@@ -163,23 +173,51 @@ public final class OciRegistryClient {
         }
     }
 
-    /** Uploads the file and the config blob (when missing), then tags the manifest. */
+    /**
+     * Uploads the config blob (once per repository) and the file, then tags the manifest. Blobs are
+     * uploaded without asking first (no HEAD): they are small, and the file is new to the registry
+     * but after a push whose tagging failed, so a HEAD would cost a round trip on nearly every push
+     * to save an upload of a few KiB rarely; a registry keeps a blob it has already.
+     */
     public void push(String repository, String tag, byte[] content, Manifest manifest) {
-        uploadBlobIfMissing(repository, EMPTY_CONFIG);
-        uploadBlobIfMissing(repository, content);
-        tag(repository, tag, manifest);
+        boolean configSeen = ensureConfigBlob(repository);
+        uploadBlob(repository, content);
+        tag(repository, tag, manifest, configSeen);
     }
 
-    /** Uploads the config blob (when missing) and tags {@link #emptyArtifact()}. */
+    /** Uploads the config blob (once per repository) and tags {@link #emptyArtifact()}. */
     public void pushEmptyArtifact(String repository, String tag) {
-        uploadBlobIfMissing(repository, EMPTY_CONFIG);
-        tag(repository, tag, emptyArtifact());
+        boolean configSeen = ensureConfigBlob(repository);
+        tag(repository, tag, emptyArtifact(), configSeen);
     }
 
-    private void tag(String repository, String tag, Manifest manifest) {
+    /** @return true when the blob was not uploaded now because this client put it in the repository before */
+    private boolean ensureConfigBlob(String repository) {
+        if (configBlobHolders.contains(repository)) {
+            return true;
+        }
+        uploadBlob(repository, EMPTY_CONFIG);
+        if (configBlobHolders.size() >= MAX_CONFIG_BLOB_HOLDERS) {
+            configBlobHolders.clear();
+        }
+        configBlobHolders.add(repository);
+        return false;
+    }
+
+    /**
+     * @param configSeen the config blob was taken as present from memory: when the registry says a
+     *                   blob is missing (deleted since, say), it is uploaded again and the tagging repeated
+     */
+    private void tag(String repository, String tag, Manifest manifest, boolean configSeen) {
         HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + tag))
                 .header("Content-Type", MANIFEST_MEDIA_TYPE)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())), HttpResponse.BodyHandlers.ofString());
+        if (configSeen && response.statusCode() == 400
+                && BLOB_UNKNOWN_CODES.contains(String.valueOf(errorCode(response)))) {
+            configBlobHolders.remove(repository);
+            tag(repository, tag, manifest, ensureConfigBlob(repository));
+            return;
+        }
         expect(response, 201, repository, "tagging " + repository + ":" + tag);
     }
 
@@ -228,13 +266,9 @@ public final class OciRegistryClient {
         return true;
     }
 
-    private void uploadBlobIfMissing(String repository, byte[] blob) {
+    /** The distribution API's two-step upload (POST, then PUT with the digest); a blob there already is kept. */
+    private void uploadBlob(String repository, byte[] blob) {
         String digest = digest(blob);
-        HttpResponse<String> head = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/blobs/" + digest))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody()), HttpResponse.BodyHandlers.ofString());
-        if (head.statusCode() == 200) {
-            return;
-        }
         HttpResponse<String> start = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/blobs/uploads/"))
                 .POST(HttpRequest.BodyPublishers.noBody()), HttpResponse.BodyHandlers.ofString());
         expect(start, 202, repository, "starting a blob upload");
