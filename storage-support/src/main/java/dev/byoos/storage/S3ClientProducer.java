@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
+import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
 import io.minio.http.HttpUtils;
 import okhttp3.CertificatePinner;
@@ -15,8 +16,8 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 
 /**
- * The service's one MinIO client, built from {@link S3Settings}. The client is thread-safe and
- * holds a connection pool, so every store in a service shares it.
+ * The service's MinIO clients, built from {@link S3Settings}: one synchronous, one asynchronous. Each
+ * is thread-safe and holds a connection pool, so every store in a service shares them.
  */
 @ApplicationScoped
 public class S3ClientProducer {
@@ -30,6 +31,22 @@ public class S3ClientProducer {
         return MinioClient.builder()
                 .endpoint(settings.endpoint())
                 // Explicit, so the client never asks the endpoint for a bucket's region first.
+                .region(settings.region())
+                .credentials(settings.accessKey(), settings.secretKey())
+                .httpClient(httpClient(settings.endpoint()), true)
+                .build();
+    }
+
+    /**
+     * The same endpoint and credentials as {@link #minioClient}, asynchronous: only this client offers
+     * the multipart calls one by one (build-worker's parallel part uploads). Its HTTP client has the
+     * same cheap-to-copy shape.
+     */
+    @Produces
+    @Singleton
+    MinioAsyncClient minioAsyncClient(S3Settings settings) {
+        return MinioAsyncClient.builder()
+                .endpoint(settings.endpoint())
                 .region(settings.region())
                 .credentials(settings.accessKey(), settings.secretKey())
                 .httpClient(httpClient(settings.endpoint()), true)

@@ -12,6 +12,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -19,43 +25,68 @@ import jakarta.inject.Inject;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
+import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.messages.Item;
+import io.minio.messages.Part;
+
+import com.google.common.collect.ImmutableMultimap;
 
 import dev.byoos.storage.S3Failures;
 import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.core.BuildException;
 
 /**
- * The worker's view of S3: uploads built images to the staging bucket, hashing them while they
- * stream, and keeps a per-build completion record that makes a redelivered request a no-op.
+ * The worker's view of S3: uploads built images to the staging bucket (in parts, several at once,
+ * hashing the file in the same single read that fills the parts), and keeps a per-build completion record that makes a redelivered request a no-op.
  * All calls block; callers run on worker threads.
  */
 @ApplicationScoped
 public class StagingStore {
 
-    static final long PART_SIZE = 16L * 1024 * 1024;
+    /** awscli's part size: small enough that several parts in flight stay a few tens of MiB of heap. */
+    static final int PART_SIZE = 8 * 1024 * 1024;
+    /**
+     * Parts uploaded at once: each upload thread signs its own part (SigV4 hashes the payload on a
+     * plain-HTTP endpoint), so the signing, the file's own hash and S3's writes spread over the cores.
+     */
+    static final int PARTS_IN_FLIGHT = 4;
     /** S3 cannot be reached or answers "not now": waited out. */
     public static final String STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE";
     /** S3 refused the request for good (access denied, no such bucket): the build fails at once. */
     public static final String STORAGE_REFUSED = "STORAGE_REFUSED";
 
     private final MinioClient client;
+    /** The same endpoint and credentials: only the asynchronous client offers the multipart calls one by one. */
+    private final MinioAsyncClient parts;
     private final String bucket;
 
-    /** @param client the service's one MinIO client (storage-support's {@code S3ClientProducer}) */
+    /** @param client and parts: the service's MinIO clients (storage-support's {@code S3ClientProducer}) */
     @Inject
-    public StagingStore(MinioClient client, S3Settings settings) {
-        this(client, settings.stagingBucket());
+    public StagingStore(MinioClient client, MinioAsyncClient parts, S3Settings settings) {
+        this(client, parts, settings.stagingBucket());
     }
 
-    /** A store on {@code bucket} through {@code client}: a worker's own view, or a test's of the same bucket. */
-    public StagingStore(MinioClient client, String bucket) {
+    /** A store on {@code bucket} through {@code client} and {@code parts}, both for the same endpoint and credentials. */
+    public StagingStore(MinioClient client, MinioAsyncClient parts, String bucket) {
         this.client = client;
+        this.parts = parts;
         this.bucket = bucket;
+    }
+
+    /** A store on {@code bucket} of the endpoint: a test's or a benchmark's view of the worker's bucket. */
+    public static StagingStore connect(String endpoint, String region, String accessKey, String secretKey,
+            String bucket) {
+        return new StagingStore(MinioClient.builder().endpoint(endpoint).region(region)
+                .credentials(accessKey, secretKey).build(), partsClient(endpoint, region, accessKey, secretKey), bucket);
+    }
+
+    private static MinioAsyncClient partsClient(String endpoint, String region, String accessKey, String secretKey) {
+        // The region is given, so the client never asks the endpoint for it (as S3ClientProducer's).
+        return MinioAsyncClient.builder().endpoint(endpoint).region(region).credentials(accessKey, secretKey).build();
     }
 
     public String bucket() {
@@ -81,24 +112,102 @@ public class StagingStore {
         return upload(file, key, "application/octet-stream");
     }
 
-    /** Streams {@code file} to {@code key}, hashing the bytes on their way out. */
+    /**
+     * Uploads {@code file} to {@code key} and hashes it in one sequential read: a file of more than
+     * one part goes up as a multipart upload with {@value #PARTS_IN_FLIGHT} parts in flight.
+     */
     public Upload upload(Path file, String key, String contentType) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        try {
             long size = Files.size(file);
-            try (DigestInputStream hashing = new DigestInputStream(in, sha256)) {
-                client.putObject(PutObjectArgs.builder()
-                        .bucket(bucket)
-                        .object(key)
-                        .stream(hashing, size, PART_SIZE)
-                        .contentType(contentType)
-                        .build());
-            }
-            return new Upload(key, HexFormat.of().formatHex(sha256.digest()), size);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            String sha256 = size <= PART_SIZE ? uploadWhole(file, key, contentType, size)
+                    : uploadInParts(file, key, contentType, size);
+            return new Upload(key, sha256, size);
         } catch (Exception e) {
             throw unavailable("upload of " + key, e);
+        }
+    }
+
+    private String uploadWhole(Path file, String key, String contentType, long size) throws Exception {
+        MessageDigest sha256 = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
+            client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, size, -1)
+                    .contentType(contentType).build());
+        }
+        return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    /**
+     * One thread reads the file in order into part buffers and hashes each as it is read; the parts
+     * go up on {@value #PARTS_IN_FLIGHT} threads. The buffers are bounded (one per part in flight and
+     * the one being filled), so the heap used does not grow with the file. An upload that fails is
+     * aborted, so S3 keeps none of its parts.
+     */
+    private String uploadInParts(Path file, String key, String contentType, long size) throws Exception {
+        String uploadId = await(parts.createMultipartUploadAsync(bucket, null, key,
+                ImmutableMultimap.of("Content-Type", contentType), null)).result().uploadId();
+        int count = Math.toIntExact((size + PART_SIZE - 1) / PART_SIZE);
+        Part[] uploaded = new Part[count];
+        Semaphore inFlight = new Semaphore(PARTS_IN_FLIGHT);
+        List<CompletableFuture<Void>> sent = new ArrayList<>(count);
+        ExecutorService senders = Executors.newFixedThreadPool(PARTS_IN_FLIGHT, task -> {
+            Thread thread = new Thread(task, "staging-upload");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha256 = sha256();
+            for (int number = 1; number <= count; number++) {
+                inFlight.acquire();
+                if (sent.stream().anyMatch(CompletableFuture::isCompletedExceptionally)) {
+                    break;
+                }
+                int length = (int) Math.min(PART_SIZE, size - (long) (number - 1) * PART_SIZE);
+                byte[] part = in.readNBytes(length);
+                if (part.length != length) {
+                    throw new IllegalStateException(file + " shrank while it was uploaded");
+                }
+                sha256.update(part);
+                int partNumber = number;
+                sent.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        uploaded[partNumber - 1] = new Part(partNumber, await(parts.uploadPartAsync(bucket, null, key,
+                                part, length, uploadId, partNumber, null, null)).etag());
+                    } catch (Exception e) {
+                        throw new CompletionException(e);
+                    }
+                }, senders).whenComplete((done, failure) -> inFlight.release()));
+            }
+            await(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)));
+            if (in.read() != -1) {
+                throw new IllegalStateException(file + " grew while it was uploaded");
+            }
+            await(parts.completeMultipartUploadAsync(bucket, null, key, uploadId, uploaded, null, null));
+            return HexFormat.of().formatHex(sha256.digest());
+        } catch (Exception e) {
+            sent.forEach(part -> part.cancel(false));
+            try {
+                await(parts.abortMultipartUploadAsync(bucket, null, key, uploadId, null, null));
+            } catch (Exception abortFailure) {
+                // S3 expires an abandoned upload's parts by itself; the upload's own failure is what matters.
+                e.addSuppressed(abortFailure);
+            }
+            throw e;
+        } finally {
+            senders.shutdownNow();
+        }
+    }
+
+    /** @return the call's result; its failure as S3 or the connection reported it, unwrapped for {@link S3Failures} */
+    private static <T> T await(CompletableFuture<T> call) throws Exception {
+        try {
+            return call.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                    && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw cause instanceof Exception failure ? failure : e;
         }
     }
 
@@ -118,11 +227,14 @@ public class StagingStore {
         } catch (Exception e) {
             throw unavailable("write of " + key, e);
         }
+        return new Upload(key, HexFormat.of().formatHex(sha256().digest(bytes)), bytes.length);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            return new Upload(key, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)),
-                    bytes.length);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
     }
 

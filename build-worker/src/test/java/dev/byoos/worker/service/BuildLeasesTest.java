@@ -22,7 +22,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import io.minio.MinioClient;
 
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.TestStack;
@@ -34,6 +33,7 @@ class BuildLeasesTest {
 
     private static final Duration DURATION = Duration.ofMinutes(1);
     private static MinioClient s3;
+    private static MinioAsyncClient parts;
     private static StagingStore staging;
 
     @BeforeAll
@@ -41,7 +41,9 @@ class BuildLeasesTest {
         Endpoints endpoints = TestStack.endpoints();
         s3 = MinioClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
                 .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build();
-        staging = new StagingStore(s3, endpoints.s3StagingBucket());
+        parts = MinioAsyncClient.builder().endpoint(endpoints.s3Endpoint()).region(endpoints.s3Region())
+                .credentials(endpoints.s3AccessKey(), endpoints.s3SecretKey()).build();
+        staging = new StagingStore(s3, parts, endpoints.s3StagingBucket());
     }
 
     private static BuildLeases worker(String name) {
@@ -179,7 +181,7 @@ class BuildLeasesTest {
         final List<String> reads = new ArrayList<>();
 
         CountingReads() {
-            super(s3, staging.bucket());
+            super(s3, parts, staging.bucket());
         }
 
         @Override

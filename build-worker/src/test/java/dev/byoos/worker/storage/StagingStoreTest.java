@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.minio.MinioClient;
-
 import dev.byoos.worker.builder.core.BuildException;
 
 /** What the worker does when S3 is not there: report it, classified as retryable infrastructure. */
@@ -25,8 +23,7 @@ class StagingStoreTest {
             port = socket.getLocalPort();
         }
         String endpoint = "http://127.0.0.1:" + port;
-        return new StagingStore(MinioClient.builder().endpoint(endpoint).region("us-east-1")
-                .credentials("key", "secret").build(), "byoos-staging");
+        return StagingStore.connect(endpoint, "us-east-1", "key", "secret", "byoos-staging");
     }
 
     @Test
