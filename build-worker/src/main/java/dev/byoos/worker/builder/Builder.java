@@ -2,6 +2,7 @@ package dev.byoos.worker.builder;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
@@ -30,6 +31,18 @@ public interface Builder {
      * @throws BuildCancelledException when the build was cancelled
      */
     BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
+
+    /**
+     * As {@link #build(BuildRequested, Path, BuildLog, BuildCancellation)}, telling {@code written}
+     * of the image file as soon as it is written and checked while the build's last check (the boot
+     * test) still runs, so that the file can be uploaded meanwhile. The file does not change after
+     * that, and is the one the build returns; whether it is an image is still the build's outcome (a
+     * failed boot test throws). A builder without such a moment never calls {@code written}.
+     */
+    default BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation,
+            Consumer<Path> written) {
+        return build(request, workDir, log, cancellation);
+    }
 
     /**
      * @param file        the artifact of record, staged and checksummed

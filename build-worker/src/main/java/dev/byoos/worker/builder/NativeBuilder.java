@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.byoos.contract.BuildCompleted;
@@ -155,6 +156,13 @@ public final class NativeBuilder implements Builder {
 
     @Override
     public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation) {
+        return build(request, workDir, log, cancellation, written -> {
+        });
+    }
+
+    @Override
+    public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation,
+            Consumer<Path> written) {
         // spec-service rejects these already; a request from elsewhere must not yield a non-FIPS image.
         if (FIPS.equals(request.imageType())) {
             throw new BuildException(BuildException.Kind.BAD_INPUT, "FIPS_NOT_AVAILABLE",
@@ -205,7 +213,8 @@ public final class NativeBuilder implements Builder {
                         pending);
                 sbom = workDir.resolve(SBOM_FILE);
             }
-            BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation);
+            BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation,
+                    written);
             cancellation.throwIfCancelled();
             cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
             pending.forEach(TreeCache.Pending::publish);
@@ -271,9 +280,13 @@ public final class NativeBuilder implements Builder {
         return DiskImageAssembler.DiskIds.of(inputs.reproducibility());
     }
 
-    /** Writes the customized tree as the target's format, boot-testing it when it can boot. */
+    /**
+     * Writes the customized tree as the target's format, boot-testing it when it can boot; a booting
+     * image is handed to {@code written} as soon as it is written, while the boot test still runs.
+     */
     private BuiltImage image(BuildRequested request, ImageFormat format, BuildInputs inputs, RootFilesystem rootfs,
-            Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation) {
+            Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
+            Consumer<Path> written) {
         Reproducibility fixed = inputs.reproducibility();
         DiskImageAssembler.DiskIds ids = diskIds(inputs);
         // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
@@ -304,6 +317,8 @@ public final class NativeBuilder implements Builder {
                 () -> bootTest.boot(disk, workDir, new CommandRunner(log, bootCancellation), log), BOOT_TESTS);
         try {
             Path output = writeAndCheck(format, context, log, cancellation);
+            // Under TCG the boot outlasts the write: the upload can run in that time instead of after it.
+            written.accept(output);
             log.phase("boot-test", 75, "waiting for the boot test under QEMU");
             BuildCompleted.BootTest booted = awaitBootTest(booting);
             return new BuiltImage(output, format.name(), booted, sbom, inputs.inputs(), false);

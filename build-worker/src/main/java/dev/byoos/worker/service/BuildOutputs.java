@@ -1,6 +1,7 @@
 package dev.byoos.worker.service;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -59,14 +60,28 @@ public class BuildOutputs {
         return staging.getText(completionKey(buildId));
     }
 
-    /** Stages the image, its SBOM and the build log (as it stands once the image is staged). */
-    @WithSpan("build.stage-outputs")
-    Staged stage(RunningBuild build, Builder.BuiltImage image) {
-        build.log().phase("upload", 90, "staging the image, its SBOM and the build log");
-        String prefix = prefix(build.buildId()) + "attempt-" + build.lease().attempt() + "/";
+    /** Uploads the image file under the attempt's prefix (the build may still be checking it: nothing announces it yet). */
+    @WithSpan("build.stage-image")
+    StagingStore.Upload stageImage(RunningBuild build, Path file) {
         // Staged under the output's own name: an OVA keeps the template name vSphere imports it as.
-        StagingStore.Upload upload = staging.upload(image.file(), prefix + image.file().getFileName());
+        StagingStore.Upload upload = staging.upload(file, attemptPrefix(build) + file.getFileName());
         metrics.uploaded(build.coordinates(), upload.size());
+        return upload;
+    }
+
+    /** Removes an image this attempt staged and will never announce (its build failed after the upload). */
+    void discard(StagingStore.Upload image) {
+        staging.delete(image.key());
+    }
+
+    /**
+     * Stages the SBOM and the build log (as it stands once the image is staged) beside the image
+     * {@link #stageImage staged} before.
+     */
+    @WithSpan("build.stage-outputs")
+    Staged stage(RunningBuild build, Builder.BuiltImage image, StagingStore.Upload upload) {
+        build.log().phase("upload", 90, "staging the SBOM and the build log beside the image");
+        String prefix = attemptPrefix(build);
         BuildCompleted.StagedObject sbom = image.sbom() == null ? null
                 : staged(staging.upload(image.sbom(), prefix + SBOM.name(), SBOM.mediaType()), SBOM.format());
         Instant finishedAt = Instant.now();
@@ -85,6 +100,10 @@ public class BuildOutputs {
 
     private BuildCompleted.StagedObject staged(StagingStore.Upload upload, String format) {
         return new BuildCompleted.StagedObject(staging.bucket(), upload.key(), upload.sha256(), upload.size(), format);
+    }
+
+    private static String attemptPrefix(RunningBuild build) {
+        return prefix(build.buildId()) + "attempt-" + build.lease().attempt() + "/";
     }
 
     static String prefix(String buildId) {

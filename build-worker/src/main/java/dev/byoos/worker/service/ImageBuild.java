@@ -2,6 +2,8 @@ package dev.byoos.worker.service;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,6 +21,7 @@ import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.registry.OciImagePusher;
+import dev.byoos.worker.storage.StagingStore;
 
 /**
  * One try at a build: the image built by the builder the request names, an Edge image pushed
@@ -27,7 +30,9 @@ import dev.byoos.worker.registry.OciImagePusher;
  * can see (the push, the staged outputs, the record and the event) the attempt confirms its lease:
  * an attempt that another worker took over stops there ({@link LeaseLostException}). Each of those
  * writes waits out an S3 or Kafka outage ({@link OutageWaits}) instead of failing the attempt: the
- * image is built, only its storage waits.
+ * image is built, only its storage waits. The image's upload starts as soon as the builder has
+ * written it, while its boot test runs ({@link ImageUpload}); it is announced only after the build
+ * passed.
  */
 @ApplicationScoped
 public class ImageBuild {
@@ -59,21 +64,32 @@ public class ImageBuild {
         if (edge) {
             builders.requireRegistry();
         }
-        Builder.BuiltImage image = builder.build(request, workDir, build.log(), cancellation);
-        cancellation.throwIfCancelled();
-        BuildCompleted.OciImage ociImage = null;
-        if (edge) {
-            // The tag is shared by every attempt: only the lease holder moves it.
-            waitOut(build, "the lease check before the push", () -> build.lease().confirm());
-            ociImage = push(build, image, workDir);
+        ImageUpload upload = new ImageUpload(build);
+        BuildCompleted completed;
+        BuildOutputs.Staged staged;
+        Builder.BuiltImage image;
+        try {
+            image = builder.build(request, workDir, build.log(), cancellation, upload::start);
+            cancellation.throwIfCancelled();
+            BuildCompleted.OciImage ociImage = null;
+            if (edge) {
+                // The tag is shared by every attempt: only the lease holder moves it.
+                waitOut(build, "the lease check before the push", () -> build.lease().confirm());
+                ociImage = push(build, image, workDir);
+            }
+            waitOut(build, "the lease check before staging", () -> build.lease().confirm());
+            StagingStore.Upload imageUpload = upload.of(image.file());
+            staged = waitOut(build, "the staging of the outputs", () -> outputs.stage(build, image, imageUpload));
+            completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
+                    Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
+                    staged.log(), new BuildCompleted.Provenance(builderVersion, build.startedAt().toString(),
+                            staged.finishedAt().toString(), image.inputs()),
+                    image.cloudImages(), ociImage);
+        } catch (RuntimeException e) {
+            // A failed boot test, a cancellation, a lost lease: what was uploaded early is never announced.
+            upload.abandon();
+            throw e;
         }
-        waitOut(build, "the lease check before staging", () -> build.lease().confirm());
-        BuildOutputs.Staged staged = waitOut(build, "the staging of the outputs", () -> outputs.stage(build, image));
-        BuildCompleted completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
-                Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
-                staged.log(), new BuildCompleted.Provenance(builderVersion, build.startedAt().toString(),
-                        staged.finishedAt().toString(), image.inputs()),
-                image.cloudImages(), ociImage);
         // Last point of return: past the completion record the build counts as done.
         cancellation.throwIfCancelled();
         // The fence: the record and the event are written only while this attempt holds the lease.
@@ -107,6 +123,73 @@ public class ImageBuild {
             action.run();
             return null;
         });
+    }
+
+    /**
+     * The image's upload, started on a thread of its own as soon as the builder has written the file,
+     * while the build's boot test runs, so the two overlap instead of adding up. Past the lease check
+     * like every staging write. What it staged becomes part of an artifact only through the
+     * build.completed that follows a passed build; a build that fails after it started waits for it
+     * to end and removes its object.
+     */
+    private final class ImageUpload {
+
+        private final RunningBuild build;
+        /** Set on the build's thread, by the builder's call, before the build returns or throws. */
+        private Path file;
+        private CompletableFuture<StagingStore.Upload> upload;
+
+        ImageUpload(RunningBuild build) {
+            this.build = build;
+        }
+
+        void start(Path written) {
+            build.log().line("staging " + written.getFileName() + " while the build's checks finish");
+            file = written;
+            upload = CompletableFuture.supplyAsync(() -> waitOut(build, "the staging of the image", () -> {
+                build.lease().confirm();
+                return outputs.stageImage(build, written);
+            }), task -> {
+                Thread thread = new Thread(task, "staging-upload");
+                thread.setDaemon(true);
+                thread.start();
+            });
+        }
+
+        /** @return the upload of {@code image}: the one started while it was checked, or one made now */
+        StagingStore.Upload of(Path image) {
+            if (upload == null) {
+                return waitOut(build, "the staging of the image", () -> outputs.stageImage(build, image));
+            }
+            if (!image.equals(file)) {
+                throw new IllegalStateException("the builder uploaded " + file + " early but returned " + image);
+            }
+            try {
+                return upload.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            }
+        }
+
+        /** Waits for an upload started early to end, and removes its object: the build will not announce it. */
+        void abandon() {
+            if (upload == null) {
+                return;
+            }
+            StagingStore.Upload staged;
+            try {
+                staged = upload.join();
+            } catch (CompletionException e) {
+                return;   // it failed (or was stopped): nothing was staged
+            }
+            try {
+                outputs.discard(staged);
+            } catch (RuntimeException e) {
+                // Unannounced, under this attempt's own prefix: nothing promotes it; only the bucket's expiry removes it.
+                LOG.warnf("build %s: could not remove the unannounced image %s: %s", build.buildId(), staged.key(),
+                        e.getMessage());
+            }
+        }
     }
 
     private BuildCompleted.OciImage push(RunningBuild build, Builder.BuiltImage image, Path workDir) {
