@@ -1,12 +1,20 @@
 package dev.byoos.artifact.storage;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,14 +40,21 @@ import dev.byoos.storage.S3Settings;
 
 /**
  * S3 access for artifacts: streaming verification, server-side promotion to content-addressed
- * keys, reads and presigned downloads. No method holds more than one read buffer of an object in
- * memory, whatever its size. Every method blocks; callers run it on a worker thread.
+ * keys, reads and presigned downloads. No method holds more than a few ranges of an object in
+ * memory ({@value #RANGES_HELD} of {@value #RANGE_BYTES} bytes), whatever its size. Every method
+ * blocks; callers run it on a worker thread.
  */
 @ApplicationScoped
 public class ArtifactStore {
 
-    /** Large enough that hashing, not the number of read calls, bounds the throughput. */
-    private static final int READ_BUFFER_BYTES = 1024 * 1024;
+    /** One ranged read of a measured object: large enough that hashing, not the requests, bounds the throughput. */
+    static final int RANGE_BYTES = 8 * 1024 * 1024;
+    /**
+     * Ranges held at once while measuring: the one being hashed and those being fetched meanwhile, so
+     * S3 serves the next bytes while this service hashes the last. Bounded because three builds are
+     * promoted at once within a 256 MiB heap.
+     */
+    static final int RANGES_HELD = 3;
     /** An absent object; a missing bucket is no such answer but a permanent error ({@link S3Failures}). */
     private static final Set<String> ABSENT = Set.of("NoSuchKey", "NoSuchObject");
 
@@ -96,8 +111,10 @@ public class ArtifactStore {
     }
 
     /**
-     * Reads an object end to end and returns its sha256 and size. The read is pinned to the ETag
-     * seen first, so the digest belongs to exactly one version of the object.
+     * Reads an object end to end and returns its sha256 and size. The bytes come as ranged reads,
+     * the next ones fetched while the last are hashed, and are hashed in order: the digest is of the
+     * whole object as S3 holds it. Every read is pinned to the ETag seen first, so the digest belongs
+     * to exactly one version of the object, and a range shorter than asked for fails the measurement.
      *
      * @throws ObjectMissingException     when the object does not exist
      * @throws StorageUnavailableException when S3 fails; retrying later may succeed
@@ -107,18 +124,62 @@ public class ArtifactStore {
         String location = bucket + "/" + key;
         return call("reading " + location, () -> {
             StatObjectResponse stat = client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
-            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key)
-                    .matchETag(stat.etag()).build())) {
-                MessageDigest digest = sha256();
-                byte[] buffer = new byte[READ_BUFFER_BYTES];
-                long size = 0;
-                for (int read; (read = in.read(buffer)) > 0;) {
-                    digest.update(buffer, 0, read);
-                    size += read;
+            MessageDigest digest = sha256();
+            ExecutorService readers = Executors.newFixedThreadPool(RANGES_HELD - 1, task -> {
+                Thread thread = new Thread(task, "artifact-measure");
+                thread.setDaemon(true);
+                return thread;
+            });
+            Deque<CompletableFuture<byte[]>> fetching = new ArrayDeque<>();
+            try {
+                long next = 0;
+                long hashed = 0;
+                while (hashed < stat.size()) {
+                    while (next < stat.size() && fetching.size() < RANGES_HELD - 1) {
+                        long offset = next;
+                        int length = (int) Math.min(RANGE_BYTES, stat.size() - offset);
+                        fetching.add(CompletableFuture.supplyAsync(
+                                () -> readRange(bucket, key, stat.etag(), offset, length), readers));
+                        next += length;
+                    }
+                    byte[] range = await(fetching.remove());
+                    digest.update(range);
+                    hashed += range.length;
                 }
-                return new Measured(HexFormat.of().formatHex(digest.digest()), size, stat.etag());
+                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, stat.etag());
+            } finally {
+                fetching.forEach(range -> range.cancel(true));
+                readers.shutdownNow();
             }
         }, location);
+    }
+
+    /** @return exactly {@code length} bytes of the object's version {@code etag} from {@code offset} */
+    private byte[] readRange(String bucket, String key, String etag, long offset, int length) {
+        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).matchETag(etag)
+                .offset(offset).length((long) length).build())) {
+            byte[] range = in.readNBytes(length);
+            if (range.length != length) {
+                throw new IOException("S3 returned " + range.length + " bytes of " + bucket + "/" + key
+                        + " from offset " + offset + " where " + length + " were asked for");
+            }
+            return range;
+        } catch (Exception e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /** @return the range; its read's failure as S3 or the connection reported it, for {@link #call} to sort */
+    private static byte[] await(CompletableFuture<byte[]> range) throws Exception {
+        try {
+            return range.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            while (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw cause instanceof Exception failure ? failure : e;
+        }
     }
 
     /**
