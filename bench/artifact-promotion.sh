@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks artifact upload + promotion against a plain disk copy of the same file, on the real
-# local stack with artifact-service alone (no builds competing). Run `mvn -B package -DskipTests`
-# first. Prints a Markdown table and the median ratio (aim: >= 0.8).
+# Benchmarks artifact upload (build-worker's StagingStore) + promotion against a stock S3 client
+# (awscli, which must be on PATH) uploading the same file to the same endpoint, on the real local
+# stack with artifact-service alone (no builds competing). Run `mvn -B package -DskipTests` first.
+# Prints a Markdown table, the median ratio awscli / ours (aim: >= 0.9) and artifact-service's heap.
 # Usage: bench/artifact-promotion.sh [SIZE_MIB] [RUNS]     (defaults: 1024 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +13,21 @@ rm -rf "$data"
 mkdir -p "$data/work"
 mkfifo "$data/stdin"
 # The service as production would run it (every JIT tier), with the small heap promotion must fit.
-export BYOOS_SERVICE_JAVA_OPTS="${BYOOS_SERVICE_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC}"
+export BYOOS_SERVICE_JAVA_OPTS="${BYOOS_SERVICE_JAVA_OPTS:--Xmx256m -XX:+UseParallelGC -Xlog:gc:file=$PWD/$data/artifact-gc.log}"
 java -jar deploy/devstack/target/byoos-devstack.jar up --data-dir "$data" --root . --services artifact-service \
   --watch-stdin < "$data/stdin" > "$data/up.log" 2>&1 &
 exec 3> "$data/stdin"   # holding the pipe open keeps the stack up; closing it stops the stack
 trap 'exec 3>&-; wait' EXIT
 for _ in $(seq 1 240); do [ -f "$data/services.properties" ] && break; sleep 0.5; done
 [ -f "$data/services.properties" ] || { echo "artifact-service did not start; see $data/up.log" >&2; exit 1; }
-java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp 'artifact-service/target/quarkus-app/lib/main/*' \
+command -v aws > /dev/null || { echo "awscli is not on PATH (Debian: apt-get install awscli)" >&2; exit 1; }
+java -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+  -cp 'artifact-service/target/quarkus-app/lib/boot/*:artifact-service/target/quarkus-app/lib/main/*:build-worker/target/classes' \
   bench/ArtifactBench.java \
   "$data/endpoints.properties" "$data/work" "$size_mib" "$runs"
+# Heap used at each collection, from artifact-service's GC log: the peak is the largest figure before one.
+if [ -f "$data/artifact-gc.log" ]; then
+  grep -o '[0-9]*M->[0-9]*M([0-9]*M)' "$data/artifact-gc.log" | sed -E 's/([0-9]+)M->([0-9]+)M\(([0-9]+)M\)/\1 \2 \3/' |
+    awk '{ if ($1 > peak) peak = $1; if ($2 > live) live = $2; cap = $3; n++ }
+         END { printf "artifact-service heap: peak %d MiB used before a collection, at most %d MiB live after one, %d MiB committed (%d collections)\n", peak, live, cap, n }'
+fi
