@@ -22,6 +22,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.minio.MinioAsyncClient;
+import io.minio.MinioClient;
 
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.TestStack;
