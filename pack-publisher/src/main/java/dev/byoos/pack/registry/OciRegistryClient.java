@@ -52,8 +52,17 @@ public final class OciRegistryClient {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ERROR_TEXT = 200;
-    /** What a registry answers (HTTP 400) to a manifest naming a blob the repository lacks. */
-    private static final Set<String> BLOB_UNKNOWN_CODES = Set.of("MANIFEST_BLOB_UNKNOWN", "BLOB_UNKNOWN");
+    /**
+     * What a registry answers (HTTP 400) to a manifest whose blobs it cannot find or read back:
+     * missing (deleted since this client remembered it), or in the middle of being written by another
+     * client pushing the same blob (distribution's filesystem storage rewrites a blob's link file in
+     * place, and a manifest checked meanwhile reads it empty: DIGEST_INVALID).
+     */
+    private static final Set<String> BLOBS_IN_DOUBT_CODES = Set.of("MANIFEST_BLOB_UNKNOWN", "BLOB_UNKNOWN",
+            "DIGEST_INVALID");
+    /** Pushes of one manifest, each after uploading its blobs, before a blobs-in-doubt answer is final. */
+    private static final int MAX_PUSH_ATTEMPTS = 3;
+    private static final Duration BLOBS_IN_DOUBT_PAUSE = Duration.ofMillis(50);
     private static final int MAX_CONFIG_BLOB_HOLDERS = 10_000;
 
     /** Credentials for the registry (or its token realm). */
@@ -76,7 +85,7 @@ public final class OciRegistryClient {
     /**
      * Repositories this client put the empty config blob every pack manifest names in: each push
      * would otherwise upload it again. A manifest the registry refuses for a missing blob forgets the
-     * repository ({@link #tag}). Bounded: forgetting costs one upload of two bytes.
+     * repository ({@link #pushWithBlobs}). Bounded: forgetting costs one upload of two bytes.
      */
     private final Set<String> configBlobHolders = ConcurrentHashMap.newKeySet();
 
@@ -180,45 +189,58 @@ public final class OciRegistryClient {
      * to save an upload of a few KiB rarely; a registry keeps a blob it has already.
      */
     public void push(String repository, String tag, byte[] content, Manifest manifest) {
-        boolean configSeen = ensureConfigBlob(repository);
-        uploadBlob(repository, content);
-        tag(repository, tag, manifest, configSeen);
+        pushWithBlobs(repository, tag, manifest, () -> uploadBlob(repository, content));
     }
 
     /** Uploads the config blob (once per repository) and tags {@link #emptyArtifact()}. */
     public void pushEmptyArtifact(String repository, String tag) {
-        boolean configSeen = ensureConfigBlob(repository);
-        tag(repository, tag, emptyArtifact(), configSeen);
+        pushWithBlobs(repository, tag, emptyArtifact(), () -> { });
     }
 
-    /** @return true when the blob was not uploaded now because this client put it in the repository before */
-    private boolean ensureConfigBlob(String repository) {
+    /**
+     * Uploads the manifest's blobs, then tags it. A registry that answers that it cannot find or read
+     * a blob the manifest names ({@link #BLOBS_IN_DOUBT_CODES}) gets all of them again, the config
+     * blob too, and the manifest once more, a few times: the blobs were uploaded moments ago, so the
+     * answer means a concurrent push of the same blobs (one build delivered to two replicas) or a
+     * blob removed since this client last put it there, not a bad manifest.
+     */
+    private void pushWithBlobs(String repository, String tag, Manifest manifest, Runnable uploadLayers) {
+        for (int attempt = 1; ; attempt++) {
+            ensureConfigBlob(repository);
+            uploadLayers.run();
+            HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository
+                    + "/manifests/" + tag)).header("Content-Type", MANIFEST_MEDIA_TYPE)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())), HttpResponse.BodyHandlers.ofString());
+            if (attempt < MAX_PUSH_ATTEMPTS && response.statusCode() == 400
+                    && BLOBS_IN_DOUBT_CODES.contains(String.valueOf(errorCode(response)))) {
+                configBlobHolders.remove(repository);
+                pause(BLOBS_IN_DOUBT_PAUSE.multipliedBy(attempt));
+                continue;
+            }
+            expect(response, 201, repository, "tagging " + repository + ":" + tag);
+            return;
+        }
+    }
+
+    /** Uploads the config blob unless this client put it in the repository before. */
+    private void ensureConfigBlob(String repository) {
         if (configBlobHolders.contains(repository)) {
-            return true;
+            return;
         }
         uploadBlob(repository, EMPTY_CONFIG);
         if (configBlobHolders.size() >= MAX_CONFIG_BLOB_HOLDERS) {
             configBlobHolders.clear();
         }
         configBlobHolders.add(repository);
-        return false;
     }
 
-    /**
-     * @param configSeen the config blob was taken as present from memory: when the registry says a
-     *                   blob is missing (deleted since, say), it is uploaded again and the tagging repeated
-     */
-    private void tag(String repository, String tag, Manifest manifest, boolean configSeen) {
-        HttpResponse<String> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + tag))
-                .header("Content-Type", MANIFEST_MEDIA_TYPE)
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest.bytes())), HttpResponse.BodyHandlers.ofString());
-        if (configSeen && response.statusCode() == 400
-                && BLOB_UNKNOWN_CODES.contains(String.valueOf(errorCode(response)))) {
-            configBlobHolders.remove(repository);
-            tag(repository, tag, manifest, ensureConfigBlob(repository));
-            return;
+    private static void pause(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailableException("interrupted while pushing again", e);
         }
-        expect(response, 201, repository, "tagging " + repository + ":" + tag);
     }
 
     /**

@@ -31,7 +31,12 @@ public final class RegistryProxy implements AutoCloseable {
     private static final List<String> FORWARDED_RESPONSE_HEADERS = List.of("Content-Type", "Docker-Content-Digest",
             "Location", "WWW-Authenticate", "Docker-Upload-UUID", "Range");
 
-    private record Refusal(String method, int status, String retryAfter, String body) {
+    /** @param pathPattern the paths refused (a regular expression); null: any */
+    private record Refusal(String method, String pathPattern, int status, String retryAfter, String body) {
+
+        boolean matches(String requestMethod, String path) {
+            return method.equals(requestMethod) && (pathPattern == null || path.matches(pathPattern));
+        }
     }
 
     private final URI registry;
@@ -61,7 +66,12 @@ public final class RegistryProxy implements AutoCloseable {
 
     /** The next {@code method} request is answered {@code status}, with the header and body given (null: none). */
     public void refuseNext(String method, int status, String retryAfter, String body) {
-        refusals.add(new Refusal(method, status, retryAfter, body));
+        refusals.add(new Refusal(method, null, status, retryAfter, body));
+    }
+
+    /** The next {@code method} request on a path matching {@code pathPattern} is answered {@code status} with {@code body}. */
+    public void refuseNext(String method, String pathPattern, int status, String body) {
+        refusals.add(new Refusal(method, pathPattern, status, null, body));
     }
 
     /**
@@ -109,7 +119,7 @@ public final class RegistryProxy implements AutoCloseable {
                 return;
             }
             for (Refusal refusal : refusals) {
-                if (refusal.method().equals(method) && refusals.remove(refusal)) {
+                if (refusal.matches(method, path) && refusals.remove(refusal)) {
                     if (refusal.retryAfter() != null) {
                         exchange.getResponseHeaders().add("Retry-After", refusal.retryAfter());
                     }
