@@ -1,7 +1,6 @@
 package dev.byoos.artifact.repository;
 
 import java.util.Collection;
-import java.util.List;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
@@ -14,8 +13,13 @@ import io.smallrye.mutiny.Uni;
  */
 public final class ObjectLocks {
 
-    /** {@code pg_advisory_xact_lock} returns void: counting its one row gives Hibernate a type to read. */
-    private static final String LOCK = "select count(*) from (select pg_advisory_xact_lock(hashtextextended(?1, 0))) locked";
+    /**
+     * All of a transaction's keys in one round trip, locked in the array's order (unnest yields its
+     * elements in order, one lock each). {@code pg_advisory_xact_lock} returns void: counting its rows
+     * gives Hibernate a type to read.
+     */
+    private static final String LOCK = "select count(*) from (select pg_advisory_xact_lock(hashtextextended(key, 0)) "
+            + "from unnest(cast(?1 as text[])) as key) locked";
 
     private ObjectLocks() {
     }
@@ -25,14 +29,10 @@ public final class ObjectLocks {
      * between two that lock several). Must run inside a transaction.
      */
     public static Uni<Void> lock(Collection<String> keys) {
-        List<String> ordered = keys.stream().distinct().sorted().toList();
-        Uni<Void> chain = Uni.createFrom().voidItem();
-        for (String key : ordered) {
-            chain = chain.flatMap(locked -> Panache.getSession()
-                    .flatMap(session -> session.createNativeQuery(LOCK, Long.class).setParameter(1, key).getSingleResult())
-                    .replaceWithVoid());
-        }
-        return chain;
+        String[] ordered = keys.stream().distinct().sorted().toArray(String[]::new);
+        return Panache.getSession()
+                .flatMap(session -> session.createNativeQuery(LOCK, Long.class).setParameter(1, ordered).getSingleResult())
+                .replaceWithVoid();
     }
 
     /** How many artifacts point at {@code key} (as image, SBOM or log). */
