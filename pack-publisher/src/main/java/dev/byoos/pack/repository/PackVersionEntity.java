@@ -90,11 +90,6 @@ public class PackVersionEntity extends PanacheEntityBase {
     @Column(name = "revocation_reason")
     public String revocationReason;
 
-    /** The version's row, claimed or published. */
-    public static Uni<PackVersionEntity> find(PackEntity pack, String version) {
-        return find("pack = ?1 and version = ?2", pack, version).firstResult();
-    }
-
     /** The pack's published versions, oldest first. */
     public static Uni<List<PackVersionEntity>> listPublished(PackEntity pack) {
         return list("pack = ?1 and publishedAt is not null order by publishedAt, version", pack);

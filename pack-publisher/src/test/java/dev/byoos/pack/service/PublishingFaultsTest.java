@@ -49,6 +49,7 @@ import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.health.PublishingWaitCheck;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.registry.RegistryProxy;
+import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.UnpublishablePackException;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -73,6 +74,8 @@ class PublishingFaultsTest {
     String bootstrapServers;
     @Inject
     PublisherConfig config;
+    @Inject
+    PackCatalog catalog;
 
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -81,6 +84,12 @@ class PublishingFaultsTest {
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack(packName, VERSION, "Node")),
                 "byoos-artifacts", "sha256/" + sha256, "s3://byoos-artifacts/sha256/" + sha256, sha256, 1024, "qcow2");
+    }
+
+    private static BuildCoordinates build(String team, String packName) {
+        return new BuildCoordinates(UUID.randomUUID().toString(), team, "node", 1, "cd".repeat(32),
+                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack(packName, VERSION, "Node"));
     }
 
     private static PackPublisher replica(String registry) {
@@ -335,6 +344,28 @@ class PublishingFaultsTest {
             assertTrue(kafka.recordsWithin(Topics.BUILDS_FAILED, buildId, Duration.ofSeconds(1)).isEmpty());
             RestAssured.given().get("/q/health/ready").then()
                     .body("checks.find { it.name == '" + PublishingWaitCheck.NAME + "' }.status", Matchers.equalTo("UP"));
+        }
+    }
+
+    @Test
+    void aNamesOwnerOnceSeenIsKnownWhileTheDatabaseIsDownAndAnyOtherClaimWaitsForIt() throws Exception {
+        String owned = "owned-" + UUID.randomUUID().toString().substring(0, 8);
+        assertEquals("platform", catalog.claim(build("platform", owned)));
+        String database = catalogDatabase();
+        try (Connection db = connect(Optional.of("postgres")); Statement sql = db.createStatement()) {
+            sql.execute("alter database " + database + " allow_connections false");
+            try {
+                sql.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + database + "'");
+                // A name's owner never changes: another team's build is told whose it is, not to wait.
+                assertEquals("platform", catalog.claim(build("intruders", owned)));
+                assertEquals("platform", catalog.claim(build("platform", owned)));
+                PackCatalog.CatalogUnavailableException unavailable = assertThrows(
+                        PackCatalog.CatalogUnavailableException.class,
+                        () -> catalog.claim(build("platform", "unseen-" + UUID.randomUUID().toString().substring(0, 8))));
+                assertEquals("database", unavailable.dependency());
+            } finally {
+                sql.execute("alter database " + database + " allow_connections true");
+            }
         }
     }
 }
