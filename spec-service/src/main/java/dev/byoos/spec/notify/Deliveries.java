@@ -15,10 +15,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -38,29 +38,32 @@ public class Deliveries {
     }
 
     /**
-     * Queues the event for every subscription of {@code team} to its type, within the caller's
-     * Hibernate Reactive transaction. One delivery per subscription and event id: an event handled
-     * again (a redelivered Kafka record) queues nothing more.
+     * Queues the event for every subscription of {@code team} to its type, with {@code client}: a
+     * connection inside the caller's transaction, or the pool for a statement of its own. One
+     * delivery per subscription and event id: an event handled again (a redelivered Kafka record)
+     * queues nothing more.
      *
      * @param data the event's JSON data, sent as the CloudEvent's {@code data}
      */
-    public Uni<Void> enqueue(String team, String eventId, String type, String source, OffsetDateTime time,
-            String subject, String data) {
+    public Uni<Void> enqueue(SqlClient client, String team, String eventId, String type, String source,
+            OffsetDateTime time, String subject, String data) {
         if (!NotificationTypes.ALL.contains(type)) {
             return Uni.createFrom().voidItem();
         }
         String payload = cloudEvent(eventId, type, source, time, subject, data);
-        return Panache.getSession().flatMap(session -> session.createNativeQuery("""
+        return client.preparedQuery("""
                 insert into notification_delivery (id, subscription_id, event_id, event_type, payload)
-                select gen_random_uuid(), s.id, :event, :type, :payload from notification_subscription s
-                where s.team = :team and :type = any (s.event_types)
+                select gen_random_uuid(), s.id, $1, $2, $3 from notification_subscription s
+                where s.team = $4 and $2 = any (s.event_types)
                 on conflict (subscription_id, event_id) do nothing""")
-                .setParameter("event", eventId)
-                .setParameter("type", type)
-                .setParameter("payload", payload)
-                .setParameter("team", team)
-                .executeUpdate())
+                .execute(Tuple.of(eventId, type, payload, team))
                 .replaceWithVoid();
+    }
+
+    /** {@link #enqueue(SqlClient, String, String, String, String, OffsetDateTime, String, String)} on its own. */
+    public Uni<Void> enqueue(String team, String eventId, String type, String source, OffsetDateTime time,
+            String subject, String data) {
+        return enqueue(pool, team, eventId, type, source, time, subject, data);
     }
 
     /** A structured-mode CloudEvent: the attributes of the event as received, its data as JSON. */

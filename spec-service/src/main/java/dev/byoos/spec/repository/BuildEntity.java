@@ -1,7 +1,6 @@
 package dev.byoos.spec.repository;
 
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -17,17 +16,15 @@ import jakarta.persistence.Table;
 import org.hibernate.annotations.DynamicUpdate;
 
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
-import io.quarkus.panache.common.Parameters;
-import io.smallrye.mutiny.Uni;
 
-import dev.byoos.contract.BuildProgress;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.PipelineStage;
 
 /**
  * The read model of one build (one target of one spec version) across every stage. Updates write
  * only the columns they change: progress reports update their own columns in place
- * ({@link #recordProgress}) and must not be overwritten by a state change that loaded the row before.
+ * ({@link dev.byoos.spec.service.BuildReadModel#recordProgress}) and must not be overwritten by a
+ * state change that loaded the row before.
  */
 @Entity
 @Table(name = "build")
@@ -102,33 +99,6 @@ public class BuildEntity extends PanacheEntityBase {
     public OffsetDateTime createdAt;
     @Column(name = "updated_at")
     public OffsetDateTime updatedAt;
-
-    /**
-     * Records a stage's progress report unless it is stale: the build moved past the stage or
-     * finished, a later stage already reports, or this stage already reported something newer
-     * (which also makes a redelivered report change nothing). One conditional update: reports
-     * arrive often and must neither wait for nor overwrite the state changes of other events.
-     *
-     * @return true when the report was recorded
-     */
-    public static Uni<Boolean> recordProgress(UUID buildId, PipelineStage stage, BuildProgress report,
-            OffsetDateTime reportedAt) {
-        return update("progressStage = :stage, progressPhase = :phase, progressPercent = :percent, "
-                + "progressWaitingFor = :waitingFor, progressDetail = :detail, progressAt = :at, updatedAt = :now "
-                + "where id = :id and state in :states and (progressStage is null or progressStage in :earlier "
-                + "or (progressStage = :stage and progressAt < :at))",
-                Parameters.with("stage", stage.id())
-                        .and("phase", report.phase())
-                        .and("percent", (short) report.percent())
-                        .and("waitingFor", report.waitingFor())
-                        .and("detail", report.detail())
-                        .and("at", reportedAt)
-                        .and("now", OffsetDateTime.now(ZoneOffset.UTC))
-                        .and("id", buildId)
-                        .and("states", stage.statesWhileCurrent())
-                        .and("earlier", stage.earlierStages()))
-                .map(updated -> updated == 1);
-    }
 
     /** Drops a progress report the build's state has made stale: its stage is done, or the build finished. */
     public void forgetProgressOfPastStages() {

@@ -24,7 +24,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.scheduler.Scheduled;
 import io.quarkus.vertx.VertxContextSupport;
 import io.smallrye.mutiny.Uni;
@@ -232,8 +231,8 @@ public class InputWatcher {
         String eventId = UUID.nameUUIDFromBytes((type + " " + subject + " " + data + " " + now.toEpochMilli())
                 .getBytes(StandardCharsets.UTF_8)).toString();
         try {
-            onContext(() -> Panache.withTransaction(() -> deliveries.enqueue(team, eventId, type, SpecIntake.SOURCE,
-                    utc(now), subject, data.toString())));
+            onContext(() -> deliveries.enqueue(team, eventId, type, SpecIntake.SOURCE, utc(now), subject,
+                    data.toString()));
         } catch (RuntimeException e) {
             LOG.warnf("watch: %s for %s not queued: %s", type, subject, e.toString());
         }

@@ -416,6 +416,29 @@ class SpecPipelineTest {
                 .body("transitions.state", contains("ACCEPTED", "QUEUED", "STORED", "PUBLISHED"));
     }
 
+    @Test
+    void anArtifactAndAPackAppliedAtTheSameTimeEachSeeTheOtherAndTheBuildIsPublished() throws Exception {
+        String buildId = submitAndGetBuildId("race-" + shortId());
+        awaitState(buildId, "QUEUED");
+        try (Connection holder = database.getConnection()) {
+            // Holding the build's row lock lines both consumers up, so they apply their events as one.
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("select id from build where id = '" + buildId + "' for no key update");
+            kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
+                    EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
+                            "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
+            kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
+                    EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
+                            "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
+            // Both wait for the lock: to read the build (locked reads), or only to write what they read before.
+            awaitCount("select count(*) from pg_stat_activity where datname = current_database()"
+                    + " and wait_event_type = 'Lock'", 2);
+            holder.commit();
+        }
+        awaitState(buildId, "PUBLISHED").body("artifact.sha256", equalTo(SHA))
+                .body("pack.reference", equalTo("registry/byoos/spectro-packs/archive/p:1.0.0"));
+    }
+
     private void publish(String buildId) {
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
                 EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
