@@ -5,6 +5,7 @@ import java.util.List;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.spec.repository.PackNameEntity;
 import dev.byoos.spec.validation.Violation;
 
 /**
@@ -29,10 +30,11 @@ final class PackNames {
                 .createNativeQuery("insert into pack_name (name, team, claimed_at) values (:name, :team, now()) "
                         + "on conflict (name) do nothing")
                 .setParameter("name", name).setParameter("team", team).executeUpdate()
-                .flatMap(inserted -> session
-                        .createNativeQuery("select team from pack_name where name = :name", String.class)
-                        .setParameter("name", name).getSingleResult()))
-                .flatMap(owner -> owner.equals(team) ? Uni.createFrom().voidItem()
+                // Loaded as an entity: a native select of the team (String.class) missed the query
+                // plan cache on every claim (Hibernate compares its implicit result class mapping by
+                // identity) and added another entry, all under the SQL's hash.
+                .flatMap(inserted -> session.find(PackNameEntity.class, name)))
+                .flatMap(owner -> owner.team.equals(team) ? Uni.createFrom().voidItem()
                         : Uni.createFrom().failure(new PackNameTakenException(List.of(new Violation("/spec/pack/name",
                                 Violation.PACK_NAME_TAKEN, "pack name '" + name + "' (and its Edge image repository) "
                                         + "belongs to another team, which published under it first; choose another "
