@@ -62,12 +62,19 @@ public final class BuildLease {
     }
 
     /**
-     * Renews the lease and checks that no later attempt took it over.
+     * The fence before a write others can see: renews the lease unless it was written within the
+     * last renewal interval (it then stays live for at least the lease duration less that interval),
+     * and checks that no later attempt took it over.
      *
      * @throws LeaseLostException when a later attempt holds the build (now or at an earlier check)
      * @throws dev.byoos.worker.builder.core.BuildException INFRASTRUCTURE STORAGE_UNAVAILABLE when S3 cannot say
      */
     public void confirm() {
         leases.confirm(this);
+    }
+
+    /** {@link #confirm()}, writing the claim again however recently it was written: the heartbeat's. */
+    void renew() {
+        leases.renew(this);
     }
 }

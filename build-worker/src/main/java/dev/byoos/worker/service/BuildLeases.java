@@ -80,22 +80,26 @@ public class BuildLeases {
     private final StagingStore staging;
     private final String worker;
     private final Duration duration;
+    private final Duration renewalInterval;
     private final Clock clock;
 
     @Inject
     BuildLeases(StagingStore staging, WorkerConfig config) {
-        this(staging, config.instanceName(), config.lease().duration(), Clock.systemUTC());
-        if (config.lease().renewalInterval().compareTo(duration) >= 0) {
-            throw new IllegalStateException("byoos.worker.lease.renewal-interval (" + config.lease().renewalInterval()
+        this(staging, config.instanceName(), config.lease().duration(), config.lease().renewalInterval(),
+                Clock.systemUTC());
+        if (renewalInterval.compareTo(duration) >= 0) {
+            throw new IllegalStateException("byoos.worker.lease.renewal-interval (" + renewalInterval
                     + ") must be shorter than byoos.worker.lease.duration (" + duration
                     + "), or every lease expires before it is renewed");
         }
     }
 
-    BuildLeases(StagingStore staging, String worker, Duration duration, Clock clock) {
+    /** @param renewalInterval a fence within this time of the claim's last write leaves it as it is */
+    BuildLeases(StagingStore staging, String worker, Duration duration, Duration renewalInterval, Clock clock) {
         this.staging = staging;
         this.worker = worker;
         this.duration = duration;
+        this.renewalInterval = renewalInterval;
         this.clock = clock;
     }
 
@@ -167,25 +171,40 @@ public class BuildLeases {
         }
     }
 
-    /** Renews the lease, then checks that no later attempt took it over; see {@link BuildLease#confirm()}. */
+    /**
+     * The fence: renews the lease unless it was renewed within the last renewal interval, then checks
+     * that no later attempt took it over; see {@link BuildLease#confirm()}.
+     */
     void confirm(BuildLease lease) {
+        check(lease, false);
+    }
+
+    /** The heartbeat: renews the lease, then checks that no later attempt took it over. */
+    void renew(BuildLease lease) {
+        check(lease, true);
+    }
+
+    private void check(BuildLease lease, boolean renewNow) {
         // One renewal at a time per lease (heartbeat and build thread), and none after the release.
         synchronized (lease) {
             if (lease.claim().state() != LeaseClaim.State.HELD) {
                 return;
             }
-            confirmHeld(lease);
+            confirmHeld(lease, renewNow);
         }
     }
 
-    private void confirmHeld(BuildLease lease) {
+    private void confirmHeld(BuildLease lease, boolean renewNow) {
         LeaseClaim current = lease.claim();
         if (lease.lost()) {
             throw lost(current, "at an earlier check");
         }
-        // Renewed first: a claimant that writes after the check below reads this claim live, and gives way.
-        for (boolean renew = true;; renew = lease.claim().expiresAt() - clock.millis() < duration.toMillis() / 2) {
-            if (renew) {
+        // Renewed first: a claimant that writes after the check below reads this claim live, and gives
+        // way. A claim written within the renewal interval stays live for at least duration - renewal
+        // interval past the check, the margin worker clocks must keep anyway: writing it again would
+        // only cost a PUT per fence (the heartbeat renews it on its own schedule).
+        for (boolean renew = renewNow;; renew = false) {
+            if (renew || !recentlyWritten(lease.claim())) {
                 LeaseClaim renewal = current.with(LeaseClaim.State.HELD, expiry());
                 write(renewal);
                 lease.update(renewal);
@@ -320,6 +339,11 @@ public class BuildLeases {
 
     private void write(LeaseClaim claim) {
         staging.putText(key(claim), EventJson.write(claim));
+    }
+
+    /** Whether the claim was written (taken or renewed) within the last renewal interval. */
+    private boolean recentlyWritten(LeaseClaim claim) {
+        return claim.expiresAt() - clock.millis() > duration.minus(renewalInterval).toMillis();
     }
 
     private long expiry() {

@@ -299,7 +299,7 @@ public class BuildService {
     /** Renews the lease; one that another attempt took over stops the build where it is. */
     private void heartbeat(BuildLease lease, BuildCancellation cancellation) {
         try {
-            lease.confirm();
+            lease.renew();
         } catch (LeaseLostException e) {
             LOG.warnf("%s; stopping its build", e.getMessage());
             cancellation.cancel();

@@ -34,6 +34,7 @@ import dev.byoos.worker.storage.StagingStore;
 class BuildLeasesTest {
 
     private static final Duration DURATION = Duration.ofMinutes(1);
+    private static final Duration RENEWAL_INTERVAL = Duration.ofSeconds(15);
     private static MinioClient s3;
     private static MinioAsyncClient parts;
     private static StagingStore staging;
@@ -54,7 +55,7 @@ class BuildLeasesTest {
 
     /** A worker whose clock runs {@code ahead} of the others: for it, their leases expire that much sooner. */
     private static BuildLeases worker(String name, Clock clock) {
-        return new BuildLeases(staging, name, DURATION, clock);
+        return new BuildLeases(staging, name, DURATION, RENEWAL_INTERVAL, clock);
     }
 
     private static Clock ahead(Duration by) {
@@ -177,10 +178,12 @@ class BuildLeasesTest {
         assertEquals(lease.attempt() + 1, acquire(worker("later"), buildId).attempt());
     }
 
-    /** Counts the claims read back from S3: each read is a round trip per claim and per look. */
+    /** Counts the claims read back from S3 (a round trip per claim and per look), the writes and the listings. */
     private static final class CountingReads extends StagingStore {
 
         final List<String> reads = new ArrayList<>();
+        final List<String> writes = new ArrayList<>();
+        final List<String> listings = new ArrayList<>();
 
         CountingReads() {
             super(s3, parts, staging.bucket());
@@ -191,19 +194,56 @@ class BuildLeasesTest {
             reads.add(key);
             return super.getText(key);
         }
+
+        @Override
+        public Upload put(String key, byte[] bytes, String contentType) {
+            writes.add(key);
+            return super.put(key, bytes, contentType);
+        }
+
+        @Override
+        public List<String> list(String prefix) {
+            listings.add(prefix);
+            return super.list(prefix);
+        }
+    }
+
+    @Test
+    void aFenceWithinTheRenewalIntervalOfTheClaimsLastWriteListsTheClaimsButWritesNothing() {
+        String buildId = UUID.randomUUID().toString();
+        CountingReads store = new CountingReads();
+        BuildLease lease = acquire(new BuildLeases(store, "fenced", DURATION, RENEWAL_INTERVAL, Clock.systemUTC()),
+                buildId);
+        store.writes.clear();
+        store.listings.clear();
+
+        lease.confirm();
+        assertEquals(List.of(), store.writes, "the claim just written is not written again");
+        assertEquals(1, store.listings.size(), "a later attempt is looked for all the same");
+
+        // As if written a second more than the renewal interval ago: it expires that much sooner.
+        lease.update(lease.claim().with(LeaseClaim.State.HELD,
+                Instant.now().plus(DURATION).minus(RENEWAL_INTERVAL).minusSeconds(1).toEpochMilli()));
+        lease.confirm();
+        assertEquals(1, store.writes.size(), "a claim written longer ago than the renewal interval is renewed");
+
+        lease.renew();
+        assertEquals(2, store.writes.size(), "the heartbeat renews however recent the claim");
+        assertFalse(lease.lost());
     }
 
     @Test
     void noClaimIsReadBackThatThisWorkerWroteOrThatAnEarlierLookSawEnded() {
         String buildId = UUID.randomUUID().toString();
         CountingReads firstReads = new CountingReads();
-        BuildLeases first = new BuildLeases(firstReads, "first", DURATION, Clock.systemUTC());
+        BuildLeases first = new BuildLeases(firstReads, "first", DURATION, RENEWAL_INTERVAL, Clock.systemUTC());
         BuildLease lease = acquire(first, buildId);
         lease.confirm();
         first.release(lease);
         CountingReads laterReads = new CountingReads();
 
-        BuildLease later = acquire(new BuildLeases(laterReads, "later", DURATION, Clock.systemUTC()), buildId);
+        BuildLease later = acquire(new BuildLeases(laterReads, "later", DURATION, RENEWAL_INTERVAL,
+                Clock.systemUTC()), buildId);
 
         assertEquals(List.of(), firstReads.reads, "its own claim, as it wrote it");
         assertEquals(1, laterReads.reads.size(), "the released claim once, its own never: " + laterReads.reads);

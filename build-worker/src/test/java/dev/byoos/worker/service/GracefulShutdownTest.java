@@ -93,7 +93,8 @@ class GracefulShutdownTest {
 
                 // The next worker takes the build over at once, not a lease duration later, and counts no crash.
                 BuildLeases.Acquired next = (BuildLeases.Acquired) new BuildLeases(staging, "next-worker",
-                        config.lease().duration(), Clock.systemUTC()).tryAcquire(buildId, 0);
+                        config.lease().duration(), config.lease().renewalInterval(), Clock.systemUTC())
+                        .tryAcquire(buildId, 0);
                 assertEquals(2, next.lease().attempt());
                 assertEquals(0, next.lease().crashedBefore());
             } finally {

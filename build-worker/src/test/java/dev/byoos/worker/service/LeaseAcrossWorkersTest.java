@@ -92,7 +92,8 @@ class LeaseAcrossWorkersTest {
     }
 
     private BuildLeases otherWorker(String name, Clock clock) {
-        return new BuildLeases(staging, name, config.lease().duration(), clock);
+        return new BuildLeases(staging, name, config.lease().duration(), config.lease().renewalInterval(),
+                clock);
     }
 
     private static Clock shifted(Duration by) {
