@@ -9,23 +9,33 @@ public final class BuildLease {
 
     private final BuildLeases leases;
     private final int crashedBefore;
+    private final boolean completionRecorded;
     private LeaseClaim claim;
     private boolean lost;
 
-    BuildLease(BuildLeases leases, LeaseClaim claim) {
-        this(leases, claim, 0);
-    }
-
-    /** @param crashedBefore how many earlier attempts held the build and ended without a word */
-    BuildLease(BuildLeases leases, LeaseClaim claim, int crashedBefore) {
+    /**
+     * @param crashedBefore      how many earlier attempts held the build and ended without a word
+     * @param completionRecorded whether the build's completion record was there when the lease was taken
+     */
+    BuildLease(BuildLeases leases, LeaseClaim claim, int crashedBefore, boolean completionRecorded) {
         this.leases = leases;
         this.claim = claim;
         this.crashedBefore = crashedBefore;
+        this.completionRecorded = completionRecorded;
     }
 
     /** How many earlier attempts at the build died with their workers (held it, ended without a result). */
     public int crashedBefore() {
         return crashedBefore;
+    }
+
+    /**
+     * Whether an earlier attempt recorded the build's completion, as listed with the claims when this
+     * lease was taken: only an attempt holding the lease writes the record, so none appears later
+     * unless this lease is lost.
+     */
+    boolean completionRecorded() {
+        return completionRecorded;
     }
 
     public String buildId() {

@@ -162,7 +162,7 @@ public class BuildLeases {
                             .filter(claim -> claim.attempt() < held.attempt() && claim.crashed(decided)).count();
                     LOG.debugf("build %s: attempt %d is this worker's (%d earlier attempts crashed)", buildId,
                             held.attempt(), crashed);
-                    return new Acquired(new BuildLease(this, held, crashed));
+                    return new Acquired(new BuildLease(this, held, crashed, after.completionRecorded()));
                 }
                 staging.delete(key(mine));
             }
@@ -260,8 +260,13 @@ public class BuildLeases {
         }
     }
 
-    /** The claims of one build as S3 holds them now; unreadable claims count for their attempt number only. */
-    private record Claims(List<LeaseClaim> all, List<String> keys, long highestAttempt, Map<String, LeaseClaim> byKey) {
+    /**
+     * The claims of one build as S3 holds them now; unreadable claims count for their attempt number only.
+     *
+     * @param completionRecorded whether the build's completion record was listed beside them
+     */
+    private record Claims(List<LeaseClaim> all, List<String> keys, long highestAttempt, Map<String, LeaseClaim> byKey,
+            boolean completionRecorded) {
 
         List<LeaseClaim> live(Instant now) {
             return all.stream().filter(claim -> claim.live(now)).toList();
@@ -291,7 +296,14 @@ public class BuildLeases {
         List<LeaseClaim> claims = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         long highest = 0;
-        for (String key : staging.list(prefix)) {
+        boolean completionRecorded = false;
+        // The whole build's keys, not only its claims: the same request says whether its completion
+        // record exists, so a build without one is spared a read of it (BuildService).
+        for (String key : staging.list(BuildOutputs.prefix(buildId))) {
+            if (!key.startsWith(prefix)) {
+                completionRecorded |= key.equals(BuildOutputs.completionKey(buildId));
+                continue;
+            }
             var match = CLAIM_KEY.matcher(key.substring(prefix.length()));
             if (!match.matches()) {
                 continue;
@@ -308,7 +320,7 @@ public class BuildLeases {
             });
         }
         claims.sort(Comparator.comparingLong(LeaseClaim::attempt));
-        return new Claims(claims, keys, highest, byKey);
+        return new Claims(claims, keys, highest, byKey, completionRecorded);
     }
 
     /**

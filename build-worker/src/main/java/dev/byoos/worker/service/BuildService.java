@@ -321,8 +321,10 @@ public class BuildService {
         ScheduledFuture<?> heartbeat = heartbeats.scheduleWithFixedDelay(() -> heartbeat(lease, cancellation), renewal,
                 renewal, TimeUnit.MILLISECONDS);
         try {
-            Optional<String> alreadyCompleted = outages.call("the completion check", buildId, progress,
-                    cancellation::isCancelled, () -> outputs.recordedCompletion(buildId));
+            // Read only when the lease's listing showed it: a build's first delivery makes no read that finds nothing.
+            Optional<String> alreadyCompleted = !lease.completionRecorded() ? Optional.empty()
+                    : outages.call("the completion check", buildId, progress, cancellation::isCancelled,
+                            () -> outputs.recordedCompletion(buildId));
             if (alreadyCompleted.isPresent()) {
                 LOG.infof("build %s already completed; announcing the recorded result again", buildId);
                 outages.run("the completion's announcement", buildId, progress, () -> false,

@@ -233,6 +233,18 @@ class BuildLeasesTest {
     }
 
     @Test
+    void theLeaseSaysWhetherTheBuildsCompletionWasRecordedWhenItWasTaken() {
+        String buildId = UUID.randomUUID().toString();
+        BuildLeases leases = worker("first");
+        BuildLease first = acquire(leases, buildId);
+        assertFalse(first.completionRecorded());
+        staging.putText(BuildOutputs.completionKey(buildId), "{}");
+        leases.release(first);
+
+        assertTrue(acquire(worker("redelivered"), buildId).completionRecorded());
+    }
+
+    @Test
     void noClaimIsReadBackThatThisWorkerWroteOrThatAnEarlierLookSawEnded() {
         String buildId = UUID.randomUUID().toString();
         CountingReads firstReads = new CountingReads();
