@@ -15,13 +15,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Context;
 import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
 
 import dev.byoos.artifact.observability.ArtifactMetrics;
 import dev.byoos.artifact.repository.ArtifactEntity;
+import dev.byoos.artifact.repository.ArtifactRows;
 import dev.byoos.artifact.repository.ObjectLocks;
 import dev.byoos.artifact.service.ArtifactPromoter.Promoted;
 import dev.byoos.artifact.service.ArtifactPromoter.StagedObjectRejectedException;
@@ -106,11 +107,14 @@ public class ArtifactIntake {
     private final ProvenanceAttestations attestations;
     private final ArtifactStore store;
     private final DependencyWaits waits;
+    /** The artifact row's statements: plain SQL, one transaction per recorded build ({@link ArtifactRows}). */
+    private final Pool pool;
 
     public ArtifactIntake(ArtifactPromoter promoter, ArtifactSigner signer, ArtifactMetrics metrics, Vertx vertx,
             S3Settings s3, BuildRecords records, ProvenanceAttestations attestations, ArtifactStore store,
-            DependencyWaits waits) {
+            DependencyWaits waits, Pool pool) {
         this.waits = waits;
+        this.pool = pool;
         this.attestations = attestations;
         this.store = store;
         this.backoff = new Backoff(s3.retry().initialBackoff(), s3.retry().maxBackoff());
@@ -136,8 +140,7 @@ public class ArtifactIntake {
                 .invoke(requested -> SourceCheck.check(event, requested, stagingBucket))
                 .onFailure(UntrustedEventException.class)
                 .invoke(failure -> metrics.refused(((UntrustedEventException) failure).code()))
-                .flatMap(checked -> waits.database(() -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId)),
-                        waiting))
+                .flatMap(checked -> waits.database(() -> ArtifactRows.findByBuild(pool, buildId), waiting))
                 .flatMap(existing -> existing != null
                         ? Uni.createFrom().item(new Stored(ArtifactAnnouncements.of(event, existing), null))
                         : storeNew(event, buildId, waiting))
@@ -250,7 +253,7 @@ public class ArtifactIntake {
 
     /**
      * The blocking S3 work on a worker thread, waited out while S3 is unavailable. The result comes
-     * back on this message's Vert.x context, where Hibernate Reactive must run: the waits are
+     * back on this message's Vert.x context, where the rest of its work runs: the waits are
      * scheduled from Mutiny's executor, not from the event loop.
      */
     private Uni<Promotion> promoteWaitingForStorage(BuildCompleted event, AtomicInteger attempts,
@@ -274,7 +277,7 @@ public class ArtifactIntake {
     }
 
     /**
-     * Records the artifact. Its row is written first, then the keys of the objects it points at are
+     * Records the artifact in one transaction on the reactive pool. Its row is written first, then the keys of the objects it points at are
      * locked ({@link ObjectLocks}) and checked to be still there: retention deletes an object only
      * under the same lock when no artifact points at it, so an object this build found promoted by an
      * identical build is either still there and now referenced, or gone and promoted again
@@ -287,9 +290,9 @@ public class ArtifactIntake {
         artifact.attestationSize = (long) promotion.attestation().envelope().length;
         Context context = vertx.getOrCreateContext();
         List<ArtifactPromoter.Stored> objects = promotion.promoted().objects();
-        return Panache.withTransaction(() -> artifact.<ArtifactEntity>persist()
-                        .call(Panache::flush)
-                        .call(() -> ObjectLocks.lock(objects.stream().map(ArtifactPromoter.Stored::key).toList()))
+        return pool.withTransaction(connection -> ArtifactRows.insert(connection, artifact)
+                        .call(() -> ObjectLocks.lock(connection,
+                                objects.stream().map(ArtifactPromoter.Stored::key).toList()))
                         .call(() -> vertx.executeBlocking(Uni.createFrom().item(() -> missing(objects)))
                                 .emitOn(command -> context.runOnContext(command))
                                 .invoke(missing -> {
@@ -301,8 +304,7 @@ public class ArtifactIntake {
                 // Another consumer may have recorded the build between our lookup and this insert
                 // (a redelivery during a rebalance): the unique build id refused ours, theirs stands.
                 .onFailure(ArtifactIntake::isDuplicateBuild)
-                .recoverWithUni(failure -> Panache.withSession(() -> ArtifactEntity.findByBuild(buildId))
-                        .onItem().ifNull().failWith(failure));
+                .recoverWithUni(failure -> ArtifactRows.findByBuild(pool, buildId).onItem().ifNull().failWith(failure));
     }
 
     private List<String> missing(List<ArtifactPromoter.Stored> objects) {

@@ -76,7 +76,7 @@ public class BuildRecords {
      * @throws UntrustedEventException UNKNOWN_BUILD when no request for the build arrived
      */
     public Uni<BuildCoordinates> requested(UUID buildId) {
-        // The caller goes on with Hibernate Reactive, which must run on this context; retries come from timer threads.
+        // The caller's work goes on on this (the message's) context; retries come from timer threads.
         Context context = vertx.getOrCreateContext();
         return Uni.createFrom().deferred(() -> pool.preparedQuery(REQUESTED).execute(Tuple.of(buildId)))
                 .map(BuildRecords::coordinates)
