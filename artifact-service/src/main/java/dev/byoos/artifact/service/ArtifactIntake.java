@@ -6,9 +6,12 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -219,20 +222,23 @@ public class ArtifactIntake {
     /**
      * The staged objects are this attempt's own keys ({@link SourceCheck}: under the build's prefix;
      * another attempt stages under its own): once the build is recorded, or failed here, nothing
-     * needs them, and an identical build reuses the promoted copy, never these. A failure to delete
-     * is only logged; the staging bucket's lifecycle rule is the backstop.
+     * needs them, and an identical build reuses the promoted copy, never these. One request per
+     * bucket deletes them all (the source check holds them to the staging bucket). A failure to
+     * delete is only logged; the staging bucket's lifecycle rule is the backstop.
      */
     private Uni<Void> removeStaged(BuildCompleted event) {
         Context context = vertx.getOrCreateContext();
+        Map<String, List<String>> byBucket = stagedObjects(event).stream().collect(Collectors.groupingBy(
+                StagedObject::bucket, TreeMap::new, Collectors.mapping(StagedObject::key, Collectors.toList())));
         return vertx.executeBlocking(Uni.createFrom().item(() -> {
-                    for (StagedObject staged : stagedObjects(event)) {
+                    byBucket.forEach((bucket, keys) -> {
                         try {
-                            store.deleteStaged(staged.bucket(), staged.key());
+                            store.deleteStaged(bucket, keys);
                         } catch (RuntimeException e) {
-                            LOG.warnf("build %s: staged %s/%s not removed (the lifecycle rule will): %s",
-                                    event.build().buildId(), staged.bucket(), staged.key(), e.getMessage());
+                            LOG.warnf("build %s: staged %s/%s not all removed (the lifecycle rule will): %s",
+                                    event.build().buildId(), bucket, keys, e.getMessage());
                         }
-                    }
+                    });
                     return null;
                 }))
                 .emitOn(command -> context.runOnContext(command))

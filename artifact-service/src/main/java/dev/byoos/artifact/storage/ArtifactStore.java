@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -28,10 +29,14 @@ import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
+import io.minio.RemoveObjectsArgs;
+import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.http.Method;
+import io.minio.messages.DeleteError;
+import io.minio.messages.DeleteObject;
 
 import dev.byoos.artifact.config.DownloadConfig;
 import dev.byoos.messaging.resilience.DependencyUnavailableException;
@@ -255,14 +260,23 @@ public class ArtifactStore {
     }
 
     /**
-     * Deletes an object a build staged, once its content was promoted (or the build failed here);
-     * deleting one that is already gone succeeds.
+     * Deletes the objects a build staged in {@code stagingBucket}, once their content was promoted (or
+     * the build failed here), in one multi-object delete (S3 DeleteObjects) rather than one request
+     * each; deleting one that is already gone succeeds.
+     *
+     * @throws StorageUnavailableException naming the first object S3 did not delete, when any
      */
-    public void deleteStaged(String stagingBucket, String key) {
-        String location = stagingBucket + "/" + key;
+    public void deleteStaged(String stagingBucket, List<String> keys) {
+        String location = stagingBucket + "/" + keys;
         call("deleting " + location, () -> {
-            client.removeObject(RemoveObjectArgs.builder().bucket(stagingBucket).object(key).build());
-            return key;
+            // The client sends the request only while its results are read: every one is read.
+            for (Result<DeleteError> result : client.removeObjects(RemoveObjectsArgs.builder().bucket(stagingBucket)
+                    .objects(keys.stream().map(DeleteObject::new).toList()).build())) {
+                DeleteError error = result.get();
+                throw new IOException("S3 did not delete " + stagingBucket + "/" + error.objectName() + ": "
+                        + error.code() + " " + error.message());
+            }
+            return keys;
         }, location);
     }
 
