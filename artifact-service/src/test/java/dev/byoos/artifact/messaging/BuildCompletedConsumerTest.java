@@ -175,6 +175,31 @@ class BuildCompletedConsumerTest {
         assertFalse(staged(twin.image()));
     }
 
+    /**
+     * Another consumer (a redelivery during a rebalance) records the build after this one looked it up
+     * and before its insert: the build's unique id refuses the second row, and the first one stands
+     * and is announced. The other consumer's row is a committed placeholder the insert waited for.
+     */
+    @Test
+    void aBuildRecordedByAnotherConsumerBetweenTheLookupAndTheInsertIsAnnouncedAsRecordedAndStoredOnce()
+            throws Exception {
+        BuildCompleted completed = builds.stage("platform", "raced", "qcow2",
+                StagedBuilds.uniqueContent("recorded twice"), Extras.NONE);
+        String buildId = completed.build().buildId();
+        try (Connection other = database.getConnection()) {
+            other.setAutoCommit(false);
+            other.createStatement().executeUpdate(Rows.placeholderArtifact(buildId));
+            builds.send(completed);
+            Rows.awaitBlocked(database, "insert into artifact");
+            other.commit();
+        }
+
+        ArtifactStored stored = builds.awaitStored(buildId, 1, StagedBuilds.TIMEOUT).get(0);
+        assertEquals("placeholder", stored.key(), "the row recorded first is the one announced");
+        assertEquals(1, count("select count(*) from artifact where build_id = '" + buildId + "'"));
+        assertFalse(staged(completed.image()), "the staged copy is removed all the same");
+    }
+
     private boolean staged(BuildCompleted.StagedObject object) throws Exception {
         return exists(object.bucket(), object.key());
     }

@@ -129,9 +129,9 @@ class RetentionTest {
 
         try (Connection blocker = database.getConnection()) {
             blocker.setAutoCommit(false);
-            blocker.createStatement().executeUpdate(placeholderArtifact(twin.build().buildId()));
+            blocker.createStatement().executeUpdate(Rows.placeholderArtifact(twin.build().buildId()));
             builds.send(twin);
-            awaitBlocked("insert into artifact");
+            Rows.awaitBlocked(database, "insert into artifact");
 
             JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then()
                     .statusCode(200).extract().jsonPath();
@@ -163,7 +163,7 @@ class RetentionTest {
                     + expired.build().buildId() + "' for update");
             run = CompletableFuture.supplyAsync(() -> given().header("Authorization", ADMIN)
                     .post("/api/v1/retention/runs").then().statusCode(200).extract().jsonPath());
-            awaitBlocked("delete from artifact");
+            Rows.awaitBlocked(database, "delete from artifact");
 
             ArtifactStored stored = builds.store(twin);
             assertEquals(expired.key(), stored.key());
@@ -186,22 +186,6 @@ class RetentionTest {
             builds.store(builds.stage("team-a", spec, "qcow2", StagedBuilds.uniqueContent("newer " + i), Extras.NONE));
         }
         return expired;
-    }
-
-    /** A row with the build's id, never committed: the service's insert of that build waits for it. */
-    private static String placeholderArtifact(String buildId) {
-        return "insert into artifact (id, build_id, team, spec_name, spec_version, spec_digest, target_cloud, format, "
-                + "target_format, sha256, size_bytes, bucket, object_key, staged_key, builder, created_at) values ('"
-                + UUID.randomUUID() + "', '" + buildId + "', 'placeholder', 'placeholder', 1, '" + "0".repeat(64)
-                + "', 'qemu', 'qcow2', 'qcow2', '" + "0".repeat(64) + "', 0, 'placeholder', 'placeholder', "
-                + "'placeholder', 'placeholder', now())";
-    }
-
-    /** Waits until a statement of the service starting with {@code statement} waits for a lock. */
-    private void awaitBlocked(String statement) {
-        await(statement + " waiting for a lock").atMost(StagedBuilds.TIMEOUT).pollInterval(Duration.ofMillis(100))
-                .until(() -> count("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                        + "and datname = 'artifact_service' and query ilike '" + statement + "%'") > 0);
     }
 
     @Test
