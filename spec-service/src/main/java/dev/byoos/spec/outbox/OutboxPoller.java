@@ -62,8 +62,9 @@ public class OutboxPoller {
             return Uni.createFrom().voidItem();
         }
         lastPass = now;
-        // The backlog left after a pass: records the relay could not publish (Kafka unreachable).
-        return relay.get().relayAll().eventually(() -> Panache.withSession(OutboxEntity::countUnpublished)
+        // A pass that emptied the outbox sets the backlog to zero itself; one that failed (Kafka
+        // unreachable) leaves records, counted here and again by each poll until a pass succeeds.
+        return relay.get().relayAll().onFailure().call(() -> Panache.withSession(OutboxEntity::countUnpublished)
                 .invoke(metrics::outboxBacklog));
     }
 

@@ -24,6 +24,7 @@ import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.config.SpecServiceConfig;
+import dev.byoos.spec.observability.BuildMetrics;
 import dev.byoos.spec.repository.BuildEntity;
 import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.BuildState;
@@ -45,6 +46,7 @@ public class OutboxRelay {
     private final MutinyEmitter<String> cancellations;
     private final Vertx vertx;
     private final SpecServiceConfig config;
+    private final BuildMetrics metrics;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean requestedWhileRunning = new AtomicBoolean();
     /** Cleared only by a pass that emptied the outbox; set again by a pass that failed. */
@@ -52,11 +54,12 @@ public class OutboxRelay {
 
     public OutboxRelay(@Channel(Topics.BUILDS_REQUESTED) MutinyEmitter<String> buildRequests,
             @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx,
-            SpecServiceConfig config) {
+            SpecServiceConfig config, BuildMetrics metrics) {
         this.buildRequests = buildRequests;
         this.cancellations = cancellations;
         this.vertx = vertx;
         this.config = config;
+        this.metrics = metrics;
     }
 
     /**
@@ -81,7 +84,13 @@ public class OutboxRelay {
                 .repeat().until(published -> published < config.outbox().batchSize())
                 .collect().last()
                 .replaceWithVoid()
-                .invoke(() -> mayHaveUnpublished.set(false))
+                .invoke(() -> {
+                    // The pass's last batch came up short: the outbox was empty as far as it could see.
+                    // Setting the gauge here, for every pass and not only the poller's, keeps a record that
+                    // was committed and relayed meanwhile from showing as a backlog until the next idle poll.
+                    mayHaveUnpublished.set(false);
+                    metrics.outboxBacklog(0);
+                })
                 .onFailure().invoke(() -> mayHaveUnpublished.set(true))
                 .eventually(() -> {
                     running.set(false);
