@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks spec intake: spec-service alone on the real local stack (no builds running), N
 # distinct specs at a fixed concurrency, for the dry run and for real submissions (the latter
-# until the outbox has published every build request). Run `mvn -B package -DskipTests` first.
+# until the outbox has published every build request), each after a warm-up of both paths (dry
+# runs and submissions, then the outbox drained). Run `mvn -B package -DskipTests` first.
 # Usage: bench/intake.sh [N] [CONCURRENCY]     (defaults: 3000 16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
