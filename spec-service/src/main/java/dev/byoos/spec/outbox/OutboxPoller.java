@@ -9,7 +9,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.interceptor.Interceptor;
 
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -17,7 +16,6 @@ import io.smallrye.mutiny.Uni;
 
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.observability.BuildMetrics;
-import dev.byoos.spec.repository.OutboxEntity;
 
 /**
  * Polls the outbox for records that were not relayed right after their commit (a crash, a Kafka
@@ -64,7 +62,7 @@ public class OutboxPoller {
         lastPass = now;
         // A pass that emptied the outbox sets the backlog to zero itself; one that failed (Kafka
         // unreachable) leaves records, counted here and again by each poll until a pass succeeds.
-        return relay.get().relayAll().onFailure().call(() -> Panache.withSession(OutboxEntity::countUnpublished)
+        return relay.get().relayAll().onFailure().call(() -> relay.get().countUnpublished()
                 .invoke(metrics::outboxBacklog));
     }
 

@@ -12,21 +12,21 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
 import dev.byoos.messaging.TraceContext;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.observability.BuildMetrics;
-import dev.byoos.spec.repository.BuildEntity;
-import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.outbox.UnsendableRecords.Refusal;
 
@@ -42,9 +42,27 @@ public class OutboxRelay {
     /** The stage a build fails in when its request cannot be sent: spec-service's intake. */
     private static final String FAILURE_STAGE = "intake";
 
+    /**
+     * The oldest unpublished records, locked. SKIP LOCKED lets several spec-service replicas relay
+     * concurrently without publishing the same record twice at the same time.
+     */
+    private static final String LOCK_UNPUBLISHED = """
+            select id, event_id, topic, event_type, message_key, payload, trace_parent from outbox
+            where published_at is null and set_aside_at is null order by id limit $1 for update skip locked""";
+
+    /**
+     * Marks the sent records published and moves the builds they requested from ACCEPTED to QUEUED
+     * (a build that moved on meanwhile is left alone), in one round trip: a data-modifying WITH runs
+     * whether or not the main statement reads it.
+     */
+    private static final String MARK_PUBLISHED = """
+            with published as (update outbox set published_at = $1 where id = any ($2))
+            update build set state = $3, updated_at = $1 where id = any ($4) and state = $5""";
+
     private final MutinyEmitter<String> buildRequests;
     private final MutinyEmitter<String> cancellations;
     private final Vertx vertx;
+    private final Pool pool;
     private final SpecServiceConfig config;
     private final BuildMetrics metrics;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -53,22 +71,22 @@ public class OutboxRelay {
     private final AtomicBoolean mayHaveUnpublished = new AtomicBoolean(true);
 
     public OutboxRelay(@Channel(Topics.BUILDS_REQUESTED) MutinyEmitter<String> buildRequests,
-            @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx,
+            @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx, Pool pool,
             SpecServiceConfig config, BuildMetrics metrics) {
         this.buildRequests = buildRequests;
         this.cancellations = cancellations;
         this.vertx = vertx;
+        this.pool = pool;
         this.config = config;
         this.metrics = metrics;
     }
 
     /**
-     * Asks for a relay pass now, on a fresh duplicated Vert.x context (flagged safe for Hibernate
-     * Reactive) so it never shares the caller's session.
+     * Asks for a relay pass now, on a fresh duplicated Vert.x context so it never shares the
+     * caller's context (its Hibernate session, its trace).
      */
     public void relaySoon() {
         Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
-        VertxContextSafetyToggle.setContextSafe(context, true);
         context.runOnContext(ignored -> relayAll()
                 .subscribe().with(done -> {
                 }, failure -> LOG.warnf(failure, "outbox relay pass failed; the next poll retries")));
@@ -116,66 +134,97 @@ public class OutboxRelay {
      * records beside it each time. Any other failure rolls the transaction back and the whole batch
      * is sent again later: at-least-once, with stable event ids for the consumers to deduplicate.
      *
+     * <p>Plain SQL on the reactive pool: a pass runs after every intake commit, and Hibernate's
+     * session, entity loads and dirty-checked flush of each record cost more than the statements.
+     *
      * @return how many records this batch took out of the outbox
      */
     private Uni<Integer> relayBatch() {
-        return Panache.withTransaction(() -> OutboxEntity.lockUnpublished(config.outbox().batchSize())
-                .flatMap(records -> records.isEmpty() ? Uni.createFrom().item(0) : publish(records)));
+        return pool.withTransaction(connection -> connection.preparedQuery(LOCK_UNPUBLISHED)
+                .execute(Tuple.of(config.outbox().batchSize()))
+                .flatMap(rows -> {
+                    List<PendingRecord> records = new ArrayList<>(rows.size());
+                    rows.forEach(row -> records.add(PendingRecord.of(row)));
+                    return records.isEmpty() ? Uni.createFrom().item(0) : publish(connection, records);
+                }));
     }
 
-    private Uni<Integer> publish(List<OutboxEntity> records) {
+    /** The count the backlog gauge shows after a pass that failed. */
+    public Uni<Long> countUnpublished() {
+        return pool.query("select count(*) from outbox where published_at is null and set_aside_at is null")
+                .execute().map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    private Uni<Integer> publish(SqlConnection connection, List<PendingRecord> records) {
         List<Uni<Refusal>> sends = new ArrayList<>();
-        for (OutboxEntity record : records) {
-            MutinyEmitter<String> emitter = switch (record.topic) {
+        for (PendingRecord record : records) {
+            MutinyEmitter<String> emitter = switch (record.topic()) {
                 case Topics.BUILDS_REQUESTED -> buildRequests;
                 case Topics.BUILDS_CANCELLED -> cancellations;
                 default -> null;
             };
             if (emitter == null) {
                 // Fail loudly rather than misroute: the batch stays in the outbox for a fixed release.
-                return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id
-                        + " is for topic " + record.topic + ", which this relay does not publish"));
+                return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id()
+                        + " is for topic " + record.topic() + ", which this relay does not publish"));
             }
             // Published later and elsewhere than written: the record's own trace context continues.
-            sends.add(emitter.sendMessage(TraceContext.continuing(CloudEventMessages.withId(record.eventId,
-                    record.messageKey, record.eventType, record.payload), record.traceParent))
+            sends.add(emitter.sendMessage(TraceContext.continuing(CloudEventMessages.withId(record.eventId(),
+                    record.messageKey(), record.eventType(), record.payload()), record.traceParent()))
                     .replaceWith((Refusal) null)
                     .onFailure(UnsendableRecords::isFinal).recoverWithItem(UnsendableRecords::refusal));
         }
         return Uni.join().all(sends).andFailFast().flatMap(refusals -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            List<Long> published = new ArrayList<>();
             List<UUID> queued = new ArrayList<>();
-            Uni<Void> failed = Uni.createFrom().voidItem();
+            Uni<Void> setAside = Uni.createFrom().voidItem();
             for (int i = 0; i < records.size(); i++) {
-                OutboxEntity record = records.get(i);
+                PendingRecord record = records.get(i);
                 Refusal refusal = refusals.get(i);
-                boolean request = Topics.BUILDS_REQUESTED.equals(record.topic);
+                boolean request = Topics.BUILDS_REQUESTED.equals(record.topic());
                 if (refusal == null) {
-                    record.publishedAt = now;
+                    published.add(record.id());
                     if (request) {
-                        queued.add(UUID.fromString(record.messageKey));
+                        queued.add(UUID.fromString(record.messageKey()));
                     }
                     continue;
                 }
-                LOG.errorf("outbox record %d (%s for %s) set aside: %s", record.id, record.eventType,
-                        record.messageKey, refusal.reason());
-                record.setAsideAt = now;
-                record.setAsideReason = refusal.reason();
-                if (request) {
-                    failed = failed.chain(() -> failUnsent(UUID.fromString(record.messageKey), refusal, now));
-                }
+                LOG.errorf("outbox record %d (%s for %s) set aside: %s", record.id(), record.eventType(),
+                        record.messageKey(), refusal.reason());
+                setAside = setAside.chain(() -> setAside(connection, record, request, refusal, now));
             }
-            return failed.chain(() -> queued.isEmpty() ? Uni.createFrom().item(0)
-                    : BuildEntity.update("state = ?1, updatedAt = ?2 where id in ?3 and state = ?4",
-                            BuildState.QUEUED, now, queued, BuildState.ACCEPTED));
+            return setAside.chain(() -> published.isEmpty() ? Uni.createFrom().voidItem()
+                    : connection.preparedQuery(MARK_PUBLISHED)
+                            .execute(Tuple.of(now, published.toArray(Long[]::new), BuildState.QUEUED.name(),
+                                    queued.toArray(UUID[]::new), BuildState.ACCEPTED.name()))
+                            .replaceWithVoid());
         }).replaceWith(records.size());
     }
 
-    /** A build whose request never reached Kafka fails; one that moved on meanwhile is left alone. */
-    private static Uni<Void> failUnsent(UUID buildId, Refusal refusal, OffsetDateTime now) {
-        return BuildEntity.update("state = ?1, failureStage = ?2, failureCode = ?3, failureReason = ?4,"
-                + " failureCategory = ?5, updatedAt = ?6 where id = ?7 and state = ?8", BuildState.FAILED,
-                FAILURE_STAGE, UnsendableRecords.REQUEST_NOT_SENDABLE, refusal.reason(), refusal.category(), now,
-                buildId, BuildState.ACCEPTED).replaceWithVoid();
+    /** Sets the record aside; a build whose request never reached Kafka fails, one that moved on meanwhile is left alone. */
+    private static Uni<Void> setAside(SqlConnection connection, PendingRecord record, boolean request,
+            Refusal refusal, OffsetDateTime now) {
+        return connection.preparedQuery("update outbox set set_aside_at = $1, set_aside_reason = $2 where id = $3")
+                .execute(Tuple.of(now, refusal.reason(), record.id()))
+                .chain(() -> !request ? Uni.createFrom().voidItem() : connection.preparedQuery("""
+                        update build set state = $1, failure_stage = $2, failure_code = $3, failure_reason = $4,
+                               failure_category = $5, updated_at = $6
+                        where id = $7 and state = $8""")
+                        .execute(Tuple.from(List.of(BuildState.FAILED.name(), FAILURE_STAGE,
+                                UnsendableRecords.REQUEST_NOT_SENDABLE, refusal.reason(), refusal.category(), now,
+                                UUID.fromString(record.messageKey()), BuildState.ACCEPTED.name())))
+                        .replaceWithVoid());
+    }
+
+    /** An unpublished outbox row as the relay sends it. */
+    private record PendingRecord(long id, String eventId, String topic, String eventType, String messageKey,
+            String payload, String traceParent) {
+
+        static PendingRecord of(Row row) {
+            return new PendingRecord(row.getLong("id"), row.getString("event_id"), row.getString("topic"),
+                    row.getString("event_type"), row.getString("message_key"), row.getString("payload"),
+                    row.getString("trace_parent"));
+        }
     }
 }

@@ -1,7 +1,6 @@
 package dev.byoos.spec.repository;
 
 import java.time.OffsetDateTime;
-import java.util.List;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -11,7 +10,6 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
-import io.smallrye.mutiny.Uni;
 
 /** An event waiting to be published; written in the same transaction as the change it announces. */
 @Entity
@@ -41,21 +39,4 @@ public class OutboxEntity extends PanacheEntityBase {
     /** The W3C traceparent of the request that wrote the record, continued when it is published. */
     @Column(name = "trace_parent")
     public String traceParent;
-
-    /**
-     * Locks the oldest unpublished records. SKIP LOCKED lets several spec-service replicas relay
-     * concurrently without publishing the same record twice at the same time.
-     */
-    public static Uni<List<OutboxEntity>> lockUnpublished(int limit) {
-        return getSession().flatMap(session -> session.createNativeQuery(
-                "select * from outbox where published_at is null and set_aside_at is null order by id limit ?1"
-                        + " for update skip locked",
-                OutboxEntity.class)
-                .setParameter(1, limit)
-                .getResultList());
-    }
-
-    public static Uni<Long> countUnpublished() {
-        return count("publishedAt is null and setAsideAt is null");
-    }
 }
