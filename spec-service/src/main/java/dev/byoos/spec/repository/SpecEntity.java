@@ -1,7 +1,6 @@
 package dev.byoos.spec.repository;
 
 import java.time.OffsetDateTime;
-import java.util.List;
 import java.util.UUID;
 
 import jakarta.persistence.Column;
@@ -30,17 +29,6 @@ public class SpecEntity extends PanacheEntityBase {
     public String packVersion;
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
-
-    /**
-     * Everything a submission needs to know about a spec's history, in one query: the version with
-     * this canonical digest (a resubmission), the version that has this pack version, and the
-     * latest version. At most three rows, however many versions the spec has.
-     */
-    public static Uni<List<SpecEntity>> relatedVersions(String team, String name, String digest, String packVersion) {
-        return list("team = ?1 and name = ?2 and (digest = ?3 or packVersion = ?4 or version = "
-                + "(select max(v.version) from SpecEntity v where v.team = ?1 and v.name = ?2))",
-                team, name, digest, packVersion);
-    }
 
     /** @return the latest version of this spec, or null when the spec is new */
     public static Uni<SpecEntity> latest(String team, String name) {

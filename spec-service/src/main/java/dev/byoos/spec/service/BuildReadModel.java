@@ -12,7 +12,6 @@ import io.opentelemetry.instrumentation.annotations.SpanAttribute;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -57,10 +56,8 @@ public class BuildReadModel {
             with recorded as (
                 insert into build_event (event_id, build_id, event_type, source, occurred_at, received_at, summary)
                 values ($1, $2, $3, $4, $5, now(), $6) on conflict (event_id) do nothing returning build_id)
-            select id, team, target_cloud, target_format, state, artifact_uri, artifact_sha256, artifact_size,
-                   pack_reference, failure_stage, failure_code, failure_reason, failure_category, failure_attempts,
-                   boot_test_result, boot_test_detail, boot_test_millis, progress_stage, progress_phase,
-                   progress_percent, progress_waiting_for, progress_detail, progress_at
+            select\s""" + BuildRows.COLUMNS + """
+
             from build where id = (select build_id from recorded) for no key update""";
 
     /**
@@ -175,7 +172,7 @@ public class BuildReadModel {
                 // The timeline's foreign key is the check that the build exists, at no cost to known ones.
                 .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
                 .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
-                .map(rows -> rows.size() == 0 ? null : build(rows.iterator().next()));
+                .map(rows -> rows.size() == 0 ? null : BuildRows.build(rows.iterator().next()));
     }
 
     private static Uni<BuildTransition> project(SqlConnection connection, BuildEntity build, BuildUpdate update,
@@ -191,35 +188,6 @@ public class BuildReadModel {
                         build.progressAt, passed == null ? null : passed.name(), occurredAt,
                         passed == null ? new String[0] : names(BuildState.after(passed)), build.updatedAt)))
                 .replaceWith(BuildTransition.of(build, before));
-    }
-
-    /** The columns of {@link #RECORD_AND_LOCK} the projection reads and writes, as a detached entity. */
-    private static BuildEntity build(Row row) {
-        BuildEntity build = new BuildEntity();
-        build.id = row.getUUID("id");
-        build.team = row.getString("team");
-        build.targetCloud = row.getString("target_cloud");
-        build.targetFormat = row.getString("target_format");
-        build.state = BuildState.valueOf(row.getString("state"));
-        build.artifactUri = row.getString("artifact_uri");
-        build.artifactSha256 = row.getString("artifact_sha256");
-        build.artifactSize = row.getLong("artifact_size");
-        build.packReference = row.getString("pack_reference");
-        build.failureStage = row.getString("failure_stage");
-        build.failureCode = row.getString("failure_code");
-        build.failureReason = row.getString("failure_reason");
-        build.failureCategory = row.getString("failure_category");
-        build.failureAttempts = row.getInteger("failure_attempts");
-        build.bootTestResult = row.getString("boot_test_result");
-        build.bootTestDetail = row.getString("boot_test_detail");
-        build.bootTestMillis = row.getLong("boot_test_millis");
-        build.progressStage = row.getString("progress_stage");
-        build.progressPhase = row.getString("progress_phase");
-        build.progressPercent = row.getShort("progress_percent");
-        build.progressWaitingFor = row.getString("progress_waiting_for");
-        build.progressDetail = row.getString("progress_detail");
-        build.progressAt = row.getOffsetDateTime("progress_at");
-        return build;
     }
 
     private static String[] names(List<BuildState> states) {

@@ -7,16 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
-import dev.byoos.contract.EventTypes;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
-import dev.byoos.spec.repository.BuildEventEntity;
 import dev.byoos.spec.repository.OutboxEntity;
 import dev.byoos.spec.repository.SpecEntity;
 
@@ -31,8 +29,8 @@ final class SpecBuilds {
     }
 
     /** Creates a new version's builds and their build requests. */
-    static Uni<SpecIntake.Accepted> forNewVersion(ImageSpec spec, SpecEntity specEntity, OffsetDateTime now,
-            BuildTrigger trigger) {
+    static Uni<SpecIntake.Accepted> forNewVersion(SqlConnection connection, ImageSpec spec, SpecEntity specEntity,
+            OffsetDateTime now, BuildTrigger trigger, String idempotencyKey) {
         List<BuildEntity> builds = new ArrayList<>();
         List<OutboxEntity> outbox = new ArrayList<>();
         for (ImageSpec.Target target : spec.spec().targets()) {
@@ -40,9 +38,7 @@ final class SpecBuilds {
             builds.add(build);
             outbox.add(OutboxRecords.buildRequested(spec, specEntity, build, now));
         }
-        return specEntity.persist()
-                .flatMap(ignored -> BuildEntity.persist(builds))
-                .flatMap(ignored -> OutboxEntity.persist(outbox))
+        return IntakeRows.write(connection, specEntity, true, builds, outbox, idempotencyKey, now)
                 .map(ignored -> new SpecIntake.Accepted(specEntity, builds, true, builds));
     }
 
@@ -53,26 +49,16 @@ final class SpecBuilds {
      * published pack was revoked is refused ({@link PackVersionRevokedException}): never reused, and
      * a new build could not publish the same immutable pack version again.
      */
-    static Uni<SpecIntake.Accepted> forResubmission(ImageSpec spec, SpecEntity existing, boolean force,
-            BuildTrigger trigger) {
+    static Uni<SpecIntake.Accepted> forResubmission(SqlConnection connection, ImageSpec spec, SpecEntity existing,
+            boolean force, BuildTrigger trigger, String idempotencyKey) {
         OffsetDateTime now = OffsetDateTime.now(java.time.ZoneOffset.UTC);
-        return BuildEntity.<BuildEntity>list("spec = ?1 order by attempt", existing).flatMap(previous ->
-                revokedAmong(previous).flatMap(revoked -> resubmit(spec, existing, force, trigger, now, previous,
-                        revoked)));
+        return IntakeRows.builds(connection, existing).flatMap(previous -> resubmit(connection, spec, existing, force,
+                trigger, idempotencyKey, now, previous.byAttempt(), previous.revoked()));
     }
 
-    /** The builds whose pack version was revoked (pack.revoked in their timeline): never reused. */
-    private static Uni<Set<UUID>> revokedAmong(List<BuildEntity> builds) {
-        if (builds.isEmpty()) {
-            return Uni.createFrom().item(Set.of());
-        }
-        return BuildEventEntity.<BuildEventEntity>list("buildId in ?1 and eventType = ?2",
-                builds.stream().map(build -> build.id).toList(), EventTypes.PACK_REVOKED)
-                .map(events -> events.stream().map(event -> event.buildId).collect(Collectors.toSet()));
-    }
-
-    private static Uni<SpecIntake.Accepted> resubmit(ImageSpec spec, SpecEntity existing, boolean force,
-            BuildTrigger trigger, OffsetDateTime now, List<BuildEntity> previous, Set<UUID> revoked) {
+    private static Uni<SpecIntake.Accepted> resubmit(SqlConnection connection, ImageSpec spec, SpecEntity existing,
+            boolean force, BuildTrigger trigger, String idempotencyKey, OffsetDateTime now, List<BuildEntity> previous,
+            Set<UUID> revoked) {
         Map<String, BuildEntity> latestByCloud = latestByCloud(previous);
         List<BuildEntity> builds = new ArrayList<>();
         List<BuildEntity> created = new ArrayList<>();
@@ -99,12 +85,11 @@ final class SpecBuilds {
             builds.add(next);
             created.add(next);
         }
-        if (created.isEmpty()) {
-            return Uni.createFrom().item(new SpecIntake.Accepted(existing, builds, false, List.of()));
+        SpecIntake.Accepted accepted = new SpecIntake.Accepted(existing, builds, false, created);
+        if (created.isEmpty() && idempotencyKey == null) {
+            return Uni.createFrom().item(accepted);
         }
-        return BuildEntity.persist(created)
-                .flatMap(ignored -> outbox.isEmpty() ? Uni.createFrom().voidItem() : OutboxEntity.persist(outbox))
-                .map(ignored -> new SpecIntake.Accepted(existing, builds, false, created));
+        return IntakeRows.write(connection, existing, false, created, outbox, idempotencyKey, now).replaceWith(accepted);
     }
 
     /** Each target's latest attempt, from a spec version's builds ordered by attempt. */

@@ -13,17 +13,19 @@ import io.opentelemetry.instrumentation.annotations.SpanAttribute;
 import io.opentelemetry.instrumentation.annotations.WithSpan;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
 import dev.byoos.spec.BuildTrigger;
 import dev.byoos.spec.model.ImageSpec;
 import dev.byoos.spec.repository.BuildEntity;
-import dev.byoos.spec.repository.IdempotencyKeyEntity;
 import dev.byoos.spec.repository.SpecEntity;
 
 /**
  * Accepts a validated spec: stores it as the next immutable version, creates one build per
  * target, and writes one build request per build to the outbox, all in one transaction. Either
- * everything is stored and will be published, or nothing is.
+ * everything is stored and will be published, or nothing is. The statements are plain SQL on the
+ * reactive pool ({@link IntakeRows}).
  */
 @ApplicationScoped
 public class SpecIntake {
@@ -32,9 +34,11 @@ public class SpecIntake {
     public static final String SOURCE = "urn:byoos:spec-service";
 
     private final AfterCommit afterCommit;
+    private final Pool pool;
 
-    public SpecIntake(AfterCommit afterCommit) {
+    public SpecIntake(AfterCommit afterCommit, Pool pool) {
         this.afterCommit = afterCommit;
+        this.pool = pool;
     }
 
     /**
@@ -61,10 +65,7 @@ public class SpecIntake {
      */
     @WithSpan("spec.accept")
     public Uni<Accepted> accept(ImageSpec spec, @SpanAttribute("byoos.force") boolean force, BuildTrigger trigger) {
-        String document = CanonicalSpecs.canonicalJson(spec);
-        String digest = CanonicalSpecs.sha256(document);
-        return Panache.withTransaction(() -> store(spec, document, digest, force, trigger))
-                .invoke(accepted -> afterCommit.created(accepted.created()));
+        return accept(spec, null, force, trigger);
     }
 
     /**
@@ -72,6 +73,8 @@ public class SpecIntake {
      * accepted and its outcome recorded in the same transaction; a repeat with the same spec gets
      * that outcome (same status, same builds) without side effects; a repeat with another spec is
      * refused.
+     *
+     * @param idempotencyKey null for a submission without one
      */
     @WithSpan("spec.accept")
     public Uni<Accepted> accept(ImageSpec spec, String idempotencyKey, @SpanAttribute("byoos.force") boolean force,
@@ -79,18 +82,17 @@ public class SpecIntake {
         String document = CanonicalSpecs.canonicalJson(spec);
         String digest = CanonicalSpecs.sha256(document);
         String team = spec.metadata().team();
-        // Keys are the team's own: another team's request with the same key neither replays nor sees this one.
-        return Panache.withTransaction(() -> IdempotencyKeyEntity
-                .<IdempotencyKeyEntity>findById(new IdempotencyKeyEntity.Key(team, idempotencyKey))
-                .flatMap(recorded -> {
-                    if (recorded != null) {
-                        return replay(recorded, digest);
-                    }
-                    return store(spec, document, digest, force, trigger)
-                            .call(accepted -> record(team, idempotencyKey, accepted));
-                }))
-                .onFailure(Transactions::isUniqueViolation).transform(failure -> new BuildConflictException(
-                        "another request with Idempotency-Key " + idempotencyKey + " is being processed"))
+        return pool.withTransaction(connection -> idempotencyKey == null
+                ? store(connection, spec, document, digest, force, trigger, null)
+                // Keys are the team's own: another team's request with the same key neither replays nor sees this one.
+                : IntakeRows.recordedKey(connection, team, idempotencyKey).flatMap(recorded -> recorded != null
+                        ? replay(connection, recorded, digest)
+                        : store(connection, spec, document, digest, force, trigger, idempotencyKey)))
+                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, IntakeRows.UNIQUE_VIOLATION))
+                .transform(failure -> new BuildConflictException(idempotencyKey != null
+                        ? "another request with Idempotency-Key " + idempotencyKey + " is being processed"
+                        : "another submission of spec " + spec.metadata().name() + " was stored at the same moment;"
+                                + " submit again"))
                 .invoke(accepted -> afterCommit.created(accepted.created()));
     }
 
@@ -105,11 +107,7 @@ public class SpecIntake {
             BuildTrigger trigger) {
         return Panache.withSession(() -> SpecEntity.latest(team, name))
                 .onItem().ifNull().failWith(() -> new NotFoundException("team " + team + " has no spec " + name))
-                .flatMap(latest -> {
-                    ImageSpec spec = CanonicalSpecs.read(latest);
-                    return idempotencyKey == null ? accept(spec, force, trigger)
-                            : accept(spec, idempotencyKey, force, trigger);
-                });
+                .flatMap(latest -> accept(CanonicalSpecs.read(latest), idempotencyKey, force, trigger));
     }
 
     /**
@@ -117,24 +115,26 @@ public class SpecIntake {
      * resubmission of that version; anything else becomes the next version, once the pack rules
      * hold. Either way the pack name must be the team's own.
      */
-    private static Uni<Accepted> store(ImageSpec spec, String document, String digest, boolean force,
-            BuildTrigger trigger) {
+    private static Uni<Accepted> store(SqlConnection connection, ImageSpec spec, String document, String digest,
+            boolean force, BuildTrigger trigger, String idempotencyKey) {
+        String team = spec.metadata().team();
+        String packName = spec.spec().pack().name();
         String packVersion = spec.spec().pack().version();
-        return PackNames.claim(spec.metadata().team(), spec.spec().pack().name())
-                .flatMap(claimed -> SpecEntity.relatedVersions(spec.metadata().team(), spec.metadata().name(), digest,
-                        packVersion))
-                .flatMap(related -> {
+        return IntakeRows.claimAndReadHistory(connection, team, spec.metadata().name(), packName, digest, packVersion)
+                .flatMap(history -> {
+                    PackNames.requireOwner(team, packName, history.packNameOwner());
+                    List<SpecEntity> related = history.relatedVersions();
                     SpecEntity identical = related.stream().filter(v -> v.digest.equals(digest)).findFirst().orElse(null);
                     if (identical != null) {
-                        return SpecBuilds.forResubmission(spec, identical, force, trigger);
+                        return SpecBuilds.forResubmission(connection, spec, identical, force, trigger, idempotencyKey);
                     }
                     SpecEntity latest = related.stream().max(Comparator.comparingInt(v -> v.version)).orElse(null);
                     SpecEntity packVersionOwner = related.stream()
                             .filter(v -> v.packVersion.equals(packVersion)).findFirst().orElse(null);
                     PackHistory.check(latest, packVersionOwner, spec);
                     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-                    return SpecBuilds.forNewVersion(spec, newVersion(spec, document, digest,
-                            latest == null ? 1 : latest.version + 1, now), now, trigger);
+                    return SpecBuilds.forNewVersion(connection, spec, newVersion(spec, document, digest,
+                            latest == null ? 1 : latest.version + 1, now), now, trigger, idempotencyKey);
                 });
     }
 
@@ -152,25 +152,13 @@ public class SpecIntake {
         return specEntity;
     }
 
-    private static Uni<IdempotencyKeyEntity> record(String team, String key, Accepted accepted) {
-        IdempotencyKeyEntity record = new IdempotencyKeyEntity();
-        record.team = team;
-        record.key = key;
-        record.specId = accepted.spec().id;
-        record.specDigest = accepted.spec().digest;
-        record.newVersion = accepted.newVersion();
-        record.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
-        return record.persist();
-    }
-
-    private static Uni<Accepted> replay(IdempotencyKeyEntity recorded, String digest) {
-        if (!recorded.specDigest.equals(digest)) {
-            return Uni.createFrom().failure(new IdempotencyKeyReusedException("Idempotency-Key " + recorded.key
-                    + " was used for a different spec (digest " + recorded.specDigest + "); use a new key"));
+    private static Uni<Accepted> replay(SqlConnection connection, IntakeRows.RecordedKey recorded, String digest) {
+        if (!recorded.specDigest().equals(digest)) {
+            return Uni.createFrom().failure(new IdempotencyKeyReusedException("Idempotency-Key " + recorded.key()
+                    + " was used for a different spec (digest " + recorded.specDigest() + "); use a new key"));
         }
-        return SpecEntity.<SpecEntity>findById(recorded.specId).flatMap(spec -> BuildEntity
-                .<BuildEntity>list("spec = ?1 order by attempt", spec)
-                .map(builds -> new Accepted(spec, List.copyOf(SpecBuilds.latestByCloud(builds).values()),
-                        recorded.newVersion, List.of())));
+        return IntakeRows.spec(connection, recorded.specId()).flatMap(spec -> IntakeRows.builds(connection, spec)
+                .map(builds -> new Accepted(spec, List.copyOf(SpecBuilds.latestByCloud(builds.byAttempt()).values()),
+                        recorded.newVersion(), List.of())));
     }
 }

@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -414,6 +416,30 @@ class SpecPipelineTest {
         awaitState(buildId, "PUBLISHED").body("artifact.sha256", equalTo(SHA))
                 // It passed through STORED on its way, and the timeline says so, in order.
                 .body("transitions.state", contains("ACCEPTED", "QUEUED", "STORED", "PUBLISHED"));
+    }
+
+    @Test
+    void aSubmissionThatLosesTheRaceForItsVersionIsAConflictThatStoresNothing() throws Exception {
+        String name = "version-race-" + shortId();
+        String yaml = exampleSpec(name);
+        try (Connection holder = database.getConnection()) {
+            // Another submission of the spec is storing version 1 and has not committed yet.
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("insert into image_spec (id, team, name, version, digest, document,"
+                    + " pack_version, created_at) values ('" + UUID.randomUUID() + "', 'platform', '" + name + "', 1, '"
+                    + "a".repeat(64) + "', '{}', '0.0.1', now())");
+            CompletableFuture<ValidatableResponse> racing = CompletableFuture.supplyAsync(() -> submit(yaml));
+            // This one read no version, so it writes version 1 too and waits on the unique key.
+            awaitCount("select count(*) from pg_stat_activity where datname = current_database()"
+                    + " and wait_event_type = 'Lock'", 1);
+            holder.commit();
+            racing.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).statusCode(409)
+                    .body("type", containsString("build-conflict"))
+                    .body("detail", containsString("submit again"));
+        }
+        assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"), "only the winner's version");
+        assertEquals(0, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
+                + name + "'"), "no build of the losing submission");
     }
 
     @Test
