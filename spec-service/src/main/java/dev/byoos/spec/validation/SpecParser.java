@@ -1,32 +1,26 @@
 package dev.byoos.spec.validation;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.events.AliasEvent;
-import org.yaml.snakeyaml.events.Event;
-import org.yaml.snakeyaml.events.NodeEvent;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.util.JsonParserDelegate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 
 /**
  * Turns a submitted document (YAML or JSON) into a JSON tree, with limits that keep a hostile
@@ -41,12 +35,11 @@ public class SpecParser {
     private static final int MAX_NESTING_DEPTH = 32;
     private static final int MAX_ALIASES = 20;
 
-    private final LoaderOptions loaderOptions;
     private final ObjectMapper yaml;
     private final ObjectMapper json;
 
     public SpecParser() {
-        loaderOptions = new LoaderOptions();
+        LoaderOptions loaderOptions = new LoaderOptions();
         loaderOptions.setMaxAliasesForCollections(MAX_ALIASES);
         loaderOptions.setNestingDepthLimit(MAX_NESTING_DEPTH);
         loaderOptions.setCodePointLimit(MAX_DOCUMENT_BYTES);
@@ -82,11 +75,8 @@ public class SpecParser {
             throw new SpecRejectedException(List.of(new Violation("", Violation.TOO_LARGE,
                     "the document is " + document.length + " bytes; at most " + MAX_DOCUMENT_BYTES + " are accepted")));
         }
-        if (format == Format.YAML) {
-            rejectAnchorsAndAliases(document);
-        }
         try {
-            JsonNode tree = (format == Format.JSON ? json : yaml).readTree(document);
+            JsonNode tree = format == Format.JSON ? json.readTree(document) : readYaml(document);
             if (tree == null || tree.isMissingNode() || tree.isNull()) {
                 throw malformed("the document is empty");
             }
@@ -94,6 +84,16 @@ public class SpecParser {
         } catch (IOException | RuntimeException e) {
             if (e instanceof SpecRejectedException rejected) {
                 throw rejected;
+            }
+            MarkedYAMLException yamlSyntax = markedYamlCause(e);
+            if (yamlSyntax != null) {
+                // SnakeYAML's first line is only the context ("while parsing a flow node"); the author
+                // needs where and what: the problem's line and column (1-based, as editors count).
+                Mark where = yamlSyntax.getProblemMark() != null ? yamlSyntax.getProblemMark() : yamlSyntax.getContextMark();
+                String problem = yamlSyntax.getProblem() != null ? yamlSyntax.getProblem() : yamlSyntax.getContext();
+                throw malformed("not a valid YAML document: " + (where == null ? ""
+                        : "line " + (where.getLine() + 1) + ", column " + (where.getColumn() + 1) + ": ")
+                        + firstLine(problem));
             }
             if (e instanceof JsonProcessingException located && located.getLocation() != null
                     && located.getLocation() != JsonLocation.NA) {
@@ -106,28 +106,47 @@ public class SpecParser {
     }
 
     /**
-     * Jackson reads a YAML alias as the alias's name, not as the anchored value: a spec using them
-     * would be silently mis-read. Reject them up front (this also rules out alias-expansion bombs).
+     * Reads a YAML document in one pass. Jackson reads a YAML alias as the alias's name, not as the
+     * anchored value: a spec using them would be silently mis-read, so any anchor or alias is refused
+     * as the parser meets it (this also rules out alias-expansion bombs). A second document in the
+     * stream is refused too: it would otherwise be dropped without a word.
      */
-    private void rejectAnchorsAndAliases(byte[] document) {
-        try (Reader reader = new InputStreamReader(new ByteArrayInputStream(document), StandardCharsets.UTF_8)) {
-            for (Event event : new Yaml(loaderOptions).parse(reader)) {
-                if (event instanceof AliasEvent || event instanceof NodeEvent node && node.getAnchor() != null) {
-                    String line = event.getStartMark() == null ? "" : " (line " + (event.getStartMark().getLine() + 1) + ")";
-                    throw malformed("YAML anchors and aliases are not supported" + line + "; write the values out");
+    private JsonNode readYaml(byte[] document) throws IOException {
+        try (YAMLParser parser = (YAMLParser) yaml.getFactory().createParser(document)) {
+            JsonNode tree = yaml.readTree(new JsonParserDelegate(parser) {
+                @Override
+                public JsonToken nextToken() throws IOException {
+                    JsonToken token = super.nextToken();
+                    if (parser.isCurrentAlias() || parser.getCurrentAnchor() != null) {
+                        throw malformed("YAML anchors and aliases are not supported (line "
+                                + parser.currentLocation().getLineNr() + "); write the values out");
+                    }
+                    return token;
                 }
+
+                @Override
+                public JsonToken nextValue() throws IOException {
+                    // The delegate's own nextValue would read past the check above.
+                    JsonToken token = nextToken();
+                    return token == JsonToken.FIELD_NAME ? nextToken() : token;
+                }
+            });
+            if (tree != null && parser.nextToken() != null) {
+                throw malformed("the request holds more than one YAML document (line "
+                        + parser.currentLocation().getLineNr() + "); send one spec per request");
             }
-        } catch (MarkedYAMLException e) {
-            // SnakeYAML's first line is only the context ("while parsing a flow node"); the author
-            // needs where and what: the problem's line and column (1-based, as editors count).
-            Mark where = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = e.getProblem() != null ? e.getProblem() : e.getContext();
-            throw malformed("not a valid YAML document: " + (where == null ? ""
-                    : "line " + (where.getLine() + 1) + ", column " + (where.getColumn() + 1) + ": ")
-                    + firstLine(problem));
-        } catch (IOException | YAMLException e) {
-            throw malformed("not a valid YAML document: " + firstLine(e.getMessage()));
+            return tree;
         }
+    }
+
+    /** The SnakeYAML syntax error behind Jackson's wrapper, or null. */
+    private static MarkedYAMLException markedYamlCause(Throwable failure) {
+        for (Throwable cause = failure; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
+            if (cause instanceof MarkedYAMLException marked) {
+                return marked;
+            }
+        }
+        return null;
     }
 
     private static SpecRejectedException malformed(String message) {

@@ -353,6 +353,24 @@ class SpecValidatorTest {
     }
 
     @Test
+    void rejectsAnAnchorOnAKeyAndAnAliasAsAKey() {
+        for (String yaml : List.of(VALID.replace("  team: platform", "  &k team: platform"),
+                VALID.replace("  team: platform", "  team: platform\n  labels: {&k a: b, *k : c}"))) {
+            List<Violation> violations = violations(yaml);
+            assertEquals(Violation.MALFORMED_DOCUMENT, violations.get(0).code());
+            assertTrue(violations.get(0).message().contains("anchors and aliases"), violations.get(0).message());
+        }
+    }
+
+    @Test
+    void rejectsASecondDocumentInsteadOfDroppingIt() {
+        List<Violation> violations = violations(VALID + "\n---\nkind: ImageSpec\n");
+        assertEquals(Violation.MALFORMED_DOCUMENT, violations.get(0).code());
+        assertTrue(violations.get(0).message().contains("more than one YAML document"), violations.get(0).message());
+        assertEquals("platform", validate("---\n" + VALID).metadata().team(), "a leading document marker is one document");
+    }
+
+    @Test
     void rejectsAliasBombs() {
         StringBuilder yaml = new StringBuilder("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for (char c = 'b'; c <= 'z'; c++) {
