@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +48,7 @@ public class IntakeBench {
         run(http, url + "/api/v1/specs", authorization, template, "warmup-submit-" + System.currentTimeMillis(), warmup,
                 concurrency);
         awaitOutboxDrained(http, url, team, authorization);
+        Map<String, Long> cpuAtStart = cpuTicks();
         long start = System.nanoTime();
         Result result = run(http, url + path, authorization, template, mode + "-" + System.currentTimeMillis(), total, concurrency);
         double requestSeconds = (System.nanoTime() - start) / 1e9;
@@ -60,6 +62,58 @@ public class IntakeBench {
             System.out.printf("submit incl. outbox: every build request published after %.1f s: %.0f specs/s%n",
                     withOutbox, total / withOutbox);
         }
+        Map<String, Long> cpuAtEnd = cpuTicks();
+        StringBuilder cpu = new StringBuilder();
+        cpuAtEnd.forEach((process, ticks) -> cpu.append(String.format("  %s %.2f", process,
+                10.0 * (ticks - cpuAtStart.getOrDefault(process, 0L)) / total)));
+        System.out.printf("%s CPU ms per request:%s%n", mode, cpu);
+    }
+
+    /**
+     * utime + stime (in 10 ms ticks) of spec-service and of the stack's other processes (PostgreSQL;
+     * the devstack JVM with Kafka), by what their command lines, or their parents', name. The
+     * harness is left out.
+     */
+    static Map<String, Long> cpuTicks() {
+        Map<String, Long> ticks = new TreeMap<>();
+        ProcessHandle.allProcesses().forEach(process -> {
+            String label = label(process);
+            if (label != null) {
+                try {
+                    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+                    // Fields after the command name in parentheses (which may hold spaces): state is field 3.
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.merge(label, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+                } catch (java.io.IOException | java.io.UncheckedIOException gone) {
+                    // Exited between the listing and the read.
+                }
+            }
+        });
+        return ticks;
+    }
+
+    private static String label(ProcessHandle process) {
+        String root = Path.of("").toAbsolutePath().toString();
+        for (Optional<ProcessHandle> current = Optional.of(process); current.isPresent();
+                current = current.get().parent()) {
+            String commandLine;
+            try {
+                commandLine = Files.readString(Path.of("/proc", Long.toString(current.get().pid()), "cmdline"))
+                        .replace('\0', ' ');
+            } catch (java.io.IOException | java.io.UncheckedIOException gone) {
+                return null;
+            }
+            if (commandLine.contains(root + "/spec-service/target")) {
+                return "spec-service";
+            }
+            if (commandLine.contains("bench-intake/postgres")) {
+                return "PostgreSQL";
+            }
+            if (commandLine.contains("--data-dir target/bench-intake")) {
+                return "Kafka+devstack";
+            }
+        }
+        return null;
     }
 
     /** Waits until no build of the team is left ACCEPTED: the outbox has published every build request. */
