@@ -65,14 +65,14 @@ public class BuildReadModel {
      * it passed through ({@link BuildProjection#passedThrough}; null otherwise) is recorded here, at
      * the event's time but before every later state the build has entered, so the timeline lists
      * every stage in order. The trigger fires after the whole statement: a later state it records
-     * now is the {@code now()} the insert already falls back to.
+     * now is dated {@code statement_timestamp()}, which the insert already falls back to.
      */
     private static final String WRITE = """
             with passed as (
                 insert into build_transition (build_id, state, entered_at)
                 select $1, $21::varchar, least($22::timestamptz,
                         coalesce((select min(entered_at) from build_transition
-                                  where build_id = $1 and state = any ($23::varchar[])), now()) - interval '1 microsecond')
+                                  where build_id = $1 and state = any ($23::varchar[])), statement_timestamp()) - interval '1 microsecond')
                 where $21::varchar is not null
                 on conflict do nothing)
             update build set state = $2, artifact_uri = $3, artifact_sha256 = $4, artifact_size = $5,

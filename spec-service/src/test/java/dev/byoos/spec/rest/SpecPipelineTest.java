@@ -419,6 +419,21 @@ class SpecPipelineTest {
     }
 
     @Test
+    void aStateIsDatedByTheStatementThatEnteredItNotByWhenItsTransactionBegan() throws Exception {
+        try (Connection writer = database.getConnection()) {
+            // Like the outbox relay: a transaction that began before the build existed changes it later.
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("select 1");
+            String buildId = submitAndGetBuildId("dated-" + shortId());
+            awaitState(buildId, "QUEUED");
+            writer.createStatement().execute("update build set state = 'BUILDING' where id = '" + buildId + "'");
+            writer.commit();
+            given().get("/api/v1/builds/" + buildId).then()
+                    .body("transitions.state", contains("ACCEPTED", "QUEUED", "BUILDING"));
+        }
+    }
+
+    @Test
     void aSubmissionThatLosesTheRaceForItsVersionIsAConflictThatStoresNothing() throws Exception {
         String name = "version-race-" + shortId();
         String yaml = exampleSpec(name);
