@@ -1,6 +1,7 @@
 package dev.byoos.spec.service;
 
-import java.net.ConnectException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import java.sql.SQLException;
 import java.util.Set;
 
@@ -42,7 +43,10 @@ public final class DatabaseOutages {
     public static boolean isOutage(Throwable failure) {
         Throwable cause = failure;
         for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++, cause = cause.getCause()) {
-            if (cause instanceof ConnectException || cause instanceof ClosedConnectionException
+            // The reactive pool hands the socket's own failure through unwrapped ("Connection reset" when
+            // PostgreSQL is killed mid-statement); Hibernate wrapped it as a JDBCConnectionException.
+            if (cause instanceof SocketException || cause instanceof ClosedChannelException
+                    || cause instanceof ClosedConnectionException
                     || cause instanceof ConnectionPoolTooBusyException || cause instanceof JDBCConnectionException
                     || cause instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(cause.getMessage())) {
                 return true;
