@@ -28,9 +28,6 @@ import dev.byoos.spec.repository.SpecEntity;
  */
 final class IntakeRows {
 
-    /** SQLSTATE unique_violation: another request stored the same version, build attempt or key first. */
-    static final String UNIQUE_VIOLATION = "23505";
-
     /** ON CONFLICT waits for a competing claim to commit, so the next statement sees the winner. */
     private static final String CLAIM_PACK_NAME = """
             insert into pack_name (name, team, claimed_at) values ($1, $2, now()) on conflict (name) do nothing""";

@@ -88,7 +88,7 @@ public class SpecIntake {
                 : IntakeRows.recordedKey(connection, team, idempotencyKey).flatMap(recorded -> recorded != null
                         ? replay(connection, recorded, digest)
                         : store(connection, spec, document, digest, force, trigger, idempotencyKey)))
-                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, IntakeRows.UNIQUE_VIOLATION))
+                .onFailure(Transactions::isUniqueViolation)
                 .transform(failure -> new BuildConflictException(idempotencyKey != null
                         ? "another request with Idempotency-Key " + idempotencyKey + " is being processed"
                         : "another submission of spec " + spec.metadata().name() + " was stored at the same moment;"

@@ -13,6 +13,9 @@ import dev.byoos.spec.repository.BuildEntity;
 /** What the services that change builds share about their transactions. */
 final class Transactions {
 
+    /** SQLSTATE unique_violation. */
+    static final String UNIQUE_VIOLATION = "23505";
+
     private Transactions() {
     }
 
@@ -30,8 +33,15 @@ final class Transactions {
                 .onItem().ifNull().failWith(() -> new NotFoundException("no build " + buildId));
     }
 
-    /** Whether a transaction failed on a unique key: another request stored the same thing first. */
+    /**
+     * Whether a transaction failed on a unique key: another request stored the same thing first.
+     * Hibernate wraps the refusal as a ConstraintViolationException; the reactive pool reports its
+     * SQLSTATE.
+     */
     static boolean isUniqueViolation(Throwable failure) {
+        if (DatabaseOutages.hasSqlState(failure, UNIQUE_VIOLATION)) {
+            return true;
+        }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof org.hibernate.exception.ConstraintViolationException) {
                 return true;

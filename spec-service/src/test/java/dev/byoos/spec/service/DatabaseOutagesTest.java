@@ -26,7 +26,7 @@ class DatabaseOutagesTest {
     @Test
     void aStatementTheServerRefusedIsNot() {
         assertFalse(DatabaseOutages.isOutage(new PgException("duplicate key value violates unique constraint",
-                "ERROR", IntakeRows.UNIQUE_VIOLATION, null)));
+                "ERROR", Transactions.UNIQUE_VIOLATION, null)));
         assertFalse(DatabaseOutages.isOutage(new IllegalStateException("a bug")));
     }
 }
