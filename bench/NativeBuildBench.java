@@ -1,3 +1,4 @@
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,11 +13,13 @@ import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.Builder;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
 import dev.byoos.worker.builder.base.TarballDownloader;
 import dev.byoos.worker.builder.cache.ImageCache;
 import dev.byoos.worker.builder.cache.TreeCache;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.process.BuildCancellation;
 
@@ -26,20 +29,24 @@ import dev.byoos.worker.builder.process.BuildCancellation;
  * full build's directory (tree, raw disk, ESP files) for bench/native-build.sh's floor.
  * Prints one "name seconds" line per measurement.
  *
- * Usage: java -cp <build-worker runtime classpath> bench/NativeBuildBench.java RUNS WORK_DIR
+ * Usage: java -cp <build-worker runtime classpath> bench/NativeBuildBench.java RUNS WORK_DIR MIRROR
  */
 public class NativeBuildBench {
 
     static final Path BASE_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases");
-    /** The mirror the cached test base was made from; the example's https mirror serves the same suite. */
-    static final String MIRROR = "http://deb.debian.org/debian";
+    /** The bookworm mirror (from the machine's apt sources, as the worker's tests make their base from). */
+    static String mirror;
 
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args[0]);
         Path work = Path.of(args[1]).toAbsolutePath();
+        mirror = args[2];
         Path noLocalBases = Files.createDirectories(work.resolve("no-local-bases"));
         BootSmokeTest noBootTest = new BootSmokeTest(new BootSmokeTest.Settings(false, Duration.ofMinutes(2)));
-        DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of("deb.debian.org"));
+        DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of(URI.create(mirror).getHost()),
+                new SuiteReleases(new SuiteReleases.Settings(Optional.empty(), Optional.empty(),
+                        SuiteReleases.DEFAULT_MAX_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30))),
+                PackageNetwork.direct(), Map.of());
         // The example's base is a debootstrap one: tarball bases are never asked for here.
         TarballBases noTarballs = new TarballBases(work.resolve("tarball-bases"), List.of(),
                 new TarballDownloader.Settings(Optional.empty(), 0, Duration.ofSeconds(1), Duration.ofSeconds(1)),
@@ -102,7 +109,7 @@ public class NativeBuildBench {
                 new BuildCoordinates.Target("qemu", "qcow2"),
                 new BuildCoordinates.Pack("byoos-debian-12-minimal", "1.0.0", "Debian 12 minimal (BYOOS)"));
         return new BuildRequested(build,
-                new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", MIRROR)),
+                new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", mirror)),
                 List.of(new BuildRequested.FileCustomization("/etc/motd",
                         "Minimal Debian 12 node image built by BYOOS Factory.\n", "0644")),
                 BuildRequested.STANDARD, List.of(), List.of(), Map.of("net.ipv4.ip_forward", "1"),
