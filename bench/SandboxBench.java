@@ -5,15 +5,17 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
 import dev.byoos.worker.builder.base.DebootstrapBases;
+import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.PackageNetwork;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.CommandRunner;
-import dev.byoos.worker.builder.rootfs.RootFilesystem;
 import dev.byoos.worker.builder.sandbox.Sandbox;
 import dev.byoos.worker.builder.sandbox.SandboxLimits;
 
@@ -41,9 +43,13 @@ public class SandboxBench {
         String mirrorHost = java.net.URI.create(mirror).getHost();
         BuildLog log = new BuildLog();
         CommandRunner commands = new CommandRunner(log, new BuildCancellation());
-        Path base = new DebootstrapBases(BASE_CACHE, List.of(mirrorHost))
-                .obtain(new BuildRequested.Debootstrap("bookworm", mirror), work, commands, log, new BuildCancellation());
-        Path root = RootFilesystem.copyOf(base, "bookworm", work, commands).root();
+        DebootstrapBases bases = new DebootstrapBases(BASE_CACHE, List.of(mirrorHost),
+                new SuiteReleases(new SuiteReleases.Settings(Optional.empty(), Optional.empty(),
+                        SuiteReleases.DEFAULT_MAX_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30))),
+                PackageNetwork.direct(), Map.of());
+        DebootstrapBases.Suite bookworm = bases.resolve(new BuildRequested.Debootstrap("bookworm", mirror), "debian",
+                log, new BuildCancellation());
+        Path root = bases.checkout(bookworm, work, commands, log, new BuildCancellation()).root();
         Files.copy(Path.of("/etc/resolv.conf"), root.resolve("etc/resolv.conf"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Sandbox sandbox = new Sandbox(new Sandbox.Settings(SandboxLimits.defaults(), Set.of(mirrorHost)));

@@ -15,18 +15,10 @@ trap 'rm -rf "$work"' EXIT
 mvn -B -o -q package -DskipTests -pl build-worker -am
 app=build-worker/target/quarkus-app
 cp="$(ls "$app"/app/*.jar "$app"/lib/boot/*.jar "$app"/lib/main/*.jar | tr '\n' ':')"
-# The bookworm mirror the worker's tests made the cached base from: the machine's own apt sources.
-sources=()
-for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  if [ -f "$file" ]; then sources+=("$file"); fi
-done
-mirror="${BYOOS_BENCH_DEBIAN_MIRROR:-$(awk '
-    /^deb / { sub(/^deb +(\[[^]]*\] +)?/, ""); if ($2 == "bookworm") { print $1; exit } }
-    /^URIs:/ { uri = $2 }
-    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm" && uri != "") { print uri; exit } }
-    /^$/ { uri = "" }' "${sources[@]}" /dev/null)}"
-[ -n "$mirror" ] || { echo "no bookworm source in /etc/apt; set BYOOS_BENCH_DEBIAN_MIRROR" >&2; exit 1; }
-java -cp "$cp" bench/NativeBuildBench.java "$runs" "$work" "${mirror%/}" | tee "$work/native.txt"
+# The mirror the cached base was made from (by the worker's tests or a first build of the example).
+inputs=$(cat "$(ls -d "$HOME"/.cache/byoos/debootstrap-bases/*/inputs.txt | head -1)")
+mirror="$(sed -n 's/^mirror=//p' <<<"$inputs")"
+java -cp "$cp" bench/NativeBuildBench.java "$runs" "$work" "$mirror" | tee "$work/native.txt"
 
 # The floor, on the last full build's own tree and with its own partition table.
 built="$work/native-$runs"
