@@ -1,5 +1,6 @@
 package dev.byoos.spec.service;
 
+import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.sql.SQLException;
@@ -34,6 +35,8 @@ public final class DatabaseOutages {
      * crash_shutdown, cannot_connect_now (starting up or shutting down), too_many_connections.
      */
     private static final Set<String> OUTAGE_STATES = Set.of("57P01", "57P02", "57P03", "53300");
+    private static final String JDK_SOCKETS = "sun.nio.ch.";
+    private static final String NETTY_CHANNEL = "io.netty.channel.";
     /** Deep enough for Hibernate Reactive's and Mutiny's wrapping, bounded against cause loops. */
     private static final int MAX_DEPTH = 16;
 
@@ -46,7 +49,7 @@ public final class DatabaseOutages {
             // The reactive pool hands the socket's own failure through unwrapped ("Connection reset" when
             // PostgreSQL is killed mid-statement); Hibernate wrapped it as a JDBCConnectionException.
             if (cause instanceof SocketException || cause instanceof ClosedChannelException
-                    || cause instanceof ClosedConnectionException
+                    || isSocketFailure(cause) || cause instanceof ClosedConnectionException
                     || cause instanceof ConnectionPoolTooBusyException || cause instanceof JDBCConnectionException
                     || cause instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(cause.getMessage())) {
                 return true;
@@ -57,6 +60,24 @@ public final class DatabaseOutages {
             }
         }
         return false;
+    }
+
+    /**
+     * An IOException the socket layer itself raised, such as "Broken pipe" on a write to a connection
+     * PostgreSQL has dropped: the JDK's NIO socket classes (Vert.x's default transport) or Netty's
+     * native transports. Told apart by where it was thrown, not by its type: the consumers' JSON
+     * errors are IOExceptions too, and those are permanent.
+     */
+    private static boolean isSocketFailure(Throwable failure) {
+        if (!(failure instanceof IOException)) {
+            return false;
+        }
+        if (failure.getClass().getName().startsWith(NETTY_CHANNEL)) {
+            return true;
+        }
+        StackTraceElement[] frames = failure.getStackTrace();
+        return frames.length > 0 && (frames[0].getClassName().startsWith(JDK_SOCKETS)
+                || frames[0].getClassName().startsWith(NETTY_CHANNEL));
     }
 
     /** Whether PostgreSQL refused {@code failure}'s statement with SQLSTATE {@code state}, at any depth of wrapping. */
