@@ -32,6 +32,12 @@ public class SpecIntake {
 
     /** The CloudEvent source of events spec-service records and publishes itself. */
     public static final String SOURCE = "urn:byoos:spec-service";
+    /**
+     * How often a submission that lost the race for its version (or Idempotency-Key) to a concurrent
+     * one is tried again before it is a 409: each loss means another submission of the same spec
+     * committed meanwhile, so more than a few in a row is a client hammering one spec.
+     */
+    static final int RACES_RETRIED = 3;
 
     private final AfterCommit afterCommit;
     private final Pool pool;
@@ -82,12 +88,15 @@ public class SpecIntake {
         String document = CanonicalSpecs.canonicalJson(spec);
         String digest = CanonicalSpecs.sha256(document);
         String team = spec.metadata().team();
-        return pool.withTransaction(connection -> idempotencyKey == null
+        return Uni.createFrom().deferred(() -> pool.withTransaction(connection -> idempotencyKey == null
                 ? store(connection, spec, document, digest, force, trigger, null)
                 // Keys are the team's own: another team's request with the same key neither replays nor sees this one.
                 : IntakeRows.recordedKey(connection, team, idempotencyKey).flatMap(recorded -> recorded != null
                         ? replay(connection, recorded, digest)
-                        : store(connection, spec, document, digest, force, trigger, idempotencyKey)))
+                        : store(connection, spec, document, digest, force, trigger, idempotencyKey))))
+                // Losing a race means the winner has committed (the losing insert waited on its lock): the
+                // next attempt sees its version or its key, and stores the next version or replays.
+                .onFailure(Transactions::isUniqueViolation).retry().atMost(RACES_RETRIED)
                 .onFailure(Transactions::isUniqueViolation)
                 .transform(failure -> new BuildConflictException(idempotencyKey != null
                         ? "another request with Idempotency-Key " + idempotencyKey + " is being processed"

@@ -434,27 +434,31 @@ class SpecPipelineTest {
     }
 
     @Test
-    void aSubmissionThatLosesTheRaceForItsVersionIsAConflictThatStoresNothing() throws Exception {
+    void aSubmissionThatLosesTheRaceForItsVersionIsStoredAsTheNextOne() throws Exception {
         String name = "version-race-" + shortId();
         String yaml = exampleSpec(name);
+        String template = "race-template-" + shortId();
+        submit(exampleSpec(template).replace("version: 1.0.0", "version: 0.9.0")).statusCode(201);
         try (Connection holder = database.getConnection()) {
-            // Another submission of the spec is storing version 1 and has not committed yet.
+            // Another submission of the spec is storing version 1 (another document) and has not committed yet.
             holder.setAutoCommit(false);
             holder.createStatement().execute("insert into image_spec (id, team, name, version, digest, document,"
-                    + " pack_version, created_at) values ('" + UUID.randomUUID() + "', 'platform', '" + name + "', 1, '"
-                    + "a".repeat(64) + "', '{}', '0.0.1', now())");
+                    + " pack_version, created_at) select '" + UUID.randomUUID() + "', team, '" + name + "', 1, '"
+                    + "a".repeat(64) + "', replace(document, '" + template + "', '" + name + "'), pack_version, now()"
+                    + " from image_spec where name = '" + template + "'");
             CompletableFuture<ValidatableResponse> racing = CompletableFuture.supplyAsync(() -> submit(yaml));
             // This one read no version, so it writes version 1 too and waits on the unique key.
             awaitCount("select count(*) from pg_stat_activity where datname = current_database()"
                     + " and wait_event_type = 'Lock'", 1);
             holder.commit();
-            racing.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).statusCode(409)
-                    .body("type", containsString("build-conflict"))
-                    .body("detail", containsString("submit again"));
+            // It lost; tried again, it sees the winner's version 1 and is stored as version 2.
+            racing.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).statusCode(201).body("version", equalTo(2));
         }
-        assertEquals(1, count("select count(*) from image_spec where name = '" + name + "'"), "only the winner's version");
-        assertEquals(0, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
-                + name + "'"), "no build of the losing submission");
+        assertEquals(2, count("select count(*) from image_spec where name = '" + name + "'"), "both versions");
+        assertEquals(1, count("select count(*) from build b join image_spec s on s.id = b.spec_id where s.name = '"
+                + name + "' and s.version = 2"), "the build of the submission that lost the race once");
+        assertEquals(1, count("select count(*) from outbox o join build b on b.id::text = o.message_key"
+                + " join image_spec s on s.id = b.spec_id where s.name = '" + name + "'"), "one build request");
     }
 
     @Test
