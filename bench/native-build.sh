@@ -5,12 +5,18 @@
 # Also times cached rebuilds (an identical request served from the image cache; upload excluded).
 # Needs the bookworm debootstrap base in ~/.cache/byoos/debootstrap-bases (made by the
 # build-worker tests or the first debian-12-minimal build) and the worker's Debian tools.
-# Usage: bench/native-build.sh [runs]   (default 3)
+# Usage: bench/native-build.sh [runs]   (default 3; BYOOS_BENCH_KEEP=1 keeps the builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 work=$(mktemp -d /var/tmp/byoos-native-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# BYOOS_BENCH_KEEP=1 keeps the work directory (the last build's tree and disk.raw, e.g. for
+# bench/boot-phases.sh) and prints where it is.
+if [ "${BYOOS_BENCH_KEEP:-0}" = 1 ]; then
+  trap 'echo "kept: $work (last build: $work/native-$runs)"' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
 
 mvn -B -o -q package -DskipTests -pl build-worker -am
 app=build-worker/target/quarkus-app
