@@ -594,6 +594,7 @@ public class FaultBench {
         int published = 0;
         int realPublished = 0;
         int failed = 0;
+        List<String> failedWithReason = new ArrayList<>();
         List<String> lost = new ArrayList<>();
         List<String> duplicated = new ArrayList<>();
         List<String> stuck = new ArrayList<>();
@@ -630,6 +631,8 @@ public class FaultBench {
                             lost.add(id + ": FAILED without a reason");
                         } else {
                             failed++;
+                            failedWithReason.add(id + ": " + build.state() + " " + build.failureCode() + ": "
+                                    + build.failureReason());
                         }
                     }
                     default -> {
@@ -644,6 +647,8 @@ public class FaultBench {
                 }
             }
         }
+        // Not a failure of the suite (a fault may make a build fail, with its reason), but which and why.
+        explain("failed with a reason", failedWithReason);
         explain("lost", lost);
         explain("duplicated", duplicated);
         explain("stuck", stuck);
