@@ -34,7 +34,7 @@ import dev.byoos.worker.builder.process.BuildCancellation;
 public class NativeBuildBench {
 
     static final Path BASE_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos", "debootstrap-bases");
-    /** The bookworm mirror (from the machine's apt sources, as the worker's tests make their base from). */
+    /** The mirror the cached bookworm base was made from (native-build.sh reads it from the base's inputs.txt). */
     static String mirror;
 
     public static void main(String[] args) throws Exception {
