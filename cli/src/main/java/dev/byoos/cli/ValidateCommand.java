@@ -1,6 +1,8 @@
 package dev.byoos.cli;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,8 +21,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "validate", description = "Check an image spec offline with spec-service's own JSON Schema and rules "
-        + "(default host allow-list); --online asks the factory instead (its installation's allow-list and builders). "
-        + "Exit 0 valid, 3 rejected.")
+        + "(hosts only against --allowed-hosts, as the installation's allow-list is not known offline); --online asks "
+        + "the factory instead (its installation's allow-list and builders). Exit 0 valid, 3 rejected.")
 class ValidateCommand extends CliCommand {
 
     /** The spec as the server shows it: absent fields are left out, not null. */
@@ -31,6 +33,11 @@ class ValidateCommand extends CliCommand {
 
     @Option(names = "--online", description = "dry run on the factory (POST /api/v1/specs/validate): needs BYOOS_URL and a token")
     boolean online;
+
+    @Option(names = "--allowed-hosts", split = ",", paramLabel = "HOST", description = "offline: the hosts mirrors, "
+            + "tarball URLs and base image registries may name (spec-service's byoos.spec.allowed-hosts syntax; "
+            + "apt-sources stands for this machine's apt source hosts). Unset: hosts are not checked offline")
+    List<String> allowedHosts;
 
     @Override
     public Integer call() {
@@ -59,6 +66,10 @@ class ValidateCommand extends CliCommand {
             } else if (!mirror.isEmpty()) {
                 output.line("  base: debootstrap " + debootstrap.path("suite").asText() + " from " + mirror);
             }
+            if (!online && allowedHosts == null) {
+                output.line("  hosts: not checked (the factory's allow-list is not known offline; "
+                        + "--allowed-hosts or validate --online checks them)");
+            }
         }
         return ExitCodes.OK;
     }
@@ -66,7 +77,7 @@ class ValidateCommand extends CliCommand {
     /** The server's parser and validator, run here: the same verdict, violation for violation. */
     private JsonNode offline(SpecFiles document) {
         try {
-            ImageSpec accepted = SpecValidator.offline().validate(new SpecParser().parse(document.content(),
+            ImageSpec accepted = SpecValidator.offline(Optional.ofNullable(allowedHosts)).validate(new SpecParser().parse(document.content(),
                     document.json() ? SpecParser.Format.JSON : SpecParser.Format.YAML));
             ObjectNode result = Api.JSON.createObjectNode();
             result.put("valid", true);

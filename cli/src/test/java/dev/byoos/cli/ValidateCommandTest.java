@@ -96,4 +96,27 @@ class ValidateCommandTest {
         assertEquals("bookworm", base.path("debootstrap").path("suite").asText(), base.toString());
         assertTrue(base.path("debootstrap").path("mirror").asText().endsWith(".invalid/debian"), base.toString());
     }
+
+    @Test
+    void offlineHostsAreCheckedOnlyAgainstTheListGivenAndSayWhenTheyWereNot() throws Exception {
+        Path spec = directory.resolve("tarball.yaml");
+        Files.writeString(spec, Files.readString(Path.of("../examples/debian-12-tiny.yaml"))
+                .replace("os: {name: debian, version: \"12\"}", "os: {name: debian, version: \"12\", base: {tarball: "
+                        + "{url: \"https://images.team-b.example/root.tar\", sha256: \"" + "a".repeat(64) + "\"}}}"));
+
+        StubFactory.Run unchecked = StubFactory.run(Map.of(), HOME, "validate", spec.toString());
+        StubFactory.Run allowed = StubFactory.run(Map.of(), HOME, "validate", spec.toString(),
+                "--allowed-hosts", "mirror.example,.team-b.example");
+        StubFactory.Run refused = StubFactory.run(Map.of(), HOME, "validate", spec.toString(),
+                "--allowed-hosts", "mirror.example");
+
+        assertEquals(ExitCodes.OK, unchecked.exitCode(), unchecked.err());
+        assertTrue(unchecked.out().contains("\n  hosts: not checked (the factory's allow-list is not known offline"),
+                unchecked.out());
+        assertEquals(ExitCodes.OK, allowed.exitCode(), allowed.err());
+        assertTrue(!allowed.out().contains("hosts: not checked"), allowed.out());
+        assertEquals(ExitCodes.REJECTED, refused.exitCode(), refused.out());
+        assertTrue(refused.err().contains("/spec/os/base/tarball/url  HOST_NOT_ALLOWED  host 'images.team-b.example'"),
+                refused.err());
+    }
 }

@@ -48,7 +48,7 @@ class ContractTest {
                         List.of(new BuildRequested.CaCertificate("corp-root", "-----BEGIN CERTIFICATE-----")),
                         List.of(new BuildRequested.Script("harden", "post", "echo hi", 60)))),
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(),
-                        new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", "https://deb.debian.org/debian")),
+                        new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", "https://deb.mirror.example/debian")),
                         List.of())),
                 Arguments.of("BuildRequested", new BuildRequested(coordinates(), new BuildRequested.BaseImage("base"),
                         List.of(), "standard", List.of("curl"), null, null, null, null, null, BuildRequested.IMAGE_BUILDER,

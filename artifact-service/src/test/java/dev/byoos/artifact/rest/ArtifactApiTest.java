@@ -107,7 +107,7 @@ class ArtifactApiTest {
         byte[] sbom = "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\"}".getBytes(StandardCharsets.UTF_8);
         byte[] log = "step 1\nstep 2\n".getBytes(StandardCharsets.UTF_8);
         var provenance = new BuildCompleted.Provenance("0.1.0", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z",
-                List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "ab".repeat(32), "http://deb.debian.org/debian")));
+                List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "ab".repeat(32), "http://deb.mirror.example/debian")));
         ArtifactStored stored = builds.store(builds.stage("team-a", spec, "qcow2", StagedBuilds.uniqueContent("meta"),
                 new Extras(sbom, log, provenance, List.of(new BuildCompleted.CloudImage("aws", "eu-west-1", "ami-0123")),
                         new BuildCompleted.OciImage("registry.example/byoos/edge/p:1", "sha256:" + "ef".repeat(32)))));

@@ -11,6 +11,8 @@ import java.util.Set;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import dev.byoos.contract.AptSources;
+
 @ConfigMapping(prefix = "byoos.worker")
 public interface WorkerConfig {
 
@@ -31,9 +33,9 @@ public interface WorkerConfig {
      * Hosts a base may come from: debootstrap mirrors and tarball downloads (redirects included).
      * spec-service checks its own list; the worker checks again because it is the one that
      * downloads and runs what these hosts serve. Exact host names, no wildcards; the entry
-     * {@value AptSourceHosts#TOKEN} stands for the hosts the worker machine's apt sources name.
+     * {@value AptSources#TOKEN} stands for the hosts the worker machine's apt sources name.
      */
-    @WithDefault(AptSourceHosts.TOKEN)
+    @WithDefault(AptSources.TOKEN)
     List<String> allowedMirrorHosts();
 
     /** Downloads of tarball bases. */

@@ -17,6 +17,7 @@ import io.minio.MinioClient;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
 
+import dev.byoos.contract.AptSources;
 import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.NativeBuilder;
 import dev.byoos.worker.builder.base.DebootstrapBases;
@@ -33,7 +34,6 @@ import dev.byoos.worker.builder.kubernetes.KubernetesComponentSource;
 import dev.byoos.worker.builder.kubernetes.KubernetesMirror;
 import dev.byoos.worker.builder.sandbox.Sandbox;
 import dev.byoos.worker.builder.sandbox.SandboxLimits;
-import dev.byoos.worker.config.AptSourceHosts;
 import dev.byoos.worker.config.WorkerConfig;
 import dev.byoos.worker.registry.OciImagePusher;
 
@@ -58,7 +58,7 @@ public class BuilderProducer {
         Optional<SSLContext> tls = network.hasCaCertificates()
                 ? Optional.of(DownloadTrust.trustingAlso(network.trustStore()))
                 : Optional.empty();
-        return new DebootstrapBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
+        return new DebootstrapBases(config.baseCacheDir(), AptSources.expand(config.allowedMirrorHosts()),
                 new SuiteReleases(new SuiteReleases.Settings(tls, network.proxy().map(proxy -> network.proxySelector()),
                         SuiteReleases.DEFAULT_MAX_BYTES, downloads.connectTimeout(), downloads.readTimeout())),
                 network, config.packages().mirrors());
@@ -77,7 +77,7 @@ public class BuilderProducer {
     @Singleton
     TarballBases tarballBases(WorkerConfig config, TlsConfigurationRegistry tls) {
         WorkerConfig.Downloads downloads = config.downloads();
-        return new TarballBases(config.baseCacheDir(), AptSourceHosts.expand(config.allowedMirrorHosts()),
+        return new TarballBases(config.baseCacheDir(), AptSources.expand(config.allowedMirrorHosts()),
                 new TarballDownloader.Settings(downloadTls(tls), downloads.maxBytes(), downloads.connectTimeout(),
                         downloads.readTimeout()),
                 new TarballBases.Limits(downloads.maxUnpackedBytes(), downloads.maxEntries()));
@@ -148,6 +148,6 @@ public class BuilderProducer {
         WorkerConfig.Sandbox limits = config.sandbox();
         return new Sandbox(new Sandbox.Settings(new SandboxLimits(limits.memoryBytes(), limits.processes(),
                 limits.cpuTime(), limits.fileBytes(), limits.outputBytes(), limits.treeBytes(), limits.treeFiles()),
-                Set.copyOf(AptSourceHosts.expand(config.allowedMirrorHosts())), network));
+                Set.copyOf(AptSources.expand(config.allowedMirrorHosts())), network));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +35,7 @@ import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
- * Real Debian images: a bookworm base made by debootstrap from deb.debian.org (cached in
+ * Real Debian images: a bookworm base made by debootstrap from the machine's Debian mirror (cached in
  * {@link TestBases#DEBOOTSTRAP_CACHE}, so only the first test of the first run waits ~1.5 min for
  * it), built into a disk that boots under QEMU + OVMF. Each boot takes ~20-40 s under software
  * emulation. Needs the mirror and the Debian packages debootstrap, qemu-system-x86 and ovmf.
@@ -42,7 +43,7 @@ import dev.byoos.worker.builder.process.CommandRunner;
 class BootableImageTest {
 
     static final BuildRequested.Debootstrap BOOKWORM = new BuildRequested.Debootstrap("bookworm", TestBases.DEBIAN_MIRROR);
-    static final List<String> ALLOWED_HOSTS = List.of("deb.debian.org");
+    static final List<String> ALLOWED_HOSTS = List.of(URI.create(TestBases.DEBIAN_MIRROR).getHost());
     static final BootSmokeTest.Settings BOOT = new BootSmokeTest.Settings(true, Duration.ofSeconds(240));
 
     @TempDir

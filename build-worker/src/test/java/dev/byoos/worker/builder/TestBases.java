@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
+import dev.byoos.contract.AptSources;
 import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.base.SuiteReleases;
 import dev.byoos.worker.builder.base.TarballBases;
@@ -37,7 +39,13 @@ public final class TestBases {
      */
     public static final Path DEBOOTSTRAP_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos",
             "debootstrap-bases");
-    public static final String DEBIAN_MIRROR = "http://deb.debian.org/debian";
+    /**
+     * The Debian mirror real bases are bootstrapped from: {@code -Dbyoos.test.debian-mirror}, else the
+     * archive this machine's apt sources name for a Debian release (as the devstack's default mirror),
+     * so no mirror is written into the tests. http suffices: debootstrap verifies the Release file's
+     * signature.
+     */
+    public static final String DEBIAN_MIRROR = debianMirror();
     /** Release files of test mirrors: the Java runtime's CAs, no proxy, short timeouts. */
     public static final SuiteReleases.Settings RELEASES = new SuiteReleases.Settings(Optional.empty(), Optional.empty(),
             SuiteReleases.DEFAULT_MAX_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30));
@@ -148,5 +156,16 @@ public final class TestBases {
     private static String run(Duration timeout, String... command) {
         return new CommandRunner(new BuildLog(), new BuildCancellation())
                 .run(timeout, Path.of(".").toAbsolutePath(), null, command);
+    }
+
+    private static String debianMirror() {
+        String configured = System.getProperty("byoos.test.debian-mirror", "");
+        if (!configured.isBlank()) {
+            return configured.strip();
+        }
+        return Stream.of("bookworm", "trixie", "bullseye").map(AptSources::archive).flatMap(Optional::stream)
+                .findFirst().orElseThrow(() -> new IllegalStateException("No Debian mirror for the tests that build "
+                        + "real images: this machine's apt sources name no archive for bookworm, trixie or bullseye; "
+                        + "set -Dbyoos.test.debian-mirror=<http(s) Debian archive URL>"));
     }
 }

@@ -50,7 +50,7 @@ class PackRendererTest {
                 null, new ArtifactStored.Signature("cosign-blob", "sha256:" + "12".repeat(32), "MEUCIQ=="), cloudImages,
                 ociImage, new BuildCompleted.Provenance("native 0.4.0", "2026-11-26T00:00:00Z", "2026-11-26T00:01:30Z",
                         List.of(new BuildCompleted.Input("base:debootstrap/bookworm", "34".repeat(32),
-                                "http://deb.debian.org/debian"))));
+                                "http://deb.mirror.example/debian"))));
     }
 
     static ArtifactStored artifact(String cloud, String format) {
@@ -318,7 +318,7 @@ class PackRendererTest {
                 "| build log | none |",
                 "| builder | native 0.4.0 |",
                 "| built | 2026-11-26T00:00:00Z to 2026-11-26T00:01:30Z |",
-                "| base:debootstrap/bookworm | `" + "34".repeat(32) + "` | `http://deb.debian.org/debian` |")) {
+                "| base:debootstrap/bookworm | `" + "34".repeat(32) + "` | `http://deb.mirror.example/debian` |")) {
             assertTrue(readme.contains(expected), () -> expected + " missing from\n" + readme);
         }
     }

@@ -5,6 +5,8 @@ import java.time.Duration;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import dev.byoos.contract.AptSources;
+
 @ConfigMapping(prefix = "byoos.spec")
 public interface SpecServiceConfig {
 
@@ -12,10 +14,11 @@ public interface SpecServiceConfig {
 
     /**
      * Hosts a spec may point build workers at (base mirrors, tarball URLs, base image registries):
-     * names, {@code .suffix} entries for subdomains, or IP literals. Anything else is rejected.
+     * names, {@code .suffix} entries for subdomains, IP literals, or {@value AptSources#TOKEN} for
+     * the hosts this machine's apt sources name (the default). Anything else is rejected.
      */
-    /** Unset: {@code HostPolicy.DEFAULT_ALLOWED}, the public Debian, Ubuntu and Rocky mirrors and registries. */
-    java.util.Optional<java.util.List<String>> allowedHosts();
+    @WithDefault(AptSources.TOKEN)
+    java.util.List<String> allowedHosts();
 
     /**
      * The mirror a Debian or Ubuntu spec without {@code os.base} bootstraps its release's suite from,

@@ -100,7 +100,7 @@ public class InputWatcher {
         this.clock = clock;
         this.config = config.watch();
         // The host policy of intake, as configured now: a spec stored under an older list is not followed.
-        this.releases = new ReleaseFiles(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)),
+        this.releases = new ReleaseFiles(HostPolicy.configured(config.allowedHosts()),
                 this.config.timeout(), this.config.maxReleaseBytes());
     }
 

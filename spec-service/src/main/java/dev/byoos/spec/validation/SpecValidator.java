@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -38,31 +39,27 @@ public class SpecValidator {
     private final List<SpecRule> rules;
     private final SpecMapping mapping;
 
-    /** A validator with the default host allow-list (tests and tools). */
-    public SpecValidator() {
-        this(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), Clock.systemUTC());
-    }
-
-    /** Where {@link #offline()} puts the base the server would fill in from its own default mirror. */
+    /** Where {@link #offline} puts the base the server would fill in from its own default mirror. */
     public static final String OFFLINE_DEFAULT_MIRROR = "https://installation-default-mirror.invalid/";
 
     /**
-     * A validator for tools that run without the server (the CLI's offline {@code validate}): the
-     * default host allow-list, and for a Debian or Ubuntu spec without a base the suite the server
-     * would pick from a placeholder mirror ({@link #OFFLINE_DEFAULT_MIRROR} + the distribution), as
-     * the installation's default mirror cannot be known offline. The placeholder's {@code .invalid}
-     * name never resolves, so it cannot be mistaken for a real mirror.
+     * A validator for tools that run without the server (the CLI's offline {@code validate}). The
+     * installation's host allow-list cannot be known offline either: hosts are checked against
+     * {@code allowedHosts} when given (the server's syntax, {@link HostPolicy}), and not at all
+     * otherwise. For a Debian or Ubuntu spec without a base it picks the suite the server would,
+     * from a placeholder mirror ({@link #OFFLINE_DEFAULT_MIRROR} + the distribution); the
+     * placeholder's {@code .invalid} name never resolves, so it cannot be mistaken for a real mirror.
      */
-    public static SpecValidator offline() {
+    public static SpecValidator offline(Optional<List<String>> allowedHosts) {
         Map<String, String> placeholders = new HashMap<>();
         DefaultBases.SUITES.keySet().forEach(os -> placeholders.put(os, OFFLINE_DEFAULT_MIRROR + os));
-        return new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), Clock.systemUTC(), false,
-                new DefaultBases(placeholders));
+        HostPolicy hosts = allowedHosts.map(HostPolicy::configured).orElseGet(HostPolicy::unchecked);
+        return new SpecValidator(hosts, Clock.systemUTC(), false, new DefaultBases(placeholders));
     }
 
     @Inject
     public SpecValidator(SpecServiceConfig config, KubernetesSupportMatrix matrix) {
-        this(new HostPolicy(config.allowedHosts().orElse(HostPolicy.DEFAULT_ALLOWED)), Clock.systemUTC(),
+        this(HostPolicy.configured(config.allowedHosts()), Clock.systemUTC(),
                 config.imageBuilder().enabled(), matrix, defaultBases(config.defaultMirrors()));
     }
 

@@ -127,7 +127,7 @@ class SpecPipelineTest {
 
     @Test
     void aPinnedTarballBaseTravelsToTheWorkerInTheBuildRequest() throws Exception {
-        String url = "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-rootfs.tar.xz";
+        String url = "https://images.mirror.example/debian/bookworm/debian-12-rootfs.tar.xz";
         String yaml = exampleSpec("tarball-" + shortId()).replace("      local: debian-12-skeleton\n",
                 "      tarball:\n        url: " + url + "\n        sha256: " + SHA + "\n");
         String buildId = submit(yaml).statusCode(201).extract().path("builds[0].id");

@@ -81,7 +81,7 @@ class InputWatcherTest {
     public static class LocalMirror implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("byoos.spec.allowed-hosts", String.join(",", HostPolicy.DEFAULT_ALLOWED) + ",127.0.0.1",
+            return Map.of("byoos.spec.allowed-hosts", ".mirror.example,127.0.0.1",
                     "byoos.spec.kubernetes-support-matrix-file",
                     Path.of("src/test/resources/watch/kubernetes-support-matrix.json").toAbsolutePath().toString(),
                     "byoos.spec.watch.max-release-bytes", Integer.toString(MAX_RELEASE_BYTES),

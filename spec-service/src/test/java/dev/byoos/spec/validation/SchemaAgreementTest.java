@@ -27,7 +27,7 @@ import dev.byoos.spec.rest.SchemaResource;
 class SchemaAgreementTest {
 
     private final SpecParser parser = new SpecParser();
-    private final SpecValidator validator = new SpecValidator();
+    private final SpecValidator validator = new SpecValidator(SpecValidatorTest.TEST_HOSTS, java.time.Clock.systemUTC());
 
     private static JsonSchema schema() throws IOException {
         try (InputStream in = SchemaAgreementTest.class.getResourceAsStream(SchemaResource.RESOURCE)) {

@@ -28,7 +28,7 @@ class SpecFuzzTest {
     private static final int TREE_MUTATIONS = 3000;
 
     private final SpecParser parser = new SpecParser();
-    private final SpecValidator validator = new SpecValidator();
+    private final SpecValidator validator = new SpecValidator(SpecValidatorTest.TEST_HOSTS, java.time.Clock.systemUTC());
     private final Random random = new Random(SEED);
 
     /** Seeds: the smallest valid spec, and one with every customization (keys, PEM, scripts). */

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +24,10 @@ import dev.byoos.spec.model.ImageSpec;
 class SpecValidatorTest {
 
     private final SpecParser parser = new SpecParser();
-    private final SpecValidator validator = new SpecValidator();
+    /** The allow-list of these tests: names under the reserved .example domain. */
+    static final HostPolicy TEST_HOSTS = new HostPolicy(List.of(".mirror.example"));
+
+    private final SpecValidator validator = new SpecValidator(TEST_HOSTS, java.time.Clock.systemUTC());
 
     static final String VALID = """
             apiVersion: byoos.dev/v1alpha1
@@ -56,7 +60,7 @@ class SpecValidatorTest {
 
     /** A validator of an installation with default mirrors, as the devstack runs it. */
     static SpecValidator withDefaultMirrors() {
-        return new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED), java.time.Clock.systemUTC(), false,
+        return new SpecValidator(TEST_HOSTS, java.time.Clock.systemUTC(), false,
                 new DefaultBases(java.util.Map.of("debian", DEFAULT_DEBIAN_MIRROR,
                         "ubuntu", "https://ubuntu-mirror.invalid/ubuntu")));
     }
@@ -193,7 +197,7 @@ class SpecValidatorTest {
 
     @Test
     void rejectsACaCertificateThatHasExpired() {
-        SpecValidator later = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+        SpecValidator later = new SpecValidator(TEST_HOSTS,
                 java.time.Clock.fixed(java.time.Instant.parse("2040-01-01T00:00:00Z"), java.time.ZoneOffset.UTC));
         var rejection = assertThrows(SpecRejectedException.class, () -> later.validate(
                 parser.parse(InvalidSpecCorpus.FULL.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML)));
@@ -203,7 +207,7 @@ class SpecValidatorTest {
 
     @Test
     void anInstallationRunningImageBuilderAcceptsCloudTargetsBuiltInTheirClouds() {
-        SpecValidator withImageBuilder = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+        SpecValidator withImageBuilder = new SpecValidator(TEST_HOSTS,
                 java.time.Clock.systemUTC(), true);
         String ubuntu = VALID.replace("name: debian", "name: ubuntu").replace("version: \"12\"", "version: \"22.04\"")
                 .replace("    - cloud: qemu\n", "    - cloud: aws\n      aws:\n        regions: [eu-west-1, us-east-1]\n"
@@ -220,7 +224,7 @@ class SpecValidatorTest {
 
     @Test
     void imageBuilderTargetsNeedADistributionImageBuilderBuilds() {
-        SpecValidator withImageBuilder = new SpecValidator(new HostPolicy(HostPolicy.DEFAULT_ALLOWED),
+        SpecValidator withImageBuilder = new SpecValidator(TEST_HOSTS,
                 java.time.Clock.systemUTC(), true);
         String debian = VALID.replace("    - cloud: qemu\n", "    - cloud: aws\n      aws:\n        regions: [eu-west-1]\n");
         List<Violation> refused = assertThrows(SpecRejectedException.class, () -> withImageBuilder.validate(
@@ -284,8 +288,7 @@ class SpecValidatorTest {
     @Test
     void watchedInputsAreOptInAndARebuildNeedsAPolicyAndABaseWatchADebootstrapBase() {
         String debootstrap = VALID.replace("      local: debian-12-skeleton\n",
-                "      debootstrap:\n        suite: bookworm\n        mirror: https://" + HostPolicy.DEFAULT_ALLOWED.get(0)
-                        + "/debian\n");
+                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.mirror.example/debian\n");
         String policy = "version: 1.0.0\n    versionPolicy: patch";
         assertEquals(null, validate(VALID).spec().updates());
         // Absent, it is not stored: the digests of specs stored before the field stay what they were.
@@ -313,7 +316,7 @@ class SpecValidatorTest {
         assertEquals(new ImageSpec.Target("edge", "oci", "native", null, null, null), edge);
         // From a debootstrap base too, with the format named.
         ImageSpec debootstrap = validate(VALID.replace("      local: debian-12-skeleton\n",
-                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.debian.org/debian\n")
+                "      debootstrap:\n        suite: bookworm\n        mirror: https://deb.mirror.example/debian\n")
                 .replace("    - cloud: qemu\n", "    - cloud: edge\n      format: oci\n"));
         assertEquals("oci", debootstrap.spec().targets().get(0).format());
         // Edge takes nothing but oci, and image-builder does not make OCI images.
@@ -331,10 +334,35 @@ class SpecValidatorTest {
         ImageSpec.Base base = internal.validate(parser.parse(debootstrap.getBytes(StandardCharsets.UTF_8),
                 SpecParser.Format.YAML)).spec().os().base();
         assertEquals(new BuildRequested.Debootstrap("bookworm", "http://deb.mirror.corp/debian"), base.debootstrap());
-        // The default list does not know that mirror.
+        // The tests' list does not know that mirror.
         assertEquals(Violation.HOST_NOT_ALLOWED, violations(debootstrap).get(0).code());
         assertTrue(new HostPolicy(List.of(".mirror.corp")).allows("a.mirror.corp"));
         assertTrue(!new HostPolicy(List.of(".mirror.corp")).allows("mirror.corp.evil.com"));
+    }
+
+    @Test
+    void theDefaultAllowListIsTheMachinesAptSourcesAndNamesNoHostOfItsOwn(@TempDir Path apt) throws IOException {
+        String mirror = VALID.replace("      local: debian-12-skeleton\n",
+                "      debootstrap:\n        suite: bookworm\n        mirror: http://deb.apt-source.example/debian\n");
+        String registry = VALID.replace("      local: debian-12-skeleton\n",
+                "      image:\n        reference: registry.public.example/library/debian:12\n");
+        // A machine without apt sources: nothing is allowed, not even a well-known public registry.
+        SpecValidator bare = new SpecValidator(HostPolicy.configured(List.of("apt-sources"), apt), java.time.Clock.systemUTC());
+        assertEquals(Violation.HOST_NOT_ALLOWED, violationsOf(bare, mirror).get(0).code());
+        assertEquals(Violation.HOST_NOT_ALLOWED, violationsOf(bare, registry).get(0).code());
+
+        Files.writeString(apt.resolve("sources.list"), "deb http://deb.apt-source.example/debian bookworm main\n");
+        SpecValidator sourced = new SpecValidator(HostPolicy.configured(List.of("apt-sources"), apt), java.time.Clock.systemUTC());
+        assertEquals("http://deb.apt-source.example/debian",
+                sourced.validate(parser.parse(mirror.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML))
+                        .spec().os().base().debootstrap().mirror());
+        assertEquals(Violation.HOST_NOT_ALLOWED, violationsOf(sourced, registry).get(0).code());
+    }
+
+    private List<Violation> violationsOf(SpecValidator validator, String yaml) {
+        SpecRejectedException rejected = assertThrows(SpecRejectedException.class,
+                () -> validator.validate(parser.parse(yaml.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML)));
+        return rejected.violations();
     }
 
     @Test

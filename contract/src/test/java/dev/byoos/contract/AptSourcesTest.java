@@ -1,4 +1,4 @@
-package dev.byoos.worker.config;
+package dev.byoos.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AptSourceHostsTest {
+class AptSourcesTest {
 
     @TempDir
     Path apt;
@@ -33,12 +33,12 @@ class AptSourceHostsTest {
 
         assertEquals(List.of("internal.example", "mirror-a.example", "mirror-b.example", "mirror-c.example",
                 "mirror-d.example", "127.0.0.1"),
-                AptSourceHosts.expand(List.of("internal.example", AptSourceHosts.TOKEN, "127.0.0.1"), apt));
+                AptSources.expand(List.of("internal.example", AptSources.TOKEN, "127.0.0.1"), apt));
     }
 
     @Test
     void aMachineWithoutAptSourcesAllowsOnlyTheListedHosts() {
         assertEquals(List.of("internal.example"),
-                AptSourceHosts.expand(List.of(AptSourceHosts.TOKEN, "internal.example"), apt.resolve("missing")));
+                AptSources.expand(List.of(AptSources.TOKEN, "internal.example"), apt.resolve("missing")));
     }
 }

@@ -1,0 +1,150 @@
+package dev.byoos.contract;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The machine's own apt sources ({@code sources.list}, {@code sources.list.d/*.list} in the
+ * one-line format and {@code *.sources} in deb822, under {@code /etc/apt}). No mirror or registry
+ * is written into the factory: the hosts they name are the default of both allow-lists,
+ * {@code byoos.spec.allowed-hosts} (spec-service) and {@code byoos.worker.allowed-mirror-hosts}
+ * (build-worker), and the archive they name for the machine's release is the devstack's default
+ * mirror and the tests' Debian mirror. Each service trusts the mirrors its machine was set up with
+ * until an operator lists others.
+ */
+public final class AptSources {
+
+    /** The allow-list entry that stands for the hosts the apt sources name. */
+    public static final String TOKEN = "apt-sources";
+
+    private static final Path APT = Path.of("/etc/apt");
+
+    private AptSources() {
+    }
+
+    /** {@code configured} with {@value #TOKEN} replaced by the hosts this machine's apt sources name. */
+    public static List<String> expand(List<String> configured) {
+        return expand(configured, APT);
+    }
+
+    /** As {@link #expand(List)}, with the apt sources under {@code aptDirectory}. */
+    public static List<String> expand(List<String> configured, Path aptDirectory) {
+        Set<String> hosts = new LinkedHashSet<>();
+        for (String entry : configured) {
+            if (TOKEN.equals(entry.strip())) {
+                hosts.addAll(hosts(aptDirectory));
+            } else if (!entry.isBlank()) {
+                hosts.add(entry.strip());
+            }
+        }
+        return List.copyOf(hosts);
+    }
+
+    /** The hosts of every http(s) URI in the apt sources under {@code aptDirectory}, in file order. */
+    public static Set<String> hosts(Path aptDirectory) {
+        Set<String> hosts = new LinkedHashSet<>();
+        for (Source source : sources(aptDirectory)) {
+            for (String uri : source.uris()) {
+                host(uri).ifPresent(hosts::add);
+            }
+        }
+        return hosts;
+    }
+
+    /** The archive (an http(s) URI without trailing slash) this machine's apt sources name for {@code suite}. */
+    public static Optional<String> archive(String suite) {
+        return archive(APT, suite);
+    }
+
+    /** The first http(s) URI of an apt source under {@code aptDirectory} whose suites include {@code suite} itself. */
+    public static Optional<String> archive(Path aptDirectory, String suite) {
+        for (Source source : sources(aptDirectory)) {
+            if (source.suites().contains(suite)) {
+                for (String uri : source.uris()) {
+                    if (host(uri).isPresent()) {
+                        return Optional.of(uri.replaceAll("/+$", ""));
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private record Source(List<String> uris, List<String> suites) {
+    }
+
+    private static List<Source> sources(Path aptDirectory) {
+        List<Path> files = new ArrayList<>(List.of(aptDirectory.resolve("sources.list")));
+        Path parts = aptDirectory.resolve("sources.list.d");
+        if (Files.isDirectory(parts)) {
+            try (Stream<Path> listed = Files.list(parts)) {
+                listed.filter(file -> file.toString().endsWith(".list") || file.toString().endsWith(".sources"))
+                        .sorted().forEach(files::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        List<Source> sources = new ArrayList<>();
+        for (Path file : files) {
+            if (Files.isRegularFile(file)) {
+                sources.addAll(sourcesIn(file));
+            }
+        }
+        return sources;
+    }
+
+    /** One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (URIs:, Suites:). */
+    private static List<Source> sourcesIn(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Source> sources = new ArrayList<>();
+        List<String> uris = new ArrayList<>();
+        List<String> suites = new ArrayList<>();
+        for (String line : lines) {
+            String content = line.strip();
+            if (content.isEmpty() && !uris.isEmpty()) {
+                sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
+                uris.clear();
+                suites.clear();
+            } else if (content.startsWith("deb ") || content.startsWith("deb-src ")) {
+                String[] words = content.replaceFirst("^deb(-src)?\\s+(\\[[^]]*]\\s+)?", "").split("\\s+");
+                sources.add(new Source(List.of(words[0]), words.length >= 2 ? List.of(words[1]) : List.of()));
+            } else if (content.regionMatches(true, 0, "URIs:", 0, 5)) {
+                uris.addAll(List.of(content.substring(5).strip().split("\\s+")));
+            } else if (content.regionMatches(true, 0, "Suites:", 0, 7)) {
+                suites.addAll(List.of(content.substring(7).strip().split("\\s+")));
+            }
+        }
+        if (!uris.isEmpty()) {
+            sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
+        }
+        return sources;
+    }
+
+    private static Optional<String> host(String uri) {
+        String lower = uri.toLowerCase(Locale.ROOT);
+        if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.ofNullable(new URI(uri).getHost()).map(host -> host.toLowerCase(Locale.ROOT));
+        } catch (URISyntaxException e) {
+            return Optional.empty();
+        }
+    }
+}
