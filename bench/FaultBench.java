@@ -97,9 +97,7 @@ public class FaultBench {
             "build-worker", List.of("build-worker"),
             "artifact-service", List.of("artifact-service", "artifact-service.requests", "artifact-service.packs"),
             "pack-publisher", List.of("pack-publisher"),
-            "spec-service", List.of("spec-service.byoos.builds.started", "spec-service.byoos.builds.completed",
-                    "spec-service.byoos.builds.failed", "spec-service.byoos.artifacts.stored",
-                    "spec-service.byoos.packs.published", "spec-service.byoos.builds.progress"));
+            "spec-service", List.of("spec-service.pipeline-events"));
     /** The state a service works on, so that its kill lands mid-work: mid-build, mid-promotion, mid-push. */
     static final Map<String, String> WORKING_STATE = Map.of("build-worker", "BUILDING", "artifact-service", "BUILT",
             "pack-publisher", "STORED");

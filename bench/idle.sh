@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # CPU the pipeline burns while idle: starts the local stack (synthetic builder, the service JVMs as
 # bench/load.sh runs them), leaves it alone for SETTLE seconds, then reads every stack process's
-# user + system time from /proc over WINDOW seconds. Prints ms of CPU per second by process.
+# user + system time from /proc over WINDOW seconds. Prints ms of CPU per second by process, then
+# by thread (threads of one name, digits dropped, added up: e.g. every Kafka consumer thread of a
+# service), and each process without its JIT compiler threads, which still compile for minutes
+# after a start and make the totals of two runs differ more than the services' own work does.
 # Run `mvn -B package -DskipTests` first.
 # Usage: bench/idle.sh [SETTLE] [WINDOW]     (defaults: 45 60)
 set -euo pipefail
@@ -22,7 +25,7 @@ sleep "$settle"
 cpu_ticks() {
   local proc cmd stat name
   for proc in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' < "$proc/cmdline" 2> /dev/null) || continue
+    cmd=$(tr '\0' ' ' 2> /dev/null < "$proc/cmdline") || continue
     name=$(grep -o '[a-z-]*/target/quarkus-app\|byoos-devstack.jar up\|postgres\|docker-registry\|registry serve' \
       <<< "$cmd" | head -1 | sed 's|/target/quarkus-app||; s|byoos-devstack.jar up|kafka+s3proxy|; s| serve||') || true
     [ -n "$name" ] || continue
@@ -31,11 +34,40 @@ cpu_ticks() {
     echo "${proc#/proc/} $(( ${12} + ${13} )) $name"
   done | sort
 }
+# "tid|process|thread name without digits|ticks" for every thread of the stack's JVMs.
+thread_ticks() {
+  local proc cmd name task stat comm
+  for proc in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' 2> /dev/null < "$proc/cmdline") || continue
+    name=$(grep -o '[a-z-]*/target/quarkus-app\|byoos-devstack.jar up' <<< "$cmd" | head -1 \
+      | sed 's|/target/quarkus-app||; s|byoos-devstack.jar up|kafka+s3proxy|') || true
+    [ -n "$name" ] || continue
+    for task in "$proc"/task/*; do
+      stat=$(cat "$task/stat" 2> /dev/null) || continue
+      comm=${stat#*(}; comm=${comm%%)*}
+      set -- ${stat##*) }
+      echo "${task#/proc/}|$name|$(tr -d '0-9' <<< "$comm" | tr ' ' '_')|$(( ${12} + ${13} ))"
+    done
+  done | sort
+}
 cpu_ticks > "$data/idle-start"
+thread_ticks > "$data/threads-start"
 sleep "$window"
 cpu_ticks > "$data/idle-end"
+thread_ticks > "$data/threads-end"
 # USER_HZ is 100: a tick is 10 ms.
 join "$data/idle-start" "$data/idle-end" | awk -v window="$window" '
   { ms[$3] += ($4 - $2) * 10 }
   END { for (name in ms) { printf "%-18s %7.1f ms/s\n", name, ms[name] / window; total += ms[name] }
+        printf "%-18s %7.1f ms/s\n", "total", total / window }' | sort -k2 -n -r
+echo
+echo "by thread (ms/s, top 25):"
+join -t'|' "$data/threads-start" "$data/threads-end" | awk -F'|' -v window="$window" '
+  { ms[$2 " " $3] += ($7 - $4) * 10 }
+  END { for (k in ms) if (ms[k] > 0) printf "%7.1f  %s\n", ms[k] / window, k }' | sort -rn | head -25
+echo
+echo "by process without the JIT compiler threads (C1, C2):"
+join -t'|' "$data/threads-start" "$data/threads-end" | awk -F'|' -v window="$window" '
+  $3 !~ /CompilerThre/ { ms[$2] += ($7 - $4) * 10 }
+  END { for (k in ms) { printf "%-18s %7.1f ms/s\n", k, ms[k] / window; total += ms[k] }
         printf "%-18s %7.1f ms/s\n", "total", total / window }' | sort -k2 -n -r

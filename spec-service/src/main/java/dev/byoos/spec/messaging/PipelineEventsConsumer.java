@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
@@ -30,6 +31,9 @@ import dev.byoos.spec.service.BuildReadModel;
 @ApplicationScoped
 public class PipelineEventsConsumer {
 
+    /** The channel of every stage's events; its topics are set in application.properties. */
+    public static final String CHANNEL = "byoos.pipeline-events";
+
     private static final Logger LOG = Logger.getLogger(PipelineEventsConsumer.class);
 
     private final BuildReadModel readModel;
@@ -40,37 +44,35 @@ public class PipelineEventsConsumer {
         this.waits = waits;
     }
 
-    @Incoming(Topics.BUILDS_STARTED)
-    public Uni<Void> onBuildStarted(Message<String> message) {
-        return handle(message, Topics.BUILDS_STARTED, EventTypes.BUILD_STARTED);
-    }
-
-    @Incoming(Topics.BUILDS_COMPLETED)
-    public Uni<Void> onBuildCompleted(Message<String> message) {
-        return handle(message, Topics.BUILDS_COMPLETED, EventTypes.BUILD_COMPLETED);
-    }
-
-    @Incoming(Topics.BUILDS_FAILED)
-    public Uni<Void> onBuildFailed(Message<String> message) {
-        return handle(message, Topics.BUILDS_FAILED, EventTypes.BUILD_FAILED);
-    }
-
-    @Incoming(Topics.ARTIFACTS_STORED)
-    public Uni<Void> onArtifactStored(Message<String> message) {
-        return handle(message, Topics.ARTIFACTS_STORED, EventTypes.ARTIFACT_STORED);
-    }
-
-    @Incoming(Topics.PACKS_PUBLISHED)
-    public Uni<Void> onPackPublished(Message<String> message) {
-        return handle(message, Topics.PACKS_PUBLISHED, EventTypes.PACK_PUBLISHED);
+    /**
+     * Every stage's events, from one consumer subscribed to all their topics
+     * ({@value #CHANNEL}): one group member, one fetch loop and one heartbeat instead of one per
+     * topic. A record is told by its topic; each topic's poison records still go to its own
+     * dead-letter topic ({@code <topic>.dlq}, {@link dev.byoos.messaging.CountedDeadLetterQueue}).
+     */
+    @Incoming(CHANNEL)
+    public Uni<Void> onPipelineEvent(Message<String> message) {
+        String topic = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getTopic)
+                .orElse("");
+        return switch (topic) {
+            case Topics.BUILDS_STARTED -> handle(message, topic, EventTypes.BUILD_STARTED);
+            case Topics.BUILDS_COMPLETED -> handle(message, topic, EventTypes.BUILD_COMPLETED);
+            case Topics.BUILDS_FAILED -> handle(message, topic, EventTypes.BUILD_FAILED);
+            case Topics.ARTIFACTS_STORED -> handle(message, topic, EventTypes.ARTIFACT_STORED);
+            case Topics.PACKS_PUBLISHED -> handle(message, topic, EventTypes.PACK_PUBLISHED);
+            case Topics.PACKS_RETIRED -> onPackRetired(message);
+            case Topics.BUILDS_PROGRESS -> onBuildProgress(message);
+            // Only if the channel's topics and this switch disagree: dead-lettered, never applied.
+            default -> settle(Uni.createFrom().failure(new IllegalArgumentException(
+                    "a record of topic '" + topic + "', which this consumer does not read")), message, "unexpected");
+        };
     }
 
     /**
      * A deprecated or revoked pack version goes into its build's timeline; a revoked one is never
      * reused by an identical spec ({@link dev.byoos.spec.service.SpecIntake}).
      */
-    @Incoming(Topics.PACKS_RETIRED)
-    public Uni<Void> onPackRetired(Message<String> message) {
+    private Uni<Void> onPackRetired(Message<String> message) {
         return settle(Uni.createFrom().deferred(() -> {
             boolean deprecated = message.getMetadata(IncomingCloudEventMetadata.class)
                     .map(cloudEvent -> EventTypes.PACK_DEPRECATED.equals(cloudEvent.getType())).orElse(false);
@@ -83,8 +85,7 @@ public class PipelineEventsConsumer {
         }), message, "pack retirement");
     }
 
-    @Incoming(Topics.BUILDS_PROGRESS)
-    public Uni<Void> onBuildProgress(Message<String> message) {
+    private Uni<Void> onBuildProgress(Message<String> message) {
         return settle(Uni.createFrom().deferred(() -> {
             IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, EventTypes.BUILD_PROGRESS);
             BuildProgress report = EventJson.read(message.getPayload(), BuildProgress.class);
@@ -92,11 +93,11 @@ public class PipelineEventsConsumer {
         }), message, EventTypes.BUILD_PROGRESS);
     }
 
-    private Uni<Void> handle(Message<String> message, String channel, String expectedType) {
+    private Uni<Void> handle(Message<String> message, String topic, String expectedType) {
         return settle(Uni.createFrom().deferred(() -> {
             IncomingCloudEventMetadata<?> cloudEvent = CloudEventMessages.attributes(message, expectedType);
             BuildUpdate update = BuildUpdate.parse(expectedType, message.getPayload());
-            return waits.run(channel, () -> readModel.record(cloudEvent.getId(), expectedType,
+            return waits.run(topic, () -> readModel.record(cloudEvent.getId(), expectedType,
                     cloudEvent.getSource().toString(), occurredAt(cloudEvent), update));
         }), message, expectedType);
     }

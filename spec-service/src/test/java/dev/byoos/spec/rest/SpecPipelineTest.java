@@ -54,6 +54,8 @@ import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.service.BuildProjection.BuildUpdate;
+import dev.byoos.spec.service.BuildReadModel;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.PrometheusMetrics;
@@ -75,6 +77,9 @@ class SpecPipelineTest {
 
     @Inject
     DataSource database;
+
+    @Inject
+    BuildReadModel readModel;
 
     @TestHTTPResource("/q/metrics")
     URI metricsUrl;
@@ -174,13 +179,27 @@ class SpecPipelineTest {
 
     @Test
     void anEventOfABuildThisServiceNeverCreatedIsDeadLetteredAsAnUnknownBuild() throws Exception {
+        Map<String, String> started = Map.of("topic", Topics.BUILDS_STARTED);
+        Map<String, String> stored = Map.of("topic", Topics.ARTIFACTS_STORED);
+        PrometheusMetrics before = PrometheusMetrics.scrape(metricsUrl);
         String unknown = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.BUILDS_STARTED, unknown, EventTypes.BUILD_STARTED, UUID.randomUUID().toString(),
                 EventJson.write(new BuildStarted(coordinates(unknown), "worker-1")));
+        // All stage topics share one consumer; each poison record still goes to its own topic's DLQ.
         ConsumerRecord<String, String> deadLetter = kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_STARTED),
                 unknown, 1, TIMEOUT).get(0);
         assertEquals("unknown build " + unknown, new String(deadLetter.headers().lastHeader("dead-letter-reason").value(),
                 StandardCharsets.UTF_8), "the reason is the check's, not a database error");
+        assertEquals(Topics.BUILDS_STARTED, new String(deadLetter.headers().lastHeader("dead-letter-topic").value(),
+                StandardCharsets.UTF_8));
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, unknown, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
+                EventJson.write(new ArtifactStored(coordinates(unknown), "byoos-artifacts", "sha256/" + SHA,
+                        "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
+        kafka.awaitRecords(Topics.deadLetter(Topics.ARTIFACTS_STORED), unknown, 1, TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", started,
+                before.sum("byoos_dead_letters_total", started) + 1, TIMEOUT);
+        PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", stored,
+                before.sum("byoos_dead_letters_total", stored) + 1, TIMEOUT);
     }
 
     @Test
@@ -465,21 +484,28 @@ class SpecPipelineTest {
     void anArtifactAndAPackAppliedAtTheSameTimeEachSeeTheOtherAndTheBuildIsPublished() throws Exception {
         String buildId = submitAndGetBuildId("race-" + shortId());
         awaitState(buildId, "QUEUED");
+        CompletableFuture<Void> otherReplica;
         try (Connection holder = database.getConnection()) {
-            // Holding the build's row lock lines both consumers up, so they apply their events as one.
+            // Holding the build's row lock lines both up, so they apply their events as one.
             holder.setAutoCommit(false);
             holder.createStatement().execute("select id from build where id = '" + buildId + "' for no key update");
             kafka.sendCloudEvent(Topics.PACKS_PUBLISHED, buildId, EventTypes.PACK_PUBLISHED, UUID.randomUUID().toString(),
                     EventJson.write(new PackPublished(coordinates(buildId), "registry/byoos/spectro-packs/archive/p:1.0.0",
                             "sha256:" + SHA, "s3://byoos-artifacts/sha256/" + SHA)));
-            kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
-                    EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
-                            "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
+            // A replica reads every stage topic through one consumer, in order; two events of one build
+            // meet only on two replicas (their topics' partitions assigned apart). This test's read model
+            // call is the other replica.
+            String stored = EventJson.write(new ArtifactStored(coordinates(buildId), "byoos-artifacts", "sha256/" + SHA,
+                    "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2"));
+            otherReplica = readModel.record(UUID.randomUUID().toString(), EventTypes.ARTIFACT_STORED,
+                    "urn:byoos:artifact-service", java.time.OffsetDateTime.now(),
+                    BuildUpdate.parse(EventTypes.ARTIFACT_STORED, stored)).subscribeAsCompletionStage();
             // Both wait for the lock: to read the build (locked reads), or only to write what they read before.
             awaitCount("select count(*) from pg_stat_activity where datname = current_database()"
                     + " and wait_event_type = 'Lock'", 2);
             holder.commit();
         }
+        otherReplica.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         awaitState(buildId, "PUBLISHED").body("artifact.sha256", equalTo(SHA))
                 .body("pack.reference", equalTo("registry/byoos/spectro-packs/archive/p:1.0.0"));
     }
