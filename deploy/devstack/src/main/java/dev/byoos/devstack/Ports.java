@@ -10,32 +10,49 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Properties;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** Free loopback TCP ports. */
+/**
+ * Free loopback TCP ports. The stack's servers start side by side and each binds its ports only
+ * seconds after it was given them (Kafka formats its log first), so a port the kernel hands out
+ * again in that time would go to two servers: every port given out is remembered, and this process
+ * gives none to two servers (a server restarted in the process gets its own ports back).
+ */
 final class Ports {
 
     static final String LOOPBACK = "127.0.0.1";
+
+    /** Every port this process has given out, and the server directory it went to (none: {@link #free}). */
+    private static final Map<Integer, Optional<Path>> GIVEN_OUT = new HashMap<>();
 
     private Ports() {
     }
 
     /**
-     * Distinct ports that were free a moment ago. All sockets stay open until every port is
-     * picked, so the kernel cannot hand out the same port twice.
+     * Distinct ports that were free a moment ago and were never given out by this process. All
+     * sockets stay open until every port is picked, so the kernel cannot hand out the same port
+     * twice within one call.
      */
-    static int[] free(int count) throws IOException {
+    static synchronized int[] free(int count) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             int[] ports = new int[count];
             for (int i = 0; i < count; i++) {
-                ServerSocket socket = new ServerSocket();
-                sockets.add(socket);
-                socket.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
-                ports[i] = socket.getLocalPort();
+                int port;
+                do {
+                    ServerSocket socket = new ServerSocket();
+                    sockets.add(socket);
+                    socket.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
+                    port = socket.getLocalPort();
+                } while (GIVEN_OUT.containsKey(port));
+                ports[i] = port;
             }
+            Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.empty()));
             return ports;
         } finally {
             for (ServerSocket socket : sockets) {
@@ -63,11 +80,16 @@ final class Ports {
         String previous = remembered.getProperty(server);
         if (previous != null) {
             int[] ports = Arrays.stream(previous.split(",")).mapToInt(Integer::parseInt).toArray();
-            if (ports.length == count && Arrays.stream(ports).allMatch(Ports::isFree)) {
+            // Its own ports again (a restart in this process), unless another server has one by now.
+            boolean ours = Arrays.stream(ports).allMatch(port -> GIVEN_OUT.getOrDefault(port, Optional.of(serverDir))
+                    .equals(Optional.of(serverDir)));
+            if (ports.length == count && ours && Arrays.stream(ports).allMatch(Ports::isFree)) {
+                Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.of(serverDir)));
                 return ports;
             }
         }
         int[] ports = free(count);
+        Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.of(serverDir)));
         remembered.setProperty(server, Arrays.stream(ports).mapToObj(Integer::toString).collect(Collectors.joining(",")));
         try (Writer writer = Files.newBufferedWriter(file)) {
             remembered.store(writer, "loopback ports of the local stack, reused on restart while free");
