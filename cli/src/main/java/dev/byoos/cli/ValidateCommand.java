@@ -66,7 +66,10 @@ class ValidateCommand extends CliCommand {
             } else if (!mirror.isEmpty()) {
                 output.line("  base: debootstrap " + debootstrap.path("suite").asText() + " from " + mirror);
             }
-            if (!online && allowedHosts == null) {
+            JsonNode base = validated.path("spec").path("spec").path("os").path("base");
+            boolean namesAHost = (!mirror.isEmpty() && !mirror.startsWith(SpecValidator.OFFLINE_DEFAULT_MIRROR))
+                    || base.path("tarball").hasNonNull("url") || base.path("image").hasNonNull("reference");
+            if (!online && allowedHosts == null && namesAHost) {
                 output.line("  hosts: not checked (the factory's allow-list is not known offline; "
                         + "--allowed-hosts or validate --online checks them)");
             }

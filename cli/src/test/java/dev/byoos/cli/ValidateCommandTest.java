@@ -116,6 +116,9 @@ class ValidateCommandTest {
         assertEquals(ExitCodes.OK, allowed.exitCode(), allowed.err());
         assertTrue(!allowed.out().contains("hosts: not checked"), allowed.out());
         assertEquals(ExitCodes.REJECTED, refused.exitCode(), refused.out());
+        // A spec that names no host has nothing left unchecked.
+        StubFactory.Run hostless = StubFactory.run(Map.of(), HOME, "validate", "../examples/debian-12-tiny.yaml");
+        assertTrue(!hostless.out().contains("hosts:"), hostless.out());
         assertTrue(refused.err().contains("/spec/os/base/tarball/url  HOST_NOT_ALLOWED  host 'images.team-b.example'"),
                 refused.err());
     }

@@ -104,7 +104,11 @@ public final class AptSources {
         return sources;
     }
 
-    /** One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (URIs:, Suites:). */
+    /**
+     * One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (URIs:,
+     * Suites:); a stanza with {@code Enabled: no} is apt's switched-off source, so it is not one here
+     * either: it must not widen an allow-list.
+     */
     private static List<Source> sourcesIn(Path file) {
         List<String> lines;
         try {
@@ -115,12 +119,21 @@ public final class AptSources {
         List<Source> sources = new ArrayList<>();
         List<String> uris = new ArrayList<>();
         List<String> suites = new ArrayList<>();
+        boolean[] enabled = {true};
+        Runnable endOfStanza = () -> {
+            if (!uris.isEmpty() && enabled[0]) {
+                sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
+            }
+            uris.clear();
+            suites.clear();
+            enabled[0] = true;
+        };
         for (String line : lines) {
             String content = line.strip();
-            if (content.isEmpty() && !uris.isEmpty()) {
-                sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
-                uris.clear();
-                suites.clear();
+            if (content.isEmpty()) {
+                endOfStanza.run();
+            } else if (content.regionMatches(true, 0, "Enabled:", 0, 8)) {
+                enabled[0] = !content.substring(8).strip().equalsIgnoreCase("no");
             } else if (content.startsWith("deb ") || content.startsWith("deb-src ")) {
                 String[] words = content.replaceFirst("^deb(-src)?\\s+(\\[[^]]*]\\s+)?", "").split("\\s+");
                 sources.add(new Source(List.of(words[0]), words.length >= 2 ? List.of(words[1]) : List.of()));
@@ -130,9 +143,7 @@ public final class AptSources {
                 suites.addAll(List.of(content.substring(7).strip().split("\\s+")));
             }
         }
-        if (!uris.isEmpty()) {
-            sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
-        }
+        endOfStanza.run();
         return sources;
     }
 

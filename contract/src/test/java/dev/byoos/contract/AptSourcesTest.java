@@ -41,4 +41,23 @@ class AptSourcesTest {
         assertEquals(List.of("internal.example"),
                 AptSources.expand(List.of(AptSources.TOKEN, "internal.example"), apt.resolve("missing")));
     }
+
+    @Test
+    void aSwitchedOffDeb822SourceNamesNoHostAndNoArchive() throws IOException {
+        Path parts = Files.createDirectories(apt.resolve("sources.list.d"));
+        Files.writeString(parts.resolve("debian.sources"), """
+                Types: deb
+                URIs: http://off.example/debian
+                Suites: bookworm
+                Enabled: no
+
+                Types: deb
+                URIs: http://on.example/debian/
+                Suites: bookworm
+                Enabled: yes
+                """);
+
+        assertEquals(List.of("on.example"), AptSources.expand(List.of(AptSources.TOKEN), apt));
+        assertEquals(java.util.Optional.of("http://on.example/debian"), AptSources.archive(apt, "bookworm"));
+    }
 }
