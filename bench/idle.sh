@@ -32,7 +32,7 @@ cpu_ticks() {
     stat=$(cat "$proc/stat" 2> /dev/null) || continue
     set -- ${stat##*) }
     echo "${proc#/proc/} $(( ${12} + ${13} )) $name"
-  done | sort
+  done | sort -k1,1
 }
 # "tid|process|thread name without digits|ticks" for every thread of the stack's JVMs.
 thread_ticks() {
@@ -48,7 +48,7 @@ thread_ticks() {
       set -- ${stat##*) }
       echo "${task#/proc/}|$name|$(tr -d '0-9' <<< "$comm" | tr ' ' '_')|$(( ${12} + ${13} ))"
     done
-  done | sort
+  done | sort -t"|" -k1,1
 }
 cpu_ticks > "$data/idle-start"
 thread_ticks > "$data/threads-start"

@@ -2,8 +2,11 @@ package dev.byoos.contract;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +32,8 @@ public final class AptSources {
     public static final String TOKEN = "apt-sources";
 
     private static final Path APT = Path.of("/etc/apt");
+    /** The values apt reads as false in a deb822 {@code Enabled:} field. */
+    private static final Set<String> SWITCHED_OFF = Set.of("no", "false", "off", "0", "without", "disable");
 
     private AptSources() {
     }
@@ -38,12 +43,18 @@ public final class AptSources {
         return expand(configured, APT);
     }
 
-    /** As {@link #expand(List)}, with the apt sources under {@code aptDirectory}. */
+    /**
+     * As {@link #expand(List)}, with the apt sources under {@code aptDirectory}. The token leaves
+     * out what names the machine itself (loopback, {@code localhost}, any-local and link-local
+     * addresses, such as an apt cache on {@code 127.0.0.1:3142}): the lists check hosts, not ports,
+     * so such a source would let a spec point a worker at every service on its own loopback or at
+     * the cloud's metadata address. An operator who wants one lists it by name, knowing that.
+     */
     public static List<String> expand(List<String> configured, Path aptDirectory) {
         Set<String> hosts = new LinkedHashSet<>();
         for (String entry : configured) {
             if (TOKEN.equals(entry.strip())) {
-                hosts.addAll(hosts(aptDirectory));
+                hosts(aptDirectory).stream().filter(host -> !namesThisMachine(host)).forEach(hosts::add);
             } else if (!entry.isBlank()) {
                 hosts.add(entry.strip());
             }
@@ -60,6 +71,25 @@ public final class AptSources {
             }
         }
         return hosts;
+    }
+
+    /** Whether {@code host} is {@code localhost} or a loopback, any-local or link-local address literal. */
+    static boolean namesThisMachine(String host) {
+        String name = host.toLowerCase(Locale.ROOT);
+        if (name.equals("localhost") || name.endsWith(".localhost")) {
+            return true;
+        }
+        boolean literal = name.startsWith("[") || name.matches("[0-9]+(\\.[0-9]+){3}");
+        if (!literal) {
+            return false;
+        }
+        try {
+            // A literal: no name lookup happens.
+            InetAddress address = InetAddress.getByName(name.replace("[", "").replace("]", ""));
+            return address.isLoopbackAddress() || address.isAnyLocalAddress() || address.isLinkLocalAddress();
+        } catch (UnknownHostException e) {
+            return true;
+        }
     }
 
     /** The archive (an http(s) URI without trailing slash) this machine's apt sources name for {@code suite}. */
@@ -106,13 +136,14 @@ public final class AptSources {
 
     /**
      * One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (URIs:,
-     * Suites:); a stanza with {@code Enabled: no} is apt's switched-off source, so it is not one here
-     * either: it must not widen an allow-list.
+     * Suites:); a stanza apt has switched off ({@code Enabled: no}, or another false value) is not
+     * one here either: it must not widen an allow-list.
      */
     private static List<Source> sourcesIn(Path file) {
         List<String> lines;
         try {
-            lines = Files.readAllLines(file);
+            // Sources are ASCII; read byte for byte so that a stray non-UTF-8 comment cannot stop a service.
+            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -133,8 +164,8 @@ public final class AptSources {
             if (content.isEmpty()) {
                 endOfStanza.run();
             } else if (content.regionMatches(true, 0, "Enabled:", 0, 8)) {
-                enabled[0] = !content.substring(8).strip().equalsIgnoreCase("no");
-            } else if (content.startsWith("deb ") || content.startsWith("deb-src ")) {
+                enabled[0] = !SWITCHED_OFF.contains(content.substring(8).strip().toLowerCase(Locale.ROOT));
+            } else if (content.matches("deb(-src)?\\s.*")) {
                 String[] words = content.replaceFirst("^deb(-src)?\\s+(\\[[^]]*]\\s+)?", "").split("\\s+");
                 sources.add(new Source(List.of(words[0]), words.length >= 2 ? List.of(words[1]) : List.of()));
             } else if (content.regionMatches(true, 0, "URIs:", 0, 5)) {

@@ -52,6 +52,11 @@ class AptSourcesTest {
                 Enabled: no
 
                 Types: deb
+                URIs: http://off-too.example/debian
+                Suites: bookworm
+                Enabled: False
+
+                Types: deb
                 URIs: http://on.example/debian/
                 Suites: bookworm
                 Enabled: yes
@@ -59,5 +64,21 @@ class AptSourcesTest {
 
         assertEquals(List.of("on.example"), AptSources.expand(List.of(AptSources.TOKEN), apt));
         assertEquals(java.util.Optional.of("http://on.example/debian"), AptSources.archive(apt, "bookworm"));
+    }
+
+    @Test
+    void theTokenLeavesOutSourcesOnThisMachineOrItsMetadataAddressButKeepsInternalMirrors() throws IOException {
+        Files.writeString(apt.resolve("sources.list"), """
+                deb http://127.0.0.1:3142/debian bookworm main
+                deb http://localhost:3142/debian bookworm main
+                deb	http://[::1]:3142/debian bookworm main
+                deb http://169.254.169.254/debian bookworm main
+                deb http://0.0.0.0/debian bookworm main
+                deb http://10.0.0.5/debian bookworm main
+                deb http://mirror.corp.example/debian bookworm main
+                """);
+
+        assertEquals(List.of("10.0.0.5", "mirror.corp.example", "127.0.0.1"),
+                AptSources.expand(List.of(AptSources.TOKEN, "127.0.0.1"), apt), "listed by name, it stays");
     }
 }

@@ -42,8 +42,8 @@ import dev.byoos.worker.builder.process.CommandRunner;
  */
 class BootableImageTest {
 
-    static final BuildRequested.Debootstrap BOOKWORM = new BuildRequested.Debootstrap("bookworm", TestBases.DEBIAN_MIRROR);
-    static final List<String> ALLOWED_HOSTS = List.of(URI.create(TestBases.DEBIAN_MIRROR).getHost());
+    static final BuildRequested.Debootstrap BOOKWORM = new BuildRequested.Debootstrap("bookworm", TestBases.debianMirror());
+    static final List<String> ALLOWED_HOSTS = List.of(URI.create(TestBases.debianMirror()).getHost());
     static final BootSmokeTest.Settings BOOT = new BootSmokeTest.Settings(true, Duration.ofSeconds(240));
 
     @TempDir
@@ -109,7 +109,7 @@ class BootableImageTest {
         assertFalse(log.toString().contains("$ debootstrap"), "debootstrap ran again: " + log);
         DebootstrapBases.Suite bookworm = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS)
                 .resolve(BOOKWORM, "debian", new BuildLog(), new BuildCancellation());
-        assertTrue(log.toString().contains(bookworm.key() + " (bookworm from " + TestBases.DEBIAN_MIRROR + ", Release "
+        assertTrue(log.toString().contains(bookworm.key() + " (bookworm from " + TestBases.debianMirror() + ", Release "
                 + bookworm.release().sha256() + "): cached"), log.toString());
         assertEquals(BootSmokeTest.SKIPPED, second.bootTest().result());
         assertEquals("disabled on this worker (byoos.worker.boot-test.enabled=false)", second.bootTest().detail());

@@ -163,7 +163,7 @@ class PrivateCaMirrorTest {
 
     /** A Debian base whose only package source is the private mirror. */
     private RootFilesystem bookwormUsingThePrivateMirror() {
-        String debianMirror = URI.create(TestBases.DEBIAN_MIRROR).getHost();
+        String debianMirror = URI.create(TestBases.debianMirror()).getHost();
         DebootstrapBases bases = TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, List.of(debianMirror));
         RootFilesystem rootfs = bases.checkout(bases.resolve(BootableImageTest.BOOKWORM, "debian", log, cancellation),
                 workDir, commands, log, cancellation);

@@ -39,7 +39,7 @@ class SandboxedPackagesTest {
     private final BuildLog log = new BuildLog();
     private final BuildCancellation cancellation = new BuildCancellation();
     private final CommandRunner commands = new CommandRunner(log, cancellation);
-    private final String mirrorHost = URI.create(TestBases.DEBIAN_MIRROR).getHost();
+    private final String mirrorHost = URI.create(TestBases.debianMirror()).getHost();
 
     @Test
     void aptInstallsFromTheAllowedMirrorThroughTheProxy() {

@@ -39,13 +39,6 @@ public final class TestBases {
      */
     public static final Path DEBOOTSTRAP_CACHE = Path.of(System.getProperty("user.home"), ".cache", "byoos",
             "debootstrap-bases");
-    /**
-     * The Debian mirror real bases are bootstrapped from: {@code -Dbyoos.test.debian-mirror}, else the
-     * archive this machine's apt sources name for a Debian release (as the devstack's default mirror),
-     * so no mirror is written into the tests. http suffices: debootstrap verifies the Release file's
-     * signature.
-     */
-    public static final String DEBIAN_MIRROR = debianMirror();
     /** Release files of test mirrors: the Java runtime's CAs, no proxy, short timeouts. */
     public static final SuiteReleases.Settings RELEASES = new SuiteReleases.Settings(Optional.empty(), Optional.empty(),
             SuiteReleases.DEFAULT_MAX_BYTES, Duration.ofSeconds(10), Duration.ofSeconds(30));
@@ -158,7 +151,21 @@ public final class TestBases {
                 .run(timeout, Path.of(".").toAbsolutePath(), null, command);
     }
 
-    private static String debianMirror() {
+    /**
+     * The Debian mirror real bases are bootstrapped from: {@code -Dbyoos.test.debian-mirror}, else the
+     * archive this machine's apt sources name for a Debian release (as the devstack's default mirror),
+     * so no mirror is written into the tests. http suffices: debootstrap verifies the Release file's
+     * signature. Looked up on first use: only the tests that bootstrap fail on a machine without one.
+     */
+    public static String debianMirror() {
+        return DebianMirror.URL;
+    }
+
+    private static final class DebianMirror {
+        static final String URL = find();
+    }
+
+    private static String find() {
         String configured = System.getProperty("byoos.test.debian-mirror", "");
         if (!configured.isBlank()) {
             return configured.strip();

@@ -21,8 +21,9 @@ import dev.byoos.spec.service.DatabaseOutages;
 /**
  * How spec-service's consumers wait out a database outage: a record's work is tried again with
  * capped backoff ({@link DependencyWait}) for as long as PostgreSQL is unavailable
- * ({@link DatabaseOutages}), so its channel (every partition of it: a channel handles one record at
- * a time) waits instead of dead-lettering. Which channels wait, and for what, is what the
+ * ({@link DatabaseOutages}), so its channel (every partition of it, and for the pipeline-events
+ * channel every one of its seven topics: a channel handles one record at a time) waits instead of
+ * dead-lettering. Which channels wait, and for what, is what the
  * readiness check reports.
  */
 @ApplicationScoped
