@@ -483,7 +483,7 @@ public class FaultBench {
                     String realKey = new String(model.key(), StandardCharsets.UTF_8);
                     String payload = new String(model.value(), StandardCharsets.UTF_8);
                     String unknown = UUID.randomUUID().toString();
-                    records.add(copy(model, unknown, payload.replace(realKey, unknown)));
+                    records.add(copy(model, unknown, ownPack(topic, payload.replace(realKey, unknown))));
                     String contradicting = SHA256.matcher(payload).replaceAll("\"sha256\":\"" + "0".repeat(64) + "\"");
                     contradicting = TEAM.matcher(contradicting).replaceAll("\"team\":\"intruder\"");
                     records.add(copy(model, realKey, contradicting));
@@ -495,6 +495,25 @@ public class FaultBench {
             }
         }
         log("poison: %d records on %d topics", sent, CONSUMED_TOPICS.size());
+    }
+
+    /**
+     * A build request for an unknown build id is no poison to the worker: it is a valid request
+     * (only spec-service may write the topic; this harness is the admin), so it is built and
+     * published. Under the real build's pack name it could claim that pack version first, and the
+     * real build would fail with PACK_VERSION_CONFLICT (seen in a CI run): it gets a pack of its own.
+     */
+    static String ownPack(String topic, String payload) throws IOException {
+        if (!topic.equals("byoos.builds.requested")) {
+            return payload;
+        }
+        JsonNode root = JSON.readTree(payload);
+        for (JsonNode pack : root.findValues("pack")) {
+            if (pack instanceof com.fasterxml.jackson.databind.node.ObjectNode object && pack.hasNonNull("name")) {
+                object.put("name", pack.get("name").asText() + "-unknown-build");
+            }
+        }
+        return JSON.writeValueAsString(root);
     }
 
     static String typeOf(String topic) {
