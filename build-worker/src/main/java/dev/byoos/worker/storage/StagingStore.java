@@ -1,6 +1,7 @@
 package dev.byoos.worker.storage;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,6 +36,8 @@ import io.minio.messages.Part;
 
 import com.google.common.collect.ImmutableMultimap;
 
+import org.jboss.logging.Logger;
+
 import dev.byoos.storage.S3Failures;
 import dev.byoos.storage.S3Settings;
 import dev.byoos.worker.builder.core.BuildException;
@@ -54,6 +57,9 @@ public class StagingStore {
      * plain-HTTP endpoint), so the signing, the file's own hash and S3's writes spread over the cores.
      */
     static final int PARTS_IN_FLIGHT = 4;
+    /** A response body cut short is read once more; see {@link #getText}. */
+    static final int BODY_READ_ATTEMPTS = 2;
+    private static final Logger LOG = Logger.getLogger(StagingStore.class);
     /** S3 cannot be reached or answers "not now": waited out. */
     public static final String STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE";
     /** S3 refused the request for good (access denied, no such bucket): the build fails at once. */
@@ -238,14 +244,31 @@ public class StagingStore {
         }
     }
 
+    /**
+     * @return the object's text, empty when there is no such object. A body that ends before its
+     *         length is read once more: S3 endpoints (S3Proxy's Jetty under concurrent requests, a
+     *         proxy closing the connection) can cut a response short, and a GET is safe to repeat.
+     *         A second cut is an outage like any other.
+     */
     public Optional<String> getText(String key) {
-        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
-            return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (Exception e) {
-            if (S3Failures.classify(e).kind() == S3Failures.Kind.ABSENT) {
-                return Optional.empty();
+        for (int attempt = 1;; attempt++) {
+            InputStream in;
+            try {
+                in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build());
+            } catch (Exception e) {
+                if (S3Failures.classify(e).kind() == S3Failures.Kind.ABSENT) {
+                    return Optional.empty();
+                }
+                throw unavailable("read of " + key, e);
             }
-            throw unavailable("read of " + key, e);
+            try (in) {
+                return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException cutShort) {
+                if (attempt >= BODY_READ_ATTEMPTS) {
+                    throw unavailable("read of " + key, cutShort);
+                }
+                LOG.debugf("S3 read of %s ended early (%s); reading it again", key, cutShort);
+            }
         }
     }
 
