@@ -1,9 +1,8 @@
 package dev.byoos.messaging;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 
@@ -26,14 +25,16 @@ import dev.byoos.contract.Topics;
 
 /**
  * The connector's dead-letter-queue failure strategy, counting what it dead-letters: a channel
- * configured with {@code failure-strategy=counted-dead-letter-queue} behaves exactly like
- * {@code dead-letter-queue} (same {@code dead-letter-queue.*} settings, same headers) and
- * increments {@value #DEAD_LETTERS}, tagged with the topic the record came from, once Kafka
- * acknowledged the dead letter. The counters exist from the channel's start, at zero.
+ * configured with {@code failure-strategy=counted-dead-letter-queue} sends each record it could not
+ * process to its own topic's dead-letter topic, {@code <topic>.dlq} ({@link Topics#deadLetter}),
+ * with the connector's dead-letter headers, and increments {@value #DEAD_LETTERS}, tagged with the
+ * record's topic, once Kafka acknowledged the dead letter. The counters exist from the channel's
+ * start, at zero.
  *
- * <p>A channel subscribed to several topics ({@code topics=a,b}) has one dead-letter setting but
- * many sources: each record goes to its own topic's dead-letter topic ({@link Topics#deadLetter}), so a
- * poison record lands where it would with a channel per topic, and its counter is its topic's.
+ * <p>The target is always the record's own topic's: a channel subscribed to several topics
+ * ({@code topics=a,b}) puts each poison record where a channel per topic would, and the Kafka ACLs
+ * and the dead-letter API know one name per topic. A {@code dead-letter-queue.topic} setting is not
+ * used.
  */
 @ApplicationScoped
 @Identifier(CountedDeadLetterQueue.STRATEGY)
@@ -63,20 +64,16 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
     public KafkaFailureHandler create(KafkaConnectorIncomingConfiguration config, Vertx vertx,
             KafkaConsumer<?, ?> consumer, BiConsumer<Throwable, Boolean> reportFailure) {
         KafkaFailureHandler delegate = deadLetterQueue.create(config, vertx, consumer, reportFailure);
-        Optional<List<String>> topics = config.getTopics().map(names -> Stream.of(names.split(","))
-                .map(String::strip).filter(name -> !name.isEmpty()).toList());
-        Map<String, Counter> deadLetters = new HashMap<>();
-        topics.orElseGet(() -> List.of(config.getTopic().orElse(config.getChannel())))
-                .forEach(topic -> deadLetters.put(topic, counter(topic)));
+        List<String> topics = config.getTopics().map(names -> Stream.of(names.split(","))
+                .map(String::strip).filter(name -> !name.isEmpty()).toList())
+                .orElseGet(() -> List.of(config.getTopic().orElse(config.getChannel())));
+        Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+        topics.forEach(topic -> deadLetters.put(topic, counter(topic)));
         return new KafkaFailureHandler() {
             @Override
             public <K, V> Uni<Void> handle(IncomingKafkaRecord<K, V> record, Throwable reason, Metadata metadata) {
-                if (topics.isEmpty()) {
-                    Counter counted = deadLetters.values().iterator().next();
-                    return delegate.handle(record, reason, metadata).invoke(() -> counted.increment());
-                }
                 Counter counted = deadLetters.computeIfAbsent(record.getTopic(), CountedDeadLetterQueue.this::counter);
-                // The connector's dead-letter queue takes a target topic from this metadata, if any.
+                // The connector's dead-letter queue takes its target topic from this metadata.
                 Metadata ownTopic = (metadata == null ? Metadata.empty() : metadata).with(OutgoingKafkaRecordMetadata.builder()
                         .withTopic(Topics.deadLetter(record.getTopic())).build());
                 return delegate.handle(record, reason, ownTopic).invoke(() -> counted.increment());
