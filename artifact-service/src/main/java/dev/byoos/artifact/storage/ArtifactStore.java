@@ -25,6 +25,7 @@ import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
 import io.minio.CopySource;
 import io.minio.GetObjectArgs;
+import io.minio.GetObjectResponse;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
@@ -118,8 +119,10 @@ public class ArtifactStore {
     /**
      * Reads an object end to end and returns its sha256 and size. The bytes come as ranged reads,
      * the next ones fetched while the last are hashed, and are hashed in order: the digest is of the
-     * whole object as S3 holds it. Every read is pinned to the ETag seen first, so the digest belongs
-     * to exactly one version of the object, and a range shorter than asked for fails the measurement.
+     * whole object as S3 holds it. The first read's answer names the object's size and ETag (an
+     * object of one range, as an SBOM or a build log, takes that one request), and every later read
+     * is pinned to that ETag, so the digest belongs to exactly one version of the object; a range
+     * shorter than asked for fails the measurement.
      *
      * @throws ObjectMissingException     when the object does not exist
      * @throws StorageUnavailableException when S3 fails; retrying later may succeed
@@ -128,8 +131,13 @@ public class ArtifactStore {
     public Measured measure(String bucket, String key) {
         String location = bucket + "/" + key;
         return call("reading " + location, () -> {
-            StatObjectResponse stat = client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+            FirstRange first = readFirstRange(bucket, key);
             MessageDigest digest = sha256();
+            digest.update(first.bytes());
+            long hashed = first.bytes().length;
+            if (hashed >= first.size()) {
+                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, first.etag());
+            }
             ExecutorService readers = Executors.newFixedThreadPool(RANGES_HELD - 1, task -> {
                 Thread thread = new Thread(task, "artifact-measure");
                 thread.setDaemon(true);
@@ -137,26 +145,76 @@ public class ArtifactStore {
             });
             Deque<CompletableFuture<byte[]>> fetching = new ArrayDeque<>();
             try {
-                long next = 0;
-                long hashed = 0;
-                while (hashed < stat.size()) {
-                    while (next < stat.size() && fetching.size() < RANGES_HELD - 1) {
+                long next = hashed;
+                while (hashed < first.size()) {
+                    while (next < first.size() && fetching.size() < RANGES_HELD - 1) {
                         long offset = next;
-                        int length = (int) Math.min(RANGE_BYTES, stat.size() - offset);
+                        int length = (int) Math.min(RANGE_BYTES, first.size() - offset);
                         fetching.add(CompletableFuture.supplyAsync(
-                                () -> readRange(bucket, key, stat.etag(), offset, length), readers));
+                                () -> readRange(bucket, key, first.etag(), offset, length), readers));
                         next += length;
                     }
                     byte[] range = await(fetching.remove());
                     digest.update(range);
                     hashed += range.length;
                 }
-                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, stat.etag());
+                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, first.etag());
             } finally {
                 fetching.forEach(range -> range.cancel(true));
                 readers.shutdownNow();
             }
         }, location);
+    }
+
+    /** The object's first bytes, with its whole size and ETag as the answer gave them. */
+    private record FirstRange(byte[] bytes, long size, String etag) {
+    }
+
+    /**
+     * Reads up to {@value #RANGE_BYTES} bytes from the start. S3 answers a range with
+     * {@code Content-Range: bytes 0-<last>/<size>}; an empty object has no byte to answer with
+     * (416 InvalidRange), so its size and ETag come from a HEAD.
+     */
+    private FirstRange readFirstRange(String bucket, String key) throws Exception {
+        try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key)
+                .offset(0L).length((long) RANGE_BYTES).build())) {
+            String etag = unquoted(in.headers().get("ETag"));
+            long size = totalSize(in.headers().get("Content-Range"), in.headers().get("Content-Length"));
+            byte[] bytes = in.readNBytes((int) Math.min(RANGE_BYTES, size));
+            if (bytes.length != Math.min(RANGE_BYTES, size) || etag == null) {
+                throw new IOException("S3 returned " + bytes.length + " bytes of " + bucket + "/" + key
+                        + " (ETag " + etag + ") where " + Math.min(RANGE_BYTES, size) + " were announced");
+            }
+            return new FirstRange(bytes, size, etag);
+        } catch (ErrorResponseException e) {
+            if (!"InvalidRange".equals(e.errorResponse().code())) {
+                throw e;
+            }
+            StatObjectResponse stat = client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+            if (stat.size() != 0) {
+                throw new IOException("S3 refused the first range of " + bucket + "/" + key + " but holds "
+                        + stat.size() + " bytes of it");
+            }
+            return new FirstRange(new byte[0], 0, stat.etag());
+        }
+    }
+
+    /** @return the object's size from {@code bytes 0-9/10}, or the body's length when S3 ignored the range */
+    static long totalSize(String contentRange, String contentLength) throws IOException {
+        try {
+            if (contentRange != null) {
+                return Long.parseLong(contentRange.substring(contentRange.lastIndexOf('/') + 1).strip());
+            }
+            return Long.parseLong(String.valueOf(contentLength).strip());
+        } catch (NumberFormatException e) {
+            throw new IOException("S3 answered a range without its object's size (Content-Range " + contentRange
+                    + ", Content-Length " + contentLength + ")", e);
+        }
+    }
+
+    /** As the MinIO client gives ETags elsewhere: without their quotes. */
+    private static String unquoted(String etag) {
+        return etag == null ? null : etag.replace("\"", "");
     }
 
     /** @return exactly {@code length} bytes of the object's version {@code etag} from {@code offset} */
@@ -192,7 +250,10 @@ public class ArtifactStore {
      * already holds it (identical content is stored once). The copy runs inside S3: no byte passes
      * through this service. The MinIO client copies objects over 5 GiB as a multipart upload of
      * part copies (UploadPartCopy). The copy is conditional on the measured ETag, so a source that
-     * changed after it was verified is never promoted.
+     * changed after it was verified is never promoted. An object of at most {@value #RANGE_BYTES}
+     * bytes is copied without asking first whether the key holds it: the copy of a few kilobytes
+     * costs S3 about what the question does, and writing the same bytes to their own content address
+     * changes nothing.
      *
      * @return the content-addressed key
      */
@@ -200,7 +261,7 @@ public class ArtifactStore {
         String key = contentAddress(verified.sha256());
         String location = sourceBucket + "/" + sourceKey;
         return call("promoting " + location + " to " + artifactsBucket + "/" + key, () -> {
-            if (sizeOf(key) == verified.size()) {
+            if (verified.size() > RANGE_BYTES && sizeOf(key) == verified.size()) {
                 return key;
             }
             client.copyObject(CopyObjectArgs.builder()
