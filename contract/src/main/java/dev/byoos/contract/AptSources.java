@@ -97,10 +97,13 @@ public final class AptSources {
         return archive(APT, suite);
     }
 
-    /** The first http(s) URI of an apt source under {@code aptDirectory} whose suites include {@code suite} itself. */
+    /**
+     * The first http(s) URI of an apt source of binary packages ({@code deb}, not only
+     * {@code deb-src}) under {@code aptDirectory} whose suites include {@code suite} itself.
+     */
     public static Optional<String> archive(Path aptDirectory, String suite) {
         for (Source source : sources(aptDirectory)) {
-            if (source.suites().contains(suite)) {
+            if (source.binary() && source.suites().contains(suite)) {
                 for (String uri : source.uris()) {
                     if (host(uri).isPresent()) {
                         return Optional.of(uri.replaceAll("/+$", ""));
@@ -111,7 +114,8 @@ public final class AptSources {
         return Optional.empty();
     }
 
-    private record Source(List<String> uris, List<String> suites) {
+    /** @param binary whether the source has binary packages ({@code deb}), not only source packages */
+    private record Source(List<String> uris, List<String> suites, boolean binary) {
     }
 
     private static List<Source> sources(Path aptDirectory) {
@@ -135,9 +139,10 @@ public final class AptSources {
     }
 
     /**
-     * One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (URIs:,
-     * Suites:); a stanza apt has switched off ({@code Enabled: no}, or another false value) is not
-     * one here either: it must not widen an allow-list.
+     * One-line entries ({@code deb [options] URI suite components}) and deb822 stanzas (Types:,
+     * URIs:, Suites:, each value possibly continued on indented lines); a stanza apt has switched
+     * off ({@code Enabled: no}, or another false value) is not one here either: it must not widen
+     * an allow-list.
      */
     private static List<Source> sourcesIn(Path file) {
         List<String> lines;
@@ -148,34 +153,61 @@ public final class AptSources {
             throw new UncheckedIOException(e);
         }
         List<Source> sources = new ArrayList<>();
-        List<String> uris = new ArrayList<>();
-        List<String> suites = new ArrayList<>();
-        boolean[] enabled = {true};
-        Runnable endOfStanza = () -> {
-            if (!uris.isEmpty() && enabled[0]) {
-                sources.add(new Source(List.copyOf(uris), List.copyOf(suites)));
-            }
-            uris.clear();
-            suites.clear();
-            enabled[0] = true;
-        };
+        Stanza stanza = new Stanza();
         for (String line : lines) {
             String content = line.strip();
+            if (content.startsWith("#")) {
+                continue;
+            }
             if (content.isEmpty()) {
-                endOfStanza.run();
-            } else if (content.regionMatches(true, 0, "Enabled:", 0, 8)) {
-                enabled[0] = !SWITCHED_OFF.contains(content.substring(8).strip().toLowerCase(Locale.ROOT));
+                stanza.end(sources);
+                stanza = new Stanza();
+            } else if (Character.isWhitespace(line.charAt(0)) && stanza.field != null) {
+                stanza.field.addAll(List.of(content.split("\\s+")));
             } else if (content.matches("deb(-src)?\\s.*")) {
                 String[] words = content.replaceFirst("^deb(-src)?\\s+(\\[[^]]*]\\s+)?", "").split("\\s+");
-                sources.add(new Source(List.of(words[0]), words.length >= 2 ? List.of(words[1]) : List.of()));
-            } else if (content.regionMatches(true, 0, "URIs:", 0, 5)) {
-                uris.addAll(List.of(content.substring(5).strip().split("\\s+")));
-            } else if (content.regionMatches(true, 0, "Suites:", 0, 7)) {
-                suites.addAll(List.of(content.substring(7).strip().split("\\s+")));
+                sources.add(new Source(List.of(words[0]), words.length >= 2 ? List.of(words[1]) : List.of(),
+                        !content.startsWith("deb-src")));
+            } else {
+                stanza.read(content);
             }
         }
-        endOfStanza.run();
+        stanza.end(sources);
         return sources;
+    }
+
+    /** The deb822 stanza being read. */
+    private static final class Stanza {
+        private final List<String> types = new ArrayList<>();
+        private final List<String> uris = new ArrayList<>();
+        private final List<String> suites = new ArrayList<>();
+        private boolean enabled = true;
+        /** The multi-valued field the last field line began, which indented lines continue; null after any other. */
+        private List<String> field;
+
+        void read(String content) {
+            int colon = content.indexOf(':');
+            String name = colon < 0 ? "" : content.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+            String value = colon < 0 ? "" : content.substring(colon + 1).strip();
+            field = switch (name) {
+                case "types" -> types;
+                case "uris" -> uris;
+                case "suites" -> suites;
+                default -> null;
+            };
+            if (field != null && !value.isEmpty()) {
+                field.addAll(List.of(value.split("\\s+")));
+            } else if (name.equals("enabled")) {
+                enabled = !SWITCHED_OFF.contains(value.toLowerCase(Locale.ROOT));
+            }
+        }
+
+        void end(List<Source> sources) {
+            if (!uris.isEmpty() && enabled) {
+                // apt requires Types:; a stanza without it is read as binary packages.
+                sources.add(new Source(List.copyOf(uris), List.copyOf(suites), types.isEmpty() || types.contains("deb")));
+            }
+        }
     }
 
     private static Optional<String> host(String uri) {

@@ -81,4 +81,41 @@ class AptSourcesTest {
         assertEquals(List.of("10.0.0.5", "mirror.corp.example", "127.0.0.1"),
                 AptSources.expand(List.of(AptSources.TOKEN, "127.0.0.1"), apt), "listed by name, it stays");
     }
+
+    @Test
+    void deb822ValuesContinueOnIndentedLinesAndCommentsInAStanzaEndNothing() throws IOException {
+        Path parts = Files.createDirectories(apt.resolve("sources.list.d"));
+        Files.writeString(parts.resolve("debian.sources"), """
+                Types: deb
+                URIs:
+                 http://first.example/debian
+                # a comment inside the stanza
+                	http://second.example/debian
+                Suites: bookworm
+                  bookworm-updates
+                Components: main
+                """);
+
+        assertEquals(List.of("first.example", "second.example"), AptSources.expand(List.of(AptSources.TOKEN), apt));
+        assertEquals(java.util.Optional.of("http://first.example/debian"), AptSources.archive(apt, "bookworm-updates"));
+    }
+
+    @Test
+    void anArchiveOfSourcePackagesOnlyIsNoArchiveToBootstrapFromButItsHostIsTheMachines() throws IOException {
+        Files.writeString(apt.resolve("sources.list"), """
+                deb-src http://sources-only.example/debian bookworm main
+                deb http://binaries.example/debian bookworm main
+                """);
+        Path parts = Files.createDirectories(apt.resolve("sources.list.d"));
+        Files.writeString(parts.resolve("src.sources"), """
+                Types: deb-src
+                URIs: http://deb822-sources-only.example/debian
+                Suites: trixie
+                """);
+
+        assertEquals(java.util.Optional.of("http://binaries.example/debian"), AptSources.archive(apt, "bookworm"));
+        assertEquals(java.util.Optional.empty(), AptSources.archive(apt, "trixie"));
+        assertEquals(List.of("sources-only.example", "binaries.example", "deb822-sources-only.example"),
+                AptSources.expand(List.of(AptSources.TOKEN), apt));
+    }
 }
