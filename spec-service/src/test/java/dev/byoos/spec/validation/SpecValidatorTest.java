@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Properties;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -18,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.byoos.contract.AptSources;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.spec.model.ImageSpec;
 
@@ -357,6 +360,16 @@ class SpecValidatorTest {
                 sourced.validate(parser.parse(mirror.getBytes(StandardCharsets.UTF_8), SpecParser.Format.YAML))
                         .spec().os().base().debootstrap().mirror());
         assertEquals(Violation.HOST_NOT_ALLOWED, violationsOf(sourced, registry).get(0).code());
+    }
+
+    /** The shipped setting, not only the code's default: a public mirror list there would be every installation's. */
+    @Test
+    void theShippedAllowListIsTheMachinesAptSources() throws IOException {
+        Properties shipped = new Properties();
+        try (InputStream in = SpecValidator.class.getResourceAsStream("/application.properties")) {
+            shipped.load(in);
+        }
+        assertEquals(AptSources.TOKEN, shipped.getProperty("byoos.spec.allowed-hosts"));
     }
 
     private List<Violation> violationsOf(SpecValidator validator, String yaml) {
