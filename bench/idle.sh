@@ -20,29 +20,44 @@ start_stack "$data"
 echo "idle: settle ${settle} s, window ${window} s; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 sleep "$settle"
 
-# "pid ticks name" for the stack's processes: the services by module, the devstack JVM (Kafka,
-# S3Proxy), PostgreSQL and the registry.
-cpu_ticks() {
-  local proc cmd stat name
+# The stack process a command line belongs to: a service by its module, the devstack JVM (Kafka,
+# S3Proxy), PostgreSQL, the registry; nothing for any other process. The JVMs are matched first:
+# their command lines may name PostgreSQL too.
+stack_process() {
+  local jvm
+  jvm=$(grep -o '[a-z-]*/target/quarkus-app\|byoos-devstack.jar up' <<< "$1" | head -1 \
+    | sed 's|/target/quarkus-app||; s|byoos-devstack.jar up|kafka+s3proxy|') || true
+  if [ -n "$jvm" ]; then
+    echo "$jvm"
+  else
+    grep -o 'postgres\|docker-registry\|registry serve' <<< "$1" | head -1 | sed 's| serve||' || true
+  fi
+}
+# Every stack process as "pid name".
+stack_processes() {
+  local proc cmd name
   for proc in /proc/[0-9]*; do
     cmd=$(tr '\0' ' ' 2> /dev/null < "$proc/cmdline") || continue
-    name=$(grep -o '[a-z-]*/target/quarkus-app\|byoos-devstack.jar up\|postgres\|docker-registry\|registry serve' \
-      <<< "$cmd" | head -1 | sed 's|/target/quarkus-app||; s|byoos-devstack.jar up|kafka+s3proxy|; s| serve||') || true
-    [ -n "$name" ] || continue
-    stat=$(cat "$proc/stat" 2> /dev/null) || continue
+    name=$(stack_process "$cmd")
+    [ -n "$name" ] && echo "${proc#/proc/} $name"
+  done
+  return 0
+}
+# "pid ticks name" for the stack's processes.
+cpu_ticks() {
+  local pid name stat
+  stack_processes | while read -r pid name; do
+    stat=$(cat "/proc/$pid/stat" 2> /dev/null) || continue
     set -- ${stat##*) }
-    echo "${proc#/proc/} $(( ${12} + ${13} )) $name"
+    echo "$pid $(( ${12} + ${13} )) $name"
   done | sort -k1,1
 }
 # "tid|process|thread name without digits|ticks" for every thread of the stack's JVMs.
 thread_ticks() {
-  local proc cmd name task stat comm
-  for proc in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' 2> /dev/null < "$proc/cmdline") || continue
-    name=$(grep -o '[a-z-]*/target/quarkus-app\|byoos-devstack.jar up' <<< "$cmd" | head -1 \
-      | sed 's|/target/quarkus-app||; s|byoos-devstack.jar up|kafka+s3proxy|') || true
-    [ -n "$name" ] || continue
-    for task in "$proc"/task/*; do
+  local pid name task stat comm
+  stack_processes | while read -r pid name; do
+    case "$name" in postgres | docker-registry | registry) continue ;; esac
+    for task in "/proc/$pid"/task/*; do
       stat=$(cat "$task/stat" 2> /dev/null) || continue
       comm=${stat#*(}; comm=${comm%%)*}
       set -- ${stat##*) }
