@@ -218,6 +218,12 @@ class RetentionTest {
         retirePack(expired, EventTypes.PACK_REVOKED);
         awaitReferenceMarked(buildId, "revoked_at");
         assertEquals(Set.of(buildId), buildsOf(plan(), spec), "a revoked pack keeps nothing");
+
+        // A retirement of another type is poison, dead-lettered to its own topic's DLQ although one
+        // consumer reads both pack topics.
+        builds.kafka.sendCloudEvent(Topics.PACKS_RETIRED, buildId, EventTypes.PACK_PUBLISHED,
+                UUID.randomUUID().toString(), "{}");
+        builds.kafka.awaitRecords(Topics.deadLetter(Topics.PACKS_RETIRED), buildId, 1, StagedBuilds.TIMEOUT);
     }
 
     private static JsonPath plan() {

@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.byoos.artifact.service.PackReferences;
 import dev.byoos.contract.EventJson.MalformedEventException;
@@ -24,35 +25,44 @@ import dev.byoos.messaging.resilience.WaitAbandonedException;
 /**
  * Hands every {@code pack.published} to {@link PackReferences}, so retention keeps the artifacts
  * published packs point at, and every {@code pack.deprecated} / {@code pack.revoked}, so a revoked
- * pack keeps its artifact no longer. While the database is down the record waits, never
- * dead-lettered; malformed events are dead-lettered to the topic's {@code .dlq}.
+ * pack keeps its artifact no longer. One consumer reads both topics ({@value #CHANNEL}, group
+ * {@code artifact-service.packs}): one group member, fetch loop and heartbeat instead of two, for
+ * events that come once per published build and far more rarely. While the database is down the
+ * record waits, never dead-lettered; malformed events are dead-lettered to their topic's {@code .dlq}.
  */
 @ApplicationScoped
-public class PackPublishedConsumer {
+public class PackEventsConsumer {
 
-    private static final Logger LOG = Logger.getLogger(PackPublishedConsumer.class);
+    /** The channel subscribed to {@code byoos.packs.published} and {@code byoos.packs.retired}. */
+    public static final String CHANNEL = "byoos.pack-events";
+    private static final Logger LOG = Logger.getLogger(PackEventsConsumer.class);
 
     private final PackReferences references;
 
-    public PackPublishedConsumer(PackReferences references) {
+    public PackEventsConsumer(PackReferences references) {
         this.references = references;
     }
 
-    @Incoming(Topics.PACKS_PUBLISHED)
-    public Uni<Void> onPackPublished(Message<String> message) {
-        return handle(message, "pack.published", () -> references.record(parse(message)));
+    /** A record is told by its topic; one of a topic this consumer does not read is dead-lettered. */
+    @Incoming(CHANNEL)
+    public Uni<Void> onPackEvent(Message<String> message) {
+        String topic = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getTopic)
+                .orElse("");
+        return switch (topic) {
+            case Topics.PACKS_PUBLISHED -> handle(message, "pack.published", () -> references.record(parse(message)));
+            case Topics.PACKS_RETIRED -> handle(message, "pack retirement", () -> retire(message));
+            default -> handle(message, "record", () -> Uni.createFrom().failure(new IllegalArgumentException(
+                    "a record of topic '" + topic + "', which this consumer does not read")));
+        };
     }
 
-    @Incoming(Topics.PACKS_RETIRED)
-    public Uni<Void> onPackRetired(Message<String> message) {
-        return handle(message, "pack retirement", () -> {
-            boolean revoked = message.getMetadata(IncomingCloudEventMetadata.class)
-                    .map(cloudEvent -> EventTypes.PACK_REVOKED.equals(cloudEvent.getType())).orElse(false);
-            // Any other type (or none) fails here and is dead-lettered.
-            PackRetired event = CloudEventMessages.read(message,
-                    revoked ? EventTypes.PACK_REVOKED : EventTypes.PACK_DEPRECATED, PackRetired.class);
-            return references.retire(event, revoked);
-        });
+    private Uni<Void> retire(Message<String> message) {
+        boolean revoked = message.getMetadata(IncomingCloudEventMetadata.class)
+                .map(cloudEvent -> EventTypes.PACK_REVOKED.equals(cloudEvent.getType())).orElse(false);
+        // Any other type (or none) fails here and is dead-lettered.
+        PackRetired event = CloudEventMessages.read(message,
+                revoked ? EventTypes.PACK_REVOKED : EventTypes.PACK_DEPRECATED, PackRetired.class);
+        return references.retire(event, revoked);
     }
 
     private static Uni<Void> handle(Message<String> message, String what, Supplier<Uni<? extends Void>> work) {
