@@ -4,6 +4,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.byoos.contract.EventIds;
@@ -60,5 +61,19 @@ public final class CloudEventMessages {
     public static <T> T read(Message<String> message, String expectedType, Class<T> payloadType) {
         attributes(message, expectedType);
         return EventJson.read(message.getPayload(), payloadType);
+    }
+
+    /** @return the Kafka topic {@code message} was read from; empty when it came from no Kafka record */
+    public static String topic(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getTopic)
+                .orElse("");
+    }
+
+    /**
+     * What a consumer of several topics fails a record of another topic with: only possible if its
+     * channel's topics and its code disagree, and such a record is dead-lettered, never applied.
+     */
+    public static MalformedEventException unreadTopic(String topic) {
+        return new MalformedEventException("a record of topic '" + topic + "', which this consumer does not read", null);
     }
 }

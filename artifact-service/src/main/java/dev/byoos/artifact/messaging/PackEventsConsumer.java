@@ -11,7 +11,6 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.byoos.artifact.service.PackReferences;
 import dev.byoos.contract.EventJson.MalformedEventException;
@@ -46,13 +45,11 @@ public class PackEventsConsumer {
     /** A record is told by its topic; one of a topic this consumer does not read is dead-lettered. */
     @Incoming(CHANNEL)
     public Uni<Void> onPackEvent(Message<String> message) {
-        String topic = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getTopic)
-                .orElse("");
+        String topic = CloudEventMessages.topic(message);
         return switch (topic) {
             case Topics.PACKS_PUBLISHED -> handle(message, "pack.published", () -> references.record(parse(message)));
             case Topics.PACKS_RETIRED -> handle(message, "pack retirement", () -> retire(message));
-            default -> handle(message, "record", () -> Uni.createFrom().failure(new IllegalArgumentException(
-                    "a record of topic '" + topic + "', which this consumer does not read")));
+            default -> handle(message, "record", () -> Uni.createFrom().failure(CloudEventMessages.unreadTopic(topic)));
         };
     }
 

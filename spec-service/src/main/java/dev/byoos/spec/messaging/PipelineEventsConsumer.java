@@ -11,7 +11,6 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
@@ -52,8 +51,7 @@ public class PipelineEventsConsumer {
      */
     @Incoming(CHANNEL)
     public Uni<Void> onPipelineEvent(Message<String> message) {
-        String topic = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getTopic)
-                .orElse("");
+        String topic = CloudEventMessages.topic(message);
         return switch (topic) {
             case Topics.BUILDS_STARTED -> handle(message, topic, EventTypes.BUILD_STARTED);
             case Topics.BUILDS_COMPLETED -> handle(message, topic, EventTypes.BUILD_COMPLETED);
@@ -62,9 +60,7 @@ public class PipelineEventsConsumer {
             case Topics.PACKS_PUBLISHED -> handle(message, topic, EventTypes.PACK_PUBLISHED);
             case Topics.PACKS_RETIRED -> onPackRetired(message);
             case Topics.BUILDS_PROGRESS -> onBuildProgress(message);
-            // Only if the channel's topics and this switch disagree: dead-lettered, never applied.
-            default -> settle(Uni.createFrom().failure(new IllegalArgumentException(
-                    "a record of topic '" + topic + "', which this consumer does not read")), message, "unexpected");
+            default -> settle(Uni.createFrom().failure(CloudEventMessages.unreadTopic(topic)), message, "unexpected");
         };
     }
 
