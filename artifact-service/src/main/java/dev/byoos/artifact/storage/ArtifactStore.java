@@ -17,6 +17,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -121,8 +123,9 @@ public class ArtifactStore {
      * the next ones fetched while the last are hashed, and are hashed in order: the digest is of the
      * whole object as S3 holds it. The first read's answer names the object's size and ETag (an
      * object of one range, as an SBOM or a build log, takes that one request), and every later read
-     * is pinned to that ETag, so the digest belongs to exactly one version of the object; a range
-     * shorter than asked for fails the measurement.
+     * is pinned to that ETag, so the digest belongs to exactly one version of the object. Every
+     * answer must be the range asked for ({@code Content-Range}, and as many bytes); a store that
+     * ignores ranges sends the whole object to the first read, which is then hashed as it comes.
      *
      * @throws ObjectMissingException     when the object does not exist
      * @throws StorageUnavailableException when S3 fails; retrying later may succeed
@@ -131,12 +134,13 @@ public class ArtifactStore {
     public Measured measure(String bucket, String key) {
         String location = bucket + "/" + key;
         return call("reading " + location, () -> {
-            FirstRange first = readFirstRange(bucket, key);
             MessageDigest digest = sha256();
-            digest.update(first.bytes());
-            long hashed = first.bytes().length;
-            if (hashed >= first.size()) {
-                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, first.etag());
+            Start start = readStart(bucket, key, digest);
+            long size = start.size();
+            String etag = start.etag();
+            long hashed = start.hashed();
+            if (hashed >= size) {
+                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, etag);
             }
             ExecutorService readers = Executors.newFixedThreadPool(RANGES_HELD - 1, task -> {
                 Thread thread = new Thread(task, "artifact-measure");
@@ -146,19 +150,19 @@ public class ArtifactStore {
             Deque<CompletableFuture<byte[]>> fetching = new ArrayDeque<>();
             try {
                 long next = hashed;
-                while (hashed < first.size()) {
-                    while (next < first.size() && fetching.size() < RANGES_HELD - 1) {
+                while (hashed < size) {
+                    while (next < size && fetching.size() < RANGES_HELD - 1) {
                         long offset = next;
-                        int length = (int) Math.min(RANGE_BYTES, first.size() - offset);
+                        int length = (int) Math.min(RANGE_BYTES, size - offset);
                         fetching.add(CompletableFuture.supplyAsync(
-                                () -> readRange(bucket, key, first.etag(), offset, length), readers));
+                                () -> readRange(bucket, key, etag, offset, length, size), readers));
                         next += length;
                     }
                     byte[] range = await(fetching.remove());
                     digest.update(range);
                     hashed += range.length;
                 }
-                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, first.etag());
+                return new Measured(HexFormat.of().formatHex(digest.digest()), hashed, etag);
             } finally {
                 fetching.forEach(range -> range.cancel(true));
                 readers.shutdownNow();
@@ -166,26 +170,42 @@ public class ArtifactStore {
         }, location);
     }
 
-    /** The object's first bytes, with its whole size and ETag as the answer gave them. */
-    private record FirstRange(byte[] bytes, long size, String etag) {
+    /** What the first read found: the object's size and ETag, and how many of its bytes it hashed. */
+    private record Start(long size, String etag, long hashed) {
     }
 
     /**
-     * Reads up to {@value #RANGE_BYTES} bytes from the start. S3 answers a range with
-     * {@code Content-Range: bytes 0-<last>/<size>}; an empty object has no byte to answer with
-     * (416 InvalidRange), so its size and ETag come from a HEAD.
+     * Hashes up to {@value #RANGE_BYTES} bytes from the start into {@code digest}. S3 answers a
+     * range with {@code Content-Range: bytes 0-<last>/<size>}; an answer without one is the whole
+     * object, hashed to its end. An empty object has no byte to answer with (416 InvalidRange), so
+     * its ETag comes from a HEAD.
      */
-    private FirstRange readFirstRange(String bucket, String key) throws Exception {
+    private Start readStart(String bucket, String key, MessageDigest digest) throws Exception {
         try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key)
                 .offset(0L).length((long) RANGE_BYTES).build())) {
             String etag = unquoted(in.headers().get("ETag"));
-            long size = totalSize(in.headers().get("Content-Range"), in.headers().get("Content-Length"));
-            byte[] bytes = in.readNBytes((int) Math.min(RANGE_BYTES, size));
-            if (bytes.length != Math.min(RANGE_BYTES, size) || etag == null) {
-                throw new IOException("S3 returned " + bytes.length + " bytes of " + bucket + "/" + key
-                        + " (ETag " + etag + ") where " + Math.min(RANGE_BYTES, size) + " were announced");
+            if (etag == null || etag.isBlank()) {
+                throw new IOException("S3 answered a read of " + bucket + "/" + key + " without an ETag");
             }
-            return new FirstRange(bytes, size, etag);
+            String contentRange = in.headers().get("Content-Range");
+            if (contentRange == null) {
+                long hashed = hashToEnd(in, digest);
+                String length = in.headers().get("Content-Length");
+                if (length != null && !length.strip().equals(Long.toString(hashed))) {
+                    throw new IOException("S3 sent " + hashed + " bytes of " + bucket + "/" + key + " where its "
+                            + "Content-Length said " + length);
+                }
+                return new Start(hashed, etag, hashed);
+            }
+            long size = ContentRange.parse(contentRange).requireStart(0, RANGE_BYTES, bucket + "/" + key);
+            int length = (int) Math.min(RANGE_BYTES, size);
+            byte[] bytes = in.readNBytes(length);
+            if (bytes.length != length) {
+                throw new IOException("S3 returned " + bytes.length + " bytes of " + bucket + "/" + key
+                        + " where " + length + " were announced");
+            }
+            digest.update(bytes);
+            return new Start(size, etag, length);
         } catch (ErrorResponseException e) {
             if (!"InvalidRange".equals(e.errorResponse().code())) {
                 throw e;
@@ -195,20 +215,46 @@ public class ArtifactStore {
                 throw new IOException("S3 refused the first range of " + bucket + "/" + key + " but holds "
                         + stat.size() + " bytes of it");
             }
-            return new FirstRange(new byte[0], 0, stat.etag());
+            return new Start(0, stat.etag(), 0);
         }
     }
 
-    /** @return the object's size from {@code bytes 0-9/10}, or the body's length when S3 ignored the range */
-    static long totalSize(String contentRange, String contentLength) throws IOException {
-        try {
-            if (contentRange != null) {
-                return Long.parseLong(contentRange.substring(contentRange.lastIndexOf('/') + 1).strip());
+    private static long hashToEnd(InputStream in, MessageDigest digest) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long hashed = 0;
+        for (int read = in.read(buffer); read != -1; read = in.read(buffer)) {
+            digest.update(buffer, 0, read);
+            hashed += read;
+        }
+        return hashed;
+    }
+
+    /** {@code bytes <first>-<last>/<size>}: the part of an object an answer holds. */
+    record ContentRange(long first, long last, long size) {
+
+        private static final Pattern FORMAT = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18})");
+
+        static ContentRange parse(String header) throws IOException {
+            Matcher matcher = FORMAT.matcher(header == null ? "" : header.strip());
+            if (!matcher.matches()) {
+                throw new IOException("S3 answered a range with Content-Range '" + header + "'");
             }
-            return Long.parseLong(String.valueOf(contentLength).strip());
-        } catch (NumberFormatException e) {
-            throw new IOException("S3 answered a range without its object's size (Content-Range " + contentRange
-                    + ", Content-Length " + contentLength + ")", e);
+            return new ContentRange(Long.parseLong(matcher.group(1)), Long.parseLong(matcher.group(2)),
+                    Long.parseLong(matcher.group(3)));
+        }
+
+        /** @return the object's size, when this is the object's first {@code length} bytes (or all, if fewer) */
+        long requireStart(long offset, long length, String location) throws IOException {
+            return require(offset, Math.min(length, size - offset), size, location);
+        }
+
+        /** @return the object's size, when this is exactly bytes {@code offset} to {@code offset + length - 1} of {@code size} */
+        long require(long offset, long length, long expectedSize, String location) throws IOException {
+            if (first != offset || last != offset + length - 1 || size != expectedSize || length <= 0) {
+                throw new IOException("S3 answered bytes " + first + "-" + last + "/" + size + " of " + location
+                        + " where bytes " + offset + "-" + (offset + length - 1) + "/" + expectedSize + " were asked for");
+            }
+            return size;
         }
     }
 
@@ -217,10 +263,11 @@ public class ArtifactStore {
         return etag == null ? null : etag.replace("\"", "");
     }
 
-    /** @return exactly {@code length} bytes of the object's version {@code etag} from {@code offset} */
-    private byte[] readRange(String bucket, String key, String etag, long offset, int length) {
-        try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).matchETag(etag)
-                .offset(offset).length((long) length).build())) {
+    /** @return exactly bytes {@code offset} to {@code offset + length - 1} of the object's version {@code etag} */
+    private byte[] readRange(String bucket, String key, String etag, long offset, int length, long size) {
+        try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key)
+                .matchETag(etag).offset(offset).length((long) length).build())) {
+            ContentRange.parse(in.headers().get("Content-Range")).require(offset, length, size, bucket + "/" + key);
             byte[] range = in.readNBytes(length);
             if (range.length != length) {
                 throw new IOException("S3 returned " + range.length + " bytes of " + bucket + "/" + key
@@ -250,10 +297,10 @@ public class ArtifactStore {
      * already holds it (identical content is stored once). The copy runs inside S3: no byte passes
      * through this service. The MinIO client copies objects over 5 GiB as a multipart upload of
      * part copies (UploadPartCopy). The copy is conditional on the measured ETag, so a source that
-     * changed after it was verified is never promoted. An object of at most {@value #RANGE_BYTES}
-     * bytes is copied without asking first whether the key holds it: the copy of a few kilobytes
-     * costs S3 about what the question does, and writing the same bytes to their own content address
-     * changes nothing.
+     * changed after it was verified is never promoted. An address in use is never written again,
+     * whatever the object's size: the staged copy's metadata (content type, user metadata) comes
+     * from the worker, and an ETag pin is only as strong as the store's ETag (MD5 for one-part
+     * uploads), so rewriting would let one team's build replace what another's downloads serve.
      *
      * @return the content-addressed key
      */
@@ -261,7 +308,7 @@ public class ArtifactStore {
         String key = contentAddress(verified.sha256());
         String location = sourceBucket + "/" + sourceKey;
         return call("promoting " + location + " to " + artifactsBucket + "/" + key, () -> {
-            if (verified.size() > RANGE_BYTES && sizeOf(key) == verified.size()) {
+            if (sizeOf(key) == verified.size()) {
                 return key;
             }
             client.copyObject(CopyObjectArgs.builder()
