@@ -245,10 +245,11 @@ public class StagingStore {
     }
 
     /**
-     * @return the object's text, empty when there is no such object. A body that ends before its
-     *         length is read once more: S3 endpoints (S3Proxy's Jetty under concurrent requests, a
-     *         proxy closing the connection) can cut a response short, and a GET is safe to repeat.
-     *         A second cut is an outage like any other.
+     * @return the object's text, empty when there is no such object. A body whose read fails after
+     *         S3 answered (it ends before its length, the connection is reset or times out) is read
+     *         once more: S3 endpoints (S3Proxy's Jetty under concurrent requests, a proxy closing the
+     *         connection) can cut a response short, and a GET is safe to repeat. A second failure,
+     *         or one while the thread is interrupted, is an outage like any other.
      */
     public Optional<String> getText(String key) {
         for (int attempt = 1;; attempt++) {
@@ -264,10 +265,12 @@ public class StagingStore {
             try (in) {
                 return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             } catch (IOException cutShort) {
-                if (attempt >= BODY_READ_ATTEMPTS) {
+                if (attempt >= BODY_READ_ATTEMPTS || Thread.currentThread().isInterrupted()) {
                     throw unavailable("read of " + key, cutShort);
                 }
-                LOG.debugf("S3 read of %s ended early (%s); reading it again", key, cutShort);
+                LOG.debugf("S3 read of %s failed after S3 answered (%s); reading it again", key, cutShort);
+            } catch (RuntimeException e) {
+                throw unavailable("read of " + key, e);
             }
         }
     }
