@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -370,6 +372,9 @@ class SpecValidatorTest {
             shipped.load(in);
         }
         assertEquals(AptSources.TOKEN, shipped.getProperty("byoos.spec.allowed-hosts"));
+        assertEquals(Set.of("byoos.spec.allowed-hosts", "%test.byoos.spec.allowed-hosts"),
+                shipped.stringPropertyNames().stream().filter(name -> name.endsWith("byoos.spec.allowed-hosts"))
+                        .collect(Collectors.toSet()), "no profile but the tests' sets its own");
     }
 
     private List<Violation> violationsOf(SpecValidator validator, String yaml) {
