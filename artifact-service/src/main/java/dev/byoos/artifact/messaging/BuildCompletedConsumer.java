@@ -23,7 +23,6 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
-import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.messaging.resilience.Waiting;
 
 /**
@@ -61,27 +60,16 @@ public class BuildCompletedConsumer {
 
     @Incoming(Topics.BUILDS_COMPLETED)
     public Uni<Void> onBuildCompleted(Message<String> message) {
-        return Uni.createFrom().deferred(() -> {
-                    BuildCompleted event = parse(message);
-                    return intake.store(event, waiting -> announceWaiting(event, waiting))
-                            .flatMap(outcome -> announce(event, outcome).invoke(() -> intake.counted(outcome)));
-                })
-                .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
-                // The service stops mid-wait: neither done nor failed, the record is delivered again.
-                .onFailure(WaitAbandonedException.class).recoverWithItem(() -> null)
-                .onFailure().recoverWithUni(failure -> {
-                    LOG.warnf("dead-lettering build.completed: %s", failure.getMessage());
-                    return Uni.createFrom().completionStage(message.nack(failure));
-                });
+        return ConsumedMessages.settle(message, "build.completed", () -> {
+            BuildCompleted event = parse(message);
+            return intake.store(event, waiting -> announceWaiting(event, waiting))
+                    .flatMap(outcome -> announce(event, outcome).invoke(() -> intake.counted(outcome)));
+        });
     }
 
     private static BuildCompleted parse(Message<String> message) {
         BuildCompleted event = CloudEventMessages.read(message, EventTypes.BUILD_COMPLETED, BuildCompleted.class);
-        try {
-            UUID.fromString(event.build().buildId());
-        } catch (IllegalArgumentException e) {
-            throw new MalformedEventException("buildId is not a UUID", e);
-        }
+        ConsumedMessages.requireUuid(event.build().buildId());
         if (event.provenance() != null) {
             requireInstant(event.provenance().startedAt(), "provenance.startedAt");
             requireInstant(event.provenance().finishedAt(), "provenance.finishedAt");

@@ -1,22 +1,18 @@
 package dev.byoos.artifact.messaging;
 
-import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 
 import dev.byoos.artifact.service.BuildRecords;
 import dev.byoos.contract.BuildRequested;
-import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
-import dev.byoos.messaging.resilience.WaitAbandonedException;
 
 /**
  * Hands every {@code build.requested} to {@link BuildRecords}: what a later {@code build.completed}
@@ -28,8 +24,6 @@ import dev.byoos.messaging.resilience.WaitAbandonedException;
 @ApplicationScoped
 public class BuildRequestedConsumer {
 
-    private static final Logger LOG = Logger.getLogger(BuildRequestedConsumer.class);
-
     private final BuildRecords records;
 
     public BuildRequestedConsumer(BuildRecords records) {
@@ -38,23 +32,12 @@ public class BuildRequestedConsumer {
 
     @Incoming(Topics.BUILDS_REQUESTED)
     public Uni<Void> onBuildRequested(Message<String> message) {
-        return Uni.createFrom().deferred(() -> records.remember(parse(message).build()))
-                .onItem().transformToUni(done -> Uni.createFrom().completionStage(message.ack()))
-                // The service stops mid-wait: neither done nor failed, the record is delivered again.
-                .onFailure(WaitAbandonedException.class).recoverWithItem(() -> null)
-                .onFailure().recoverWithUni(failure -> {
-                    LOG.warnf("dead-lettering build.requested: %s", failure.getMessage());
-                    return Uni.createFrom().completionStage(message.nack(failure));
-                });
+        return ConsumedMessages.settle(message, "build.requested", () -> records.remember(parse(message).build()));
     }
 
     private static BuildRequested parse(Message<String> message) {
         BuildRequested event = CloudEventMessages.read(message, EventTypes.BUILD_REQUESTED, BuildRequested.class);
-        try {
-            UUID.fromString(event.build().buildId());
-        } catch (IllegalArgumentException e) {
-            throw new MalformedEventException("buildId is not a UUID", e);
-        }
+        ConsumedMessages.requireUuid(event.build().buildId());
         return event;
     }
 }
