@@ -91,7 +91,7 @@ public class FaultBench {
     /** Every topic some service consumes (their application.properties), so every consumer meets poison. */
     static final List<String> CONSUMED_TOPICS = List.of("byoos.specs.submitted", "byoos.builds.requested",
             "byoos.builds.cancelled", "byoos.builds.started", "byoos.builds.progress", "byoos.builds.completed",
-            "byoos.builds.failed", "byoos.artifacts.stored", "byoos.packs.published");
+            "byoos.builds.failed", "byoos.artifacts.stored", "byoos.packs.published", "byoos.packs.retired");
     /** The consumer groups each service commits offsets in (the build-worker's cancellations group is per process). */
     static final Map<String, List<String>> GROUPS = Map.of(
             "build-worker", List.of("build-worker"),
@@ -526,6 +526,7 @@ public class FaultBench {
             case "byoos.builds.failed" -> "dev.byoos.build.failed.v1";
             case "byoos.artifacts.stored" -> "dev.byoos.artifact.stored.v1";
             case "byoos.packs.published" -> "dev.byoos.pack.published.v1";
+            case "byoos.packs.retired" -> "dev.byoos.pack.revoked.v1";
             default -> "dev.byoos.spec.submitted.v1";
         };
     }
