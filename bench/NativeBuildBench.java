@@ -25,7 +25,8 @@ import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * Times the native builder on the Debian 12 minimal example (debootstrap bookworm base, already
- * in the machine's base cache; boot test off): full builds, then cached rebuilds. Leaves the last
+ * in the machine's base cache; boot test off): full builds, then cached rebuilds; last, a full build
+ * and tree-cached rebuilds with the boot test on, as a worker runs them. Leaves the last
  * full build's directory (tree, raw disk, ESP files) for bench/native-build.sh's floor.
  * Prints one "name seconds" line per measurement.
  *
@@ -98,6 +99,26 @@ public class NativeBuildBench {
                 throw new IllegalStateException("the rebuild did not start from the cached tree");
             }
             System.out.printf("tree-cached %.2f%n", seconds);
+            new ProcessBuilder("rm", "-rf", "--", dir.toString()).inheritIO().start().waitFor();
+        }
+
+        // The same with the boot test on, as a worker runs: a build whose tree (and disk) another
+        // build made, the image itself not cached.
+        NativeBuilder booting = new NativeBuilder(settings.withBootTest(new BootSmokeTest(BootSmokeTest.Settings.defaults()))
+                .withCaches(ImageCache.disabled(), new TreeCache(work.resolve("booted-tree-cache"), 64L << 30)));
+        Path fill = Files.createDirectories(work.resolve("booted-fill"));
+        double booted = time(() -> booting.build(debian12Minimal(), fill, new BuildLog(), new BuildCancellation()));
+        System.out.printf("native-boot-tested %.2f%n", booted);
+        new ProcessBuilder("rm", "-rf", "--", fill.toString()).inheritIO().start().waitFor();
+        for (int run = 1; run <= runs; run++) {
+            Path dir = Files.createDirectories(work.resolve("booted-tree-cached-" + run));
+            BuildLog log = new BuildLog();
+            Builder.BuiltImage[] image = new Builder.BuiltImage[1];
+            double seconds = time(() -> image[0] = booting.build(debian12Minimal(), dir, log, new BuildCancellation()));
+            if (!log.toString().contains("tree cache: hit") || !BootSmokeTest.PASSED.equals(image[0].bootTest().result())) {
+                throw new IllegalStateException("the rebuild did not start from the cached tree, or did not pass its boot test");
+            }
+            System.out.printf("tree-cached-boot-tested %.2f%n", seconds);
             new ProcessBuilder("rm", "-rf", "--", dir.toString()).inheritIO().start().waitFor();
         }
     }

@@ -2,7 +2,8 @@
 # Benchmarks the native builder on the Debian 12 minimal example against the floor: the same
 # disk commands (sfdisk, mkfs.fat + mtools, mke2fs -d, qemu-img convert -c (zstd), qemu-img check) run by
 # hand on the same customized tree, plus the copy of the base tree the builder starts from.
-# Also times cached rebuilds (an identical request served from the image cache; upload excluded).
+# Also times cached rebuilds (an identical request served from the image cache; the same request
+# from the tree cache, boot test off and, as a worker runs, on; upload excluded).
 # Needs the bookworm debootstrap base in ~/.cache/byoos/debootstrap-bases (made by the
 # build-worker tests or the first debian-12-minimal build) and the worker's Debian tools.
 # Usage: bench/native-build.sh [runs]   (default 3; BYOOS_BENCH_KEEP=1 keeps the builds)

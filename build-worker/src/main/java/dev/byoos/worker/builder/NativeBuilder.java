@@ -195,6 +195,20 @@ public final class NativeBuilder implements Builder {
         log.line("image cache: " + (cache.enabled() ? "miss " : "off, key ") + inputs.imageKey());
 
         CommandRunner commands = new CommandRunner(log, cancellation);
+        if (format.writtenFromTheDiskAlone()) {
+            Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log);
+            if (disk.isPresent()) {
+                BuiltImage built = imageFromKeptDisk(request, format, inputs, disk.get(), workDir, commands, log,
+                        cancellation, written);
+                cancellation.throwIfCancelled();
+                cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
+                if (disk.get().passedBootTest().isEmpty()) {
+                    trees.recordPassedBootTest(inputs.treeKey(), disk.get().sha256(), built.bootTest(), log);
+                }
+                return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(),
+                        false, cloudImages);
+            }
+        }
         Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands, log);
         // What this build keeps for others becomes usable only once it has succeeded: a failed,
         // cancelled or timed-out build leaves nothing in the caches.
@@ -213,14 +227,20 @@ public final class NativeBuilder implements Builder {
                         pending);
                 sbom = workDir.resolve(SBOM_FILE);
             }
-            BuiltImage built = image(request, format, inputs, rootfs, sbom, workDir, commands, log, cancellation,
-                    written);
+            // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
+            Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
+            boolean bootable = kernel.isPresent();
+            FormatContext context = formatContext(request, inputs, rootfs, kernel, workDir, commands, log);
+            BuiltImage built = image(format, context, bootable, Optional.empty(), inputs, sbom, workDir, log,
+                    cancellation, written);
             cancellation.throwIfCancelled();
             cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
             pending.forEach(TreeCache.Pending::publish);
             if (cachedTree.isEmpty()) {
                 trees.store(inputs.treeKey(), rootfs, sbom, log);
             }
+            context.assembledDisk().ifPresent(disk -> trees.storeDisk(inputs.treeKey(), disk, built.sbom(), bootable,
+                    built.bootTest(), log));
             return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(), false,
                     cloudImages);
         } finally {
@@ -280,33 +300,61 @@ public final class NativeBuilder implements Builder {
         return DiskImageAssembler.DiskIds.of(inputs.reproducibility());
     }
 
-    /**
-     * Writes the customized tree as the target's format, boot-testing it when it can boot; a booting
-     * image is handed to {@code written} as soon as it is written, while the boot test still runs.
-     */
-    private BuiltImage image(BuildRequested request, ImageFormat format, BuildInputs inputs, RootFilesystem rootfs,
-            Path sbom, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
-            Consumer<Path> written) {
+    /** What the target's format is written from: the customized tree, and the disk assembled from it on demand. */
+    private FormatContext formatContext(BuildRequested request, BuildInputs inputs, RootFilesystem rootfs,
+            Optional<KernelBoot> kernel, Path workDir, CommandRunner commands, BuildLog log) {
         Reproducibility fixed = inputs.reproducibility();
-        DiskImageAssembler.DiskIds ids = diskIds(inputs);
-        // Looked up after the layers: they may have changed /boot, and what goes on the ESP is what is there.
-        Optional<KernelBoot> kernel = KernelBoot.find(rootfs);
         Path raw = workDir.resolve("disk.raw");
         Supplier<Path> assembleDisk = () -> {
             log.line("assembling the disk");
             DiskImageAssembler.Layout layout = assembler.assemble(rootfs.root(), raw, fixed, workDir, commands, kernel);
             log.line("disk assembled: root partition " + layout.rootPartitionUuid() + " at offset " + layout.rootOffset()
-                    + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(ids) : ", no kernel"));
+                    + (kernel.isPresent() ? ", bootable: " + KernelBoot.commandLine(diskIds(inputs)) : ", no kernel"));
             return raw;
         };
-        FormatContext context = new FormatContext(request.build(), request.cloud(), rootfs.root(), workDir, commands,
-                fixed, assembleDisk);
-        Optional<String> noBootTest = reasonNotToBootTest(kernel.isPresent(), format.name());
+        return new FormatContext(request.build(), request.cloud(), rootfs.root(), workDir, commands, fixed,
+                assembleDisk);
+    }
+
+    /**
+     * The target's format written from the disk a build of the same tree kept: no tree, no assembly,
+     * and no boot test when that disk passed one (the copy's sha256 is the one recorded when it booted).
+     */
+    private BuiltImage imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
+            TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
+            Consumer<Path> written) {
+        log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the disk made of the same tree, built "
+                + disk.builtAt() + "; no tree, no disk to assemble");
+        FormatContext context = new FormatContext(request.build(), request.cloud(), null, workDir, commands,
+                inputs.reproducibility(), disk::raw);
+        Optional<BuildCompleted.BootTest> passed = disk.passedBootTest().map(test -> new BuildCompleted.BootTest(
+                test.result(), test.detail() + "; this same disk, built " + disk.builtAt() + ", not booted again",
+                test.durationMillis()));
+        return image(format, context, disk.bootable(), passed, inputs, disk.sbom(), workDir, log, cancellation,
+                written);
+    }
+
+    /**
+     * Writes the target's format, boot-testing the disk when it can boot and has not passed already; a
+     * booting image is handed to {@code written} as soon as it is written, while the boot test still runs.
+     *
+     * @param passedBefore the boot test this same disk passed in an earlier build; empty to boot it here
+     */
+    private BuiltImage image(ImageFormat format, FormatContext context, boolean bootable,
+            Optional<BuildCompleted.BootTest> passedBefore, BuildInputs inputs, Path sbom, Path workDir, BuildLog log,
+            BuildCancellation cancellation, Consumer<Path> written) {
+        Optional<String> noBootTest = reasonNotToBootTest(bootable, format.name());
         if (noBootTest.isPresent()) {
             log.phase("image", 50, "writing the " + format.name() + " image");
             Path output = writeAndCheck(format, context, log, cancellation);
             BuildCompleted.BootTest skipped = BootSmokeTest.skipped(noBootTest.get());
             return new BuiltImage(output, format.name(), skipped, sbom, inputs.inputs(), false);
+        }
+        if (passedBefore.isPresent()) {
+            log.phase("image", 50, "writing the " + format.name() + " image; its disk passed the boot test when it was "
+                    + "built: " + passedBefore.get().detail());
+            Path output = writeAndCheck(format, context, log, cancellation);
+            return new BuiltImage(output, format.name(), passedBefore.get(), sbom, inputs.inputs(), false);
         }
         // The boot test reads the raw disk only (through an overlay), so it runs while the image is
         // written: on two cores the TCG boot and the compression overlap instead of adding up.

@@ -26,6 +26,8 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.base.DebootstrapBases;
 import dev.byoos.worker.builder.base.TarballBases;
+import dev.byoos.worker.builder.cache.ImageCache;
+import dev.byoos.worker.builder.cache.TreeCache;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.core.Sha256;
@@ -62,10 +64,14 @@ class BootableImageTest {
     }
 
     private NativeBuilder builder(BootSmokeTest.Settings boot) {
+        return builder(boot, TreeCache.disabled());
+    }
+
+    private NativeBuilder builder(BootSmokeTest.Settings boot, TreeCache trees) {
         return new NativeBuilder(NativeBuilder.Settings.localBasesOnly(localBases)
                 .withRemoteBases(TestBases.debootstrapBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS),
                         new TarballBases(TestBases.DEBOOTSTRAP_CACHE, ALLOWED_HOSTS, TestBases.DOWNLOADS, TestBases.TARBALL_LIMITS))
-                .withBootTest(new BootSmokeTest(boot)));
+                .withBootTest(new BootSmokeTest(boot)).withCaches(ImageCache.disabled(), trees));
     }
 
     @Test
@@ -95,6 +101,39 @@ class BootableImageTest {
                 .filter(component -> component.get("name").asText().equals("/etc/byoos/node.conf")).findFirst()
                 .orElseThrow();
         assertEquals(Sha256.of(inside.cat("/etc/byoos/node.conf")), nodeConf.at("/hashes/0/content").asText());
+    }
+
+    @Test
+    void aKeptDiskIsBootedOnceAndThenServesEveryDiskFormatWithoutBootingAgain() throws IOException {
+        TreeCache trees = new TreeCache(workDir.resolve("trees"), 64L << 30);
+        var files = List.of(new BuildRequested.FileCustomization("/etc/byoos/node.conf", "role=worker\n", "0600"));
+        // Kept by a worker with the boot test off: the disk comes without a boot test.
+        BuildLog unbooted = new BuildLog();
+        builder(new BootSmokeTest.Settings(false, BOOT.timeout()), trees).build(request("raw", BOOKWORM, files),
+                Files.createDirectories(workDir.resolve("unbooted")), unbooted, new BuildCancellation());
+        assertTrue(unbooted.toString().contains("kept the disk made of tree"), unbooted.toString());
+        NativeBuilder booting = builder(BOOT, trees);
+
+        BuildLog first = new BuildLog();
+        Builder.BuiltImage qcow2 = booting.build(request("qcow2", BOOKWORM, files),
+                Files.createDirectories(workDir.resolve("qcow2")), first, new BuildCancellation());
+        Builder.BuiltImage raw = booting.build(request("raw", BOOKWORM, files),
+                Files.createDirectories(workDir.resolve("raw")), log, new BuildCancellation());
+
+        // The first build that needed the test booted the kept disk and recorded that it passed …
+        assertTrue(first.toString().contains("the disk made of the same tree"), first.toString());
+        assertTrue(first.toString().contains("$ qemu-system-x86_64"), first.toString());
+        assertEquals(BootSmokeTest.PASSED, qcow2.bootTest().result(), first.toString());
+        assertTrue(first.toString().contains("recorded the boot test"), first.toString());
+        // … and the next one was written from the same disk without a virtual machine.
+        assertTrue(log.toString().contains("the disk made of the same tree"), log.toString());
+        assertFalse(log.toString().contains("qemu-system"), "no virtual machine ran: " + log);
+        assertEquals(BootSmokeTest.PASSED, raw.bootTest().result());
+        assertTrue(raw.bootTest().detail().startsWith(qcow2.bootTest().detail() + "; this same disk, built "),
+                raw.bootTest().detail());
+        assertTrue(raw.bootTest().detail().endsWith("not booted again"), raw.bootTest().detail());
+        assertEquals(qcow2.bootTest().durationMillis(), raw.bootTest().durationMillis());
+        assertEquals("role=worker\n", ImageInspector.open(raw, workDir).cat("/etc/byoos/node.conf"));
     }
 
     @Test

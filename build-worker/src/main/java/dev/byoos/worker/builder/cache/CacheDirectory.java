@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Comparator;
@@ -87,6 +88,22 @@ final class CacheDirectory {
             LOG.debugf("%s: %s was stored by a concurrent build; keeping that one", what, key);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IllegalStateException("partial entries are created in the cache directory itself", e);
+        }
+    }
+
+    /**
+     * Replaces a complete entry's record with {@code content} in one rename: a reader sees the old
+     * record or the new one, never part of one. The entry's files are not touched.
+     *
+     * @throws NoSuchFileException when the entry is gone (evicted)
+     */
+    void replaceRecord(String key, String content) throws IOException {
+        Path replacement = entry(key).resolve("." + record + ".new-" + UUID.randomUUID());
+        try {
+            Files.writeString(replacement, content, StandardOpenOption.CREATE_NEW);
+            Files.move(replacement, record(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(replacement);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.byoos.worker.builder.cache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,10 +16,12 @@ import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
+import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
@@ -31,6 +34,12 @@ import dev.byoos.worker.builder.rootfs.RootFilesystem;
  * format, or an image the image cache has evicted) starts from here: no base copy, no layers,
  * straight to the disk. A build that made its tree moves it here when it has finished with it (a
  * rename: nothing is copied).</li>
+ * <li><b>disk</b> (derived from {@link BuildInputs#treeKey()}): the raw GPT disk made of a customized
+ * tree, the tree's SBOM, and the boot test the disk passed, if it was boot-tested. The same tree
+ * always makes the same disk (reproducible images), so a format that is written from the disk alone
+ * (qcow2, raw, VHD, OVA, GCE's tar) starts from here: no tree copy, no disk assembly, and no second
+ * boot of bytes that have booted already. A build keeps the disk it assembled (a hard link) once it
+ * has succeeded, unless its format changed the disk (grown for Azure or GCE).</li>
  * <li><b>installed</b> ({@link BuildInputs#installKey()}): the base after the layers that run
  * programs in it (pre scripts, Kubernetes components, packages), with what the SBOM needs to know of
  * them. A build whose later layers changed (files, users, sysctl, …) starts from here and applies
@@ -50,6 +59,7 @@ public final class TreeCache {
     static final String RECORD = "tree.json";
     static final String TREE = "rootfs";
     static final String SBOM = "sbom.cdx.json";
+    static final String DISK = "disk.raw";
     private static final Duration COPY_TIMEOUT = Duration.ofMinutes(10);
     private static final Logger LOG = Logger.getLogger(TreeCache.class);
 
@@ -80,11 +90,30 @@ public final class TreeCache {
      * @param kubernetes   the Kubernetes components installed so far (the SBOM lists them)
      */
     record Record(String baseName, long bytes, String treeSha256, String sbomSha256, String builtAt,
-            List<String> writtenPaths, List<KubernetesComponentsLayer.Installed> kubernetes) {
+            List<String> writtenPaths, List<KubernetesComponentsLayer.Installed> kubernetes, KeptDisk disk) {
         Record {
             writtenPaths = writtenPaths == null ? List.of() : List.copyOf(writtenPaths);
             kubernetes = kubernetes == null ? List.of() : List.copyOf(kubernetes);
         }
+    }
+
+    /**
+     * What a disk entry records of its disk (a tree entry records none).
+     *
+     * @param sha256         the disk file's sha256, holes read as zeros
+     * @param bootable       whether the tree had a kernel, so the disk boots
+     * @param passedBootTest the boot test the disk passed when it was made; null when it was not boot-tested
+     */
+    record KeptDisk(String sha256, boolean bootable, BuildCompleted.BootTest passedBootTest) {
+    }
+
+    /**
+     * A reused disk: its copy in the build's directory, with a copy of the tree's SBOM beside it.
+     *
+     * @param passedBootTest the boot test this same disk passed when it was made; empty when it was not boot-tested
+     */
+    public record Disk(Path raw, String sha256, Path sbom, boolean bootable,
+            Optional<BuildCompleted.BootTest> passedBootTest, String builtAt) {
     }
 
     /** A reused customized tree: its copy in the build's directory, with a copy of its SBOM beside it. */
@@ -139,7 +168,7 @@ public final class TreeCache {
         if (!enabled()) {
             return Optional.empty();
         }
-        Optional<Record> recorded = entries.readRecord(key, Record.class);
+        Optional<Record> recorded = entries.readRecord(key, Record.class).filter(record -> record.disk() == null);
         if (recorded.isEmpty()) {
             return Optional.empty();
         }
@@ -168,6 +197,125 @@ public final class TreeCache {
         return Optional.of(new Found(RootFilesystem.existing(root, record.baseName(), record.writtenPaths()), record));
     }
 
+    /** The key of the disk made of the customized tree {@code treeKey}: an entry of its own, beside the tree's. */
+    static String diskKey(String treeKey) {
+        return Sha256.of("byoos disk\n" + treeKey);
+    }
+
+    /**
+     * @return the disk made of the customized tree {@code treeKey}, copied into {@code workDir}
+     *         ({@value #DISK}, holes kept) with the tree's SBOM, both checked against their recorded
+     *         digests; empty on a miss, or when they do not check out (the entry is then discarded),
+     *         and nothing is left in {@code workDir} then
+     */
+    public Optional<Disk> checkoutDisk(String treeKey, Path workDir, CommandRunner commands, BuildLog log) {
+        if (!enabled()) {
+            return Optional.empty();
+        }
+        String key = diskKey(treeKey);
+        Optional<Record> recorded = entries.readRecord(key, Record.class).filter(record -> record.disk() != null);
+        if (recorded.isEmpty()) {
+            return Optional.empty();
+        }
+        Record record = recorded.get();
+        Path raw = workDir.resolve(DISK);
+        Path sbom = workDir.resolve(SBOM);
+        try {
+            // cp copies in the kernel and leaves holes as holes: a fraction of a second for a 1 GB disk.
+            commands.run(COPY_TIMEOUT, workDir, null, "cp", "--sparse=always", "--reflink=auto", "--",
+                    entries.entry(key).resolve(DISK).toString(), raw.toString());
+            String sbomSha256 = Sha256.copy(entries.entry(key).resolve(SBOM), sbom);
+            entries.touch(key);
+            // The copy is checked, not the entry: what the build uses is what was verified.
+            String rawSha256 = Sha256.of(raw);
+            if (!rawSha256.equals(record.disk().sha256()) || !sbomSha256.equals(record.sbomSha256())) {
+                discard(key, "the disk of tree " + treeKey + " is not what was stored (sha256 " + rawSha256
+                        + ", recorded " + record.disk().sha256() + ")", log);
+                entries.deleteQuietly(raw);
+                entries.deleteQuietly(sbom);
+                return Optional.empty();
+            }
+        } catch (BuildException | IOException e) {
+            // Evicted while we copied it: a miss, leaving nothing half-made.
+            LOG.infof("tree cache: the disk of %s not reused: %s", treeKey, e.getMessage());
+            entries.deleteQuietly(raw);
+            entries.deleteQuietly(sbom);
+            return Optional.empty();
+        }
+        return Optional.of(new Disk(raw, record.disk().sha256(), sbom, record.disk().bootable(),
+                Optional.ofNullable(record.disk().passedBootTest()), record.builtAt()));
+    }
+
+    /**
+     * Records the boot test a kept disk passed in a build that reused it, when its entry has none
+     * (it was kept by a build that did not boot it): later builds then need not boot it either.
+     * Only while the entry still records the disk that was tested ({@code diskSha256}). Never fails
+     * the build.
+     */
+    public void recordPassedBootTest(String treeKey, String diskSha256, BuildCompleted.BootTest bootTest,
+            BuildLog log) {
+        if (!enabled() || !BootSmokeTest.PASSED.equals(bootTest.result())) {
+            return;
+        }
+        String key = diskKey(treeKey);
+        Optional<Record> recorded = entries.readRecord(key, Record.class).filter(record -> record.disk() != null)
+                .filter(record -> record.disk().sha256().equals(diskSha256) && record.disk().passedBootTest() == null);
+        if (recorded.isEmpty()) {
+            return;
+        }
+        Record record = recorded.get();
+        KeptDisk disk = new KeptDisk(diskSha256, record.disk().bootable(), bootTest);
+        try {
+            entries.replaceRecord(key, EventJson.write(new Record(record.baseName(), record.bytes(),
+                    record.treeSha256(), record.sbomSha256(), record.builtAt(), record.writtenPaths(),
+                    record.kubernetes(), disk)));
+            log.line("tree cache: recorded the boot test the disk of tree " + treeKey + " passed");
+        } catch (IOException | UncheckedIOException e) {
+            log.line("tree cache: boot test not recorded with the disk: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Keeps the raw disk a finished build assembled from the customized tree {@code treeKey} (a hard
+     * link: nothing writes it any more), with the tree's SBOM and, when the disk passed its boot
+     * test, that test; then evicts. A disk already kept stays as it is. Never fails the build: a disk
+     * that cannot be kept is logged and left where it is.
+     *
+     * @param bootTest the build's boot test of this disk; kept only when it passed
+     */
+    public void storeDisk(String treeKey, Path raw, Path sbom, boolean bootable, BuildCompleted.BootTest bootTest,
+            BuildLog log) {
+        if (!enabled()) {
+            return;
+        }
+        String key = diskKey(treeKey);
+        if (Files.exists(entries.record(key))) {
+            return;
+        }
+        Path partial = null;
+        try {
+            partial = entries.newPartial(key);
+            Path kept = Files.createLink(partial.resolve(DISK), raw);
+            Files.createLink(partial.resolve(SBOM), sbom);
+            BuildCompleted.BootTest passed = BootSmokeTest.PASSED.equals(bootTest.result()) ? bootTest : null;
+            // Hashed in the entry, so the digest is of what is kept.
+            publish(partial, key, new Record(null, Files.size(kept), null, Sha256.of(partial.resolve(SBOM)),
+                    Instant.now().toString(), List.of(), List.of(), new KeptDisk(Sha256.of(kept), bootable, passed)));
+            log.line("tree cache: kept the disk made of tree " + treeKey
+                    + (passed != null ? ", with the boot test it passed" : ", not boot-tested"));
+        } catch (FileSystemException e) {
+            log.line("tree cache: disk not kept (the cache directory must be on the scratch directory's filesystem): "
+                    + e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            log.line("tree cache: disk not kept: " + e.getMessage());
+        } finally {
+            if (partial != null) {
+                entries.deleteQuietly(partial);
+            }
+        }
+        evict();
+    }
+
     private void discard(String key, String why, BuildLog log) {
         log.line("tree cache: " + key + " discarded, " + why + "; making it again");
         entries.deleteQuietly(entries.entry(key));
@@ -189,7 +337,7 @@ public final class TreeCache {
             Files.move(rootfs.root(), tree, StandardCopyOption.ATOMIC_MOVE);
             Files.createLink(partial.resolve(SBOM), sbom);
             publish(partial, key, new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree),
-                    Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(), List.of()));
+                    Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(), List.of(), null));
             log.line("tree cache: kept the customized tree as " + key);
         } catch (AtomicMoveNotSupportedException e) {
             log.line("tree cache: not kept, the cache directory is not on the scratch directory's filesystem");
@@ -258,7 +406,7 @@ public final class TreeCache {
             commands.run(COPY_TIMEOUT, partial, null, "cp", "-a", "--reflink=auto", "--", rootfs.root() + "/.",
                     tree.toString());
             Record record = new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree), null,
-                    Instant.now().toString(), rootfs.writtenPaths(), kubernetes);
+                    Instant.now().toString(), rootfs.writtenPaths(), kubernetes, null);
             Pending pending = new Pending(key, partial, record, log);
             partial = null;
             return Optional.of(pending);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,9 @@ import dev.byoos.worker.builder.process.CommandRunner;
 
 /**
  * What a format writes from: the customized root filesystem tree and, assembled only when a format
- * asks for it, the raw GPT disk made of it (a root tarball does not need a disk at all).
+ * asks for it, the raw GPT disk made of it (a root tarball does not need a disk at all). A build that
+ * starts from a kept disk has no tree: only formats {@link ImageFormat#writtenFromTheDiskAlone()}
+ * are written from such a context.
  */
 public final class FormatContext {
 
@@ -38,8 +41,10 @@ public final class FormatContext {
     private final Reproducibility fixed;
     private final Supplier<Path> diskAssembler;
     private Path disk;
+    private boolean diskChanged;
 
     /**
+     * @param tree          the customized tree; null when the build starts from a kept disk
      * @param cloud         the target's cloud parameters (a vSphere template's name)
      * @param fixed         the one time and the ids the output holds, so the same tree writes the same bytes
      * @param diskAssembler assembles the raw disk into the scratch directory; called at most once
@@ -65,6 +70,10 @@ public final class FormatContext {
 
     /** The customized root filesystem tree, owners and modes as the image will have them. */
     public Path tree() {
+        if (tree == null) {
+            throw new IllegalStateException("this build starts from a kept disk, without its tree: a format "
+                    + "that reads the tree must not say it is written from the disk alone");
+        }
         return tree;
     }
 
@@ -91,6 +100,11 @@ public final class FormatContext {
         return disk;
     }
 
+    /** @return the raw disk when a format asked for it and none changed it: the disk the tree makes */
+    public Optional<Path> assembledDisk() {
+        return diskChanged ? Optional.empty() : Optional.ofNullable(disk);
+    }
+
     /**
      * Grows the raw disk to the next multiple of {@code unit} bytes, for clouds that take only disks of
      * whole MiB (Azure) or GiB (GCE), and moves the backup GPT to the disk's new last sectors, where
@@ -104,6 +118,7 @@ public final class FormatContext {
         long size = size(raw);
         long grown = (size + unit - 1) / unit * unit;
         if (grown != size) {
+            diskChanged = true;
             run(WRITE_TIMEOUT, "qemu-img", "resize", "-f", "raw", raw.toString(), String.valueOf(grown));
             run(WRITE_TIMEOUT, "sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--relocate", "gpt-bak-std",
                     raw.toString());

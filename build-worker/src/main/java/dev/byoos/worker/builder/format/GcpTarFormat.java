@@ -29,6 +29,11 @@ final class GcpTarFormat implements ImageFormat {
     static final long GIB = 1024L * 1024L * 1024L;
 
     @Override
+    public boolean writtenFromTheDiskAlone() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "gcp-tar";
     }

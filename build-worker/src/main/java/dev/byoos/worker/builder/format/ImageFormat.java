@@ -28,6 +28,14 @@ public interface ImageFormat {
         return List.of();
     }
 
+    /**
+     * Whether {@link #write} and {@link #verify} read nothing but {@link FormatContext#disk()} (and the
+     * request): then a build may start from the disk its tree made before, without the tree.
+     */
+    default boolean writtenFromTheDiskAlone() {
+        return false;
+    }
+
     /** Writes the image into the build's scratch directory; returns the file to stage. */
     Path write(FormatContext context);
 

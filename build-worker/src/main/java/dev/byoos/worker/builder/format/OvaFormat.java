@@ -53,6 +53,11 @@ final class OvaFormat implements ImageFormat {
     private static final Pattern CONTENT_ID = Pattern.compile("(?m)^CID=[0-9a-fA-F]{1,8}$");
 
     @Override
+    public boolean writtenFromTheDiskAlone() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "ova";
     }

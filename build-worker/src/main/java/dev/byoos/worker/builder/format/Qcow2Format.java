@@ -13,6 +13,11 @@ import dev.byoos.worker.builder.process.CommandRunner;
 final class Qcow2Format implements ImageFormat {
 
     @Override
+    public boolean writtenFromTheDiskAlone() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "qcow2";
     }

@@ -8,6 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class RawFormat implements ImageFormat {
 
     @Override
+    public boolean writtenFromTheDiskAlone() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "raw";
     }

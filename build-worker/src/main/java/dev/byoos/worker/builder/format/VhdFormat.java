@@ -33,6 +33,11 @@ final class VhdFormat implements ImageFormat {
     static final long VHD_EPOCH = 946_684_800L;
 
     @Override
+    public boolean writtenFromTheDiskAlone() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return "vhd";
     }

@@ -33,8 +33,9 @@ import dev.byoos.worker.builder.process.BuildCancellation;
 
 /**
  * A spec built for another format (or whose image was evicted) reuses its customized tree: no base
- * copy, no layers, the same SBOM, the spec's content in the image. The cache and the
- * scratch directories are on one filesystem here, as the worker's settings ask.
+ * copy, no layers, the same SBOM, the spec's content in the image; a format written from the disk
+ * alone reuses the disk made of that tree. The cache and the scratch directories are on one
+ * filesystem here, as the worker's settings ask.
  */
 class TreeCacheTest {
 
@@ -72,25 +73,119 @@ class TreeCacheTest {
     }
 
     @Test
-    void anotherFormatOfTheSameSpecStartsFromTheKeptTreeAndMakesTheSameImage() throws IOException {
+    void aFormatWrittenFromTheTreeStartsFromTheKeptTree() throws IOException {
         NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
         Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
         assertTrue(qcow2.log().contains("tree cache: miss"), qcow2.log());
-        assertTrue(qcow2.log().contains("tree cache: kept"), qcow2.log());
+        assertTrue(qcow2.log().contains("tree cache: kept the customized tree"), qcow2.log());
         assertFalse(Files.exists(work.resolve("scratch/qcow2/rootfs")), "the tree moved into the cache");
         Path kept = cachedTree(work.resolve("trees"));
         String keptContent = Sha256.ofTree(kept);
 
+        Built tarball = build(builder, request("tgz", "hello\n"), "tgz");
+
+        assertTrue(tarball.log().contains("tree cache: hit "), tarball.log());
+        assertTrue(tarball.log().contains("the base with the same layers"), "the tree, not the disk: " + tarball.log());
+        assertFalse(tarball.log().contains("[base "), "no base was prepared: " + tarball.log());
+        assertEquals(Sha256.of(qcow2.image().sbom()), Sha256.of(tarball.image().sbom()), "the tree's SBOM, reused");
+        assertEquals("hello\n", fileInTarball(tarball.image().file(), "./etc/motd"));
+        // The reused tree was copied: the cached one is as the first build left it.
+        assertEquals(keptContent, Sha256.ofTree(kept));
+    }
+
+    @Test
+    void anotherDiskFormatOfTheSameSpecIsWrittenFromTheKeptDiskAndMakesTheSameImage() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
+        assertTrue(qcow2.log().contains("tree cache: kept the disk made of tree"), qcow2.log());
+        assertEquals(1, disks(work.resolve("trees")));
+        Path keptDisk = keptDisk(work.resolve("trees"));
+        String keptSha256 = Sha256.of(keptDisk);
+
         Built raw = build(builder, request("raw", "hello\n"), "raw");
 
-        assertTrue(raw.log().contains("tree cache: hit"), raw.log());
-        assertFalse(raw.log().contains("[base "), "no base was prepared: " + raw.log());
+        assertTrue(raw.log().contains("the disk made of the same tree"), raw.log());
+        assertFalse(raw.log().contains("assembling the disk"), "no disk was assembled: " + raw.log());
+        assertFalse(raw.log().contains("$ mke2fs"), raw.log());
+        assertFalse(Files.exists(work.resolve("scratch/raw").resolve(TreeCache.TREE)), "no tree was copied");
         assertEquals(Sha256.of(qcow2.image().sbom()), Sha256.of(raw.image().sbom()), "the tree's SBOM, reused");
         ImageInspector inside = ImageInspector.open(raw.image(), work);
         assertEquals("hello\n", inside.cat("/etc/motd"));
         inside.fsck();
-        // The reused tree was copied: the cached one is as the first build left it.
-        assertEquals(keptContent, Sha256.ofTree(kept));
+        // The same bytes as a raw disk built from nothing, and the kept disk is as the first build left it.
+        Built fresh = build(builder(work.resolve("no-trees"), PLENTY), request("raw", "hello\n"), "fresh");
+        assertTrue(fresh.log().contains("tree cache: miss"), fresh.log());
+        assertEquals(Sha256.of(fresh.image().file()), Sha256.of(raw.image().file()));
+        assertEquals(keptSha256, Sha256.of(keptDisk));
+        assertNotEquals(Files.getAttribute(keptDisk, "unix:ino"), Files.getAttribute(raw.image().file(), "unix:ino"),
+                "the build's disk is a copy, not a link to the entry");
+    }
+
+    @Test
+    void aTamperedDiskIsDiscardedAndTheDiskAssembledFromTheTreeAgain() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("qcow2", "hello\n"), "first");
+        Path keptDisk = keptDisk(work.resolve("trees"));
+        // One byte of the kept disk changed, where the root file system's data lies (past the ESP).
+        try (var disk = java.nio.channels.FileChannel.open(keptDisk, java.nio.file.StandardOpenOption.WRITE)) {
+            disk.write(java.nio.ByteBuffer.wrap(new byte[] {0x42}), disk.size() / 2);
+        }
+
+        Built raw = build(builder, request("raw", "hello\n"), "raw");
+
+        assertTrue(raw.log().contains("is not what was stored"), raw.log());
+        assertTrue(raw.log().contains("the base with the same layers"), "started from the tree: " + raw.log());
+        assertTrue(raw.log().contains("assembling the disk"), raw.log());
+        ImageInspector inside = ImageInspector.open(raw.image(), work);
+        assertEquals("hello\n", inside.cat("/etc/motd"));
+        inside.fsck();
+        assertEquals(1, disks(work.resolve("trees")), "kept again by the build that assembled it");
+        assertTrue(build(builder, request("qcow2", "hello\n"), "again").log()
+                .contains("the disk made of the same tree"));
+    }
+
+    @Test
+    void aDiskKeepsOnlyABootTestItPassedAndOnlyForTheBytesThatPassedIt() throws IOException {
+        TreeCache trees = new TreeCache(work.resolve("trees"), PLENTY);
+        Path scratch = Files.createDirectories(work.resolve("scratch"));
+        Path disk = Files.write(scratch.resolve("disk.raw"), new byte[] {1, 2, 3});
+        Path sbom = Files.writeString(scratch.resolve("sbom.cdx.json"), "{}");
+        var passed = new dev.byoos.contract.BuildCompleted.BootTest(BootSmokeTest.PASSED, "accelerator=tcg", 21000);
+        trees.storeDisk("a".repeat(64), disk, sbom, true, passed, new BuildLog());
+        trees.storeDisk("b".repeat(64), disk, sbom, true, BootSmokeTest.skipped("format ova is not boot-tested"),
+                new BuildLog());
+
+        assertEquals(java.util.Optional.of(passed), checkoutDisk(trees, "a").passedBootTest());
+        TreeCache.Disk unbooted = checkoutDisk(trees, "b");
+        assertEquals(java.util.Optional.empty(), unbooted.passedBootTest());
+
+        // A test of other bytes, or one that did not pass, is not recorded; the test of these bytes is.
+        trees.recordPassedBootTest("b".repeat(64), "0".repeat(64), passed, new BuildLog());
+        trees.recordPassedBootTest("b".repeat(64), unbooted.sha256(), BootSmokeTest.skipped("off"), new BuildLog());
+        assertEquals(java.util.Optional.empty(), checkoutDisk(trees, "b").passedBootTest());
+        trees.recordPassedBootTest("b".repeat(64), unbooted.sha256(), passed, new BuildLog());
+        assertEquals(java.util.Optional.of(passed), checkoutDisk(trees, "b").passedBootTest());
+    }
+
+    private TreeCache.Disk checkoutDisk(TreeCache trees, String keyLetter) throws IOException {
+        Path into = Files.createDirectories(work.resolve("checkout-" + java.util.UUID.randomUUID()));
+        return trees.checkoutDisk(keyLetter.repeat(64), into,
+                new dev.byoos.worker.builder.process.CommandRunner(new BuildLog(), new BuildCancellation()),
+                new BuildLog()).orElseThrow();
+    }
+
+    @Test
+    void aDiskAFormatGrewIsNotKept() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+
+        // GCE takes whole GiB: the disk is grown before it is packed.
+        Built gcp = build(builder, request("gcp-tar", "hello\n"), "gcp");
+
+        assertFalse(gcp.log().contains("kept the disk"), gcp.log());
+        assertEquals(0, disks(work.resolve("trees")));
+        Built raw = build(builder, request("raw", "hello\n"), "raw");
+        assertTrue(raw.log().contains("assembling the disk"), raw.log());
+        assertEquals(1, disks(work.resolve("trees")));
     }
 
     /** A spec whose pre script stamps the tree with the time it ran, and a motd. */
@@ -152,8 +247,9 @@ class TreeCacheTest {
         build(tight, request("raw", "two\n"), "two");
 
         assertEquals(1, entries(work.resolve("trees")));
-        assertTrue(build(tight, request("qcow2", "two\n"), "two-again").log().contains("tree cache: hit"));
-        assertTrue(build(tight, request("qcow2", "one\n"), "one-again").log().contains("tree cache: miss"));
+        assertEquals(0, disks(work.resolve("trees")), "a disk is larger than the bound: none is kept");
+        assertTrue(build(tight, request("tgz", "two\n"), "two-again").log().contains("tree cache: hit"));
+        assertTrue(build(tight, request("tgz", "one\n"), "one-again").log().contains("tree cache: miss"));
     }
 
     @Test
@@ -167,6 +263,7 @@ class TreeCacheTest {
 
         assertEquals("UNKNOWN_OWNER", failure.code());
         assertEquals(0, entries(work.resolve("trees")));
+        assertEquals(0, disks(work.resolve("trees")));
     }
 
     @Test
@@ -175,12 +272,12 @@ class TreeCacheTest {
         build(builder, request("qcow2", "hello\n"), "first");
         Files.writeString(cachedTree(work.resolve("trees")).resolve("etc/motd"), "tampered\n");
 
-        Built raw = build(builder, request("raw", "hello\n"), "raw");
+        Built tarball = build(builder, request("tgz", "hello\n"), "tgz");
 
-        assertTrue(raw.log().contains("discarded, its tree is not what was stored"), raw.log());
-        assertTrue(raw.log().contains("tree cache: miss"), raw.log());
-        assertEquals("hello\n", ImageInspector.open(raw.image(), work).cat("/etc/motd"));
-        assertTrue(build(builder, request("qcow2", "hello\n"), "again").log().contains("tree cache: hit"),
+        assertTrue(tarball.log().contains("discarded, its tree is not what was stored"), tarball.log());
+        assertTrue(tarball.log().contains("tree cache: miss"), tarball.log());
+        assertEquals("hello\n", fileInTarball(tarball.image().file(), "./etc/motd"));
+        assertTrue(build(builder, request("tgz", "hello\n"), "again").log().contains("tree cache: hit"),
                 "kept again by the rebuild");
     }
 
@@ -189,11 +286,11 @@ class TreeCacheTest {
         NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
         build(builder, request("qcow2", "hello\n"), "first");
 
-        Built raw = build(builder, request("raw", "hello\n"), "raw");
+        Built tarball = build(builder, request("tgz", "hello\n"), "tgz");
 
-        assertTrue(raw.log().contains("tree cache: hit"), raw.log());
+        assertTrue(tarball.log().contains("tree cache: hit"), tarball.log());
         Path cached = cachedTree(work.resolve("trees")).resolve("etc/motd");
-        Path used = work.resolve("scratch/raw").resolve(TreeCache.TREE).resolve("etc/motd");
+        Path used = work.resolve("scratch/tgz").resolve(TreeCache.TREE).resolve("etc/motd");
         assertNotEquals(Files.getAttribute(cached, "unix:ino"), Files.getAttribute(used, "unix:ino"),
                 "the build's tree is a copy, not links to the entry");
     }
@@ -231,18 +328,49 @@ class TreeCacheTest {
 
     private static Path cachedTree(Path cache) throws IOException {
         try (Stream<Path> children = Files.list(cache)) {
-            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD))).findFirst()
+            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD)))
+                    .filter(child -> Files.isDirectory(child.resolve(TreeCache.TREE))).findFirst()
                     .orElseThrow().resolve(TreeCache.TREE);
         }
     }
 
+    /** @return how many trees the cache holds */
     private static long entries(Path cache) throws IOException {
+        return entriesHolding(cache, TreeCache.TREE);
+    }
+
+    /** @return how many disks the cache holds */
+    private static long disks(Path cache) throws IOException {
+        return entriesHolding(cache, TreeCache.DISK);
+    }
+
+    private static long entriesHolding(Path cache, String file) throws IOException {
         if (!Files.isDirectory(cache)) {
             return 0;
         }
         try (Stream<Path> children = Files.list(cache)) {
-            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD))).count();
+            return children.filter(child -> Files.isRegularFile(child.resolve(TreeCache.RECORD)))
+                    .filter(child -> Files.exists(child.resolve(file))).count();
         }
+    }
+
+    private static Path keptDisk(Path cache) throws IOException {
+        try (Stream<Path> children = Files.list(cache)) {
+            return children.map(child -> child.resolve(TreeCache.DISK)).filter(Files::isRegularFile).findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    private static String fileInTarball(Path tarball, String member) throws IOException {
+        Process tar = new ProcessBuilder("tar", "-xzOf", tarball.toString(), member).redirectErrorStream(true).start();
+        String content = new String(tar.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            assertEquals(0, tar.waitFor(), content);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        return content;
     }
 
     private static long treeBytes(Path cache) throws IOException {
