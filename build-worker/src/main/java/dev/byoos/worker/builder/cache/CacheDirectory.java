@@ -80,12 +80,18 @@ final class CacheDirectory {
         return Files.createDirectories(directory.resolve("." + key + ".partial-" + UUID.randomUUID()));
     }
 
-    /** Renames a complete partial entry into place; when a concurrent store got there first, keeps that one. */
-    void publish(Path partial, String key) throws IOException {
+    /**
+     * Renames a complete partial entry into place; when a concurrent store got there first, keeps that one.
+     *
+     * @return whether this partial entry became the entry
+     */
+    boolean publish(Path partial, String key) throws IOException {
         try {
             Files.move(partial, entry(key), StandardCopyOption.ATOMIC_MOVE);
+            return true;
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             LOG.debugf("%s: %s was stored by a concurrent build; keeping that one", what, key);
+            return false;
         } catch (AtomicMoveNotSupportedException e) {
             throw new IllegalStateException("partial entries are created in the cache directory itself", e);
         }

@@ -3,7 +3,6 @@ package dev.byoos.worker.builder.cache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -240,6 +239,7 @@ public final class TreeCache {
             LOG.infof("tree cache: the disk of %s not reused: %s", treeKey, e.getMessage());
             entries.deleteQuietly(raw);
             entries.deleteQuietly(sbom);
+            discardWithoutDisk(key, treeKey, log);
             return Optional.empty();
         }
         return Optional.of(new Disk(raw, record.disk().sha256(), sbom, record.disk().bootable(),
@@ -273,6 +273,18 @@ public final class TreeCache {
         } catch (IOException | UncheckedIOException e) {
             log.line("tree cache: boot test not recorded with the disk: " + e.getMessage());
         }
+        // Evicted while the record was replaced: the new record must not stand in for a disk that is gone.
+        discardWithoutDisk(key, treeKey, log);
+    }
+
+    /**
+     * Removes a disk entry whose record outlived its disk (evicted or discarded while its record was
+     * replaced), so that the disk can be kept again instead of the record blocking the key.
+     */
+    private void discardWithoutDisk(String key, String treeKey, BuildLog log) {
+        if (Files.exists(entries.record(key)) && !Files.isRegularFile(entries.entry(key).resolve(DISK))) {
+            discard(key, "the record of the disk of tree " + treeKey + " has no disk", log);
+        }
     }
 
     /**
@@ -289,24 +301,29 @@ public final class TreeCache {
             return;
         }
         String key = diskKey(treeKey);
-        if (Files.exists(entries.record(key))) {
+        Optional<Record> kept = entries.readRecord(key, Record.class).filter(record -> record.disk() != null);
+        if (kept.isPresent()) {
+            // Kept by a build that did not boot it: this build's pass counts if the bytes are the same.
+            if (BootSmokeTest.PASSED.equals(bootTest.result()) && kept.get().disk().passedBootTest() == null) {
+                recordPassedBootTest(treeKey, Sha256.of(raw), bootTest, log);
+            }
             return;
         }
         Path partial = null;
         try {
             partial = entries.newPartial(key);
-            Path kept = Files.createLink(partial.resolve(DISK), raw);
+            Path disk = Files.createLink(partial.resolve(DISK), raw);
             Files.createLink(partial.resolve(SBOM), sbom);
             BuildCompleted.BootTest passed = BootSmokeTest.PASSED.equals(bootTest.result()) ? bootTest : null;
             // Hashed in the entry, so the digest is of what is kept.
-            publish(partial, key, new Record(null, Files.size(kept), null, Sha256.of(partial.resolve(SBOM)),
-                    Instant.now().toString(), List.of(), List.of(), new KeptDisk(Sha256.of(kept), bootable, passed)));
-            log.line("tree cache: kept the disk made of tree " + treeKey
-                    + (passed != null ? ", with the boot test it passed" : ", not boot-tested"));
-        } catch (FileSystemException e) {
-            log.line("tree cache: disk not kept (the cache directory must be on the scratch directory's filesystem): "
-                    + e.getMessage());
+            boolean published = publish(partial, key, new Record(null, Files.size(disk), null,
+                    Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(), List.of(),
+                    new KeptDisk(Sha256.of(disk), bootable, passed)));
+            log.line(published ? "tree cache: kept the disk made of tree " + treeKey
+                    + (passed != null ? ", with the boot test it passed" : ", not boot-tested")
+                    : "tree cache: the disk made of tree " + treeKey + " was kept by a concurrent build");
         } catch (IOException | UncheckedIOException e) {
+            // A hard link across filesystems fails with "Invalid cross-device link": the cache belongs beside scratch.
             log.line("tree cache: disk not kept: " + e.getMessage());
         } finally {
             if (partial != null) {
@@ -420,9 +437,10 @@ public final class TreeCache {
         }
     }
 
-    private void publish(Path partial, String key, Record record) throws IOException {
+    /** @return whether this partial entry became the entry (not when a concurrent store got there first) */
+    private boolean publish(Path partial, String key, Record record) throws IOException {
         Files.writeString(partial.resolve(RECORD), EventJson.write(record));
-        entries.publish(partial, key);
+        return entries.publish(partial, key);
     }
 
     private void evict() {
