@@ -24,7 +24,8 @@ public interface Builder {
     boolean supports(String cloud, String format);
 
     /**
-     * Builds the image inside {@code workDir} (owned by this build, removed afterwards).
+     * Builds the image inside {@code workDir} (owned by this build, removed afterwards), and keeps
+     * what later builds of the same inputs can reuse ({@link BuiltImage#keeping()}) before returning.
      *
      * @param cancellation checked between steps; cancelling it also kills the running command
      * @throws BuildException          when the image cannot be built
@@ -33,7 +34,11 @@ public interface Builder {
     BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation);
 
     /**
-     * As {@link #build(BuildRequested, Path, BuildLog, BuildCancellation)}, telling {@code written}
+     * As {@link #build(BuildRequested, Path, BuildLog, BuildCancellation)}, but what the build would
+     * keep for later builds is left to the caller ({@link BuiltImage#keeping()}): the worker keeps it
+     * only once the build counts as done (its completion recorded and announced), so a build
+     * cancelled or taken over after its builder returned leaves nothing in any cache, and the keeping
+     * is not on the way to the build's announcement. Telling {@code written}
      * of the image file as soon as it is written and checked while the build's last check (the boot
      * test) still runs, so that the file can be uploaded meanwhile. The file does not change after
      * that, and is the one the build returns; whether it is an image is still the build's outcome (a
@@ -51,13 +56,21 @@ public interface Builder {
      * @param inputs      what the image was made from, each with its sha256 (the provenance's inputs)
      * @param fromCache   whether an identical earlier build's image was reused instead of building
      * @param cloudImages images the build left inside a cloud (AMIs, templates), named by {@code file}
+     * @param keeping     what the build keeps for later builds (cache entries), once it counts as done
      */
     record BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest, Path sbom,
-            List<BuildCompleted.Input> inputs, boolean fromCache, List<BuildCompleted.CloudImage> cloudImages) {
+            List<BuildCompleted.Input> inputs, boolean fromCache, List<BuildCompleted.CloudImage> cloudImages,
+            Keeping keeping) {
 
         public BuiltImage {
             inputs = List.copyOf(inputs);
             cloudImages = List.copyOf(cloudImages);
+            keeping = keeping == null ? Keeping.NOTHING : keeping;
+        }
+
+        public BuiltImage(Path file, String format, BuildCompleted.BootTest bootTest, Path sbom,
+                List<BuildCompleted.Input> inputs, boolean fromCache, List<BuildCompleted.CloudImage> cloudImages) {
+            this(file, format, bootTest, sbom, inputs, fromCache, cloudImages, Keeping.NOTHING);
         }
 
         /** An image built now, without an SBOM or known inputs. */
@@ -76,5 +89,34 @@ public interface Builder {
                 List<BuildCompleted.CloudImage> cloudImages) {
             this(file, format, bootTest, null, List.of(), false, cloudImages);
         }
+    }
+
+    /**
+     * What a finished build keeps for later builds of the same inputs (the worker's caches). Made
+     * usable only by {@link #keep}, once the build counts as done; {@link #close} removes whatever
+     * was prepared and not kept. Both run on the build's thread while its scratch directory exists.
+     */
+    interface Keeping extends AutoCloseable {
+
+        /** A build that keeps nothing (a cached image, an image built inside a cloud). */
+        Keeping NOTHING = new Keeping() {
+            @Override
+            public void keep(BuildLog log) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        /**
+         * Makes what the build prepared usable by later builds. Never throws for what could not be
+         * kept: that is said in {@code log}, and the build stays done.
+         */
+        void keep(BuildLog log);
+
+        /** Removes what was prepared and not kept; safe to call more than once, and after {@link #keep}. */
+        @Override
+        void close();
     }
 }

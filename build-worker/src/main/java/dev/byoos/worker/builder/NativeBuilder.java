@@ -156,8 +156,12 @@ public final class NativeBuilder implements Builder {
 
     @Override
     public BuiltImage build(BuildRequested request, Path workDir, BuildLog log, BuildCancellation cancellation) {
-        return build(request, workDir, log, cancellation, written -> {
+        BuiltImage image = build(request, workDir, log, cancellation, written -> {
         });
+        try (Keeping keeping = image.keeping()) {
+            keeping.keep(log);
+        }
+        return image;
     }
 
     @Override
@@ -198,21 +202,28 @@ public final class NativeBuilder implements Builder {
         if (format.writtenFromTheDiskAlone()) {
             Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log);
             if (disk.isPresent()) {
-                BuiltImage built = imageFromKeptDisk(request, format, inputs, disk.get(), workDir, commands, log,
+                TreeCache.Disk kept = disk.get();
+                BuiltImage built = imageFromKeptDisk(request, format, inputs, kept, workDir, commands, log,
                         cancellation, written);
                 cancellation.throwIfCancelled();
-                cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
-                if (disk.get().passedBootTest().isEmpty()) {
-                    trees.recordPassedBootTest(inputs.treeKey(), disk.get().sha256(), built.bootTest(), log);
+                List<Consumer<BuildLog>> steps = new ArrayList<>();
+                steps.add(keepLog -> cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(),
+                        built.bootTest()));
+                if (kept.passedBootTest().isEmpty()) {
+                    steps.add(keepLog -> trees.recordPassedBootTest(inputs.treeKey(), kept.sha256(), built.bootTest(),
+                            keepLog));
                 }
+                Keeping keeping = new CacheKeeping(steps, () -> {
+                });
                 return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(),
-                        false, cloudImages);
+                        false, cloudImages, keeping);
             }
         }
         Optional<TreeCache.Hit> cachedTree = trees.checkout(inputs.treeKey(), workDir, commands, log);
-        // What this build keeps for others becomes usable only once it has succeeded: a failed,
-        // cancelled or timed-out build leaves nothing in the caches.
+        // What this build keeps for others becomes usable only once it is done (its keeping): a
+        // failed, cancelled or timed-out build leaves nothing in the caches.
         List<TreeCache.Pending> pending = new ArrayList<>();
+        boolean handedToKeeping = false;
         try {
             RootFilesystem rootfs;
             Path sbom;
@@ -234,17 +245,66 @@ public final class NativeBuilder implements Builder {
             BuiltImage built = image(format, context, bootable, Optional.empty(), inputs, sbom, workDir, log,
                     cancellation, written);
             cancellation.throwIfCancelled();
-            cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(), built.bootTest());
-            pending.forEach(TreeCache.Pending::publish);
-            if (cachedTree.isEmpty()) {
-                trees.store(inputs.treeKey(), rootfs, sbom, log);
+            boolean keepTree = cachedTree.isEmpty();
+            Optional<Path> assembledDisk = context.assembledDisk();
+            List<Consumer<BuildLog>> steps = new ArrayList<>();
+            steps.add(keepLog -> cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(),
+                    built.bootTest()));
+            pending.forEach(installed -> steps.add(installed::publish));
+            if (keepTree) {
+                steps.add(keepLog -> trees.store(inputs.treeKey(), rootfs, sbom, keepLog));
             }
-            context.assembledDisk().ifPresent(disk -> trees.storeDisk(inputs.treeKey(), disk, built.sbom(), bootable,
-                    built.bootTest(), log));
+            assembledDisk.ifPresent(disk -> steps.add(keepLog -> trees.storeDisk(inputs.treeKey(), disk, built.sbom(),
+                    bootable, built.bootTest(), keepLog)));
+            Keeping keeping = new CacheKeeping(steps, () -> pending.forEach(TreeCache.Pending::close));
+            handedToKeeping = true;
             return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(), false,
-                    cloudImages);
+                    cloudImages, keeping);
         } finally {
-            pending.forEach(TreeCache.Pending::close);
+            if (!handedToKeeping) {
+                pending.forEach(TreeCache.Pending::close);
+            }
+        }
+    }
+
+    /**
+     * The cache entries a finished build prepared, one step per entry: stored by {@link #keep} once,
+     * each step whatever became of the others (an entry that cannot be kept never fails the build),
+     * and whatever was set aside for them removed by {@link #close}.
+     */
+    private static final class CacheKeeping implements Keeping {
+
+        private final List<Consumer<BuildLog>> steps;
+        private final Runnable discard;
+        private boolean kept;
+        private boolean closed;
+
+        CacheKeeping(List<Consumer<BuildLog>> steps, Runnable discard) {
+            this.steps = List.copyOf(steps);
+            this.discard = discard;
+        }
+
+        @Override
+        public synchronized void keep(BuildLog log) {
+            if (kept || closed) {
+                return;
+            }
+            kept = true;
+            for (Consumer<BuildLog> step : steps) {
+                try {
+                    step.accept(log);
+                } catch (RuntimeException e) {
+                    log.line("cache entry not kept: " + e);
+                }
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                discard.run();
+            }
         }
     }
 

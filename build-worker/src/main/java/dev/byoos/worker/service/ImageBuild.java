@@ -17,6 +17,7 @@ import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.messaging.resilience.WaitAbandonedException;
 import dev.byoos.worker.builder.Builder;
+import dev.byoos.worker.builder.core.BuildLog;
 import dev.byoos.worker.builder.process.BuildCancellation;
 import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
@@ -32,7 +33,8 @@ import dev.byoos.worker.storage.StagingStore;
  * writes waits out an S3 or Kafka outage ({@link OutageWaits}) instead of failing the attempt: the
  * image is built, only its storage waits. The image's upload starts as soon as the builder has
  * written it, while its boot test runs ({@link ImageUpload}); it is announced only after the build
- * passed.
+ * passed. What the build keeps for later builds (its cache entries, {@link Builder.Keeping}) is kept
+ * last, once the build is announced.
  */
 @ApplicationScoped
 public class ImageBuild {
@@ -65,45 +67,74 @@ public class ImageBuild {
             builders.requireRegistry();
         }
         ImageUpload upload = new ImageUpload(build);
-        BuildCompleted completed;
-        BuildOutputs.Staged staged;
-        Builder.BuiltImage image;
+        Builder.Keeping keeping = Builder.Keeping.NOTHING;
         try {
-            image = builder.build(request, workDir, build.log(), cancellation, upload::start);
-            cancellation.throwIfCancelled();
-            BuildCompleted.OciImage ociImage = null;
-            if (edge) {
-                // The tag is shared by every attempt: only the lease holder moves it.
-                waitOut(build, "the lease check before the push", () -> build.lease().confirm());
-                ociImage = push(build, image, workDir);
+            BuildCompleted completed;
+            BuildOutputs.Staged staged;
+            Builder.BuiltImage image;
+            try {
+                image = builder.build(request, workDir, build.log(), cancellation, upload::start);
+                keeping = image.keeping();
+                cancellation.throwIfCancelled();
+                BuildCompleted.OciImage ociImage = null;
+                if (edge) {
+                    // The tag is shared by every attempt: only the lease holder moves it.
+                    waitOut(build, "the lease check before the push", () -> build.lease().confirm());
+                    ociImage = push(build, image, workDir);
+                }
+                waitOut(build, "the lease check before staging", () -> build.lease().confirm());
+                StagingStore.Upload imageUpload = upload.of(image.file());
+                staged = waitOut(build, "the staging of the outputs", () -> outputs.stage(build, image, imageUpload));
+                completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
+                        Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(),
+                        staged.sbom(), staged.log(), new BuildCompleted.Provenance(builderVersion,
+                                build.startedAt().toString(), staged.finishedAt().toString(), image.inputs()),
+                        image.cloudImages(), ociImage);
+            } catch (RuntimeException e) {
+                // A failed boot test, a cancellation, a lost lease: what was uploaded early is never announced.
+                upload.abandon();
+                throw e;
             }
-            waitOut(build, "the lease check before staging", () -> build.lease().confirm());
-            StagingStore.Upload imageUpload = upload.of(image.file());
-            staged = waitOut(build, "the staging of the outputs", () -> outputs.stage(build, image, imageUpload));
-            completed = new BuildCompleted(request.build(), staged.image(), builder.id(),
-                    Duration.between(build.startedAt(), staged.finishedAt()).toMillis(), image.bootTest(), staged.sbom(),
-                    staged.log(), new BuildCompleted.Provenance(builderVersion, build.startedAt().toString(),
-                            staged.finishedAt().toString(), image.inputs()),
-                    image.cloudImages(), ociImage);
-        } catch (RuntimeException e) {
-            // A failed boot test, a cancellation, a lost lease: what was uploaded early is never announced.
-            upload.abandon();
-            throw e;
+            // Last point of return: past the completion record the build counts as done.
+            cancellation.throwIfCancelled();
+            // The fence: the record and the event are written only while this attempt holds the lease.
+            waitOut(build, "the completion record", () -> {
+                build.lease().confirm();
+                // The record is written before the event: if we die in between, the redelivered
+                // request finds it and re-sends the same event (same id) instead of building again.
+                outputs.recordCompletion(completed);
+            });
+            // Done past the record: only the worker's shutdown ends this wait, and the next worker re-sends it.
+            outages.run("the completion's announcement", build.buildId(), build.progress(), () -> false,
+                    () -> events.completed(completed));
+            LOG.infof("build %s: staged %s (%d bytes, sha256 %s)%s", build.buildId(), staged.image().key(),
+                    staged.image().size(), staged.image().sha256(), image.fromCache() ? " from the image cache" : "");
+            keepForLaterBuilds(build, keeping);
+        } finally {
+            keeping.close();
         }
-        // Last point of return: past the completion record the build counts as done.
-        cancellation.throwIfCancelled();
-        // The fence: the record and the event are written only while this attempt holds the lease.
-        waitOut(build, "the completion record", () -> {
-            build.lease().confirm();
-            // The record is written before the event: if we die in between, the redelivered
-            // request finds it and re-sends the same event (same id) instead of building again.
-            outputs.recordCompletion(completed);
-        });
-        // Done past the record: only the worker's shutdown ends this wait, and the next worker re-sends it.
-        outages.run("the completion's announcement", build.buildId(), build.progress(), () -> false,
-                () -> events.completed(completed));
-        LOG.infof("build %s: staged %s (%d bytes, sha256 %s)%s", build.buildId(), staged.image().key(),
-                staged.image().size(), staged.image().sha256(), image.fromCache() ? " from the image cache" : "");
+    }
+
+    /**
+     * The build's cache entries, kept only now that it is done and announced: a build cancelled or
+     * taken over after its builder returned keeps nothing, and the keeping (moving the tree, hashing
+     * the disk) is not on the way to build.completed. The build's own log is staged already; what
+     * the keeping says goes to the worker's log.
+     */
+    private static void keepForLaterBuilds(RunningBuild build, Builder.Keeping keeping) {
+        if (keeping == Builder.Keeping.NOTHING) {
+            return;
+        }
+        long start = System.nanoTime();
+        BuildLog keepingLog = new BuildLog();
+        try {
+            keeping.keep(keepingLog);
+        } catch (RuntimeException e) {
+            // The build is done whatever happens to its cache entries.
+            keepingLog.line("caches: not kept: " + e);
+        }
+        LOG.infof("build %s: kept for later builds in %d ms%n%s", build.buildId(),
+                (System.nanoTime() - start) / 1_000_000, keepingLog.toString().stripTrailing());
     }
 
     /**

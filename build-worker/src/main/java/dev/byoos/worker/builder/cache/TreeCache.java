@@ -353,9 +353,11 @@ public final class TreeCache {
             Path tree = partial.resolve(TREE);
             Files.move(rootfs.root(), tree, StandardCopyOption.ATOMIC_MOVE);
             Files.createLink(partial.resolve(SBOM), sbom);
-            publish(partial, key, new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree),
-                    Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(), List.of(), null));
-            log.line("tree cache: kept the customized tree as " + key);
+            boolean published = publish(partial, key, new Record(rootfs.baseName(), contentBytes(tree),
+                    Sha256.ofTree(tree), Sha256.of(partial.resolve(SBOM)), Instant.now().toString(), List.of(),
+                    List.of(), null));
+            log.line(published ? "tree cache: kept the customized tree as " + key
+                    : "tree cache: the customized tree " + key + " was kept by a concurrent build");
         } catch (AtomicMoveNotSupportedException e) {
             log.line("tree cache: not kept, the cache directory is not on the scratch directory's filesystem");
         } catch (IOException | UncheckedIOException e) {
@@ -369,7 +371,7 @@ public final class TreeCache {
     }
 
     /**
-     * An installed tree copied into the cache, not usable until {@link #publish()}: a build that
+     * An installed tree copied into the cache, not usable until {@link #publish(BuildLog)}: a build that
      * fails, is cancelled or times out after copying it closes it unpublished, and it is removed.
      */
     public final class Pending implements AutoCloseable {
@@ -377,17 +379,15 @@ public final class TreeCache {
         private final String key;
         private final Path partial;
         private final Record record;
-        private final BuildLog log;
 
-        private Pending(String key, Path partial, Record record, BuildLog log) {
+        private Pending(String key, Path partial, Record record) {
             this.key = key;
             this.partial = partial;
             this.record = record;
-            this.log = log;
         }
 
         /** Makes the tree an entry; call it once the build has succeeded. Never fails the build. */
-        public void publish() {
+        public void publish(BuildLog log) {
             try {
                 TreeCache.this.publish(partial, key, record);
                 log.line("tree cache: kept the tree after its installing layers as " + key);
@@ -424,7 +424,7 @@ public final class TreeCache {
                     tree.toString());
             Record record = new Record(rootfs.baseName(), contentBytes(tree), Sha256.ofTree(tree), null,
                     Instant.now().toString(), rootfs.writtenPaths(), kubernetes, null);
-            Pending pending = new Pending(key, partial, record, log);
+            Pending pending = new Pending(key, partial, record);
             partial = null;
             return Optional.of(pending);
         } catch (BuildException | IOException | UncheckedIOException e) {
