@@ -1,5 +1,7 @@
 package dev.byoos.worker.builder;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +34,7 @@ import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
 import dev.byoos.worker.builder.layers.ImageCustomizer;
 import dev.byoos.worker.builder.layers.RootFilesystemSbom;
 import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
 import dev.byoos.worker.builder.process.CommandRunner;
 import dev.byoos.worker.builder.rootfs.RootFilesystem;
 import dev.byoos.worker.builder.sandbox.Sandbox;
@@ -201,10 +204,11 @@ public final class NativeBuilder implements Builder {
         CommandRunner commands = new CommandRunner(log, cancellation);
         if (format.writtenFromTheDiskAlone()) {
             Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log);
-            if (disk.isPresent()) {
+            Optional<BuiltImage> fromKeptDisk = disk.flatMap(kept -> imageFromKeptDisk(request, format, inputs, kept,
+                    workDir, commands, log, cancellation, written));
+            if (fromKeptDisk.isPresent()) {
                 TreeCache.Disk kept = disk.get();
-                BuiltImage built = imageFromKeptDisk(request, format, inputs, kept, workDir, commands, log,
-                        cancellation, written);
+                BuiltImage built = fromKeptDisk.get();
                 cancellation.throwIfCancelled();
                 List<Consumer<BuildLog>> steps = new ArrayList<>();
                 steps.add(keepLog -> cache.store(inputs.imageKey(), built.file(), built.sbom(), built.format(),
@@ -379,14 +383,49 @@ public final class NativeBuilder implements Builder {
     /**
      * The target's format written from the disk a build of the same tree kept: no tree, no assembly,
      * and no boot test when that disk passed one (the copy's sha256 is the one recorded when it booted).
+     * The copy is hashed while the image is written from it; a disk that is to boot is checked before
+     * it boots (and before its image is handed to {@code written}).
+     *
+     * @return empty when the copy is not the disk recorded: nothing made from it is left, and the
+     *         build makes the disk again
      */
-    private BuiltImage imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
+    private Optional<BuiltImage> imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
+            TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
+            Consumer<Path> written) {
+        boolean toBoot = disk.passedBootTest().isEmpty() && reasonNotToBootTest(disk.bootable(), format.name()).isEmpty();
+        if (toBoot && !disk.checksOut(log)) {
+            return Optional.empty();
+        }
+        BuiltImage built;
+        try {
+            built = imageFromDisk(request, format, inputs, disk, workDir, commands, log, cancellation, written);
+        } catch (BuildCancelledException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A format that fails on a tampered copy: the copy, not the format, is what went wrong.
+            if (!disk.checksOut(log)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        if (!disk.checksOut(log)) {
+            deleteQuietly(built.file());
+            return Optional.empty();
+        }
+        return Optional.of(built);
+    }
+
+    private BuiltImage imageFromDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
             TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
             Consumer<Path> written) {
         log.phase("layers", 25, "tree cache: hit " + inputs.treeKey() + ", the disk made of the same tree, built "
                 + disk.builtAt() + "; no tree, no disk to assemble");
         FormatContext context = new FormatContext(request.build(), request.cloud(), null, workDir, commands,
-                inputs.reproducibility(), disk::raw);
+                inputs.reproducibility(), disk::raw, () -> {
+                    if (!disk.checksOut(log)) {
+                        throw new IllegalStateException("the kept disk's copy is not the disk recorded");
+                    }
+                });
         // No virtual machine runs in this build: its boot test took no time (dashboards add the duration up).
         Optional<BuildCompleted.BootTest> passed = disk.passedBootTest().map(test -> new BuildCompleted.BootTest(
                 test.result(), test.detail() + "; this same disk passed in " + test.durationMillis() + " ms when built "
@@ -438,6 +477,15 @@ public final class NativeBuilder implements Builder {
                 bootCancellation.cancel();
                 booting.exceptionally(failure -> null).join();
             }
+        }
+    }
+
+    /** A file in the build's scratch directory, which is removed with the build if this fails. */
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // Removed with the scratch directory.
         }
     }
 

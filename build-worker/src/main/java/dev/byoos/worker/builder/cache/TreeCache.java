@@ -11,6 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
@@ -61,6 +66,12 @@ public final class TreeCache {
     static final String DISK = "disk.raw";
     private static final Duration COPY_TIMEOUT = Duration.ofMinutes(10);
     private static final Logger LOG = Logger.getLogger(TreeCache.class);
+    /** Hashes reused disks' copies while their builds write images from them (one read each, ≈ 1 s per GB). */
+    private static final ExecutorService DISK_CHECKS = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "tree-cache-disk-check");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final CacheDirectory entries;
     private final long maxBytes;
@@ -107,12 +118,94 @@ public final class TreeCache {
     }
 
     /**
-     * A reused disk: its copy in the build's directory, with a copy of the tree's SBOM beside it.
-     *
-     * @param passedBootTest the boot test this same disk passed when it was made; empty when it was not boot-tested
+     * A reused disk: its copy in the build's directory, with a copy of the tree's SBOM beside it
+     * (checked already). The copy's sha256 is computed on a thread of its own while the build goes
+     * on writing its image from the copy; the build uses that image, or boots the copy, only once
+     * {@link #checksOut} said the copy is the disk recorded. What is used is what was verified: the
+     * copy is the build's own, nothing else writes it.
      */
-    public record Disk(Path raw, String sha256, Path sbom, boolean bootable,
-            Optional<BuildCompleted.BootTest> passedBootTest, String builtAt) {
+    public final class Disk {
+
+        private final String key;
+        private final String treeKey;
+        private final Path raw;
+        private final Path sbom;
+        private final KeptDisk recorded;
+        private final String builtAt;
+        private final CompletableFuture<String> copySha256;
+        private Boolean checksOut;
+
+        private Disk(String key, String treeKey, Path raw, Path sbom, KeptDisk recorded, String builtAt) {
+            this.key = key;
+            this.treeKey = treeKey;
+            this.raw = raw;
+            this.sbom = sbom;
+            this.recorded = recorded;
+            this.builtAt = builtAt;
+            this.copySha256 = CompletableFuture.supplyAsync(() -> Sha256.of(raw), DISK_CHECKS);
+        }
+
+        /** The copy in the build's directory ({@value #DISK}, holes kept). */
+        public Path raw() {
+            return raw;
+        }
+
+        /** The disk's recorded sha256 (holes read as zeros). */
+        public String sha256() {
+            return recorded.sha256();
+        }
+
+        public Path sbom() {
+            return sbom;
+        }
+
+        public boolean bootable() {
+            return recorded.bootable();
+        }
+
+        /** The boot test this same disk passed when it was made; empty when it was not boot-tested. */
+        public Optional<BuildCompleted.BootTest> passedBootTest() {
+            return Optional.ofNullable(recorded.passedBootTest());
+        }
+
+        public String builtAt() {
+            return builtAt;
+        }
+
+        /**
+         * Waits for the copy's sha256. When it is not the recorded one, the entry is discarded and
+         * the copies removed: the build must then drop whatever it made from them and make the disk
+         * again. A copy that cannot be read is removed too, the entry left as it is.
+         *
+         * @return whether the copy is the disk recorded
+         */
+        public synchronized boolean checksOut(BuildLog log) {
+            if (checksOut == null) {
+                checksOut = check(log);
+                if (!checksOut) {
+                    entries.deleteQuietly(raw);
+                    entries.deleteQuietly(sbom);
+                }
+            }
+            return checksOut;
+        }
+
+        private boolean check(BuildLog log) {
+            String sha256;
+            try {
+                sha256 = copySha256.join();
+            } catch (CompletionException | CancellationException e) {
+                log.line("tree cache: the copy of the disk of tree " + treeKey + " could not be read: " + e.getMessage());
+                return false;
+            }
+            if (!sha256.equals(recorded.sha256())) {
+                discard(key, "the disk of tree " + treeKey + " is not what was stored (sha256 " + sha256 + ", recorded "
+                        + recorded.sha256() + ")", log);
+                return false;
+            }
+            log.line("tree cache: the copy of the disk checks out (sha256 " + sha256 + ")");
+            return true;
+        }
     }
 
     /** A reused customized tree: its copy in the build's directory, with a copy of its SBOM beside it. */
@@ -203,9 +296,10 @@ public final class TreeCache {
 
     /**
      * @return the disk made of the customized tree {@code treeKey}, copied into {@code workDir}
-     *         ({@value #DISK}, holes kept) with the tree's SBOM, both checked against their recorded
-     *         digests; empty on a miss, or when they do not check out (the entry is then discarded),
-     *         and nothing is left in {@code workDir} then
+     *         ({@value #DISK}, holes kept) with the tree's SBOM; the SBOM checked against its
+     *         recorded digest, the disk being checked ({@link Disk#checksOut}); empty on a miss, or
+     *         when the SBOM does not check out (the entry is then discarded), and nothing is left
+     *         in {@code workDir} then
      */
     public Optional<Disk> checkoutDisk(String treeKey, Path workDir, CommandRunner commands, BuildLog log) {
         if (!enabled()) {
@@ -225,11 +319,10 @@ public final class TreeCache {
                     entries.entry(key).resolve(DISK).toString(), raw.toString());
             String sbomSha256 = Sha256.copy(entries.entry(key).resolve(SBOM), sbom);
             entries.touch(key);
-            // The copy is checked, not the entry: what the build uses is what was verified.
-            String rawSha256 = Sha256.of(raw);
-            if (!rawSha256.equals(record.disk().sha256()) || !sbomSha256.equals(record.sbomSha256())) {
-                discard(key, "the disk of tree " + treeKey + " is not what was stored (sha256 " + rawSha256
-                        + ", recorded " + record.disk().sha256() + ")", log);
+            // The copies are checked, not the entry: what the build uses is what was verified.
+            if (!sbomSha256.equals(record.sbomSha256())) {
+                discard(key, "the SBOM of the disk of tree " + treeKey + " is not what was stored (sha256 "
+                        + sbomSha256 + ", recorded " + record.sbomSha256() + ")", log);
                 entries.deleteQuietly(raw);
                 entries.deleteQuietly(sbom);
                 return Optional.empty();
@@ -242,8 +335,7 @@ public final class TreeCache {
             discardWithoutDisk(key, treeKey, log);
             return Optional.empty();
         }
-        return Optional.of(new Disk(raw, record.disk().sha256(), sbom, record.disk().bootable(),
-                Optional.ofNullable(record.disk().passedBootTest()), record.builtAt()));
+        return Optional.of(new Disk(key, treeKey, raw, sbom, record.disk(), record.builtAt()));
     }
 
     /**

@@ -40,6 +40,7 @@ public final class FormatContext {
     private final CommandRunner commands;
     private final Reproducibility fixed;
     private final Supplier<Path> diskAssembler;
+    private final Runnable beforeTheDiskChanges;
     private Path disk;
     private boolean diskChanged;
 
@@ -51,6 +52,19 @@ public final class FormatContext {
      */
     public FormatContext(BuildCoordinates build, BuildRequested.CloudParameters cloud, Path tree, Path workDir,
             CommandRunner commands, Reproducibility fixed, Supplier<Path> diskAssembler) {
+        this(build, cloud, tree, workDir, commands, fixed, diskAssembler, () -> {
+        });
+    }
+
+    /**
+     * @param beforeTheDiskChanges runs before a format changes the disk (grows it), and may refuse by
+     *                             throwing: a kept disk's copy is still being hashed while its image is
+     *                             written, and must be checked before any of its bytes change
+     */
+    public FormatContext(BuildCoordinates build, BuildRequested.CloudParameters cloud, Path tree, Path workDir,
+            CommandRunner commands, Reproducibility fixed, Supplier<Path> diskAssembler,
+            Runnable beforeTheDiskChanges) {
+        this.beforeTheDiskChanges = beforeTheDiskChanges;
         this.build = build;
         this.cloud = cloud;
         this.tree = tree;
@@ -118,6 +132,7 @@ public final class FormatContext {
         long size = size(raw);
         long grown = (size + unit - 1) / unit * unit;
         if (grown != size) {
+            beforeTheDiskChanges.run();
             diskChanged = true;
             run(WRITE_TIMEOUT, "qemu-img", "resize", "-f", "raw", raw.toString(), String.valueOf(grown));
             run(WRITE_TIMEOUT, "sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--relocate", "gpt-bak-std",

@@ -108,6 +108,9 @@ class TreeCacheTest {
 
         assertTrue(raw.log().contains("the disk made of the same tree"), raw.log());
         assertFalse(raw.log().contains("assembling the disk"), "no disk was assembled: " + raw.log());
+        // The copy is hashed while the image is written from it; the image is used once the copy checked out.
+        assertTrue(raw.log().indexOf("raw image written and checked") < raw.log().indexOf(
+                "tree cache: the copy of the disk checks out"), raw.log());
         assertFalse(raw.log().contains("$ mke2fs"), raw.log());
         assertFalse(Files.exists(work.resolve("scratch/raw").resolve(TreeCache.TREE)), "no tree was copied");
         assertEquals(Sha256.of(qcow2.image().sbom()), Sha256.of(raw.image().sbom()), "the tree's SBOM, reused");
@@ -144,6 +147,25 @@ class TreeCacheTest {
         assertEquals(1, disks(work.resolve("trees")), "kept again by the build that assembled it");
         assertTrue(build(builder, request("qcow2", "hello\n"), "again").log()
                 .contains("the disk made of the same tree"));
+    }
+
+    @Test
+    void anImageWrittenFromATamperedDiskWhileItWasCheckedIsDroppedAndMadeFromTheTree() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("raw", "hello\n"), "first");
+        try (var disk = java.nio.channels.FileChannel.open(keptDisk(work.resolve("trees")),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            disk.write(java.nio.ByteBuffer.wrap(new byte[] {0x42}), disk.size() / 2);
+        }
+
+        Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
+
+        assertTrue(qcow2.log().indexOf("qcow2 image written and checked") < qcow2.log().indexOf(
+                "is not what was stored"), "written from the copy while it was hashed: " + qcow2.log());
+        assertTrue(qcow2.log().contains("assembling the disk"), qcow2.log());
+        Built fresh = build(builder(work.resolve("no-trees"), PLENTY), request("qcow2", "hello\n"), "fresh");
+        assertEquals(Sha256.of(fresh.image().file()), Sha256.of(qcow2.image().file()),
+                "the image of the disk assembled again, not of the tampered copy");
     }
 
     @Test
