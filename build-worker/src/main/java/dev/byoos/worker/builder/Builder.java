@@ -38,7 +38,8 @@ public interface Builder {
      * keep for later builds is left to the caller ({@link BuiltImage#keeping()}): the worker keeps it
      * only once the build counts as done (its completion recorded and announced), so a build
      * cancelled or taken over after its builder returned leaves nothing in any cache, and the keeping
-     * is not on the way to the build's announcement. Telling {@code written}
+     * is not on the way to the build's announcement. A builder with something to keep overrides
+     * this form (the default calls the other, which keeps before returning). It also tells {@code written}
      * of the image file as soon as it is written and checked while the build's last check (the boot
      * test) still runs, so that the file can be uploaded meanwhile. The file does not change after
      * that, and is the one the build returns; whether it is an image is still the build's outcome (a

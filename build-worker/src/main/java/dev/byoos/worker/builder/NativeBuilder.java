@@ -204,8 +204,14 @@ public final class NativeBuilder implements Builder {
         CommandRunner commands = new CommandRunner(log, cancellation);
         if (format.writtenFromTheDiskAlone()) {
             Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log);
-            Optional<BuiltImage> fromKeptDisk = disk.flatMap(kept -> imageFromKeptDisk(request, format, inputs, kept,
-                    workDir, commands, log, cancellation, written));
+            Optional<BuiltImage> fromKeptDisk;
+            try {
+                fromKeptDisk = disk.flatMap(kept -> imageFromKeptDisk(request, format, inputs, kept, workDir, commands,
+                        log, cancellation, written));
+            } finally {
+                // A build that stopped before asking whether its copy checks out stops hashing it.
+                disk.ifPresent(TreeCache.Disk::close);
+            }
             if (fromKeptDisk.isPresent()) {
                 TreeCache.Disk kept = disk.get();
                 BuiltImage built = fromKeptDisk.get();
@@ -386,8 +392,8 @@ public final class NativeBuilder implements Builder {
      * The copy is hashed while the image is written from it; a disk that is to boot is checked before
      * it boots (and before its image is handed to {@code written}).
      *
-     * @return empty when the copy is not the disk recorded: nothing made from it is left, and the
-     *         build makes the disk again
+     * @return empty when the copy is not the disk recorded: the copy and the image written from it
+     *         are removed (a format's other outputs are overwritten when the disk is made again)
      */
     private Optional<BuiltImage> imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
             TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,

@@ -7,15 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +56,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
     @TestHTTPResource("/q/metrics")
     URI metricsUrl;
 
+    @ConfigProperty(name = "byoos.worker.image-cache.dir")
+    Path imageCacheDir;
     @ConfigProperty(name = "quarkus.application.version")
     String applicationVersion;
     @Inject
@@ -203,6 +209,8 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
     void anIdenticalRequestIsServedFromTheImageCacheWithTheSameChecksum() throws Exception {
         String motd = "cached " + UUID.randomUUID() + "\n";
         BuildCompleted first = buildWithMotd(motd);
+        // A build keeps its image once it is done, just after build.completed: the second waits for it.
+        Awaitility.await().atMost(TIMEOUT).until(() -> imageCacheHolds(first.image().sha256()));
         BuildCompleted second = buildWithMotd(motd);
 
         assertEquals(first.image().sha256(), second.image().sha256());
@@ -214,6 +222,22 @@ class BuildRequestConsumerTest extends WorkerKafkaTest {
         assertFalse(secondLog.contains(" mke2fs -q "), "nothing was built: " + secondLog);
         assertEquals(second.image().sha256(), sha256Of(second.image().bucket(), second.image().key()),
                 "the cached image was staged for the second build too");
+    }
+
+    /** @return whether an entry of the worker's image cache records an image with this sha256 */
+    private boolean imageCacheHolds(String sha256) throws java.io.IOException {
+        if (!Files.isDirectory(imageCacheDir)) {
+            return false;
+        }
+        try (Stream<Path> records = Files.list(imageCacheDir).map(entry -> entry.resolve("entry.json"))) {
+            return records.filter(Files::isRegularFile).anyMatch(record -> {
+                try {
+                    return Files.readString(record).contains(sha256);
+                } catch (java.io.IOException e) {
+                    return false; // evicted meanwhile
+                }
+            });
+        }
     }
 
     private BuildCompleted buildWithMotd(String motd) {

@@ -1,14 +1,17 @@
 package dev.byoos.worker.builder.cache;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -124,7 +127,7 @@ public final class TreeCache {
      * {@link #checksOut} said the copy is the disk recorded. What is used is what was verified: the
      * copy is the build's own, nothing else writes it.
      */
-    public final class Disk {
+    public final class Disk implements AutoCloseable {
 
         private final String key;
         private final String treeKey;
@@ -133,6 +136,7 @@ public final class TreeCache {
         private final KeptDisk recorded;
         private final String builtAt;
         private final CompletableFuture<String> copySha256;
+        private volatile boolean stopped;
         private Boolean checksOut;
 
         private Disk(String key, String treeKey, Path raw, Path sbom, KeptDisk recorded, String builtAt) {
@@ -142,7 +146,30 @@ public final class TreeCache {
             this.sbom = sbom;
             this.recorded = recorded;
             this.builtAt = builtAt;
-            this.copySha256 = CompletableFuture.supplyAsync(() -> Sha256.of(raw), DISK_CHECKS);
+            this.copySha256 = CompletableFuture.supplyAsync(this::hashCopy, DISK_CHECKS);
+        }
+
+        /** sha256 of the copy, read in 1 MiB blocks until its end or until the build stops ({@link #close}). */
+        private String hashCopy() {
+            MessageDigest digest = Sha256.digest();
+            byte[] block = new byte[1 << 20];
+            try (InputStream in = Files.newInputStream(raw)) {
+                for (int read = in.read(block); read != -1; read = in.read(block)) {
+                    if (stopped) {
+                        throw new CancellationException("the build stopped before its copy of the disk was checked");
+                    }
+                    digest.update(block, 0, read);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        }
+
+        /** Stops hashing the copy when the build ended before it asked whether the copy checks out. */
+        @Override
+        public void close() {
+            stopped = true;
         }
 
         /** The copy in the build's directory ({@value #DISK}, holes kept). */
@@ -481,8 +508,9 @@ public final class TreeCache {
         /** Makes the tree an entry; call it once the build has succeeded. Never fails the build. */
         public void publish(BuildLog log) {
             try {
-                TreeCache.this.publish(partial, key, record);
-                log.line("tree cache: kept the tree after its installing layers as " + key);
+                log.line(TreeCache.this.publish(partial, key, record)
+                        ? "tree cache: kept the tree after its installing layers as " + key
+                        : "tree cache: the tree after its installing layers " + key + " was kept by a concurrent build");
             } catch (IOException | UncheckedIOException e) {
                 log.line("tree cache: installed tree not kept: " + e.getMessage());
             }

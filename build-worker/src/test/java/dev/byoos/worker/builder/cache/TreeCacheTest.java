@@ -356,6 +356,41 @@ class TreeCacheTest {
     }
 
     @Test
+    void aBuildLeftToItsCallerKeepsNothingUntilKeptAndRemovesWhatItSetAsideWhenClosedUnkept() throws IOException {
+        Path trees = work.resolve("trees");
+        Builder.BuiltImage image = builder(trees, PLENTY).build(withPreScript("hello\n"),
+                Files.createDirectories(work.resolve("scratch/kept")), new BuildLog(), new BuildCancellation(),
+                written -> {
+                });
+
+        assertEquals(0, entries(trees), "nothing usable before the caller keeps it");
+        assertEquals(0, disks(trees));
+        assertEquals(1, partials(trees), "the tree after the pre script, set aside");
+        BuildLog keepingLog = new BuildLog();
+        try (Builder.Keeping keeping = image.keeping()) {
+            keeping.keep(keepingLog);
+        }
+        assertEquals(2, entries(trees), "the customized tree and the tree after the pre script: " + keepingLog);
+        assertEquals(1, disks(trees));
+        assertEquals(0, partials(trees));
+
+        Path unkept = work.resolve("trees-unkept");
+        builder(unkept, PLENTY).build(withPreScript("hello\n"), Files.createDirectories(work.resolve("scratch/unkept")),
+                new BuildLog(), new BuildCancellation(), written -> {
+                }).keeping().close();
+
+        assertEquals(0, entries(unkept));
+        assertEquals(0, disks(unkept));
+        assertEquals(0, partials(unkept), "what was set aside is removed");
+    }
+
+    private static long partials(Path cache) throws IOException {
+        try (Stream<Path> children = Files.list(cache)) {
+            return children.filter(child -> child.getFileName().toString().contains(".partial-")).count();
+        }
+    }
+
+    @Test
     void theTreeKeyIgnoresTheTargetButTheImageKeyDoesNot() {
         var base = new dev.byoos.contract.BuildCompleted.Input("base:local/x", "a".repeat(64), null);
         BuildInputs qcow2 = BuildInputs.of(request("qcow2", "hello\n"), List.of(base), java.util.Optional.empty(), "test-1", true);
