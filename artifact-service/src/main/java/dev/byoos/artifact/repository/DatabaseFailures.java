@@ -33,6 +33,8 @@ public final class DatabaseFailures {
      * of service for maintenance ({@code ALLOW_CONNECTIONS false}), back when the operator is done.
      */
     private static final String NOT_ACCEPTING_CONNECTIONS = "not currently accepting connections";
+    /** How the reactive client fails a statement on a pooled connection whose socket has closed. */
+    private static final String CONNECTION_CLOSED = "Connection is not active now";
 
     private DatabaseFailures() {
     }
@@ -61,10 +63,13 @@ public final class DatabaseFailures {
                                     .contains(NOT_ACCEPTING_CONNECTIONS));
         }
         // Connection refused or reset (java.net.ConnectException is an IOException), a connection the
-        // server closed, and the pool's "Timeout" when no connection could be had in time.
+        // server closed (also as a pooled connection used before the pool noticed its socket closed),
+        // and the pool's "Timeout" when no connection could be had in time.
         return failure instanceof IOException || failure instanceof ClosedConnectionException
                 || failure instanceof TimeoutException
-                || failure instanceof io.vertx.core.impl.NoStackTraceTimeoutException;
+                || failure instanceof io.vertx.core.impl.NoStackTraceTimeoutException
+                || failure instanceof io.vertx.core.impl.NoStackTraceThrowable
+                        && String.valueOf(failure.getMessage()).startsWith(CONNECTION_CLOSED);
     }
 
     /** PostgreSQL cannot be reached or answered "not now": retrying later succeeds. */

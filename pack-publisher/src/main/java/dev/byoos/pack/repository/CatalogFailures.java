@@ -10,6 +10,7 @@ import org.hibernate.JDBCException;
 import org.hibernate.exception.ConstraintViolationException;
 
 import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 
@@ -20,7 +21,7 @@ import dev.byoos.pack.render.UnpublishablePackException;
  * Tells a database failure of the pack catalog that waiting can cure from one it cannot.
  *
  * <p>Waited out ({@link PackCatalog.CatalogUnavailableException}): no connection (refused, closed,
- * pool exhausted or its acquisition timed out, no answer within the catalog's timeout), a session
+ * also a pooled connection used before the pool noticed its socket closed, pool exhausted or its acquisition timed out, no answer within the catalog's timeout), a session
  * the server ended (severity FATAL or PANIC: shutdown, a terminated backend, a database not
  * accepting connections or a login refused while connecting), and the SQLSTATE classes that say
  * "not now": 08 connection exception, 53 insufficient resources, 57 operator intervention, 58
@@ -41,6 +42,11 @@ final class CatalogFailures {
     private static final Set<String> TRANSIENT_STATES = Set.of("40001", "40P01", "55P03");
     private static final Set<String> SESSION_ENDING = Set.of("FATAL", "PANIC");
     private static final int MAX_DEPTH = 16;
+    /**
+     * How the reactive client fails a statement sent on a pooled connection whose socket has closed
+     * (PostgreSQL ended the session) before the pool noticed: a bare {@code NoStackTraceThrowable}.
+     */
+    private static final String CONNECTION_CLOSED = "Connection is not active now";
 
     /** What the database said, as far as the failure carries it. */
     record SqlError(String sqlState, String severity, String constraint, String message) {
@@ -86,7 +92,9 @@ final class CatalogFailures {
         Throwable current = failure;
         for (int depth = 0; current != null && depth < MAX_DEPTH; depth++) {
             if (current instanceof IOException || current instanceof TimeoutException
-                    || current instanceof ClosedConnectionException || current instanceof ConnectionPoolTooBusyException) {
+                    || current instanceof ClosedConnectionException || current instanceof ConnectionPoolTooBusyException
+                    || current instanceof NoStackTraceThrowable
+                            && String.valueOf(current.getMessage()).startsWith(CONNECTION_CLOSED)) {
                 return true;
             }
             current = current.getCause();

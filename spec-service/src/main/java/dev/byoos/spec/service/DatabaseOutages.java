@@ -31,6 +31,11 @@ public final class DatabaseOutages {
     /** The whole message of the failure the pool's acquire timeout raises (Vert.x has no type for it). */
     private static final String POOL_TIMEOUT = "Timeout";
     /**
+     * How the reactive client fails a statement sent on a pooled connection whose socket has closed
+     * (PostgreSQL ended the session) before the pool noticed; also a bare {@code NoStackTraceThrowable}.
+     */
+    private static final String CONNECTION_CLOSED = "Connection is not active now";
+    /**
      * SQLSTATEs of an outage outside class 08 (connection exception): admin_shutdown,
      * crash_shutdown, cannot_connect_now (starting up or shutting down), too_many_connections.
      */
@@ -51,7 +56,8 @@ public final class DatabaseOutages {
             if (cause instanceof SocketException || cause instanceof ClosedChannelException
                     || isSocketFailure(cause) || cause instanceof ClosedConnectionException
                     || cause instanceof ConnectionPoolTooBusyException || cause instanceof JDBCConnectionException
-                    || cause instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(cause.getMessage())) {
+                    || cause instanceof NoStackTraceThrowable && (POOL_TIMEOUT.equals(cause.getMessage())
+                            || String.valueOf(cause.getMessage()).startsWith(CONNECTION_CLOSED))) {
                 return true;
             }
             String state = sqlStateOf(cause);

@@ -28,6 +28,10 @@ class DatabaseOutagesTest {
         assertTrue(DatabaseOutages.isOutage(new ClosedChannelException()));
         assertTrue(DatabaseOutages.isOutage(new PgException("terminating connection due to administrator command",
                 "FATAL", "57P01", null)));
+        // A pooled connection whose session PostgreSQL ended, used before the pool noticed.
+        assertTrue(DatabaseOutages.isOutage(new java.util.concurrent.CompletionException(
+                new io.vertx.core.impl.NoStackTraceThrowable("Connection is not active now, current status: CLOSED"))));
+        assertFalse(DatabaseOutages.isOutage(new io.vertx.core.impl.NoStackTraceThrowable("something else")));
     }
 
     @Test
