@@ -502,9 +502,12 @@ public class FaultBench {
      * (only spec-service may write the topic; this harness is the admin), so it is built and
      * published. Under the real build's pack name it could claim that pack version first, and the
      * real build would fail with PACK_VERSION_CONFLICT (seen in a CI run): it gets a pack of its own.
+     * So does a stored artifact of an unknown build id: pack-publisher keeps no record of builds (only
+     * artifact-service may write the topic, after checking the build against its own), so it publishes
+     * it, and would race the real build for its version while the real one waits for the registry.
      */
     static String ownPack(String topic, String payload) throws IOException {
-        if (!topic.equals("byoos.builds.requested")) {
+        if (!topic.equals("byoos.builds.requested") && !topic.equals("byoos.artifacts.stored")) {
             return payload;
         }
         JsonNode root = JSON.readTree(payload);

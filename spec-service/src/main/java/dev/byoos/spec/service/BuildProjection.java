@@ -21,6 +21,9 @@ import dev.byoos.spec.repository.BuildEntity;
  */
 public final class BuildProjection {
 
+    /** The reason an event whose coordinates contradict its build's record is dead-lettered with. */
+    public static final String CONTRADICTS_RECORD = "BUILD_CONTRADICTS_RECORD";
+
     private BuildProjection() {
     }
 
@@ -65,6 +68,32 @@ public final class BuildProjection {
         build.forgetProgressOfPastStages();
         build.updatedAt = now;
         return before;
+    }
+
+    /**
+     * Every stage's event carries the coordinates the build was requested with, unchanged: an event of
+     * the build claiming another team, spec or target is not this build's (a forged or corrupted
+     * record), and changes nothing. Its failure, say, would otherwise fail a build that is about to be
+     * published.
+     *
+     * @param build the build as recorded, with its spec's name, version and digest
+     * @throws MalformedEventException ({@value #CONTRADICTS_RECORD}) when the event contradicts the record
+     */
+    public static void checkAgainstRecord(BuildEntity build, BuildCoordinates claimed) {
+        String recorded = describe(build.team, build.spec.name, build.spec.version, build.spec.digest,
+                build.targetCloud, build.targetFormat);
+        String claims = describe(claimed.team(), claimed.specName(), claimed.specVersion(), claimed.specDigest(),
+                claimed.target().cloud(), claimed.target().format());
+        if (!recorded.equals(claims)) {
+            throw new MalformedEventException(CONTRADICTS_RECORD + ": build " + build.id + " was requested for "
+                    + recorded + ", the event claims " + claims, null);
+        }
+    }
+
+    private static String describe(String team, String specName, int specVersion, String specDigest, String cloud,
+            String format) {
+        return "team " + team + ", spec " + specName + "@" + specVersion + " (" + specDigest + "), target " + cloud
+                + "/" + format;
     }
 
     /**

@@ -57,8 +57,9 @@ public class BuildReadModel {
                 insert into build_event (event_id, build_id, event_type, source, occurred_at, received_at, summary)
                 values ($1, $2, $3, $4, $5, now(), $6) on conflict (event_id) do nothing returning build_id)
             select\s""" + BuildRows.COLUMNS + """
-
-            from build where id = (select build_id from recorded) for no key update""";
+            , s.name as spec_name, s.version as spec_version, s.digest as spec_digest
+            from build, lateral (select name, version, digest from image_spec where image_spec.id = build.spec_id) s
+            where build.id = (select build_id from recorded) for no key update of build""";
 
     /**
      * Writes the projected build. The build_changed trigger records the state it lands in; a state
@@ -97,7 +98,8 @@ public class BuildReadModel {
      * it onto the build and queues it for the build's team's notification subscriptions, in the same
      * transaction: a redelivered event notifies nobody again.
      *
-     * @throws MalformedEventException (as the failure) when the event names a build this service never created
+     * @throws MalformedEventException (as the failure) when the event names a build this service never created,
+     *         or claims coordinates (team, spec, target) the build was not requested with
      */
     @WithSpan("build.record-event")
     public Uni<Void> record(@SpanAttribute("byoos.event.id") String eventId, String type, String source,
@@ -105,6 +107,12 @@ public class BuildReadModel {
         UUID buildId = buildId(update.coordinates().buildId());
         return pool.withTransaction(connection -> recordFirstDelivery(connection, eventId, buildId, type, source,
                 occurredAt, update.summary())
+                // A contradicting event fails here, in the transaction: its timeline entry is rolled back too.
+                .invoke(build -> {
+                    if (build != null) {
+                        BuildProjection.checkAgainstRecord(build, update.coordinates());
+                    }
+                })
                 .flatMap(build -> build == null ? Uni.createFrom().<BuildTransition>nullItem()
                         : project(connection, build, update, occurredAt)
                                 .call(transition -> notifications.enqueue(connection, build.team, eventId, type,
@@ -172,7 +180,7 @@ public class BuildReadModel {
                 // The timeline's foreign key is the check that the build exists, at no cost to known ones.
                 .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
                 .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
-                .map(rows -> rows.size() == 0 ? null : BuildRows.build(rows.iterator().next()));
+                .map(rows -> rows.size() == 0 ? null : BuildRows.buildWithSpec(rows.iterator().next()));
     }
 
     private static Uni<BuildTransition> project(SqlConnection connection, BuildEntity build, BuildUpdate update,

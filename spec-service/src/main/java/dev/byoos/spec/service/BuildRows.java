@@ -4,6 +4,7 @@ import io.vertx.mutiny.sqlclient.Row;
 
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.SpecEntity;
 
 /** A build row read with plain SQL, as a detached entity (its spec not set). */
 final class BuildRows {
@@ -51,6 +52,21 @@ final class BuildRows {
         build.cancelledBy = row.getString("cancelled_by");
         build.createdAt = row.getOffsetDateTime("created_at");
         build.updatedAt = row.getOffsetDateTime("updated_at");
+        return build;
+    }
+
+    /**
+     * @param row a row with {@link #COLUMNS} and its spec's {@code spec_name}, {@code spec_version} and
+     *            {@code spec_digest}
+     * @return the build with a detached spec holding those (and the build's team)
+     */
+    static BuildEntity buildWithSpec(Row row) {
+        BuildEntity build = build(row);
+        build.spec = new SpecEntity();
+        build.spec.team = build.team;
+        build.spec.name = row.getString("spec_name");
+        build.spec.version = row.getInteger("spec_version");
+        build.spec.digest = row.getString("spec_digest");
         return build;
     }
 }

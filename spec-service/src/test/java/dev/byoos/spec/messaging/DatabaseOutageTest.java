@@ -28,6 +28,7 @@ import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.RequestedCoordinates;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.Endpoints;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -71,9 +72,10 @@ class DatabaseOutageTest {
 
         String eventId = UUID.randomUUID().toString();
         try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            BuildCoordinates coordinates = RequestedCoordinates.of(kafka, buildId);
             try (AutoCloseable outage = TestStack.outage(TestStack.Server.POSTGRES)) {
                 kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, eventId,
-                        EventJson.write(new BuildStarted(coordinates(buildId), "worker-1")));
+                        EventJson.write(new BuildStarted(coordinates, "worker-1")));
                 // Waiting, and saying what for, rather than dead-lettering.
                 await("readiness naming the database").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
                         .until(() -> given().get("/q/health/ready").then().extract()
@@ -97,11 +99,5 @@ class DatabaseOutageTest {
         await("build " + buildId + " " + state).atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
                 .until(() -> given().header("Authorization", ADMIN).get("/api/v1/builds/" + buildId).then()
                         .extract().path("state"), state::equals);
-    }
-
-    private static BuildCoordinates coordinates(String buildId) {
-        return new BuildCoordinates(buildId, "platform", "outage", 1, "ab".repeat(32),
-                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));
     }
 }

@@ -51,12 +51,12 @@ import io.restassured.response.ValidatableResponse;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
-import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.RequestedCoordinates;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.TestTokens;
@@ -365,10 +365,8 @@ class NotificationsTest {
 
     private void sendFailed(String buildId, String eventId) {
         kafka.sendCloudEvent(Topics.BUILDS_FAILED, buildId, EventTypes.BUILD_FAILED, eventId, OffsetDateTime.now(),
-                EventJson.write(new BuildFailed(new BuildCoordinates(buildId, team, "notified", 1, "ab".repeat(32),
-                        new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                        new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
-                        "build", "SCRIPT_FAILED", "exit 3", false)));
+                EventJson.write(new BuildFailed(RequestedCoordinates.of(kafka, buildId), "build", "SCRIPT_FAILED",
+                        "exit 3", false)));
     }
 
     private long accepted(String eventId) {

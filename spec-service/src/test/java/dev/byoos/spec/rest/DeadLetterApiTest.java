@@ -41,6 +41,7 @@ import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.RequestedCoordinates;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.TestTokens;
@@ -81,7 +82,7 @@ class DeadLetterApiTest {
     void aDeadLetterIsListedAndReplayedOnceToItsTopicWhereItsConsumerAppliesIt() throws Exception {
         String buildId = submit();
         String eventId = UUID.randomUUID().toString();
-        String id = deadLetter(buildId, eventId);
+        String id = deadLetter(buildId, eventId, started(buildId));
 
         ValidatableResponse listed = given().header("Authorization", ADMIN).get(DEAD_LETTERS + "?limit=500").then()
                 .statusCode(200);
@@ -126,7 +127,7 @@ class DeadLetterApiTest {
     @Test
     void aReplayRequestedButNeverSentIsSentByTheNextReplay() throws Exception {
         String buildId = submit();
-        String id = deadLetter(buildId, UUID.randomUUID().toString());
+        String id = deadLetter(buildId, UUID.randomUUID().toString(), started(buildId));
         // What a crash between remembering the replay and Kafka's acknowledgement leaves behind.
         try (Connection connection = database.getConnection(); PreparedStatement insert = connection.prepareStatement(
                 "insert into dead_letter_replay (id, requested_at, requested_by) values (?, now(), 'crashed')")) {
@@ -140,7 +141,11 @@ class DeadLetterApiTest {
     @Test
     void aPipelineEventOfABuildThisInstallationNeverCreatedIsNotReplayed() throws Exception {
         String stranger = UUID.randomUUID().toString();
-        String id = deadLetter(stranger, UUID.randomUUID().toString());
+        String id = deadLetter(stranger, UUID.randomUUID().toString(), EventJson.write(new BuildStarted(
+                new BuildCoordinates(stranger, "platform", "dlq", 1, "ab".repeat(32),
+                        new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+                        new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")),
+                "worker-1")));
         given().header("Authorization", ADMIN).post(DEAD_LETTERS + "/" + id + "/replay").then().statusCode(409)
                 .contentType("application/problem+json");
         given().header("Authorization", ADMIN).get(DEAD_LETTERS + "?limit=500").then()
@@ -176,8 +181,8 @@ class DeadLetterApiTest {
     }
 
     /** Writes a build.started of {@code buildId} to its dead-letter topic as the connector would; returns its id. */
-    private String deadLetter(String buildId, String eventId) throws Exception {
-        ProducerRecord<String, String> record = new ProducerRecord<>(STARTED_DLQ, buildId, started(buildId));
+    private String deadLetter(String buildId, String eventId, String started) throws Exception {
+        ProducerRecord<String, String> record = new ProducerRecord<>(STARTED_DLQ, buildId, started);
         Map.of("ce_specversion", "1.0", "ce_id", eventId, "ce_source", KafkaTestClient.TEST_SOURCE,
                 "ce_type", EventTypes.BUILD_STARTED, "content-type", "application/json",
                 "dead-letter-reason", "PostgreSQL did not answer", "dead-letter-topic", Topics.BUILDS_STARTED,
@@ -190,10 +195,8 @@ class DeadLetterApiTest {
         }
     }
 
-    private static String started(String buildId) {
-        return EventJson.write(new BuildStarted(new BuildCoordinates(buildId, "platform", "dlq", 1, "ab".repeat(32),
-                new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P")), "worker-1"));
+    private String started(String buildId) {
+        return EventJson.write(new BuildStarted(RequestedCoordinates.of(kafka, buildId), "worker-1"));
     }
 
     private static ValidatableResponse replay(String id) {

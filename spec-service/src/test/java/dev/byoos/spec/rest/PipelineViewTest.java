@@ -57,6 +57,7 @@ import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.RequestedCoordinates;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 import dev.byoos.testsupport.TestTokens;
@@ -342,8 +343,7 @@ class PipelineViewTest {
     }
 
     private BuildCoordinates coordinates(String buildId) {
-        return new BuildCoordinates(buildId, team, "view", 1, SHA, new BuildCoordinates.OperatingSystem("debian", "12"),
-                "1.30.4", new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));
+        return RequestedCoordinates.of(kafka, buildId);
     }
 
     private static String shortId() {

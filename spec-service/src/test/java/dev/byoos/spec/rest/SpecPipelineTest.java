@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -54,6 +56,7 @@ import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
+import dev.byoos.spec.RequestedCoordinates;
 import dev.byoos.spec.service.BuildProjection.BuildUpdate;
 import dev.byoos.spec.service.BuildReadModel;
 import dev.byoos.testsupport.DevStackResource;
@@ -184,7 +187,7 @@ class SpecPipelineTest {
         PrometheusMetrics before = PrometheusMetrics.scrape(metricsUrl);
         String unknown = UUID.randomUUID().toString();
         kafka.sendCloudEvent(Topics.BUILDS_STARTED, unknown, EventTypes.BUILD_STARTED, UUID.randomUUID().toString(),
-                EventJson.write(new BuildStarted(coordinates(unknown), "worker-1")));
+                EventJson.write(new BuildStarted(madeUpCoordinates(unknown), "worker-1")));
         // All stage topics share one consumer; each poison record still goes to its own topic's DLQ.
         ConsumerRecord<String, String> deadLetter = kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_STARTED),
                 unknown, 1, TIMEOUT).get(0);
@@ -193,13 +196,48 @@ class SpecPipelineTest {
         assertEquals(Topics.BUILDS_STARTED, new String(deadLetter.headers().lastHeader("dead-letter-topic").value(),
                 StandardCharsets.UTF_8));
         kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, unknown, EventTypes.ARTIFACT_STORED, UUID.randomUUID().toString(),
-                EventJson.write(new ArtifactStored(coordinates(unknown), "byoos-artifacts", "sha256/" + SHA,
+                EventJson.write(new ArtifactStored(madeUpCoordinates(unknown), "byoos-artifacts", "sha256/" + SHA,
                         "s3://byoos-artifacts/sha256/" + SHA, SHA, 42, "qcow2")));
         kafka.awaitRecords(Topics.deadLetter(Topics.ARTIFACTS_STORED), unknown, 1, TIMEOUT);
         PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", started,
                 before.sum("byoos_dead_letters_total", started) + 1, TIMEOUT);
         PrometheusMetrics.awaitSum(metricsUrl, "byoos_dead_letters_total", stored,
                 before.sum("byoos_dead_letters_total", stored) + 1, TIMEOUT);
+    }
+
+    @Test
+    void anEventContradictingItsBuildsRecordIsDeadLetteredAndChangesNothing() throws Exception {
+        String buildId = submitAndGetBuildId("contradicted-" + shortId());
+        BuildCoordinates requested = coordinates(buildId);
+        awaitState(buildId, "QUEUED");
+        // Another team's failure of this build, then one of another spec version: neither is this build's.
+        BuildCoordinates otherTeam = new BuildCoordinates(buildId, "intruder", requested.specName(),
+                requested.specVersion(), requested.specDigest(), requested.os(), requested.kubernetesVersion(),
+                requested.target(), requested.pack());
+        BuildCoordinates otherSpec = new BuildCoordinates(buildId, requested.team(), requested.specName(),
+                requested.specVersion(), SHA, requested.os(), requested.kubernetesVersion(), requested.target(),
+                requested.pack());
+        List<String> forged = new ArrayList<>();
+        for (BuildCoordinates claimed : List.of(otherTeam, otherSpec)) {
+            String eventId = UUID.randomUUID().toString();
+            forged.add(eventId);
+            kafka.sendCloudEvent(Topics.BUILDS_FAILED, buildId, EventTypes.BUILD_FAILED, eventId,
+                    EventJson.write(new dev.byoos.contract.BuildFailed(claimed, "publish", "PACK_NAME_TAKEN",
+                            "the pack name belongs to another team", false, "spec", 1)));
+        }
+
+        List<ConsumerRecord<String, String>> deadLetters = kafka.awaitRecords(Topics.deadLetter(Topics.BUILDS_FAILED),
+                buildId, 2, TIMEOUT);
+        for (ConsumerRecord<String, String> deadLetter : deadLetters) {
+            String reason = new String(deadLetter.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8);
+            assertTrue(reason.startsWith("BUILD_CONTRADICTS_RECORD: build " + buildId + " was requested for team "
+                    + requested.team() + ", spec " + requested.specName() + "@" + requested.specVersion()), reason);
+        }
+        // The build's own event still moves it: the forged ones changed nothing and left no timeline entry.
+        kafka.sendCloudEvent(Topics.BUILDS_STARTED, buildId, EventTypes.BUILD_STARTED, UUID.randomUUID().toString(),
+                EventJson.write(new BuildStarted(requested, "worker-1")));
+        awaitState(buildId, "BUILDING").body("failure", nullValue());
+        assertEquals(0, count("select count(*) from build_event where event_id in ('" + String.join("','", forged) + "')"));
     }
 
     @Test
@@ -763,7 +801,13 @@ class SpecPipelineTest {
         }
     }
 
-    private static BuildCoordinates coordinates(String buildId) {
+    /** What spec-service requested the build with: any other coordinates contradict its record. */
+    private BuildCoordinates coordinates(String buildId) {
+        return RequestedCoordinates.of(kafka, buildId);
+    }
+
+    /** For a build spec-service never created. */
+    private static BuildCoordinates madeUpCoordinates(String buildId) {
         return new BuildCoordinates(buildId, "platform", "events", 1, SHA,
                 new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("p", "1.0.0", "P"));

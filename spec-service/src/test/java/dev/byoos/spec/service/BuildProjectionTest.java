@@ -3,10 +3,12 @@ package dev.byoos.spec.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
@@ -17,10 +19,12 @@ import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
 import dev.byoos.contract.BuildStarted;
 import dev.byoos.contract.EventJson;
+import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.repository.BuildEntity;
+import dev.byoos.spec.repository.SpecEntity;
 import dev.byoos.spec.service.BuildProjection.BuildUpdate;
 
 /** The read-model projection on its own: events applied to a build in memory, in every order. */
@@ -160,5 +164,37 @@ class BuildProjectionTest {
         String started = EventJson.write(new BuildStarted(coordinates, "worker-1"));
         org.junit.jupiter.api.Assertions.assertThrows(EventJson.MalformedEventException.class,
                 () -> BuildUpdate.parse("dev.byoos.unknown", started));
+    }
+
+    @Test
+    void anEventWithTheRequestedCoordinatesMatchesTheRecordAndAnyOtherTeamSpecOrTargetContradictsIt() {
+        BuildEntity recorded = build(BuildState.QUEUED);
+        recorded.team = "platform";
+        recorded.targetCloud = "qemu";
+        recorded.targetFormat = "qcow2";
+        recorded.spec = new SpecEntity();
+        recorded.spec.name = "node";
+        recorded.spec.version = 1;
+        recorded.spec.digest = "a".repeat(64);
+        BuildProjection.checkAgainstRecord(recorded, coordinates);
+
+        BuildCoordinates.OperatingSystem os = coordinates.os();
+        BuildCoordinates.Pack pack = coordinates.pack();
+        String id = coordinates.buildId();
+        List<BuildCoordinates> contradicting = List.of(
+                new BuildCoordinates(id, "intruder", "node", 1, "a".repeat(64), os, "1.30.4", coordinates.target(), pack),
+                new BuildCoordinates(id, "platform", "other", 1, "a".repeat(64), os, "1.30.4", coordinates.target(), pack),
+                new BuildCoordinates(id, "platform", "node", 2, "a".repeat(64), os, "1.30.4", coordinates.target(), pack),
+                new BuildCoordinates(id, "platform", "node", 1, "b".repeat(64), os, "1.30.4", coordinates.target(), pack),
+                new BuildCoordinates(id, "platform", "node", 1, "a".repeat(64), os, "1.30.4",
+                        new BuildCoordinates.Target("aws", "qcow2"), pack),
+                new BuildCoordinates(id, "platform", "node", 1, "a".repeat(64), os, "1.30.4",
+                        new BuildCoordinates.Target("qemu", "raw"), pack));
+        for (BuildCoordinates claimed : contradicting) {
+            MalformedEventException refused = assertThrows(MalformedEventException.class,
+                    () -> BuildProjection.checkAgainstRecord(recorded, claimed), claimed.toString());
+            assertTrue(refused.getMessage().startsWith("BUILD_CONTRADICTS_RECORD: build " + buildId
+                    + " was requested for team platform, spec node@1"), refused.getMessage());
+        }
     }
 }
