@@ -1,8 +1,6 @@
 package dev.byoos.pack.repository;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletionException;
 
@@ -20,7 +18,6 @@ class CatalogFailuresTest {
         Throwable closed = new CompletionException(
                 new NoStackTraceThrowable("Connection is not active now, current status: CLOSED"));
 
-        assertTrue(CatalogFailures.isTransient(closed));
         assertInstanceOf(PackCatalog.CatalogUnavailableException.class, CatalogFailures.classify("claiming x", closed));
     }
 
@@ -28,7 +25,6 @@ class CatalogFailuresTest {
     void anyOtherBareVertxFailureIsNot() {
         Throwable other = new CompletionException(new NoStackTraceThrowable("column \"x\" does not exist"));
 
-        assertFalse(CatalogFailures.isTransient(other));
         assertInstanceOf(UnpublishablePackException.class, CatalogFailures.classify("claiming x", other));
     }
 }

@@ -9,6 +9,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.impl.NoStackTraceThrowable;
 
+import dev.byoos.messaging.resilience.PostgresOutages;
 import dev.byoos.service.CommonProblemMappers;
 import dev.byoos.service.Problem;
 import dev.byoos.spec.config.SpecServiceConfig;
@@ -23,9 +24,6 @@ import dev.byoos.spec.validation.SpecRejectedException;
 
 /** spec-service's own errors as problem details; CommonProblemMappers covers the shared ones. */
 public class ProblemMappers {
-
-    /** The whole message of the failure the reactive pool's acquire timeout raises. */
-    private static final String POOL_TIMEOUT = "Timeout";
 
     private final SpecServiceConfig config;
 
@@ -49,7 +47,7 @@ public class ProblemMappers {
      */
     @ServerExceptionMapper
     public Response vertxFailure(NoStackTraceThrowable e, UriInfo uri) {
-        return POOL_TIMEOUT.equals(e.getMessage()) ? busy(e, uri)
+        return PostgresOutages.isPoolTimeout(e) ? busy(e, uri)
                 : new CommonProblemMappers().unexpected(new IllegalStateException(e), uri);
     }
 
@@ -67,7 +65,7 @@ public class ProblemMappers {
             return new CommonProblemMappers().unexpected(
                     e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e), uri);
         }
-        if (e instanceof ConnectionPoolTooBusyException || POOL_TIMEOUT.equals(e.getMessage())) {
+        if (e instanceof ConnectionPoolTooBusyException || PostgresOutages.isPoolTimeout(e)) {
             return busy(e, uri);
         }
         long retryAfter = Math.max(1, config.database().retryAfter().toSeconds());
