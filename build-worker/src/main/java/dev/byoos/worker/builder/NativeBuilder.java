@@ -223,8 +223,7 @@ public final class NativeBuilder implements Builder {
                     steps.add(keepLog -> trees.recordPassedBootTest(inputs.treeKey(), kept.sha256(), built.bootTest(),
                             keepLog));
                 }
-                Keeping keeping = new CacheKeeping(steps, () -> {
-                });
+                Keeping keeping = new CacheKeeping(steps);
                 return new BuiltImage(built.file(), built.format(), built.bootTest(), built.sbom(), built.inputs(),
                         false, cloudImages, keeping);
             }
@@ -292,6 +291,12 @@ public final class NativeBuilder implements Builder {
         CacheKeeping(List<Consumer<BuildLog>> steps, Runnable discard) {
             this.steps = List.copyOf(steps);
             this.discard = discard;
+        }
+
+        /** Steps that set nothing aside: the entries are made of the build's own outputs. */
+        CacheKeeping(List<Consumer<BuildLog>> steps) {
+            this(steps, () -> {
+            });
         }
 
         @Override

@@ -1,17 +1,14 @@
 package dev.byoos.worker.builder.cache;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -146,24 +143,8 @@ public final class TreeCache {
             this.sbom = sbom;
             this.recorded = recorded;
             this.builtAt = builtAt;
-            this.copySha256 = CompletableFuture.supplyAsync(this::hashCopy, DISK_CHECKS);
-        }
-
-        /** sha256 of the copy, read in 1 MiB blocks until its end or until the build stops ({@link #close}). */
-        private String hashCopy() {
-            MessageDigest digest = Sha256.digest();
-            byte[] block = new byte[1 << 20];
-            try (InputStream in = Files.newInputStream(raw)) {
-                for (int read = in.read(block); read != -1; read = in.read(block)) {
-                    if (stopped) {
-                        throw new CancellationException("the build stopped before its copy of the disk was checked");
-                    }
-                    digest.update(block, 0, read);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return HexFormat.of().formatHex(digest.digest());
+            // Read until the copy's end or until the build stops (close).
+            this.copySha256 = CompletableFuture.supplyAsync(() -> Sha256.of(raw, () -> stopped), DISK_CHECKS);
         }
 
         /** Stops hashing the copy when the build ended before it asked whether the copy checks out. */

@@ -13,6 +13,8 @@ import java.security.NoSuchAlgorithmException;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /** sha256 in lower-case hex, of text, of a file's bytes or of a tree (never following a link). */
@@ -43,11 +45,30 @@ public final class Sha256 {
         return HexFormat.of().formatHex(digest.digest());
     }
 
+    /**
+     * sha256 of a file's bytes, read until its end or until {@code stopped} says so (asked before each
+     * block): a long hash on a thread of its own ends with the work that wanted it.
+     *
+     * @throws CancellationException when stopped before the end
+     */
+    public static String of(Path file, BooleanSupplier stopped) {
+        MessageDigest digest = digest();
+        update(digest, file, stopped);
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
     /** Feeds a file's bytes into {@code digest}. */
     public static void update(MessageDigest digest, Path file) {
+        update(digest, file, () -> false);
+    }
+
+    private static void update(MessageDigest digest, Path file, BooleanSupplier stopped) {
         try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             byte[] buffer = new byte[1 << 16];
             for (int read; (read = in.read(buffer)) > 0;) {
+                if (stopped.getAsBoolean()) {
+                    throw new CancellationException("stopped before the end of " + file);
+                }
                 digest.update(buffer, 0, read);
             }
         } catch (IOException e) {
