@@ -151,7 +151,10 @@ public class BuildReadModel {
      * Records a stage's progress report unless it is stale: the build moved past the stage or
      * finished, a later stage already reports, or this stage already reported something newer
      * (which also makes a redelivered report change nothing). One conditional update: reports
-     * arrive often and must neither wait for nor overwrite the state changes of other events.
+     * arrive often and must neither wait for nor overwrite the state changes of other events. A
+     * report whose coordinates (team, spec, target) are not the build's record is not the build's
+     * and changes nothing either, like any other stale report (unlike a stage's event, it is not
+     * dead-lettered: telling it apart would cost every report a read).
      */
     @WithSpan("build.record-progress")
     public Uni<Void> recordProgress(BuildProgress report, OffsetDateTime reportedAt) {
@@ -162,10 +165,15 @@ public class BuildReadModel {
                 update build set progress_stage = $1, progress_phase = $2, progress_percent = $3,
                        progress_waiting_for = $4, progress_detail = $5, progress_at = $6, updated_at = $7
                 where id = $8 and state = any ($9) and (progress_stage is null or progress_stage = any ($10)
-                       or (progress_stage = $1 and progress_at < $6))""")
+                       or (progress_stage = $1 and progress_at < $6))
+                      and team = $11 and target_cloud = $12 and target_format = $13
+                      and exists (select 1 from image_spec s where s.id = build.spec_id and s.name = $14
+                                  and s.version = $15 and s.digest = $16)""")
                 .execute(Tuple.from(Arrays.asList(stage.id(), report.phase(), (short) report.percent(),
                         report.waitingFor(), report.detail(), reportedAt, OffsetDateTime.now(ZoneOffset.UTC), buildId,
-                        names(stage.statesWhileCurrent()), stage.earlierStages().toArray(String[]::new))))
+                        names(stage.statesWhileCurrent()), stage.earlierStages().toArray(String[]::new),
+                        report.build().team(), report.build().target().cloud(), report.build().target().format(),
+                        report.build().specName(), report.build().specVersion(), report.build().specDigest())))
                 .replaceWithVoid();
     }
 

@@ -115,9 +115,17 @@ class PipelineViewTest {
         given().auth().oauth2(token(team)).get("/api/v1/builds?team=" + team).then()
                 .body("items[0].progress.waitingFor", equalTo("s3"));
 
-        // An older report, and the same report redelivered with other content, change nothing.
+        // An older report, the same report redelivered with other content, and a newer one claiming
+        // another team or spec version (not this build's), change nothing.
         report(buildId, start.plusSeconds(1), new BuildProgress(coordinates(buildId), "build", "layers", 10, null, "older"));
         report(buildId, start.plusSeconds(2), new BuildProgress(coordinates(buildId), "build", "upload", 45, null, "again"));
+        BuildCoordinates own = coordinates(buildId);
+        report(buildId, start.plusSeconds(3), new BuildProgress(new BuildCoordinates(buildId, "intruder", own.specName(),
+                own.specVersion(), own.specDigest(), own.os(), own.kubernetesVersion(), own.target(), own.pack()),
+                "build", "upload", 99, null, "forged"));
+        report(buildId, start.plusSeconds(3), new BuildProgress(new BuildCoordinates(buildId, own.team(), own.specName(),
+                own.specVersion() + 1, own.specDigest(), own.os(), own.kubernetesVersion(), own.target(), own.pack()),
+                "build", "upload", 98, null, "forged"));
         afterEarlierReportsWereApplied(buildId);
         given().auth().oauth2(token(team)).get("/api/v1/builds/" + buildId).then()
                 .body("progress.percent", equalTo(40))
