@@ -88,8 +88,19 @@ public final class PostgresOutages {
         return Optional.empty();
     }
 
+    /** Whether PostgreSQL refused {@code failure}'s statement with SQLSTATE {@code state}, at any depth of wrapping. */
+    public static boolean hasSqlState(Throwable failure, String state) {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++, cause = cause.getCause()) {
+            if (state.equals(sqlStateOf(cause))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The SQLSTATE PostgreSQL (or JDBC, or Hibernate's wrapping) gave {@code failure} itself, or null. */
-    public static String sqlStateOf(Throwable failure) {
+    private static String sqlStateOf(Throwable failure) {
         return failure instanceof DatabaseException database ? database.getSqlState()
                 : failure instanceof SQLException sql ? sql.getSQLState()
                 : failure instanceof JDBCException jdbc ? jdbc.getSQLState() : null;

@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 
 import dev.byoos.messaging.resilience.Backoff;
 import dev.byoos.messaging.resilience.DependencyWait;
+import dev.byoos.messaging.resilience.PostgresOutages;
 import dev.byoos.messaging.resilience.Waiting;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.DatabaseOutages;
@@ -21,7 +22,7 @@ import dev.byoos.spec.service.DatabaseOutages;
 /**
  * How spec-service's consumers wait out a database outage: a record's work is tried again with
  * capped backoff ({@link DependencyWait}) for as long as PostgreSQL is unavailable
- * ({@link DatabaseOutages}), so its channel (every partition of it, and for the pipeline-events
+ * ({@link PostgresOutages}), so its channel (every partition of it, and for the pipeline-events
  * channel every one of its seven topics: a channel handles one record at a time) waits instead of
  * dead-lettering. Which channels wait, and for what, is what the
  * readiness check reports.
@@ -50,7 +51,7 @@ public class ConsumerWaits {
             waiting.put(channel, pause);
         });
         return wait.<T>retrying(() -> onContext(context, Uni.createFrom().<T>deferred(work::get)
-                .onFailure(DatabaseOutages::isOutage).transform(DatabaseOutages::unavailable)))
+                .onFailure(PostgresOutages::isOutage).transform(DatabaseOutages::unavailable)))
                 .eventually(() -> waiting.remove(channel));
     }
 

@@ -14,7 +14,6 @@ import dev.byoos.service.CommonProblemMappers;
 import dev.byoos.service.Problem;
 import dev.byoos.spec.config.SpecServiceConfig;
 import dev.byoos.spec.service.BuildConflictException;
-import dev.byoos.spec.service.DatabaseOutages;
 import dev.byoos.spec.service.IdempotencyKeyReusedException;
 import dev.byoos.spec.service.NoVersionPolicyException;
 import dev.byoos.spec.service.PackNameTakenException;
@@ -52,7 +51,7 @@ public class ProblemMappers {
     }
 
     /**
-     * PostgreSQL stopped, restarting or refusing connections (DatabaseOutages): nothing was
+     * PostgreSQL stopped, restarting or refusing connections (PostgresOutages): nothing was
      * stored, and the same request succeeds once it is back, so 503 with Retry-After rather than a
      * server error. Mapped for RuntimeException (the pool's ClosedConnectionException, Hibernate's
      * wrappers: a mapper is chosen by the nearest type first, so this one must name RuntimeException
@@ -61,7 +60,7 @@ public class ProblemMappers {
      */
     @ServerExceptionMapper(value = { RuntimeException.class, Exception.class }, priority = Priorities.USER - 100)
     public Response databaseUnavailable(Throwable e, UriInfo uri) {
-        if (!DatabaseOutages.isOutage(e)) {
+        if (!PostgresOutages.isOutage(e)) {
             return new CommonProblemMappers().unexpected(
                     e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e), uri);
         }

@@ -20,6 +20,7 @@ import dev.byoos.contract.EventJson;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.EventJson.MalformedEventException;
+import dev.byoos.messaging.resilience.PostgresOutages;
 import dev.byoos.spec.BuildState;
 import dev.byoos.spec.PipelineStage;
 import dev.byoos.spec.notify.Deliveries;
@@ -186,7 +187,7 @@ public class BuildReadModel {
         return connection.preparedQuery(RECORD_AND_LOCK)
                 .execute(Tuple.from(Arrays.asList(eventId, buildId, type, source, occurredAt, summary)))
                 // The timeline's foreign key is the check that the build exists, at no cost to known ones.
-                .onFailure(failure -> DatabaseOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
+                .onFailure(failure -> PostgresOutages.hasSqlState(failure, FOREIGN_KEY_VIOLATION))
                 .transform(failure -> new MalformedEventException("unknown build " + buildId, null))
                 .map(rows -> rows.size() == 0 ? null : BuildRows.buildWithSpec(rows.iterator().next()));
     }

@@ -14,25 +14,8 @@ public final class DatabaseOutages {
 
     /** The name the waits, the logs and readiness give PostgreSQL. */
     public static final String DATABASE = "database";
-    /** Deep enough for Hibernate Reactive's and Mutiny's wrapping, bounded against cause loops. */
-    private static final int MAX_DEPTH = 16;
 
     private DatabaseOutages() {
-    }
-
-    public static boolean isOutage(Throwable failure) {
-        return PostgresOutages.isOutage(failure);
-    }
-
-    /** Whether PostgreSQL refused {@code failure}'s statement with SQLSTATE {@code state}, at any depth of wrapping. */
-    public static boolean hasSqlState(Throwable failure, String state) {
-        Throwable cause = failure;
-        for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++, cause = cause.getCause()) {
-            if (state.equals(PostgresOutages.sqlStateOf(cause))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** {@code failure} as the transient failure DependencyWait waits out. */

@@ -7,6 +7,7 @@ import jakarta.ws.rs.NotFoundException;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.byoos.messaging.resilience.PostgresOutages;
 import dev.byoos.service.TeamScope;
 import dev.byoos.spec.repository.BuildEntity;
 
@@ -39,7 +40,7 @@ final class Transactions {
      * SQLSTATE.
      */
     static boolean isUniqueViolation(Throwable failure) {
-        if (DatabaseOutages.hasSqlState(failure, UNIQUE_VIOLATION)) {
+        if (PostgresOutages.hasSqlState(failure, UNIQUE_VIOLATION)) {
             return true;
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
