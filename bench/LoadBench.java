@@ -127,10 +127,12 @@ public class LoadBench {
             boolean allFinished = pipeline.awaitFinished(measured, DRAIN_TIMEOUT);
             floor.awaitDelivered(total, Duration.ofSeconds(30));
             report(measured, pipeline, floor, rate, allFinished);
-            double pipelineCpuSeconds = cpu.report();
+            CpuAccount.Spent pipelineCpu = cpu.report();
             long published = pipeline.publishedCount(measured);
             System.out.printf(Locale.ROOT, "pipeline CPU per published build (every process but the harness and"
-                    + " other work): %.1f ms (%d builds)%n", 1000 * pipelineCpuSeconds / Math.max(1, published), published);
+                    + " other work): %.1f ms (%d builds); without the JIT compiler threads: %.1f ms%n",
+                    1000 * pipelineCpu.total() / Math.max(1, published), published,
+                    1000 * pipelineCpu.withoutJit() / Math.max(1, published));
 
             // Idle: what the pipeline burns with nothing to do (pollers, heartbeats, metrics), after a pause
             // for the last commits and lingering work to settle.
@@ -138,9 +140,10 @@ public class LoadBench {
             CpuAccount idle = CpuAccount.start(dataDir);
             Thread.sleep(IDLE_WINDOW.toMillis());
             System.out.printf("%nidle, %d s after the last build:", IDLE_SETTLE.toSeconds());
-            double idleCpuSeconds = idle.report();
-            System.out.printf(Locale.ROOT, "pipeline CPU while idle: %.1f ms per second%n",
-                    1000 * idleCpuSeconds / IDLE_WINDOW.toSeconds());
+            CpuAccount.Spent idleCpu = idle.report();
+            System.out.printf(Locale.ROOT, "pipeline CPU while idle: %.1f ms per second; without the JIT compiler"
+                    + " threads: %.1f ms per second%n", 1000 * idleCpu.total() / IDLE_WINDOW.toSeconds(),
+                    1000 * idleCpu.withoutJit() / IDLE_WINDOW.toSeconds());
         }
     }
 
@@ -416,11 +419,14 @@ public class LoadBench {
      * process is: on two cores a stage that waits for the CPU shows up as latency, so this says
      * which process the latency is spent in (and how much went to work that is not this benchmark).
      */
-    record CpuAccount(Map<String, String> labels, Instant startedAt, Map<Long, Long> ticksAtStart) {
+    record CpuAccount(Map<String, String> labels, Instant startedAt, Map<Long, Long> ticksAtStart,
+            Map<Long, Long> jitTicksAtStart) {
 
         static final String OTHER_PROCESSES = "other processes on the machine";
         /** USER_HZ: /proc reports CPU time in these ticks (100 on Linux). */
         static final double TICKS_PER_SECOND = 100;
+        /** HotSpot's JIT compiler threads, as /proc names them (the name cut to 15 characters). */
+        static final Pattern JIT_THREAD = Pattern.compile("C[12] CompilerThre.*");
 
         /**
          * @param dataDir the stack's data directory, as its command line names it: tells this
@@ -438,25 +444,48 @@ public class LoadBench {
             labels.put(dataDir + "/postgres", "PostgreSQL");
             labels.put(dataDir + "/registry", "OCI registry");
             labels.put("--data-dir " + dataDir, "devstack JVM (Kafka, S3Proxy)");
-            return new CpuAccount(labels, Instant.now(), ticksByProcess());
+            return new CpuAccount(labels, Instant.now(), ticksByProcess(), jitTicksByThread());
         }
 
-        /** Prints the table; returns the CPU-seconds of the pipeline's processes (not the harness, not other work). */
-        double report() {
+        /** What the pipeline's processes spent over the phase, in CPU-seconds. */
+        record Spent(double total, double jit) {
+
+            double withoutJit() {
+                return total - jit;
+            }
+        }
+
+        /**
+         * Prints the table, each process with what its JIT compiler threads took (compiling, which a
+         * service that has run for a while no longer does); returns what the pipeline's processes
+         * spent (not the harness, not other work).
+         */
+        Spent report() {
             Map<Long, Long> now = ticksByProcess();
+            Map<Long, Long> jitNow = jitTicksByThread();
             double seconds = Duration.between(startedAt, Instant.now()).toNanos() / 1e9;
             Map<String, Double> byLabel = new TreeMap<>();
             now.forEach((pid, ticks) -> byLabel.merge(label(pid), (ticks - ticksAtStart.getOrDefault(pid, 0L))
                     / TICKS_PER_SECOND, Double::sum));
+            // Per thread: a compiler thread that exits meanwhile (HotSpot stops idle ones) drops out,
+            // so the JIT share is a lower bound and the figure without it an upper bound.
+            Map<String, Double> jitByLabel = new TreeMap<>();
+            jitNow.forEach((thread, ticks) -> jitByLabel.merge(label(thread >>> 32),
+                    (ticks - jitTicksAtStart.getOrDefault(thread, 0L)) / TICKS_PER_SECOND, Double::sum));
             double cores = Runtime.getRuntime().availableProcessors();
             System.out.printf("%nCPU over the measured phase (%.1f s, %.0f cores = %.1f CPU-s):%n", seconds, cores,
                     seconds * cores);
             byLabel.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                    .forEach(e -> System.out.printf(Locale.ROOT, "  %-50s %7.1f CPU-s  %5.1f %%%n", e.getKey(),
-                            e.getValue(), 100 * e.getValue() / (seconds * cores)));
-            return byLabel.entrySet().stream()
-                    .filter(e -> !e.getKey().equals(labels.get("LoadBench")) && !e.getKey().equals(OTHER_PROCESSES))
-                    .mapToDouble(Map.Entry::getValue).sum();
+                    .forEach(e -> System.out.printf(Locale.ROOT, "  %-50s %7.1f CPU-s  %5.1f %%%s%n", e.getKey(),
+                            e.getValue(), 100 * e.getValue() / (seconds * cores),
+                            jitByLabel.getOrDefault(e.getKey(), 0.0) > 0
+                                    ? String.format(Locale.ROOT, "   (JIT compilers %.1f CPU-s)", jitByLabel.get(e.getKey()))
+                                    : ""));
+            java.util.function.Predicate<String> pipeline = label -> !label.equals(labels.get("LoadBench"))
+                    && !label.equals(OTHER_PROCESSES);
+            return new Spent(
+                    byLabel.entrySet().stream().filter(e -> pipeline.test(e.getKey())).mapToDouble(Map.Entry::getValue).sum(),
+                    jitByLabel.entrySet().stream().filter(e -> pipeline.test(e.getKey())).mapToDouble(Map.Entry::getValue).sum());
         }
 
         private String label(long pid) {
@@ -484,16 +513,46 @@ public class LoadBench {
         private static Map<Long, Long> ticksByProcess() {
             Map<Long, Long> ticks = new java.util.HashMap<>();
             ProcessHandle.allProcesses().forEach(process -> {
-                try {
-                    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-                    // Fields after the command name in parentheses (which may hold spaces): state is field 3.
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks.put(process.pid(), Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+                Stat stat = Stat.read(Path.of("/proc", Long.toString(process.pid()), "stat"));
+                if (stat != null) {
+                    ticks.put(process.pid(), stat.ticks());
+                }
+            });
+            return ticks;
+        }
+
+        /** utime + stime of every live JIT compiler thread, keyed by its process id (high half) and thread id. */
+        private static Map<Long, Long> jitTicksByThread() {
+            Map<Long, Long> ticks = new java.util.HashMap<>();
+            ProcessHandle.allProcesses().forEach(process -> {
+                try (java.util.stream.Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+                    threads.forEach(thread -> {
+                        Stat stat = Stat.read(thread.resolve("stat"));
+                        if (stat != null && JIT_THREAD.matcher(stat.name()).matches()) {
+                            ticks.put(process.pid() << 32 | Long.parseLong(thread.getFileName().toString()), stat.ticks());
+                        }
+                    });
                 } catch (java.io.IOException | java.io.UncheckedIOException gone) {
                     // Exited between the listing and the read.
                 }
             });
             return ticks;
+        }
+
+        /** A /proc stat line: the name (in parentheses, may hold spaces) and utime + stime. */
+        record Stat(String name, long ticks) {
+
+            static Stat read(Path file) {
+                try {
+                    String stat = Files.readString(file);
+                    // Fields after the name in parentheses: state is field 3, utime and stime 14 and 15.
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    return new Stat(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+                            Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+                } catch (java.io.IOException | java.io.UncheckedIOException gone) {
+                    return null;
+                }
+            }
         }
     }
 
