@@ -170,7 +170,11 @@ public class PackPublisher {
             }
             throw e;
         }
-        signIfUnsigned(repository, publishedDigest);
+        if (existing.isEmpty()) {
+            sign(repository, publishedDigest);
+        } else {
+            signIfUnsigned(repository, publishedDigest);
+        }
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
         catalog.published(artifact, pack.osImage(), reference, publishedDigest);
         return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
@@ -202,14 +206,26 @@ public class PackPublisher {
 
     /**
      * Tags the manifest's cosign signature beside it, unless one is there already (ECDSA signatures
-     * differ each time: a redelivery keeps the first, which any key still listed verifies).
+     * differ each time: a redelivery keeps the first, which any key still listed verifies). Used
+     * where the pack's tag was found in place: an earlier attempt pushed it, and may or may not
+     * have signed it before it stopped.
      */
     private void signIfUnsigned(String repository, String manifestDigest) {
-        String tag = PackSigner.signatureTag(manifestDigest);
-        if (registry.manifest(repository, tag).isEmpty()) {
-            PackSigner.Signature signature = signer.sign(registry.host() + "/" + repository, manifestDigest);
-            registry.push(repository, tag, signature.payload(), signature.manifest());
+        if (registry.manifest(repository, PackSigner.signatureTag(manifestDigest)).isEmpty()) {
+            sign(repository, manifestDigest);
         }
+    }
+
+    /**
+     * Tags the manifest's cosign signature beside it without looking first: used right after this
+     * attempt tagged the pack itself, where the look would find nothing but in a rare race (another
+     * replica publishing the same build at the same moment, or an earlier attempt's signature whose
+     * pack tag was removed since). Then this signature replaces that one: both are the
+     * installation's signatures of the same manifest, and either verifies.
+     */
+    private void sign(String repository, String manifestDigest) {
+        PackSigner.Signature signature = signer.sign(registry.host() + "/" + repository, manifestDigest);
+        registry.push(repository, PackSigner.signatureTag(manifestDigest), signature.payload(), signature.manifest());
     }
 
     /** @return the manifest's annotation, or null when it has none or is no JSON object */

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
@@ -51,6 +52,7 @@ import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.registry.RegistryProxy;
 import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.UnpublishablePackException;
+import dev.byoos.pack.signing.PackSigner;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
 
@@ -123,8 +125,13 @@ class PublishingFaultsTest {
     }
 
     private Optional<String> taggedDigest(String packName) throws Exception {
+        return taggedDigest(packName, VERSION);
+    }
+
+    /** @return the digest of the manifest {@code tag} names in the pack's repository, if any */
+    private Optional<String> taggedDigest(String packName, String tag) throws Exception {
         HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/"
-                + repository(packName) + "/manifests/" + VERSION)).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                + repository(packName) + "/manifests/" + tag)).method("HEAD", HttpRequest.BodyPublishers.noBody())
                 .header("Accept", OciRegistryClient.MANIFEST_MEDIA_TYPE).build(), HttpResponse.BodyHandlers.discarding());
         return response.statusCode() == 404 ? Optional.empty()
                 : Optional.of(response.headers().firstValue("Docker-Content-Digest").orElseThrow());
@@ -203,6 +210,53 @@ class PublishingFaultsTest {
             assertEquals(Optional.of(digestA), taggedDigest(packName));
             assertEquals(List.of(List.of(artifact.build().buildId(), digestA, "true")), catalogRows(packName));
         }
+    }
+
+    /**
+     * A pack this attempt tagged itself is signed without a look for a signature first; where the
+     * pack's tag was already there (a redelivery, or an attempt that stopped between the pack and
+     * its signature), the signature is looked for and pushed only when it is missing.
+     */
+    @Test
+    void aNewPackIsSignedWithoutALookAndARedeliverySignsOnlyWhatIsUnsigned() throws Exception {
+        String packName = "signed-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
+        String manifests = "/v2/" + repository(packName) + "/manifests/";
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            PackPublishing replica = publishing(replica(proxy.url()));
+            String digest = assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact, waiting -> { }))
+                    .publication().manifestDigest();
+            String signatureTag = PackSigner.signatureTag(digest);
+            assertEquals(List.of("GET " + manifests + VERSION, "PUT " + manifests + VERSION,
+                    "PUT " + manifests + signatureTag), manifestRequests(proxy, packName, 0));
+            Optional<String> signature = taggedDigest(packName, signatureTag);
+            assertTrue(signature.isPresent(), "the new pack is signed");
+
+            int sent = proxy.requests().size();
+            assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact, waiting -> { }));
+            assertEquals(List.of("GET " + manifests + VERSION, "GET " + manifests + signatureTag),
+                    manifestRequests(proxy, packName, sent), "a redelivery pushes nothing");
+            assertEquals(signature, taggedDigest(packName, signatureTag), "and keeps the first signature");
+
+            // An attempt that stopped after tagging the pack and before signing it.
+            HttpResponse<Void> removed = http.send(HttpRequest.newBuilder(URI.create(registryUrl + manifests
+                    + signature.get())).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+            assertEquals(202, removed.statusCode());
+            assertEquals(Optional.empty(), taggedDigest(packName, signatureTag));
+            sent = proxy.requests().size();
+            assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact, waiting -> { }));
+            assertEquals(List.of("GET " + manifests + VERSION, "GET " + manifests + signatureTag,
+                    "PUT " + manifests + signatureTag), manifestRequests(proxy, packName, sent));
+            assertTrue(taggedDigest(packName, signatureTag).isPresent(), "the redelivery signed the pack");
+        }
+    }
+
+    /** The requests for the pack repository's manifests, from the {@code from}th request the proxy saw. */
+    private static List<String> manifestRequests(RegistryProxy proxy, String packName, int from) {
+        List<String> requests = proxy.requests();
+        return requests.subList(from, requests.size()).stream()
+                .filter(request -> request.matches("\\S+ /v2/" + Pattern.quote(repository(packName)) + "/manifests/.*"))
+                .toList();
     }
 
     @Test
