@@ -75,7 +75,8 @@ public class PackCatalog {
             + "else pack_version.manifest_digest end, "
             + "published_at = case when " + OWN_CLAIM + " then excluded.published_at "
             + "else pack_version.published_at end "
-            + "returning build_id, manifest_digest, published_at is not null as published";
+            + "returning build_id, manifest_digest, published_at is not null as published, "
+            + "revoked_at is not null as revoked";
     private static final String RELEASE = "delete from pack_version v using pack p where v.pack_id = p.id "
             + "and p.name = $1 and v.version = $2 and v.build_id = $3 and v.published_at is null";
 
@@ -113,8 +114,9 @@ public class PackCatalog {
      * @param buildId        the build that claimed it first
      * @param manifestDigest the manifest that build pushes (or, once published, pushed)
      * @param published      whether the registry holds it (false: claimed, not pushed yet)
+     * @param revoked        whether an admin revoked it: it must not be pushed or tagged again
      */
-    public record VersionClaim(String buildId, String manifestDigest, boolean published) {
+    public record VersionClaim(String buildId, String manifestDigest, boolean published, boolean revoked) {
     }
 
     /**
@@ -211,7 +213,7 @@ public class PackCatalog {
                 publish ? now : null);
         Row row = await(what, () -> pool.preparedQuery(WRITE_VERSION).execute(values)).iterator().next();
         return new VersionClaim(row.getString("build_id"), row.getString("manifest_digest"),
-                row.getBoolean("published"));
+                row.getBoolean("published"), row.getBoolean("revoked"));
     }
 
     /** Runs the statement and waits for it; its failure is classified. */

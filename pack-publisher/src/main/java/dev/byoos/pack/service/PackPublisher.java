@@ -137,6 +137,13 @@ public class PackPublisher {
                     + (claim.published() ? " and published it (manifest " + claim.manifestDigest() + ")" : "")
                     + "; nothing was pushed; pack versions are immutable: submit the spec with a new spec.pack.version");
         }
+        if (claim.revoked()) {
+            // This build's version, revoked since it was published: a redelivery (a rewound group, a
+            // replay) announces it again as it was and leaves the registry alone, so a version whose
+            // tag the revocation removed is not tagged again.
+            LOG.infof("build %s: %s was revoked; the registry is left as it is", buildId, reference);
+            return new Publication(reference, claim.manifestDigest(), pack.osImage().reference(), false);
+        }
         synchronized (tagLocks[Math.floorMod((repository + ":" + pack.version()).hashCode(), tagLocks.length)]) {
             return publish(artifact, pack, repository, manifest, reference, claim);
         }

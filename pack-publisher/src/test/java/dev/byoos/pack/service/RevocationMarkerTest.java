@@ -129,14 +129,27 @@ class RevocationMarkerTest {
     }
 
     static PackPublished publish(KafkaTestClient kafka, String pack) {
+        return publish(kafka, artifact(pack), 1);
+    }
+
+    /** A new build's artifact of version 1.0.0 of {@code pack}. */
+    static ArtifactStored artifact(String pack) {
         BuildCoordinates build = new BuildCoordinates(UUID.randomUUID().toString(), "team-a", "marker-spec", 1,
                 "c4".repeat(32), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
                 new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack(pack, "1.0.0", "Marker test"));
-        ArtifactStored artifact = new ArtifactStored(build, "byoos-artifacts", "sha256/" + SHA,
-                "s3://byoos-artifacts/sha256/" + SHA, SHA, 2048, "qcow2");
-        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, build.buildId(), EventTypes.ARTIFACT_STORED,
+        return new ArtifactStored(build, "byoos-artifacts", "sha256/" + SHA, "s3://byoos-artifacts/sha256/" + SHA, SHA,
+                2048, "qcow2");
+    }
+
+    /**
+     * Delivers {@code artifact} (each time as a record of its own) and waits for its build's
+     * {@code announcement}th pack.published.
+     */
+    static PackPublished publish(KafkaTestClient kafka, ArtifactStored artifact, int announcement) {
+        String buildId = artifact.build().buildId();
+        kafka.sendCloudEvent(Topics.ARTIFACTS_STORED, buildId, EventTypes.ARTIFACT_STORED,
                 UUID.randomUUID().toString(), EventJson.write(artifact));
-        return EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, build.buildId(), 1, TIMEOUT).get(0).value(),
-                PackPublished.class);
+        return EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, announcement, TIMEOUT)
+                .get(announcement - 1).value(), PackPublished.class);
     }
 }

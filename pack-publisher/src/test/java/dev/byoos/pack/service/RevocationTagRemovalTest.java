@@ -17,6 +17,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 
+import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
@@ -24,7 +25,7 @@ import dev.byoos.testsupport.KafkaTestClient;
 /**
  * With {@code byoos.publisher.revocation.remove-tag} a revoked version's tag no longer resolves
  * (its pack manifest is deleted, which the devstack registry allows), while its marker stays;
- * revoking again is no failure.
+ * revoking again is no failure, and the build's artifact.stored delivered again does not tag it again.
  */
 @QuarkusTest
 @TestProfile(RevocationTagRemovalTest.RemoveTag.class)
@@ -44,22 +45,30 @@ class RevocationTagRemovalTest {
     String registryUrl;
 
     @Test
-    void aRevokedVersionsTagIsRemovedAndItsMarkerStays() throws Exception {
+    void aRevokedVersionsTagIsRemovedAndItsMarkerStaysAndARedeliveryDoesNotTagItAgain() throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         String pack = "removed-" + UUID.randomUUID().toString().substring(0, 8);
-        PackPublished published;
+        ArtifactStored artifact = RevocationMarkerTest.artifact(pack);
         try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
-            published = RevocationMarkerTest.publish(kafka, pack);
+            PackPublished published = RevocationMarkerTest.publish(kafka, artifact, 1);
+            String repository = RevocationMarkerTest.repository(published);
+            assertEquals(200, RevocationMarkerTest.get(http, registryUrl, repository, "1.0.0").statusCode());
+            for (int i = 0; i < 2; i++) {
+                given().header("Authorization", RevocationMarkerTest.ADMIN).contentType(ContentType.JSON)
+                        .body(Map.of("reason", "withdrawn"))
+                        .post("/api/v1/packs/" + pack + "/versions/1.0.0/revocation").then().statusCode(200);
+            }
+            assertEquals(404, RevocationMarkerTest.get(http, registryUrl, repository, "1.0.0").statusCode());
+            assertEquals(200, RevocationMarkerTest.get(http, registryUrl, repository,
+                    RevocationMarker.markerTag(published.manifestDigest())).statusCode());
+
+            // The build's artifact.stored delivered again (a rewound group, a replay): announced as
+            // it was, and the revoked version's tag stays removed.
+            PackPublished again = RevocationMarkerTest.publish(kafka, artifact, 2);
+            assertEquals(published.manifestDigest(), again.manifestDigest());
+            assertEquals(published.reference(), again.reference());
+            assertEquals(404, RevocationMarkerTest.get(http, registryUrl, repository, "1.0.0").statusCode(),
+                    "the redelivery tagged the revoked version again");
         }
-        String repository = RevocationMarkerTest.repository(published);
-        assertEquals(200, RevocationMarkerTest.get(http, registryUrl, repository, "1.0.0").statusCode());
-        for (int i = 0; i < 2; i++) {
-            given().header("Authorization", RevocationMarkerTest.ADMIN).contentType(ContentType.JSON)
-                    .body(Map.of("reason", "withdrawn"))
-                    .post("/api/v1/packs/" + pack + "/versions/1.0.0/revocation").then().statusCode(200);
-        }
-        assertEquals(404, RevocationMarkerTest.get(http, registryUrl, repository, "1.0.0").statusCode());
-        assertEquals(200, RevocationMarkerTest.get(http, registryUrl, repository,
-                RevocationMarker.markerTag(published.manifestDigest())).statusCode());
     }
 }
