@@ -74,6 +74,7 @@ public class DeadLetters {
     static final String REASON_HEADER = "dead-letter-reason";
     private static final Pattern ID = Pattern.compile("([A-Za-z0-9._-]+):(\\d{1,9}):(\\d{1,18})");
     private static final Duration POLL = Duration.ofMillis(200);
+    private static final int FETCH_MAX_WAIT_MILLIS = 50;
 
     /**
      * One dead letter as the API lists it.
@@ -341,6 +342,9 @@ public class DeadLetters {
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.put(ConsumerConfig.CLIENT_ID_CONFIG, "spec-service-dead-letters");
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // It reads a range that is there already and waits for nothing new: a fetch that finds
+        // nothing comes back at once, not after the services' long poll (kafka.fetch.max.wait.ms).
+        consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MILLIS);
         return new KafkaConsumer<>(consumerConfig);
     }
 
