@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
 import io.minio.StatObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -254,8 +255,9 @@ class BuildCompletedConsumerTest {
     }
 
     @Test
-    void anSbomThatDiffersFromWhatTheBuildReportedFailsTheBuild() throws Exception {
-        BuildCompleted honest = builds.stage("platform", "node", "qcow2", StagedBuilds.uniqueContent("image"),
+    void anSbomThatDiffersFromWhatTheBuildReportedFailsTheBuildAndNothingIsPromoted() throws Exception {
+        byte[] image = StagedBuilds.uniqueContent("image");
+        BuildCompleted honest = builds.stage("platform", "node", "qcow2", image,
                 new Extras("{}".getBytes(StandardCharsets.UTF_8), null, null, null, null));
         BuildCompleted.StagedObject sbom = honest.sbom();
         BuildCompleted lying = new BuildCompleted(honest.build(), honest.image(), "native/test", 1, null,
@@ -266,6 +268,28 @@ class BuildCompletedConsumerTest {
         assertEquals("SIZE_MISMATCH", failed.code());
         assertTrue(failed.reason().contains("SBOM"), failed.reason());
         assertEquals(0, count("select count(*) from artifact where build_id = '" + lying.build().buildId() + "'"));
+        assertFalse(exists(builds.endpoints.s3ArtifactsBucket(), "sha256/" + StagedBuilds.sha256(image)),
+                "the image, which did match, is not left at a content address no artifact points at");
+    }
+
+    @Test
+    void aBuildWhoseLogIsGoneFailsAndLeavesNothingAtAContentAddress() throws Exception {
+        byte[] image = StagedBuilds.uniqueContent("image");
+        byte[] sbom = StagedBuilds.uniqueContent("{\"bomFormat\":\"CycloneDX\"}");
+        BuildCompleted completed = builds.stage("platform", "node", "qcow2", image,
+                new Extras(sbom, StagedBuilds.uniqueContent("log"), null, null, null));
+        builds.s3.removeObject(RemoveObjectArgs.builder().bucket(completed.log().bucket()).object(completed.log().key())
+                .build());
+
+        builds.send(completed);
+
+        BuildFailed failed = awaitFailure(completed.build().buildId());
+        assertEquals("STAGED_OBJECT_MISSING", failed.code());
+        assertTrue(failed.reason().contains("build log"), failed.reason());
+        assertEquals(0, count("select count(*) from artifact where build_id = '" + completed.build().buildId() + "'"));
+        String artifacts = builds.endpoints.s3ArtifactsBucket();
+        assertFalse(exists(artifacts, "sha256/" + StagedBuilds.sha256(image)), "the image is not promoted");
+        assertFalse(exists(artifacts, "sha256/" + StagedBuilds.sha256(sbom)), "nor the SBOM");
     }
 
     @Test
