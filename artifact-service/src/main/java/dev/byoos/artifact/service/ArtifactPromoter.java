@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.opentelemetry.instrumentation.annotations.WithSpan;
@@ -50,15 +49,11 @@ public class ArtifactPromoter {
                     thread.setDaemon(true);
                     return thread;
                 });
-        // An idle service keeps no promotion threads.
+        // An idle service keeps no promotion threads. The pool is never shut down: a promotion still
+        // running while the application stops would have its copies refused and its build
+        // dead-lettered; the threads are daemons and end with the JVM.
         pool.allowCoreThreadTimeOut(true);
         this.promotions = pool;
-    }
-
-    /** Copies under way finish: a promotion waits for all of its copies. */
-    @PreDestroy
-    void stop() {
-        promotions.shutdown();
     }
 
     /** An object at its content address in the artifacts bucket. */

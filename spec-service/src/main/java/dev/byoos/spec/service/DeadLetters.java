@@ -343,7 +343,7 @@ public class DeadLetters {
         consumerConfig.put(ConsumerConfig.CLIENT_ID_CONFIG, "spec-service-dead-letters");
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // It reads a range that is there already and waits for nothing new: a fetch that finds
-        // nothing comes back at once, not after the services' long poll (kafka.fetch.max.wait.ms).
+        // nothing comes back after 50 ms, not after the services' 5 s long poll (kafka.fetch.max.wait.ms).
         consumerConfig.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MILLIS);
         return new KafkaConsumer<>(consumerConfig);
     }
