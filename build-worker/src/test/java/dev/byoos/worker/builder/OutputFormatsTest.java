@@ -78,6 +78,10 @@ class OutputFormatsTest {
         assertTrue(check.path("compressed-clusters").asLong() > 0, "written with compressed clusters: " + check);
         JsonNode info = json.readTree(run("qemu-img", "info", "--output=json", "-f", "qcow2", image.file().toString()));
         assertEquals("zstd", info.at("/format-specific/data/compression-type").asText(), info.toString());
+        // The worker writes the qcow2 itself: QEMU must read back the raw disk it was written from.
+        assertTrue(run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", workDir.resolve("disk.raw").toString(),
+                image.file().toString()).contains("Images are identical"),
+                "the qcow2 holds the raw disk, sector for sector");
         assertEquals("4242:4343", ImageInspector.open(image, readBack).owner(NODE_CONF.path()));
     }
 

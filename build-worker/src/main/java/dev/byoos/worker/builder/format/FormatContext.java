@@ -141,6 +141,16 @@ public final class FormatContext {
         return grown;
     }
 
+    /** For a format written by the worker itself rather than a tool: a line in the build log. */
+    void note(String line) {
+        commands.note(line);
+    }
+
+    /** For a format written by the worker itself: stops it once the build is cancelled or out of time. */
+    void throwIfCancelled() {
+        commands.throwIfCancelled();
+    }
+
     String run(Duration timeout, String... command) {
         return commands.run(timeout, workDir, null, command);
     }

@@ -92,6 +92,16 @@ public final class CommandRunner {
     /** What a script's log keeps of its output: the first and the last this many bytes. */
     static final int KEPT_OUTPUT_BYTES = 64 * 1024;
 
+    /** A line in the build log for work the worker does itself, where a tool's command line would be. */
+    public void note(String line) {
+        log.line(line);
+    }
+
+    /** @throws BuildCancelledException once the build was cancelled: for work done in the worker itself */
+    public void throwIfCancelled() {
+        cancellation.throwIfCancelled();
+    }
+
     /**
      * Runs a tool in the worker's environment.
      *

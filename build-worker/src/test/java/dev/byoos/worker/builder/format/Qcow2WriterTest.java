@@ -1,0 +1,149 @@
+package dev.byoos.worker.builder.format;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.byoos.contract.BuildCoordinates;
+import dev.byoos.contract.BuildRequested;
+import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.Reproducibility;
+import dev.byoos.worker.builder.core.Sha256;
+import dev.byoos.worker.builder.process.BuildCancellation;
+import dev.byoos.worker.builder.process.BuildCancelledException;
+import dev.byoos.worker.builder.process.CommandRunner;
+
+/**
+ * The worker's own qcow2 writer, read back by QEMU's tools: every kind of cluster it writes (zero,
+ * compressed, stored whole), an L2 table boundary and a partial last cluster.
+ */
+class Qcow2WriterTest {
+
+    static final long MIB = 1024 * 1024;
+    static final int CLUSTER = Qcow2Writer.CLUSTER_SIZE;
+    static final BuildCoordinates BUILD = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "node", 1,
+            "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
+            new BuildCoordinates.Target("qemu", "qcow2"), new BuildCoordinates.Pack("byoos-node", "1.0.0", "Node"));
+
+    @TempDir
+    Path workDir;
+
+    private final BuildLog log = new BuildLog();
+    private final CommandRunner commands = new CommandRunner(log, new BuildCancellation());
+
+    @Test
+    void qemuReadsBackEveryByteOfTheDiskAndFindsNoErrorOrLeak() throws IOException {
+        Path disk = mixedDisk();
+        FormatContext context = new FormatContext(BUILD, BuildRequested.CloudParameters.NONE, workDir, workDir,
+                commands, Reproducibility.of("qcow2-writer-test"), () -> disk);
+        ImageFormat qcow2 = ImageFormats.forName("qcow2");
+
+        Path output = qcow2.write(context);
+        // qemu-img check exits non-zero on a corrupt table, a wrong refcount or a leaked cluster.
+        qcow2.verify(output, context);
+
+        String compared = commands.run(Duration.ofMinutes(2), workDir, null, "qemu-img", "compare", "-f", "raw",
+                "-F", "qcow2", disk.toString(), output.toString());
+        assertTrue(compared.contains("Images are identical"), compared);
+        JsonNode info = context.qemuInfo(output, "qcow2");
+        assertEquals(Files.size(disk), info.get("virtual-size").asLong());
+        assertEquals("zstd", info.at("/format-specific/data/compression-type").asText(), info.toString());
+        assertTrue(log.toString().contains("8 stored whole"), "the random clusters zstd cannot shrink: " + log);
+        assertTrue(Files.size(output) < 16 * MIB, "zero clusters are not stored, text is compressed: "
+                + Files.size(output));
+    }
+
+    @Test
+    void theSameDiskGivesTheSameBytesWhateverTheNumberOfThreads() throws IOException {
+        Path disk = mixedDisk();
+
+        Path one = workDir.resolve("one.qcow2");
+        Qcow2Writer.write(disk, one, 1, () -> {
+        });
+        Path four = workDir.resolve("four.qcow2");
+        Qcow2Writer.write(disk, four, 4, () -> {
+        });
+        Path again = workDir.resolve("again.qcow2");
+        Qcow2Writer.write(disk, again, 4, () -> {
+        });
+
+        assertEquals(Sha256.of(one), Sha256.of(four));
+        assertEquals(Sha256.of(four), Sha256.of(again));
+    }
+
+    @Test
+    void aCancelledBuildStopsTheWriteAndLeavesNoCompressingThreadBehind() throws IOException {
+        Path disk = mixedDisk();
+        AtomicInteger batchesRead = new AtomicInteger();
+        BuildCancellation cancellation = new BuildCancellation();
+
+        assertThrows(BuildCancelledException.class, () -> Qcow2Writer.write(disk, workDir.resolve("cancelled.qcow2"),
+                2, () -> {
+                    if (batchesRead.incrementAndGet() == 20) {
+                        cancellation.cancel();
+                    }
+                    cancellation.throwIfCancelled();
+                }));
+
+        assertEquals(20, batchesRead.get(), "no MiB is read once the build is cancelled");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(thread -> thread.getName().startsWith("qcow2-zstd-")));
+    }
+
+    /**
+     * 600 MiB and 1.5 KiB, sparse: text, zeros, 8 random clusters, text again right after them, one
+     * byte set alone, 4 clusters of hex digits, data past the first L2 table's 512 MiB, and the last
+     * partial cluster's last bytes.
+     */
+    private Path mixedDisk() throws IOException {
+        Path disk = workDir.resolve("disk.raw");
+        if (Files.exists(disk)) {
+            return disk;
+        }
+        byte[] text = "a line of text that compresses well\n".repeat(CLUSTER / 36 + 1).substring(0, CLUSTER)
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] random = new byte[8 * CLUSTER];
+        new Random(42).nextBytes(random);
+        // Random hex digits compress to about half: their frames cross from one host cluster into the next.
+        byte[] hex = new byte[4 * CLUSTER];
+        Random digits = new Random(7);
+        for (int i = 0; i < hex.length; i++) {
+            hex[i] = (byte) "0123456789abcdef".charAt(digits.nextInt(16));
+        }
+        long size = 600 * MIB + 3 * 512;
+        try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(size);
+            file.seek(0);
+            file.write(text);
+            file.seek(2L * CLUSTER);
+            file.write(random);
+            file.seek(10L * CLUSTER + 100);
+            file.write(text);
+            file.seek(20L * CLUSTER + 777);
+            file.write(1);
+            file.seek(30L * CLUSTER);
+            file.write(hex);
+            file.seek(513 * MIB + 12345);
+            file.write(text);
+            file.seek(size - 700);
+            file.write(text, 0, 700);
+        }
+        return disk;
+    }
+}
