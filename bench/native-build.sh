@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks the native builder on the Debian 12 minimal example against the floor: the same
-# disk commands (sfdisk, mkfs.fat + mtools, mke2fs -d, qemu-img convert -c (zstd), qemu-img check) run by
-# hand on the same customized tree, plus the copy of the base tree the builder starts from.
+# Benchmarks the native builder on the Debian 12 minimal example against the floor: the disk
+# commands (sfdisk, mkfs.fat + mtools, mke2fs -d, qemu-img convert -c (zstd), qemu-img check) run by
+# hand on the same customized tree, plus the copy of the base tree the builder starts from. (The
+# builder writes its qcow2 itself, on several cores; the floor keeps qemu-img's in-order conversion.)
 # Also times cached rebuilds (an identical request served from the image cache; the same request
 # from the tree cache, boot test off and, as a worker runs, on; upload excluded).
 # Needs the bookworm debootstrap base in ~/.cache/byoos/debootstrap-bases (made by the

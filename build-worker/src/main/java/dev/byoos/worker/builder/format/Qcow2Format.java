@@ -13,8 +13,11 @@ import java.nio.file.Path;
  */
 final class Qcow2Format implements ImageFormat {
 
-    /** One compressing thread per core the worker has; a build's other steps wait for this one. */
-    private static final int COMPRESSING_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /**
+     * One compressing thread per core, up to four: a worker on a large node (it requests one CPU and
+     * sets no CPU limit) takes neither every core of the node nor two MiB of heap for each of them.
+     */
+    private static final int COMPRESSING_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     @Override
     public boolean writtenFromTheDiskAlone() {
