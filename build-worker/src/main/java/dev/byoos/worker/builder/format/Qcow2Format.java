@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
+import dev.byoos.worker.builder.core.BuildException;
+
 /**
  * qcow2 for QEMU/KVM and OpenStack: compressed clusters keep the staged file small. zstd rather
  * than qcow2's original zlib: it writes a Debian minimal disk about five times faster at much the
  * same size, and every QEMU since 5.1 (2020) reads it. The worker writes the image itself
- * ({@link Qcow2Writer}): its clusters are compressed on every core and written in the disk's order,
- * so the same disk always gives the same bytes; {@code qemu-img check} then reads it as QEMU would.
+ * ({@link Qcow2Writer}): its clusters are compressed on up to four cores and written in the disk's
+ * order, so the same disk always gives the same bytes; {@code qemu-img check} then reads it as QEMU
+ * would.
  */
 final class Qcow2Format implements ImageFormat {
 
@@ -39,6 +42,11 @@ final class Qcow2Format implements ImageFormat {
             written = Qcow2Writer.write(disk, output, COMPRESSING_THREADS, context::throwIfCancelled);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + output + " from " + disk, e);
+        } catch (LinkageError e) {
+            // zstd's native library did not load (no writable temporary directory, an unsupported
+            // platform): an Error would pass every handler that turns a failure into a failed build.
+            throw new BuildException(BuildException.Kind.INFRASTRUCTURE, "ZSTD_UNAVAILABLE",
+                    "the worker cannot compress qcow2 clusters: zstd did not load: " + e, e);
         }
         context.note(String.format("qcow2 written from %s by the worker: %d clusters of 64 KiB, %d compressed with "
                 + "zstd, %d stored whole, %d zero and not stored; %d bytes in %d ms on %d threads", disk.getFileName(),

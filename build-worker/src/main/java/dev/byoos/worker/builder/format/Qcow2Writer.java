@@ -18,17 +18,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 
 /**
- * Writes a raw disk as a qcow2 (version 3) image with zstd-compressed clusters: what {@code qemu-img
- * convert -c -o compression_type=zstd} writes, but compressed on every core. qemu-img compresses one
- * cluster after another when it writes them in order, and its out-of-order mode ({@code -W}) writes
- * them in a different order each run; here the clusters are compressed side by side and written in
- * the disk's order, so the same disk gives the same bytes whatever the number of threads.
+ * Writes a raw disk as a qcow2 (version 3) image with zstd-compressed clusters: the format {@code
+ * qemu-img convert -c -o compression_type=zstd} writes (not its bytes: the layout and the zstd level
+ * differ), compressed on several threads. qemu-img compresses one cluster after another when it
+ * writes them in order, and its out-of-order mode ({@code -W}) writes them in a different order each
+ * run; here the clusters are compressed side by side and written in the disk's order, so the same
+ * disk gives the same bytes whatever the number of threads.
  *
  * <p>The file holds, in order: the header; the refcount table; the L1 table; the data clusters in the
  * disk's order (compressed ones packed one after another, as qcow2 allows; one that zstd cannot make
@@ -47,6 +50,8 @@ final class Qcow2Writer {
     private static final int REFCOUNT_ORDER = 4;
     private static final int REFCOUNTS_PER_BLOCK = CLUSTER_SIZE * 8 / (1 << REFCOUNT_ORDER);
     private static final int MAX_REFCOUNT = 0xFFFF;
+    /** QEMU opens no image whose L1 table is larger than 32 MiB (4 Mi entries, 2 PiB of disk). */
+    private static final long MAX_L1_ENTRIES = 32L * 1024 * 1024 / Long.BYTES;
     /** One refcount table cluster: 8192 blocks of 32768 clusters, 16 TiB of file. */
     private static final int MAX_REFCOUNT_BLOCKS = CLUSTER_SIZE / Long.BYTES;
     /** Version 3's 104 bytes plus the compression type, padded to a multiple of 8. */
@@ -82,10 +87,14 @@ final class Qcow2Writer {
      */
     static Written write(Path raw, Path output, int threads, Runnable checkCancelled) throws IOException {
         long virtualSize = Files.size(raw);
+        if (virtualSize % SECTOR != 0) {
+            // QEMU reads a qcow2's size in whole sectors and would drop the rest of the disk.
+            throw new IOException("a disk of " + virtualSize + " bytes is not whole 512-byte sectors");
+        }
         long clusters = ceilDiv(virtualSize, CLUSTER_SIZE);
         long l1Entries = ceilDiv(clusters, L2_ENTRIES);
-        if (l1Entries > Integer.MAX_VALUE / Long.BYTES) {
-            throw new IOException("a disk of " + virtualSize + " bytes is too large for a qcow2 L1 table");
+        if (l1Entries > MAX_L1_ENTRIES) {
+            throw new IOException("a disk of " + virtualSize + " bytes needs an L1 table larger than QEMU opens");
         }
         int l1Clusters = (int) Math.max(1, ceilDiv(l1Entries * Long.BYTES, CLUSTER_SIZE));
         Layout layout = new Layout((int) l1Entries, l1Clusters);
@@ -124,7 +133,8 @@ final class Qcow2Writer {
         } finally {
             compressors.shutdownNow();
             try {
-                // A context is native memory and a task may still hold one: close them once no task runs.
+                // A context is native memory and a task may still hold one: close them once no task runs
+                // (a task compresses 1 MiB; one that has not ended in a minute keeps its context).
                 if (compressors.awaitTermination(1, TimeUnit.MINUTES)) {
                     opened.forEach(ZstdCompressCtx::close);
                 }
@@ -140,7 +150,7 @@ final class Qcow2Writer {
         ZstdCompressCtx context = contexts.take();
         try {
             byte[][] payloads = new byte[count][];
-            byte[] frame = new byte[(int) com.github.luben.zstd.Zstd.compressBound(CLUSTER_SIZE)];
+            byte[] frame = new byte[(int) Zstd.compressBound(CLUSTER_SIZE)];
             for (int i = 0; i < count; i++) {
                 int offset = i * CLUSTER_SIZE;
                 if (Arrays.equals(batch, offset, offset + CLUSTER_SIZE, ZERO_CLUSTER, 0, CLUSTER_SIZE)) {
@@ -330,7 +340,7 @@ final class Qcow2Writer {
         }
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
+    private static ThreadFactory daemonThreads() {
         AtomicInteger number = new AtomicInteger();
         return task -> {
             Thread thread = new Thread(task, "qcow2-zstd-" + number.incrementAndGet());

@@ -70,6 +70,38 @@ class Qcow2WriterTest {
     }
 
     @Test
+    void anAllZeroDiskHasNoL2TableAndReadsBackAsZeros() throws IOException {
+        Path disk = workDir.resolve("zeros.raw");
+        try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(64 * MIB);
+        }
+        Path output = workDir.resolve("zeros.qcow2");
+
+        Qcow2Writer.Written written = Qcow2Writer.write(disk, output, 2, () -> {
+        });
+
+        commands.run(Duration.ofMinutes(1), workDir, null, "qemu-img", "check", "-f", "qcow2", output.toString());
+        assertTrue(commands.run(Duration.ofMinutes(1), workDir, null, "qemu-img", "compare", "-f", "raw", "-F",
+                "qcow2", disk.toString(), output.toString()).contains("Images are identical"));
+        assertEquals(1024, written.zero());
+        // Header, refcount table, L1 table and one refcount block: no L2 table, no data.
+        assertEquals(4L * CLUSTER, Files.size(output));
+    }
+
+    @Test
+    void aDiskOfPartSectorsIsRefusedBeforeAnythingIsWritten() throws IOException {
+        Path disk = workDir.resolve("odd.raw");
+        Files.write(disk, new byte[CLUSTER + 100]);
+        Path output = workDir.resolve("odd.qcow2");
+
+        IOException refused = assertThrows(IOException.class, () -> Qcow2Writer.write(disk, output, 2, () -> {
+        }));
+
+        assertTrue(refused.getMessage().contains("65636 bytes is not whole 512-byte sectors"), refused.getMessage());
+        assertTrue(Files.notExists(output));
+    }
+
+    @Test
     void theSameDiskGivesTheSameBytesWhateverTheNumberOfThreads() throws IOException {
         Path disk = mixedDisk();
 
