@@ -13,6 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The fault-injection suite's short variant (bench/faults.sh runs every fault kind): builds
@@ -24,7 +26,11 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The harness is the benchmark's own program, run as a child JVM on the devstack jar, so the
  * figure in docs/benchmarks.md and this test judge builds by one definition.
+ *
+ * <p>It runs beside the other system test classes (junit-platform.properties): its pipeline is its
+ * own, and it mostly waits out its outages.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class FaultSystemTest {
 
     /**
