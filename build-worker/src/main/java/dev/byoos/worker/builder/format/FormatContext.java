@@ -30,6 +30,19 @@ public final class FormatContext {
     static final Duration WRITE_TIMEOUT = Duration.ofMinutes(30);
     /** Reading an output back (info, listings, extraction for the checks). */
     static final Duration CHECK_TIMEOUT = Duration.ofMinutes(15);
+    /**
+     * One compressing thread per core, up to four: a worker on a large node (it requests one CPU and
+     * sets no CPU limit) takes neither every core of the node nor memory for each of them.
+     */
+    static final int COMPRESSING_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    /**
+     * tar's compressor for the gzip'd formats: pigz, which deflates 128 KiB blocks on
+     * {@link #COMPRESSING_THREADS} threads into one gzip member (each block primed with the last
+     * 32 KiB of the one before, as a single deflate stream would be). Its output does not depend on
+     * the thread count, and {@code -n} leaves out the name and time, so an archive is the same on
+     * every worker; any gzip reader reads it.
+     */
+    static final String GZIP_COMPRESSOR = "pigz -n -p " + COMPRESSING_THREADS;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

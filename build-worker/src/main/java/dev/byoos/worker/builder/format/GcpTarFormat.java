@@ -14,7 +14,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * The GCE image import format: a gzip'd tar holding the raw disk as {@code disk.raw}, written in GNU
  * oldgnu format (GCE rejects other tar flavours), sparse so the empty parts of the disk cost nothing.
- * GCE takes only disks of a whole number of GiB, so the disk is grown to the next one first.
+ * GCE takes only disks of a whole number of GiB, so the disk is grown to the next one first. The
+ * archive is gzip'd by pigz on several cores ({@link FormatContext#GZIP_COMPRESSOR}).
  * Holes are found by reading the disk for zero blocks ({@code --hole-detection=raw}), not by asking
  * the scratch filesystem where it allocated blocks, so the archive is the same on any filesystem.
  */
@@ -45,7 +46,8 @@ final class GcpTarFormat implements ImageFormat {
         Path output = context.workDir().resolve(FILE_NAME);
         // The member is named disk.raw whatever the scratch file is called: GCE looks for that name only.
         List<String> tar = new ArrayList<>(List.of("tar", "--format=oldgnu", "--sparse", "--hole-detection=raw",
-                "--use-compress-program=gzip -n", "-cf", output.toString(), "--transform=s|.*|" + MEMBER + "|"));
+                "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR, "-cf", output.toString(),
+                "--transform=s|.*|" + MEMBER + "|"));
         tar.addAll(context.tarOfOwnFiles());
         tar.addAll(List.of("-C", disk.getParent().toString(), disk.getFileName().toString()));
         context.run(FormatContext.WRITE_TIMEOUT, tar.toArray(String[]::new));

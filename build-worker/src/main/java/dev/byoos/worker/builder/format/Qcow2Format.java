@@ -16,12 +16,6 @@ import dev.byoos.worker.builder.core.BuildException;
  */
 final class Qcow2Format implements ImageFormat {
 
-    /**
-     * One compressing thread per core, up to four: a worker on a large node (it requests one CPU and
-     * sets no CPU limit) takes neither every core of the node nor two MiB of heap for each of them.
-     */
-    private static final int COMPRESSING_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-
     @Override
     public boolean writtenFromTheDiskAlone() {
         return true;
@@ -39,7 +33,7 @@ final class Qcow2Format implements ImageFormat {
         long started = System.nanoTime();
         Qcow2Writer.Written written;
         try {
-            written = Qcow2Writer.write(disk, output, COMPRESSING_THREADS, context::throwIfCancelled);
+            written = Qcow2Writer.write(disk, output, FormatContext.COMPRESSING_THREADS, context::throwIfCancelled);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + output + " from " + disk, e);
         } catch (LinkageError e) {

@@ -36,7 +36,8 @@ final class RootTarballFormat implements ImageFormat {
         Path output = context.workDir().resolve(FILE_NAME);
         context.run(FormatContext.WRITE_TIMEOUT, "tar", "--format=gnu", "--sort=name",
                 "--mtime=@" + context.reproducibility().epochSeconds(), "--numeric-owner",
-                "--use-compress-program=gzip -n", "-cf", output.toString(), "-C", context.tree().toString(), ".");
+                "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR, "-cf", output.toString(),
+                "-C", context.tree().toString(), ".");
         return output;
     }
 
