@@ -30,7 +30,8 @@ import dev.byoos.worker.builder.process.BuildCancellation;
  * full build's directory (tree, raw disk, ESP files) for bench/native-build.sh's floor.
  * Prints one "name seconds" line per measurement.
  *
- * Usage: java -cp <build-worker runtime classpath> bench/NativeBuildBench.java RUNS WORK_DIR MIRROR
+ * Usage: java -cp <build-worker runtime classpath> bench/NativeBuildBench.java RUNS WORK_DIR MIRROR [formats]
+ * ({@code formats}: only each cloud's format from the cached tree, see {@link #formats}).
  */
 public class NativeBuildBench {
 
@@ -55,6 +56,10 @@ public class NativeBuildBench {
 
         NativeBuilder.Settings settings = NativeBuilder.Settings.localBasesOnly(noLocalBases)
                 .withRemoteBases(bases, noTarballs).withBootTest(noBootTest).withBuilderVersion("bench");
+        if (args.length > 3 && args[3].equals("formats")) {
+            formats(runs, work, settings);
+            return;
+        }
         NativeBuilder uncached = new NativeBuilder(settings);
         for (int run = 1; run <= runs; run++) {
             Path dir = work.resolve("native-" + run);
@@ -123,11 +128,46 @@ public class NativeBuildBench {
         }
     }
 
+    /**
+     * Each cloud's format written from the example's cached tree (boot test off, image cache off):
+     * the whole build, and its image phase (disk, format, check), per run.
+     */
+    static void formats(int runs, Path work, NativeBuilder.Settings settings) throws Exception {
+        NativeBuilder trees = new NativeBuilder(settings.withCaches(ImageCache.disabled(),
+                new TreeCache(work.resolve("tree-cache"), 64L << 30)));
+        trees.build(debian12Minimal(), Files.createDirectories(work.resolve("tree-fill")), new BuildLog(),
+                new BuildCancellation());
+        List<BuildCoordinates.Target> targets = List.of(new BuildCoordinates.Target("qemu", "qcow2"),
+                new BuildCoordinates.Target("gcp", "gcp-tar"), new BuildCoordinates.Target("maas", "tgz"),
+                new BuildCoordinates.Target("edge", "oci"), new BuildCoordinates.Target("vsphere", "ova"),
+                new BuildCoordinates.Target("azure", "vhd"));
+        for (int run = 1; run <= runs; run++) {
+            for (BuildCoordinates.Target target : targets) {
+                Path dir = Files.createDirectories(work.resolve(target.format() + "-" + run));
+                BuildLog log = new BuildLog();
+                Builder.BuiltImage[] image = new Builder.BuiltImage[1];
+                double seconds = time(() -> image[0] = trees.build(debian12Minimal(target), dir, log,
+                        new BuildCancellation()));
+                if (!log.toString().contains("tree cache: hit")) {
+                    throw new IllegalStateException("the " + target.format() + " build did not start from the cached tree");
+                }
+                System.out.printf("format-%s %.2f (image phase %.2f, %d bytes)%n", target.format(), seconds,
+                        between(log, "[image ", null), Files.size(image[0].file()));
+                new ProcessBuilder("rm", "-rf", "--", dir.toString()).inheritIO().start().waitFor();
+            }
+        }
+    }
+
     /** examples/debian-12-minimal.yaml as spec-service turns it into a build request. */
     static BuildRequested debian12Minimal() {
+        return debian12Minimal(new BuildCoordinates.Target("qemu", "qcow2"));
+    }
+
+    /** The same for another cloud and format. */
+    static BuildRequested debian12Minimal(BuildCoordinates.Target target) {
         BuildCoordinates build = new BuildCoordinates(UUID.randomUUID().toString(), "platform", "debian-12-minimal", 1,
                 "0".repeat(64), new BuildCoordinates.OperatingSystem("debian", "12"), "1.30.4",
-                new BuildCoordinates.Target("qemu", "qcow2"),
+                target,
                 new BuildCoordinates.Pack("byoos-debian-12-minimal", "1.0.0", "Debian 12 minimal (BYOOS)"));
         return new BuildRequested(build,
                 new BuildRequested.BaseImage(null, new BuildRequested.Debootstrap("bookworm", mirror)),

@@ -56,8 +56,8 @@ final class GcpTarFormat implements ImageFormat {
 
     @Override
     public void verify(Path output, FormatContext context) {
-        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "--numeric-owner", "-tvzf",
-                output.toString()).strip();
+        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "--use-compress-program=pigz",
+                "--numeric-owner", "-tvf", output.toString()).strip();
         String[] fields = listing.split("\\s+");
         long diskSize = FormatContext.size(context.disk());
         if (diskSize % GIB != 0) {

@@ -7,14 +7,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +28,7 @@ import dev.byoos.worker.builder.core.Sha256;
  * artifact of record. build-worker pushes it to the registry afterwards ({@code OciImagePusher}).
  *
  * <p>Reproducible: the layer is GNU tar with entries sorted by name, every mtime the source date
- * and numeric owners; gzip without a timestamp or name; JSON with a fixed field order, created at
+ * and numeric owners; gzip'd by pigz without a timestamp or name; JSON with a fixed field order, created at
  * the source date. The same tree and build make the same manifest digest, so a redelivered build
  * pushes the same image again.
  */
@@ -64,7 +62,11 @@ public final class OciImageFormat implements ImageFormat {
             context.run(FormatContext.WRITE_TIMEOUT, "tar", "--sort=name", "--mtime=@" + fixed.epochSeconds(),
                     "--numeric-owner", "--format=gnu", "-cf", layerTar.toString(), "-C", context.tree().toString(),
                     ".");
-            Blob layer = gzip(layerTar, blobs);
+            // pigz -k writes layer.tar.gz beside the tar: the same compressor as the gzip'd archives.
+            List<String> gzip = new ArrayList<>(List.of(FormatContext.GZIP_COMPRESSOR.split(" ")));
+            gzip.addAll(List.of("-k", layerTar.toString()));
+            context.run(FormatContext.WRITE_TIMEOUT, gzip.toArray(String[]::new));
+            Blob layer = layerBlob(layerTar, layerTar.resolveSibling(layerTar.getFileName() + ".gz"), blobs);
             Files.delete(layerTar);
             byte[] config = JSON.writeValueAsBytes(config(context.build(), layer.diffId(), fixed.sourceDate()));
             Blob configBlob = blob(config, blobs);
@@ -127,19 +129,11 @@ public final class OciImageFormat implements ImageFormat {
     record Blob(String digest, long size, String diffId) {
     }
 
-    private static Blob gzip(Path tar, Path blobs) throws IOException {
-        MessageDigest uncompressed = Sha256.digest();
-        MessageDigest compressed = Sha256.digest();
-        Path partial = blobs.resolve(".layer.partial");
-        try (InputStream in = new DigestInputStream(Files.newInputStream(tar), uncompressed);
-                OutputStream out = new GZIPOutputStream(new DigestOutputStream(Files.newOutputStream(partial),
-                        compressed), 1 << 16)) {
-            in.transferTo(out);
-        }
-        String hex = HexFormat.of().formatHex(compressed.digest());
-        Files.move(partial, blobs.resolve(hex));
-        return new Blob("sha256:" + hex, Files.size(blobs.resolve(hex)),
-                "sha256:" + HexFormat.of().formatHex(uncompressed.digest()));
+    /** Moves the compressed layer into the blobs, named by its digest; the tar's digest is its diff_id. */
+    private static Blob layerBlob(Path tar, Path compressed, Path blobs) throws IOException {
+        String hex = Sha256.of(compressed);
+        Path blob = Files.move(compressed, blobs.resolve(hex));
+        return new Blob("sha256:" + hex, Files.size(blob), "sha256:" + Sha256.of(tar));
     }
 
     private static Blob blob(byte[] content, Path blobs) throws IOException {

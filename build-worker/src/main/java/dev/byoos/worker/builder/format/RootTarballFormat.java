@@ -49,7 +49,8 @@ final class RootTarballFormat implements ImageFormat {
      */
     @Override
     public void verify(Path output, FormatContext context) {
-        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "-tzf", output.toString());
+        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "--use-compress-program=pigz", "-tf",
+                output.toString());
         long archived = listing.lines().count();
         Tree tree = Tree.of(context.tree());
         if (archived != tree.entries()) {
