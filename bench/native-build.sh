@@ -7,10 +7,15 @@
 # from the tree cache, boot test off and, as a worker runs, on; upload excluded).
 # Needs the bookworm debootstrap base in ~/.cache/byoos/debootstrap-bases (made by the
 # build-worker tests or the first debian-12-minimal build) and the worker's Debian tools.
-# Usage: bench/native-build.sh [runs]   (default 3; BYOOS_BENCH_KEEP=1 keeps the builds)
+# With "formats", times instead each cloud's format as the worker writes it: the example's tree
+# built once into a tree cache, then rebuilt from it once per format (qcow2, gcp-tar, tgz, oci, ova,
+# vhd) per run, boot test and image cache off; prints the whole build, its image phase (disk,
+# format, check) and the output's size.
+# Usage: bench/native-build.sh [runs] [formats]   (default 3; BYOOS_BENCH_KEEP=1 keeps the builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
+mode="${2:-}"
 work=$(mktemp -d /var/tmp/byoos-native-bench.XXXXXX)
 # BYOOS_BENCH_KEEP=1 keeps the work directory (the last build's tree and disk.raw, e.g. for
 # bench/boot-phases.sh) and prints where it is.
@@ -26,6 +31,11 @@ cp="$(ls "$app"/app/*.jar "$app"/lib/boot/*.jar "$app"/lib/main/*.jar | tr '\n' 
 # The mirror the cached base was made from (by the worker's tests or a first build of the example).
 inputs=$(cat "$(ls -d "$HOME"/.cache/byoos/debootstrap-bases/*/inputs.txt | head -1)")
 mirror="$(sed -n 's/^mirror=//p' <<<"$inputs")"
+if [ "$mode" = formats ]; then
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+  java -cp "$cp" bench/NativeBuildBench.java "$runs" "$work" "$mirror" formats
+  exit 0
+fi
 java -cp "$cp" bench/NativeBuildBench.java "$runs" "$work" "$mirror" | tee "$work/native.txt"
 
 # The floor, on the last full build's own tree and with its own partition table.

@@ -28,9 +28,9 @@ import dev.byoos.worker.builder.core.Sha256;
  * artifact of record. build-worker pushes it to the registry afterwards ({@code OciImagePusher}).
  *
  * <p>Reproducible: the layer is GNU tar with entries sorted by name, every mtime the source date
- * and numeric owners; gzip'd by pigz without a timestamp or name; JSON with a fixed field order, created at
- * the source date. The same tree and build make the same manifest digest, so a redelivered build
- * pushes the same image again.
+ * and numeric owners, gzip'd by pigz without a timestamp or name; JSON with a fixed field order,
+ * created at the source date. The same tree and build make the same manifest digest, so a
+ * redelivered build pushes the same image again.
  */
 public final class OciImageFormat implements ImageFormat {
 
