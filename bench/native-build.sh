@@ -20,7 +20,7 @@ work=$(mktemp -d /var/tmp/byoos-native-bench.XXXXXX)
 # BYOOS_BENCH_KEEP=1 keeps the work directory (the last build's tree and disk.raw, e.g. for
 # bench/boot-phases.sh) and prints where it is.
 if [ "${BYOOS_BENCH_KEEP:-0}" = 1 ]; then
-  trap 'echo "kept: $work (last build: $work/native-$runs)"' EXIT
+  trap 'echo "kept: $work"' EXIT
 else
   trap 'rm -rf "$work"' EXIT
 fi

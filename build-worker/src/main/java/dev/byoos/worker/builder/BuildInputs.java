@@ -46,7 +46,7 @@ public record BuildInputs(List<BuildCompleted.Input> inputs, String installKey, 
      * Raised whenever a change to the builder changes what the same inputs produce (the layout, a
      * tool's options), so that images cached by earlier code are not served for the new code.
      */
-    static final int OUTPUT_VERSION = 4;
+    static final int OUTPUT_VERSION = 5;
 
     /** The layers in the order {@link ImageCustomizer} applies them, each with what it is made of. */
     static Map<String, Object> layers(BuildRequested request, Optional<KubernetesComponentSource.Components> kubernetes) {

@@ -40,9 +40,11 @@ public final class FormatContext {
      * {@link #COMPRESSING_THREADS} threads into one gzip member (each block primed with the last
      * 32 KiB of the one before, as a single deflate stream would be). Its output does not depend on
      * the thread count, and {@code -n} leaves out the name and time, so an archive is the same on
-     * every worker; any gzip reader reads it.
+     * every worker; any gzip reader reads it. pigz would also take options from the worker's
+     * {@code GZIP} and {@code PIGZ} variables: they are removed, so only these options shape the bytes.
+     * (tar runs the string through {@code sh -c}; the OCI layer runs it as its words.)
      */
-    static final String GZIP_COMPRESSOR = "pigz -n -p " + COMPRESSING_THREADS;
+    static final String GZIP_COMPRESSOR = "env -u GZIP -u PIGZ pigz -n -p " + COMPRESSING_THREADS;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

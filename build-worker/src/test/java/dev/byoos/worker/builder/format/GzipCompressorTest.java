@@ -2,6 +2,7 @@ package dev.byoos.worker.builder.format;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
 
@@ -18,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The gcp-tar and tgz archives are reproducible only if their compressor's bytes depend on the input
- * alone: a worker on two cores and one on four must write the same archive.
+ * The gcp-tar and tgz archives and the OCI layer are reproducible only if their compressor's bytes
+ * depend on the input alone: a worker on two cores and one on four, or one whose environment sets
+ * gzip options, must write the same archive.
  */
 class GzipCompressorTest {
 
@@ -27,13 +30,23 @@ class GzipCompressorTest {
     Path dir;
 
     @Test
-    void theArchiveIsTheSameOnAnyNumberOfThreadsOneGzipMemberWithoutNameOrTime() throws Exception {
+    void theArchiveIsTheSameOnAnyNumberOfThreadsAndInAnyEnvironmentOneGzipMemberWithoutNameOrTime() throws Exception {
         Path input = dir.resolve("input");
         Files.write(input, mixedContent(5 * 1024 * 1024 + 123));
 
         byte[] configured = compress(input, FormatContext.GZIP_COMPRESSOR, "configured");
         assertArrayEquals(compress(input, "pigz -n -p 1", "one-thread"), configured, "one thread");
         assertArrayEquals(compress(input, "pigz -n -p 4", "four-threads"), configured, "four threads");
+        // The worker's environment does not reach the bytes (pigz reads options from GZIP and PIGZ).
+        assertArrayEquals(configured, compress(input, FormatContext.GZIP_COMPRESSOR, "with-variables",
+                Map.of("GZIP", "-1", "PIGZ", "--independent")), "GZIP and PIGZ set");
+        // As the OCI layer is compressed: a named file, kept (-k), written beside it as NAME.gz.
+        List<String> named = new ArrayList<>(List.of(FormatContext.GZIP_COMPRESSOR.split(" ")));
+        named.addAll(List.of("-k", input.toString()));
+        assertEquals(0, new ProcessBuilder(named).inheritIO().start().waitFor(), String.join(" ", named));
+        assertArrayEquals(configured, Files.readAllBytes(dir.resolve("input.gz")),
+                "a named file compresses to the same bytes: its name and time are not stored");
+        assertTrue(Files.exists(input), "the input is kept");
 
         assertEquals(0x1f, configured[0] & 0xff);
         assertEquals(0x8b, configured[1] & 0xff);
@@ -75,10 +88,17 @@ class GzipCompressorTest {
     }
 
     private byte[] compress(Path input, String compressor, String name) throws IOException, InterruptedException {
+        return compress(input, compressor, name, Map.of());
+    }
+
+    private byte[] compress(Path input, String compressor, String name, Map<String, String> environment)
+            throws IOException, InterruptedException {
         Path output = dir.resolve(name);
         List<String> command = new ArrayList<>(List.of(compressor.split(" ")));
-        Process process = new ProcessBuilder(command).redirectInput(input.toFile()).redirectOutput(output.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(input.toFile())
+                .redirectOutput(output.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         assertEquals(0, process.waitFor(), compressor);
         return Files.readAllBytes(output);
     }
