@@ -56,7 +56,8 @@ final class GcpTarFormat implements ImageFormat {
 
     @Override
     public void verify(Path output, FormatContext context) {
-        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR,
+        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar",
+                "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR,
                 "--numeric-owner", "-tvf", output.toString()).strip();
         String[] fields = listing.split("\\s+");
         long diskSize = FormatContext.size(context.disk());

@@ -49,7 +49,8 @@ final class RootTarballFormat implements ImageFormat {
      */
     @Override
     public void verify(Path output, FormatContext context) {
-        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar", "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR, "-tf",
+        String listing = context.run(FormatContext.CHECK_TIMEOUT, "tar",
+                "--use-compress-program=" + FormatContext.GZIP_COMPRESSOR, "-tf",
                 output.toString());
         long archived = listing.lines().count();
         Tree tree = Tree.of(context.tree());
