@@ -8,6 +8,7 @@ import java.util.Map;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import dev.byoos.testsupport.RegistryProcess;
+import dev.byoos.testsupport.TestDirectories;
 
 /**
  * Points the publisher at a registry of the test's own that serves https with a certificate from a
@@ -20,15 +21,17 @@ public class AuthenticatedRegistryResource implements QuarkusTestResourceLifecyc
 
     /** The running registry, for the test to stop and start. */
     static RegistryProcess registry;
+    /** The registry's certificate and private key, removed with the registry. */
+    private Path tlsDir;
 
     @Override
     public Map<String, String> start() {
         // The registry's certificate, which the publisher is configured to trust.
         Path certificate;
         try {
-            Path dir = Files.createTempDirectory("byoos-test-registry-tls-");
-            certificate = dir.resolve("registry.pem");
-            Path key = dir.resolve("registry-key.pem");
+            tlsDir = Files.createTempDirectory("byoos-test-registry-tls-");
+            certificate = tlsDir.resolve("registry.pem");
+            Path key = tlsDir.resolve("registry-key.pem");
             Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                     "-keyout", key.toString(), "-out", certificate.toString(), "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1").redirectErrorStream(true).start();
@@ -50,6 +53,7 @@ public class AuthenticatedRegistryResource implements QuarkusTestResourceLifecyc
     public void stop() {
         try {
             registry.close();
+            TestDirectories.deleteRecursively(tlsDir);
         } catch (Exception e) {
             throw new IllegalStateException("could not stop the authenticated registry", e);
         }

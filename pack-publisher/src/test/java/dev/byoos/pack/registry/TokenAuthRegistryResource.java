@@ -1,11 +1,15 @@
 package dev.byoos.pack.registry;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import dev.byoos.testsupport.RegistryProcess;
+import dev.byoos.testsupport.TestDirectories;
 
 /** Points the publisher at a registry of the test's own that takes only bearer tokens from {@link RegistryTokenService}. */
 public class TokenAuthRegistryResource implements QuarkusTestResourceLifecycleManager {
@@ -15,11 +19,14 @@ public class TokenAuthRegistryResource implements QuarkusTestResourceLifecycleMa
 
     static RegistryTokenService tokens;
     static RegistryProcess registry;
+    /** The token service's signing key and certificate, removed with the registry. */
+    private Path keyDir;
 
     @Override
     public Map<String, String> start() {
         try {
-            tokens = new RegistryTokenService(Files.createTempDirectory("byoos-test-token-service-"), USERNAME, PASSWORD);
+            keyDir = Files.createTempDirectory("byoos-test-token-service-");
+            tokens = new RegistryTokenService(keyDir, USERNAME, PASSWORD);
             registry = RegistryProcess.startWithTokenAuth(tokens.realm(), RegistryTokenService.SERVICE,
                     RegistryTokenService.ISSUER, tokens.certificateFile());
         } catch (Exception e) {
@@ -38,6 +45,11 @@ public class TokenAuthRegistryResource implements QuarkusTestResourceLifecycleMa
             throw new IllegalStateException("could not stop the token-authenticated registry", e);
         } finally {
             tokens.close();
+            try {
+                TestDirectories.deleteRecursively(keyDir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not remove " + keyDir, e);
+            }
         }
     }
 }
