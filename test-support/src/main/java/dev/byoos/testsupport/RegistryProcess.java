@@ -15,12 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import javax.net.ssl.SSLHandshakeException;
 
@@ -233,10 +231,6 @@ public final class RegistryProcess implements AutoCloseable {
     @Override
     public void close() throws InterruptedException, IOException {
         stop();
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
+        TestDirectories.deleteRecursively(dir);
     }
 }

@@ -13,9 +13,9 @@ public final class TestDirectories {
     private TestDirectories() {
     }
 
-    /** Removes {@code root} and everything under it; nothing if it is not there. */
+    /** Removes {@code root} and everything under it; nothing if it is null or not there. */
     public static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
+        if (root == null || !Files.exists(root)) {
             return;
         }
         Files.walkFileTree(root, new SimpleFileVisitor<>() {

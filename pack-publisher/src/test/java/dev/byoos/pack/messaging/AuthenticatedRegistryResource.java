@@ -52,8 +52,11 @@ public class AuthenticatedRegistryResource implements QuarkusTestResourceLifecyc
     @Override
     public void stop() {
         try {
-            registry.close();
-            TestDirectories.deleteRecursively(tlsDir);
+            try {
+                registry.close();
+            } finally {
+                TestDirectories.deleteRecursively(tlsDir);
+            }
         } catch (Exception e) {
             throw new IllegalStateException("could not stop the authenticated registry", e);
         }

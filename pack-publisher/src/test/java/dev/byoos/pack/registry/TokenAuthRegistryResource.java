@@ -44,11 +44,14 @@ public class TokenAuthRegistryResource implements QuarkusTestResourceLifecycleMa
         } catch (Exception e) {
             throw new IllegalStateException("could not stop the token-authenticated registry", e);
         } finally {
-            tokens.close();
             try {
-                TestDirectories.deleteRecursively(keyDir);
-            } catch (IOException e) {
-                throw new UncheckedIOException("could not remove " + keyDir, e);
+                tokens.close();
+            } finally {
+                try {
+                    TestDirectories.deleteRecursively(keyDir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not remove " + keyDir, e);
+                }
             }
         }
     }

@@ -225,7 +225,7 @@ class PublishingFaultsTest {
         // publishing then waits and tries again, as it should, and the requests of the interrupted
         // attempt come first. Such a run says nothing about this test's claim, so it is run again on a
         // new pack, at most three times in all.
-        List<Waiting> interruptions = new ArrayList<>();
+        List<String> interruptions = new ArrayList<>();
         for (int run = 0; run < 3; run++) {
             if (signingScenarioRanUninterrupted(interruptions)) {
                 return;
@@ -235,7 +235,7 @@ class PublishingFaultsTest {
     }
 
     /** @return false when a publication waited out a failed attempt (recorded in {@code interruptions}) */
-    private boolean signingScenarioRanUninterrupted(List<Waiting> interruptions) throws Exception {
+    private boolean signingScenarioRanUninterrupted(List<String> interruptions) throws Exception {
         String packName = "signed-" + UUID.randomUUID().toString().substring(0, 8);
         ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
         String manifests = "/v2/" + repository(packName) + "/manifests/";
@@ -243,7 +243,7 @@ class PublishingFaultsTest {
             PackPublishing replica = publishing(replica(proxy.url()));
             List<Waiting> waits = new CopyOnWriteArrayList<>();
             PackPublishing.Outcome outcome = replica.publish(artifact, waits::add);
-            if (interrupted(waits, interruptions)) {
+            if (interrupted(outcome, waits, interruptions)) {
                 return false;
             }
             String digest = assertInstanceOf(PackPublishing.Published.class, outcome).publication().manifestDigest();
@@ -255,7 +255,7 @@ class PublishingFaultsTest {
 
             int sent = proxy.requests().size();
             outcome = replica.publish(artifact, waits::add);
-            if (interrupted(waits, interruptions)) {
+            if (interrupted(outcome, waits, interruptions)) {
                 return false;
             }
             assertInstanceOf(PackPublishing.Published.class, outcome);
@@ -270,7 +270,7 @@ class PublishingFaultsTest {
             assertEquals(Optional.empty(), taggedDigest(packName, signatureTag));
             sent = proxy.requests().size();
             outcome = replica.publish(artifact, waits::add);
-            if (interrupted(waits, interruptions)) {
+            if (interrupted(outcome, waits, interruptions)) {
                 return false;
             }
             assertInstanceOf(PackPublishing.Published.class, outcome);
@@ -281,9 +281,12 @@ class PublishingFaultsTest {
         }
     }
 
-    private static boolean interrupted(List<Waiting> waits, List<Waiting> interruptions) {
-        interruptions.addAll(waits);
-        return !waits.isEmpty();
+    private static boolean interrupted(PackPublishing.Outcome outcome, List<Waiting> waits, List<String> interruptions) {
+        if (waits.isEmpty()) {
+            return false;
+        }
+        interruptions.add(outcome + " after waiting " + waits);
+        return true;
     }
 
     /** The requests for the pack repository's manifests, from the {@code from}th request the proxy saw. */
