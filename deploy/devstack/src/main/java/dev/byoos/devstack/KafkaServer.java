@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -99,7 +97,7 @@ final class KafkaServer implements AutoCloseable, Suspendable {
             // again. A dev stack's events are disposable.
             LOG.warn("Kafka storage in {} lacks some principals' credentials; formatting it again (its events are dropped)",
                     logDir);
-            deleteRecursively(logDir);
+            DirectoryTrees.delete(logDir);
             formatted = false;
         }
         KafkaCredentials credentials = stored.isPresent() ? stored.get() : KafkaCredentials.create(dir);
@@ -284,14 +282,6 @@ final class KafkaServer implements AutoCloseable, Suspendable {
     private static void ownerOnly(Path file) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 
     @Override

@@ -1,11 +1,8 @@
 package dev.byoos.devstack;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 
 /** {@code wipe --data-dir DIR}: deletes a stopped stack's data directory. */
@@ -34,27 +31,8 @@ final class WipeCommand {
         // Servers orphaned by a killed stack would keep writing into the deleted tree.
         PostgresServer.stopStale(dataDir.postgres());
         RegistryServer.stopStale(dataDir.registry());
-        deleteRecursively(root);
+        DirectoryTrees.delete(root);
         System.out.println("devstack: wiped " + root);
         return Main.EXIT_OK;
-    }
-
-    private static void deleteRecursively(Path root) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
-                if (failure != null) {
-                    throw failure;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }
