@@ -203,7 +203,9 @@ public final class NativeBuilder implements Builder {
 
         CommandRunner commands = new CommandRunner(log, cancellation);
         if (format.writtenFromTheDiskAlone()) {
-            Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log);
+            // A disk that is to boot is copied: the boot test reads the file, not the format.
+            Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log,
+                    kept -> format.hashesTheDiskAsItReadsIt() && !toBoot(kept.bootable(), kept.passedBootTest(), format));
             Optional<BuiltImage> fromKeptDisk;
             try {
                 fromKeptDisk = disk.flatMap(kept -> imageFromKeptDisk(request, format, inputs, kept, workDir, commands,
@@ -394,17 +396,17 @@ public final class NativeBuilder implements Builder {
     /**
      * The target's format written from the disk a build of the same tree kept: no tree, no assembly,
      * and no boot test when that disk passed one (the copy's sha256 is the one recorded when it booted).
-     * The copy is hashed while the image is written from it; a disk that is to boot is checked before
-     * it boots (and before its image is handed to {@code written}).
+     * The copy is hashed while the image is written from it, or, read in place, by the format's own
+     * read; a disk that is to boot is checked before it boots (and before its image is handed to
+     * {@code written}).
      *
-     * @return empty when the copy is not the disk recorded: the copy and the image written from it
-     *         are removed (a format's other outputs are overwritten when the disk is made again)
+     * @return empty when the disk read is not the disk recorded: the copy and the image written from
+     *         it are removed (a format's other outputs are overwritten when the disk is made again)
      */
     private Optional<BuiltImage> imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
             TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
             Consumer<Path> written) {
-        boolean toBoot = disk.passedBootTest().isEmpty() && reasonNotToBootTest(disk.bootable(), format.name()).isEmpty();
-        if (toBoot && !disk.checksOut(log)) {
+        if (toBoot(disk.bootable(), disk.passedBootTest().orElse(null), format) && !disk.checksOut(log)) {
             return Optional.empty();
         }
         BuiltImage built;
@@ -433,10 +435,13 @@ public final class NativeBuilder implements Builder {
                 + disk.builtAt() + "; no tree, no disk to assemble");
         FormatContext context = new FormatContext(request.build(), request.cloud(), null, workDir, commands,
                 inputs.reproducibility(), disk::raw, () -> {
+                    if (disk.readDigest().isPresent()) {
+                        throw new IllegalStateException("a disk read where it is kept must not change");
+                    }
                     if (!disk.checksOut(log)) {
                         throw new IllegalStateException("the kept disk's copy is not the disk recorded");
                     }
-                });
+                }, disk.readDigest().orElse(null));
         // No virtual machine runs in this build: its boot test took no time (dashboards add the duration up).
         Optional<BuildCompleted.BootTest> passed = disk.passedBootTest().map(test -> new BuildCompleted.BootTest(
                 test.result(), test.detail() + "; this same disk passed in " + test.durationMillis() + " ms when built "
@@ -558,6 +563,14 @@ public final class NativeBuilder implements Builder {
         }
         // The copy is checked, not the entry: what the build uses is what was verified.
         return debootstrapBases().checkout(suite.orElseThrow(), workDir, commands, log, cancellation);
+    }
+
+    /**
+     * @param passedBootTest the boot test a kept disk passed when it was made; null when it has none
+     * @return whether a build of {@code format} from a kept disk boots that disk
+     */
+    private boolean toBoot(boolean hasKernel, BuildCompleted.BootTest passedBootTest, ImageFormat format) {
+        return passedBootTest == null && reasonNotToBootTest(hasKernel, format.name()).isEmpty();
     }
 
     /** @return why this image is not boot-tested, or empty when it is */

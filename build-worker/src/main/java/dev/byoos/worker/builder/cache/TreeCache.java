@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
@@ -24,6 +25,7 @@ import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.EventJson;
 import dev.byoos.worker.builder.core.BuildException;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.ReadDigest;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.disk.BootSmokeTest;
 import dev.byoos.worker.builder.kubernetes.KubernetesComponentsLayer;
@@ -114,15 +116,21 @@ public final class TreeCache {
      * @param bootable       whether the tree had a kernel, so the disk boots
      * @param passedBootTest the boot test the disk passed when it was made; null when it was not boot-tested
      */
-    record KeptDisk(String sha256, boolean bootable, BuildCompleted.BootTest passedBootTest) {
+    public record KeptDisk(String sha256, boolean bootable, BuildCompleted.BootTest passedBootTest) {
     }
 
     /**
-     * A reused disk: its copy in the build's directory, with a copy of the tree's SBOM beside it
-     * (checked already). The copy's sha256 is computed on a thread of its own while the build goes
-     * on writing its image from the copy; the build uses that image, or boots the copy, only once
-     * {@link #checksOut} said the copy is the disk recorded. What is used is what was verified: the
-     * copy is the build's own, nothing else writes it.
+     * A reused disk, with a copy of the tree's SBOM beside it (checked already), in one of two ways:
+     * <ul>
+     * <li><b>a copy</b> in the build's directory. The copy's sha256 is computed on a thread of its own
+     * while the build goes on writing its image from the copy; the build uses that image, or boots the
+     * copy, only once {@link #checksOut} said the copy is the disk recorded. What is used is what was
+     * verified: the copy is the build's own, nothing else writes it.</li>
+     * <li><b>read in place</b>, for a format that reads the disk once and hashes every byte it reads
+     * ({@link #readDigest()}): no copy, no second read. The image is made of exactly the bytes
+     * hashed, so it is used only once {@link #checksOut} found them to be the disk recorded, whatever
+     * happened to the entry meanwhile. Nothing writes, boots or outputs the disk in this way.</li>
+     * </ul>
      */
     public final class Disk implements AutoCloseable {
 
@@ -132,7 +140,11 @@ public final class TreeCache {
         private final Path sbom;
         private final KeptDisk recorded;
         private final String builtAt;
+        /** The copy's sha256, computed beside the build; null when the disk is read in place. */
         private final CompletableFuture<String> copySha256;
+        /** What the format read of the disk in place, and its size then; null for a copy. */
+        private final ReadDigest readInPlace;
+        private final long sizeInPlace;
         private volatile boolean stopped;
         private Boolean checksOut;
 
@@ -143,8 +155,23 @@ public final class TreeCache {
             this.sbom = sbom;
             this.recorded = recorded;
             this.builtAt = builtAt;
+            this.readInPlace = null;
+            this.sizeInPlace = -1;
             // Read until the copy's end or until the build stops (close).
             this.copySha256 = CompletableFuture.supplyAsync(() -> Sha256.of(raw, () -> stopped), DISK_CHECKS);
+        }
+
+        /** @param kept the entry's own disk file, read in place */
+        private Disk(String key, String treeKey, Path kept, long size, Path sbom, KeptDisk recorded, String builtAt) {
+            this.key = key;
+            this.treeKey = treeKey;
+            this.raw = kept;
+            this.sbom = sbom;
+            this.recorded = recorded;
+            this.builtAt = builtAt;
+            this.readInPlace = new ReadDigest();
+            this.sizeInPlace = size;
+            this.copySha256 = null;
         }
 
         /** Stops hashing the copy when the build ended before it asked whether the copy checks out. */
@@ -153,9 +180,17 @@ public final class TreeCache {
             stopped = true;
         }
 
-        /** The copy in the build's directory ({@value #DISK}, holes kept). */
+        /**
+         * The copy in the build's directory ({@value #DISK}, holes kept), or the entry's own file when
+         * the disk is read in place: then only to be read once, through {@link #readDigest()}.
+         */
         public Path raw() {
             return raw;
+        }
+
+        /** Where the format puts every byte it reads of a disk read in place; empty for a copy. */
+        public Optional<ReadDigest> readDigest() {
+            return Optional.ofNullable(readInPlace);
         }
 
         /** The disk's recorded sha256 (holes read as zeros). */
@@ -181,21 +216,36 @@ public final class TreeCache {
         }
 
         /**
-         * Waits for the copy's sha256. When it is not the recorded one, the entry is discarded and
-         * the copies removed: the build must then drop whatever it made from them and make the disk
-         * again. A copy that cannot be read is removed too, the entry left as it is.
+         * Waits for the copy's sha256, or, for a disk read in place, takes the sha256 of what the
+         * format read (called once the format is done with the disk). When it is not the recorded
+         * one, the entry is discarded and the copies removed: the build must then drop whatever it
+         * made from them and make the disk again. A copy that cannot be read is removed too, and a
+         * disk read in place but not to its end is not used, the entry left as it is either way.
          *
-         * @return whether the copy is the disk recorded
+         * @return whether what the build read is the disk recorded
          */
         public synchronized boolean checksOut(BuildLog log) {
             if (checksOut == null) {
-                checksOut = check(log);
+                checksOut = readInPlace != null ? checkReadInPlace(log) : check(log);
                 if (!checksOut) {
-                    entries.deleteQuietly(raw);
+                    if (readInPlace == null) {
+                        entries.deleteQuietly(raw);
+                    }
                     entries.deleteQuietly(sbom);
                 }
             }
             return checksOut;
+        }
+
+        private boolean checkReadInPlace(BuildLog log) {
+            if (readInPlace.bytes() != sizeInPlace) {
+                // The format stopped early (it failed), or read a file of another size than the one
+                // checked out: nothing it made is of a verified disk. The entry is left as it is.
+                log.line("tree cache: the disk of tree " + treeKey + " was not read to its end where it is kept ("
+                        + readInPlace.bytes() + " of " + sizeInPlace + " bytes): not verified, not used");
+                return false;
+            }
+            return isTheDiskRecorded(readInPlace.sha256(), "the disk, read where it is kept,", log);
         }
 
         private boolean check(BuildLog log) {
@@ -206,12 +256,17 @@ public final class TreeCache {
                 log.line("tree cache: the copy of the disk of tree " + treeKey + " could not be read: " + e.getMessage());
                 return false;
             }
+            return isTheDiskRecorded(sha256, "the copy of the disk", log);
+        }
+
+        /** @param read what was hashed, for the log: the copy, or the disk read in place */
+        private boolean isTheDiskRecorded(String sha256, String read, BuildLog log) {
             if (!sha256.equals(recorded.sha256())) {
                 discard(key, "the disk of tree " + treeKey + " is not what was stored (sha256 " + sha256 + ", recorded "
                         + recorded.sha256() + ")", log);
                 return false;
             }
-            log.line("tree cache: the copy of the disk checks out (sha256 " + sha256 + ")");
+            log.line("tree cache: " + read + " checks out (sha256 " + sha256 + ")");
             return true;
         }
     }
@@ -303,13 +358,17 @@ public final class TreeCache {
     }
 
     /**
+     * @param readInPlace whether the build may read this disk where it is kept (its format
+     *                    {@linkplain dev.byoos.worker.builder.format.ImageFormat#hashesTheDiskAsItReadsIt()
+     *                    hashes the disk as it reads it}, and the disk is not to boot) rather than copy it
      * @return the disk made of the customized tree {@code treeKey}, copied into {@code workDir}
-     *         ({@value #DISK}, holes kept) with the tree's SBOM; the SBOM checked against its
-     *         recorded digest, the disk being checked ({@link Disk#checksOut}); empty on a miss, or
-     *         when the SBOM does not check out (the entry is then discarded), and nothing is left
-     *         in {@code workDir} then
+     *         ({@value #DISK}, holes kept) or to be read in place, with the tree's SBOM copied into
+     *         {@code workDir}; the SBOM checked against its recorded digest, the disk being checked
+     *         ({@link Disk#checksOut}); empty on a miss, or when the SBOM does not check out (the entry
+     *         is then discarded), and nothing is left in {@code workDir} then
      */
-    public Optional<Disk> checkoutDisk(String treeKey, Path workDir, CommandRunner commands, BuildLog log) {
+    public Optional<Disk> checkoutDisk(String treeKey, Path workDir, CommandRunner commands, BuildLog log,
+            Predicate<KeptDisk> readInPlace) {
         if (!enabled()) {
             return Optional.empty();
         }
@@ -319,12 +378,22 @@ public final class TreeCache {
             return Optional.empty();
         }
         Record record = recorded.get();
+        boolean inPlace = readInPlace.test(record.disk());
+        Path kept = entries.entry(key).resolve(DISK);
         Path raw = workDir.resolve(DISK);
         Path sbom = workDir.resolve(SBOM);
+        long size = -1;
         try {
-            // cp copies in the kernel and leaves holes as holes: a fraction of a second for a 1 GB disk.
-            commands.run(COPY_TIMEOUT, workDir, null, "cp", "--sparse=always", "--reflink=auto", "--",
-                    entries.entry(key).resolve(DISK).toString(), raw.toString());
+            if (inPlace) {
+                if (!Files.isRegularFile(kept, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException(kept + " is not a regular file");
+                }
+                size = Files.size(kept);
+            } else {
+                // cp copies in the kernel and leaves holes as holes: a fraction of a second for a 1 GB disk.
+                commands.run(COPY_TIMEOUT, workDir, null, "cp", "--sparse=always", "--reflink=auto", "--",
+                        kept.toString(), raw.toString());
+            }
             String sbomSha256 = Sha256.copy(entries.entry(key).resolve(SBOM), sbom);
             entries.touch(key);
             // The copies are checked, not the entry: what the build uses is what was verified.
@@ -342,6 +411,10 @@ public final class TreeCache {
             entries.deleteQuietly(sbom);
             discardWithoutDisk(key, treeKey, log);
             return Optional.empty();
+        }
+        if (inPlace) {
+            log.line("tree cache: the disk of tree " + treeKey + " is read where it is kept, and hashed in that read");
+            return Optional.of(new Disk(key, treeKey, kept, size, sbom, record.disk(), record.builtAt()));
         }
         return Optional.of(new Disk(key, treeKey, raw, sbom, record.disk(), record.builtAt()));
     }
@@ -382,7 +455,8 @@ public final class TreeCache {
      * replaced), so that the disk can be kept again instead of the record blocking the key.
      */
     private void discardWithoutDisk(String key, String treeKey, BuildLog log) {
-        if (Files.exists(entries.record(key)) && !Files.isRegularFile(entries.entry(key).resolve(DISK))) {
+        if (Files.exists(entries.record(key))
+                && !Files.isRegularFile(entries.entry(key).resolve(DISK), LinkOption.NOFOLLOW_LINKS)) {
             discard(key, "the record of the disk of tree " + treeKey + " has no disk", log);
         }
     }

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildException;
+import dev.byoos.worker.builder.core.ReadDigest;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.process.CommandRunner;
 
@@ -56,6 +57,7 @@ public final class FormatContext {
     private final Reproducibility fixed;
     private final Supplier<Path> diskAssembler;
     private final Runnable beforeTheDiskChanges;
+    private final ReadDigest diskReadDigest;
     private Path disk;
     private boolean diskChanged;
 
@@ -79,6 +81,18 @@ public final class FormatContext {
     public FormatContext(BuildCoordinates build, BuildRequested.CloudParameters cloud, Path tree, Path workDir,
             CommandRunner commands, Reproducibility fixed, Supplier<Path> diskAssembler,
             Runnable beforeTheDiskChanges) {
+        this(build, cloud, tree, workDir, commands, fixed, diskAssembler, beforeTheDiskChanges, null);
+    }
+
+    /**
+     * @param diskReadDigest not null when the disk is one kept by an earlier build and read where it is
+     *                       kept: only a format that {@linkplain ImageFormat#hashesTheDiskAsItReadsIt()
+     *                       hashes the disk as it reads it} is written from such a context
+     */
+    public FormatContext(BuildCoordinates build, BuildRequested.CloudParameters cloud, Path tree, Path workDir,
+            CommandRunner commands, Reproducibility fixed, Supplier<Path> diskAssembler,
+            Runnable beforeTheDiskChanges, ReadDigest diskReadDigest) {
+        this.diskReadDigest = diskReadDigest;
         this.beforeTheDiskChanges = beforeTheDiskChanges;
         this.build = build;
         this.cloud = cloud;
@@ -127,6 +141,14 @@ public final class FormatContext {
             disk = diskAssembler.get();
         }
         return disk;
+    }
+
+    /**
+     * Where a format that hashes the disk as it reads it puts every byte it reads; empty when the disk
+     * is the build's own (assembled or copied), which needs no such read.
+     */
+    public Optional<ReadDigest> diskReadDigest() {
+        return Optional.ofNullable(diskReadDigest);
     }
 
     /** @return the raw disk when a format asked for it and none changed it: the disk the tree makes */

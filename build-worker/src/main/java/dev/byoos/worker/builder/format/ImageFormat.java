@@ -36,6 +36,17 @@ public interface ImageFormat {
         return false;
     }
 
+    /**
+     * Whether {@link #write} reads the disk once, from its first byte to its last, feeding every byte
+     * to {@link FormatContext#diskReadDigest()} when there is one, and never changes the disk, runs a
+     * tool on it or outputs it: then a disk kept by an earlier build can be read where it is kept,
+     * verified by that same read, instead of being copied and the copy hashed beside the write.
+     * Implies {@link #writtenFromTheDiskAlone()}.
+     */
+    default boolean hashesTheDiskAsItReadsIt() {
+        return false;
+    }
+
     /** Writes the image into the build's scratch directory; returns the file to stage. */
     Path write(FormatContext context);
 

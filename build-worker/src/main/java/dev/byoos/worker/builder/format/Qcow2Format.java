@@ -21,6 +21,12 @@ final class Qcow2Format implements ImageFormat {
         return true;
     }
 
+    /** Every byte of the disk goes through {@link Qcow2Writer}'s one read, in order, and nothing changes it. */
+    @Override
+    public boolean hashesTheDiskAsItReadsIt() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "qcow2";
@@ -33,7 +39,8 @@ final class Qcow2Format implements ImageFormat {
         long started = System.nanoTime();
         Qcow2Writer.Written written;
         try {
-            written = Qcow2Writer.write(disk, output, FormatContext.COMPRESSING_THREADS, context::throwIfCancelled);
+            written = Qcow2Writer.write(disk, output, FormatContext.COMPRESSING_THREADS, context::throwIfCancelled,
+                    context.diskReadDigest().orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + output + " from " + disk, e);
         } catch (LinkageError e) {

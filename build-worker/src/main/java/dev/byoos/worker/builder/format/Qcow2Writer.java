@@ -6,6 +6,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
@@ -24,6 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
+
+import dev.byoos.worker.builder.core.ReadDigest;
 
 /**
  * Writes a raw disk as a qcow2 (version 3) image with zstd-compressed clusters: the format {@code
@@ -83,9 +86,13 @@ final class Qcow2Writer {
 
     /**
      * @param checkCancelled called before each MiB is read; throws to stop the write
+     * @param readDigest     when not null, takes every byte of the disk as it is read, once and in
+     *                       order, before the clusters made of them are compressed: the image is
+     *                       then made of exactly the bytes hashed
      * @throws IOException reading the disk or writing the image failed
      */
-    static Written write(Path raw, Path output, int threads, Runnable checkCancelled) throws IOException {
+    static Written write(Path raw, Path output, int threads, Runnable checkCancelled, ReadDigest readDigest)
+            throws IOException {
         long virtualSize = Files.size(raw);
         if (virtualSize % SECTOR != 0) {
             // QEMU reads a qcow2's size in whole sectors and would drop the rest of the disk.
@@ -102,7 +109,7 @@ final class Qcow2Writer {
         ExecutorService compressors = Executors.newFixedThreadPool(threads, daemonThreads());
         BlockingQueue<ZstdCompressCtx> contexts = new ArrayBlockingQueue<>(threads);
         List<ZstdCompressCtx> opened = new ArrayList<>();
-        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ);
+        try (FileChannel in = FileChannel.open(raw, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
                 FileChannel out = FileChannel.open(output, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
             for (int i = 0; i < threads; i++) {
@@ -120,7 +127,12 @@ final class Qcow2Writer {
                     checkCancelled.run();
                     int count = (int) Math.min(CLUSTERS_PER_BATCH, clusters - nextToRead);
                     byte[] batch = new byte[count * CLUSTER_SIZE];
-                    readFully(in, batch, nextToRead * CLUSTER_SIZE);
+                    long position = nextToRead * CLUSTER_SIZE;
+                    readFully(in, batch, position);
+                    if (readDigest != null) {
+                        // The zeros past a partial last cluster are the image's, not the disk's.
+                        readDigest.update(batch, 0, (int) Math.min(batch.length, virtualSize - position));
+                    }
                     compressing.add(compressors.submit(() -> compress(batch, count, contexts)));
                     nextToRead += count;
                 }

@@ -126,6 +126,49 @@ class TreeCacheTest {
                 "the build's disk is a copy, not a link to the entry");
     }
 
+    /** qcow2 reads the disk once and hashes it in that read: the kept disk is read where it is, not copied. */
+    @Test
+    void aQcow2IsWrittenFromTheKeptDiskWhereItIsKeptAndMakesTheSameImage() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("raw", "hello\n"), "raw");
+        Path keptDisk = keptDisk(work.resolve("trees"));
+        String keptSha256 = Sha256.of(keptDisk);
+
+        Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
+
+        assertTrue(qcow2.log().contains("the disk made of the same tree"), qcow2.log());
+        assertTrue(qcow2.log().contains("is read where it is kept, and hashed in that read"), qcow2.log());
+        assertTrue(qcow2.log().indexOf("qcow2 image written and checked") < qcow2.log().indexOf(
+                "tree cache: the disk, read where it is kept, checks out (sha256 " + keptSha256 + ")"), qcow2.log());
+        assertFalse(Files.exists(work.resolve("scratch/qcow2").resolve(TreeCache.DISK)), "no copy of the disk");
+        assertFalse(qcow2.log().contains("assembling the disk"), qcow2.log());
+        Built fresh = build(builder(work.resolve("no-trees"), PLENTY), request("qcow2", "hello\n"), "fresh");
+        assertTrue(fresh.log().contains("tree cache: miss"), fresh.log());
+        assertEquals(Sha256.of(fresh.image().file()), Sha256.of(qcow2.image().file()));
+        assertEquals(keptSha256, Sha256.of(keptDisk), "read, never written");
+        assertEquals(1, disks(work.resolve("trees")));
+    }
+
+    /** The entry is the worker's own file: a link in its place is not followed, and the entry goes. */
+    @Test
+    void aKeptDiskReplacedByALinkIsNotReadAndTheDiskIsAssembledAgain() throws IOException {
+        NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
+        build(builder, request("raw", "hello\n"), "raw");
+        Path keptDisk = keptDisk(work.resolve("trees"));
+        // The same bytes, elsewhere: only the link is wrong, which is enough.
+        Path elsewhere = Files.copy(keptDisk, work.resolve("elsewhere.raw"));
+        Files.delete(keptDisk);
+        Files.createSymbolicLink(keptDisk, elsewhere);
+
+        Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
+
+        assertFalse(qcow2.log().contains("is read where it is kept"), qcow2.log());
+        assertTrue(qcow2.log().contains("has no disk"), "the entry discarded: " + qcow2.log());
+        assertTrue(qcow2.log().contains("assembling the disk"), qcow2.log());
+        assertTrue(Files.isRegularFile(keptDisk(work.resolve("trees")), java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                "kept again by the build that assembled it");
+    }
+
     @Test
     void aTamperedDiskIsDiscardedAndTheDiskAssembledFromTheTreeAgain() throws IOException {
         NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
@@ -150,7 +193,7 @@ class TreeCacheTest {
     }
 
     @Test
-    void anImageWrittenFromATamperedDiskWhileItWasCheckedIsDroppedAndMadeFromTheTree() throws IOException {
+    void anImageWrittenFromATamperedDiskItHashedIsDroppedAndMadeFromTheTree() throws IOException {
         NativeBuilder builder = builder(work.resolve("trees"), PLENTY);
         build(builder, request("raw", "hello\n"), "first");
         try (var disk = java.nio.channels.FileChannel.open(keptDisk(work.resolve("trees")),
@@ -160,8 +203,9 @@ class TreeCacheTest {
 
         Built qcow2 = build(builder, request("qcow2", "hello\n"), "qcow2");
 
+        assertTrue(qcow2.log().contains("is read where it is kept, and hashed in that read"), qcow2.log());
         assertTrue(qcow2.log().indexOf("qcow2 image written and checked") < qcow2.log().indexOf(
-                "is not what was stored"), "written from the copy while it was hashed: " + qcow2.log());
+                "is not what was stored"), "written from the disk it hashed: " + qcow2.log());
         assertTrue(qcow2.log().contains("assembling the disk"), qcow2.log());
         Built fresh = build(builder(work.resolve("no-trees"), PLENTY), request("qcow2", "hello\n"), "fresh");
         assertEquals(Sha256.of(fresh.image().file()), Sha256.of(qcow2.image().file()),
@@ -191,11 +235,45 @@ class TreeCacheTest {
         assertEquals(java.util.Optional.of(passed), checkoutDisk(trees, "b").passedBootTest());
     }
 
+    @Test
+    void aDiskReadInPlaceIsUsedOnlyWhenEveryByteReadIsTheDiskRecorded() throws IOException {
+        TreeCache trees = new TreeCache(work.resolve("trees"), PLENTY);
+        Path scratch = Files.createDirectories(work.resolve("scratch"));
+        Path disk = Files.write(scratch.resolve("disk.raw"), new byte[] {1, 2, 3});
+        Path sbom = Files.writeString(scratch.resolve("sbom.cdx.json"), "{}");
+        trees.storeDisk("c".repeat(64), disk, sbom, false, BootSmokeTest.skipped("no kernel"), new BuildLog());
+
+        TreeCache.Disk whole = checkoutDisk(trees, "c", true);
+        whole.readDigest().orElseThrow().update(new byte[] {1, 2, 3}, 0, 3);
+        assertTrue(whole.checksOut(new BuildLog()));
+        assertEquals(keptDisk(work.resolve("trees")), whole.raw(), "the entry's own file, not a copy");
+        assertEquals(java.util.Optional.empty(), checkoutDisk(trees, "c", false).readDigest(), "a copy has none");
+
+        // A read that stopped early verifies nothing: not used, and the entry stays.
+        TreeCache.Disk part = checkoutDisk(trees, "c", true);
+        part.readDigest().orElseThrow().update(new byte[] {1, 2}, 0, 2);
+        BuildLog partLog = new BuildLog();
+        assertFalse(part.checksOut(partLog));
+        assertTrue(partLog.toString().contains("not read to its end where it is kept (2 of 3 bytes)"), partLog.toString());
+        TreeCache.Disk other = checkoutDisk(trees, "c", true);
+
+        // Bytes that are not the disk recorded: not used, and the entry goes.
+        other.readDigest().orElseThrow().update(new byte[] {1, 2, 4}, 0, 3);
+        assertFalse(other.checksOut(new BuildLog()));
+        assertTrue(trees.checkoutDisk("c".repeat(64), Files.createDirectories(work.resolve("after")),
+                new dev.byoos.worker.builder.process.CommandRunner(new BuildLog(), new BuildCancellation()),
+                new BuildLog(), kept -> true).isEmpty());
+    }
+
     private TreeCache.Disk checkoutDisk(TreeCache trees, String keyLetter) throws IOException {
+        return checkoutDisk(trees, keyLetter, false);
+    }
+
+    private TreeCache.Disk checkoutDisk(TreeCache trees, String keyLetter, boolean inPlace) throws IOException {
         Path into = Files.createDirectories(work.resolve("checkout-" + java.util.UUID.randomUUID()));
         return trees.checkoutDisk(keyLetter.repeat(64), into,
                 new dev.byoos.worker.builder.process.CommandRunner(new BuildLog(), new BuildCancellation()),
-                new BuildLog()).orElseThrow();
+                new BuildLog(), kept -> inPlace).orElseThrow();
     }
 
     @ParameterizedTest

@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildRequested;
 import dev.byoos.worker.builder.core.BuildLog;
+import dev.byoos.worker.builder.core.ReadDigest;
 import dev.byoos.worker.builder.core.Reproducibility;
 import dev.byoos.worker.builder.core.Sha256;
 import dev.byoos.worker.builder.process.BuildCancellation;
@@ -78,7 +79,7 @@ class Qcow2WriterTest {
         Path output = workDir.resolve("zeros.qcow2");
 
         Qcow2Writer.Written written = Qcow2Writer.write(disk, output, 2, () -> {
-        });
+        }, null);
 
         commands.run(Duration.ofMinutes(1), workDir, null, "qemu-img", "check", "-f", "qcow2", output.toString());
         assertTrue(commands.run(Duration.ofMinutes(1), workDir, null, "qemu-img", "compare", "-f", "raw", "-F",
@@ -95,10 +96,34 @@ class Qcow2WriterTest {
         Path output = workDir.resolve("odd.qcow2");
 
         IOException refused = assertThrows(IOException.class, () -> Qcow2Writer.write(disk, output, 2, () -> {
-        }));
+        }, null));
 
         assertTrue(refused.getMessage().contains("65636 bytes is not whole 512-byte sectors"), refused.getMessage());
         assertTrue(Files.notExists(output));
+    }
+
+    /** A disk read where a tree cache keeps it is verified by the write's own read: every byte, once, in order. */
+    @Test
+    void theReadDigestTakesExactlyTheDisksBytesEvenWithAPartialLastCluster() throws IOException {
+        // Its last cluster is partial: the image's last cluster is part disk, part zeros.
+        Path disk = mixedDisk();
+        ReadDigest read = new ReadDigest();
+
+        Qcow2Writer.write(disk, workDir.resolve("digested.qcow2"), 2, () -> {
+        }, read);
+
+        assertEquals(Files.size(disk), read.bytes());
+        assertEquals(Sha256.of(disk), read.sha256());
+    }
+
+    /** A kept disk is the worker's own file: a link in its place is refused, not followed. */
+    @Test
+    void aDiskThatIsALinkIsNotRead() throws IOException {
+        Path disk = mixedDisk();
+        Path link = Files.createSymbolicLink(workDir.resolve("link.raw"), disk);
+
+        assertThrows(IOException.class, () -> Qcow2Writer.write(link, workDir.resolve("link.qcow2"), 2, () -> {
+        }, new ReadDigest()));
     }
 
     @Test
@@ -107,13 +132,13 @@ class Qcow2WriterTest {
 
         Path one = workDir.resolve("one.qcow2");
         Qcow2Writer.write(disk, one, 1, () -> {
-        });
+        }, null);
         Path four = workDir.resolve("four.qcow2");
         Qcow2Writer.write(disk, four, 4, () -> {
-        });
+        }, null);
         Path again = workDir.resolve("again.qcow2");
         Qcow2Writer.write(disk, again, 4, () -> {
-        });
+        }, null);
 
         assertEquals(Sha256.of(one), Sha256.of(four));
         assertEquals(Sha256.of(four), Sha256.of(again));
@@ -131,7 +156,7 @@ class Qcow2WriterTest {
                         cancellation.cancel();
                     }
                     cancellation.throwIfCancelled();
-                }));
+                }, null));
 
         assertEquals(20, batchesRead.get(), "no MiB is read once the build is cancelled");
         await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
