@@ -205,7 +205,7 @@ public final class NativeBuilder implements Builder {
         if (format.writtenFromTheDiskAlone()) {
             // A disk that is to boot is copied: the boot test reads the file, not the format.
             Optional<TreeCache.Disk> disk = trees.checkoutDisk(inputs.treeKey(), workDir, commands, log,
-                    kept -> format.hashesTheDiskAsItReadsIt() && !toBoot(kept.bootable(), kept.passedBootTest(), format));
+                    kept -> format.hashesTheDiskAsItReadsIt() && !toBoot(kept.bootable(), kept.passedBootTest() != null, format));
             Optional<BuiltImage> fromKeptDisk;
             try {
                 fromKeptDisk = disk.flatMap(kept -> imageFromKeptDisk(request, format, inputs, kept, workDir, commands,
@@ -395,24 +395,25 @@ public final class NativeBuilder implements Builder {
 
     /**
      * The target's format written from the disk a build of the same tree kept: no tree, no assembly,
-     * and no boot test when that disk passed one (the copy's sha256 is the one recorded when it booted).
-     * The copy is hashed while the image is written from it, or, read in place, by the format's own
-     * read; a disk that is to boot is checked before it boots (and before its image is handed to
-     * {@code written}).
+     * and no boot test when that disk passed one (the sha256 of what is read is the one recorded when
+     * it booted). A copy is hashed while the image is written from it; a disk read in place is hashed
+     * by the format's own read. A disk that is to boot is copied and checked before it boots (and
+     * before its image is handed to {@code written}).
      *
-     * @return empty when the disk read is not the disk recorded: the copy and the image written from
-     *         it are removed (a format's other outputs are overwritten when the disk is made again)
+     * @return empty when what was read is not the disk recorded, or a disk read in place was not read
+     *         to its end: the copy and a written image are removed, and what a failed format left is
+     *         overwritten when the disk is made again
      */
     private Optional<BuiltImage> imageFromKeptDisk(BuildRequested request, ImageFormat format, BuildInputs inputs,
             TreeCache.Disk disk, Path workDir, CommandRunner commands, BuildLog log, BuildCancellation cancellation,
             Consumer<Path> written) {
-        if (toBoot(disk.bootable(), disk.passedBootTest().orElse(null), format) && !disk.checksOut(log)) {
+        if (toBoot(disk.bootable(), disk.passedBootTest().isPresent(), format) && !disk.checksOut(log)) {
             return Optional.empty();
         }
         BuiltImage built;
         try {
             built = imageFromDisk(request, format, inputs, disk, workDir, commands, log, cancellation, written);
-        } catch (BuildCancelledException e) {
+        } catch (BuildCancelledException | DiskReadInPlaceChanged e) {
             throw e;
         } catch (RuntimeException e) {
             // A format that fails on a tampered copy: the copy, not the format, is what went wrong.
@@ -436,7 +437,7 @@ public final class NativeBuilder implements Builder {
         FormatContext context = new FormatContext(request.build(), request.cloud(), null, workDir, commands,
                 inputs.reproducibility(), disk::raw, () -> {
                     if (disk.readDigest().isPresent()) {
-                        throw new IllegalStateException("a disk read where it is kept must not change");
+                        throw new DiskReadInPlaceChanged(format);
                     }
                     if (!disk.checksOut(log)) {
                         throw new IllegalStateException("the kept disk's copy is not the disk recorded");
@@ -566,11 +567,20 @@ public final class NativeBuilder implements Builder {
     }
 
     /**
-     * @param passedBootTest the boot test a kept disk passed when it was made; null when it has none
+     * @param passedBootTest whether the kept disk has a passed boot test recorded
      * @return whether a build of {@code format} from a kept disk boots that disk
      */
-    private boolean toBoot(boolean hasKernel, BuildCompleted.BootTest passedBootTest, ImageFormat format) {
-        return passedBootTest == null && reasonNotToBootTest(hasKernel, format.name()).isEmpty();
+    private boolean toBoot(boolean hasKernel, boolean passedBootTest, ImageFormat format) {
+        return !passedBootTest && reasonNotToBootTest(hasKernel, format.name()).isEmpty();
+    }
+
+    /** A format that said it hashes the disk as it reads it tried to change a disk read where it is kept. */
+    private static final class DiskReadInPlaceChanged extends IllegalStateException {
+
+        DiskReadInPlaceChanged(ImageFormat format) {
+            super("format " + format.name() + " tried to change a kept disk read where it is kept; such a format must"
+                    + " not say it hashes the disk as it reads it");
+        }
     }
 
     /** @return why this image is not boot-tested, or empty when it is */

@@ -18,8 +18,11 @@ final class DirectoryTrees {
     }
 
     /**
-     * Removes {@code root} and everything under it; nothing when it is not there. Symbolic links
-     * are removed, never followed: a link in a data directory cannot make this delete outside it.
+     * Removes {@code root} and everything under it; nothing when it is not there. Symbolic links met
+     * in the walk are removed, not followed: a link in a data directory does not make this delete
+     * outside it. (A tree that something still changes while it is deleted is not covered: a
+     * directory swapped for a link between its listing and its opening would be followed. The
+     * callers delete stopped stacks' directories.)
      */
     static void delete(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {

@@ -57,6 +57,8 @@ import dev.byoos.worker.builder.rootfs.RootFilesystem;
  * entry, so nothing the build does reaches it) and uses it only when the copy's digest is the
  * recorded one; otherwise the entry is discarded and the tree is made again. The digest costs one
  * read of the tree when it is stored and one when it is reused, next to minutes of base and layers.
+ * One exception: a kept disk is read where it is kept by a format that hashes it in its own read
+ * ({@link Disk}); what that format made is used only when those very bytes were the disk recorded.
  * The cache must be on the scratch directory's filesystem; where it is not, nothing is cached and
  * builds say so. Bounded like {@link ImageCache}: least recently used entries go first.
  */
@@ -129,7 +131,10 @@ public final class TreeCache {
      * <li><b>read in place</b>, for a format that reads the disk once and hashes every byte it reads
      * ({@link #readDigest()}): no copy, no second read. The image is made of exactly the bytes
      * hashed, so it is used only once {@link #checksOut} found them to be the disk recorded, whatever
-     * happened to the entry meanwhile. Nothing writes, boots or outputs the disk in this way.</li>
+     * happened to the entry meanwhile. Nothing writes, boots or outputs the disk in this way. (It is
+     * checked to be a regular file when checked out; something that could swap another kind of file
+     * in before the format opens it, a pipe that blocks the open, would need to write the worker's
+     * own cache directory.)</li>
      * </ul>
      */
     public final class Disk implements AutoCloseable {
@@ -396,7 +401,8 @@ public final class TreeCache {
             }
             String sbomSha256 = Sha256.copy(entries.entry(key).resolve(SBOM), sbom);
             entries.touch(key);
-            // The copies are checked, not the entry: what the build uses is what was verified.
+            // The copies are checked, not the entry: what the build uses is what was verified (a disk
+            // read in place is checked by the read that uses it).
             if (!sbomSha256.equals(record.sbomSha256())) {
                 discard(key, "the SBOM of the disk of tree " + treeKey + " is not what was stored (sha256 "
                         + sbomSha256 + ", recorded " + record.sbomSha256() + ")", log);
@@ -405,7 +411,7 @@ public final class TreeCache {
                 return Optional.empty();
             }
         } catch (BuildException | IOException e) {
-            // Evicted while we copied it: a miss, leaving nothing half-made.
+            // Evicted while we copied it, or its disk is not a regular file: a miss, leaving nothing half-made.
             LOG.infof("tree cache: the disk of %s not reused: %s", treeKey, e.getMessage());
             entries.deleteQuietly(raw);
             entries.deleteQuietly(sbom);

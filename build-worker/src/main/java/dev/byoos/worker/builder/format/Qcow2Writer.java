@@ -128,10 +128,12 @@ final class Qcow2Writer {
                     int count = (int) Math.min(CLUSTERS_PER_BATCH, clusters - nextToRead);
                     byte[] batch = new byte[count * CLUSTER_SIZE];
                     long position = nextToRead * CLUSTER_SIZE;
-                    readFully(in, batch, position);
+                    // Up to the size taken at the start, never past it: a partial last cluster's rest
+                    // stays zeros, whatever the file holds by then.
+                    int length = (int) Math.min(batch.length, virtualSize - position);
+                    readFully(in, batch, length, position);
                     if (readDigest != null) {
-                        // The zeros past a partial last cluster are the image's, not the disk's.
-                        readDigest.update(batch, 0, (int) Math.min(batch.length, virtualSize - position));
+                        readDigest.update(batch, 0, length);
                     }
                     compressing.add(compressors.submit(() -> compress(batch, count, contexts)));
                     nextToRead += count;
@@ -321,16 +323,12 @@ final class Qcow2Writer {
         return buffer.position(0);
     }
 
-    private static void readFully(FileChannel in, byte[] into, long position) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(into);
+    /** Reads exactly {@code length} bytes: a disk that ends sooner (cut short while read) is an error. */
+    private static void readFully(FileChannel in, byte[] into, int length, long position) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(into, 0, length);
         while (buffer.hasRemaining()) {
-            int read = in.read(buffer, position + buffer.position());
-            if (read < 0) {
-                // The disk's last cluster is partial: qcow2 stores whole clusters, the rest reads as zeros.
-                if (position + buffer.position() < in.size()) {
-                    throw new EOFException("the disk ended while it was read");
-                }
-                return;
+            if (in.read(buffer, position + buffer.position()) < 0) {
+                throw new EOFException("the disk ended while it was read, at byte " + (position + buffer.position()));
             }
         }
     }

@@ -116,6 +116,65 @@ class Qcow2WriterTest {
         assertEquals(Sha256.of(disk), read.sha256());
     }
 
+    /** A disk cut short while it is read: the write fails, and the digest has not seen a whole disk. */
+    @Test
+    void aDiskThatShrinksWhileItIsReadFailsTheWrite() throws IOException {
+        Path disk = mixedDisk();
+        long size = Files.size(disk);
+        ReadDigest read = new ReadDigest();
+        AtomicInteger batches = new AtomicInteger();
+
+        IOException failed = assertThrows(IOException.class, () -> Qcow2Writer.write(disk,
+                workDir.resolve("shrunk.qcow2"), 2, () -> {
+                    if (batches.incrementAndGet() == 20) {
+                        truncate(disk, 10 * MIB);
+                    }
+                }, read));
+
+        assertTrue(failed.getMessage().contains("the disk ended while it was read"), failed.getMessage());
+        assertTrue(read.bytes() < size, read.bytes() + " of " + size);
+    }
+
+    /** Bytes appended while the disk is read are neither in the image nor in the digest. */
+    @Test
+    void aDiskThatGrowsWhileItIsReadIsWrittenAndHashedAtItsFirstSize() throws IOException {
+        Path disk = mixedDisk();
+        long size = Files.size(disk);
+        String sha256 = Sha256.of(disk);
+        Path asItWas = workDir.resolve("as-it-was.qcow2");
+        Qcow2Writer.write(disk, asItWas, 2, () -> {
+        }, null);
+        ReadDigest read = new ReadDigest();
+        AtomicInteger batches = new AtomicInteger();
+        Path output = workDir.resolve("grown.qcow2");
+
+        Qcow2Writer.write(disk, output, 2, () -> {
+            if (batches.incrementAndGet() == 20) {
+                try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+                    file.seek(size);
+                    file.write(new byte[CLUSTER]);
+                    file.seek(size);
+                    file.write("appended".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }, read);
+
+        assertEquals(size, read.bytes());
+        assertEquals(sha256, read.sha256());
+        // Its last cluster, partly past the first size, holds zeros there, not what was appended.
+        assertEquals(Sha256.of(asItWas), Sha256.of(output), "the image of the disk as it was when the write began");
+    }
+
+    private static void truncate(Path disk, long size) {
+        try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(size);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** A kept disk is the worker's own file: a link in its place is refused, not followed. */
     @Test
     void aDiskThatIsALinkIsNotRead() throws IOException {
