@@ -3,62 +3,133 @@ package dev.byoos.devstack;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
-import java.util.Properties;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
 /**
- * Free loopback TCP ports. The stack's servers start side by side and each binds its ports only
- * seconds after it was given them (Kafka formats its log first), so a port the kernel hands out
- * again in that time would go to two servers: every port given out is remembered, and this process
- * gives none to two servers (a server restarted in the process gets its own ports back).
+ * Free loopback TCP ports for the stack's servers, which bind them only seconds after they were
+ * given them (Kafka formats its log first, a Quarkus service starts in 20-30 s). In that time no
+ * one else may take them:
+ * <ul>
+ * <li>the ports come from below the kernel's ephemeral range, which is where every {@code bind(0)}
+ * (a Quarkus test's {@code test-port=0}, chromedriver, Prometheus in a test) and every outgoing
+ * connection takes its port: a port picked by {@code bind(0)} and closed again went to another
+ * stack's service in a CI run ("Port … seems to be in use");</li>
+ * <li>each port is locked in a directory every local stack of this user shares, until the process
+ * that took it exits (the OS drops the lock then, however it ended): two stacks starting side by
+ * side, as CI's test JVMs and system test classes do, never get the same port;</li>
+ * <li>this process gives no port to two servers (a server restarted in the process gets its own
+ * ports back).</li>
+ * </ul>
  */
 final class Ports {
 
     static final String LOOPBACK = "127.0.0.1";
 
+    /** The ports stacks take from: below the ephemeral range, or above it when below is too narrow. */
+    static final Range DEFAULT_RANGE = Range.outsideEphemeral(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+
+    /** Where every local stack of this user locks the ports it took. */
+    static final Path LOCKS = Path.of(System.getProperty("java.io.tmpdir"),
+            "byoos-devstack-ports-" + System.getProperty("user.name"));
+
     /** Every port this process has given out, and the server directory it went to (none: {@link #free}). */
     private static final Map<Integer, Optional<Path>> GIVEN_OUT = new HashMap<>();
+
+    /** The locks this process holds, one per port it took; never released: the OS does that at exit. */
+    private static final Map<Integer, FileChannel> LOCKED = new HashMap<>();
 
     private Ports() {
     }
 
-    /**
-     * Distinct ports that were free a moment ago and were never given out by this process. All
-     * sockets stay open until every port is picked, so the kernel cannot hand out the same port
-     * twice within one call.
-     */
-    static synchronized int[] free(int count) throws IOException {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                int port;
-                do {
-                    ServerSocket socket = new ServerSocket();
-                    sockets.add(socket);
-                    socket.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
-                    port = socket.getLocalPort();
-                } while (GIVEN_OUT.containsKey(port));
-                ports[i] = port;
-            }
-            Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.empty()));
-            return ports;
-        } finally {
-            for (ServerSocket socket : sockets) {
-                socket.close();
+    /** An inclusive range of ports. */
+    record Range(int first, int last) {
+
+        /** Ports stacks take from when the kernel's ephemeral range cannot be read (Linux's default). */
+        static final Range LINUX_DEFAULT_EPHEMERAL = new Range(32768, 60999);
+        private static final int LOWEST = 1024;
+        private static final int HIGHEST = 65535;
+        /** Below this many, a range leaves stacks too few ports: the other side is taken. */
+        private static final int ENOUGH = 2000;
+
+        Range {
+            if (first < 1 || last > HIGHEST || first > last) {
+                throw new IllegalArgumentException("not a port range: " + first + "-" + last);
             }
         }
+
+        int size() {
+            return last - first + 1;
+        }
+
+        boolean contains(int port) {
+            return port >= first && port <= last;
+        }
+
+        /**
+         * The widest of the two ranges beside the kernel's ephemeral one ({@code ip_local_port_range}),
+         * at most 12,288 ports below it (a default Linux gives 20480-32767).
+         */
+        static Range outsideEphemeral(Path ipLocalPortRange) {
+            Range ephemeral = LINUX_DEFAULT_EPHEMERAL;
+            // One line read, not Files.readString: that reads a /proc file's reported size (0) and
+            // returns its first byte only.
+            try (var reader = Files.newBufferedReader(ipLocalPortRange)) {
+                String[] bounds = reader.readLine().trim().split("\\s+");
+                ephemeral = new Range(Integer.parseInt(bounds[0]), Integer.parseInt(bounds[1]));
+            } catch (IOException | RuntimeException unreadable) {
+                // Not Linux, or no /proc: Linux's default is the best guess.
+            }
+            int below = ephemeral.first() - LOWEST;
+            int above = HIGHEST - ephemeral.last();
+            if (below >= ENOUGH && below >= above) {
+                return new Range(Math.max(LOWEST, ephemeral.first() - 12288), ephemeral.first() - 1);
+            }
+            if (above >= ENOUGH) {
+                return new Range(ephemeral.last() + 1, HIGHEST);
+            }
+            return new Range(LOWEST, HIGHEST);
+        }
+    }
+
+    /** Distinct free ports, never given out by this process nor locked by another local stack. */
+    static synchronized int[] free(int count) throws IOException {
+        return free(count, DEFAULT_RANGE, LOCKS);
+    }
+
+    static synchronized int[] free(int count, Range range, Path locks) throws IOException {
+        prepare(locks);
+        int[] ports = new int[count];
+        int start = ThreadLocalRandom.current().nextInt(range.size());
+        int given = 0;
+        for (int i = 0; i < range.size() && given < count; i++) {
+            int port = range.first() + (start + i) % range.size();
+            if (!GIVEN_OUT.containsKey(port) && isFree(port) && lock(port, locks)) {
+                ports[given++] = port;
+            }
+        }
+        if (given < count) {
+            throw new IOException("no " + count + " free loopback ports left in " + range.first() + "-" + range.last()
+                    + " (" + given + " found): the others are in use, or locked by other local stacks in " + locks);
+        }
+        Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.empty()));
+        return ports;
     }
 
     /**
@@ -83,7 +154,8 @@ final class Ports {
             // Its own ports again (a restart in this process), unless another server has one by now.
             boolean ours = Arrays.stream(ports).allMatch(port -> GIVEN_OUT.getOrDefault(port, Optional.of(serverDir))
                     .equals(Optional.of(serverDir)));
-            if (ports.length == count && ours && Arrays.stream(ports).allMatch(Ports::isFree)) {
+            if (ports.length == count && ours && Arrays.stream(ports).allMatch(Ports::isFree)
+                    && lockAll(ports, LOCKS)) {
                 Arrays.stream(ports).forEach(port -> GIVEN_OUT.put(port, Optional.of(serverDir)));
                 return ports;
             }
@@ -97,14 +169,90 @@ final class Ports {
         return ports;
     }
 
-    /** Whether nothing listens on the loopback port. */
+    /** Whether nothing listens on the port, on any address (Quarkus binds 0.0.0.0). */
     static boolean isFree(int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port));
+            socket.bind(new InetSocketAddress(port));
             return true;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** Locks every port, or none: a remembered port another stack holds means new ports. */
+    private static boolean lockAll(int[] ports, Path locks) throws IOException {
+        prepare(locks);
+        for (int port : ports) {
+            if (!lock(port, locks)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Takes the port's lock for the rest of this process's life; false when another process holds
+     * it. A lock this process already holds counts as taken (a server restarted in the process).
+     */
+    private static boolean lock(int port, Path locks) throws IOException {
+        if (LOCKED.containsKey(port)) {
+            return true;
+        }
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(locks.resolve(Integer.toString(port)), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                channel.close();
+                return false;
+            }
+            LOCKED.put(port, channel);
+            return true;
+        } catch (OverlappingFileLockException heldInThisProcess) {
+            close(channel);
+            return false;
+        } catch (IOException e) {
+            close(channel);
+            throw new IOException("cannot lock port " + port + " in " + locks + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The lock directory, made private to this user; one another user owns is refused, not shared. */
+    private static void prepare(Path locks) throws IOException {
+        prepare(locks, System.getProperty("user.name"));
+    }
+
+    /**
+     * A link in its place, or a directory another user made first, would let that user hold every
+     * port or have this process create files where the link points: refused, with what to do.
+     */
+    static void prepare(Path locks, String user) throws IOException {
+        if (!Files.exists(locks, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(locks);
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(locks, PosixFilePermissions.fromString("rwx------"));
+            }
+        }
+        if (!Files.isDirectory(locks, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("the port lock directory " + locks + " is not a directory (a link, or a file):"
+                    + " remove it, or give this process another java.io.tmpdir");
+        }
+        String owner = Files.getOwner(locks, LinkOption.NOFOLLOW_LINKS).getName();
+        if (!owner.equals(user)) {
+            throw new IOException("the port lock directory " + locks + " belongs to " + owner + ", not to " + user
+                    + ": remove it, or give this process another java.io.tmpdir");
+        }
+    }
+
+    private static void close(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Nothing held through it.
+            }
         }
     }
 }
