@@ -166,13 +166,18 @@ public final class TestBases {
     }
 
     private static String find() {
+        return configuredDebianMirror().orElseThrow(() -> new IllegalStateException("No Debian mirror for the tests "
+                + "that build real images: this machine's apt sources name no archive for bookworm, trixie or bullseye; "
+                + "set -Dbyoos.test.debian-mirror=<http(s) Debian archive URL>"));
+    }
+
+    /** {@link #debianMirror()}'s answer, or none, without failing (and so without spoiling its first use). */
+    static Optional<String> configuredDebianMirror() {
         String configured = System.getProperty("byoos.test.debian-mirror", "");
         if (!configured.isBlank()) {
-            return configured.strip();
+            return Optional.of(configured.strip());
         }
         return Stream.of("bookworm", "trixie", "bullseye").map(AptSources::archive).flatMap(Optional::stream)
-                .findFirst().orElseThrow(() -> new IllegalStateException("No Debian mirror for the tests that build "
-                        + "real images: this machine's apt sources name no archive for bookworm, trixie or bullseye; "
-                        + "set -Dbyoos.test.debian-mirror=<http(s) Debian archive URL>"));
+                .findFirst();
     }
 }

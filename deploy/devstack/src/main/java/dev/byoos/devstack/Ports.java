@@ -8,14 +8,18 @@ import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -52,8 +56,11 @@ final class Ports {
     /** Every port this process has given out, and the server directory it went to (none: {@link #free}). */
     private static final Map<Integer, Optional<Path>> GIVEN_OUT = new HashMap<>();
 
-    /** The locks this process holds, one per port it took; never released: the OS does that at exit. */
-    private static final Map<Integer, FileChannel> LOCKED = new HashMap<>();
+    /**
+     * The locks this process holds, by lock file, one per port it gave out; released by the OS when
+     * the process exits (or here, when a call that took them fails).
+     */
+    private static final Map<Path, FileChannel> LOCKED = new HashMap<>();
 
     private Ports() {
     }
@@ -61,8 +68,10 @@ final class Ports {
     /** An inclusive range of ports. */
     record Range(int first, int last) {
 
-        /** Ports stacks take from when the kernel's ephemeral range cannot be read (Linux's default). */
+        /** The ephemeral range assumed when the kernel's cannot be read: Linux's default. */
         static final Range LINUX_DEFAULT_EPHEMERAL = new Range(32768, 60999);
+        /** At most this many ports below the ephemeral range: three times 4,096, plenty for many stacks. */
+        private static final int BELOW_AT_MOST = 12288;
         private static final int LOWEST = 1024;
         private static final int HIGHEST = 65535;
         /** Below this many, a range leaves stacks too few ports: the other side is taken. */
@@ -84,7 +93,9 @@ final class Ports {
 
         /**
          * The widest of the two ranges beside the kernel's ephemeral one ({@code ip_local_port_range}),
-         * at most 12,288 ports below it (a default Linux gives 20480-32767).
+         * at most {@value #BELOW_AT_MOST} ports below it (a default Linux gives 20480-32767). When
+         * neither side holds {@value #ENOUGH}, every port: the kernel's own picks may then take a
+         * stack's port again, as before, but the stack still starts.
          */
         static Range outsideEphemeral(Path ipLocalPortRange) {
             Range ephemeral = LINUX_DEFAULT_EPHEMERAL;
@@ -99,7 +110,7 @@ final class Ports {
             int below = ephemeral.first() - LOWEST;
             int above = HIGHEST - ephemeral.last();
             if (below >= ENOUGH && below >= above) {
-                return new Range(Math.max(LOWEST, ephemeral.first() - 12288), ephemeral.first() - 1);
+                return new Range(Math.max(LOWEST, ephemeral.first() - BELOW_AT_MOST), ephemeral.first() - 1);
             }
             if (above >= ENOUGH) {
                 return new Range(ephemeral.last() + 1, HIGHEST);
@@ -118,10 +129,16 @@ final class Ports {
         int[] ports = new int[count];
         int start = ThreadLocalRandom.current().nextInt(range.size());
         int given = 0;
-        for (int i = 0; i < range.size() && given < count; i++) {
-            int port = range.first() + (start + i) % range.size();
-            if (!GIVEN_OUT.containsKey(port) && isFree(port) && lock(port, locks)) {
-                ports[given++] = port;
+        try {
+            for (int i = 0; i < range.size() && given < count; i++) {
+                int port = range.first() + (start + i) % range.size();
+                if (!GIVEN_OUT.containsKey(port) && isFree(port) && lock(port, locks)) {
+                    ports[given++] = port;
+                }
+            }
+        } finally {
+            if (given < count) {
+                release(Arrays.copyOf(ports, given), locks);
             }
         }
         if (given < count) {
@@ -152,6 +169,8 @@ final class Ports {
         if (previous != null) {
             int[] ports = Arrays.stream(previous.split(",")).mapToInt(Integer::parseInt).toArray();
             // Its own ports again (a restart in this process), unless another server has one by now.
+            // Kept even when a stack made before ports came from outside the ephemeral range
+            // remembered one inside it: the registry's address is in the packs that stack published.
             boolean ours = Arrays.stream(ports).allMatch(port -> GIVEN_OUT.getOrDefault(port, Optional.of(serverDir))
                     .equals(Optional.of(serverDir)));
             if (ports.length == count && ours && Arrays.stream(ports).allMatch(Ports::isFree)
@@ -169,11 +188,18 @@ final class Ports {
         return ports;
     }
 
-    /** Whether nothing listens on the port, on any address (Quarkus binds 0.0.0.0). */
+    /**
+     * Whether nothing listens on the port: neither on every address (Quarkus binds 0.0.0.0) nor on
+     * loopback (where BSD and macOS let a wildcard bind succeed beside a loopback listener).
+     */
     static boolean isFree(int port) {
+        return canBind(new InetSocketAddress(port)) && canBind(new InetSocketAddress(LOOPBACK, port));
+    }
+
+    private static boolean canBind(InetSocketAddress address) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(port));
+            socket.bind(address);
             return true;
         } catch (IOException e) {
             return false;
@@ -183,10 +209,16 @@ final class Ports {
     /** Locks every port, or none: a remembered port another stack holds means new ports. */
     private static boolean lockAll(int[] ports, Path locks) throws IOException {
         prepare(locks);
+        List<Integer> locked = new ArrayList<>();
         for (int port : ports) {
+            if (LOCKED.containsKey(lockFile(locks, port))) {
+                continue;
+            }
             if (!lock(port, locks)) {
+                release(locked.stream().mapToInt(Integer::intValue).toArray(), locks);
                 return false;
             }
+            locked.add(port);
         }
         return true;
     }
@@ -196,19 +228,19 @@ final class Ports {
      * it. A lock this process already holds counts as taken (a server restarted in the process).
      */
     private static boolean lock(int port, Path locks) throws IOException {
-        if (LOCKED.containsKey(port)) {
+        Path file = lockFile(locks, port);
+        if (LOCKED.containsKey(file)) {
             return true;
         }
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(locks.resolve(Integer.toString(port)), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 channel.close();
                 return false;
             }
-            LOCKED.put(port, channel);
+            LOCKED.put(file, channel);
             return true;
         } catch (OverlappingFileLockException heldInThisProcess) {
             close(channel);
@@ -219,30 +251,61 @@ final class Ports {
         }
     }
 
-    /** The lock directory, made private to this user; one another user owns is refused, not shared. */
-    private static void prepare(Path locks) throws IOException {
-        prepare(locks, System.getProperty("user.name"));
+    /** Gives back ports a failed call locked, so that other stacks may have them. */
+    private static void release(int[] ports, Path locks) {
+        for (int port : ports) {
+            close(LOCKED.remove(lockFile(locks, port)));
+        }
+    }
+
+    private static Path lockFile(Path locks, int port) {
+        return locks.resolve(Integer.toString(port));
     }
 
     /**
-     * A link in its place, or a directory another user made first, would let that user hold every
-     * port or have this process create files where the link points: refused, with what to do.
+     * The lock directory, made private to this process's user. A link in its place, or a directory
+     * another user made first, would let that user hold every port or have this process create
+     * files where the link points: refused, with what to do.
      */
-    static void prepare(Path locks, String user) throws IOException {
+    private static void prepare(Path locks) throws IOException {
+        prepare(locks, processOwner(locks.toAbsolutePath().getParent()));
+    }
+
+    /** {@link #prepare(Path)} for a process whose files belong to {@code us}. */
+    static void prepare(Path locks, UserPrincipal us) throws IOException {
         if (!Files.exists(locks, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(locks);
-            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                Files.setPosixFilePermissions(locks, PosixFilePermissions.fromString("rwx------"));
+            Files.createDirectories(locks.toAbsolutePath().getParent());
+            try {
+                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                    Files.createDirectory(locks, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } else {
+                    Files.createDirectory(locks);
+                }
+            } catch (FileAlreadyExistsException madeMeanwhile) {
+                // By another stack starting now, or by someone else: the checks below tell.
             }
         }
         if (!Files.isDirectory(locks, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("the port lock directory " + locks + " is not a directory (a link, or a file):"
                     + " remove it, or give this process another java.io.tmpdir");
         }
-        String owner = Files.getOwner(locks, LinkOption.NOFOLLOW_LINKS).getName();
-        if (!owner.equals(user)) {
-            throw new IOException("the port lock directory " + locks + " belongs to " + owner + ", not to " + user
-                    + ": remove it, or give this process another java.io.tmpdir");
+        UserPrincipal owner = Files.getOwner(locks, LinkOption.NOFOLLOW_LINKS);
+        if (!owner.equals(us)) {
+            throw new IOException("the port lock directory " + locks + " belongs to " + owner.getName() + ", not to "
+                    + us.getName() + ": remove it, or give this process another java.io.tmpdir");
+        }
+    }
+
+    /**
+     * Who owns what this process creates, from a file it creates: by user ID, so a user without a
+     * name (a container's arbitrary UID) still matches, and a name shared by two IDs does not.
+     */
+    private static UserPrincipal processOwner(Path dir) throws IOException {
+        Path probe = Files.createTempFile(dir, ".byoos-ports-owner", "");
+        try {
+            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS);
+        } finally {
+            Files.deleteIfExists(probe);
         }
     }
 

@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -29,9 +31,9 @@ class PortsTest {
     Path dir;
 
     /**
-     * The kernel picks a bind-to-0 port at random among ≈ 28,000: a few thousand picks repeat one
-     * almost surely. A repeated port given to two servers starting side by side failed a stack's
-     * start (Kafka's controller and PostgreSQL on one port).
+     * A thousand picks among ≈ 12,000 ports would repeat one almost surely if each were picked
+     * afresh. A repeated port given to two servers starting side by side failed a stack's start
+     * (Kafka's controller and PostgreSQL on one port).
      */
     @Test
     void noPortIsGivenOutTwiceByOneProcess() throws IOException {
@@ -114,6 +116,18 @@ class PortsTest {
             theirs = Arrays.stream(line.split(",")).map(Integer::valueOf).collect(Collectors.toSet());
             assertEquals(20, theirs.size());
 
+            // More than the range has left: none given, and none of those it locked on the way kept.
+            IOException tooMany = assertThrows(IOException.class, () -> Ports.free(21, range, locks));
+            assertTrue(tooMany.getMessage().startsWith("no 21 free loopback ports left"), tooMany.getMessage());
+            for (int port = range.first(); port <= range.last(); port++) {
+                if (!theirs.contains(port)) {
+                    try (FileChannel lockFile = FileChannel.open(locks.resolve(Integer.toString(port)),
+                            StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                        assertTrue(lockFile.tryLock() != null, "port " + port + " still locked");
+                    }
+                }
+            }
+
             Set<Integer> ours = new HashSet<>();
             IOException exhausted = assertThrows(IOException.class, () -> {
                 while (true) {
@@ -138,8 +152,11 @@ class PortsTest {
     @Test
     void aLockDirectoryOfAnotherUserOrALinkInItsPlaceIsRefusedNotShared() throws IOException {
         Path locks = Files.createDirectories(dir.resolve("locks"));
-        IOException foreign = assertThrows(IOException.class, () -> Ports.prepare(locks, "someone-else"));
-        assertTrue(foreign.getMessage().contains("not to someone-else"), foreign.getMessage());
+        // As seen by a process of another user (nobody): this user's directory is not its own.
+        var nobody = locks.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        IOException foreign = assertThrows(IOException.class, () -> Ports.prepare(locks, nobody));
+        assertTrue(foreign.getMessage().contains("not to nobody"), foreign.getMessage());
+        Ports.prepare(locks, Files.getOwner(locks));
 
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
         Path link = Files.createSymbolicLink(dir.resolve("link"), elsewhere);

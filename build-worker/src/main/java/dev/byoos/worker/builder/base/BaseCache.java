@@ -230,6 +230,11 @@ final class BaseCache {
         }
     }
 
+    /** Whether the entry {@code key} is made (a build's checkout would copy it without making it). */
+    boolean has(String key) {
+        return Files.isDirectory(tree(key));
+    }
+
     private Path tree(String key) {
         return dir.resolve(key).resolve("rootfs");
     }

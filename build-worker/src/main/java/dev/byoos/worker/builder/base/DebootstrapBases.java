@@ -113,6 +113,11 @@ public final class DebootstrapBases {
                 entry -> make(suite, entry, workDir, commands), suite.suite(), workDir, commands, log, cancellation);
     }
 
+    /** Whether {@code suite}'s tree is in the cache: a checkout would copy it without running debootstrap. */
+    public boolean isCached(Suite suite) {
+        return cache.has(suite.key());
+    }
+
     /** sha256 over everything that decides the tree's content. */
     public static String key(String suite, String mirror, String releaseSha256) {
         return Sha256.of("byoos debootstrap base " + FORMAT_VERSION + "\nsuite=" + suite + "\nmirror=" + mirror

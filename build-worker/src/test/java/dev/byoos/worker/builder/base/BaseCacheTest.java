@@ -44,12 +44,15 @@ class BaseCacheTest {
     @Test
     void aNewerEntryOfTheSameLineageReplacesTheOlderOne() {
         BaseCache cache = new BaseCache(cacheDir);
+        assertFalse(cache.has("a".repeat(64)));
         RootFilesystem old = checkout(cache, "a".repeat(64), LINEAGE, "old\n");
+        assertTrue(cache.has("a".repeat(64)));
         checkout(cache, "c".repeat(64), "another suite", "other\n");
 
         RootFilesystem updated = checkout(cache, "b".repeat(64), LINEAGE, "updated\n");
 
         assertFalse(Files.exists(cacheDir.resolve("a".repeat(64))), log.toString());
+        assertFalse(cache.has("a".repeat(64)), "a superseded entry is not had");
         assertTrue(Files.isDirectory(cacheDir.resolve("b".repeat(64) + "/rootfs")));
         assertTrue(Files.isDirectory(cacheDir.resolve("c".repeat(64) + "/rootfs")), "another lineage is kept");
         assertTrue(log.toString().contains("base cache: removed " + "a".repeat(64) + ", superseded by " + "b".repeat(64)),
@@ -74,6 +77,7 @@ class BaseCacheTest {
         checkout(cache, "b".repeat(64), LINEAGE, "updated\n");
 
         assertFalse(Files.exists(cacheDir.resolve("a".repeat(64))), log.toString());
+        assertFalse(cache.has("a".repeat(64)), "a superseded entry is not had");
     }
 
     /** Each checkout in a build directory of its own, as builds have. */
