@@ -19,10 +19,12 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
@@ -61,6 +63,9 @@ final class Ports {
      * the process exits (or here, when a call that took them fails).
      */
     private static final Map<Path, FileChannel> LOCKED = new HashMap<>();
+
+    /** The lock directories this process has checked ({@link #prepare(Path)}). */
+    private static final Set<Path> PREPARED = new HashSet<>();
 
     private Ports() {
     }
@@ -268,7 +273,11 @@ final class Ports {
      * files where the link points: refused, with what to do.
      */
     private static void prepare(Path locks) throws IOException {
-        prepare(locks, processOwner(locks.toAbsolutePath().getParent()));
+        // Once per directory and process: a stack asks for ports once per server, a test a thousand times.
+        if (!PREPARED.contains(locks)) {
+            prepare(locks, processOwner(locks.toAbsolutePath().getParent()));
+            PREPARED.add(locks);
+        }
     }
 
     /** {@link #prepare(Path)} for a process whose files belong to {@code us}. */
