@@ -32,7 +32,9 @@ import io.vertx.sqlclient.SqlConnection;
  * ({@code PoolRecoveryAfterOverloadTest}). Here a caller that gave up is answered at once, and
  * the connection the pool hands its request later is closed straight back into the pool. Statements
  * run on the pool without a connection ({@code pool.preparedQuery(...)}) wait in the same bounded
- * queue with no timer of their own; no waiter is dropped by the pool, so none leaks.
+ * queue with no timer of their own; no waiter is dropped by the pool, so none leaks. A caller that
+ * gave up keeps its place in that queue until a connection reaches it and goes straight back, so
+ * {@code max-waiting} counts it until then.
  */
 @Singleton
 public class DatabasePool implements PgPoolCreator {
@@ -63,6 +65,16 @@ public class DatabasePool implements PgPoolCreator {
         InvocationHandler handler = new InvocationHandler() {
             @Override
             public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+                switch (method.getName()) {
+                    case "equals":
+                        return args != null && args.length == 1 && proxy == args[0];
+                    case "hashCode":
+                        return System.identityHashCode(proxy);
+                    case "toString":
+                        return "acquire-timeout(" + timeoutMillis + " ms) " + pool;
+                    default:
+                        break;
+                }
                 if (method.getName().equals("getConnection")) {
                     Future<SqlConnection> connection = acquire(pool, vertx, timeoutMillis);
                     if (args == null || args.length == 0) {
@@ -70,7 +82,9 @@ public class DatabasePool implements PgPoolCreator {
                     }
                     @SuppressWarnings("unchecked")
                     Handler<AsyncResult<SqlConnection>> callback = (Handler<AsyncResult<SqlConnection>>) args[0];
-                    connection.onComplete(callback);
+                    if (callback != null) {
+                        connection.onComplete(callback);
+                    }
                     return null;
                 }
                 if (method.isDefault()) {
@@ -89,6 +103,10 @@ public class DatabasePool implements PgPoolCreator {
     }
 
     static Future<SqlConnection> acquire(PgPool pool, Vertx vertx, long timeoutMillis) {
+        if (timeoutMillis <= 0) {
+            // No timeout configured: wait as long as the pool makes it (a Vert.x timer needs at least 1 ms).
+            return pool.getConnection();
+        }
         // Answered on the caller's context, as the pool's own getConnection is (Hibernate Reactive checks it).
         Promise<SqlConnection> answer = ((ContextInternal) vertx.getOrCreateContext()).promise();
         AtomicBoolean answered = new AtomicBoolean();

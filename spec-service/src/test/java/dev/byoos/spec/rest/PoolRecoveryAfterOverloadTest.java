@@ -105,8 +105,9 @@ class PoolRecoveryAfterOverloadTest {
         List<SqlConnection> held = new ArrayList<>();
         try {
             for (int i = 0; i < POOL_SIZE; i++) {
-                held.add(pool.getConnection().onFailure().retry().withBackOff(Duration.ofMillis(50)).atMost(20)
-                        .await().atMost(Duration.ofSeconds(10)));
+                // Retries end before the await does: an attempt cut off by the await could get a connection nobody closes.
+                held.add(pool.getConnection().onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofMillis(200))
+                        .expireIn(5_000).await().atMost(Duration.ofSeconds(10)));
             }
             return true;
         } catch (RuntimeException e) {
