@@ -168,6 +168,13 @@ public class OutboxRelay {
                 return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id()
                         + " is for topic " + record.topic() + ", which this relay does not publish"));
             }
+            if (emitter == buildRequests && record.buildId() == null) {
+                // Every build request this service writes is keyed by its build's id; one that is not
+                // cannot be routed to a build, and parsing its key after the send failed the whole batch
+                // on every pass, resending the records beside it and relaying nothing behind it.
+                sends.add(Uni.createFrom().item(UnsendableRecords.keyNotABuild(record.messageKey())));
+                continue;
+            }
             // Published later and elsewhere than written: the record's own trace context continues.
             sends.add(emitter.sendMessage(TraceContext.continuing(CloudEventMessages.withId(record.eventId(),
                     record.messageKey(), record.eventType(), record.payload()), record.traceParent()))
@@ -186,7 +193,7 @@ public class OutboxRelay {
                 if (refusal == null) {
                     published.add(record.id());
                     if (request) {
-                        queued.add(UUID.fromString(record.messageKey()));
+                        queued.add(record.buildId());
                     }
                     continue;
                 }
@@ -207,19 +214,28 @@ public class OutboxRelay {
             Refusal refusal, OffsetDateTime now) {
         return connection.preparedQuery("update outbox set set_aside_at = $1, set_aside_reason = $2 where id = $3")
                 .execute(Tuple.of(now, refusal.reason(), record.id()))
-                .chain(() -> !request ? Uni.createFrom().voidItem() : connection.preparedQuery("""
+                .chain(() -> !request || record.buildId() == null ? Uni.createFrom().voidItem() : connection.preparedQuery("""
                         update build set state = $1, failure_stage = $2, failure_code = $3, failure_reason = $4,
                                failure_category = $5, updated_at = $6
                         where id = $7 and state = $8""")
                         .execute(Tuple.from(List.of(BuildState.FAILED.name(), FAILURE_STAGE,
                                 UnsendableRecords.REQUEST_NOT_SENDABLE, refusal.reason(), refusal.category(), now,
-                                UUID.fromString(record.messageKey()), BuildState.ACCEPTED.name())))
+                                record.buildId(), BuildState.ACCEPTED.name())))
                         .replaceWithVoid());
     }
 
     /** An unpublished outbox row as the relay sends it. */
     private record PendingRecord(long id, String eventId, String topic, String eventType, String messageKey,
             String payload, String traceParent) {
+
+        /** The build a request is for: its key, or null when the key is no build id. */
+        UUID buildId() {
+            try {
+                return messageKey == null ? null : UUID.fromString(messageKey);
+            } catch (IllegalArgumentException notAUuid) {
+                return null;
+            }
+        }
 
         static PendingRecord of(Row row) {
             return new PendingRecord(row.getLong("id"), row.getString("event_id"), row.getString("topic"),

@@ -45,6 +45,12 @@ final class UnsendableRecords {
         return null;
     }
 
+    /** A build request whose key is no build id: it could never be matched to a build, so it is not sent. */
+    static Refusal keyNotABuild(String key) {
+        return new Refusal(BuildFailed.BUILDER, "the build request's key " + (key == null ? "is missing"
+                : "'" + (key.length() > 64 ? key.substring(0, 64) + "…" : key) + "' is not a build id") + "; not sent");
+    }
+
     static boolean isFinal(Throwable failure) {
         return refusal(failure) != null;
     }

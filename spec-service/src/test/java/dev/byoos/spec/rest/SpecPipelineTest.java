@@ -384,6 +384,31 @@ class SpecPipelineTest {
     }
 
     @Test
+    void aRequestWhoseKeyIsNoBuildIsSetAsideUnsentWithoutHoldingUpTheNextOne() throws Exception {
+        // Intake keys every request by its build's id; a row keyed otherwise used to fail every relay
+        // pass after it was sent, resending its batch each second and relaying nothing behind it.
+        String keyless = UUID.randomUUID().toString();
+        String key = "not-a-build-" + shortId();
+        try (Connection connection = database.getConnection();
+                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
+                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, '{}', now())")) {
+            insert.setString(1, keyless);
+            insert.setString(2, Topics.BUILDS_REQUESTED);
+            insert.setString(3, EventTypes.BUILD_REQUESTED);
+            insert.setString(4, key);
+            insert.executeUpdate();
+        }
+        String next = submitAndGetBuildId("after-keyless-" + shortId());
+
+        awaitState(next, "QUEUED");
+        assertEquals(1, kafka.recordsWithin(Topics.BUILDS_REQUESTED, next, Duration.ofSeconds(3)).size(),
+                "the build beside it was sent once, not with every failed batch");
+        assertEquals(1, count("select count(*) from outbox where event_id = '" + keyless + "' and published_at is null"
+                + " and set_aside_reason like '%''" + key + "'' is not a build id%'"), "set aside with its reason");
+        assertEquals(0, kafka.recordsWithin(Topics.BUILDS_REQUESTED, key, Duration.ofSeconds(1)).size(), "never sent");
+    }
+
+    @Test
     void theBootTestOfABuiltImageIsPartOfTheBuildRecord() throws Exception {
         String buildId = submitAndGetBuildId("boot-" + shortId());
         awaitState(buildId, "QUEUED");
