@@ -67,6 +67,12 @@ public final class PostgresOutages {
      * (PostgreSQL ended the session) before the pool noticed: a bare {@link NoStackTraceThrowable}.
      */
     private static final String CONNECTION_CLOSED = "Connection is not active now";
+    /**
+     * How the pool fails an operation once it is being closed, as the service stops: the work is not
+     * wrong, the process is going; another (or this one restarted) does it, so it is waited out and
+     * never dead-lettered.
+     */
+    private static final String POOL_CLOSED = "Pool closed";
     private static final String JDK_SOCKETS = "sun.nio.ch.";
     private static final String NETTY_CHANNEL = "io.netty.channel.";
 
@@ -113,7 +119,8 @@ public final class PostgresOutages {
                 || failure instanceof ConnectionPoolTooBusyException || isPoolTimeout(failure)
                 || failure instanceof TimeoutException || failure instanceof io.smallrye.mutiny.TimeoutException
                 || failure instanceof NoStackTraceThrowable
-                        && String.valueOf(failure.getMessage()).startsWith(CONNECTION_CLOSED);
+                        && (String.valueOf(failure.getMessage()).startsWith(CONNECTION_CLOSED)
+                                || POOL_CLOSED.equals(failure.getMessage()));
     }
 
     /**

@@ -52,6 +52,14 @@ class PostgresOutagesTest {
     }
 
     @Test
+    void aPoolClosedAsItsServiceStopsIsAnOutageNotPoison() {
+        // Vert.x's pool fails every operation with this once it is closed: a consumer that dead-lettered
+        // the record it was handling while its service stopped would lose that record's effect.
+        assertTrue(PostgresOutages.isOutage(new CompletionException(new NoStackTraceThrowable("Pool closed"))));
+        assertFalse(PostgresOutages.isOutage(new NoStackTraceThrowable("Pool closed for renovation")));
+    }
+
+    @Test
     void aWriteToAConnectionThePeerClosedIsAnOutage() throws IOException, InterruptedException {
         IOException brokenPipe = writeAfterThePeerClosed();
         assertFalse(brokenPipe instanceof SocketException, "a plain IOException from the socket layer: " + brokenPipe);

@@ -112,7 +112,11 @@ public interface SpecServiceConfig {
     Database database();
 
     interface Database {
-        /** How long an operation waits for a free connection before it fails as busy. */
+        /**
+         * How long a transaction (any operation that takes a connection) waits for a free one before
+         * it fails as busy; 0 waits as long as it takes. One-off statements on the pool wait in the
+         * same queue, bounded by {@link #maxWaiting()}, without a timer (DatabasePool).
+         */
         @WithDefault("2s")
         Duration acquireTimeout();
 
