@@ -22,6 +22,8 @@ import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.List;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,7 @@ import io.minio.PutObjectArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.sqlclient.Pool;
 
 import dev.byoos.artifact.SigningKeysResource;
 import dev.byoos.artifact.StagedBuilds;
@@ -49,6 +52,9 @@ import dev.byoos.testsupport.TestTokens;
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "artifact_service"))
 @QuarkusTestResource(SigningKeysResource.class)
 class ArtifactApiTest {
+
+    @Inject
+    Pool databasePool;
 
     static final String ALICE = TestTokens.bearer("alice", "viewer", "team-a");
     static final String BOB = TestTokens.bearer("bob", "submitter", "team-b");
@@ -72,6 +78,12 @@ class ArtifactApiTest {
     @AfterEach
     void disconnect() {
         builds.close();
+    }
+
+    @Test
+    void theDatabasePoolBoundsItsOwnWaitForAConnectionAtVertxsThirtySeconds() {
+        // DatabasePool: the pool's own timer can lease a connection to nobody (PoolAcquireTimeout).
+        assertTrue(databasePool.toString().startsWith("acquire-timeout(30000 ms) "), databasePool::toString);
     }
 
     @Test

@@ -7,13 +7,17 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.sqlclient.Pool;
 
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCoordinates;
@@ -42,6 +47,9 @@ import dev.byoos.testsupport.TestTokens;
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
 class PackCatalogTest {
+
+    @Inject
+    Pool databasePool;
 
     static final Duration TIMEOUT = Duration.ofSeconds(60);
     static final String ALICE_VIEWER = TestTokens.bearer("alice", "viewer", "team-a");
@@ -73,6 +81,12 @@ class PackCatalogTest {
     @AfterEach
     void disconnect() {
         kafka.close();
+    }
+
+    @Test
+    void theDatabasePoolBoundsItsOwnWaitForAConnectionAtVertxsThirtySeconds() {
+        // DatabasePool: the pool's own timer can lease a connection to nobody (PoolAcquireTimeout).
+        assertTrue(databasePool.toString().startsWith("acquire-timeout(30000 ms) "), databasePool::toString);
     }
 
     @Test

@@ -113,9 +113,8 @@ public interface SpecServiceConfig {
 
     interface Database {
         /**
-         * How long a transaction (any operation that takes a connection) waits for a free one before
-         * it fails as busy; 0 waits as long as it takes. One-off statements on the pool wait in the
-         * same queue, bounded by {@link #maxWaiting()}, without a timer (DatabasePool).
+         * How long an operation (a transaction, or a one-off statement on the pool) waits for a free
+         * connection before it fails as busy; 0 waits as long as it takes (DatabasePool).
          */
         @WithDefault("2s")
         Duration acquireTimeout();
