@@ -125,8 +125,10 @@ public final class PostgresOutages {
 
     /**
      * No pool connection within the acquire timeout: a bare {@link NoStackTraceThrowable}
-     * ({@value #POOL_TIMEOUT}) for a connection or transaction asked for, a {@link VertxException}
-     * ({@value #POOL_QUERY_TIMEOUT}) for a one-off statement on the pool.
+     * ({@value #POOL_TIMEOUT}), as {@link PoolAcquireTimeout} and Vert.x's own pool fail a
+     * connection, transaction or (through {@link PoolAcquireTimeout}) one-off statement; a
+     * {@link VertxException} ({@value #POOL_QUERY_TIMEOUT}) for a one-off statement on a pool
+     * with Vert.x's own timer.
      */
     public static boolean isPoolTimeout(Throwable failure) {
         return failure instanceof NoStackTraceThrowable && POOL_TIMEOUT.equals(failure.getMessage())
