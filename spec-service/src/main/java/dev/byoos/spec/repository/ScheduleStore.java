@@ -84,6 +84,17 @@ public class ScheduleStore {
                 .execute(Tuple.of(id, seen, following, now)).map(rows -> rows.rowCount() == 1);
     }
 
+    /**
+     * Pauses a due schedule that cannot be fired, with why as its outcome, unless another caller
+     * moved it on or paused it meanwhile; true when this call paused it.
+     */
+    public Uni<Boolean> pauseUnfireable(UUID id, OffsetDateTime seen, String outcome) {
+        String text = outcome.length() > 1000 ? outcome.substring(0, 1000) : outcome;
+        return pool.preparedQuery("update spec_schedule set paused = true, last_outcome = $3"
+                + " where id = $1 and next_fire_at = $2 and not paused")
+                .execute(Tuple.of(id, seen, text)).map(rows -> rows.rowCount() == 1);
+    }
+
     /** What the latest firing did (a new spec version, or why it failed), cut to the column's size. */
     public Uni<Void> recordOutcome(UUID id, String outcome) {
         String text = outcome.length() > 1000 ? outcome.substring(0, 1000) : outcome;

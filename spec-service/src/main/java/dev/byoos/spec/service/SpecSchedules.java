@@ -59,6 +59,7 @@ public class SpecSchedules {
     public Uni<SpecSchedule> create(String team, String specName, String cron, String timeZone, String createdBy) {
         Instant now = clock.instant();
         CronSchedule schedule = checked(cron, timeZone);
+        firstFiring(schedule, cron, now);
         try {
             schedule.requireMinInterval(config.minInterval(), now);
         } catch (IllegalArgumentException e) {
@@ -72,7 +73,7 @@ public class SpecSchedules {
                     }
                 })
                 .flatMap(latest -> store.insert(new SpecSchedule(UUID.randomUUID(), team, specName, cron.trim(), timeZone,
-                        false, schedule.nextAfter(now), null, null, createdBy, now.atOffset(ZoneOffset.UTC))));
+                        false, firstFiring(schedule, cron, now), null, null, createdBy, now.atOffset(ZoneOffset.UTC))));
     }
 
     public Uni<List<SpecSchedule>> list(String team, String specName) {
@@ -90,8 +91,8 @@ public class SpecSchedules {
     @WithSpan("schedule.resume")
     public Uni<SpecSchedule> resume(String team, String specName, UUID id) {
         return existing(team, specName, id)
-                .flatMap(schedule -> store.setPaused(id, false,
-                        checked(schedule.cron(), schedule.timeZone()).nextAfter(clock.instant())))
+                .flatMap(schedule -> store.setPaused(id, false, firstFiring(
+                        checked(schedule.cron(), schedule.timeZone()), schedule.cron(), clock.instant())))
                 .flatMap(changed -> existing(team, specName, id));
     }
 
@@ -138,12 +139,32 @@ public class SpecSchedules {
      * caller that moved it on to its following firing after {@code now}.
      */
     public Uni<Boolean> claim(SpecSchedule schedule, Instant now) {
-        OffsetDateTime following = checked(schedule.cron(), schedule.timeZone()).nextAfter(now);
+        return claim(schedule, checked(schedule.cron(), schedule.timeZone()).nextAfter(now), now);
+    }
+
+    private Uni<Boolean> claim(SpecSchedule schedule, OffsetDateTime following, Instant now) {
         return store.claim(schedule.id(), schedule.nextFireAt(), following, now.atOffset(ZoneOffset.UTC));
     }
 
+    /**
+     * Fires one due schedule. One that cannot be fired (its stored times no longer read here, or it
+     * has no firing left) is paused saying why, rather than failing the tick before the schedules
+     * behind it, every tick: resuming checks it again.
+     */
     private Uni<Boolean> fire(SpecSchedule schedule, Instant now) {
-        return claim(schedule, now).flatMap(won -> !won ? Uni.createFrom().item(false)
+        OffsetDateTime following;
+        try {
+            following = CronSchedule.parse(schedule.cron(), schedule.timeZone()).nextAfter(now);
+        } catch (IllegalArgumentException unreadable) {
+            // Written by an image whose cron parser or time-zone data accepted it (a rollback, or
+            // replicas on two images): "Europe/Kyiv" is unknown to older time-zone data.
+            return pauseUnfireable(schedule, "paused: " + unreadable.getMessage() + " (as this spec-service reads"
+                    + " it); resuming checks it again; or delete it and create one this service accepts");
+        }
+        if (following == null) {
+            return pauseUnfireable(schedule, "paused: cron \"" + schedule.cron() + "\" names no time after " + now);
+        }
+        return claim(schedule, following, now).flatMap(won -> !won ? Uni.createFrom().item(false)
                 : rebuilds.rebuild(schedule.team(), schedule.specName(), BuildTrigger.SCHEDULE)
                         .map(accepted -> "spec version " + accepted.spec().version + ", pack "
                                 + accepted.spec().packVersion)
@@ -152,6 +173,27 @@ public class SpecSchedules {
                                 schedule.team(), schedule.specName(), outcome))
                         .flatMap(outcome -> store.recordOutcome(schedule.id(), outcome))
                         .replaceWith(true));
+    }
+
+    private Uni<Boolean> pauseUnfireable(SpecSchedule schedule, String outcome) {
+        return store.pauseUnfireable(schedule.id(), schedule.nextFireAt(), outcome)
+                .invoke(paused -> {
+                    if (paused) {
+                        LOG.warnf("schedule %s of spec %s/%s %s", schedule.id(), schedule.team(), schedule.specName(),
+                                outcome);
+                    }
+                })
+                .replaceWith(false);
+    }
+
+    /** When {@code schedule} fires first after {@code now}; refused if it never does (30 February). */
+    private static OffsetDateTime firstFiring(CronSchedule schedule, String cron, Instant now) {
+        OffsetDateTime first = schedule.nextAfter(now);
+        if (first == null) {
+            throw new BadRequestException("cron \"" + cron + "\" never fires: it names no date that exists (such as"
+                    + " 30 February)");
+        }
+        return first;
     }
 
     private Uni<SpecSchedule> existing(String team, String specName, UUID id) {

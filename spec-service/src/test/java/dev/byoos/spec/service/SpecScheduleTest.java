@@ -6,10 +6,14 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+
+import javax.sql.DataSource;
 
 import jakarta.inject.Inject;
 
@@ -42,6 +46,9 @@ class SpecScheduleTest {
 
     @Inject
     ScheduleStore store;
+
+    @Inject
+    DataSource database;
 
     private static String specName(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -109,6 +116,8 @@ class SpecScheduleTest {
                 .body("detail", containsString("IANA"));
         create(SUBMITTER, spec, "{\"cron\":\"0,30 3 * * *\",\"timeZone\":\"UTC\"}").statusCode(400)
                 .body("detail", containsString("min-interval"));
+        create(SUBMITTER, spec, "{\"cron\":\"0 3 30 2 *\",\"timeZone\":\"UTC\"}").statusCode(400)
+                .body("detail", containsString("never fires"));
         given().header("Authorization", VIEWER).get("/api/v1/specs/" + spec + "/schedules?team=platform").then()
                 .statusCode(200).body("size()", equalTo(0));
     }
@@ -143,6 +152,32 @@ class SpecScheduleTest {
                 .statusCode(404);
         assertEquals("spec version 2, pack 1.0.1",
                 store.list("platform", spec).await().atMost(TIMEOUT).get(0).lastOutcome());
+    }
+
+    @Test
+    void aStoredScheduleThatCannotFireIsPausedSayingWhyAndTheOnesBehindItStillFire() throws Throwable {
+        String broken = specName("sched-broken");
+        SpecSchedule unreadable = dailySchedule(broken);
+        String behind = specName("sched-behind");
+        SpecSchedule due = dailySchedule(behind);
+        // As an image with other time-zone data could have stored it, and due before the other one.
+        try (Connection connection = database.getConnection();
+                PreparedStatement update = connection.prepareStatement("update spec_schedule set time_zone ="
+                        + " 'Mars/Olympus_Mons', next_fire_at = next_fire_at - interval '1 day' where id = ?")) {
+            update.setObject(1, unreadable.id());
+            assertEquals(1, update.executeUpdate());
+        }
+        Instant now = due.nextFireAt().toInstant().plusSeconds(60);
+
+        assertTrue(NextPackVersionRebuildsTest.onContext(() -> schedules.fireDue(now)) >= 1);
+
+        SpecSchedule paused = store.list("platform", broken).await().atMost(TIMEOUT).get(0);
+        assertTrue(paused.paused(), "paused, so it is no longer due on every tick");
+        assertTrue(paused.lastOutcome().contains("Mars/Olympus_Mons is not an IANA time zone"), paused.lastOutcome());
+        assertEquals("spec version 2, pack 1.0.1", store.list("platform", behind).await().atMost(TIMEOUT).get(0)
+                .lastOutcome(), "the schedule behind it fired");
+        post(SUBMITTER, broken, unreadable.id().toString(), "resume").statusCode(400)
+                .body("detail", containsString("Mars/Olympus_Mons"));
     }
 
     @Test
