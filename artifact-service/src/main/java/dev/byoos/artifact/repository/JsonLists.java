@@ -6,7 +6,9 @@ import jakarta.persistence.AttributeConverter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /**
  * Lists of small records stored as JSON text in one column: they are always read with their
@@ -15,7 +17,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class JsonLists {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Unknown fields are ignored: a row a newer version wrote (a record with a field added) must
+     * still read here, or every read of that artifact, and every retention run that meets it, fails.
+     */
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
     private JsonLists() {
     }
