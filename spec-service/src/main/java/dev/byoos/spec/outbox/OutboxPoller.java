@@ -60,10 +60,13 @@ public class OutboxPoller {
             return Uni.createFrom().voidItem();
         }
         lastPass = now;
-        // A pass that emptied the outbox sets the backlog to zero itself; one that failed (Kafka
+        // A pass that emptied the outbox sets the backlog itself, to the records left for other
+        // releases (counted here after each of the poller's passes); one that failed (Kafka
         // unreachable) leaves records, counted here and again by each poll until a pass succeeds.
-        return relay.get().relayAll().onFailure().call(() -> relay.get().countUnpublished()
-                .invoke(metrics::outboxBacklog));
+        return relay.get().relayAll()
+                .call(() -> relay.get().countForOtherReleases())
+                .replaceWithVoid()
+                .onFailure().call(() -> relay.get().countUnpublished().invoke(metrics::outboxBacklog));
     }
 
     /**

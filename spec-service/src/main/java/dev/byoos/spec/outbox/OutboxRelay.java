@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -42,13 +43,21 @@ public class OutboxRelay {
     /** The stage a build fails in when its request cannot be sent: spec-service's intake. */
     private static final String FAILURE_STAGE = "intake";
 
+    /** The topics this relay publishes; a record for another waits for a release that knows it. */
+    private static final String[] RELAYED_TOPICS = { Topics.BUILDS_REQUESTED, Topics.BUILDS_CANCELLED };
+
     /**
-     * The oldest unpublished records, locked. SKIP LOCKED lets several spec-service replicas relay
-     * concurrently without publishing the same record twice at the same time.
+     * The oldest unpublished records of the topics this relay publishes, locked. SKIP LOCKED lets
+     * several spec-service replicas relay concurrently without publishing the same record twice at
+     * the same time. A record for another topic (written by a newer release, read by an older
+     * replica during a rollout or after a rollback) is not taken: it used to fail every batch it was
+     * in, and so stop this replica's relay altogether. It waits for a replica that publishes its
+     * topic and is counted in the backlog meanwhile ({@link #countForOtherReleases}).
      */
     private static final String LOCK_UNPUBLISHED = """
             select id, event_id, topic, event_type, message_key, payload, trace_parent from outbox
-            where published_at is null and set_aside_at is null order by id limit $1 for update skip locked""";
+            where published_at is null and set_aside_at is null and topic = any ($2)
+            order by id limit $1 for update skip locked""";
 
     /**
      * Marks the sent records published and moves the builds they requested from ACCEPTED to QUEUED
@@ -69,6 +78,8 @@ public class OutboxRelay {
     private final AtomicBoolean requestedWhileRunning = new AtomicBoolean();
     /** Cleared only by a pass that emptied the outbox; set again by a pass that failed. */
     private final AtomicBoolean mayHaveUnpublished = new AtomicBoolean(true);
+    /** The last count of {@link #countForOtherReleases}: the backlog a pass that emptied its own leaves. */
+    private final AtomicLong waitingForOtherReleases = new AtomicLong();
 
     public OutboxRelay(@Channel(Topics.BUILDS_REQUESTED) MutinyEmitter<String> buildRequests,
             @Channel(Topics.BUILDS_CANCELLED) MutinyEmitter<String> cancellations, Vertx vertx, Pool pool,
@@ -107,7 +118,7 @@ public class OutboxRelay {
                     // Setting the gauge here, for every pass and not only the poller's, keeps a record that
                     // was committed and relayed meanwhile from showing as a backlog until the next idle poll.
                     mayHaveUnpublished.set(false);
-                    metrics.outboxBacklog(0);
+                    metrics.outboxBacklog(waitingForOtherReleases.get());
                 })
                 .onFailure().invoke(() -> mayHaveUnpublished.set(true))
                 .eventually(() -> {
@@ -141,12 +152,34 @@ public class OutboxRelay {
      */
     private Uni<Integer> relayBatch() {
         return pool.withTransaction(connection -> connection.preparedQuery(LOCK_UNPUBLISHED)
-                .execute(Tuple.of(config.outbox().batchSize()))
+                .execute(Tuple.of(config.outbox().batchSize(), RELAYED_TOPICS))
                 .flatMap(rows -> {
                     List<PendingRecord> records = new ArrayList<>(rows.size());
                     rows.forEach(row -> records.add(PendingRecord.of(row)));
                     return records.isEmpty() ? Uni.createFrom().item(0) : publish(connection, records);
                 }));
+    }
+
+    /**
+     * Counts the unpublished records of topics this relay does not publish, for the backlog gauge
+     * and a warning: nothing here will ever send them.
+     */
+    public Uni<Long> countForOtherReleases() {
+        return pool.preparedQuery("""
+                select count(*), array_agg(distinct topic) from outbox
+                where published_at is null and set_aside_at is null and not (topic = any ($1))""")
+                .execute(Tuple.of((Object) RELAYED_TOPICS))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    long waiting = row.getLong(0);
+                    if (waiting > 0 && waitingForOtherReleases.get() != waiting) {
+                        LOG.warnf("%d outbox records are for topics this spec-service does not publish (%s): they"
+                                + " wait for a release that does", waiting, List.of(row.getArrayOfStrings(1)));
+                    }
+                    waitingForOtherReleases.set(waiting);
+                    metrics.outboxBacklog(waiting);
+                    return waiting;
+                });
     }
 
     /** The count the backlog gauge shows after a pass that failed. */
@@ -164,7 +197,7 @@ public class OutboxRelay {
                 default -> null;
             };
             if (emitter == null) {
-                // Fail loudly rather than misroute: the batch stays in the outbox for a fixed release.
+                // LOCK_UNPUBLISHED takes only RELAYED_TOPICS: a topic missing from this switch is a bug here.
                 return Uni.createFrom().failure(new IllegalStateException("outbox record " + record.id()
                         + " is for topic " + record.topic() + ", which this relay does not publish"));
             }

@@ -57,6 +57,7 @@ import dev.byoos.contract.PackRetired;
 import dev.byoos.contract.SpecRejected;
 import dev.byoos.contract.Topics;
 import dev.byoos.spec.RequestedCoordinates;
+import dev.byoos.spec.outbox.OutboxRelay;
 import dev.byoos.spec.service.BuildProjection.BuildUpdate;
 import dev.byoos.spec.service.BuildReadModel;
 import dev.byoos.testsupport.DevStackResource;
@@ -83,6 +84,9 @@ class SpecPipelineTest {
 
     @Inject
     BuildReadModel readModel;
+
+    @Inject
+    OutboxRelay relay;
 
     @TestHTTPResource("/q/metrics")
     URI metricsUrl;
@@ -406,6 +410,34 @@ class SpecPipelineTest {
         assertEquals(1, count("select count(*) from outbox where event_id = '" + keyless + "' and published_at is null"
                 + " and set_aside_reason like '%''" + key + "'' is not a build id%'"), "set aside with its reason");
         assertEquals(0, kafka.recordsWithin(Topics.BUILDS_REQUESTED, key, Duration.ofSeconds(1)).size(), "never sent");
+    }
+
+    @Test
+    void aRecordForATopicOfANewerReleaseWaitsForItWithoutHoldingUpTheNextOne() throws Exception {
+        // Written by a newer spec-service during a rollout: this release does not publish its topic.
+        String newer = UUID.randomUUID().toString();
+        try (Connection connection = database.getConnection();
+                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
+                        + " event_type, message_key, payload, created_at) values (?, 'byoos.builds.paused',"
+                        + " 'dev.byoos.build.paused.v1', ?, '{}', now())")) {
+            insert.setString(1, newer);
+            insert.setString(2, UUID.randomUUID().toString());
+            insert.executeUpdate();
+        }
+        String next = submitAndGetBuildId("after-newer-" + shortId());
+
+        awaitState(next, "QUEUED");
+        assertEquals(1, kafka.recordsWithin(Topics.BUILDS_REQUESTED, next, Duration.ofSeconds(3)).size(),
+                "the build behind it was sent once, not with every failed batch");
+        assertEquals(1, count("select count(*) from outbox where event_id = '" + newer + "' and published_at is null"
+                + " and set_aside_at is null"), "left for a release that publishes its topic, not set aside");
+        awaitMetric("byoos_outbox_backlog", Map.of(), 1);
+
+        try (Connection connection = database.getConnection()) {
+            connection.createStatement().executeUpdate("delete from outbox where event_id = '" + newer + "'");
+        }
+        relay.countForOtherReleases().await().atMost(TIMEOUT);
+        awaitMetric("byoos_outbox_backlog", Map.of(), 0);
     }
 
     @Test
