@@ -7,7 +7,10 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -67,15 +70,8 @@ public final class PoolAcquireTimeout {
         InvocationHandler handler = new InvocationHandler() {
             @Override
             public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-                switch (method.getName()) {
-                    case "equals":
-                        return args != null && args.length == 1 && proxy == args[0];
-                    case "hashCode":
-                        return System.identityHashCode(proxy);
-                    case "toString":
-                        return "acquire-timeout(" + timeoutMillis + " ms) " + pool;
-                    default:
-                        break;
+                if (method.getDeclaringClass() == Object.class) {
+                    return objectMethod(proxy, method, args, () -> "acquire-timeout(" + timeoutMillis + " ms) " + pool);
                 }
                 if (method.getName().equals("getConnection")) {
                     Future<SqlConnection> connection = acquire(pool, vertx, timeoutMillis);
@@ -107,6 +103,28 @@ public final class PoolAcquireTimeout {
         return (PgPool) Proxy.newProxyInstance(PgPool.class.getClassLoader(), new Class<?>[] { PgPool.class }, handler);
     }
 
+    /** The pool's {@code query}/{@code preparedQuery} methods, as SqlClient declares them for a connection. */
+    private static final Map<Method, Method> SAME_ON_A_CONNECTION = new ConcurrentHashMap<>();
+    /** A query's {@code execute…(…, callback)} methods, and the same without the callback, answering a Future. */
+    private static final Map<Method, Method> FUTURE_VARIANT = new ConcurrentHashMap<>();
+
+    /** equals, hashCode and toString of a proxy: identity, and {@code description}. */
+    private static Object objectMethod(Object proxy, Method method, Object[] args, Supplier<String> description) {
+        return switch (method.getName()) {
+            case "equals" -> proxy == args[0];
+            case "hashCode" -> System.identityHashCode(proxy);
+            default -> description.get();
+        };
+    }
+
+    private static Method lookUp(Class<?> type, String name, Class<?>[] parameterTypes) {
+        try {
+            return type.getMethod(name, parameterTypes);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(type.getName() + " has no " + name + Arrays.toString(parameterTypes), e);
+        }
+    }
+
     /** A call to replay on the query a connection makes: {@code mapping} or {@code collecting}. */
     private record Call(Method method, Object[] args) {
     }
@@ -119,22 +137,11 @@ public final class PoolAcquireTimeout {
      */
     private static Object onOwnConnection(PgPool timed, Method opening, Object[] openingArgs, Class<?> type,
             List<Call> chain) {
-        Method onConnection;
-        try {
-            onConnection = SqlClient.class.getMethod(opening.getName(), opening.getParameterTypes());
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("SqlClient has no " + opening, e);
-        }
+        Method onConnection = SAME_ON_A_CONNECTION.computeIfAbsent(opening,
+                poolMethod -> lookUp(SqlClient.class, poolMethod.getName(), poolMethod.getParameterTypes()));
         return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] { type }, (proxy, method, args) -> {
-            switch (method.getName()) {
-                case "equals":
-                    return args != null && args.length == 1 && proxy == args[0];
-                case "hashCode":
-                    return System.identityHashCode(proxy);
-                case "toString":
-                    return "query on its own connection: " + Arrays.toString(openingArgs);
-                default:
-                    break;
+            if (method.getDeclaringClass() == Object.class) {
+                return objectMethod(proxy, method, args, () -> "query on its own connection: " + Arrays.toString(openingArgs));
             }
             if (Query.class.isAssignableFrom(method.getReturnType())) {
                 List<Call> longer = new ArrayList<>(chain);
@@ -146,8 +153,9 @@ public final class PoolAcquireTimeout {
             Object[] runArgs = args;
             Handler<AsyncResult<Object>> callback = null;
             if (method.getReturnType() == void.class) {
-                Class<?>[] types = method.getParameterTypes();
-                run = method.getDeclaringClass().getMethod(method.getName(), Arrays.copyOf(types, types.length - 1));
+                run = FUTURE_VARIANT.computeIfAbsent(method, withCallback -> lookUp(withCallback.getDeclaringClass(),
+                        withCallback.getName(), Arrays.copyOf(withCallback.getParameterTypes(),
+                                withCallback.getParameterCount() - 1)));
                 runArgs = Arrays.copyOf(args, args.length - 1);
                 @SuppressWarnings("unchecked")
                 Handler<AsyncResult<Object>> given = (Handler<AsyncResult<Object>>) args[args.length - 1];

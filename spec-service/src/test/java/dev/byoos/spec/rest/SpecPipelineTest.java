@@ -365,17 +365,11 @@ class SpecPipelineTest {
         String stuck = submitAndGetBuildId("unsendable-" + shortId());
         awaitState(stuck, "QUEUED");
         String oversized = UUID.randomUUID().toString();
-        try (Connection connection = database.getConnection();
-                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
-                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, ?, now())")) {
+        try (Connection connection = database.getConnection()) {
             connection.createStatement().executeUpdate("update build set state = 'ACCEPTED' where id = '" + stuck + "'");
-            insert.setString(1, oversized);
-            insert.setString(2, Topics.BUILDS_REQUESTED);
-            insert.setString(3, EventTypes.BUILD_REQUESTED);
-            insert.setString(4, stuck);
-            insert.setString(5, "{\"padding\":\"" + "x".repeat(1_100_000) + "\"}");
-            insert.executeUpdate();
         }
+        insertOutboxRecord(oversized, Topics.BUILDS_REQUESTED, EventTypes.BUILD_REQUESTED, stuck,
+                "{\"padding\":\"" + "x".repeat(1_100_000) + "\"}");
         String next = submitAndGetBuildId("after-unsendable-" + shortId());
 
         awaitState(stuck, "FAILED").body("failure.code", equalTo("REQUEST_NOT_SENDABLE"))
@@ -393,15 +387,7 @@ class SpecPipelineTest {
         // pass after it was sent, resending its batch each second and relaying nothing behind it.
         String keyless = UUID.randomUUID().toString();
         String key = "not-a-build-" + shortId();
-        try (Connection connection = database.getConnection();
-                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
-                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, '{}', now())")) {
-            insert.setString(1, keyless);
-            insert.setString(2, Topics.BUILDS_REQUESTED);
-            insert.setString(3, EventTypes.BUILD_REQUESTED);
-            insert.setString(4, key);
-            insert.executeUpdate();
-        }
+        insertOutboxRecord(keyless, Topics.BUILDS_REQUESTED, EventTypes.BUILD_REQUESTED, key, "{}");
         String next = submitAndGetBuildId("after-keyless-" + shortId());
 
         awaitState(next, "QUEUED");
@@ -416,14 +402,7 @@ class SpecPipelineTest {
     void aRecordForATopicOfANewerReleaseWaitsForItWithoutHoldingUpTheNextOne() throws Exception {
         // Written by a newer spec-service during a rollout: this release does not publish its topic.
         String newer = UUID.randomUUID().toString();
-        try (Connection connection = database.getConnection();
-                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
-                        + " event_type, message_key, payload, created_at) values (?, 'byoos.builds.paused',"
-                        + " 'dev.byoos.build.paused.v1', ?, '{}', now())")) {
-            insert.setString(1, newer);
-            insert.setString(2, UUID.randomUUID().toString());
-            insert.executeUpdate();
-        }
+        insertOutboxRecord(newer, "byoos.builds.paused", "dev.byoos.build.paused.v1", UUID.randomUUID().toString(), "{}");
         String next = submitAndGetBuildId("after-newer-" + shortId());
 
         awaitState(next, "QUEUED");
@@ -848,6 +827,21 @@ class SpecPipelineTest {
     private void awaitCount(String sql, long expected) {
         await(sql + " = " + expected).atMost(TIMEOUT).pollInterval(Duration.ofMillis(100))
                 .until(() -> count(sql) == expected);
+    }
+
+    /** An unsent outbox record written straight into the table, as intake or another release could have. */
+    private void insertOutboxRecord(String eventId, String topic, String eventType, String key, String payload)
+            throws Exception {
+        try (Connection connection = database.getConnection();
+                PreparedStatement insert = connection.prepareStatement("insert into outbox (event_id, topic,"
+                        + " event_type, message_key, payload, created_at) values (?, ?, ?, ?, ?, now())")) {
+            insert.setString(1, eventId);
+            insert.setString(2, topic);
+            insert.setString(3, eventType);
+            insert.setString(4, key);
+            insert.setString(5, payload);
+            insert.executeUpdate();
+        }
     }
 
     private long count(String sql) throws Exception {
