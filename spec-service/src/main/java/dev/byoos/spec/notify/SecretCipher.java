@@ -94,12 +94,13 @@ public class SecretCipher {
     /**
      * The secret of subscription {@code id} from its stored value.
      *
-     * @throws UnreadableSecretException if the value is malformed, sealed under an unknown key, or
-     *     does not authenticate for this subscription
+     * @throws UnreadableSecretException if the value is malformed, sealed under an unknown key, does
+     *     not authenticate for this subscription, or holds an empty secret (no HMAC key: nothing could
+     *     be signed with it, and every attempt would fail the same way)
      */
     public Opened open(UUID id, String stored) {
         if (!stored.startsWith(VERSION + ":")) {
-            return new Opened(stored, true);
+            return new Opened(nonEmpty(stored), true);
         }
         String[] parts = stored.split(":", -1);
         if (parts.length != 4) {
@@ -118,7 +119,7 @@ public class SecretCipher {
             }
             String secret = new String(cipher(Cipher.DECRYPT_MODE, key, nonce, id).doFinal(sealed),
                     StandardCharsets.UTF_8);
-            return new Opened(secret, !parts[1].equals(currentId));
+            return new Opened(nonEmpty(secret), !parts[1].equals(currentId));
         } catch (IllegalArgumentException e) {
             throw new UnreadableSecretException("its stored secret's nonce or ciphertext is not base64url");
         } catch (AEADBadTagException e) {
@@ -127,6 +128,13 @@ public class SecretCipher {
         } catch (GeneralSecurityException e) {
             throw new UnreadableSecretException("its stored secret does not decrypt: " + e.getMessage());
         }
+    }
+
+    private static String nonEmpty(String secret) {
+        if (secret.isEmpty()) {
+            throw new UnreadableSecretException("its secret is empty");
+        }
+        return secret;
     }
 
     private static Cipher cipher(int mode, SecretKeySpec key, byte[] nonce, UUID id) throws GeneralSecurityException {

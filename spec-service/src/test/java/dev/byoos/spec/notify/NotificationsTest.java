@@ -256,11 +256,7 @@ class NotificationsTest {
         setStoredSecret(subscription, copied);
 
         sendFailed(submitBuild(), UUID.randomUUID().toString());
-        String deliveries = SUBSCRIPTIONS + "/" + subscription + "/deliveries";
-        await("given up").atMost(TIMEOUT).until(() -> given().header("Authorization", submitter).get(deliveries)
-                .then().extract().path("[0].state"), "FAILED"::equals);
-        List<String> errors = given().header("Authorization", submitter).get(deliveries).then().statusCode(200)
-                .extract().path("[0].log.error");
+        List<String> errors = errorsOnceGivenUp(subscription);
         assertEquals(4, errors.size(), errors.toString());
         for (String error : errors) {
             assertTrue(error.startsWith("not sent: subscription " + subscription + " has no usable signing secret: ")
@@ -268,6 +264,34 @@ class NotificationsTest {
         }
         assertTrue(received.stream().noneMatch(r -> r.path().equals("/moved")), "nothing sent unsigned or missigned");
         assertEquals(copied, storedSecret(subscription), "left as it was");
+    }
+
+    @Test
+    void anEmptyStoredSecretFailsItsDeliverySayingWhyInsteadOfRetryingItForever() throws Exception {
+        subscribe(submitter, team, url("/empty"), List.of(EventTypes.BUILD_FAILED)).statusCode(201);
+        UUID subscription = UUID.fromString(subscriptionOf(team));
+        // Before the check, the HMAC key's constructor threw outside the attempt: nothing was recorded,
+        // the lease ran out, and the delivery (and its subscription's queue behind it) was tried forever.
+        String emptySealed = new SecretCipher(secretKey, List.of()).seal(subscription, "");
+        setStoredSecret(subscription, emptySealed);
+
+        sendFailed(submitBuild(), UUID.randomUUID().toString());
+        List<String> errors = errorsOnceGivenUp(subscription);
+        assertEquals(4, errors.size(), errors.toString());
+        for (String error : errors) {
+            assertEquals("not sent: subscription " + subscription + " has no usable signing secret: its secret is empty "
+                    + "(delete it and subscribe again)", error);
+        }
+        assertTrue(received.stream().noneMatch(r -> r.path().equals("/empty")), "nothing sent unsigned");
+    }
+
+    /** The attempts' errors of the subscription's delivery, once it has been given up. */
+    private List<String> errorsOnceGivenUp(UUID subscription) {
+        String deliveries = SUBSCRIPTIONS + "/" + subscription + "/deliveries";
+        await("given up").atMost(TIMEOUT).until(() -> given().header("Authorization", submitter).get(deliveries)
+                .then().extract().path("[0].state"), "FAILED"::equals);
+        return given().header("Authorization", submitter).get(deliveries).then().statusCode(200)
+                .extract().path("[0].log.error");
     }
 
     @Test

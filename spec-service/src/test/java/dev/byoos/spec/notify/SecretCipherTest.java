@@ -53,6 +53,17 @@ class SecretCipherTest {
     }
 
     @Test
+    void anEmptySecretInPlainTextOrSealedIsRefusedForItCannotKeyTheSignature() {
+        SecretCipher cipher = new SecretCipher(KEY, List.of());
+
+        var plain = assertThrows(SecretCipher.UnreadableSecretException.class, () -> cipher.open(id, ""));
+        var sealed = assertThrows(SecretCipher.UnreadableSecretException.class, () -> cipher.open(id, cipher.seal(id, "")));
+
+        assertEquals("its secret is empty", plain.getMessage());
+        assertEquals("its secret is empty", sealed.getMessage());
+    }
+
+    @Test
     void aTamperedOrMalformedValueIsRefusedWithItsReason() {
         SecretCipher cipher = new SecretCipher(KEY, List.of());
         String sealed = cipher.seal(id, SECRET);
