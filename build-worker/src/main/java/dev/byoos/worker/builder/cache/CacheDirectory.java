@@ -33,6 +33,8 @@ import dev.byoos.worker.storage.FileTrees;
  */
 final class CacheDirectory {
 
+    /** What an entry's size is, for {@link #evict}, when its record cannot be read. */
+    static final long UNUSABLE = -1;
     private static final Logger LOG = Logger.getLogger(CacheDirectory.class);
 
     private final Path directory;
@@ -118,7 +120,11 @@ final class CacheDirectory {
         Files.setLastModifiedTime(record(key), FileTime.from(Instant.now()));
     }
 
-    /** Removes the least recently used complete entries until the rest fit {@code maxBytes}. */
+    /**
+     * Removes the least recently used complete entries until the rest fit {@code maxBytes}, and every
+     * entry whose {@code size} is {@value #UNUSABLE}: one whose record cannot be read, which no lookup
+     * would ever use (records are written whole, by rename, so this is never one being written).
+     */
     synchronized void evict(long maxBytes, ToLongFunction<Path> size) {
         List<Path> entries;
         try (Stream<Path> children = Files.list(directory)) {
@@ -130,7 +136,10 @@ final class CacheDirectory {
         long kept = 0;
         for (Path entry : entries) {
             long bytes = size.applyAsLong(entry);
-            if (kept + bytes <= maxBytes) {
+            if (bytes == UNUSABLE) {
+                LOG.warnf("%s: evicting %s, its record cannot be read", what, entry.getFileName());
+                deleteQuietly(entry);
+            } else if (kept + bytes <= maxBytes) {
                 kept += bytes;
             } else {
                 LOG.infof("%s: evicting %s (%d bytes) to stay within %d bytes", what, entry.getFileName(), bytes,

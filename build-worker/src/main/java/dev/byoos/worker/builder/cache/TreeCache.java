@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -631,8 +632,11 @@ public final class TreeCache {
     private static long recordedBytes(Path entry) {
         try {
             return EventJson.read(Files.readString(entry.resolve(RECORD)), Record.class).bytes();
-        } catch (IOException | EventJson.MalformedEventException e) {
+        } catch (NoSuchFileException e) {
+            // Removed since it was listed: nothing left to count.
             return 0;
+        } catch (IOException | EventJson.MalformedEventException e) {
+            return CacheDirectory.UNUSABLE;
         }
     }
 

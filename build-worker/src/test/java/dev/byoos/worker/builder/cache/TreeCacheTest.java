@@ -376,6 +376,22 @@ class TreeCacheTest {
     }
 
     @Test
+    void anEntryWhoseRecordCannotBeReadIsEvictedByTheNextStoreInsteadOfHeldForever() throws IOException {
+        Path trees = work.resolve("trees");
+        NativeBuilder roomy = builder(trees, PLENTY);
+        build(roomy, request("tgz", "one\n"), "one");
+        Path unreadable = cachedTree(trees).getParent();
+        // Say a disk that filled up mid-write under an older release, or a hand edit: no lookup can use it.
+        Files.writeString(unreadable.resolve(TreeCache.RECORD), "{\"baseName\":");
+
+        build(roomy, request("tgz", "two\n"), "two");
+
+        assertFalse(Files.exists(unreadable), "an entry no lookup can use is kept, though the bound has room for it");
+        assertEquals(1, entries(trees));
+        assertTrue(build(roomy, request("tgz", "two\n"), "two-again").log().contains("tree cache: hit"));
+    }
+
+    @Test
     void aFailedBuildKeepsNoTree() throws IOException {
         BuildRequested failing = NativeBuilderTest.request("raw", TestBases.BUSYBOX,
                 List.of(new BuildRequested.FileCustomization("/etc/motd", "x", "0644", "nobody-known:root")));
