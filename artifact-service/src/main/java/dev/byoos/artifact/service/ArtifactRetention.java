@@ -20,6 +20,7 @@ import io.vertx.mutiny.core.Vertx;
 
 import dev.byoos.artifact.config.RetentionConfig;
 import dev.byoos.artifact.repository.ArtifactEntity;
+import dev.byoos.artifact.repository.ArtifactSummary;
 import dev.byoos.artifact.repository.ObjectLocks;
 import dev.byoos.artifact.storage.ArtifactStore;
 
@@ -141,41 +142,45 @@ public class ArtifactRetention {
                 }));
     }
 
-    private record Selection(List<ArtifactEntity> expired, List<String> objects) {
+    private record Selection(List<ArtifactSummary> expired, List<String> objects) {
     }
 
-    private Uni<List<ArtifactEntity>> expired(OffsetDateTime cutoff) {
+    private Uni<List<ArtifactSummary>> expired(OffsetDateTime cutoff) {
         return Panache.getSession().flatMap(session -> session.createNativeQuery(EXPIRED, UUID.class)
                         .setParameter("keep", config.keepLast())
                         .setParameter("cutoff", cutoff)
-                        .getResultList())
-                .flatMap(ids -> ids.isEmpty() ? Uni.createFrom().item(List.<ArtifactEntity>of())
-                        : ArtifactEntity.<ArtifactEntity>list("id in ?1 order by createdAt", ids));
+                        .getResultList()
+                        .flatMap(ids -> ids.isEmpty() ? Uni.createFrom().item(List.<ArtifactSummary>of())
+                                : session.createSelectionQuery(ArtifactSummary.SELECT
+                                                + "where a.id in :ids order by a.createdAt", ArtifactSummary.class)
+                                        .setParameter("ids", ids).getResultList()));
     }
 
     /** The keys of the expired artifacts that no other artifact shares. */
-    private Uni<List<String>> orphanedObjects(List<ArtifactEntity> expired) {
+    private Uni<List<String>> orphanedObjects(List<ArtifactSummary> expired) {
         Set<String> candidates = new LinkedHashSet<>();
-        for (ArtifactEntity artifact : expired) {
-            candidates.add(artifact.objectKey);
-            if (artifact.sbomKey != null) {
-                candidates.add(artifact.sbomKey);
+        for (ArtifactSummary artifact : expired) {
+            candidates.add(artifact.objectKey());
+            if (artifact.sbomKey() != null) {
+                candidates.add(artifact.sbomKey());
             }
-            if (artifact.logKey != null) {
-                candidates.add(artifact.logKey);
+            if (artifact.logKey() != null) {
+                candidates.add(artifact.logKey());
             }
         }
         if (candidates.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return ArtifactEntity.<ArtifactEntity>list("id not in ?1 and (objectKey in ?2 or sbomKey in ?2 or logKey in ?2)",
-                        ids(expired), candidates)
+        return Panache.getSession().flatMap(session -> session.createSelectionQuery(ArtifactSummary.SELECT
+                        + "where a.id not in :expired and (a.objectKey in :keys or a.sbomKey in :keys or a.logKey in :keys)",
+                        ArtifactSummary.class)
+                .setParameter("expired", ids(expired)).setParameter("keys", candidates).getResultList())
                 .map(remaining -> {
                     Set<String> stillUsed = new LinkedHashSet<>();
-                    for (ArtifactEntity artifact : remaining) {
-                        stillUsed.add(artifact.objectKey);
-                        stillUsed.add(artifact.sbomKey);
-                        stillUsed.add(artifact.logKey);
+                    for (ArtifactSummary artifact : remaining) {
+                        stillUsed.add(artifact.objectKey());
+                        stillUsed.add(artifact.sbomKey());
+                        stillUsed.add(artifact.logKey());
                     }
                     return candidates.stream().filter(key -> !stillUsed.contains(key)).toList();
                 });
@@ -191,16 +196,16 @@ public class ArtifactRetention {
         }
     }
 
-    private Plan plan(OffsetDateTime cutoff, List<ArtifactEntity> expired, List<String> objects, List<String> failed,
+    private Plan plan(OffsetDateTime cutoff, List<ArtifactSummary> expired, List<String> objects, List<String> failed,
             boolean dryRun) {
         return new Plan(config.keepLast(), config.gracePeriod().toString(), cutoff,
-                expired.stream().map(artifact -> new Expired(artifact.buildId.toString(), artifact.team,
-                        artifact.specName, artifact.specVersion, artifact.targetCloud + "/" + artifact.targetFormat,
-                        artifact.sha256, artifact.size, artifact.createdAt)).toList(),
+                expired.stream().map(artifact -> new Expired(artifact.buildId().toString(), artifact.team(),
+                        artifact.specName(), artifact.specVersion(), artifact.targetCloud() + "/" + artifact.targetFormat(),
+                        artifact.sha256(), artifact.size(), artifact.createdAt())).toList(),
                 objects, failed, dryRun);
     }
 
-    private static List<UUID> ids(List<ArtifactEntity> artifacts) {
-        return artifacts.stream().map(artifact -> artifact.id).toList();
+    private static List<UUID> ids(List<ArtifactSummary> artifacts) {
+        return artifacts.stream().map(ArtifactSummary::id).toList();
     }
 }

@@ -115,6 +115,35 @@ class RetentionTest {
         assertTrue(exists(versions.get(0)), "a published pack references it");
     }
 
+    @Test
+    void rowsWhoseJsonListsCannotBeReadAreRetainedLikeAnyOtherInsteadOfFailingTheRun() throws Exception {
+        String spec = "retention-json-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ArtifactStored> versions = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            versions.add(builds.store(builds.stage("team-b", spec, "qcow2", StagedBuilds.uniqueContent("json " + i),
+                    Extras.NONE)));
+            execute("update artifact set created_at = now() - interval '" + (10 - i) + " days' where build_id = '"
+                    + versions.get(i).build().buildId() + "'");
+        }
+        // One expired, one kept: each with a list column no reader can parse (a hand edit, a damaged row).
+        execute("update artifact set inputs = '{not json' where build_id = '" + versions.get(0).build().buildId() + "'");
+        execute("update artifact set cloud_images = '[1, ' where build_id = '" + versions.get(1).build().buildId() + "'");
+        Set<String> expired = Set.of(versions.get(0).build().buildId());
+
+        JsonPath plan = given().header("Authorization", ADMIN).get("/api/v1/retention/plan").then().statusCode(200)
+                .extract().jsonPath();
+        assertEquals(expired, buildsOf(plan, spec));
+
+        JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then().statusCode(200)
+                .body("failedObjects.size()", equalTo(0)).extract().jsonPath();
+        assertEquals(expired, buildsOf(run, spec));
+        assertEquals(Set.of(versions.get(1).build().buildId(), versions.get(2).build().buildId()), remainingBuilds(spec));
+        assertFalse(exists(versions.get(0)));
+        assertTrue(exists(versions.get(1)));
+        // The damaged row must not meet this module's later test classes.
+        execute("delete from artifact where build_id = '" + versions.get(1).build().buildId() + "'");
+    }
+
     /**
      * An identical build found the expired artifact's object and skipped its copy, but had not
      * recorded itself when retention deleted that object: it must copy again, never point at nothing.
