@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Metadata;
+import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,6 +36,15 @@ import dev.byoos.contract.Topics;
  * ({@code topics=a,b}) puts each poison record where a channel per topic would, and the Kafka ACLs
  * and the dead-letter API know one name per topic. A {@code dead-letter-queue.topic} setting is not
  * used.
+ *
+ * <p>A poison record must never stop its channel, and a dead letter is the record plus headers, so
+ * whoever writes the topic can make one that does not fit: a record just under the broker's size
+ * limit, or a failure whose message quotes a large part of the record (the connector copies the
+ * message into a header). So the failure's message and its cause's are cut to
+ * {@value #MAX_REASON_LENGTH} characters, and a record Kafka still refuses to dead-letter is logged
+ * with its coordinates and why, counted in {@value #UNWRITABLE}, and acknowledged. Unhandled, the
+ * connector would end the channel's stream on the refused write, and every replica that took the
+ * partition over would stop at the same record.
  */
 @ApplicationScoped
 @Identifier(CountedDeadLetterQueue.STRATEGY)
@@ -42,6 +52,10 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
 
     public static final String STRATEGY = "counted-dead-letter-queue";
     public static final String DEAD_LETTERS = "byoos.dead.letters";
+    /** Records that could not be processed and could not be dead-lettered either: skipped, logged. */
+    public static final String UNWRITABLE = "byoos.dead.letters.unwritable";
+    static final int MAX_REASON_LENGTH = 1000;
+    private static final Logger LOG = Logger.getLogger(CountedDeadLetterQueue.class);
 
     private final KafkaFailureHandler.Factory deadLetterQueue;
     private final MeterRegistry registry;
@@ -60,6 +74,14 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
                 .register(registry);
     }
 
+    private Counter unwritable(String topic) {
+        return Counter.builder(UNWRITABLE)
+                .description("Records a consumer could not process, could not write to the dead-letter topic either, "
+                        + "and skipped (logged with partition and offset)")
+                .tag("topic", topic)
+                .register(registry);
+    }
+
     @Override
     public KafkaFailureHandler create(KafkaConnectorIncomingConfiguration config, Vertx vertx,
             KafkaConsumer<?, ?> consumer, BiConsumer<Throwable, Boolean> reportFailure) {
@@ -68,7 +90,11 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
                 .map(String::strip).filter(name -> !name.isEmpty()).toList())
                 .orElseGet(() -> List.of(config.getTopic().orElse(config.getChannel())));
         Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
-        topics.forEach(topic -> deadLetters.put(topic, counter(topic)));
+        Map<String, Counter> skipped = new ConcurrentHashMap<>();
+        topics.forEach(topic -> {
+            deadLetters.put(topic, counter(topic));
+            skipped.put(topic, unwritable(topic));
+        });
         return new KafkaFailureHandler() {
             @Override
             public <K, V> Uni<Void> handle(IncomingKafkaRecord<K, V> record, Throwable reason, Metadata metadata) {
@@ -76,7 +102,18 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
                 // The connector's dead-letter queue takes its target topic from this metadata.
                 Metadata ownTopic = (metadata == null ? Metadata.empty() : metadata).with(OutgoingKafkaRecordMetadata.builder()
                         .withTopic(Topics.deadLetter(record.getTopic())).build());
-                return delegate.handle(record, reason, ownTopic).invoke(() -> counted.increment());
+                Throwable bounded = BoundedFailure.of(reason, MAX_REASON_LENGTH);
+                return delegate.handle(record, bounded, ownTopic)
+                        .invoke(() -> counted.increment())
+                        .onFailure().recoverWithUni(refused -> {
+                            LOG.errorf("a record of %s (partition %d, offset %d) could not be processed (%s) nor written "
+                                    + "to %s (%s); it is skipped, and stays readable at that offset until the topic's "
+                                    + "retention removes it", record.getTopic(), record.getPartition(), record.getOffset(),
+                                    bounded.getMessage(),
+                                    Topics.deadLetter(record.getTopic()), refused.toString());
+                            skipped.computeIfAbsent(record.getTopic(), CountedDeadLetterQueue.this::unwritable).increment();
+                            return Uni.createFrom().completionStage(record.ack());
+                        });
             }
 
             @Override

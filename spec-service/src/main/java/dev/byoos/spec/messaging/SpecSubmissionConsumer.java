@@ -39,8 +39,10 @@ import dev.byoos.spec.validation.SpecReader;
  * the spec's team ({@link SubmissionAuthenticator}) with an acceptable spec is stored and built
  * exactly as if it had been POSTed (resubmitting it is harmless); anything else is answered on
  * {@value Topics#SPECS_REJECTED} (UNAUTHENTICATED, FORBIDDEN, or every violation of the spec) and
- * stores nothing. Only a record that is not a spec submission at all (no CloudEvent, wrong type)
- * goes to the dead-letter topic; a database outage is waited out ({@link ConsumerWaits}).
+ * stores nothing. Only a record that is not a spec submission at all (no CloudEvent, wrong type,
+ * an id, source or time longer than {@value #MAX_ATTRIBUTE_LENGTH} characters) goes to the
+ * dead-letter topic, its reason quoting little of it; a database outage is waited out
+ * ({@link ConsumerWaits}).
  */
 @ApplicationScoped
 public class SpecSubmissionConsumer {
@@ -48,6 +50,13 @@ public class SpecSubmissionConsumer {
     private static final Logger LOG = Logger.getLogger(SpecSubmissionConsumer.class);
     private static final String STRUCTURED_CONTENT_TYPE = "application/cloudevents+json";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The longest id, source or time accepted. Each is echoed in the submission's rejection event
+     * (id as its key), so an unbounded one would make an answer Kafka refuses to carry.
+     */
+    static final int MAX_ATTRIBUTE_LENGTH = 1024;
+    /** How much of a wrong attribute value a dead letter's reason quotes. */
+    private static final int QUOTED_LENGTH = 64;
 
     private final SubmissionAuthenticator authenticator;
     private final SpecReader reader;
@@ -125,7 +134,7 @@ public class SpecSubmissionConsumer {
         requireAttribute("type", header(headers, "ce_type"), EventTypes.SPEC_SUBMITTED);
         String payload = message.getPayload() == null ? "" : message.getPayload();
         return new Submission(required("id", header(headers, "ce_id")), required("source", header(headers, "ce_source")),
-                EventTypes.SPEC_SUBMITTED, header(headers, "ce_time"),
+                EventTypes.SPEC_SUBMITTED, optional("time", header(headers, "ce_time")),
                 header(headers, "ce_" + SubmissionAuthenticator.AUTHORIZATION),
                 header(headers, "ce_" + SubmissionAuthenticator.SIGNATURE),
                 payload.getBytes(StandardCharsets.UTF_8), formatOf(contentType));
@@ -145,7 +154,7 @@ public class SpecSubmissionConsumer {
         requireAttribute("type", event.path("type").asText(null), EventTypes.SPEC_SUBMITTED);
         String id = required("id", event.path("id").asText(null));
         String source = required("source", event.path("source").asText(null));
-        String time = event.path("time").asText(null);
+        String time = optional("time", event.path("time").asText(null));
         String authorization = event.path(SubmissionAuthenticator.AUTHORIZATION).asText(null);
         String signature = event.path(SubmissionAuthenticator.SIGNATURE).asText(null);
         JsonNode data = event.path("data");
@@ -175,7 +184,9 @@ public class SpecSubmissionConsumer {
 
     private static void requireAttribute(String name, String actual, String expected) {
         if (!expected.equals(actual)) {
-            throw new MalformedEventException("CloudEvent " + name + " is '" + actual + "', expected '" + expected + "'",
+            String quoted = actual == null || actual.length() <= QUOTED_LENGTH ? "'" + actual + "'"
+                    : "'" + actual.substring(0, QUOTED_LENGTH) + "…' (" + actual.length() + " characters)";
+            throw new MalformedEventException("CloudEvent " + name + " is " + quoted + ", expected '" + expected + "'",
                     null);
         }
     }
@@ -183,6 +194,14 @@ public class SpecSubmissionConsumer {
     private static String required(String name, String value) {
         if (value == null || value.isBlank()) {
             throw new MalformedEventException("CloudEvent attribute " + name + " is missing", null);
+        }
+        return optional(name, value);
+    }
+
+    private static String optional(String name, String value) {
+        if (value != null && value.length() > MAX_ATTRIBUTE_LENGTH) {
+            throw new MalformedEventException("CloudEvent attribute " + name + " is " + value.length()
+                    + " characters long, at most " + MAX_ATTRIBUTE_LENGTH, null);
         }
         return value;
     }

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +18,18 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.AbstractRecords;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.RecordBatch;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +37,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 
@@ -42,6 +50,7 @@ import dev.byoos.spec.rest.HookResource;
 import dev.byoos.spec.validation.Violation;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.PrometheusMetrics;
 import dev.byoos.testsupport.TestTokens;
 
 /**
@@ -54,6 +63,7 @@ import dev.byoos.testsupport.TestTokens;
 class IntakeTrustTest {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
+    static final String UNWRITABLE = "byoos_dead_letters_unwritable_total";
     static final String SIGNER_SOURCE = "urn:byoos:test-signer";
     static final String SIGNER_SECRET = "test-intake-secret";
     static final String ED25519_SOURCE = "urn:byoos:test-ed25519-signer";
@@ -62,6 +72,9 @@ class IntakeTrustTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+
+    @TestHTTPResource("/q/metrics")
+    URI metricsUrl;
 
     @Inject
     DataSource database;
@@ -110,6 +123,69 @@ class IntakeTrustTest {
         String name = "intruder-" + suffix;
         assertRefusedWithNothingStored(Violation.FORBIDDEN, name, "team-a", TestTokens.bearer("bob", "submitter", "team-b"));
         assertRefusedWithNothingStored(Violation.FORBIDDEN, name, "team-a", TestTokens.bearer("carol", "viewer", "team-a"));
+    }
+
+    @Test
+    void aSubmissionQuotingHugeAttributesIsDeadLetteredWithABoundedReasonAndTheNextIsStillAccepted() throws Exception {
+        String id = UUID.randomUUID().toString();
+        String alice = TestTokens.bearer("alice", "submitter", "team-a");
+        // Before: the reason quoted the whole value, so the dead letter (record + reason) was twice its
+        // size, Kafka refused it, and the channel stopped for every team at this record.
+        sendSubmission(id, spec("huge-specversion-" + suffix, "team-a"),
+                Map.of("specversion", "9".repeat(600_000), "authorization", alice));
+
+        ConsumerRecord<String, String> deadLetter = kafka.awaitRecords(Topics.deadLetter(Topics.SPECS_SUBMITTED), id, 1,
+                TIMEOUT).get(0);
+        String reason = KafkaTestClient.header(deadLetter, "dead-letter-reason").orElseThrow();
+        assertEquals("CloudEvent specversion is '" + "9".repeat(64) + "…' (600000 characters), expected '1.0'", reason);
+        assertNextSubmissionIsAccepted(alice);
+
+        String longSource = UUID.randomUUID().toString();
+        sendSubmission(longSource, spec("huge-source-" + suffix, "team-a"),
+                Map.of("source", "urn:" + "s".repeat(2_000), "authorization", alice));
+        assertEquals("CloudEvent attribute source is 2004 characters long, at most 1024", KafkaTestClient.header(
+                kafka.awaitRecords(Topics.deadLetter(Topics.SPECS_SUBMITTED), longSource, 1, TIMEOUT).get(0),
+                "dead-letter-reason").orElseThrow());
+    }
+
+    @Test
+    void aSubmissionTooLargeToDeadLetterIsSkippedCountedAndDoesNotStopTheChannel() throws Exception {
+        String id = UUID.randomUUID().toString();
+        String alice = TestTokens.bearer("alice", "submitter", "team-a");
+        PrometheusMetrics before = PrometheusMetrics.scrape(metricsUrl);
+        Map<String, String> submitted = Map.of("topic", Topics.SPECS_SUBMITTED);
+        // A malformed submission just under the producer's 1 MiB request limit: its dead letter (the
+        // record plus the connector's headers) cannot be written, however short the reason.
+        sendSubmission(id, "", Map.of("specversion", "9".repeat(specversionFilling(id, 1_048_576 - 100))));
+
+        PrometheusMetrics.awaitSum(metricsUrl, UNWRITABLE, submitted,
+                before.sum(UNWRITABLE, submitted) + 1, TIMEOUT);
+        assertNextSubmissionIsAccepted(alice);
+        assertEquals(List.of(), kafka.recordsWithin(Topics.deadLetter(Topics.SPECS_SUBMITTED), id, Duration.ofSeconds(1)));
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    /** Another team's valid submission, after a poison one: the channel still takes submissions. */
+    private void assertNextSubmissionIsAccepted(String authorization) throws Exception {
+        String name = "after-poison-" + UUID.randomUUID().toString().substring(0, 8);
+        sendSubmission(UUID.randomUUID().toString(), spec(name, "team-a"), Map.of("authorization", authorization));
+        awaitCount("select count(*) from image_spec where name = ?", name, 1);
+    }
+
+    /**
+     * How many characters of ce_specversion make a submission record (as {@link #sendSubmission} builds
+     * it, with empty data) {@code size} bytes in the producer's own estimate.
+     */
+    private static int specversionFilling(String id, int size) {
+        Header[] headers = Stream.of(Map.entry("ce_specversion", "1.0"), Map.entry("ce_id", id),
+                        Map.entry("ce_type", EventTypes.SPEC_SUBMITTED), Map.entry("ce_source", KafkaTestClient.TEST_SOURCE),
+                        Map.entry("ce_time", Instant.now().toString()), Map.entry("content-type", "application/yaml"))
+                .map(header -> new RecordHeader(header.getKey(), header.getValue().getBytes(StandardCharsets.UTF_8)))
+                .toArray(Header[]::new);
+        int withoutFilling = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
+                CompressionType.NONE, id.getBytes(StandardCharsets.UTF_8), new byte[0], headers);
+        // The value's varint length prefix grows by 2 bytes past 16 KiB; ce_specversion's "1.0" is replaced.
+        return size - withoutFilling + "1.0".length() - 2;
     }
 
     @Test
