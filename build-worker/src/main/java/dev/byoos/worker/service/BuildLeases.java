@@ -49,6 +49,8 @@ public class BuildLeases {
     private static final Logger LOG = Logger.getLogger(BuildLeases.class);
     /** Build ids become S3 keys: nothing that could name another build's keys ({@code /}, {@code ..}). */
     private static final Pattern BUILD_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    /** A claim is a few hundred bytes of JSON; anything far larger was not written by a worker. */
+    static final int MAX_CLAIM_BYTES = 64 * 1024;
     private static final Pattern CLAIM_KEY = Pattern.compile("(\\d{1,18})/([A-Za-z0-9-]+)\\.json");
     /** Longest pause between two looks while claims are being decided (jittered, so claimants fall apart). */
     private static final long CONTENTION_PAUSE_MILLIS = 400;
@@ -330,7 +332,10 @@ public class BuildLeases {
      */
     private Optional<String> readClaim(String prefix, String key) {
         try {
-            return staging.getText(key);
+            return staging.getText(key, MAX_CLAIM_BYTES);
+        } catch (StagingStore.OversizedObjectException oversized) {
+            LOG.warnf("ignoring the lease claim %s: %s", key, oversized.getMessage());
+            return Optional.empty();
         } catch (RuntimeException failure) {
             if (!staging.list(prefix).contains(key)) {
                 return Optional.empty();

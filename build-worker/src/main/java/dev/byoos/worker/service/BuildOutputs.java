@@ -25,6 +25,9 @@ import dev.byoos.worker.storage.StagingStore;
 @ApplicationScoped
 public class BuildOutputs {
 
+    /** Kafka's default largest request: a completion record is announced again as one record. */
+    static final int MAX_COMPLETION_BYTES = 1024 * 1024;
+
     /** A file staged beside the image: its name under the build's prefix, its format, its media type. */
     record OutputFile(String name, String format, String mediaType) {
     }
@@ -55,9 +58,14 @@ public class BuildOutputs {
             Instant finishedAt) {
     }
 
-    /** The completion an earlier delivery of the build's request recorded, as it was written. */
+    /**
+     * The completion an earlier delivery of the build's request recorded, as it was written; at most
+     * {@value #MAX_COMPLETION_BYTES} bytes, since it is announced again as one Kafka record.
+     *
+     * @throws StagingStore.OversizedObjectException for a larger one, which no worker wrote
+     */
     Optional<String> recordedCompletion(String buildId) {
-        return staging.getText(completionKey(buildId));
+        return staging.getText(completionKey(buildId), MAX_COMPLETION_BYTES);
     }
 
     /** Uploads the image file under the attempt's prefix (the build may still be checking it: nothing announces it yet). */

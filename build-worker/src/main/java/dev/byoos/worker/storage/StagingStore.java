@@ -244,14 +244,24 @@ public class StagingStore {
         }
     }
 
+    /** A small object (a record, a claim) that is larger than its reader's bound: not read, and not to be trusted. */
+    public static final class OversizedObjectException extends RuntimeException {
+        OversizedObjectException(String key, int maxBytes) {
+            super(key + " holds more than " + maxBytes + " bytes, more than any such record written here: not read");
+        }
+    }
+
     /**
+     * @param maxBytes the most this kind of object holds when a worker wrote it; the bucket is
+     *                 writable by others, and a reader must not load whatever was put there
      * @return the object's text, empty when there is no such object. A body whose read fails after
      *         S3 answered (it ends before its length, the connection is reset or times out) is read
      *         once more: S3 endpoints (S3Proxy's Jetty under concurrent requests, a proxy closing the
      *         connection) can cut a response short, and a GET is safe to repeat. A second failure,
      *         or one while the thread is interrupted, is an outage like any other.
+     * @throws OversizedObjectException when the object holds more than {@code maxBytes}
      */
-    public Optional<String> getText(String key) {
+    public Optional<String> getText(String key, int maxBytes) {
         for (int attempt = 1;; attempt++) {
             InputStream in;
             try {
@@ -263,12 +273,18 @@ public class StagingStore {
                 throw unavailable("read of " + key, e);
             }
             try (in) {
-                return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                byte[] text = in.readNBytes(maxBytes + 1);
+                if (text.length > maxBytes) {
+                    throw new OversizedObjectException(key, maxBytes);
+                }
+                return Optional.of(new String(text, StandardCharsets.UTF_8));
             } catch (IOException cutShort) {
                 if (attempt >= BODY_READ_ATTEMPTS || Thread.currentThread().isInterrupted()) {
                     throw unavailable("read of " + key, cutShort);
                 }
                 LOG.debugf("S3 read of %s failed after S3 answered (%s); reading it again", key, cutShort);
+            } catch (OversizedObjectException e) {
+                throw e;
             } catch (RuntimeException e) {
                 throw unavailable("read of " + key, e);
             }

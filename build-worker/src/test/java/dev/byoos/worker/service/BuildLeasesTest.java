@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -190,9 +191,9 @@ class BuildLeasesTest {
         }
 
         @Override
-        public Optional<String> getText(String key) {
+        public Optional<String> getText(String key, int maxBytes) {
             reads.add(key);
-            return super.getText(key);
+            return super.getText(key, maxBytes);
         }
 
         @Override
@@ -260,6 +261,24 @@ class BuildLeasesTest {
         assertEquals(List.of(), firstReads.reads, "its own claim, as it wrote it");
         assertEquals(1, laterReads.reads.size(), "the released claim once, its own never: " + laterReads.reads);
         assertEquals(lease.attempt() + 1, later.attempt());
+    }
+
+    @Test
+    void aClaimFarLargerThanAnyWorkerWritesIsNotReadAndCountsOnlyAsAnAttemptTaken() {
+        String buildId = UUID.randomUUID().toString();
+        // Written by something with the staging bucket's credentials that is no worker: a worker reading
+        // it whole (gigabytes, say) would die of it, and so would every worker the request went to next.
+        staging.put("builds/" + buildId + "/lease/0000000001/" + UUID.randomUUID() + ".json",
+                ("{\"pad\":\"" + "x".repeat(BuildLeases.MAX_CLAIM_BYTES) + "\"}").getBytes(StandardCharsets.UTF_8),
+                "application/json");
+
+        BuildLease lease = acquire(worker("next"), buildId);
+
+        assertEquals(2, lease.attempt(), "the oversized claim's attempt is taken, its content ignored");
+        String ownClaim = staging.list("builds/" + buildId + "/lease/0000000002/").get(0);
+        assertTrue(staging.getText(ownClaim, BuildLeases.MAX_CLAIM_BYTES).isPresent());
+        assertThrows(StagingStore.OversizedObjectException.class, () -> staging.getText(ownClaim, 10),
+                "a reader's bound holds for any object");
     }
 
     @Test

@@ -108,7 +108,7 @@ class EarlyUploadBootFailureTest {
             assertEquals("BOOT_TEST_FAILED", failed.code());
             assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_COMPLETED, buildId, QUIET));
             assertEquals(List.of(), stagedImages(buildId));
-            assertTrue(staging.getText(BuildOutputs.completionKey(buildId)).isEmpty(), "no completion record");
+            assertTrue(staging.getText(BuildOutputs.completionKey(buildId), BuildOutputs.MAX_COMPLETION_BYTES).isEmpty(), "no completion record");
         }
     }
 

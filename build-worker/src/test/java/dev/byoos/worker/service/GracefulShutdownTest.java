@@ -84,7 +84,7 @@ class GracefulShutdownTest {
                 Processes.awaitGone(SCRIPT);
                 // Claims only: the store may list the attempts' directories too.
                 List<LeaseClaim> claims = staging.list("builds/" + buildId + "/lease/").stream()
-                        .filter(key -> key.endsWith(".json")).map(key -> EventJson.read(staging.getText(key).orElseThrow(), LeaseClaim.class)).toList();
+                        .filter(key -> key.endsWith(".json")).map(key -> EventJson.read(staging.getText(key, BuildLeases.MAX_CLAIM_BYTES).orElseThrow(), LeaseClaim.class)).toList();
                 assertEquals(List.of(LeaseClaim.State.HANDED_BACK), claims.stream().map(LeaseClaim::state).toList());
                 assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_COMPLETED, buildId, QUIET));
                 assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_FAILED, buildId, QUIET));

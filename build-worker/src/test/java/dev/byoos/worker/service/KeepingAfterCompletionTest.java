@@ -73,7 +73,7 @@ class KeepingAfterCompletionTest {
         @Override
         public void keep(BuildLog log) {
             kept.incrementAndGet();
-            completionRecordedWhenKept.set(staging.getText(BuildOutputs.completionKey(buildId)).isPresent());
+            completionRecordedWhenKept.set(staging.getText(BuildOutputs.completionKey(buildId), BuildOutputs.MAX_COMPLETION_BYTES).isPresent());
         }
 
         @Override
@@ -161,7 +161,7 @@ class KeepingAfterCompletionTest {
 
             assertEquals(0, keeping.kept.get(), "a cancelled build keeps nothing");
             assertEquals(List.of(), kafka.recordsWithin(Topics.BUILDS_COMPLETED, buildId, QUIET));
-            assertTrue(staging.getText(BuildOutputs.completionKey(buildId)).isEmpty(), "no completion record");
+            assertTrue(staging.getText(BuildOutputs.completionKey(buildId), BuildOutputs.MAX_COMPLETION_BYTES).isEmpty(), "no completion record");
         }
     }
 

@@ -87,9 +87,9 @@ class S3RequestsPerBuildTest {
         }
 
         @Override
-        public Optional<String> getText(String key) {
+        public Optional<String> getText(String key, int maxBytes) {
             count("GET", key);
-            return super.getText(key);
+            return super.getText(key, maxBytes);
         }
 
         @Override

@@ -102,7 +102,7 @@ class StagingStoreTest {
     @Test
     void aReadWhoseBodyEndsEarlyIsReadAgainAndGivesTheWholeObject() throws IOException {
         try (CuttingS3 s3 = new CuttingS3(1)) {
-            assertEquals(Optional.of(CLAIM), s3.store().getText("builds/b1/lease/claim.json"));
+            assertEquals(Optional.of(CLAIM), s3.store().getText("builds/b1/lease/claim.json", 1024));
             assertEquals(2, s3.gets.get());
         }
     }
@@ -111,7 +111,7 @@ class StagingStoreTest {
     void aReadCutShortTwiceIsAnOutageNotAPartialText() throws IOException {
         try (CuttingS3 s3 = new CuttingS3(2)) {
             BuildException failure = assertThrows(BuildException.class,
-                    () -> s3.store().getText("builds/b1/lease/claim.json"));
+                    () -> s3.store().getText("builds/b1/lease/claim.json", 1024));
             assertEquals("STORAGE_UNAVAILABLE", failure.code());
             assertEquals(BuildException.Kind.INFRASTRUCTURE, failure.kind());
             assertEquals(2, s3.gets.get());
