@@ -2,6 +2,7 @@ package dev.byoos.worker.builder.cache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -68,8 +69,8 @@ final class CacheDirectory {
             return Optional.of(EventJson.read(Files.readString(record(key)), type));
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (EventJson.MalformedEventException e) {
-            LOG.warnf("%s: removing %s, its record is unreadable: %s", what, key, e.getMessage());
+        } catch (EventJson.MalformedEventException | CharacterCodingException e) {
+            LOG.warnf("%s: removing %s, its record is unreadable: %s", what, key, e.toString());
             deleteQuietly(entry(key));
             return Optional.empty();
         } catch (IOException e) {

@@ -79,6 +79,12 @@ public final class ImageCache {
             return Optional.empty();
         }
         Record record = recorded.get();
+        if (!namesItsOwnFiles(record)) {
+            log.line("image cache: " + key + " discarded, its record does not name two files of the entry with "
+                    + "their digests");
+            entries.deleteQuietly(entry);
+            return Optional.empty();
+        }
         Path image = workDir.resolve(record.image());
         Path sbom = workDir.resolve(record.sbom());
         try {
@@ -132,6 +138,21 @@ public final class ImageCache {
             }
         }
         evict();
+    }
+
+    /**
+     * Whether the record (written by a worker, or by another release, or edited by hand) names the
+     * image and the SBOM as plain file names in the entry, with their digests: a name with a
+     * separator or {@code ..} would copy from and into places outside the entry and the build.
+     */
+    private static boolean namesItsOwnFiles(Record record) {
+        return isPlainName(record.image()) && isPlainName(record.sbom()) && record.imageSha256() != null
+                && record.sbomSha256() != null;
+    }
+
+    private static boolean isPlainName(String name) {
+        return name != null && !name.isEmpty() && !name.equals(".") && !name.equals("..") && name.indexOf('/') < 0
+                && name.indexOf('\0') < 0;
     }
 
     /** Removes the least recently used entries until the rest fit. Entries in use by builds stay readable (links). */

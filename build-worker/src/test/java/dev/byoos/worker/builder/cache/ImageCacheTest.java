@@ -19,6 +19,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildRequested;
@@ -162,17 +164,44 @@ class ImageCacheTest {
         assertFalse(build(tight, request("raw", "one\n")).image().fromCache(), "the older one went");
     }
 
-    @Test
-    void anEntryWithAnUnreadableRecordIsRemovedAndBuiltAgain() throws IOException {
+    /** Records no worker of this release writes: by hand, by another release, or damaged on disk. */
+    static Stream<byte[]> unusableRecords() {
+        return Stream.of("{ not json".getBytes(StandardCharsets.UTF_8),
+                new byte[] {'{', (byte) 0xff, (byte) 0xfe, '}'}, // not UTF-8
+                "{\"imageSha256\":\"ab\",\"sbom\":\"sbom.cdx.json\",\"sbomSha256\":\"cd\"}".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @MethodSource("unusableRecords")
+    void anEntryWhoseRecordCannotBeUsedIsRemovedAndBuiltAgain(byte[] record) throws IOException {
         NativeBuilder builder = builder(PLENTY);
         build(builder, request("raw", "hello\n"));
-        try (Stream<Path> children = Files.list(cacheDir)) {
-            Path entry = children.filter(Files::isDirectory).findFirst().orElseThrow();
-            Files.writeString(entry.resolve(ImageCache.RECORD), "{ not json");
-        }
+        Files.write(onlyEntry().resolve(ImageCache.RECORD), record);
 
         assertFalse(build(builder, request("raw", "hello\n")).image().fromCache());
         assertTrue(build(builder, request("raw", "hello\n")).image().fromCache(), "cached again by the rebuild");
+    }
+
+    @Test
+    void aRecordNamingAFileOutsideItsEntryIsDiscardedEvenWithThatFilesDigest() throws IOException {
+        NativeBuilder builder = builder(PLENTY);
+        build(builder, request("raw", "hello\n"));
+        Path entry = onlyEntry();
+        Path outside = Files.writeString(cacheDir.resolve("not-an-image.raw"), "any file the worker can read");
+        Files.writeString(entry.resolve(ImageCache.RECORD), "{\"image\":\"../not-an-image.raw\",\"imageSha256\":\""
+                + Sha256.of(outside) + "\",\"sbom\":\"sbom.cdx.json\",\"sbomSha256\":\""
+                + Sha256.of(entry.resolve("sbom.cdx.json")) + "\",\"format\":\"raw\"}");
+
+        Built again = build(builder, request("raw", "hello\n"));
+
+        assertFalse(again.image().fromCache(), again.log());
+        assertTrue(again.log().contains("discarded, its record does not name two files of the entry"), again.log());
+    }
+
+    private Path onlyEntry() throws IOException {
+        try (Stream<Path> children = Files.list(cacheDir)) {
+            return children.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
     }
 
     /** The image file of the one entry in the cache. */
