@@ -41,10 +41,11 @@ import dev.byoos.contract.Topics;
  * whoever writes the topic can make one that does not fit: a record just under the broker's size
  * limit, or a failure whose message quotes a large part of the record (the connector copies the
  * message into a header). So the failure's message and its cause's are cut to
- * {@value #MAX_REASON_LENGTH} characters, and a record Kafka still refuses to dead-letter is logged
- * with its coordinates and why, counted in {@value #UNWRITABLE}, and acknowledged. Unhandled, the
- * connector would end the channel's stream on the refused write, and every replica that took the
- * partition over would stop at the same record.
+ * {@value #MAX_REASON_LENGTH} characters, and a record whose dead letter would still be too large,
+ * or that Kafka refuses for good (not a passing outage), is logged with its coordinates and why,
+ * counted in {@value #UNWRITABLE}, and acknowledged. Unhandled, the connector would end the
+ * channel's stream on the refused write, and every replica that took the partition over would stop
+ * at the same record.
  */
 @ApplicationScoped
 @Identifier(CountedDeadLetterQueue.STRATEGY)
@@ -103,17 +104,28 @@ public class CountedDeadLetterQueue implements KafkaFailureHandler.Factory {
                 Metadata ownTopic = (metadata == null ? Metadata.empty() : metadata).with(OutgoingKafkaRecordMetadata.builder()
                         .withTopic(Topics.deadLetter(record.getTopic())).build());
                 Throwable bounded = BoundedFailure.of(reason, MAX_REASON_LENGTH);
+                int size = DeadLetterSize.estimate(record, bounded);
+                if (size > DeadLetterSize.MAX_REQUEST_BYTES) {
+                    // Not even offered: a refused write would also hold one of the dead-letter sender's
+                    // in-flight slots for good, and enough of them would stop it.
+                    return skip(record, bounded, "its dead letter would be " + size + " bytes, over Kafka's request "
+                            + "limit of " + DeadLetterSize.MAX_REQUEST_BYTES);
+                }
                 return delegate.handle(record, bounded, ownTopic)
                         .invoke(() -> counted.increment())
-                        .onFailure().recoverWithUni(refused -> {
-                            LOG.errorf("a record of %s (partition %d, offset %d) could not be processed (%s) nor written "
-                                    + "to %s (%s); it is skipped, and stays readable at that offset until the topic's "
-                                    + "retention removes it", record.getTopic(), record.getPartition(), record.getOffset(),
-                                    bounded.getMessage(),
-                                    Topics.deadLetter(record.getTopic()), refused.toString());
-                            skipped.computeIfAbsent(record.getTopic(), CountedDeadLetterQueue.this::unwritable).increment();
-                            return Uni.createFrom().completionStage(record.ack());
-                        });
+                        // A refusal that would pass (Kafka away, a leader moving) fails as before: the
+                        // record is not committed and comes back. Only what Kafka never takes is skipped.
+                        .onFailure(DeadLetterSize::refusedForGood)
+                        .recoverWithUni(refused -> skip(record, bounded, refused.toString()));
+            }
+
+            private Uni<Void> skip(IncomingKafkaRecord<?, ?> record, Throwable bounded, String why) {
+                LOG.errorf("a record of %s (partition %d, offset %d) could not be processed (%s) nor written to %s "
+                        + "(%s); it is skipped, and stays readable at that offset until the topic's retention removes it",
+                        record.getTopic(), record.getPartition(), record.getOffset(), bounded.getMessage(),
+                        Topics.deadLetter(record.getTopic()), why);
+                skipped.computeIfAbsent(record.getTopic(), CountedDeadLetterQueue.this::unwritable).increment();
+                return Uni.createFrom().completionStage(record.ack());
             }
 
             @Override

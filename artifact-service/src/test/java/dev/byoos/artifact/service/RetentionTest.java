@@ -128,20 +128,25 @@ class RetentionTest {
         // One expired, one kept: each with a list column no reader can parse (a hand edit, a damaged row).
         execute("update artifact set inputs = '{not json' where build_id = '" + versions.get(0).build().buildId() + "'");
         execute("update artifact set cloud_images = '[1, ' where build_id = '" + versions.get(1).build().buildId() + "'");
-        Set<String> expired = Set.of(versions.get(0).build().buildId());
+        try {
+            Set<String> expired = Set.of(versions.get(0).build().buildId());
 
-        JsonPath plan = given().header("Authorization", ADMIN).get("/api/v1/retention/plan").then().statusCode(200)
-                .extract().jsonPath();
-        assertEquals(expired, buildsOf(plan, spec));
+            JsonPath plan = given().header("Authorization", ADMIN).get("/api/v1/retention/plan").then().statusCode(200)
+                    .extract().jsonPath();
+            assertEquals(expired, buildsOf(plan, spec));
 
-        JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then().statusCode(200)
-                .body("failedObjects.size()", equalTo(0)).extract().jsonPath();
-        assertEquals(expired, buildsOf(run, spec));
-        assertEquals(Set.of(versions.get(1).build().buildId(), versions.get(2).build().buildId()), remainingBuilds(spec));
-        assertFalse(exists(versions.get(0)));
-        assertTrue(exists(versions.get(1)));
-        // The damaged row must not meet this module's later test classes.
-        execute("delete from artifact where build_id = '" + versions.get(1).build().buildId() + "'");
+            JsonPath run = given().header("Authorization", ADMIN).post("/api/v1/retention/runs").then().statusCode(200)
+                    .body("failedObjects.size()", equalTo(0)).extract().jsonPath();
+            assertEquals(expired, buildsOf(run, spec));
+            assertEquals(Set.of(versions.get(1).build().buildId(), versions.get(2).build().buildId()), remainingBuilds(spec));
+            assertFalse(exists(versions.get(0)));
+            assertTrue(exists(versions.get(1)));
+        } finally {
+            // Damaged rows must not meet this module's later test classes, whatever happened above.
+            try (Connection connection = database.getConnection()) {
+                connection.createStatement().executeUpdate("delete from artifact where spec_name = '" + spec + "'");
+            }
+        }
     }
 
     /**

@@ -262,6 +262,9 @@ public class StagingStore {
      * @throws OversizedObjectException when the object holds more than {@code maxBytes}
      */
     public Optional<String> getText(String key, int maxBytes) {
+        if (maxBytes < 0 || maxBytes == Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a bound of " + maxBytes + " bytes");
+        }
         for (int attempt = 1;; attempt++) {
             InputStream in;
             try {

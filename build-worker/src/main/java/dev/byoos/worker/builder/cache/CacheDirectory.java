@@ -124,12 +124,14 @@ final class CacheDirectory {
     /**
      * Removes the least recently used complete entries until the rest fit {@code maxBytes}, and every
      * entry whose {@code size} is {@value #UNUSABLE}: one whose record cannot be read, which no lookup
-     * would ever use (records are written whole, by rename, so this is never one being written).
+     * would ever use. Only complete entries are looked at: a partial one (a name starting with a dot)
+     * may be one another build is writing its record into right now.
      */
     synchronized void evict(long maxBytes, ToLongFunction<Path> size) {
         List<Path> entries;
         try (Stream<Path> children = Files.list(directory)) {
-            entries = children.filter(child -> Files.isRegularFile(child.resolve(record)))
+            entries = children.filter(child -> !child.getFileName().toString().startsWith("."))
+                    .filter(child -> Files.isRegularFile(child.resolve(record)))
                     .sorted(Comparator.comparing(this::lastUsed).reversed()).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -2,10 +2,10 @@ package dev.byoos.worker.builder.cache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -632,11 +632,11 @@ public final class TreeCache {
     private static long recordedBytes(Path entry) {
         try {
             return EventJson.read(Files.readString(entry.resolve(RECORD)), Record.class).bytes();
-        } catch (NoSuchFileException e) {
-            // Removed since it was listed: nothing left to count.
-            return 0;
-        } catch (IOException | EventJson.MalformedEventException e) {
+        } catch (CharacterCodingException | EventJson.MalformedEventException e) {
             return CacheDirectory.UNUSABLE;
+        } catch (IOException e) {
+            // Removed since it was listed, or a passing I/O error: counted as nothing, not evicted for it.
+            return 0;
         }
     }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -389,6 +390,20 @@ class TreeCacheTest {
         assertFalse(Files.exists(unreadable), "an entry no lookup can use is kept, though the bound has room for it");
         assertEquals(1, entries(trees));
         assertTrue(build(roomy, request("tgz", "two\n"), "two-again").log().contains("tree cache: hit"));
+    }
+
+    @Test
+    void aPartialEntryWhoseRecordIsBeingWrittenIsNotEvicted() throws IOException {
+        Path trees = work.resolve("trees");
+        NativeBuilder roomy = builder(trees, PLENTY);
+        build(roomy, request("tgz", "one\n"), "one");
+        // Another build half way through writing its record, before the rename that completes its entry.
+        Path partial = Files.createDirectories(trees.resolve("." + "ab".repeat(32) + ".partial-" + UUID.randomUUID()));
+        Files.writeString(partial.resolve(TreeCache.RECORD), "{\"baseName\":");
+
+        build(roomy, request("tgz", "two\n"), "two");
+
+        assertTrue(Files.exists(partial.resolve(TreeCache.RECORD)), "another build's entry, removed while it was made");
     }
 
     @Test
