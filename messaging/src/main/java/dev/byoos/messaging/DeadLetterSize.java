@@ -51,12 +51,11 @@ final class DeadLetterSize {
 
     /** Whether Kafka would refuse the write again, whenever tried: not a passing outage, not a moving leader. */
     static boolean refusedForGood(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+        // Bounded: a cause chain can be made to loop (initCause on an ancestor).
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < 32; depth++, cause = cause.getCause()) {
             if (cause instanceof RetriableException) {
                 return false;
-            }
-            if (cause.getCause() == cause) {
-                break;
             }
         }
         return true;

@@ -394,14 +394,12 @@ class TreeCacheTest {
 
     @Test
     void aPartialEntryWhoseRecordIsBeingWrittenIsNotEvicted() throws IOException {
-        Path trees = work.resolve("trees");
-        NativeBuilder roomy = builder(trees, PLENTY);
-        build(roomy, request("tgz", "one\n"), "one");
+        Path trees = Files.createDirectories(work.resolve("trees"));
         // Another build half way through writing its record, before the rename that completes its entry.
         Path partial = Files.createDirectories(trees.resolve("." + "ab".repeat(32) + ".partial-" + UUID.randomUUID()));
         Files.writeString(partial.resolve(TreeCache.RECORD), "{\"baseName\":");
 
-        build(roomy, request("tgz", "two\n"), "two");
+        build(builder(trees, PLENTY), request("tgz", "two\n"), "two");
 
         assertTrue(Files.exists(partial.resolve(TreeCache.RECORD)), "another build's entry, removed while it was made");
     }
