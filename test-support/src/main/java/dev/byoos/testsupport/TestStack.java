@@ -140,6 +140,27 @@ public final class TestStack {
         };
     }
 
+    /**
+     * The root directory of the registry's filesystem storage, for a test that leaves files in it as
+     * a registry stopped mid-write would. Needs a devstack: its data directory holds the endpoints
+     * file, and the registry's storage is {@code registry/storage} beside it (the devstack's
+     * {@code DataDir} and {@code RegistryServer}); a Testcontainers registry keeps its files inside
+     * its container.
+     */
+    public static Path registryStorage() {
+        Endpoints running = endpoints();
+        if (running.devstackPid() == ProcessHandle.current().pid()) {
+            throw new IllegalStateException("the test stack runs in containers, whose registry keeps its files inside "
+                    + "its container; run this test against a devstack (" + ENDPOINTS_ENV + ", or without a Docker engine)");
+        }
+        Path storage = Path.of(System.getProperty(ENDPOINTS_PROPERTY)).toAbsolutePath().resolveSibling("registry")
+                .resolve("storage");
+        if (!Files.isDirectory(storage)) {
+            throw new IllegalStateException("the devstack's registry storage is not at " + storage);
+        }
+        return storage;
+    }
+
     private static void awaitListening(Server server, InetSocketAddress address, boolean listening) {
         await(server + " at " + address + " going " + (listening ? "up" : "down")).atMost(OUTAGE_SWITCH_TIMEOUT)
                 .pollInterval(Duration.ofMillis(50)).until(() -> accepts(address) == listening);

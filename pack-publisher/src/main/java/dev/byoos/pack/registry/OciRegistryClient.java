@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -64,6 +65,8 @@ public final class OciRegistryClient {
     private static final int MAX_PUSH_ATTEMPTS = 3;
     private static final Duration BLOBS_IN_DOUBT_PAUSE = Duration.ofMillis(50);
     private static final int MAX_CONFIG_BLOB_HOLDERS = 10_000;
+    /** Other spellings of a manifest tried when the registry cannot read back the one it accepted. */
+    private static final int MAX_RESPELLINGS = 3;
 
     /** Credentials for the registry (or its token realm). */
     public record Credentials(String username, String password) {
@@ -73,6 +76,18 @@ public final class OciRegistryClient {
     }
 
     public record Manifest(String digest, byte[] bytes) {
+
+        /**
+         * The same manifest in other bytes, so under another digest: {@code spelling} line feeds
+         * after the JSON (whitespace, which every JSON reader skips). What is pushed when the
+         * registry holds this digest's bytes unreadable ({@link #push}); each spelling's digest is
+         * fixed, so a redelivery pushes the same ones.
+         */
+        Manifest respelled(int spelling) {
+            byte[] respelled = Arrays.copyOf(bytes, bytes.length + spelling);
+            Arrays.fill(respelled, bytes.length, respelled.length, (byte) '\n');
+            return new Manifest(OciRegistryClient.digest(respelled), respelled);
+        }
     }
 
     private final URI registry;
@@ -183,18 +198,57 @@ public final class OciRegistryClient {
     }
 
     /**
-     * Uploads the config blob (once per repository) and the file, then tags the manifest. Blobs are
-     * uploaded without asking first (no HEAD): they are small, and the file is new to the registry
-     * but after a push whose tagging failed, so a HEAD would cost a round trip on nearly every push
-     * to save an upload of a few KiB rarely; a registry keeps a blob it has already.
+     * Uploads the config blob (once per repository) and the file, then tags the manifest and reads
+     * it back ({@link #pushReadable}). Blobs are uploaded without asking first (no HEAD): they are
+     * small, and the file is new to the registry but after a push whose tagging failed, so a HEAD
+     * would cost a round trip on nearly every push to save an upload of a few KiB rarely; a
+     * registry keeps a blob it has already.
+     *
+     * @return the manifest tagged: {@code manifest}, or the same in other bytes
+     *         ({@link Manifest#respelled}) when the registry held that digest's bytes unreadable
      */
-    public void push(String repository, String tag, byte[] content, Manifest manifest) {
-        pushWithBlobs(repository, tag, manifest, () -> uploadBlob(repository, content));
+    public Manifest push(String repository, String tag, byte[] content, Manifest manifest) {
+        return pushReadable(repository, tag, manifest, () -> uploadBlob(repository, content));
     }
 
     /** Uploads the config blob (once per repository) and tags {@link #emptyArtifact()}. */
     public void pushEmptyArtifact(String repository, String tag) {
-        pushWithBlobs(repository, tag, emptyArtifact(), () -> { });
+        pushReadable(repository, tag, emptyArtifact(), () -> { });
+    }
+
+    /**
+     * Tags the manifest, then reads it back by digest. A registry whose storage writes a manifest in
+     * place (distribution's filesystem driver) and that stops in the middle of writing it leaves the
+     * digest's bytes empty or cut; it later accepts a push of the same manifest without writing it
+     * again (content-addressed: the digest's file exists) and links the tag to it, and every read
+     * of the tag answers 500 from then on. So a manifest that does not read back as pushed is
+     * pushed again in other bytes ({@link Manifest#respelled}), which moves the tag to a digest the
+     * registry writes anew, a few times before the registry counts as unavailable.
+     */
+    private Manifest pushReadable(String repository, String tag, Manifest manifest, Runnable uploadLayers) {
+        Manifest spelling = manifest;
+        for (int respelling = 1; ; respelling++) {
+            pushWithBlobs(repository, tag, spelling, uploadLayers);
+            if (readsBack(repository, spelling)) {
+                return spelling;
+            }
+            if (respelling > MAX_RESPELLINGS) {
+                throw new RegistryUnavailableException("registry " + host() + " accepted manifest " + spelling.digest()
+                        + " for " + repository + ":" + tag + " but does not read it back as pushed, nor "
+                        + MAX_RESPELLINGS + " other spellings of it");
+            }
+            spelling = manifest.respelled(respelling);
+        }
+    }
+
+    /** @return whether the registry answers the manifest's digest with exactly its bytes */
+    private boolean readsBack(String repository, Manifest manifest) {
+        try {
+            return manifest(repository, manifest.digest())
+                    .map(stored -> Arrays.equals(stored.bytes(), manifest.bytes())).orElse(false);
+        } catch (UnreadableManifestException e) {
+            return false;
+        }
     }
 
     /**
@@ -258,15 +312,26 @@ public final class OciRegistryClient {
         return true;
     }
 
-    /** @return the manifest currently tagged, if any */
-    public Optional<Manifest> manifest(String repository, String tag) {
-        HttpResponse<byte[]> response = send(repository, () -> HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + tag))
-                .header("Accept", MANIFEST_MEDIA_TYPE)
-                .GET(), HttpResponse.BodyHandlers.ofByteArray());
+    /**
+     * @return the manifest {@code reference} (a tag or a digest) names, if any
+     * @throws UnreadableManifestException when the registry answers its API but 500 for this manifest
+     */
+    public Optional<Manifest> manifest(String repository, String reference) {
+        HttpResponse<byte[]> response = sendAnsweringServerErrors(repository, () -> HttpRequest.newBuilder(
+                uri("/v2/" + repository + "/manifests/" + reference)).header("Accept", MANIFEST_MEDIA_TYPE).GET(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() == 500 && reachable()) {
+            throw new UnreadableManifestException("registry " + host() + " answers, but HTTP 500 to manifest "
+                    + repository + ":" + reference + " (" + errorField(response, "message") + "): its stored bytes "
+                    + "cannot be read, as a registry stopped while writing them leaves them");
+        }
+        if (unavailable(response)) {
+            throw unavailableException(response);
+        }
         if (response.statusCode() == 404) {
             return Optional.empty();
         }
-        expect(response, 200, repository, "reading manifest " + repository + ":" + tag);
+        expect(response, 200, repository, "reading manifest " + repository + ":" + reference);
         return Optional.of(new Manifest(digest(response.body()), response.body()));
     }
 
@@ -337,6 +402,16 @@ public final class OciRegistryClient {
      */
     private <T> HttpResponse<T> send(String repository, Supplier<HttpRequest.Builder> request,
             HttpResponse.BodyHandler<T> body) {
+        HttpResponse<T> response = sendAnsweringServerErrors(repository, request, body);
+        if (unavailable(response)) {
+            throw unavailableException(response);
+        }
+        return response;
+    }
+
+    /** {@link #send}, returning the registry's 5xx, 408 and 429 answers for the caller to judge. */
+    private <T> HttpResponse<T> sendAnsweringServerErrors(String repository, Supplier<HttpRequest.Builder> request,
+            HttpResponse.BodyHandler<T> body) {
         for (int attempt = 0; ; attempt++) {
             HttpRequest.Builder builder = request.get().timeout(TIMEOUT);
             String authorization = basicAuthorization != null ? basicAuthorization : bearerAuthorizations.get(repository);
@@ -356,12 +431,18 @@ public final class OciRegistryClient {
                         : "anonymous request") + " for " + response.request().method() + " "
                         + response.request().uri().getPath());
             }
-            if (status >= 500 || status == 408 || status == 429) {
-                throw new RegistryUnavailableException("registry " + host() + " answered HTTP " + status + " to "
-                        + response.request().method() + " " + response.request().uri().getPath(), retryAfter(response));
-            }
             return response;
         }
+    }
+
+    private static boolean unavailable(HttpResponse<?> response) {
+        int status = response.statusCode();
+        return status >= 500 || status == 408 || status == 429;
+    }
+
+    private RegistryUnavailableException unavailableException(HttpResponse<?> response) {
+        return new RegistryUnavailableException("registry " + host() + " answered HTTP " + response.statusCode() + " to "
+                + response.request().method() + " " + response.request().uri().getPath(), retryAfter(response));
     }
 
     /** Obtains the authorization the challenge asks for and remembers it for the repository's next requests. */

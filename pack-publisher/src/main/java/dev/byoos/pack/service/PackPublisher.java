@@ -21,6 +21,7 @@ import dev.byoos.contract.BuildFailed;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.registry.RegistryException;
+import dev.byoos.pack.registry.UnreadableManifestException;
 import dev.byoos.pack.repository.PackCatalog;
 import dev.byoos.pack.render.PackRenderer;
 import dev.byoos.pack.render.UnpublishablePackException;
@@ -152,12 +153,13 @@ public class PackPublisher {
     private Publication publish(ArtifactStored artifact, PackRenderer.RenderedPack pack, String repository,
             OciRegistryClient.Manifest manifest, String reference, PackCatalog.VersionClaim claim) {
         String buildId = artifact.build().buildId();
-        Optional<OciRegistryClient.Manifest> existing = registry.manifest(repository, pack.version());
+        Optional<OciRegistryClient.Manifest> existing = ownTag(repository, pack.version(),
+                "build " + buildId + "'s pack");
         String publishedDigest = manifest.digest();
         try {
             if (existing.isEmpty()) {
-                registry.push(repository, pack.version(), pack.archive(), manifest);
-                LOG.infof("build %s: published %s (%s)", buildId, reference, manifest.digest());
+                publishedDigest = registry.push(repository, pack.version(), pack.archive(), manifest).digest();
+                LOG.infof("build %s: published %s (%s)", buildId, reference, publishedDigest);
             } else if (existing.get().digest().equals(manifest.digest())) {
                 LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
             } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
@@ -185,6 +187,23 @@ public class PackPublisher {
         // Also after finding the pack already there: a push whose catalog write failed is completed here.
         catalog.published(artifact, pack.osImage(), reference, publishedDigest);
         return new Publication(reference, publishedDigest, pack.osImage().reference(), existing.isEmpty());
+    }
+
+    /**
+     * The manifest a tag this build owns names, if any: its claimed version's tag (no other build
+     * tags it) or its pack's signature tag. A tag the registry cannot read there is this build's own
+     * push, which a registry stopping mid-write left unreadable; it counts as absent and is pushed
+     * over (waiting would wait for good: the registry does not mend it).
+     *
+     * @param pushing what is pushed over an unreadable tag, for the log
+     */
+    private Optional<OciRegistryClient.Manifest> ownTag(String repository, String tag, String pushing) {
+        try {
+            return registry.manifest(repository, tag);
+        } catch (UnreadableManifestException e) {
+            LOG.warnf("%s; pushing %s over it", e.getMessage(), pushing);
+            return Optional.empty();
+        }
     }
 
     /**
@@ -218,7 +237,8 @@ public class PackPublisher {
      * have signed it before it stopped.
      */
     private void signIfUnsigned(String repository, String manifestDigest) {
-        if (registry.manifest(repository, PackSigner.signatureTag(manifestDigest)).isEmpty()) {
+        String signatureTag = PackSigner.signatureTag(manifestDigest);
+        if (ownTag(repository, signatureTag, "the signature of " + manifestDigest).isEmpty()) {
             sign(repository, manifestDigest);
         }
     }

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.byoos.contract.PackRetired;
 import dev.byoos.pack.config.PublisherConfig;
 import dev.byoos.pack.registry.OciRegistryClient;
+import dev.byoos.pack.registry.UnreadableManifestException;
 
 /**
  * Marks a revoked pack version in the registry itself, so any client finds it without asking the
@@ -58,7 +59,7 @@ public class RevocationMarker {
     public void mark(String reference, PackRetired revocation) {
         String repository = reference.substring(reference.indexOf('/') + 1, reference.lastIndexOf(':'));
         String tag = markerTag(revocation.manifestDigest());
-        if (registry.manifest(repository, tag).isEmpty()) {
+        if (markerMissing(repository, tag)) {
             OciRegistryClient.Manifest pack = registry.manifest(repository, revocation.manifestDigest())
                     .orElseThrow(() -> new IllegalStateException("pack manifest " + revocation.manifestDigest()
                             + " of " + reference + " is not in the registry, and no revocation marker names it"));
@@ -74,6 +75,16 @@ public class RevocationMarker {
         }
         if (removeTag && registry.deleteManifest(repository, revocation.manifestDigest())) {
             LOG.infof("deleted the revoked pack manifest %s (%s)", revocation.manifestDigest(), reference);
+        }
+    }
+
+    /** A marker the registry cannot read (a registry stopped while writing it) is pushed again: no one else mends it. */
+    private boolean markerMissing(String repository, String tag) {
+        try {
+            return registry.manifest(repository, tag).isEmpty();
+        } catch (UnreadableManifestException e) {
+            LOG.warnf("%s; pushing the revocation marker again", e.getMessage());
+            return true;
         }
     }
 

@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -46,6 +48,9 @@ public final class RegistryProxy implements AutoCloseable {
     private volatile String heldPath;
     private volatile CountDownLatch held = new CountDownLatch(0);
     private volatile String missingRepository;
+    /** The next PUT of this path has its manifest's stored bytes left empty; null: none. */
+    private volatile String crashedWritePath;
+    private volatile Path crashedWriteStorage;
     private final Queue<String> requests = new ConcurrentLinkedQueue<>();
 
     private RegistryProxy(URI registry) throws IOException {
@@ -89,6 +94,18 @@ public final class RegistryProxy implements AutoCloseable {
      */
     public void lackRepository(String repository) {
         missingRepository = repository;
+    }
+
+    /**
+     * The next PUT of {@code path} reaches a registry that holds the pushed manifest's bytes empty,
+     * as distribution's filesystem storage does after stopping while it wrote them (it writes a
+     * manifest in place): an empty {@code data} file at the digest's path under {@code storage}, the
+     * registry's root directory. The registry then accepts the push without writing the bytes again
+     * and answers 500 to every read of the manifest.
+     */
+    public void leaveNextManifestUnreadable(String path, Path storage) {
+        crashedWriteStorage = storage;
+        crashedWritePath = path;
     }
 
     /** {@code METHOD path} of every request so far, in order. */
@@ -146,6 +163,15 @@ public final class RegistryProxy implements AutoCloseable {
         byte[] requestBody;
         try (InputStream in = exchange.getRequestBody()) {
             requestBody = in.readAllBytes();
+        }
+        String path = exchange.getRequestURI().getPath();
+        if ("PUT".equals(method) && path.equals(crashedWritePath)) {
+            crashedWritePath = null;
+            String hex = OciRegistryClient.digest(requestBody).substring("sha256:".length());
+            Path data = crashedWriteStorage.resolve("docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex
+                    + "/data");
+            Files.createDirectories(data.getParent());
+            Files.write(data, new byte[0]);
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(registry.resolve(exchange.getRequestURI().toString()))
                 .method(method, requestBody.length == 0 ? HttpRequest.BodyPublishers.noBody()

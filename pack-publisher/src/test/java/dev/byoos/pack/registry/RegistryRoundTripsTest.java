@@ -1,5 +1,6 @@
 package dev.byoos.pack.registry;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,12 +23,14 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.byoos.testsupport.DevStackResource;
+import dev.byoos.testsupport.TestStack;
 
 /**
  * What one push costs the registry: the config blob every pack manifest names is uploaded once per
  * repository, not once per push, and a repository that lost it since gets it back. A registry that
  * cannot read back the blobs just uploaded (another client pushing the same ones) gets them again,
- * a bounded number of times.
+ * a bounded number of times, and a manifest it cannot read back after accepting it is pushed again
+ * in other bytes.
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
@@ -52,13 +55,13 @@ class RegistryRoundTripsTest {
             push(client, repository, "1.0.0");
             int before = proxy.requests().size();
 
-            push(client, repository, "1.0.1");
+            OciRegistryClient.Manifest pushed = push(client, repository, "1.0.1");
 
             List<String> second = proxy.requests().subList(before, proxy.requests().size());
             // One upload started (the file's; the upload's PUT goes to the Location the registry names, past
-            // the proxy), no HEAD, and the config blob is not uploaded again.
+            // the proxy), no HEAD, and the config blob is not uploaded again; the manifest is read back.
             assertEquals(List.of("POST /v2/" + repository + "/blobs/uploads/", "PUT /v2/" + repository
-                    + "/manifests/1.0.1"), second);
+                    + "/manifests/1.0.1", "GET /v2/" + repository + "/manifests/" + pushed.digest()), second);
             assertTrue(client.manifest(repository, "1.0.1").isPresent());
         }
     }
@@ -91,13 +94,15 @@ class RegistryRoundTripsTest {
             proxy.refuseNext("PUT", ".*/manifests/.*", 400, DIGEST_INVALID);
             int before = proxy.requests().size();
 
-            push(client, repository, "1.0.1");
+            OciRegistryClient.Manifest pushed = push(client, repository, "1.0.1");
 
             List<String> second = proxy.requests().subList(before, proxy.requests().size());
             String uploadStart = "POST /v2/" + repository + "/blobs/uploads/";
             String tagging = "PUT /v2/" + repository + "/manifests/1.0.1";
-            // The file, the refused tagging; then the config blob (forgotten) and the file again, and the tagging.
-            assertEquals(List.of(uploadStart, tagging, uploadStart, uploadStart, tagging), second);
+            // The file, the refused tagging; then the config blob (forgotten) and the file again, the
+            // tagging, and the read-back.
+            assertEquals(List.of(uploadStart, tagging, uploadStart, uploadStart, tagging,
+                    "GET /v2/" + repository + "/manifests/" + pushed.digest()), second);
             assertTrue(client.manifest(repository, "1.0.1").isPresent());
         }
     }
@@ -120,8 +125,57 @@ class RegistryRoundTripsTest {
         }
     }
 
-    private static void push(OciRegistryClient client, String repository, String tag) {
+    /**
+     * A registry stopped while writing a manifest (its storage writes manifests in place) leaves
+     * that digest's bytes empty, accepts the same manifest again without rewriting them, and then
+     * answers 500 to every read of the tag. The push reads its manifest back and, finding it
+     * unreadable, pushes it in other bytes, which the registry writes anew.
+     */
+    @Test
+    void aManifestTheRegistryCannotReadBackIsTaggedInOtherBytes() throws Exception {
+        String repository = "roundtrips/" + UUID.randomUUID().toString().substring(0, 8);
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            OciRegistryClient client = new OciRegistryClient(URI.create(proxy.url()), Optional.empty(), Optional.empty());
+            byte[] content = "pack".getBytes(StandardCharsets.UTF_8);
+            OciRegistryClient.Manifest manifest = OciRegistryClient.manifestFor("pack.tar.gz", content, Map.of());
+            proxy.leaveNextManifestUnreadable("/v2/" + repository + "/manifests/1.0.0", TestStack.registryStorage());
+
+            OciRegistryClient.Manifest tagged = client.push(repository, "1.0.0", content, manifest);
+
+            assertEquals(new String(manifest.bytes(), StandardCharsets.UTF_8) + "\n",
+                    new String(tagged.bytes(), StandardCharsets.UTF_8), "the same manifest, one line feed after it");
+            HttpResponse<byte[]> read = http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/" + repository
+                    + "/manifests/1.0.0")).header("Accept", OciRegistryClient.MANIFEST_MEDIA_TYPE).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, read.statusCode());
+            assertArrayEquals(tagged.bytes(), read.body());
+            assertEquals(Optional.of(tagged.digest()), read.headers().firstValue("Docker-Content-Digest"));
+            // The first spelling stays unreadable: a reader of it is told so, as an outage of that manifest.
+            assertThrows(UnreadableManifestException.class, () -> client.manifest(repository, manifest.digest()));
+        }
+    }
+
+    @Test
+    void aRegistryThatNeverReadsTheManifestBackIsUnavailableAfterThreeOtherSpellings() throws Exception {
+        String repository = "roundtrips/" + UUID.randomUUID().toString().substring(0, 8);
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            OciRegistryClient client = new OciRegistryClient(URI.create(proxy.url()), Optional.empty(), Optional.empty());
+            for (int i = 0; i < 4; i++) {
+                proxy.refuseNext("GET", ".*/manifests/sha256:.*", 500, "{\"errors\":[{\"code\":\"UNKNOWN\"}]}");
+            }
+
+            RegistryUnavailableException unavailable = assertThrows(RegistryUnavailableException.class,
+                    () -> push(client, repository, "1.0.0"));
+
+            assertTrue(unavailable.getMessage().contains("does not read it back"), unavailable.getMessage());
+            assertEquals(4, proxy.requests().stream().filter(request -> request.startsWith("PUT ")).count(),
+                    proxy.requests().toString());
+        }
+    }
+
+    /** @return the manifest tagged */
+    private static OciRegistryClient.Manifest push(OciRegistryClient client, String repository, String tag) {
         byte[] content = ("pack " + tag + " " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
-        client.push(repository, tag, content, OciRegistryClient.manifestFor("pack.tar.gz", content, Map.of()));
+        return client.push(repository, tag, content, OciRegistryClient.manifestFor("pack.tar.gz", content, Map.of()));
     }
 }

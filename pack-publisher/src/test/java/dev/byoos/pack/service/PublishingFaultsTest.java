@@ -39,6 +39,8 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.byoos.contract.ArtifactStored;
 import dev.byoos.contract.BuildCoordinates;
 import dev.byoos.contract.BuildFailed;
@@ -56,6 +58,7 @@ import dev.byoos.pack.render.UnpublishablePackException;
 import dev.byoos.pack.signing.PackSigner;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.TestStack;
 
 /**
  * What publishing waits out and what it fails at once, on the real stack: two replicas racing for
@@ -248,10 +251,12 @@ class PublishingFaultsTest {
             }
             String digest = assertInstanceOf(PackPublishing.Published.class, outcome).publication().manifestDigest();
             String signatureTag = PackSigner.signatureTag(digest);
-            assertEquals(List.of("GET " + manifests + VERSION, "PUT " + manifests + VERSION,
-                    "PUT " + manifests + signatureTag), manifestRequests(proxy, packName, 0));
             Optional<String> signature = taggedDigest(packName, signatureTag);
             assertTrue(signature.isPresent(), "the new pack is signed");
+            // Each push is read back by digest.
+            assertEquals(List.of("GET " + manifests + VERSION, "PUT " + manifests + VERSION, "GET " + manifests + digest,
+                    "PUT " + manifests + signatureTag, "GET " + manifests + signature.get()),
+                    manifestRequests(proxy, packName, 0));
 
             int sent = proxy.requests().size();
             outcome = replica.publish(artifact, waits::add);
@@ -274,11 +279,76 @@ class PublishingFaultsTest {
                 return false;
             }
             assertInstanceOf(PackPublishing.Published.class, outcome);
+            Optional<String> newSignature = taggedDigest(packName, signatureTag);
+            assertTrue(newSignature.isPresent(), "the redelivery signed the pack");
             assertEquals(List.of("GET " + manifests + VERSION, "GET " + manifests + signatureTag,
-                    "PUT " + manifests + signatureTag), manifestRequests(proxy, packName, sent));
-            assertTrue(taggedDigest(packName, signatureTag).isPresent(), "the redelivery signed the pack");
+                    "PUT " + manifests + signatureTag, "GET " + manifests + newSignature.get()),
+                    manifestRequests(proxy, packName, sent));
             return true;
         }
+    }
+
+    /**
+     * What a registry killed while writing the pack's manifest leaves (the fault suite met it): the
+     * manifest's bytes empty in its storage. The registry accepts the push of the same manifest
+     * without writing it again, links the tag to it, and answers 500 to every read of the tag.
+     */
+    @Test
+    void aManifestTheRegistryCannotReadBackIsPushedAgainInOtherBytesAndTheTagReads() throws Exception {
+        String packName = "crashed-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            proxy.leaveNextManifestUnreadable("/v2/" + repository(packName) + "/manifests/" + VERSION,
+                    TestStack.registryStorage());
+            List<Waiting> waits = new CopyOnWriteArrayList<>();
+            PackPublishing.Outcome outcome = publishing(replica(proxy.url())).publish(artifact, waits::add);
+
+            assertTaggedReadably(packName, artifact, outcome);
+            assertEquals(List.of(), waits, "nothing to wait for: the registry answered throughout");
+        }
+    }
+
+    /**
+     * The same, found by a later attempt: the one that pushed stopped before it read its manifest
+     * back. The version is this build's claim, so its unreadable tag is this build's push: pushed
+     * over, not waited for (the registry answers 500 to it for good).
+     */
+    @Test
+    void aLaterAttemptPushesOverItsOwnTagThatTheRegistryCannotRead() throws Exception {
+        String packName = "crashed-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            String manifests = "/v2/" + repository(packName) + "/manifests/";
+            proxy.leaveNextManifestUnreadable(manifests + VERSION, TestStack.registryStorage());
+            proxy.refuseNext("GET", Pattern.quote(manifests) + "sha256:.*", 503, null);
+            List<Waiting> waits = new CopyOnWriteArrayList<>();
+            PackPublishing.Outcome outcome = publishing(replica(proxy.url())).publish(artifact, waiting -> {
+                waits.add(waiting);
+                if (waits.size() > 3) {
+                    throw new AssertionError("publishing waits for a tag the registry will never read: " + waits);
+                }
+            });
+
+            assertTaggedReadably(packName, artifact, outcome);
+            assertEquals(List.of("registry"), waits.stream().map(Waiting::dependency).toList(),
+                    "one wait: for the read-back the registry refused");
+        }
+    }
+
+    /** The pack's tag reads back, holds the digest announced and this build's pack, and is signed. */
+    private void assertTaggedReadably(String packName, ArtifactStored artifact, PackPublishing.Outcome outcome)
+            throws Exception {
+        String digest = assertInstanceOf(PackPublishing.Published.class, outcome).publication().manifestDigest();
+        HttpResponse<String> tagged = http.send(HttpRequest.newBuilder(URI.create(registryUrl + "/v2/"
+                + repository(packName) + "/manifests/" + VERSION)).header("Accept", OciRegistryClient.MANIFEST_MEDIA_TYPE)
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, tagged.statusCode(), tagged.body());
+        assertEquals(Optional.of(digest), tagged.headers().firstValue("Docker-Content-Digest"));
+        assertEquals(artifact.build().buildId(), new ObjectMapper().readTree(tagged.body()).path("annotations")
+                .path(PackPublisher.BUILD_ID_ANNOTATION).asText());
+        assertTrue(taggedDigest(packName, PackSigner.signatureTag(digest)).isPresent(), "the pack is signed");
+        assertEquals(List.of(List.of(artifact.build().buildId(), digest, "true")), catalogRows(packName),
+                "the catalog names the manifest the tag holds");
     }
 
     private static boolean interrupted(PackPublishing.Outcome outcome, List<Waiting> waits, List<String> interruptions) {
