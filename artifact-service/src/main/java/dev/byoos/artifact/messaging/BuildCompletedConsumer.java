@@ -1,5 +1,6 @@
 package dev.byoos.artifact.messaging;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;
@@ -14,8 +15,10 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 
+import dev.byoos.artifact.config.AnnounceConfig;
 import dev.byoos.artifact.repository.DatabaseFailures.DatabaseUnavailableException;
 import dev.byoos.artifact.service.ArtifactIntake;
+import dev.byoos.artifact.service.DependencyWaits;
 import dev.byoos.contract.BuildCompleted;
 import dev.byoos.contract.BuildProgress;
 import dev.byoos.contract.EventJson;
@@ -23,6 +26,7 @@ import dev.byoos.contract.EventJson.MalformedEventException;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.KafkaSends;
 import dev.byoos.messaging.resilience.Waiting;
 
 /**
@@ -34,8 +38,9 @@ import dev.byoos.messaging.resilience.Waiting;
  *   <li>While S3 or the database is unreachable the event waits, never dead-lettered; each failed
  *       attempt announces {@code build.progress} waiting for {@code s3} or {@code database}. The
  *       partition waits with it: later builds could not be stored either.</li>
- *   <li>The message is acknowledged only after the outcome event was written. Malformed events are
- *       dead-lettered to {@code byoos.builds.completed.dlq}.</li>
+ *   <li>The message is acknowledged only after the outcome event was written; while Kafka does not
+ *       take it, it is sent again after a pause, readiness down meanwhile (waiting for
+ *       {@code kafka}). Malformed events are dead-lettered to {@code byoos.builds.completed.dlq}.</li>
  * </ul>
  */
 @ApplicationScoped
@@ -48,14 +53,19 @@ public class BuildCompletedConsumer {
     /** Waits for S3 or the database; sent without holding the wait for the broker's answer. */
     private final MutinyEmitter<String> progress;
     private final ArtifactIntake intake;
+    private final DependencyWaits waits;
+    private final Duration announceTimeout;
 
     public BuildCompletedConsumer(@Channel(Topics.ARTIFACTS_STORED) MutinyEmitter<String> stored,
             @Channel(Topics.BUILDS_FAILED) MutinyEmitter<String> failures,
-            @Channel(Topics.BUILDS_PROGRESS) MutinyEmitter<String> progress, ArtifactIntake intake) {
+            @Channel(Topics.BUILDS_PROGRESS) MutinyEmitter<String> progress, ArtifactIntake intake,
+            DependencyWaits waits, AnnounceConfig announce) {
         this.stored = stored;
         this.failures = failures;
         this.progress = progress;
         this.intake = intake;
+        this.waits = waits;
+        this.announceTimeout = announce.timeout();
     }
 
     @Incoming(Topics.BUILDS_COMPLETED)
@@ -85,15 +95,26 @@ public class BuildCompletedConsumer {
         }
     }
 
-    /** A recorded artifact's announcement is the same event after every redelivery. */
+    /**
+     * A recorded artifact's announcement is the same event after every redelivery. Kafka not taking
+     * it is waited out ({@link KafkaSends}): dead-lettering the build.completed instead would leave
+     * an artifact stored and never announced.
+     */
     private Uni<Void> announce(BuildCompleted event, ArtifactIntake.Outcome outcome) {
         String buildId = event.build().buildId();
+        Message<String> announcement;
+        MutinyEmitter<String> emitter;
         if (outcome instanceof ArtifactIntake.Stored artifact) {
-            return stored.sendMessage(CloudEventMessages.forBuild(buildId, EventTypes.ARTIFACT_STORED,
-                    artifact.announcement()));
+            emitter = stored;
+            announcement = CloudEventMessages.forBuild(buildId, EventTypes.ARTIFACT_STORED, artifact.announcement());
+        } else {
+            emitter = failures;
+            announcement = CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED,
+                    ((ArtifactIntake.Rejected) outcome).failure());
         }
-        ArtifactIntake.Rejected rejected = (ArtifactIntake.Rejected) outcome;
-        return failures.sendMessage(CloudEventMessages.forBuild(buildId, EventTypes.BUILD_FAILED, rejected.failure()));
+        return waits.kafka(() -> KafkaSends.send(emitter, announcement, announceTimeout), waiting -> LOG.warnf(
+                "build %s: Kafka did not take the outcome (attempt %d: %s); sending it again in %s", buildId,
+                waiting.attempt(), waiting.failure().getMessage(), waiting.nextAttemptIn()));
     }
 
     /** Informational: a lost progress event changes nothing, so a failure to send one is only logged. */

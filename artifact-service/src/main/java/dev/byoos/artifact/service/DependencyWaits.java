@@ -13,6 +13,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Context;
 import io.vertx.mutiny.core.Vertx;
 
+import dev.byoos.artifact.config.AnnounceConfig;
 import dev.byoos.artifact.config.DatabaseRetryConfig;
 import dev.byoos.artifact.health.OutageReadiness;
 import dev.byoos.artifact.repository.DatabaseFailures;
@@ -36,10 +37,14 @@ public class DependencyWaits {
     /** Set once the service stops: what fails from then on (a closed pool) is no answer about the work. */
     private volatile boolean stopping;
 
-    public DependencyWaits(Vertx vertx, @Readiness OutageReadiness readiness, DatabaseRetryConfig database) {
+    private final Backoff announceBackoff;
+
+    public DependencyWaits(Vertx vertx, @Readiness OutageReadiness readiness, DatabaseRetryConfig database,
+            AnnounceConfig announce) {
         this.vertx = vertx;
         this.readiness = readiness;
         this.databaseBackoff = new Backoff(database.initialBackoff(), database.maxBackoff());
+        this.announceBackoff = new Backoff(announce.initialBackoff(), announce.maxBackoff());
     }
 
     @PreDestroy
@@ -50,6 +55,14 @@ public class DependencyWaits {
     /** Database work, waited out with {@code byoos.artifact.database.retry.*} while PostgreSQL is down. */
     public <T> Uni<T> database(Supplier<Uni<T>> work, WaitListener listener) {
         return waitingOut(databaseBackoff, work, listener);
+    }
+
+    /**
+     * An announcement ({@link dev.byoos.messaging.KafkaSends}), sent again with
+     * {@code byoos.artifact.announce.*} while Kafka does not take it.
+     */
+    public <T> Uni<T> kafka(Supplier<Uni<T>> send, WaitListener listener) {
+        return waitingOut(announceBackoff, send, listener);
     }
 
     /**

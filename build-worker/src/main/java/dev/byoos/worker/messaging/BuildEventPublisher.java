@@ -4,8 +4,6 @@ import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.errors.SerializationException;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -19,6 +17,7 @@ import dev.byoos.contract.EventIds;
 import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.Topics;
 import dev.byoos.messaging.CloudEventMessages;
+import dev.byoos.messaging.KafkaSends;
 import dev.byoos.messaging.resilience.DependencyUnavailableException;
 import dev.byoos.worker.service.BuildEvents;
 import dev.byoos.worker.service.ProgressReporter;
@@ -34,7 +33,7 @@ public class BuildEventPublisher implements BuildEvents {
 
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
     /** What a build waits for while Kafka does not take its events. */
-    static final String KAFKA = "kafka";
+    static final String KAFKA = KafkaSends.KAFKA;
 
     private final MutinyEmitter<String> starts;
     private final MutinyEmitter<String> completions;
@@ -81,25 +80,9 @@ public class BuildEventPublisher implements BuildEvents {
     /**
      * @throws DependencyUnavailableException {@code kafka}, when Kafka did not take the event (down,
      *         no leader, timed out): the service waits it out. Only what no broker would ever take
-     *         (too large, unserialisable) fails as it is.
+     *         (too large, unserialisable) fails as it is ({@link KafkaSends}).
      */
     private static void send(MutinyEmitter<String> emitter, Message<String> event) {
-        try {
-            emitter.sendMessage(event).await().atMost(SEND_TIMEOUT);
-        } catch (RuntimeException e) {
-            if (refusedForGood(e)) {
-                throw e;
-            }
-            throw new DependencyUnavailableException(KAFKA, "Kafka did not take the event: " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean refusedForGood(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof RecordTooLargeException || cause instanceof SerializationException) {
-                return true;
-            }
-        }
-        return false;
+        KafkaSends.send(emitter, event, SEND_TIMEOUT).await().indefinitely();
     }
 }

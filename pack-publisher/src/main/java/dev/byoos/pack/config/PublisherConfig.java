@@ -28,6 +28,14 @@ public interface PublisherConfig {
 
     Revocation revocation();
 
+    /**
+     * How long Kafka may take to acknowledge an outcome's announcement ({@code pack.published},
+     * {@code build.failed}); past it, or when Kafka refuses it for now, the consumer waits with the
+     * {@link #retry()} backoff and sends it again, for as long as Kafka is away.
+     */
+    @WithDefault("60s")
+    Duration announceTimeout();
+
     /** What revoking a pack version does in the registry besides tagging its {@code .revoked} marker. */
     interface Revocation {
         /**

@@ -17,11 +17,11 @@ public class WaitingDependencies {
 
     private final Map<String, Integer> waits = new ConcurrentHashMap<>();
 
-    void begin(String dependency) {
+    public void begin(String dependency) {
         waits.merge(dependency, 1, Integer::sum);
     }
 
-    void end(String dependency) {
+    public void end(String dependency) {
         waits.computeIfPresent(dependency, (name, count) -> count > 1 ? count - 1 : null);
     }
 

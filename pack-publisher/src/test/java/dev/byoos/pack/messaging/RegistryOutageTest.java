@@ -1,5 +1,6 @@
 package dev.byoos.pack.messaging;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -37,6 +38,7 @@ import dev.byoos.contract.EventTypes;
 import dev.byoos.contract.PackPublished;
 import dev.byoos.contract.Topics;
 import dev.byoos.pack.config.PublisherConfig;
+import dev.byoos.pack.health.PublishingWaitCheck;
 import dev.byoos.pack.registry.OciRegistryClient;
 import dev.byoos.pack.registry.RegistryException;
 import dev.byoos.pack.service.PackPublisher;
@@ -44,11 +46,12 @@ import dev.byoos.pack.service.PackPublishing;
 import dev.byoos.pack.service.Replicas;
 import dev.byoos.testsupport.DevStackResource;
 import dev.byoos.testsupport.KafkaTestClient;
+import dev.byoos.testsupport.TestStack;
 
 /**
  * The publisher against a registry that serves https under a private CA, wants Basic credentials
  * (htpasswd), and that the test stops and starts: a build waits for the registry, says so, and
- * completes once it is back.
+ * completes once it is back; and one whose outcome Kafka does not take waits for Kafka.
  */
 @QuarkusTest
 @QuarkusTestResource(value = DevStackResource.class, initArgs = @ResourceArg(name = "database", value = "pack_publisher"))
@@ -141,6 +144,41 @@ class RegistryOutageTest {
         HttpResponse<String> manifest = manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization());
         assertEquals(published.manifestDigest(), manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
         RestAssured.given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    /**
+     * Kafka away when the outcome is to be announced, for longer than the announcement's timeout
+     * (%test: 10 s): the consumer waits it out, not ready and saying so, announces the pack once
+     * Kafka is back, and goes on consuming. Failing the message instead would end the channel's
+     * stream: nothing more would be published until a restart.
+     */
+    @Test
+    void waitsOutAKafkaThatDoesNotTakeTheOutcomeAndGoesOnConsuming() throws Exception {
+        AuthenticatedRegistryResource.registry.stop();
+        String packName = "kafka-outage-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = send(packName);
+        // The publication waits for the registry: the consumer has the event.
+        kafka.awaitRecords(Topics.BUILDS_PROGRESS, buildId, 1, TIMEOUT);
+        try (AutoCloseable kafkaOutage = TestStack.outage(TestStack.Server.KAFKA)) {
+            AuthenticatedRegistryResource.registry.start();
+            await("the pack pushed while Kafka is away").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization())
+                            .statusCode() == 200);
+            await("readiness naming the wait for Kafka").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> RestAssured.given().get("/q/health/ready").then().extract().path(
+                            "checks.find { it.name == '" + PublishingWaitCheck.NAME + "' }.data.waitingFor"),
+                            waitingFor -> "kafka".equals(waitingFor));
+        }
+        PackPublished published = EventJson.read(kafka.awaitRecords(Topics.PACKS_PUBLISHED, buildId, 1, TIMEOUT)
+                .get(0).value(), PackPublished.class);
+        assertEquals(manifest(packName, AuthenticatedRegistryResource.registry.basicAuthorization()).headers()
+                .firstValue("Docker-Content-Digest").orElseThrow(), published.manifestDigest());
+
+        String nextPack = "after-kafka-" + UUID.randomUUID().toString().substring(0, 8);
+        String next = send(nextPack);
+        kafka.awaitRecords(Topics.PACKS_PUBLISHED, next, 1, TIMEOUT);
+        await("ready again").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+                .until(() -> RestAssured.given().get("/q/health/ready").statusCode() == 200);
     }
 
     @Test
