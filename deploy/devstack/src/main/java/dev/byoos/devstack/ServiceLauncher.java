@@ -98,6 +98,8 @@ public final class ServiceLauncher implements AutoCloseable {
     private final Path dataDir;
     /** Set once {@link #close()} begins: a service that exits then was stopped, not crashed. */
     private boolean closing;
+    /** Kills a service that keeps saying it is not live, for {@link #supervise} to start again. */
+    private LivenessProbe liveness;
 
     private ServiceLauncher(Path dataDir) {
         this.dataDir = dataDir;
@@ -190,6 +192,9 @@ public final class ServiceLauncher implements AutoCloseable {
             launcher.awaitReady(progress);
             launcher.writeServicesFile();
             launcher.running.forEach(service -> launcher.supervise(service, progress));
+            launcher.liveness = new LivenessProbe(LivenessProbe.PERIOD, LivenessProbe.FAILURE_THRESHOLD, progress);
+            launcher.running.forEach(service -> launcher.liveness.watch(service.instance.name(),
+                    URI.create(service.url() + "/q/health/live"), () -> service.process));
             return launcher;
         } catch (IOException | InterruptedException | RuntimeException e) {
             launcher.close();
@@ -361,9 +366,9 @@ public final class ServiceLauncher implements AutoCloseable {
 
     /**
      * Starts a service again, on the same port with the same environment, when its process exits
-     * while the launcher is not stopping (killed, crashed, out of memory), as Kubernetes restarts a
-     * pod's container; a normal stop ({@link #close()}) restarts nothing. The fault-injection
-     * suite's kill -9 of a service relies on it.
+     * while the launcher is not stopping (killed, crashed, out of memory, or killed by the
+     * {@link LivenessProbe}), as Kubernetes restarts a pod's container; a normal stop
+     * ({@link #close()}) restarts nothing. The fault-injection suite's kill -9 of a service relies on it.
      */
     private void supervise(Running service, PrintStream progress) {
         Process watched = service.process;
@@ -438,6 +443,9 @@ public final class ServiceLauncher implements AutoCloseable {
     @Override
     public synchronized void close() {
         closing = true;
+        if (liveness != null) {
+            liveness.close();
+        }
         for (Running service : running) {
             service.process.destroy();
         }
