@@ -43,6 +43,23 @@ public final class KafkaSends {
                         + failure, failure));
     }
 
+    /**
+     * {@link #send}, waited for on the calling thread.
+     *
+     * @throws DependencyUnavailableException {@value #KAFKA} while Kafka does not take the event,
+     *         also when the wait itself is interrupted (a stopping service: the caller's wait ends it)
+     */
+    public static void sendAndWait(MutinyEmitter<String> emitter, Message<String> event, Duration timeout) {
+        try {
+            send(emitter, event, timeout).await().indefinitely();
+        } catch (RuntimeException e) {
+            if (e instanceof DependencyUnavailableException || refusedForGood(e)) {
+                throw e;
+            }
+            throw new DependencyUnavailableException(KAFKA, "Kafka did not take the event: " + e, e);
+        }
+    }
+
     /** @return whether no broker would ever take the event: too large, or not serialisable */
     public static boolean refusedForGood(Throwable failure) {
         Throwable cause = failure;

@@ -146,6 +146,11 @@ public final class RegistryProcess implements AutoCloseable {
     }
 
     /** Starts the registry (again) and returns once {@code /v2/} answers with its challenge (401). */
+    /** @return whether the registry process runs (it may still be starting) */
+    public synchronized boolean running() {
+        return process != null && process.isAlive();
+    }
+
     public synchronized void start() throws IOException, InterruptedException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("the registry is already running");

@@ -83,6 +83,6 @@ public class BuildEventPublisher implements BuildEvents {
      *         (too large, unserialisable) fails as it is ({@link KafkaSends}).
      */
     private static void send(MutinyEmitter<String> emitter, Message<String> event) {
-        KafkaSends.send(emitter, event, SEND_TIMEOUT).await().indefinitely();
+        KafkaSends.sendAndWait(emitter, event, SEND_TIMEOUT);
     }
 }

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -22,8 +21,11 @@ import java.util.function.Supplier;
  * live: for example a dead letter Kafka did not take during an outage) stayed dead in the local
  * stack, where under Kubernetes it is restarted and the record delivered again.
  *
- * <p>Only answers count: an HTTP status other than 200. A process that does not answer at all
- * (starting again, or gone) is the supervisor's business, and a slow start is never killed.
+ * <p>Only answers count: an HTTP status other than 200, from the same process that gave the ones
+ * before it. A process that does not answer at all (starting again, or gone) is the supervisor's
+ * business, and a slow start is never killed. Unlike Kubernetes, a probe left unanswered for its
+ * 5 s does not count either: a two-core machine under a test suite's load answers slowly at times,
+ * and a process that hangs for good is not what this stand-in is for.
  */
 final class LivenessProbe implements AutoCloseable {
 
@@ -41,6 +43,8 @@ final class LivenessProbe implements AutoCloseable {
     private final Duration period;
     private final int failureThreshold;
     private final PrintStream progress;
+    /** Set by {@link #close()}: a probe that already had its answers kills nothing after it. */
+    private volatile boolean closed;
 
     LivenessProbe(Duration period, int failureThreshold, PrintStream progress) {
         this.period = period;
@@ -54,12 +58,19 @@ final class LivenessProbe implements AutoCloseable {
      * @param process the service's current process (the supervisor replaces it after a kill)
      */
     void watch(String name, URI liveness, Supplier<Process> process) {
-        AtomicInteger failures = new AtomicInteger();
+        Failures failures = new Failures();
         scheduler.scheduleWithFixedDelay(() -> probe(name, liveness, process, failures), period.toMillis(),
                 period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void probe(String name, URI liveness, Supplier<Process> process, AtomicInteger failures) {
+    /** "Not live" answers in a row, and the process that gave them: a new process starts from none. */
+    private static final class Failures {
+        long pid = -1;
+        int count;
+    }
+
+    private void probe(String name, URI liveness, Supplier<Process> process, Failures failures) {
+        Process asked = process.get();
         int status;
         try {
             status = http.send(HttpRequest.newBuilder(liveness).timeout(REQUEST_TIMEOUT).build(),
@@ -70,22 +81,34 @@ final class LivenessProbe implements AutoCloseable {
             Thread.currentThread().interrupt();
             return;
         }
+        if (failures.pid != asked.pid()) {
+            failures.pid = asked.pid();
+            failures.count = 0;
+        }
         if (status == 200) {
-            failures.set(0);
+            failures.count = 0;
             return;
         }
-        if (failures.incrementAndGet() < failureThreshold) {
+        if (++failures.count < failureThreshold) {
             return;
         }
-        failures.set(0);
-        Process current = process.get();
-        progress.printf("  killing %-16s pid %-7d: %s answered HTTP %d %d times in a row (as Kubernetes' liveness "
-                + "probe would)%n", name, current.pid(), liveness.getPath(), status, failureThreshold);
-        current.destroyForcibly();
+        failures.count = 0;
+        synchronized (this) {
+            if (closed || process.get() != asked) {
+                return;
+            }
+            progress.printf("  killing %-16s pid %-7d: %s answered HTTP %d %d times in a row (as Kubernetes' "
+                    + "liveness probe would)%n", name, asked.pid(), liveness.getPath(), status, failureThreshold);
+            asked.destroyForcibly();
+        }
     }
 
+    /** Stops probing; no kill follows, not even by a probe answered just now. */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+        }
         scheduler.shutdownNow();
     }
 }

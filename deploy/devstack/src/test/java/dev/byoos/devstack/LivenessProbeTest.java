@@ -83,6 +83,31 @@ class LivenessProbeTest {
     }
 
     @Test
+    void aServiceThatDoesNotAnswerAndOneWatchedByAClosedProbeAreLeftAlone() throws Exception {
+        Process starting = service();
+        Process afterClose = service();
+        AtomicInteger askedAfterClose = new AtomicInteger();
+        // Nothing listens on a port the system just gave out and took back: a service still starting.
+        java.net.ServerSocket taken = new java.net.ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress());
+        int port = taken.getLocalPort();
+        taken.close();
+        LivenessProbe closed = new LivenessProbe(PERIOD, 3, new PrintStream(output, true, StandardCharsets.UTF_8));
+        closed.watch("build-worker", liveness(asked -> {
+            askedAfterClose.incrementAndGet();
+            return 503;
+        }), () -> afterClose);
+        closed.close();
+
+        probe.watch("spec-service", URI.create("http://127.0.0.1:" + port + "/q/health/live"), () -> starting);
+
+        Thread.sleep(PERIOD.toMillis() * 20);
+        assertTrue(starting.isAlive(), "no answer is no failure");
+        assertTrue(afterClose.isAlive());
+        assertTrue(askedAfterClose.get() == 0, "a closed probe asks nothing");
+        assertTrue(output.toString(StandardCharsets.UTF_8).isEmpty(), output.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aLiveServiceAndOneWhoseFailuresAreNotInARowAreLeftAlone() throws Exception {
         Process live = service();
         Process flapping = service();

@@ -117,6 +117,11 @@ public class ArtifactStoredConsumer {
                     DependencyFailures.unavailable(e.getCause()).map(DependencyUnavailableException::dependency)
                             .orElse("a dependency"));
             return new CompletableFuture<>();
+        } catch (RuntimeException e) {
+            // An outcome no broker would take (too large), or a failure nothing here expected: thrown
+            // from this method it would end the channel's stream for every team's builds.
+            LOG.errorf(e, "build %s: dead-lettering artifact.stored: %s", buildId, e.getMessage());
+            return message.nack(e);
         }
         return message.ack();
     }
@@ -138,7 +143,10 @@ public class ArtifactStoredConsumer {
             }
         });
         try {
-            wait.call(() -> KafkaSends.send(emitter, event, announceTimeout).await().indefinitely(), stopping);
+            wait.call(() -> {
+                KafkaSends.sendAndWait(emitter, event, announceTimeout);
+                return null;
+            }, stopping);
         } finally {
             if (waited.get()) {
                 waitingDependencies.end(KafkaSends.KAFKA);
@@ -160,8 +168,8 @@ public class ArtifactStoredConsumer {
                 "attempt " + waiting.attempt() + " failed (" + waiting.failure().getMessage() + "); trying again in "
                         + waiting.nextAttemptIn().toSeconds() + " s");
         try {
-            KafkaSends.send(progress, CloudEventMessages.withId(UUID.randomUUID().toString(), buildId,
-                    EventTypes.BUILD_PROGRESS, EventJson.write(announcement)), announceTimeout).await().indefinitely();
+            KafkaSends.sendAndWait(progress, CloudEventMessages.withId(UUID.randomUUID().toString(), buildId,
+                    EventTypes.BUILD_PROGRESS, EventJson.write(announcement)), announceTimeout);
         } catch (RuntimeException e) {
             LOG.warnf("build %s: could not announce the wait for the %s: %s", buildId, waiting.dependency(),
                     e.getMessage());

@@ -88,6 +88,17 @@ public final class OciRegistryClient {
             Arrays.fill(respelled, bytes.length, respelled.length, (byte) '\n');
             return new Manifest(OciRegistryClient.digest(respelled), respelled);
         }
+
+        /** @return the spelling of this manifest ({@link #push} may tag any) whose digest is {@code digest}, if any */
+        public Optional<Manifest> spelledAs(String digest) {
+            for (int spelling = 0; spelling <= MAX_RESPELLINGS; spelling++) {
+                Manifest candidate = spelling == 0 ? this : respelled(spelling);
+                if (candidate.digest().equals(digest)) {
+                    return Optional.of(candidate);
+                }
+            }
+            return Optional.empty();
+        }
     }
 
     private final URI registry;
@@ -208,12 +219,20 @@ public final class OciRegistryClient {
      *         ({@link Manifest#respelled}) when the registry held that digest's bytes unreadable
      */
     public Manifest push(String repository, String tag, byte[] content, Manifest manifest) {
-        return pushReadable(repository, tag, manifest, () -> uploadBlob(repository, content));
+        return pushReadable(repository, tag, manifest, () -> uploadBlob(repository, content), MAX_RESPELLINGS);
+    }
+
+    /**
+     * {@link #push} of exactly these bytes, never another spelling: for a manifest whose digest was
+     * announced already. One that does not read back leaves the registry unavailable for now.
+     */
+    public void pushExactly(String repository, String tag, byte[] content, Manifest manifest) {
+        pushReadable(repository, tag, manifest, () -> uploadBlob(repository, content), 0);
     }
 
     /** Uploads the config blob (once per repository) and tags {@link #emptyArtifact()}. */
     public void pushEmptyArtifact(String repository, String tag) {
-        pushReadable(repository, tag, emptyArtifact(), () -> { });
+        pushReadable(repository, tag, emptyArtifact(), () -> { }, MAX_RESPELLINGS);
     }
 
     /**
@@ -223,32 +242,45 @@ public final class OciRegistryClient {
      * again (content-addressed: the digest's file exists) and links the tag to it, and every read
      * of the tag answers 500 from then on. So a manifest that does not read back as pushed is
      * pushed again in other bytes ({@link Manifest#respelled}), which moves the tag to a digest the
-     * registry writes anew, a few times before the registry counts as unavailable.
+     * registry writes anew, up to {@code maxRespellings} times before the registry counts as
+     * unavailable. Only an unreadable manifest or other bytes lead to a respelling: a read-back the
+     * registry answers 404, 5xx (but for an unreadable manifest), 408 or 429 is waited out as any
+     * outage, and the same bytes are pushed next time.
      */
-    private Manifest pushReadable(String repository, String tag, Manifest manifest, Runnable uploadLayers) {
+    private Manifest pushReadable(String repository, String tag, Manifest manifest, Runnable uploadLayers,
+            int maxRespellings) {
         Manifest spelling = manifest;
         for (int respelling = 1; ; respelling++) {
             pushWithBlobs(repository, tag, spelling, uploadLayers);
-            if (readsBack(repository, spelling)) {
+            if (readsBack(repository, tag, spelling)) {
                 return spelling;
             }
-            if (respelling > MAX_RESPELLINGS) {
+            if (respelling > maxRespellings) {
                 throw new RegistryUnavailableException("registry " + host() + " accepted manifest " + spelling.digest()
-                        + " for " + repository + ":" + tag + " but does not read it back as pushed, nor "
-                        + MAX_RESPELLINGS + " other spellings of it");
+                        + " for " + repository + ":" + tag + " but does not read it back as pushed"
+                        + (maxRespellings == 0 ? "" : ", nor " + maxRespellings + " other spellings of it"));
             }
             spelling = manifest.respelled(respelling);
         }
     }
 
-    /** @return whether the registry answers the manifest's digest with exactly its bytes */
-    private boolean readsBack(String repository, Manifest manifest) {
+    /**
+     * @return whether the registry answers the manifest's digest with exactly its bytes; false when
+     *         it cannot read them or serves others
+     * @throws RegistryUnavailableException when it does not answer for the digest now
+     */
+    private boolean readsBack(String repository, String tag, Manifest manifest) {
+        Optional<Manifest> stored;
         try {
-            return manifest(repository, manifest.digest())
-                    .map(stored -> Arrays.equals(stored.bytes(), manifest.bytes())).orElse(false);
+            stored = manifest(repository, manifest.digest());
         } catch (UnreadableManifestException e) {
             return false;
         }
+        if (stored.isEmpty()) {
+            throw new RegistryUnavailableException("registry " + host() + " accepted manifest " + manifest.digest()
+                    + " for " + repository + ":" + tag + " but answers 404 to it");
+        }
+        return Arrays.equals(stored.get().bytes(), manifest.bytes());
     }
 
     /**

@@ -157,15 +157,23 @@ public class PackPublisher {
                 "build " + buildId + "'s pack");
         String publishedDigest = manifest.digest();
         try {
-            if (existing.isEmpty()) {
+            Optional<OciRegistryClient.Manifest> announced = claim.published()
+                    ? manifest.spelledAs(claim.manifestDigest()) : Optional.empty();
+            if (existing.isEmpty() && announced.isPresent()) {
+                // Published and announced before; its tag is gone or unreadable since: the same bytes
+                // again, never another spelling, so the tag keeps the digest the catalog announced.
+                registry.pushExactly(repository, pack.version(), pack.archive(), announced.get());
+                publishedDigest = announced.get().digest();
+                LOG.infof("build %s: pushed %s again (%s)", buildId, reference, publishedDigest);
+            } else if (existing.isEmpty()) {
                 publishedDigest = registry.push(repository, pack.version(), pack.archive(), manifest).digest();
                 LOG.infof("build %s: published %s (%s)", buildId, reference, publishedDigest);
             } else if (existing.get().digest().equals(manifest.digest())) {
                 LOG.infof("build %s: %s already holds this pack; announcing it again", buildId, reference);
             } else if (buildId.equals(annotation(existing.get(), BUILD_ID_ANNOTATION))) {
                 publishedDigest = existing.get().digest();
-                LOG.infof("build %s: %s holds this build's pack as an earlier release rendered it (%s); announcing "
-                        + "that one", buildId, reference, publishedDigest);
+                LOG.infof("build %s: %s holds this build's pack in other bytes (an earlier release's rendering, or "
+                        + "another spelling) (%s); announcing that one", buildId, reference, publishedDigest);
             } else {
                 throw new UnpublishablePackException(VERSION_CONFLICT, BuildFailed.SPEC, false,
                         "pack " + reference + " already exists with different content (manifest "

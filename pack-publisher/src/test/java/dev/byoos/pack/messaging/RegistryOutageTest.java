@@ -82,8 +82,12 @@ class RegistryOutageTest {
     }
 
     @AfterEach
-    void disconnect() {
+    void disconnect() throws Exception {
         kafka.close();
+        // A test that stopped the registry and failed before starting it again leaves it to the next.
+        if (!AuthenticatedRegistryResource.registry.running()) {
+            AuthenticatedRegistryResource.registry.start();
+        }
     }
 
     private String send(String packName) {

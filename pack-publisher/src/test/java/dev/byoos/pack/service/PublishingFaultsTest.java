@@ -335,6 +335,35 @@ class PublishingFaultsTest {
         }
     }
 
+    /**
+     * A redelivery of a published pack that meets passing server errors (500 to its tag, then to the
+     * read-back of what it pushed again) waits them out and keeps the tag on the digest announced
+     * the first time: it never moves a published version to another spelling.
+     */
+    @Test
+    void aRedeliveryMeetingPassingServerErrorsKeepsThePublishedDigest() throws Exception {
+        String packName = "passing-" + UUID.randomUUID().toString().substring(0, 8);
+        ArtifactStored artifact = artifact(UUID.randomUUID().toString(), packName, "ab".repeat(32), "node");
+        try (RegistryProxy proxy = RegistryProxy.inFrontOf(registryUrl)) {
+            PackPublishing replica = publishing(replica(proxy.url()));
+            String digest = assertInstanceOf(PackPublishing.Published.class, replica.publish(artifact, waiting -> { }))
+                    .publication().manifestDigest();
+            String manifests = Pattern.quote("/v2/" + repository(packName) + "/manifests/");
+            String unknownError = "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"unknown error\"}]}";
+            proxy.refuseNext("GET", manifests + Pattern.quote(VERSION), 500, unknownError);
+            proxy.refuseNext("GET", manifests + "sha256:.*", 500, unknownError);
+
+            List<Waiting> waits = new CopyOnWriteArrayList<>();
+            PackPublishing.Outcome again = replica.publish(artifact, waits::add);
+
+            assertEquals(digest, assertInstanceOf(PackPublishing.Published.class, again).publication().manifestDigest());
+            assertEquals(Optional.of(digest), taggedDigest(packName), "the tag still names the digest announced");
+            assertEquals(List.of(List.of(artifact.build().buildId(), digest, "true")), catalogRows(packName));
+            assertEquals(List.of("registry"), waits.stream().map(Waiting::dependency).toList(),
+                    "the read-back's 500 was waited out, not answered with another spelling");
+        }
+    }
+
     /** The pack's tag reads back, holds the digest announced and this build's pack, and is signed. */
     private void assertTaggedReadably(String packName, ArtifactStored artifact, PackPublishing.Outcome outcome)
             throws Exception {
