@@ -172,12 +172,13 @@ final class LocalPipeline implements AutoCloseable {
     }
 
     /**
-     * Kills a service {@code up} started (kill -9, as a lost pod), leaving it down: the stack does
-     * not restart it.
+     * Kills a service {@code up} started (kill -9, as a lost pod), leaving it down: its
+     * {@code <service>.stopped} file tells the launcher's supervisor not to start it again.
      *
      * @param service its folder, e.g. {@code build-worker}
      */
-    void kill(String service) {
+    void kill(String service) throws IOException {
+        Files.writeString(dataDir.resolve(service + ".stopped"), "killed by a test, to stay down\n");
         String jar = root.resolve(service).resolve("target/quarkus-app/quarkus-run.jar").toString();
         List<ProcessHandle> found = process.descendants()
                 .filter(child -> child.info().arguments().map(List::of).orElse(List.of()).contains(jar)).toList();

@@ -91,6 +91,12 @@ public final class ServiceLauncher implements AutoCloseable {
         }
     }
 
+    /**
+     * A file {@code <service>.stopped} in the data directory keeps that service down once it exits:
+     * what a test writes before it kills a service it wants gone (a lost pod never rescheduled).
+     */
+    public static final String STOPPED_SUFFIX = ".stopped";
+
     /** As a supervisor (Kubernetes, systemd) would wait before starting a crashed service again. */
     private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
 
@@ -377,6 +383,12 @@ public final class ServiceLauncher implements AutoCloseable {
                 Thread.sleep(RESTART_DELAY.toMillis());
                 synchronized (this) {
                     if (closing) {
+                        return;
+                    }
+                    if (Files.exists(dataDir.resolve(service.instance.name() + STOPPED_SUFFIX))) {
+                        progress.printf("  stopped %-14s (pid %d exited with %d; %s%s exists)%n",
+                                service.instance.name(), watched.pid(), watched.exitValue(), service.instance.name(),
+                                STOPPED_SUFFIX);
                         return;
                     }
                     service.process = service.command.start();
